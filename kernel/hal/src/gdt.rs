@@ -1,0 +1,77 @@
+//! The GDT and TSS.
+//!
+//! Selector order is fixed by `syscall`/`sysret`: kernel code, kernel data, then a
+//! 32-bit user code placeholder, user data and 64-bit user code, so that STAR can name
+//! both pairs. The TSS gives the double-fault handler its own stack and tells the CPU
+//! which kernel stack to use when an interrupt arrives from user mode.
+
+use core::cell::UnsafeCell;
+use x86_64::VirtAddr;
+use x86_64::instructions::segmentation::{CS, DS, ES, SS, Segment};
+use x86_64::instructions::tables::load_tss;
+use x86_64::registers::segmentation::SegmentSelector;
+use x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable};
+use x86_64::structures::tss::TaskStateSegment;
+
+/// Kernel code selector.
+pub const KERNEL_CS: u16 = 0x08;
+/// Kernel data selector.
+pub const KERNEL_SS: u16 = 0x10;
+/// IST slot of the double-fault stack.
+pub const DOUBLE_FAULT_IST: u16 = 0;
+
+const FAULT_STACK_SIZE: usize = 16 * 1024;
+
+#[repr(align(16))]
+struct FaultStack(UnsafeCell<[u8; FAULT_STACK_SIZE]>);
+// SAFETY: the stack is only ever used by the CPU as the double-fault stack.
+unsafe impl Sync for FaultStack {}
+static DOUBLE_FAULT_STACK: FaultStack = FaultStack(UnsafeCell::new([0; FAULT_STACK_SIZE]));
+
+struct Tss(UnsafeCell<TaskStateSegment>);
+// SAFETY: single CPU; the TSS is written only by `set_kernel_stack` with interrupts
+// disabled, and read by the CPU.
+unsafe impl Sync for Tss {}
+static TSS: Tss = Tss(UnsafeCell::new(TaskStateSegment::new()));
+
+static GDT: spin::Once<GlobalDescriptorTable> = spin::Once::new();
+
+/// Loads the GDT and TSS and reloads every segment register.
+pub fn init() {
+    // SAFETY: runs once at boot before interrupts are enabled; nothing else references
+    // the TSS yet.
+    let tss = unsafe { &mut *TSS.0.get() };
+    tss.interrupt_stack_table[DOUBLE_FAULT_IST as usize] =
+        VirtAddr::from_ptr(DOUBLE_FAULT_STACK.0.get()) + FAULT_STACK_SIZE as u64;
+    let gdt = GDT.call_once(|| {
+        let mut gdt = GlobalDescriptorTable::new();
+        gdt.append(Descriptor::kernel_code_segment());
+        gdt.append(Descriptor::kernel_data_segment());
+        // 32-bit user code: present, DPL 3, code, readable, 32-bit, 4 GiB.
+        gdt.append(Descriptor::UserSegment(0x00cf_fa00_0000_ffff));
+        gdt.append(Descriptor::user_data_segment());
+        gdt.append(Descriptor::user_code_segment());
+        // SAFETY: TSS is a static that lives forever.
+        gdt.append(Descriptor::tss_segment(unsafe { &*TSS.0.get() }));
+        gdt
+    });
+    gdt.load();
+    // SAFETY: the selectors name the descriptors appended above, in that order.
+    unsafe {
+        CS::set_reg(SegmentSelector(KERNEL_CS));
+        SS::set_reg(SegmentSelector(KERNEL_SS));
+        DS::set_reg(SegmentSelector(0));
+        ES::set_reg(SegmentSelector(0));
+        load_tss(SegmentSelector(0x30));
+    }
+}
+
+/// Sets the stack the CPU switches to when an interrupt or exception arrives from user
+/// mode (TSS.RSP0). Called on every switch to a thread that runs in user mode.
+pub fn set_kernel_stack(top: u64) {
+    crate::cpu::without_interrupts(|| {
+        // SAFETY: interrupts are off on the only CPU, so nothing else touches the TSS;
+        // the CPU reads RSP0 only on a privilege change, which cannot happen here.
+        unsafe { (*TSS.0.get()).privilege_stack_table[0] = VirtAddr::new(top) };
+    });
+}

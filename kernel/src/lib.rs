@@ -1,0 +1,46 @@
+//! The berth kernel: everything above the unsafe layer.
+//!
+//! `kmain` is the table of contents: each line brings up one subsystem, in order. This
+//! crate contains no unsafe code; what needs it (CPU tables, page tables, device
+//! registers) is reached through `berth_hal`'s safe interfaces.
+
+#![no_std]
+#![cfg(target_os = "none")]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+mod console;
+mod ktest;
+mod memory;
+mod panic;
+mod platform;
+mod power;
+mod time;
+mod trap;
+
+use berth_boot::KernelArgs;
+pub use berth_hal::bootinfo::BootInfo;
+
+/// The kernel version, as printed in the boot banner.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The kernel's main function, entered once from the boot code.
+pub fn kmain(boot: BootInfo) -> ! {
+    let args = KernelArgs::parse(&boot.cmdline);
+    console::init(&args); // the log on COM1, its level from `log=`
+    let memory = memory::init(&boot); // frame pool, own page tables, growing heap
+    trap::init(); // GDT, TSS, IDT and the trap dispatcher
+    let platform = platform::init(&boot); // ACPI tables, local APIC, reference clock
+    time::init(&platform, &args); // calibrated TSC clock and the periodic tick
+    console::banner(&boot, &memory, &platform);
+    berth_hal::cpu::enable_interrupts();
+
+    if let Some(test) = args.get("test") {
+        ktest::run(test, &boot); // in-kernel tests for the QEMU harness; exits QEMU
+    }
+    log::info!("ready");
+    loop {
+        berth_hal::cpu::wait_for_interrupt();
+    }
+}

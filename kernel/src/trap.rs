@@ -1,0 +1,86 @@
+//! Trap dispatch: exceptions, device interrupts and the timer.
+
+use berth_hal::apic;
+use berth_hal::trap::TrapFrame;
+
+/// The periodic timer's vector.
+pub const TIMER_VECTOR: u8 = 0x20;
+
+/// Installs the CPU tables and the dispatcher.
+pub fn init() {
+    berth_hal::trap::init();
+    berth_hal::trap::set_handler(dispatch);
+}
+
+fn dispatch(frame: &mut TrapFrame) {
+    match frame.vector {
+        0..=31 => exception(frame),
+        v if v == u64::from(TIMER_VECTOR) => {
+            crate::time::tick();
+            apic::eoi();
+        }
+        v if v == u64::from(apic::SPURIOUS_VECTOR) => {}
+        v => {
+            log::warn!("unexpected interrupt on vector {v:#x}");
+            apic::eoi();
+        }
+    }
+}
+
+/// Exception names, by vector.
+fn exception_name(vector: u64) -> &'static str {
+    match vector {
+        0 => "divide error",
+        1 => "debug",
+        2 => "non-maskable interrupt",
+        3 => "breakpoint",
+        4 => "overflow",
+        5 => "bound range exceeded",
+        6 => "invalid opcode",
+        7 => "device not available",
+        8 => "double fault",
+        10 => "invalid TSS",
+        11 => "segment not present",
+        12 => "stack-segment fault",
+        13 => "general protection fault",
+        14 => "page fault",
+        16 => "x87 floating-point error",
+        17 => "alignment check",
+        18 => "machine check",
+        19 => "SIMD floating-point error",
+        _ => "reserved exception",
+    }
+}
+
+fn exception(frame: &mut TrapFrame) {
+    kernel_fault(frame)
+}
+
+/// Reports an exception in kernel mode and stops the machine with a failure status.
+fn kernel_fault(frame: &TrapFrame) -> ! {
+    use alloc::format;
+    let name = exception_name(frame.vector);
+    let mut report = format!(
+        "\nKERNEL FAULT: {name} (vector {}) error code {:#x} at RIP {:#x}",
+        frame.vector, frame.error_code, frame.rip
+    );
+    if frame.vector == 14 {
+        let e = frame.error_code;
+        report += &format!(
+            "\n  CR2 {:#x} ({} {} in {} mode)",
+            berth_hal::cpu::fault_address(),
+            if e & 1 != 0 { "protection violation on" } else { "not-present page on" },
+            if e & 0x10 != 0 {
+                "instruction fetch"
+            } else if e & 2 != 0 {
+                "write"
+            } else {
+                "read"
+            },
+            if e & 4 != 0 { "user" } else { "kernel" },
+        );
+    }
+    report += &format!("\n{frame:?}\n");
+    berth_hal::serial::write_emergency(report.as_bytes());
+    crate::power::fail()
+}

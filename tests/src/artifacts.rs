@@ -1,0 +1,39 @@
+//! Where the built pieces the tests boot are found.
+
+use std::path::{Path, PathBuf};
+
+/// Paths to what `cargo xtask` built.
+#[derive(Debug, Clone)]
+pub struct Artifacts {
+    /// The output directory (`target/berth`).
+    pub dir: PathBuf,
+    /// The kernel ELF.
+    pub kernel: PathBuf,
+}
+
+impl Artifacts {
+    /// The artifacts under `dir` (`target/berth`), as `cargo xtask` lays them out.
+    pub fn in_dir(dir: &Path) -> Artifacts {
+        Artifacts { dir: dir.to_path_buf(), kernel: dir.join("boot-root/boot/berth") }
+    }
+
+    /// Checks the kernel exists, with advice if it does not.
+    pub fn check(&self) -> Result<(), String> {
+        if self.kernel.is_file() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} is missing: build it with `cargo xtask test` (or `cargo xtask image`)",
+                self.kernel.display()
+            ))
+        }
+    }
+
+    /// A fresh scratch directory for one test.
+    pub fn scratch(&self, test: &str) -> PathBuf {
+        let dir = self.dir.join("test-scratch").join(test);
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::create_dir_all(&dir);
+        dir
+    }
+}

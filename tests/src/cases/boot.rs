@@ -1,0 +1,103 @@
+//! Booting: the banner, the memory map, modules, shutdown.
+
+use super::{boot_and_wait, ktest};
+use crate::artifacts::Artifacts;
+use crate::qemu::{Vm, VmConfig};
+use crate::runner::seconds;
+use berth_image::bundle::{self, BundleModule};
+
+/// Boots to `ready`; the banner names the version and loader, and the memory lines
+/// describe a sorted map with most of the VM's 512 MiB usable.
+pub fn banner(a: &Artifacts) -> Result<(), String> {
+    let mut vm = Vm::start(&VmConfig::new(a.kernel.clone()))?;
+    vm.expect("ready", seconds(30))?;
+    let out = vm.output();
+    let version = env!("CARGO_PKG_VERSION");
+    if !out.contains(&format!("berth {version} booted by PVH direct boot")) {
+        return Err(vm.failure("no boot banner with the version and loader"));
+    }
+    let mut last_end = 0u64;
+    let mut usable = 0u64;
+    for line in out.lines().filter(|l| l.contains("memory: 0x")) {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let range = fields.iter().find(|f| f.starts_with("0x")).ok_or_else(|| vm.failure("bad memory line"))?;
+        let (start, end) = range.split_once('-').ok_or_else(|| vm.failure("bad memory range"))?;
+        let parse =
+            |s: &str| u64::from_str_radix(s.trim_start_matches("0x"), 16).map_err(|e| vm.failure(&e.to_string()));
+        let (start, end) = (parse(start)?, parse(end)?);
+        if start < last_end || end <= start {
+            return Err(vm.failure(&format!("memory map out of order at {line}")));
+        }
+        if line.ends_with("Usable") {
+            usable += end - start;
+        }
+        last_end = end;
+    }
+    if !(400 << 20..512 << 20).contains(&usable) {
+        return Err(vm.failure(&format!("{} MiB usable in a 512 MiB VM", usable >> 20)));
+    }
+    for needle in ["MiB in the frame pool", "local APIC", "reference clock", "tick at 250 Hz"] {
+        if !out.contains(needle) {
+            return Err(vm.failure(&format!("the banner does not mention {needle:?}")));
+        }
+    }
+    Ok(())
+}
+
+/// The kernel's own memory-map checks.
+pub fn memory_map(a: &Artifacts) -> Result<(), String> {
+    ktest(a, "test=memory-map", seconds(30)).map(drop)
+}
+
+/// Two modules in an initrd bundle reach the kernel with their sizes, contents (by
+/// hash) and command lines.
+pub fn modules(a: &Artifacts) -> Result<(), String> {
+    let dir = a.scratch("boot-modules");
+    let one: Vec<u8> = (0..70_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let two = b"second module".to_vec();
+    std::fs::write(dir.join("one"), &one).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("two"), &two).map_err(|e| e.to_string())?;
+    let modules = [
+        BundleModule {
+            name: "images/one.tar".into(),
+            cmdline: "container name=one -- /bin/true".into(),
+            file: dir.join("one"),
+        },
+        BundleModule { name: "images/two.tar".into(), cmdline: String::new(), file: dir.join("two") },
+    ];
+    let initrd = dir.join("initrd.tar");
+    bundle::write(&modules, &initrd).map_err(|e| e.to_string())?;
+    let mut config = VmConfig::new(a.kernel.clone());
+    config.initrd = Some(initrd);
+    let mut vm = Vm::start(&config)?;
+    vm.expect("ready", seconds(30))?;
+    let out = vm.output();
+    let expect = [
+        format!(
+            "module 0: {} bytes, fnv1a {:016x}, cmdline \"container name=one -- /bin/true\"",
+            one.len(),
+            fnv1a(&one)
+        ),
+        format!("module 1: {} bytes, fnv1a {:016x}, cmdline \"\"", two.len(), fnv1a(&two)),
+    ];
+    for line in &expect {
+        if !out.contains(line.as_str()) {
+            return Err(vm.failure(&format!("missing `{line}`")));
+        }
+    }
+    Ok(())
+}
+
+/// ACPI power-off through `\_S5`: QEMU exits with status 0 (not the debug-exit code).
+pub fn acpi_shutdown(a: &Artifacts) -> Result<(), String> {
+    let (code, vm) = boot_and_wait(a, "test=shutdown", seconds(30))?;
+    if code != 0 || !vm.output().contains("shutting down") {
+        return Err(vm.failure(&format!("expected an ACPI power-off (exit 0), got exit {code}")));
+    }
+    Ok(())
+}
+
+/// FNV-1a, 64-bit: the kernel prints it for each module.
+fn fnv1a(data: &[u8]) -> u64 {
+    data.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+}

@@ -1,0 +1,66 @@
+//! The integration tests, one module per area.
+
+mod boot;
+mod faults;
+mod memory;
+mod timer;
+
+use crate::artifacts::Artifacts;
+use crate::qemu::{Vm, VmConfig};
+use crate::runner::Case;
+use std::time::Duration;
+
+/// Every integration test, in the order they are listed.
+pub const ALL: &[Case] = &[
+    Case { name: "boot-banner", about: "boots to `ready` with a sane banner and memory map", run: boot::banner },
+    Case { name: "boot-memory-map", about: "the in-kernel memory map checks pass", run: boot::memory_map },
+    Case {
+        name: "boot-modules",
+        about: "initrd bundle modules arrive intact with their command lines",
+        run: boot::modules,
+    },
+    Case { name: "boot-acpi-shutdown", about: "ACPI S5 powers the VM off", run: boot::acpi_shutdown },
+    Case {
+        name: "memory-frame-pool",
+        about: "frame pool exhausted and refilled twice, nothing leaks",
+        run: memory::frame_pool,
+    },
+    Case {
+        name: "memory-heap",
+        about: "heap filled until allocation fails, freed, twice, nothing leaks",
+        run: memory::heap,
+    },
+    Case {
+        name: "fault-kernel-page-fault",
+        about: "a kernel page fault is reported and stops the VM",
+        run: faults::page_fault,
+    },
+    Case {
+        name: "fault-kernel-divide-error",
+        about: "a kernel divide error is reported and stops the VM",
+        run: faults::divide_error,
+    },
+    Case { name: "timer-100hz", about: "the tick runs at 100 Hz within 5%", run: timer::at_100hz },
+    Case { name: "timer-1000hz", about: "the tick runs at 1000 Hz within 5%", run: timer::at_1000hz },
+];
+
+/// Boots the kernel with `cmdline` (usually `test=<name>`), waits for QEMU to exit and
+/// returns the exit code and the VM (for its console output).
+pub fn boot_and_wait(a: &Artifacts, cmdline: &str, timeout: Duration) -> Result<(i32, Vm), String> {
+    let mut config = VmConfig::new(a.kernel.clone());
+    config.cmdline = cmdline.to_string();
+    let mut vm = Vm::start(&config)?;
+    let code = vm.wait_exit(timeout)?;
+    Ok((code, vm))
+}
+
+/// Runs an in-kernel test: expects its `TEST <name>: ok` line and a success exit.
+pub fn ktest(a: &Artifacts, cmdline: &str, timeout: Duration) -> Result<Vm, String> {
+    let name = cmdline.split_whitespace().find_map(|w| w.strip_prefix("test=")).unwrap_or(cmdline);
+    let (code, vm) = boot_and_wait(a, cmdline, timeout)?;
+    let ok = format!("TEST {name}: ok");
+    if code != crate::qemu::EXIT_SUCCESS || !vm.output().contains(&ok) {
+        return Err(vm.failure(&format!("expected `{ok}` and exit status {}, got {code}", crate::qemu::EXIT_SUCCESS)));
+    }
+    Ok(vm)
+}

@@ -1,0 +1,10 @@
+//! The QEMU test harness and berth's integration tests.
+//!
+//! [`qemu`] knows how to start berth in QEMU (the one place QEMU's flags live; `cargo
+//! xtask run` and `bench` use it too) and read its serial console with deadlines.
+//! [`cases`] holds the tests, [`runner`] runs them in parallel and reports.
+
+pub mod artifacts;
+pub mod cases;
+pub mod qemu;
+pub mod runner;

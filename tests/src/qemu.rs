@@ -1,0 +1,228 @@
+//! Starting berth in QEMU and watching its serial console.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// QEMU exit status when the kernel stops after success (`isa-debug-exit` value 0x10).
+pub const EXIT_SUCCESS: i32 = 0x21;
+/// QEMU exit status when the kernel stops after a failure (value 0x11).
+pub const EXIT_FAILURE: i32 = 0x23;
+
+/// Which accelerator QEMU uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accel {
+    /// Software emulation; the default (this project's machines have no usable KVM).
+    Tcg,
+    /// Hardware virtualization, for real hosts.
+    Kvm,
+}
+
+/// A TCP port forwarded from the host's 127.0.0.1 into the guest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Forward {
+    /// Port on the host's loopback.
+    pub host: u16,
+    /// Port in the guest.
+    pub guest: u16,
+}
+
+/// How to boot a VM.
+#[derive(Debug, Clone)]
+pub struct VmConfig {
+    /// The kernel ELF (booted directly through its PVH note).
+    pub kernel: PathBuf,
+    /// The initrd (module bundle), if any.
+    pub initrd: Option<PathBuf>,
+    /// Instead of `kernel`, boot this ISO (the Limine image).
+    pub iso: Option<PathBuf>,
+    /// Boot the ISO through UEFI with this OVMF firmware file.
+    pub uefi_firmware: Option<PathBuf>,
+    /// Kernel command line.
+    pub cmdline: String,
+    /// Guest RAM in MiB.
+    pub memory_mib: u32,
+    /// Accelerator.
+    pub accel: Accel,
+    /// A virtio-net device on QEMU user networking with these forwards, if any.
+    pub network: Option<Vec<Forward>>,
+    /// The serial console on this terminal with QEMU's Ctrl-A escapes (`run`), rather
+    /// than captured (tests).
+    pub interactive: bool,
+}
+
+impl VmConfig {
+    /// A VM booting `kernel` with defaults: 512 MiB, TCG, no network, captured serial.
+    pub fn new(kernel: PathBuf) -> VmConfig {
+        VmConfig {
+            kernel,
+            initrd: None,
+            iso: None,
+            uefi_firmware: None,
+            cmdline: String::new(),
+            memory_mib: 512,
+            accel: Accel::Tcg,
+            network: None,
+            interactive: false,
+        }
+    }
+
+    /// The QEMU command line.
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new("qemu-system-x86_64");
+        let accel = match self.accel {
+            Accel::Tcg => "tcg",
+            Accel::Kvm => "kvm",
+        };
+        cmd.args(["-machine", "q35", "-accel", accel, "-m", &format!("{}M", self.memory_mib), "-smp", "1"]);
+        cmd.args(["-nodefaults", "-no-user-config", "-no-reboot", "-display", "none"]);
+        cmd.args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
+        if self.interactive {
+            cmd.args(["-serial", "mon:stdio"]);
+        } else {
+            cmd.args(["-serial", "stdio", "-monitor", "none"]);
+        }
+        match &self.iso {
+            Some(iso) => {
+                if let Some(fw) = &self.uefi_firmware {
+                    cmd.arg("-bios").arg(fw);
+                }
+                cmd.arg("-cdrom").arg(iso);
+            }
+            None => {
+                cmd.arg("-kernel").arg(&self.kernel);
+                if let Some(initrd) = &self.initrd {
+                    cmd.arg("-initrd").arg(initrd);
+                }
+                cmd.arg("-append").arg(&self.cmdline);
+            }
+        }
+        if let Some(forwards) = &self.network {
+            let mut netdev = String::from("user,id=net0");
+            for f in forwards {
+                netdev += &format!(",hostfwd=tcp:127.0.0.1:{}-:{}", f.host, f.guest);
+            }
+            cmd.args(["-netdev", &netdev, "-device", "virtio-net-pci,netdev=net0"]);
+        }
+        cmd
+    }
+}
+
+/// A running VM with its serial output captured line by line.
+pub struct Vm {
+    child: Child,
+    lines: Receiver<String>,
+    log: Arc<Mutex<Vec<String>>>,
+    started: Instant,
+}
+
+impl Vm {
+    /// Starts QEMU.
+    pub fn start(config: &VmConfig) -> Result<Vm, String> {
+        let mut child = config
+            .command()
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start qemu-system-x86_64 (run `cargo xtask setup`): {e}"))?;
+        let (tx, lines) = channel();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let stderr = child.stderr.take().ok_or("no stderr")?;
+        for (stream, prefix) in [(Box::new(stdout) as Box<dyn std::io::Read + Send>, ""), (Box::new(stderr), "qemu: ")]
+        {
+            let (tx, log) = (tx.clone(), log.clone());
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).split(b'\n').map_while(Result::ok) {
+                    let line = format!("{prefix}{}", String::from_utf8_lossy(&line).trim_end_matches('\r'));
+                    log.lock().unwrap_or_else(|e| e.into_inner()).push(line.clone());
+                    let _ = tx.send(line);
+                }
+            });
+        }
+        Ok(Vm { child, lines, log, started: Instant::now() })
+    }
+
+    /// Waits until a console line contains `needle`; returns the line.
+    pub fn expect(&mut self, needle: &str, timeout: Duration) -> Result<String, String> {
+        self.expect_where(|l| l.contains(needle), &format!("a line containing {needle:?}"), timeout)
+    }
+
+    /// Waits until a console line satisfies `pred`; `what` describes it for errors.
+    pub fn expect_where(
+        &mut self,
+        pred: impl Fn(&str) -> bool,
+        what: &str,
+        timeout: Duration,
+    ) -> Result<String, String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if pred(&line) => return Ok(line),
+                Ok(_) => {}
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(self.failure(&format!("timed out after {timeout:?} waiting for {what}")));
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(self.failure(&format!("the VM stopped before printing {what}")));
+                }
+            }
+        }
+    }
+
+    /// Waits for QEMU to exit; returns its exit code. Kills it on timeout.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Result<i32, String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().map_err(|e| e.to_string())? {
+                // Let the reader threads drain what is left.
+                std::thread::sleep(Duration::from_millis(20));
+                return Ok(exit_code(status));
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                return Err(self.failure(&format!("the VM did not exit within {timeout:?}")));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Everything the console printed so far.
+    pub fn output(&self) -> String {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).join("\n")
+    }
+
+    /// Time since the VM was started.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// An error message ending with the last lines of the console.
+    pub fn failure(&self, what: &str) -> String {
+        let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        let tail: Vec<&str> = log.iter().rev().take(25).rev().map(String::as_str).collect();
+        format!("{what}\n--- last console lines ---\n{}", tail.join("\n"))
+    }
+}
+
+impl Drop for Vm {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn exit_code(status: ExitStatus) -> i32 {
+    status.code().unwrap_or(-1)
+}
+
+/// A TCP port on 127.0.0.1 that is free right now, for forwarding into a test VM.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
+}

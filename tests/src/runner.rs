@@ -1,0 +1,71 @@
+//! Runs test cases in parallel, each against its own VM, and reports.
+
+use crate::artifacts::Artifacts;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// One integration test.
+pub struct Case {
+    /// Its name (used to select it on the command line).
+    pub name: &'static str,
+    /// What it checks, in one line.
+    pub about: &'static str,
+    /// The test: `Ok` or a failure message.
+    pub run: fn(&Artifacts) -> Result<(), String>,
+}
+
+/// The result of a run.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// Tests that passed.
+    pub passed: usize,
+    /// Names and messages of tests that failed.
+    pub failed: Vec<(String, String)>,
+}
+
+/// Runs `cases` (those whose name contains `filter`) on `jobs` threads, printing a line
+/// as each finishes.
+pub fn run(cases: &[Case], artifacts: &Artifacts, jobs: usize, filter: Option<&str>) -> Summary {
+    let selected: Vec<&Case> = cases.iter().filter(|c| filter.is_none_or(|f| c.name.contains(f))).collect();
+    let total = selected.len();
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let summary = Mutex::new(Summary::default());
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..jobs.max(1) {
+            s.spawn(|| {
+                while let Some(case) = selected.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let t = Instant::now();
+                    let result = std::panic::catch_unwind(|| (case.run)(artifacts))
+                        .unwrap_or_else(|_| Err("the test panicked".into()));
+                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    let verdict = if result.is_ok() { "ok" } else { "FAILED" };
+                    println!("[{n:>3}/{total}] {:<32} {verdict} ({:.1} s)", case.name, t.elapsed().as_secs_f64());
+                    let mut s = summary.lock().unwrap_or_else(|e| e.into_inner());
+                    match result {
+                        Ok(()) => s.passed += 1,
+                        Err(e) => s.failed.push((case.name.to_string(), e)),
+                    }
+                }
+            });
+        }
+    });
+    let summary = summary.into_inner().unwrap_or_else(|e| e.into_inner());
+    for (name, message) in &summary.failed {
+        println!("\n=== FAILED: {name}\n{message}");
+    }
+    println!(
+        "\nQEMU tests: {} passed, {} failed in {:.1} s",
+        summary.passed,
+        summary.failed.len(),
+        started.elapsed().as_secs_f64()
+    );
+    summary
+}
+
+/// A generous per-step timeout: TCG on a loaded 2-core machine is slow.
+pub const fn seconds(s: u64) -> Duration {
+    Duration::from_secs(s)
+}

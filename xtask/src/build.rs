@@ -1,0 +1,79 @@
+//! Building the kernel and the boot images.
+
+use crate::{setup, util};
+use berth_image::{BootConfig, DirectBoot, iso};
+use clap::Args;
+use std::path::PathBuf;
+
+/// Options for `cargo xtask image`.
+#[derive(Args, Debug, Default, Clone)]
+pub struct ImageArgs {
+    /// The `limine.cfg` entry to build for direct boot (default: the first).
+    #[arg(long)]
+    pub entry: Option<String>,
+}
+
+/// What `image` produced.
+pub struct Built {
+    /// How to boot directly.
+    pub direct: DirectBoot,
+    /// The Limine ISO, if Limine is installed.
+    pub iso: Option<PathBuf>,
+}
+
+/// The flags that build the kernel for bare metal (see platform notes in README.md).
+pub fn kernel_cargo(subcommand: &str) -> std::process::Command {
+    let mut cmd = util::cargo();
+    cmd.env("RUSTC_BOOTSTRAP", "1")
+        .arg(subcommand)
+        .args(["-p", "berth-kernel", "--release", "--target", "x86_64-unknown-none"])
+        .args(["-Zbuild-std=core,alloc,compiler_builtins", "-Zbuild-std-features=compiler-builtins-mem"])
+        .arg("--target-dir")
+        .arg(util::root().join("target/kernel"));
+    cmd
+}
+
+/// Builds the kernel; returns the ELF's path.
+pub fn kernel() -> Result<PathBuf, String> {
+    let t = util::step("building the kernel (x86_64-unknown-none, release)");
+    util::run(kernel_cargo("build").args(["--bin", "berth-kernel"]), "kernel build")?;
+    util::done(t, "kernel built");
+    Ok(util::root().join("target/kernel/x86_64-unknown-none/release/berth-kernel"))
+}
+
+/// Builds everything and the boot images.
+pub fn image(args: &ImageArgs) -> Result<Built, String> {
+    setup::ensure()?;
+    let kernel = kernel()?;
+    let out = util::out_dir();
+    let root = out.join("boot-root");
+    std::fs::create_dir_all(root.join("boot")).map_err(|e| e.to_string())?;
+    std::fs::copy(&kernel, root.join("boot/berth")).map_err(|e| format!("staging the kernel: {e}"))?;
+
+    let t = util::step("assembling boot images from limine.cfg");
+    let config_path = util::root().join("limine.cfg");
+    let text = std::fs::read_to_string(&config_path).map_err(|e| format!("{}: {e}", config_path.display()))?;
+    let config = BootConfig::parse(&text).map_err(|e| e.to_string())?;
+    let direct = berth_image::direct_boot(&config, args.entry.as_deref(), &root, &out.join("initrd.tar"))
+        .map_err(|e| e.to_string())?;
+    let iso = match iso::find_limine() {
+        Ok(limine) => {
+            let path = out.join("berth.iso");
+            iso::stage(&root, &config_path, &limine, &out.join("iso-root")).map_err(|e| e.to_string())?;
+            iso::build(&out.join("iso-root"), &limine, &path).map_err(|e| e.to_string())?;
+            println!("    Limine ISO: {}", path.display());
+            Some(path)
+        }
+        Err(e) => {
+            println!("    Limine ISO: not built. {e}");
+            None
+        }
+    };
+    println!(
+        "    direct boot: {} (initrd: {})",
+        direct.kernel.display(),
+        direct.initrd.as_ref().map_or("none".into(), |p| p.display().to_string())
+    );
+    util::done(t, "images ready");
+    Ok(Built { direct, iso })
+}

@@ -1,0 +1,99 @@
+//! `cargo xtask run`: boot berth in QEMU with the console on this terminal.
+
+use crate::build::{self, ImageArgs};
+use berth_tests::qemu::{Accel, Forward, VmConfig};
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+
+/// Guest port of the control agent.
+const AGENT_PORT: u16 = 2375;
+/// First guest port forwarded for published container ports (ten in all).
+const APP_PORTS: u16 = 8080;
+
+/// Which accelerator to use.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum AccelArg {
+    /// Software emulation (works everywhere).
+    Tcg,
+    /// KVM (real hosts with hardware virtualization).
+    Kvm,
+}
+
+/// Options for `cargo xtask run`.
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// QEMU accelerator.
+    #[arg(long, value_enum, default_value = "tcg")]
+    pub accel: AccelArg,
+    /// Boot the Limine ISO (UEFI through OVMF) instead of direct boot.
+    #[arg(long)]
+    pub limine: bool,
+    /// With --limine, boot through the legacy BIOS instead of UEFI.
+    #[arg(long, requires = "limine")]
+    pub bios: bool,
+    /// Host port (on 127.0.0.1) forwarded to the control agent's port 2375.
+    #[arg(long, default_value_t = AGENT_PORT)]
+    pub agent_port: u16,
+    /// First of ten host ports forwarded to guest ports 8080-8089 (published ports).
+    #[arg(long, default_value_t = APP_PORTS)]
+    pub app_ports: u16,
+    /// More forwards, HOST:GUEST (repeatable).
+    #[arg(long = "forward", value_parser = parse_forward)]
+    pub forwards: Vec<Forward>,
+    /// Guest memory in MiB.
+    #[arg(long, default_value_t = 512)]
+    pub memory: u32,
+    /// Extra kernel command line words, after limine.cfg's.
+    #[arg(long)]
+    pub cmdline: Option<String>,
+    /// The limine.cfg entry to boot (default: the first).
+    #[arg(long)]
+    pub entry: Option<String>,
+}
+
+fn parse_forward(s: &str) -> Result<Forward, String> {
+    let (host, guest) = s.split_once(':').ok_or("expected HOST:GUEST")?;
+    let port = |p: &str| p.parse::<u16>().map_err(|e| format!("{p}: {e}"));
+    Ok(Forward { host: port(host)?, guest: port(guest)? })
+}
+
+/// The forwards `run` sets up: the agent, ten app ports, and any extra ones.
+pub fn forwards(args: &RunArgs) -> Vec<Forward> {
+    let mut f = vec![Forward { host: args.agent_port, guest: AGENT_PORT }];
+    f.extend((0..10).map(|i| Forward { host: args.app_ports + i, guest: APP_PORTS + i }));
+    f.extend(args.forwards.iter().copied());
+    f
+}
+
+/// Builds everything and boots it.
+pub fn run(args: &RunArgs) -> Result<(), String> {
+    let built = build::image(&ImageArgs { entry: args.entry.clone() })?;
+    let mut config = VmConfig::new(built.direct.kernel.clone());
+    config.initrd = built.direct.initrd.clone();
+    config.cmdline = match &args.cmdline {
+        Some(extra) => format!("{} {extra}", built.direct.cmdline),
+        None => built.direct.cmdline.clone(),
+    };
+    config.memory_mib = args.memory;
+    config.accel = match args.accel {
+        AccelArg::Tcg => Accel::Tcg,
+        AccelArg::Kvm => Accel::Kvm,
+    };
+    config.network = Some(forwards(args));
+    config.interactive = true;
+    if args.limine {
+        config.iso = Some(built.iso.ok_or("--limine needs the Limine ISO, which was not built (see above)")?);
+        if !args.bios {
+            config.uefi_firmware = Some(PathBuf::from("/usr/share/ovmf/OVMF.fd"));
+        }
+    }
+    for f in config.network.iter().flatten() {
+        println!("    forwarding 127.0.0.1:{} -> guest port {}", f.host, f.guest);
+    }
+    println!("==> booting berth (Ctrl-A X quits)");
+    let status = config.command().status().map_err(|e| format!("cannot start QEMU: {e}"))?;
+    match status.code() {
+        Some(0) | Some(berth_tests::qemu::EXIT_SUCCESS) => Ok(()),
+        _ => Err(format!("QEMU exited with {status}")),
+    }
+}
