@@ -16,6 +16,8 @@ mod memory;
 mod panic;
 mod platform;
 mod power;
+mod sched;
+mod syscall;
 mod time;
 mod trap;
 
@@ -33,14 +35,29 @@ pub fn kmain(boot: BootInfo) -> ! {
     trap::init(); // GDT, TSS, IDT and the trap dispatcher
     let platform = platform::init(&boot); // ACPI tables, local APIC, reference clock
     time::init(&platform, &args); // calibrated TSC clock and the periodic tick
+    sched::init(); // this boot thread becomes the idle thread
+    trap::init_syscalls(); // `syscall` entry, FPU state for user threads
     console::banner(&boot, &memory, &platform);
+    BOOT.call_once(|| boot);
+    if let Err(e) = sched::spawn_kernel("init", init, 0) {
+        panic!("cannot start the init thread: {e}");
+    }
     berth_hal::cpu::enable_interrupts();
+    sched::idle_loop()
+}
 
+static BOOT: spin::Once<BootInfo> = spin::Once::new();
+
+/// The first kernel thread: runs a requested in-kernel test, or starts the machine's
+/// services.
+fn init(_: usize) -> ! {
+    let boot = BOOT.get().expect("set before init starts");
+    let args = KernelArgs::parse(&boot.cmdline);
     if let Some(test) = args.get("test") {
-        ktest::run(test, &boot); // in-kernel tests for the QEMU harness; exits QEMU
+        ktest::run(test, boot); // in-kernel tests for the QEMU harness; exits QEMU
     }
     log::info!("ready");
     loop {
-        berth_hal::cpu::wait_for_interrupt();
+        sched::sleep(u64::MAX, None).ok();
     }
 }

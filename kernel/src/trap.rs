@@ -12,12 +12,21 @@ pub fn init() {
     berth_hal::trap::set_handler(dispatch);
 }
 
+/// Enables the `syscall` instruction and user FPU state.
+pub fn init_syscalls() {
+    berth_hal::context::init(crate::syscall::entry);
+}
+
 fn dispatch(frame: &mut TrapFrame) {
     match frame.vector {
         0..=31 => exception(frame),
         v if v == u64::from(TIMER_VECTOR) => {
             crate::time::tick();
+            crate::sched::on_tick();
             apic::eoi();
+            if frame.from_user() && crate::sched::need_resched() {
+                crate::sched::schedule();
+            }
         }
         v if v == u64::from(apic::SPURIOUS_VECTOR) => {}
         v => {

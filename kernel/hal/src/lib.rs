@@ -17,7 +17,9 @@ extern crate alloc;
 pub mod acpi;
 pub mod apic;
 pub mod boot;
+pub mod context;
 pub mod cpu;
+pub mod fpu;
 mod gdt;
 mod heap;
 pub mod layout;
@@ -27,9 +29,9 @@ pub mod pci;
 pub mod serial;
 pub mod sync;
 pub mod time;
-
-pub use gdt::set_kernel_stack;
 pub mod trap;
+pub mod uaccess;
+pub mod user_pt;
 
 pub use berth_boot as bootinfo;
 pub use heap::HeapStats;

@@ -352,6 +352,17 @@ fn free_frame_addr(addr: u64) {
     }
 }
 
+/// The kernel's PML4 frame, read-only (user tables copy its kernel half).
+pub(crate) fn kernel_pml4() -> &'static Frame {
+    static KERNEL: spin::Once<Frame> = spin::Once::new();
+    KERNEL.call_once(|| Frame { phys: KERNEL_PML4.load(Ordering::Relaxed) })
+}
+
+/// Returns a page-table frame of a dropped user table to the pool.
+pub(crate) fn release_table_frame(phys: u64) {
+    free_frame_addr(phys);
+}
+
 /// Number of free frames in the pool.
 pub fn free_frames() -> usize {
     FRAMES.lock().as_ref().map_or(0, |p| p.free_frames())

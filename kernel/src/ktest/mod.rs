@@ -6,6 +6,7 @@
 
 mod faults;
 mod memory;
+mod threads;
 mod timer;
 
 use berth_hal::bootinfo::BootInfo;
@@ -22,6 +23,7 @@ pub fn run(name: &str, boot: &BootInfo) -> ! {
         "page-fault" => faults::page_fault(),
         "divide-error" => faults::divide_error(),
         "timer" => timer::tick_rate(),
+        "threads" => threads::kernel_threads(),
         "shutdown" => crate::power::shutdown(),
         other => Err(alloc::format!("no such test `{other}`")),
     };

@@ -13,3 +13,8 @@ pub fn frame_pool(a: &Artifacts) -> Result<(), String> {
 pub fn heap(a: &Artifacts) -> Result<(), String> {
     ktest(a, "test=heap", seconds(120)).map(drop)
 }
+
+/// Kernel threads are spawned, sleep, wake, exit and are freed.
+pub fn kernel_threads(a: &Artifacts) -> Result<(), String> {
+    ktest(a, "test=threads", seconds(60)).map(drop)
+}

@@ -1,0 +1,206 @@
+//! User address spaces' page tables.
+//!
+//! A [`UserPageTable`] maps pages of user space to frames it holds references to, so a
+//! mapped frame can never be freed while user code can reach it. The kernel half of
+//! every user page table is the kernel's own (its PML4 entries 256..512 are copied at
+//! creation; the PDPTs behind them are shared and created at boot).
+
+use crate::layout::{PAGE_SIZE, USER_END};
+use crate::mm::{Frame, MapError, kernel_pml4, phys_offset};
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
+use x86_64::registers::control::Cr3;
+use x86_64::structures::paging::mapper::{MapToError, TranslateResult};
+use x86_64::structures::paging::{
+    FrameAllocator, Mapper, OffsetPageTable, Page, PageTable, PageTableFlags as Flags, PhysFrame, Size4KiB,
+    Translate,
+};
+use x86_64::{PhysAddr, VirtAddr};
+
+/// Something that owns a frame and can be mapped into user space (a plain [`Frame`],
+/// or the kernel's frame with its memory charge).
+pub trait AsFrame: Send + Sync + 'static {
+    /// The frame.
+    fn frame(&self) -> &Frame;
+}
+
+impl AsFrame for Frame {
+    fn frame(&self) -> &Frame {
+        self
+    }
+}
+
+/// Access rights of a user page (it is always readable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserFlags {
+    /// Writable.
+    pub write: bool,
+    /// Executable.
+    pub exec: bool,
+}
+
+impl UserFlags {
+    fn to_flags(self) -> Flags {
+        let mut f = Flags::PRESENT | Flags::USER_ACCESSIBLE;
+        if self.write {
+            f |= Flags::WRITABLE;
+        }
+        if !self.exec {
+            f |= Flags::NO_EXECUTE;
+        }
+        f
+    }
+
+    fn from_flags(f: Flags) -> UserFlags {
+        UserFlags { write: f.contains(Flags::WRITABLE), exec: !f.contains(Flags::NO_EXECUTE) }
+    }
+}
+
+/// A user address space's page table.
+pub struct UserPageTable<F: AsFrame> {
+    pml4: Frame,
+    pages: BTreeMap<u64, Arc<F>>,
+}
+
+struct TableFrames;
+
+// SAFETY: frames come from the pool, zeroed, each handed out once; page-table frames
+// are owned by the table and freed in `Drop`.
+unsafe impl FrameAllocator<Size4KiB> for TableFrames {
+    fn allocate_frame(&mut self) -> Option<PhysFrame<Size4KiB>> {
+        let frame = Frame::alloc()?;
+        let phys = frame.phys();
+        core::mem::forget(frame); // owned by the page table from here on
+        Some(PhysFrame::containing_address(PhysAddr::new(phys)))
+    }
+}
+
+impl<F: AsFrame> UserPageTable<F> {
+    /// An empty user space sharing the kernel half.
+    pub fn new() -> Result<UserPageTable<F>, MapError> {
+        let mut pml4 = Frame::alloc().ok_or(MapError::OutOfMemory)?;
+        let mut kernel_half = [0u8; 2048];
+        kernel_pml4().read(2048, &mut kernel_half);
+        pml4.write(2048, &kernel_half);
+        Ok(UserPageTable { pml4, pages: BTreeMap::new() })
+    }
+
+    fn mapper(&mut self) -> OffsetPageTable<'_> {
+        let offset = phys_offset();
+        // SAFETY: the PML4 frame is owned by `self` (borrowed mutably for the mapper's
+        // lifetime) and lies in the direct map like every page-table frame.
+        unsafe { OffsetPageTable::new(&mut *((offset + self.pml4.phys()) as *mut PageTable), VirtAddr::new(offset)) }
+    }
+
+    fn check(virt: u64) -> Result<Page<Size4KiB>, MapError> {
+        if !virt.is_multiple_of(PAGE_SIZE) || virt >= USER_END {
+            return Err(MapError::AlreadyMapped(virt));
+        }
+        Ok(Page::containing_address(VirtAddr::new(virt)))
+    }
+
+    /// Maps the page at `virt` to `page`'s frame; returns the frame it replaces.
+    pub fn map(&mut self, virt: u64, page: Arc<F>, flags: UserFlags) -> Result<Option<Arc<F>>, MapError> {
+        let p = Self::check(virt)?;
+        let old = self.unmap(virt);
+        let frame = PhysFrame::containing_address(PhysAddr::new(page.frame().phys()));
+        // SAFETY: `page` owns the frame and is kept in `pages` for as long as the
+        // mapping exists; `virt` is a user address, so no kernel mapping changes.
+        let result = unsafe { self.mapper().map_to(p, frame, flags.to_flags(), &mut TableFrames) };
+        match result {
+            Ok(flush) => flush.flush(),
+            Err(MapToError::FrameAllocationFailed) => return Err(MapError::OutOfMemory),
+            Err(_) => return Err(MapError::AlreadyMapped(virt)),
+        }
+        self.pages.insert(virt, page);
+        Ok(old)
+    }
+
+    /// Unmaps the page at `virt`; returns its frame.
+    pub fn unmap(&mut self, virt: u64) -> Option<Arc<F>> {
+        let p = Self::check(virt).ok()?;
+        let page = self.pages.remove(&virt)?;
+        if let Ok((_, flush)) = self.mapper().unmap(p) {
+            flush.flush();
+        }
+        Some(page)
+    }
+
+    /// Changes the access rights of a mapped page; false if it is not mapped.
+    pub fn set_flags(&mut self, virt: u64, flags: UserFlags) -> bool {
+        let Ok(p) = Self::check(virt) else { return false };
+        if !self.pages.contains_key(&virt) {
+            return false;
+        }
+        // SAFETY: only the rights of a user page this table owns change.
+        match unsafe { self.mapper().update_flags(p, flags.to_flags()) } {
+            Ok(flush) => {
+                flush.flush();
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// The frame mapped at `virt` and its rights.
+    pub fn get(&mut self, virt: u64) -> Option<(Arc<F>, UserFlags)> {
+        let page = self.pages.get(&virt)?.clone();
+        match self.mapper().translate(VirtAddr::new(virt)) {
+            TranslateResult::Mapped { flags, .. } => Some((page, UserFlags::from_flags(flags))),
+            _ => None,
+        }
+    }
+
+    /// The mapped pages in `[start, end)`, in address order.
+    pub fn pages_in(&self, start: u64, end: u64) -> impl Iterator<Item = (u64, &Arc<F>)> {
+        self.pages.range(start..end).map(|(&v, p)| (v, p))
+    }
+
+    /// Number of mapped pages.
+    pub fn mapped_pages(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// Makes this the address space the CPU translates through.
+    pub fn activate(&self) {
+        if !self.is_active() {
+            // SAFETY: the table maps the kernel half exactly as every other table does,
+            // so the running kernel code, stack and data stay mapped.
+            unsafe { Cr3::write(PhysFrame::containing_address(PhysAddr::new(self.pml4.phys())), Cr3::read().1) };
+        }
+    }
+
+    /// Whether the CPU translates through this table now.
+    pub fn is_active(&self) -> bool {
+        Cr3::read().0.start_address().as_u64() == self.pml4.phys()
+    }
+}
+
+impl<F: AsFrame> Drop for UserPageTable<F> {
+    fn drop(&mut self) {
+        if self.is_active() {
+            // SAFETY: the kernel's own table maps everything the kernel uses.
+            unsafe { Cr3::write(PhysFrame::containing_address(PhysAddr::new(kernel_pml4().phys())), Cr3::read().1) };
+        }
+        // Free the user half's page-table frames (levels 3, 2 and 1); the leaf frames
+        // are released with `pages`.
+        let offset = phys_offset();
+        let table = |phys: u64| {
+            // SAFETY: page-table frames of this table, reached through the direct map;
+            // no mapper is alive.
+            unsafe { &*((offset + phys) as *const PageTable) }
+        };
+        let l4 = table(self.pml4.phys());
+        for e4 in l4.iter().take(256).filter(|e| !e.is_unused()) {
+            let l3 = table(e4.addr().as_u64());
+            for e3 in l3.iter().filter(|e| !e.is_unused()) {
+                let l2 = table(e3.addr().as_u64());
+                for e2 in l2.iter().filter(|e| !e.is_unused()) {
+                    crate::mm::release_table_frame(e2.addr().as_u64());
+                }
+                crate::mm::release_table_frame(e3.addr().as_u64());
+            }
+            crate::mm::release_table_frame(e4.addr().as_u64());
+        }
+    }
+}

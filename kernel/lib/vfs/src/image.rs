@@ -1,0 +1,344 @@
+//! Images: immutable directory trees built from tar archives.
+
+use crate::path::normalize_archive_path;
+use crate::{FsError, Result};
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use berth_tar::{EntryKind, Event, Header};
+
+const S_IFREG: u32 = 0o100_000;
+const S_IFDIR: u32 = 0o040_000;
+const S_IFLNK: u32 = 0o120_000;
+const S_IFCHR: u32 = 0o020_000;
+const S_IFBLK: u32 = 0o060_000;
+const S_IFIFO: u32 = 0o010_000;
+
+/// Deepest directory nesting accepted in an image.
+const MAX_DEPTH: usize = 128;
+
+/// Bounds on what an image may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct ImageLimits {
+    /// Total bytes of file data.
+    pub max_bytes: u64,
+    /// Number of entries.
+    pub max_entries: usize,
+}
+
+impl Default for ImageLimits {
+    fn default() -> Self {
+        ImageLimits { max_bytes: 4 << 30, max_entries: 1 << 20 }
+    }
+}
+
+/// One file, directory or other object of an image.
+#[derive(Debug)]
+pub struct ImageNode {
+    /// File type and permission bits (`st_mode`).
+    pub mode: u32,
+    /// Owner.
+    pub uid: u32,
+    /// Group.
+    pub gid: u32,
+    /// Modification time, seconds since the epoch.
+    pub mtime: u64,
+    /// What it holds.
+    pub body: ImageBody,
+}
+
+/// What an image node holds.
+#[derive(Debug)]
+pub enum ImageBody {
+    /// A directory and its entries.
+    Dir(BTreeMap<String, Arc<ImageNode>>),
+    /// A regular file's bytes (shared by hard links).
+    File(Arc<[u8]>),
+    /// A symbolic link's target.
+    Symlink(String),
+    /// A device node (`st_rdev`).
+    Device(u64),
+    /// A FIFO.
+    Fifo,
+}
+
+/// An immutable directory tree, shared by every container made from it.
+#[derive(Debug)]
+pub struct Image {
+    root: Arc<ImageNode>,
+    entries: usize,
+    bytes: u64,
+}
+
+impl Image {
+    /// An image with nothing but an empty root directory.
+    pub fn empty() -> Image {
+        let root = ImageNode { mode: S_IFDIR | 0o755, uid: 0, gid: 0, mtime: 0, body: ImageBody::Dir(BTreeMap::new()) };
+        Image { root: Arc::new(root), entries: 0, bytes: 0 }
+    }
+
+    /// Builds an image from a whole tar archive in memory.
+    pub fn from_tar(archive: &[u8], limits: ImageLimits) -> Result<Image> {
+        let mut builder = ImageBuilder::new(limits);
+        let mut parser = berth_tar::Parser::new(limits.max_bytes);
+        let mut input = archive;
+        while let Some(event) = parser.next(&mut input).map_err(|e| FsError::BadImage(format!("{e}")))? {
+            if builder.push(event)? {
+                break;
+            }
+        }
+        parser.finish().map_err(|e| FsError::BadImage(format!("{e}")))?;
+        builder.finish()
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Arc<ImageNode> {
+        &self.root
+    }
+
+    /// Number of entries the archive had.
+    pub fn entries(&self) -> usize {
+        self.entries
+    }
+
+    /// Bytes of file data.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+}
+
+/// A node while the image is being built.
+enum Build {
+    Dir { meta: Meta, entries: BTreeMap<String, Build> },
+    File { meta: Meta, data: Arc<[u8]> },
+    Symlink { meta: Meta, target: String },
+    HardLink { meta: Meta, target: Vec<String> },
+    Device { meta: Meta, rdev: u64 },
+    Fifo { meta: Meta },
+}
+
+#[derive(Clone, Copy)]
+struct Meta {
+    mode: u32,
+    uid: u32,
+    gid: u32,
+    mtime: u64,
+}
+
+impl Meta {
+    fn from_header(h: &Header, kind: u32) -> Meta {
+        Meta { mode: kind | (h.mode & 0o7777), uid: h.uid, gid: h.gid, mtime: h.mtime }
+    }
+
+    fn default_dir() -> Meta {
+        Meta { mode: S_IFDIR | 0o755, uid: 0, gid: 0, mtime: 0 }
+    }
+}
+
+/// The file whose data is arriving.
+struct Pending {
+    path: Vec<String>,
+    meta: Meta,
+    data: Vec<u8>,
+    size: u64,
+}
+
+/// Builds an [`Image`] from tar [`Event`]s as they arrive (from a network upload, say),
+/// holding each file's data only once.
+pub struct ImageBuilder {
+    root: Build,
+    limits: ImageLimits,
+    entries: usize,
+    bytes: u64,
+    pending: Option<Pending>,
+}
+
+impl ImageBuilder {
+    /// A builder enforcing `limits`.
+    pub fn new(limits: ImageLimits) -> ImageBuilder {
+        ImageBuilder {
+            root: Build::Dir { meta: Meta::default_dir(), entries: BTreeMap::new() },
+            limits,
+            entries: 0,
+            bytes: 0,
+            pending: None,
+        }
+    }
+
+    /// Takes the next event; returns true at the end of the archive.
+    pub fn push(&mut self, event: Event<'_>) -> Result<bool> {
+        match event {
+            Event::Entry(header) => self.entry(&header)?,
+            Event::Data(data) => {
+                let Some(p) = self.pending.as_mut() else { return Ok(false) };
+                p.data.extend_from_slice(data);
+                if p.data.len() as u64 >= p.size {
+                    self.complete_file()?;
+                }
+            }
+            Event::End => return Ok(true),
+        }
+        Ok(false)
+    }
+
+    fn entry(&mut self, h: &Header) -> Result<()> {
+        if self.pending.is_some() {
+            return Err(FsError::BadImage(format!("entry `{}` starts inside another file's data", h.name)));
+        }
+        self.entries += 1;
+        if self.entries > self.limits.max_entries {
+            return Err(FsError::BadImage(format!("more than {} entries", self.limits.max_entries)));
+        }
+        let path = normalize_archive_path(&h.name)?;
+        if path.len() > MAX_DEPTH {
+            return Err(FsError::BadImage(format!("`{}` is nested more than {MAX_DEPTH} levels deep", h.name)));
+        }
+        let node = match h.kind {
+            EntryKind::Directory => {
+                // Merge with an existing directory so earlier children survive.
+                let meta = Meta::from_header(h, S_IFDIR);
+                match self.node_mut(&path)? {
+                    Some(Build::Dir { meta: m, .. }) => {
+                        *m = meta;
+                        return Ok(());
+                    }
+                    _ => Build::Dir { meta, entries: BTreeMap::new() },
+                }
+            }
+            EntryKind::File => {
+                self.bytes = self.bytes.saturating_add(h.size);
+                if self.bytes > self.limits.max_bytes {
+                    return Err(FsError::BadImage(format!("more than {} bytes of file data", self.limits.max_bytes)));
+                }
+                let meta = Meta::from_header(h, S_IFREG);
+                if h.size > 0 {
+                    let data = Vec::with_capacity(h.size as usize);
+                    self.pending = Some(Pending { path, meta, data, size: h.size });
+                    return Ok(());
+                }
+                Build::File { meta, data: Arc::from(Vec::new()) }
+            }
+            EntryKind::Symlink => Build::Symlink { meta: Meta::from_header(h, S_IFLNK), target: h.link_name.clone() },
+            EntryKind::HardLink => {
+                Build::HardLink { meta: Meta::from_header(h, S_IFREG), target: normalize_archive_path(&h.link_name)? }
+            }
+            EntryKind::CharDevice | EntryKind::BlockDevice => {
+                let kind = if h.kind == EntryKind::CharDevice { S_IFCHR } else { S_IFBLK };
+                Build::Device { meta: Meta::from_header(h, kind), rdev: 0 }
+            }
+            EntryKind::Fifo => Build::Fifo { meta: Meta::from_header(h, S_IFIFO) },
+            EntryKind::Other(_) => return Ok(()), // e.g. GNU sparse/volume headers: skipped
+        };
+        self.insert(&path, node)
+    }
+
+    fn complete_file(&mut self) -> Result<()> {
+        if let Some(p) = self.pending.take() {
+            let node = Build::File { meta: p.meta, data: Arc::from(p.data) };
+            self.insert(&p.path, node)?;
+        }
+        Ok(())
+    }
+
+    /// The node at `path`, if any (intermediate directories are not created).
+    fn node_mut(&mut self, path: &[String]) -> Result<Option<&mut Build>> {
+        let mut node = &mut self.root;
+        for name in path {
+            match node {
+                Build::Dir { entries, .. } => match entries.get_mut(name) {
+                    Some(child) => node = child,
+                    None => return Ok(None),
+                },
+                _ => return Ok(None),
+            }
+        }
+        Ok(Some(node))
+    }
+
+    /// Inserts (or replaces) the node at `path`, creating missing parent directories.
+    fn insert(&mut self, path: &[String], node: Build) -> Result<()> {
+        let Some((name, parents)) = path.split_last() else {
+            // The root itself: keep its entries, take the new metadata.
+            if let (Build::Dir { meta, .. }, Build::Dir { meta: new, .. }) = (&mut self.root, node) {
+                *meta = new;
+            }
+            return Ok(());
+        };
+        let mut dir = &mut self.root;
+        for part in parents {
+            let Build::Dir { entries, .. } = dir else { unreachable!("loop invariant: dir is a directory") };
+            let child = entries
+                .entry(part.clone())
+                .or_insert_with(|| Build::Dir { meta: Meta::default_dir(), entries: BTreeMap::new() });
+            if !matches!(child, Build::Dir { .. }) {
+                // A later directory replaces an earlier file of the same name.
+                *child = Build::Dir { meta: Meta::default_dir(), entries: BTreeMap::new() };
+            }
+            dir = child;
+        }
+        let Build::Dir { entries, .. } = dir else { unreachable!("loop invariant: dir is a directory") };
+        entries.insert(name.clone(), node);
+        Ok(())
+    }
+
+    /// Finishes the image; fails if a file's data is incomplete or a hard link names
+    /// no file.
+    pub fn finish(mut self) -> Result<Image> {
+        if let Some(p) = &self.pending {
+            return Err(FsError::BadImage(format!("`{}` is truncated", p.path.join("/"))));
+        }
+        let links = collect_hard_links(&self.root, &mut Vec::new());
+        for (path, target) in links {
+            let data = match self.node_mut(&target)? {
+                Some(Build::File { data, .. }) => data.clone(),
+                _ => {
+                    return Err(FsError::BadImage(format!(
+                        "hard link `{}` names `{}`, which is not a file in the image",
+                        path.join("/"),
+                        target.join("/")
+                    )));
+                }
+            };
+            if let Some(node) = self.node_mut(&path)?
+                && let Build::HardLink { meta, .. } = node
+            {
+                let meta = *meta;
+                *node = Build::File { meta, data };
+            }
+        }
+        Ok(Image { root: Arc::new(freeze(self.root)), entries: self.entries, bytes: self.bytes })
+    }
+}
+
+fn collect_hard_links(node: &Build, path: &mut Vec<String>) -> Vec<(Vec<String>, Vec<String>)> {
+    let mut out = Vec::new();
+    match node {
+        Build::HardLink { target, .. } => out.push((path.clone(), target.clone())),
+        Build::Dir { entries, .. } => {
+            for (name, child) in entries {
+                path.push(name.clone());
+                out.extend(collect_hard_links(child, path));
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+fn freeze(node: Build) -> ImageNode {
+    let (meta, body) = match node {
+        Build::Dir { meta, entries } => {
+            (meta, ImageBody::Dir(entries.into_iter().map(|(k, v)| (k, Arc::new(freeze(v)))).collect()))
+        }
+        Build::File { meta, data } => (meta, ImageBody::File(data)),
+        Build::Symlink { meta, target } => (meta, ImageBody::Symlink(target)),
+        // Unresolved links were reported by `finish`.
+        Build::HardLink { meta, .. } => (meta, ImageBody::File(Arc::from(Vec::new()))),
+        Build::Device { meta, rdev } => (meta, ImageBody::Device(rdev)),
+        Build::Fifo { meta } => (meta, ImageBody::Fifo),
+    };
+    ImageNode { mode: meta.mode, uid: meta.uid, gid: meta.gid, mtime: meta.mtime, body }
+}

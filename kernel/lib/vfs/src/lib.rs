@@ -1,0 +1,32 @@
+//! In-memory file systems for berth's containers.
+//!
+//! An [`Image`] is an immutable directory tree built from a tar archive (the format
+//! `docker import` uses) and stored once, however many containers use it. Each
+//! container gets a [`Filesystem`]: its own tree of [`Inode`]s that starts out as a
+//! view of the image and copies things up as they change. Directories are filled in
+//! from the image only when first looked into, and file contents stay shared with the
+//! image until the first write, so a hundred containers of one image cost little more
+//! than one. A container's writes live in its `Filesystem` and vanish with it.
+//!
+//! Everything here is plain data behind spin locks; the kernel provides the clock,
+//! the memory budget a container's writes are charged to, and synthetic directories
+//! such as `/proc`.
+
+#![no_std]
+
+extern crate alloc;
+
+mod error;
+mod fs;
+mod image;
+mod inode;
+mod path;
+
+pub use error::FsError;
+pub use fs::{Filesystem, MAX_SYMLINKS};
+pub use image::{Image, ImageBuilder, ImageLimits, ImageNode};
+pub use inode::{Budget, DirEntry, FileType, Inode, Metadata, SpecialDir};
+pub use path::{MAX_NAME, MAX_PATH, normalize_archive_path};
+
+/// Result type of this crate.
+pub type Result<T> = core::result::Result<T, FsError>;

@@ -1,0 +1,220 @@
+//! The scheduler: threads, the run queue, blocking and waking, and time accounting.
+//!
+//! berth runs on one CPU. Threads in user mode are preempted by the timer; in kernel
+//! mode a thread runs until it blocks, yields or returns to user mode (where a pending
+//! reschedule is honoured). So kernel code never loses the CPU while holding a lock,
+//! and the spin locks of the pure libraries never contend.
+//!
+//! A thread that exits gives its last reference to the scheduler and switches to the
+//! idle thread, which frees it once nothing runs on its stack any more.
+
+mod thread;
+mod wait;
+
+pub use thread::{Thread, ThreadState, Tid};
+pub use wait::{WaitError, WaitQueue, sleep};
+
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use berth_hal::context::{self, ThreadContext};
+use berth_hal::sync::IrqLock;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+/// Ticks a user thread may run before another ready thread gets the CPU.
+const TIMESLICE_TICKS: u64 = 2;
+
+struct Scheduler {
+    current: Option<Arc<Thread>>,
+    idle: Option<Arc<Thread>>,
+    ready: VecDeque<Arc<Thread>>,
+    /// Threads sleeping until a deadline (ns), keyed by (deadline, tid).
+    sleepers: BTreeMap<(u64, Tid), Weak<Thread>>,
+    /// Exited threads whose stacks the idle thread frees.
+    dead: Vec<Arc<Thread>>,
+    /// When the current thread started running (ns).
+    since: u64,
+    /// Tick count when the current thread started running.
+    since_tick: u64,
+}
+
+static SCHED: IrqLock<Scheduler> = IrqLock::new(Scheduler {
+    current: None,
+    idle: None,
+    ready: VecDeque::new(),
+    sleepers: BTreeMap::new(),
+    dead: Vec::new(),
+    since: 0,
+    since_tick: 0,
+});
+
+/// Set by the timer when the running user thread should give up the CPU.
+static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
+/// The boot thread's context, which becomes the idle thread.
+static IDLE_CONTEXT: spin::Once<&'static ThreadContext> = spin::Once::new();
+
+/// Makes the running boot thread the scheduler's idle thread.
+pub fn init() {
+    let ctx = ThreadContext::boot_thread();
+    IDLE_CONTEXT.call_once(|| ctx);
+    let idle = Thread::idle(ctx);
+    let mut s = SCHED.lock();
+    s.current = Some(idle.clone());
+    s.idle = Some(idle);
+    s.since = crate::time::now_ns();
+}
+
+/// The running thread.
+pub fn current() -> Arc<Thread> {
+    SCHED.lock().current.clone().expect("the scheduler is initialized")
+}
+
+/// Starts a kernel thread running `entry(arg)`.
+pub fn spawn_kernel(name: &str, entry: fn(usize) -> !, arg: usize) -> Result<Arc<Thread>, &'static str> {
+    let ctx = ThreadContext::new_kernel(entry, arg).map_err(|_| "no memory for a kernel stack")?;
+    let thread = Thread::new_kernel(name, ctx);
+    make_ready(thread.clone());
+    Ok(thread)
+}
+
+/// Puts a new or woken thread on the run queue.
+pub fn make_ready(thread: Arc<Thread>) {
+    let mut s = SCHED.lock();
+    if thread.set_state_if(ThreadState::Blocked, ThreadState::Ready) || thread.set_state_if(ThreadState::New, ThreadState::Ready)
+    {
+        s.ready.push_back(thread);
+    }
+}
+
+/// Gives up the CPU to the next ready thread, if any; returns when this thread is
+/// scheduled again. The caller's state decides whether it is queued again: a running
+/// thread stays ready, a blocked one waits to be woken.
+pub fn schedule() {
+    berth_hal::cpu::without_interrupts(|| {
+        let (prev, next) = {
+            let mut s = SCHED.lock();
+            let prev = s.current.clone().expect("the scheduler is initialized");
+            let next = match pick_next(&mut s) {
+                Some(next) => next,
+                None if prev.state() == ThreadState::Running => return,
+                None => s.idle.clone().expect("an idle thread"),
+            };
+            if prev.set_state_if(ThreadState::Running, ThreadState::Ready) && !prev.is_idle() {
+                s.ready.push_back(prev.clone());
+            }
+            if Arc::ptr_eq(&prev, &next) {
+                next.set_state(ThreadState::Running);
+                return;
+            }
+            switch_accounting(&mut s, &prev, &next);
+            (prev, next)
+        };
+        NEED_RESCHED.store(false, Ordering::Relaxed);
+        next.activate_address_space();
+        context::switch(prev.context(), next.context());
+    });
+}
+
+/// The next thread to run, taken off the run queue.
+fn pick_next(s: &mut Scheduler) -> Option<Arc<Thread>> {
+    while let Some(t) = s.ready.pop_front() {
+        if t.state() == ThreadState::Ready {
+            return Some(t);
+        }
+    }
+    None
+}
+
+fn switch_accounting(s: &mut Scheduler, prev: &Arc<Thread>, next: &Arc<Thread>) {
+    let now = crate::time::now_ns();
+    prev.charge_cpu(now.saturating_sub(s.since));
+    s.since = now;
+    s.since_tick = crate::time::ticks();
+    next.set_state(ThreadState::Running);
+    s.current = Some(next.clone());
+}
+
+/// Lets other ready threads run.
+pub fn yield_now() {
+    schedule();
+}
+
+/// Called on every timer tick (interrupts disabled): wakes sleepers whose deadline
+/// has passed and asks the running thread to yield when its time slice is over.
+pub fn on_tick() {
+    let now = crate::time::now_ns();
+    let woken = {
+        let mut s = SCHED.lock();
+        let mut woken = Vec::new();
+        while let Some(entry) = s.sleepers.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            woken.extend(entry.remove().upgrade());
+        }
+        let ran = crate::time::ticks().saturating_sub(s.since_tick);
+        if ran >= TIMESLICE_TICKS && !s.ready.is_empty() {
+            NEED_RESCHED.store(true, Ordering::Relaxed);
+        }
+        if s.current.as_ref().is_some_and(|c| c.is_idle()) && (!woken.is_empty() || !s.ready.is_empty()) {
+            NEED_RESCHED.store(true, Ordering::Relaxed);
+        }
+        woken
+    };
+    for t in woken {
+        make_ready(t);
+    }
+}
+
+/// Whether the running thread should call [`schedule`] at its next chance.
+pub fn need_resched() -> bool {
+    NEED_RESCHED.load(Ordering::Relaxed)
+}
+
+/// Registers the current thread to be woken at `deadline` (ns on the monotonic clock).
+pub(crate) fn sleep_until(thread: &Arc<Thread>, deadline: u64) {
+    SCHED.lock().sleepers.insert((deadline, thread.tid), Arc::downgrade(thread));
+}
+
+/// Cancels a wake-up registered by [`sleep_until`].
+pub(crate) fn cancel_sleep(thread: &Arc<Thread>, deadline: u64) {
+    SCHED.lock().sleepers.remove(&(deadline, thread.tid));
+}
+
+/// Ends the running thread. It must hold no references to itself on its stack (the
+/// caller returns up to the trap boundary first), because its stack is abandoned.
+pub fn exit_current() -> ! {
+    berth_hal::cpu::disable_interrupts();
+    {
+        let mut s = SCHED.lock();
+        let me = s.current.take().expect("a running thread");
+        me.set_state(ThreadState::Exited);
+        let now = crate::time::now_ns();
+        me.charge_cpu(now.saturating_sub(s.since));
+        s.since = now;
+        s.dead.push(me);
+        let idle = s.idle.clone().expect("an idle thread");
+        idle.set_state(ThreadState::Running);
+        s.current = Some(idle);
+    }
+    context::exit_to(IDLE_CONTEXT.get().expect("the scheduler is initialized"))
+}
+
+/// The idle loop: frees exited threads, runs ready ones, halts when there are none.
+pub fn idle_loop() -> ! {
+    loop {
+        let dead = core::mem::take(&mut SCHED.lock().dead);
+        drop(dead);
+        let busy = !SCHED.lock().ready.is_empty();
+        if busy {
+            schedule();
+        } else {
+            berth_hal::cpu::wait_for_interrupt();
+        }
+    }
+}
+
+/// Number of threads ready to run (not counting the running one).
+pub fn ready_count() -> usize {
+    SCHED.lock().ready.len()
+}

@@ -1,0 +1,110 @@
+//! Threads: what the scheduler runs.
+
+use alloc::string::String;
+use alloc::sync::Arc;
+use berth_hal::context::ThreadContext;
+use core::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
+
+/// A thread id, unique across the machine (containers see their own numbering).
+pub type Tid = u32;
+
+static NEXT_TID: AtomicU32 = AtomicU32::new(1);
+
+/// Where a thread is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ThreadState {
+    /// Created, not yet started.
+    New = 0,
+    /// On the run queue.
+    Ready = 1,
+    /// On the CPU.
+    Running = 2,
+    /// Waiting to be woken.
+    Blocked = 3,
+    /// Finished; its stack is freed soon.
+    Exited = 4,
+}
+
+/// A kernel or user thread.
+pub struct Thread {
+    /// Machine-wide id.
+    pub tid: Tid,
+    /// A name for logs.
+    pub name: String,
+    ctx: ContextRef,
+    state: AtomicU8,
+    cpu_ns: AtomicU64,
+}
+
+enum ContextRef {
+    Owned(ThreadContext),
+    Static(&'static ThreadContext),
+}
+
+impl Thread {
+    pub(super) fn idle(ctx: &'static ThreadContext) -> Arc<Thread> {
+        Arc::new(Thread {
+            tid: 0,
+            name: String::from("idle"),
+            ctx: ContextRef::Static(ctx),
+            state: AtomicU8::new(ThreadState::Running as u8),
+            cpu_ns: AtomicU64::new(0),
+        })
+    }
+
+    /// A thread that has not started yet.
+    pub fn new_kernel(name: &str, ctx: ThreadContext) -> Arc<Thread> {
+        Arc::new(Thread {
+            tid: NEXT_TID.fetch_add(1, Ordering::Relaxed),
+            name: String::from(name),
+            ctx: ContextRef::Owned(ctx),
+            state: AtomicU8::new(ThreadState::New as u8),
+            cpu_ns: AtomicU64::new(0),
+        })
+    }
+
+    /// Its CPU context.
+    pub fn context(&self) -> &ThreadContext {
+        match &self.ctx {
+            ContextRef::Owned(c) => c,
+            ContextRef::Static(c) => c,
+        }
+    }
+
+    /// Its state.
+    pub fn state(&self) -> ThreadState {
+        match self.state.load(Ordering::Acquire) {
+            0 => ThreadState::New,
+            1 => ThreadState::Ready,
+            2 => ThreadState::Running,
+            3 => ThreadState::Blocked,
+            _ => ThreadState::Exited,
+        }
+    }
+
+    pub(crate) fn set_state(&self, state: ThreadState) {
+        self.state.store(state as u8, Ordering::Release);
+    }
+
+    /// Moves from `from` to `to`; false if the thread was not in `from`.
+    pub(crate) fn set_state_if(&self, from: ThreadState, to: ThreadState) -> bool {
+        self.state.compare_exchange(from as u8, to as u8, Ordering::AcqRel, Ordering::Acquire).is_ok()
+    }
+
+    pub(super) fn is_idle(&self) -> bool {
+        self.tid == 0
+    }
+
+    pub(super) fn charge_cpu(&self, ns: u64) {
+        self.cpu_ns.fetch_add(ns, Ordering::Relaxed);
+    }
+
+    /// CPU time used, in ns.
+    pub fn cpu_ns(&self) -> u64 {
+        self.cpu_ns.load(Ordering::Relaxed)
+    }
+
+    /// Makes the CPU use this thread's address space (user threads).
+    pub(super) fn activate_address_space(&self) {}
+}

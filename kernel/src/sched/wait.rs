@@ -1,0 +1,102 @@
+//! Wait queues: how threads block until something happens.
+
+use super::{Thread, ThreadState, current, make_ready, schedule};
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use berth_hal::sync::IrqLock;
+
+/// Why a wait ended without its condition becoming true.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitError {
+    /// The deadline passed.
+    TimedOut,
+    /// A signal arrived for the thread (only for interruptible waits).
+    Interrupted,
+}
+
+/// Threads waiting for a condition; whoever changes the condition wakes them.
+#[derive(Default)]
+pub struct WaitQueue {
+    waiters: IrqLock<Vec<Weak<Thread>>>,
+}
+
+impl WaitQueue {
+    /// An empty queue.
+    pub const fn new() -> WaitQueue {
+        WaitQueue { waiters: IrqLock::new(Vec::new()) }
+    }
+
+    /// Blocks until `ready` returns `Some`, the deadline (ns on the monotonic clock)
+    /// passes, or — if `interrupted` is given — it returns true (a signal arrived).
+    /// `ready` runs with interrupts disabled, so a waker in an interrupt handler cannot
+    /// slip in between the check and the sleep.
+    pub fn wait_until<T>(
+        &self,
+        mut ready: impl FnMut() -> Option<T>,
+        deadline: Option<u64>,
+        interrupted: Option<&dyn Fn() -> bool>,
+    ) -> Result<T, WaitError> {
+        let me = current();
+        loop {
+            let outcome = berth_hal::cpu::without_interrupts(|| {
+                if let Some(v) = ready() {
+                    return Some(Ok(v));
+                }
+                if interrupted.is_some_and(|f| f()) {
+                    return Some(Err(WaitError::Interrupted));
+                }
+                if deadline.is_some_and(|d| crate::time::now_ns() >= d) {
+                    return Some(Err(WaitError::TimedOut));
+                }
+                self.waiters.lock().push(Arc::downgrade(&me));
+                if let Some(d) = deadline {
+                    super::sleep_until(&me, d);
+                }
+                me.set_state(ThreadState::Blocked);
+                schedule();
+                if let Some(d) = deadline {
+                    super::cancel_sleep(&me, d);
+                }
+                self.waiters.lock().retain(|w| !w.ptr_eq(&Arc::downgrade(&me)));
+                None
+            });
+            if let Some(result) = outcome {
+                return result;
+            }
+        }
+    }
+
+    /// Wakes every waiting thread (each rechecks its condition).
+    pub fn wake_all(&self) {
+        let waiters = core::mem::take(&mut *self.waiters.lock());
+        for t in waiters.iter().filter_map(Weak::upgrade) {
+            make_ready(t);
+        }
+    }
+
+    /// Wakes one waiting thread.
+    pub fn wake_one(&self) {
+        let next = {
+            let mut w = self.waiters.lock();
+            (!w.is_empty()).then(|| w.remove(0))
+        };
+        if let Some(t) = next.and_then(|w| w.upgrade()) {
+            make_ready(t);
+        }
+    }
+
+    /// Whether anyone is waiting.
+    pub fn has_waiters(&self) -> bool {
+        !self.waiters.lock().is_empty()
+    }
+}
+
+/// Sleeps until the monotonic clock reaches `deadline` (ns); returns early with
+/// `Interrupted` if `interrupted` says so.
+pub fn sleep(deadline: u64, interrupted: Option<&dyn Fn() -> bool>) -> Result<(), WaitError> {
+    static NOBODY: WaitQueue = WaitQueue::new();
+    match NOBODY.wait_until(|| None::<()>, Some(deadline), interrupted) {
+        Err(WaitError::TimedOut) => Ok(()),
+        other => other,
+    }
+}
