@@ -31,6 +31,11 @@ pub const ALL: &[Case] = &[
         run: memory::heap,
     },
     Case {
+        name: "sched-kernel-threads",
+        about: "200 kernel threads sleep, wake in order, exit and are freed",
+        run: memory::kernel_threads,
+    },
+    Case {
         name: "fault-kernel-page-fault",
         about: "a kernel page fault is reported and stops the VM",
         run: faults::page_fault,
