@@ -1,6 +1,6 @@
 //! The kernel log on the serial console, and the boot banner.
 
-use crate::memory::MemoryInfo;
+use crate::mm::MemoryInfo;
 use crate::platform::Platform;
 use berth_boot::KernelArgs;
 use berth_hal::bootinfo::{BootInfo, MemoryKind};

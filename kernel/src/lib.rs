@@ -12,7 +12,7 @@ extern crate alloc;
 
 mod console;
 mod ktest;
-mod memory;
+mod mm;
 mod panic;
 mod platform;
 mod power;
@@ -31,7 +31,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub fn kmain(boot: BootInfo) -> ! {
     let args = KernelArgs::parse(&boot.cmdline);
     console::init(&args); // the log on COM1, its level from `log=`
-    let memory = memory::init(&boot); // frame pool, own page tables, growing heap
+    let memory = mm::init(&boot); // frame pool, own page tables, growing heap
     trap::init(); // GDT, TSS, IDT and the trap dispatcher
     let platform = platform::init(&boot); // ACPI tables, local APIC, reference clock
     time::init(&platform, &args); // calibrated TSC clock and the periodic tick

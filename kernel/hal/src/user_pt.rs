@@ -30,9 +30,13 @@ impl AsFrame for Frame {
     }
 }
 
-/// Access rights of a user page (it is always readable).
+/// Access rights of a user page. x86 cannot make a present page writable or
+/// executable but unreadable, so `read` only matters when the other two are off: such
+/// a page keeps its contents but user code cannot touch it (PROT_NONE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UserFlags {
+    /// Readable.
+    pub read: bool,
     /// Writable.
     pub write: bool,
     /// Executable.
@@ -41,7 +45,10 @@ pub struct UserFlags {
 
 impl UserFlags {
     fn to_flags(self) -> Flags {
-        let mut f = Flags::PRESENT | Flags::USER_ACCESSIBLE;
+        let mut f = Flags::PRESENT;
+        if self.read || self.write || self.exec {
+            f |= Flags::USER_ACCESSIBLE;
+        }
         if self.write {
             f |= Flags::WRITABLE;
         }
@@ -52,7 +59,8 @@ impl UserFlags {
     }
 
     fn from_flags(f: Flags) -> UserFlags {
-        UserFlags { write: f.contains(Flags::WRITABLE), exec: !f.contains(Flags::NO_EXECUTE) }
+        let user = f.contains(Flags::USER_ACCESSIBLE);
+        UserFlags { read: user, write: user && f.contains(Flags::WRITABLE), exec: user && !f.contains(Flags::NO_EXECUTE) }
     }
 }
 

@@ -1,7 +1,7 @@
 //! The memory map, the frame pool and the heap under stress.
 
 use super::Outcome;
-use crate::memory;
+use crate::mm as memory;
 use alloc::format;
 use alloc::vec::Vec;
 use berth_hal::bootinfo::{BootInfo, MemoryKind};

@@ -2,7 +2,7 @@
 //! being freed.
 
 use super::Outcome;
-use crate::memory;
+use crate::mm as memory;
 use crate::sched::{self, WaitQueue};
 use alloc::format;
 use core::sync::atomic::{AtomicUsize, Ordering};

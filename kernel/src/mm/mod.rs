@@ -34,3 +34,9 @@ pub fn usage() -> Usage {
         heap_bytes: berth_hal::heap_stats().allocated,
     }
 }
+
+mod charge;
+mod space;
+
+pub use charge::{MemoryCounter, UserPage};
+pub use space::{Access, AddressSpace, Fault, MapRequest, Prot, Vma, VmaKind};

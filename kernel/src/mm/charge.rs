@@ -1,0 +1,119 @@
+//! Memory accounting: every page a container's programs use, and every byte its file
+//! system writes, is charged to the container's counter, which enforces its limit.
+
+use alloc::sync::Arc;
+use berth_hal::mm::Frame;
+use berth_hal::user_pt::AsFrame;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+/// Bytes in use against a limit.
+#[derive(Debug)]
+pub struct MemoryCounter {
+    used: AtomicU64,
+    peak: AtomicU64,
+    limit: u64,
+}
+
+impl MemoryCounter {
+    /// A counter with a limit in bytes (`u64::MAX` for none).
+    pub fn new(limit: u64) -> MemoryCounter {
+        MemoryCounter { used: AtomicU64::new(0), peak: AtomicU64::new(0), limit }
+    }
+
+    /// Takes `bytes` if that stays within the limit.
+    pub fn try_charge(&self, bytes: u64) -> bool {
+        let mut used = self.used.load(Ordering::Relaxed);
+        loop {
+            let new = used.saturating_add(bytes);
+            if new > self.limit {
+                return false;
+            }
+            match self.used.compare_exchange_weak(used, new, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => {
+                    self.peak.fetch_max(new, Ordering::Relaxed);
+                    return true;
+                }
+                Err(now) => used = now,
+            }
+        }
+    }
+
+    /// Gives `bytes` back.
+    pub fn uncharge(&self, bytes: u64) {
+        self.used.fetch_sub(bytes, Ordering::Relaxed);
+    }
+
+    /// Bytes in use.
+    pub fn used(&self) -> u64 {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    /// The most ever in use.
+    pub fn peak(&self) -> u64 {
+        self.peak.load(Ordering::Relaxed)
+    }
+
+    /// The limit (`u64::MAX` if none).
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+}
+
+impl berth_vfs::Budget for MemoryCounter {
+    fn charge(&self, bytes: u64) -> bool {
+        self.try_charge(bytes)
+    }
+
+    fn uncharge(&self, bytes: u64) {
+        MemoryCounter::uncharge(self, bytes);
+    }
+}
+
+/// A page of user memory: a frame charged to a container.
+#[derive(Debug)]
+pub struct UserPage {
+    frame: Frame,
+    counter: Arc<MemoryCounter>,
+}
+
+impl UserPage {
+    /// A zeroed page charged to `counter`; `None` over the limit or out of memory.
+    pub fn zeroed(counter: &Arc<MemoryCounter>) -> Option<Arc<UserPage>> {
+        if !counter.try_charge(4096) {
+            return None;
+        }
+        match Frame::alloc() {
+            Some(frame) => Some(Arc::new(UserPage { frame, counter: counter.clone() })),
+            None => {
+                counter.uncharge(4096);
+                None
+            }
+        }
+    }
+
+    /// A copy of `other`, charged to `counter`.
+    pub fn copy_of(other: &UserPage, counter: &Arc<MemoryCounter>) -> Option<Arc<UserPage>> {
+        let mut page = UserPage::zeroed(counter)?;
+        Arc::get_mut(&mut page).expect("fresh page").frame.copy_from(&other.frame);
+        Some(page)
+    }
+
+    /// Writes into a page nobody else holds yet.
+    pub fn fill(page: &mut Arc<UserPage>, offset: usize, bytes: &[u8]) {
+        if let Some(p) = Arc::get_mut(page) {
+            p.frame.write(offset, bytes);
+        }
+    }
+}
+
+impl AsFrame for UserPage {
+    fn frame(&self) -> &Frame {
+        &self.frame
+    }
+}
+
+impl Drop for UserPage {
+    fn drop(&mut self) {
+        self.counter.uncharge(4096);
+    }
+}

@@ -1,0 +1,419 @@
+//! User address spaces: regions (VMAs), demand paging and copy-on-write.
+//!
+//! Nothing is mapped until touched. A page fault finds the region, checks the access
+//! against its protection and fills the page: zeros for anonymous memory, bytes of
+//! the file (zero past the file part) for file regions. `fork` shares every private
+//! page read-only between parent and child; the first write to a shared page copies
+//! it, unless the writer holds the only reference.
+
+use super::{MemoryCounter, UserPage};
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::sync::Arc;
+use berth_hal::layout::{PAGE_SIZE, USER_END};
+use berth_hal::user_pt::{UserFlags, UserPageTable};
+
+/// Lowest address user mappings may use (Linux's default `mmap_min_addr`).
+pub const USER_START: u64 = 0x1_0000;
+/// Where `mmap` starts looking for room, downwards (below the stack).
+pub const MMAP_TOP: u64 = 0x7f00_0000_0000;
+
+/// Access rights of a region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Prot {
+    /// Readable.
+    pub read: bool,
+    /// Writable.
+    pub write: bool,
+    /// Executable.
+    pub exec: bool,
+}
+
+/// What an access that faulted was trying to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// A load.
+    Read,
+    /// A store.
+    Write,
+    /// An instruction fetch.
+    Execute,
+}
+
+/// Why a fault could not be resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Nothing is mapped there (SIGSEGV, SEGV_MAPERR).
+    Unmapped,
+    /// The region forbids the access (SIGSEGV, SEGV_ACCERR).
+    Protection,
+    /// No memory for the page: the container's limit or the machine's (the process
+    /// is killed).
+    OutOfMemory,
+}
+
+/// Why a mapping request failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapError {
+    /// No room in the address space, or over the memory limit (ENOMEM).
+    NoMemory,
+    /// A bad address, length or combination (EINVAL).
+    Invalid,
+    /// The fixed range is in use (EEXIST, for MAP_FIXED_NOREPLACE).
+    Exists,
+}
+
+/// Where a region's bytes come from.
+#[derive(Debug, Clone)]
+pub enum VmaKind {
+    /// Zero-filled memory.
+    Anon,
+    /// A private copy of file bytes: the page at `vma.start` holds `data[offset..]`;
+    /// addresses from `file_end` on read as zeros.
+    File {
+        /// The file's contents.
+        data: Arc<[u8]>,
+        /// File offset of `vma.start`.
+        offset: u64,
+        /// First address past the file-backed part.
+        file_end: u64,
+    },
+}
+
+/// A region of an address space.
+#[derive(Debug, Clone)]
+pub struct Vma {
+    /// First address (page-aligned).
+    pub start: u64,
+    /// One past the last address (page-aligned).
+    pub end: u64,
+    /// Access rights.
+    pub prot: Prot,
+    /// Where its bytes come from.
+    pub kind: VmaKind,
+    /// Shared with `fork` children rather than copied on write (MAP_SHARED).
+    pub shared: bool,
+    /// A label for `/proc/self/maps` (`[heap]`, `[stack]`, a path).
+    pub name: String,
+}
+
+impl Vma {
+    fn split_at(&mut self, at: u64) -> Vma {
+        let mut upper = self.clone();
+        upper.start = at;
+        if let VmaKind::File { offset, .. } = &mut upper.kind {
+            *offset += at - self.start;
+        }
+        self.end = at;
+        upper
+    }
+}
+
+/// A mapping to create.
+#[derive(Debug, Clone)]
+pub struct MapRequest {
+    /// Requested address (a hint unless `fixed`).
+    pub addr: u64,
+    /// Length in bytes (rounded up to pages).
+    pub len: u64,
+    /// Access rights.
+    pub prot: Prot,
+    /// Where the bytes come from.
+    pub kind: VmaKind,
+    /// MAP_SHARED.
+    pub shared: bool,
+    /// Place exactly at `addr`, replacing what is there (MAP_FIXED).
+    pub fixed: bool,
+    /// Place exactly at `addr`, failing if anything is there (MAP_FIXED_NOREPLACE).
+    pub no_replace: bool,
+    /// Label for `/proc/self/maps`.
+    pub name: String,
+}
+
+/// A process's user address space.
+pub struct AddressSpace {
+    pt: UserPageTable<UserPage>,
+    vmas: BTreeMap<u64, Vma>,
+    counter: Arc<MemoryCounter>,
+    /// Start of the heap (`brk` cannot go below it).
+    pub brk_start: u64,
+    /// Current program break.
+    pub brk: u64,
+}
+
+fn page_up(x: u64) -> Option<u64> {
+    x.checked_add(PAGE_SIZE - 1).map(|v| v & !(PAGE_SIZE - 1))
+}
+
+fn page_down(x: u64) -> u64 {
+    x & !(PAGE_SIZE - 1)
+}
+
+impl AddressSpace {
+    /// An empty address space charging its pages to `counter`.
+    pub fn new(counter: Arc<MemoryCounter>) -> Option<AddressSpace> {
+        let pt = UserPageTable::new().ok()?;
+        Some(AddressSpace { pt, vmas: BTreeMap::new(), counter, brk_start: 0, brk: 0 })
+    }
+
+    /// The memory counter pages are charged to.
+    pub fn counter(&self) -> &Arc<MemoryCounter> {
+        &self.counter
+    }
+
+    /// Makes the CPU use this address space.
+    pub fn activate(&self) {
+        self.pt.activate();
+    }
+
+    /// The regions, in address order.
+    pub fn vmas(&self) -> impl Iterator<Item = &Vma> {
+        self.vmas.values()
+    }
+
+    /// Number of pages present.
+    pub fn resident_pages(&self) -> usize {
+        self.pt.mapped_pages()
+    }
+
+    /// The region containing `addr`.
+    pub fn vma_at(&self, addr: u64) -> Option<&Vma> {
+        self.vmas.range(..=addr).next_back().map(|(_, v)| v).filter(|v| addr < v.end)
+    }
+
+    fn overlaps(&self, start: u64, end: u64) -> bool {
+        self.vmas.range(..end).next_back().is_some_and(|(_, v)| v.end > start)
+    }
+
+    /// A free range of `len` bytes, as high as possible below `MMAP_TOP`.
+    fn find_free(&self, len: u64) -> Option<u64> {
+        let mut top = MMAP_TOP;
+        for v in self.vmas.values().rev() {
+            if v.start >= top {
+                continue;
+            }
+            if v.end <= top.checked_sub(len)? {
+                return Some(top - len);
+            }
+            top = v.start;
+        }
+        let start = top.checked_sub(len)?;
+        (start >= USER_START).then_some(start)
+    }
+
+    /// Creates a region; returns its address.
+    pub fn map(&mut self, req: MapRequest) -> Result<u64, MapError> {
+        let len = page_up(req.len).filter(|&l| l > 0).ok_or(MapError::Invalid)?;
+        let fixed = req.fixed || req.no_replace;
+        if fixed && !req.addr.is_multiple_of(PAGE_SIZE) {
+            return Err(MapError::Invalid);
+        }
+        let hint_ok = |a: u64| a >= USER_START && a.checked_add(len).is_some_and(|e| e <= USER_END);
+        let start = if fixed {
+            if !hint_ok(req.addr) {
+                return Err(if req.addr.checked_add(len).is_none_or(|e| e > USER_END) {
+                    MapError::NoMemory
+                } else {
+                    MapError::Invalid
+                });
+            }
+            if self.overlaps(req.addr, req.addr + len) {
+                if req.no_replace {
+                    return Err(MapError::Exists);
+                }
+                self.unmap(req.addr, len)?;
+            }
+            req.addr
+        } else {
+            let hint = page_down(req.addr);
+            if hint != 0 && hint_ok(hint) && !self.overlaps(hint, hint + len) {
+                hint
+            } else {
+                self.find_free(len).ok_or(MapError::NoMemory)?
+            }
+        };
+        let vma = Vma { start, end: start + len, prot: req.prot, kind: req.kind, shared: req.shared, name: req.name };
+        self.vmas.insert(start, vma);
+        Ok(start)
+    }
+
+    /// Splits regions so that `at` is a region boundary.
+    fn split(&mut self, at: u64) {
+        let key = self.vmas.range(..at).next_back().filter(|(_, v)| v.end > at).map(|(&k, _)| k);
+        if let Some(key) = key
+            && let Some(vma) = self.vmas.get_mut(&key)
+        {
+            let upper = vma.split_at(at);
+            self.vmas.insert(at, upper);
+        }
+    }
+
+    /// Removes the regions (and pages) in `[addr, addr + len)`.
+    pub fn unmap(&mut self, addr: u64, len: u64) -> Result<(), MapError> {
+        let len = page_up(len).filter(|&l| l > 0).ok_or(MapError::Invalid)?;
+        if !addr.is_multiple_of(PAGE_SIZE) || addr.checked_add(len).is_none_or(|e| e > USER_END) {
+            return Err(MapError::Invalid);
+        }
+        let end = addr + len;
+        self.split(addr);
+        self.split(end);
+        let keys: alloc::vec::Vec<u64> = self.vmas.range(addr..end).map(|(&k, _)| k).collect();
+        for k in keys {
+            self.vmas.remove(&k);
+        }
+        let pages: alloc::vec::Vec<u64> = self.pt.pages_in(addr, end).map(|(v, _)| v).collect();
+        for v in pages {
+            self.pt.unmap(v);
+        }
+        Ok(())
+    }
+
+    /// Changes the rights of `[addr, addr + len)`, which must be fully mapped.
+    pub fn protect(&mut self, addr: u64, len: u64, prot: Prot) -> Result<(), MapError> {
+        let len = page_up(len).ok_or(MapError::NoMemory)?;
+        if !addr.is_multiple_of(PAGE_SIZE) {
+            return Err(MapError::Invalid);
+        }
+        let end = addr.checked_add(len).ok_or(MapError::NoMemory)?;
+        // Every page must be mapped (Linux answers ENOMEM otherwise).
+        let mut at = addr;
+        while at < end {
+            let v = self.vma_at(at).ok_or(MapError::NoMemory)?;
+            at = v.end;
+        }
+        self.split(addr);
+        self.split(end);
+        for vma in self.vmas.range_mut(addr..end).map(|(_, v)| v) {
+            vma.prot = prot;
+        }
+        // Present pages lose rights at once; write access is granted lazily by the
+        // fault handler, which knows whether the page is shared.
+        let pages: alloc::vec::Vec<(u64, bool)> =
+            self.pt.pages_in(addr, end).map(|(v, p)| (v, Arc::strong_count(p) == 1)).collect();
+        for (v, alone) in pages {
+            let shared = self.vma_at(v).is_some_and(|m| m.shared);
+            let write = prot.write && (alone || shared);
+            self.pt.set_flags(v, UserFlags { read: prot.read, write, exec: prot.exec });
+        }
+        Ok(())
+    }
+
+    /// Resolves a fault at `addr`: maps the page, or copies a shared one on write.
+    pub fn handle_fault(&mut self, addr: u64, access: Access) -> Result<(), Fault> {
+        let vma = self.vma_at(addr).ok_or(Fault::Unmapped)?.clone();
+        // On x86 anything writable or executable is readable too.
+        let allowed = match access {
+            Access::Read => vma.prot.read || vma.prot.write || vma.prot.exec,
+            Access::Write => vma.prot.write,
+            Access::Execute => vma.prot.exec,
+        };
+        if !allowed {
+            return Err(Fault::Protection);
+        }
+        let page = page_down(addr);
+        let flags = UserFlags { read: vma.prot.read, write: vma.prot.write, exec: vma.prot.exec };
+        match self.pt.get(page) {
+            None => {
+                let new = self.fill_page(&vma, page)?;
+                self.pt.map(page, new, flags).map_err(|_| Fault::OutOfMemory)?;
+            }
+            Some((existing, current)) => {
+                if access == Access::Write && !current.write {
+                    // Two references: the table's and ours. Then nobody else has it.
+                    if vma.shared || Arc::strong_count(&existing) == 2 {
+                        drop(existing);
+                        self.pt.set_flags(page, flags);
+                    } else {
+                        let copy = UserPage::copy_of(&existing, &self.counter).ok_or(Fault::OutOfMemory)?;
+                        drop(existing);
+                        self.pt.map(page, copy, flags).map_err(|_| Fault::OutOfMemory)?;
+                    }
+                }
+                // Otherwise the fault was on a stale TLB entry; the access can retry.
+            }
+        }
+        Ok(())
+    }
+
+    fn fill_page(&self, vma: &Vma, page: u64) -> Result<Arc<UserPage>, Fault> {
+        let mut new = UserPage::zeroed(&self.counter).ok_or(Fault::OutOfMemory)?;
+        if let VmaKind::File { data, offset, file_end } = &vma.kind {
+            let end = (page + PAGE_SIZE).min(*file_end);
+            if page < end {
+                let from = (offset + (page - vma.start)) as usize;
+                let len = (end - page) as usize;
+                if let Some(bytes) = data.get(from..from.saturating_add(len).min(data.len())) {
+                    UserPage::fill(&mut new, 0, bytes);
+                }
+            }
+        }
+        Ok(new)
+    }
+
+    /// Maps every page of `[addr, addr + len)` now (for MAP_POPULATE and the
+    /// initial stack).
+    pub fn populate(&mut self, addr: u64, len: u64, access: Access) -> Result<(), Fault> {
+        let mut page = page_down(addr);
+        let end = addr.saturating_add(len);
+        while page < end {
+            self.handle_fault(page, access)?;
+            page += PAGE_SIZE;
+        }
+        Ok(())
+    }
+
+    /// Moves the program break; returns the new break (the old one if refused).
+    pub fn set_brk(&mut self, new: u64) -> u64 {
+        if new < self.brk_start || new > USER_END {
+            return self.brk;
+        }
+        let (old_end, new_end) = (page_up(self.brk).unwrap_or(self.brk), page_up(new).unwrap_or(new));
+        if new_end > old_end {
+            if self.overlaps(old_end, new_end) {
+                return self.brk;
+            }
+            let grow = new_end - old_end;
+            if self.counter.used().saturating_add(grow) > self.counter.limit() {
+                return self.brk; // over the limit: brk fails, malloc sees ENOMEM
+            }
+            let prot = Prot { read: true, write: true, exec: false };
+            let req = MapRequest {
+                addr: old_end,
+                len: grow,
+                prot,
+                kind: VmaKind::Anon,
+                shared: false,
+                fixed: true,
+                no_replace: true,
+                name: String::from("[heap]"),
+            };
+            if self.map(req).is_err() {
+                return self.brk;
+            }
+        } else if new_end < old_end && self.unmap(new_end, old_end - new_end).is_err() {
+            return self.brk;
+        }
+        self.brk = new;
+        new
+    }
+
+    /// A copy for a `fork` child: private pages become shared copy-on-write.
+    pub fn fork(&mut self) -> Option<AddressSpace> {
+        let mut child = AddressSpace::new(self.counter.clone())?;
+        child.vmas = self.vmas.clone();
+        child.brk_start = self.brk_start;
+        child.brk = self.brk;
+        let pages: alloc::vec::Vec<(u64, Arc<UserPage>)> =
+            self.pt.pages_in(0, USER_END).map(|(v, p)| (v, p.clone())).collect();
+        for (v, page) in pages {
+            let Some(vma) = self.vma_at(v) else { continue };
+            let (shared, prot) = (vma.shared, vma.prot);
+            let flags = UserFlags { read: prot.read, write: prot.write && shared, exec: prot.exec };
+            if !shared && prot.write {
+                self.pt.set_flags(v, flags);
+            }
+            child.pt.map(v, page, flags).ok()?;
+        }
+        Some(child)
+    }
+}
