@@ -1,0 +1,350 @@
+/*
+ * crash: deliberately misbehaving programs for berth's isolation tests.
+ *
+ * `crash MODE [ARG]`; see usage() for the modes. The faulting modes must kill only
+ * this process; the others must be contained (errors, not crashes) by the kernel.
+ *
+ * Build: musl-gcc -static -O2 -o crash crash.c
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: crash MODE\n"
+			"  null              read through a NULL pointer (dies by SIGSEGV)\n"
+			"  kernel-write      write to 0xffffffff80200000 (dies by SIGSEGV)\n"
+			"  illegal           execute ud2 (dies by SIGILL)\n"
+			"  divide            integer divide by zero (dies by SIGFPE)\n"
+			"  syscall-garbage   system calls with bad pointers and arguments; exits 0 if all\n"
+			"                    failed with Linux's errno\n"
+			"  oom [MAX_MIB]     malloc and touch 1 MiB chunks until malloc fails\n"
+			"  spin              loop forever\n"
+			"  fork-bomb [MAX]   fork children that pause until fork fails (or MAX children),\n"
+			"                    then kill them and exit 0\n"
+			"  exit N            exit with status N\n"
+			"  print-loop N      print `tick 1` .. `tick N`, one every 100 ms\n");
+	return 2;
+}
+
+/* Parses a non-negative decimal number; returns -1 if `s` is not one. */
+static long number(const char *s)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(s, &end, 10);
+	return (errno || end == s || *end || n < 0) ? -1 : n;
+}
+
+/* The symbolic name of an errno value, for the errnos these modes can see. */
+static const char *errno_name(int e)
+{
+	switch (e) {
+	case 0: return "0";
+	case EPERM: return "EPERM";
+	case ENOENT: return "ENOENT";
+	case ESRCH: return "ESRCH";
+	case EINTR: return "EINTR";
+	case EIO: return "EIO";
+	case EBADF: return "EBADF";
+	case ECHILD: return "ECHILD";
+	case EAGAIN: return "EAGAIN";
+	case ENOMEM: return "ENOMEM";
+	case EACCES: return "EACCES";
+	case EFAULT: return "EFAULT";
+	case EEXIST: return "EEXIST";
+	case ENOTDIR: return "ENOTDIR";
+	case EINVAL: return "EINVAL";
+	case EMFILE: return "EMFILE";
+	case ENOSPC: return "ENOSPC";
+	case ESPIPE: return "ESPIPE";
+	case EPIPE: return "EPIPE";
+	case ERANGE: return "ERANGE";
+	case ENAMETOOLONG: return "ENAMETOOLONG";
+	case ENOSYS: return "ENOSYS";
+	case ENOTEMPTY: return "ENOTEMPTY";
+	case EAFNOSUPPORT: return "EAFNOSUPPORT";
+	case ENOTSOCK: return "ENOTSOCK";
+	default: return "E?";
+	}
+}
+
+/* ---- faults ------------------------------------------------------------------------- */
+
+static int crash_null(void)
+{
+	int *volatile p = NULL;
+	printf("crash: reading through NULL\n");
+	fflush(stdout);
+	return *p;
+}
+
+static int crash_kernel_write(void)
+{
+	volatile uintptr_t address = 0xffffffff80200000UL;
+	printf("crash: writing to %#lx\n", (unsigned long)address);
+	fflush(stdout);
+	*(volatile int *)address = 1;
+	return 0;
+}
+
+static int crash_illegal(void)
+{
+	printf("crash: executing ud2\n");
+	fflush(stdout);
+	__asm__ volatile("ud2");
+	return 0;
+}
+
+static int crash_divide(void)
+{
+	volatile int numerator = 1, denominator = 0;
+	printf("crash: dividing by zero\n");
+	fflush(stdout);
+	return numerator / denominator;
+}
+
+/* ---- syscall-garbage ---------------------------------------------------------------- */
+
+static int garbage_ok, garbage_wrong;
+
+/* Records one raw system call's result against the errno Linux gives. */
+static void expect(const char *name, long ret, int want)
+{
+	int got = ret < 0 ? errno : 0;
+	int ok = ret == -1 && got == want;
+	if (ok)
+		garbage_ok++;
+	else
+		garbage_wrong++;
+	printf("syscall %s: %ld errno=%s%s%s\n", name, ret, errno_name(got), ok ? "" : " WRONG, want ",
+	       ok ? "" : errno_name(want));
+	fflush(stdout);
+}
+
+/*
+ * Raw system calls (no libc wrapper that might touch the pointers first, or use the
+ * vDSO) with bad pointers and arguments. Pipes stand in for stdin/stdout so the
+ * results do not depend on what the harness connects them to (/dev/null ignores a
+ * bad buffer pointer).
+ */
+static int syscall_garbage(void)
+{
+	void *low = (void *)0x1, *kernel = (void *)0xffffffff80000000UL;
+	void *noncanonical = (void *)0x0000800000000000UL, *dead = (void *)0xdead;
+	int fds[2];
+	if (pipe(fds) < 0 || write(fds[1], "0123456789", 10) != 10) {
+		perror("crash: pipe");
+		return 1;
+	}
+
+	expect("write(pipe, 0x1, 10)", syscall(SYS_write, fds[1], low, 10), EFAULT);
+	expect("write(pipe, kernel, 10)", syscall(SYS_write, fds[1], kernel, 10), EFAULT);
+	expect("read(pipe, kernel, 10)", syscall(SYS_read, fds[0], kernel, 10), EFAULT);
+	expect("read(pipe, noncanonical, 10)", syscall(SYS_read, fds[0], noncanonical, 10), EFAULT);
+	expect("read(pipe, 0x1, 10)", syscall(SYS_read, fds[0], low, 10), EFAULT);
+	expect("pread64(pipe, buf, 10, 0)", syscall(SYS_pread64, fds[0], dead, 10, 0), ESPIPE);
+	expect("writev(pipe, 0x1, 1)", syscall(SYS_writev, fds[1], low, 1), EFAULT);
+	expect("readv(pipe, kernel, 1)", syscall(SYS_readv, fds[0], kernel, 1), EFAULT);
+	expect("open(0x10, 0)", syscall(SYS_open, (void *)0x10, O_RDONLY), EFAULT);
+	expect("open(kernel, O_CREAT)", syscall(SYS_open, kernel, O_CREAT | O_WRONLY, 0644), EFAULT);
+	expect("openat(AT_FDCWD, 0x10, 0)", syscall(SYS_openat, AT_FDCWD, (void *)0x10, O_RDONLY), EFAULT);
+	expect("stat(0x10, buf)", syscall(SYS_stat, (void *)0x10, dead), EFAULT);
+	expect("stat(\"/\", 0x10)", syscall(SYS_stat, "/", (void *)0x10), EFAULT);
+	expect("fstat(pipe, kernel)", syscall(SYS_fstat, fds[0], kernel), EFAULT);
+	expect("newfstatat(\"/\", 0x1)", syscall(SYS_newfstatat, AT_FDCWD, "/", low, 0), EFAULT);
+	expect("statx(\"/\", 0x1)", syscall(SYS_statx, AT_FDCWD, "/", 0, 0x7ff, low), EFAULT);
+	expect("clock_gettime(0, 0x1)", syscall(SYS_clock_gettime, CLOCK_REALTIME, low), EFAULT);
+	expect("clock_gettime(MONOTONIC, kernel)", syscall(SYS_clock_gettime, CLOCK_MONOTONIC, kernel), EFAULT);
+	expect("clock_gettime(12345, buf)", syscall(SYS_clock_gettime, 12345, dead), EINVAL);
+	expect("gettimeofday(0x1, 0)", syscall(SYS_gettimeofday, low, NULL), EFAULT);
+	expect("nanosleep(0x1, 0)", syscall(SYS_nanosleep, low, NULL), EFAULT);
+	expect("uname(0x8)", syscall(SYS_uname, (void *)8), EFAULT);
+	expect("getrandom(0xdead, 10, 0)", syscall(SYS_getrandom, dead, 10, 0), EFAULT);
+	expect("getrandom(buf, 10, 0xffff)", syscall(SYS_getrandom, dead, 10, 0xffff), EINVAL);
+	expect("pipe(0x1)", syscall(SYS_pipe, low), EFAULT);
+	expect("pipe2(kernel, 0)", syscall(SYS_pipe2, kernel, 0), EFAULT);
+	expect("getcwd(0x1, 100)", syscall(SYS_getcwd, low, 100), EFAULT);
+	expect("readlink(\"/proc/self/exe\", 0x1)", syscall(SYS_readlink, "/proc/self/exe", low, 100), EFAULT);
+	expect("chdir(0x1)", syscall(SYS_chdir, low), EFAULT);
+	expect("mkdir(kernel)", syscall(SYS_mkdir, kernel, 0755), EFAULT);
+	expect("unlink(0x1)", syscall(SYS_unlink, low), EFAULT);
+	expect("execve(0x1, 0, 0)", syscall(SYS_execve, low, NULL, NULL), EFAULT);
+	expect("rt_sigaction(SIGUSR1, 0x1)", syscall(SYS_rt_sigaction, SIGUSR1, low, NULL, 8), EFAULT);
+	expect("rt_sigaction(SIGUSR1, 0, 0x1)", syscall(SYS_rt_sigaction, SIGUSR1, NULL, low, 8), EFAULT);
+	expect("rt_sigprocmask(SIG_BLOCK, 0x1)", syscall(SYS_rt_sigprocmask, SIG_BLOCK, low, NULL, 8), EFAULT);
+	expect("sched_getaffinity(0, 128, 0x1)", syscall(SYS_sched_getaffinity, 0, 128, low), EFAULT);
+	expect("wait4(-1, 0x1, 0, 0)", syscall(SYS_wait4, -1, low, 0, NULL), ECHILD);
+	expect("futex(0x1000, WAIT, 0)", syscall(SYS_futex, (void *)0x1000, 0 /* FUTEX_WAIT */, 0, NULL), EFAULT);
+	expect("futex(0x1, WAIT, 0)", syscall(SYS_futex, low, 0 /* FUTEX_WAIT */, 0, NULL), EINVAL);
+	expect("close(12345)", syscall(SYS_close, 12345), EBADF);
+	expect("write(-1, buf, 1)", syscall(SYS_write, -1, "x", 1), EBADF);
+	expect("dup2(pipe, -1)", syscall(SYS_dup2, fds[0], -1), EBADF);
+	expect("lseek(pipe, 0, 0)", syscall(SYS_lseek, fds[0], 0, SEEK_SET), ESPIPE);
+	expect("mmap(len 0)", syscall(SYS_mmap, NULL, 0, 3, 0x22, -1, 0), EINVAL);
+	expect("mmap(no MAP_PRIVATE/SHARED)", syscall(SYS_mmap, NULL, 4096, 3, 0x20, -1, 0), EINVAL);
+	expect("munmap(0x1, 4096)", syscall(SYS_munmap, low, 4096), EINVAL);
+	expect("mprotect(0x1, 4096)", syscall(SYS_mprotect, low, 4096, 1), EINVAL);
+	expect("kill(self, 999)", syscall(SYS_kill, getpid(), 999), EINVAL);
+	expect("kill(-2^31, 0)", syscall(SYS_kill, INT32_MIN, 0), ESRCH);
+	expect("socket(12345, 1, 0)", syscall(SYS_socket, 12345, 1, 0), EAFNOSUPPORT);
+	char name[32];
+	for (long nr = 1000; nr <= 1010; nr++) {
+		snprintf(name, sizeof name, "%ld", nr);
+		expect(name, syscall(nr, low, kernel, dead, 0, 0, 0), ENOSYS);
+	}
+	expect("-1", syscall(-1L), ENOSYS);
+
+	close(fds[0]);
+	close(fds[1]);
+	printf("garbage: %d ok, %d wrong\n", garbage_ok, garbage_wrong);
+	printf("survived\n");
+	return garbage_wrong == 0 ? 0 : 1;
+}
+
+/* ---- resource exhaustion ------------------------------------------------------------ */
+
+/* Allocates and touches 1 MiB chunks until malloc fails (or `max` MiB), then frees them. */
+static int oom(long max)
+{
+	void **chunks = NULL; /* a linked list threaded through the chunks themselves */
+	long mib = 0;
+	printf("oom: allocating 1 MiB chunks\n");
+	fflush(stdout);
+	for (; max < 0 || mib < max; mib++) {
+		void **chunk = malloc(1 << 20);
+		if (chunk == NULL)
+			break;
+		for (size_t i = 0; i < (1 << 20) / sizeof *chunk; i += 4096 / sizeof *chunk)
+			chunk[i] = chunk; /* touch every page */
+		chunk[0] = chunks;
+		chunks = chunk;
+		if (mib % 64 == 63) {
+			printf("oom: %ld MiB\n", mib + 1);
+			fflush(stdout);
+		}
+	}
+	int e = errno;
+	if (max >= 0 && mib == max)
+		printf("oom: stopped at the cap after %ld MiB\n", mib);
+	else
+		printf("oom: allocation failed after %ld MiB (%s)\n", mib, errno_name(e));
+	while (chunks) {
+		void **next = chunks[0];
+		free(chunks);
+		chunks = next;
+	}
+	return 0;
+}
+
+static _Noreturn void spin(void)
+{
+	volatile unsigned long counter = 0;
+	printf("spin: spinning\n");
+	fflush(stdout);
+	for (;;)
+		counter++;
+}
+
+/* Forks children that pause until fork fails (or `max` children), then kills them all. */
+static int fork_bomb(long max)
+{
+	size_t count = 0, capacity = 1024;
+	pid_t *children = malloc(capacity * sizeof *children);
+	if (children == NULL)
+		return 1;
+	int e = 0;
+	fflush(stdout);
+	while (max < 0 || count < (size_t)max) {
+		if (count == capacity) {
+			pid_t *grown = realloc(children, 2 * capacity * sizeof *children);
+			if (grown == NULL) {
+				e = ENOMEM;
+				break;
+			}
+			children = grown;
+			capacity *= 2;
+		}
+		pid_t pid = fork();
+		if (pid < 0) {
+			e = errno;
+			break;
+		}
+		if (pid == 0) {
+			for (;;)
+				pause();
+		}
+		children[count++] = pid;
+	}
+	if (e)
+		printf("fork failed: %s after %zu children\n", errno_name(e), count);
+	else
+		printf("fork-bomb: stopped at the cap after %zu children\n", count);
+	fflush(stdout);
+	for (size_t i = 0; i < count; i++)
+		kill(children[i], SIGKILL);
+	size_t reaped = 0;
+	for (size_t i = 0; i < count; i++)
+		reaped += waitpid(children[i], NULL, 0) == children[i];
+	printf("fork-bomb: killed and reaped %zu children\n", reaped);
+	free(children);
+	return reaped == count ? 0 : 1;
+}
+
+static int print_loop(long n)
+{
+	struct timespec tick = {0, 100 * 1000 * 1000};
+	for (long i = 1; i <= n; i++) {
+		printf("tick %ld\n", i);
+		fflush(stdout);
+		if (i < n)
+			nanosleep(&tick, NULL);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || argc > 3)
+		return usage();
+	const char *mode = argv[1];
+	long arg = argc == 3 ? number(argv[2]) : -1;
+	if (argc == 3 && arg < 0)
+		return usage();
+	int takes_arg = !strcmp(mode, "oom") || !strcmp(mode, "fork-bomb");
+	int needs_arg = !strcmp(mode, "exit") || !strcmp(mode, "print-loop");
+	if ((argc == 3 && !takes_arg && !needs_arg) || (argc == 2 && needs_arg))
+		return usage();
+
+	if (!strcmp(mode, "null"))
+		return crash_null();
+	if (!strcmp(mode, "kernel-write"))
+		return crash_kernel_write();
+	if (!strcmp(mode, "illegal"))
+		return crash_illegal();
+	if (!strcmp(mode, "divide"))
+		return crash_divide();
+	if (!strcmp(mode, "syscall-garbage"))
+		return syscall_garbage();
+	if (!strcmp(mode, "oom"))
+		return oom(arg);
+	if (!strcmp(mode, "spin"))
+		spin();
+	if (!strcmp(mode, "fork-bomb"))
+		return fork_bomb(arg);
+	if (!strcmp(mode, "exit"))
+		return (int)(arg & 0xff);
+	if (!strcmp(mode, "print-loop"))
+		return print_loop(arg);
+	return usage();
+}
