@@ -1,0 +1,111 @@
+//! A process's file descriptor table.
+
+use super::OpenFile;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use berth_abi::Errno;
+
+/// Most descriptors a process may have open (RLIMIT_NOFILE).
+pub const MAX_FDS: usize = 1024;
+
+#[derive(Clone)]
+struct Slot {
+    file: Arc<OpenFile>,
+    cloexec: bool,
+}
+
+/// Descriptor numbers to open files.
+#[derive(Clone, Default)]
+pub struct FdTable {
+    slots: Vec<Option<Slot>>,
+}
+
+impl FdTable {
+    /// An empty table.
+    pub fn new() -> FdTable {
+        FdTable::default()
+    }
+
+    /// The open file behind `fd`.
+    pub fn get(&self, fd: i32) -> Result<Arc<OpenFile>, Errno> {
+        self.slot(fd).map(|s| s.file.clone())
+    }
+
+    fn slot(&self, fd: i32) -> Result<&Slot, Errno> {
+        usize::try_from(fd).ok().and_then(|i| self.slots.get(i)).and_then(Option::as_ref).ok_or(Errno::EBADF)
+    }
+
+    /// Installs `file` at the lowest free descriptor at or above `min`.
+    pub fn insert_from(&mut self, min: usize, file: Arc<OpenFile>, cloexec: bool) -> Result<i32, Errno> {
+        if min >= MAX_FDS {
+            return Err(Errno::EINVAL);
+        }
+        let free = (min..MAX_FDS).find(|&i| self.slots.get(i).is_none_or(Option::is_none)).ok_or(Errno::EMFILE)?;
+        self.place(free, file, cloexec);
+        Ok(free as i32)
+    }
+
+    /// Installs `file` at the lowest free descriptor.
+    pub fn insert(&mut self, file: Arc<OpenFile>, cloexec: bool) -> Result<i32, Errno> {
+        self.insert_from(0, file, cloexec)
+    }
+
+    /// Installs `file` at exactly `fd`, closing what was there; returns the old file.
+    pub fn insert_at(&mut self, fd: i32, file: Arc<OpenFile>, cloexec: bool) -> Result<Option<Arc<OpenFile>>, Errno> {
+        let i = usize::try_from(fd).ok().filter(|&i| i < MAX_FDS).ok_or(Errno::EBADF)?;
+        let old = self.slots.get_mut(i).and_then(Option::take).map(|s| s.file);
+        self.place(i, file, cloexec);
+        Ok(old)
+    }
+
+    fn place(&mut self, i: usize, file: Arc<OpenFile>, cloexec: bool) {
+        if self.slots.len() <= i {
+            self.slots.resize(i + 1, None);
+        }
+        self.slots[i] = Some(Slot { file, cloexec });
+    }
+
+    /// Closes `fd`; returns its file (dropped by the caller, outside any lock).
+    pub fn remove(&mut self, fd: i32) -> Result<Arc<OpenFile>, Errno> {
+        let i = usize::try_from(fd).map_err(|_| Errno::EBADF)?;
+        self.slots.get_mut(i).and_then(Option::take).map(|s| s.file).ok_or(Errno::EBADF)
+    }
+
+    /// The close-on-exec flag of `fd`.
+    pub fn cloexec(&self, fd: i32) -> Result<bool, Errno> {
+        self.slot(fd).map(|s| s.cloexec)
+    }
+
+    /// Sets the close-on-exec flag of `fd`.
+    pub fn set_cloexec(&mut self, fd: i32, cloexec: bool) -> Result<(), Errno> {
+        let i = usize::try_from(fd).map_err(|_| Errno::EBADF)?;
+        match self.slots.get_mut(i) {
+            Some(Some(slot)) => {
+                slot.cloexec = cloexec;
+                Ok(())
+            }
+            _ => Err(Errno::EBADF),
+        }
+    }
+
+    /// Closes every close-on-exec descriptor (at `execve`); returns the closed files.
+    pub fn close_on_exec(&mut self) -> Vec<Arc<OpenFile>> {
+        let mut closed = Vec::new();
+        for slot in &mut self.slots {
+            if slot.as_ref().is_some_and(|s| s.cloexec) {
+                closed.extend(slot.take().map(|s| s.file));
+            }
+        }
+        closed
+    }
+
+    /// Closes everything (at exit); returns the files.
+    pub fn close_all(&mut self) -> Vec<Arc<OpenFile>> {
+        core::mem::take(&mut self.slots).into_iter().flatten().map(|s| s.file).collect()
+    }
+
+    /// Open descriptors and their files, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (i32, &Arc<OpenFile>)> {
+        self.slots.iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|s| (i as i32, &s.file)))
+    }
+}

@@ -1,0 +1,165 @@
+//! Open files: the objects behind file descriptors.
+//!
+//! Every kind of file — a file or directory of a container's file system, a pipe, a
+//! device such as `/dev/null`, a container's stdout — implements [`FileOps`]. An
+//! [`OpenFile`] adds what `open` creates: the offset and the status flags.
+//! Descriptors refer to open files through a process's [`FdTable`].
+
+mod devices;
+mod fdtable;
+mod inode_file;
+mod pipe;
+pub mod procfs;
+
+pub use devices::{Device, device_for};
+pub use fdtable::{FdTable, MAX_FDS};
+pub use inode_file::InodeFile;
+pub use pipe::pipe;
+
+use crate::sched::WaitQueue;
+use alloc::string::String;
+use alloc::sync::Arc;
+use berth_abi::Errno;
+use berth_abi::fs::Stat;
+use berth_vfs::Inode;
+use core::sync::atomic::{AtomicU32, Ordering};
+use spin::Mutex;
+
+/// Readiness for `poll`: readable, writable, hung up, error.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ready {
+    /// Data (or end of file) can be read without blocking.
+    pub read: bool,
+    /// Data can be written without blocking.
+    pub write: bool,
+    /// The other end is gone.
+    pub hangup: bool,
+    /// An error is pending.
+    pub error: bool,
+}
+
+/// What every kind of open file can do. Defaults are the answers of a file that does
+/// not support the operation.
+pub trait FileOps: Send + Sync {
+    /// Reads into `buf` at the file's offset (regular files) or from its stream.
+    fn read(&self, file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
+        let _ = (file, buf);
+        Err(Errno::EINVAL)
+    }
+
+    /// Writes `data`.
+    fn write(&self, file: &OpenFile, data: &[u8]) -> Result<usize, Errno> {
+        let _ = (file, data);
+        Err(Errno::EINVAL)
+    }
+
+    /// Reads at `offset` without moving the file offset (pread).
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        let _ = (offset, buf);
+        Err(Errno::ESPIPE)
+    }
+
+    /// Writes at `offset` without moving the file offset (pwrite).
+    fn write_at(&self, offset: u64, data: &[u8]) -> Result<usize, Errno> {
+        let _ = (offset, data);
+        Err(Errno::ESPIPE)
+    }
+
+    /// The new offset for `lseek` (files know their size).
+    fn seek(&self, file: &OpenFile, offset: i64, whence: u32) -> Result<u64, Errno> {
+        let _ = (file, offset, whence);
+        Err(Errno::ESPIPE)
+    }
+
+    /// `fstat`.
+    fn stat(&self) -> Result<Stat, Errno>;
+
+    /// An `ioctl` request.
+    fn ioctl(&self, file: &OpenFile, request: u32, arg: u64) -> Result<isize, Errno> {
+        let _ = (file, request, arg);
+        Err(Errno::ENOTTY)
+    }
+
+    /// Readiness now.
+    fn ready(&self) -> Ready {
+        Ready { read: true, write: true, ..Ready::default() }
+    }
+
+    /// The queue woken when readiness may have changed (none for files that are
+    /// always ready).
+    fn wait_queue(&self) -> Option<&WaitQueue> {
+        None
+    }
+
+    /// The inode behind the file, for files of the file system.
+    fn inode(&self) -> Option<&Arc<Inode>> {
+        None
+    }
+
+    /// Sets the file's length (ftruncate).
+    fn truncate(&self, len: u64) -> Result<(), Errno> {
+        let _ = len;
+        Err(Errno::EINVAL)
+    }
+
+    /// Directory entries from position `pos`, for getdents64: fills `buf`, returns
+    /// (bytes written, new position).
+    fn read_dir(&self, pos: u64, buf: &mut [u8]) -> Result<(usize, u64), Errno> {
+        let _ = (pos, buf);
+        Err(Errno::ENOTDIR)
+    }
+
+    /// The file's name for `/proc/self/fd` (e.g. `pipe:[3]`).
+    fn describe(&self) -> String {
+        String::from("anon_inode:[file]")
+    }
+}
+
+/// An open file: the file plus the state `open` creates.
+pub struct OpenFile {
+    /// What the file is.
+    pub ops: Arc<dyn FileOps>,
+    /// O_ flags (access mode, O_APPEND, O_NONBLOCK, ...).
+    flags: AtomicU32,
+    /// Current offset.
+    pub offset: Mutex<u64>,
+    /// The path it was opened by, if any.
+    pub path: String,
+}
+
+/// Flags `fcntl(F_SETFL)` may change.
+const SETTABLE_FLAGS: u32 = berth_abi::fs::O_APPEND | berth_abi::fs::O_NONBLOCK;
+
+impl OpenFile {
+    /// An open file over `ops` with `flags`.
+    pub fn new(ops: Arc<dyn FileOps>, flags: u32, path: String) -> Arc<OpenFile> {
+        Arc::new(OpenFile { ops, flags: AtomicU32::new(flags), offset: Mutex::new(0), path })
+    }
+
+    /// The status flags.
+    pub fn flags(&self) -> u32 {
+        self.flags.load(Ordering::Relaxed)
+    }
+
+    /// Replaces the changeable status flags (fcntl F_SETFL).
+    pub fn set_flags(&self, flags: u32) {
+        let keep = self.flags() & !SETTABLE_FLAGS;
+        self.flags.store(keep | (flags & SETTABLE_FLAGS), Ordering::Relaxed);
+    }
+
+    /// Whether reads and writes may block.
+    pub fn nonblocking(&self) -> bool {
+        self.flags() & berth_abi::fs::O_NONBLOCK != 0
+    }
+
+    /// Whether the file was opened for reading.
+    pub fn readable(&self) -> bool {
+        self.flags() & berth_abi::fs::O_ACCMODE != berth_abi::fs::O_WRONLY
+    }
+
+    /// Whether the file was opened for writing.
+    pub fn writable(&self) -> bool {
+        let mode = self.flags() & berth_abi::fs::O_ACCMODE;
+        mode == berth_abi::fs::O_WRONLY || mode == berth_abi::fs::O_RDWR
+    }
+}
