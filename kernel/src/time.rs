@@ -70,6 +70,38 @@ pub fn now_ns() -> u64 {
     clock::nanos_since_boot()
 }
 
+/// Wall-clock time at boot, ns since the Unix epoch (from the RTC, or set later).
+static BOOT_EPOCH_NS: AtomicU64 = AtomicU64::new(0);
+
+/// Reads the RTC to anchor the wall clock.
+pub fn init_wall_clock() {
+    let t = berth_hal::rtc::read();
+    let secs = unix_seconds(t.year, t.month, t.day, t.hour, t.minute, t.second);
+    BOOT_EPOCH_NS.store((secs * 1_000_000_000).saturating_sub(now_ns()), Ordering::Relaxed);
+}
+
+/// Wall-clock time, ns since the Unix epoch.
+pub fn realtime_ns() -> u64 {
+    BOOT_EPOCH_NS.load(Ordering::Relaxed) + now_ns()
+}
+
+/// Sets the wall clock (clock_settime / settimeofday).
+pub fn set_realtime_ns(ns: u64) {
+    BOOT_EPOCH_NS.store(ns.saturating_sub(now_ns()), Ordering::Relaxed);
+}
+
+/// Seconds since the epoch of a UTC calendar time (days-from-civil, Howard Hinnant).
+pub fn unix_seconds(year: u32, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> u64 {
+    let (y, m) = if month <= 2 { (i64::from(year) - 1, i64::from(month) + 9) } else { (i64::from(year), i64::from(month) - 3) };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
+    u64::try_from(secs).unwrap_or(0)
+}
+
 /// One line for the boot banner.
 pub fn describe() -> String {
     format!(

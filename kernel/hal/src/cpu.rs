@@ -125,3 +125,27 @@ pub fn raise(fault: DeliberateFault) -> ! {
     }
     halt_forever()
 }
+
+/// A hardware random number (RDSEED, else RDRAND), if the CPU has either.
+pub fn hardware_random() -> Option<u64> {
+    use core::arch::x86_64::{__cpuid, __cpuid_count};
+    let rdrand = __cpuid(1).ecx & (1 << 30) != 0;
+    let rdseed = __cpuid(0).eax >= 7 && __cpuid_count(7, 0).ebx & (1 << 18) != 0;
+    let mut value = 0u64;
+    let mut ok: u8 = 0;
+    for _ in 0..10 {
+        if rdseed {
+            // SAFETY: RDSEED exists (checked by CPUID); it only writes its operands.
+            unsafe { core::arch::asm!("rdseed {v}", "setc {ok}", v = out(reg) value, ok = out(reg_byte) ok) };
+        } else if rdrand {
+            // SAFETY: RDRAND exists (checked by CPUID); it only writes its operands.
+            unsafe { core::arch::asm!("rdrand {v}", "setc {ok}", v = out(reg) value, ok = out(reg_byte) ok) };
+        } else {
+            return None;
+        }
+        if ok != 0 {
+            return Some(value);
+        }
+    }
+    None
+}

@@ -26,6 +26,7 @@ pub mod layout;
 pub mod mm;
 pub mod mmio;
 pub mod pci;
+pub mod rtc;
 pub mod serial;
 pub mod sync;
 pub mod time;

@@ -410,6 +410,16 @@ impl Frame {
         unsafe { core::ptr::copy_nonoverlapping(self.ptr().add(offset), dst.as_mut_ptr(), dst.len()) };
     }
 
+    /// Copies `src` into a frame that is (or may be) mapped into user space, so other
+    /// references to it exist: a raw copy, which user code may race with harmlessly.
+    /// Panics if it does not fit.
+    pub fn write_mapped(&self, offset: usize, src: &[u8]) {
+        assert!(offset <= PAGE_SIZE as usize && src.len() <= PAGE_SIZE as usize - offset);
+        // SAFETY: the frame is alive (we hold it) and lies in the direct map; no Rust
+        // reference to its bytes exists (user memory is only ever copied raw).
+        unsafe { core::ptr::copy_nonoverlapping(src.as_ptr(), self.ptr().add(offset), src.len()) };
+    }
+
     /// Makes this frame a copy of `other`.
     pub fn copy_from(&mut self, other: &Frame) {
         // SAFETY: both frames are owned and distinct (one is borrowed mutably).

@@ -6,22 +6,58 @@ use berth_hal::mm::Frame;
 use berth_hal::user_pt::AsFrame;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-/// Bytes in use against a limit.
+/// Bytes in use against a limit. Container counters also charge the machine-wide
+/// counter of memory for containers, which keeps a reserve for the kernel itself.
 #[derive(Debug)]
 pub struct MemoryCounter {
     used: AtomicU64,
     peak: AtomicU64,
     limit: u64,
+    parent: Option<&'static MemoryCounter>,
+}
+
+/// Memory all containers together may use: set at boot to RAM minus a reserve for
+/// the kernel, so no container can starve the kernel's own allocations.
+static ALL_CONTAINERS: spin::Once<MemoryCounter> = spin::Once::new();
+
+/// Sets the machine-wide limit for container memory.
+pub fn init_container_memory(limit: u64) {
+    ALL_CONTAINERS.call_once(|| MemoryCounter::new(limit));
+}
+
+/// Memory used by all containers together, and the limit.
+pub fn container_memory() -> (u64, u64) {
+    ALL_CONTAINERS.get().map_or((0, 0), |c| (c.used(), c.limit()))
 }
 
 impl MemoryCounter {
     /// A counter with a limit in bytes (`u64::MAX` for none).
     pub fn new(limit: u64) -> MemoryCounter {
-        MemoryCounter { used: AtomicU64::new(0), peak: AtomicU64::new(0), limit }
+        MemoryCounter { used: AtomicU64::new(0), peak: AtomicU64::new(0), limit, parent: None }
     }
 
-    /// Takes `bytes` if that stays within the limit.
+    /// A container's counter, which also charges the machine-wide one.
+    pub fn for_container(limit: u64) -> MemoryCounter {
+        MemoryCounter { parent: ALL_CONTAINERS.get(), ..MemoryCounter::new(limit) }
+    }
+
+    /// Takes `bytes` if that stays within the limit (and the machine-wide one).
     pub fn try_charge(&self, bytes: u64) -> bool {
+        if let Some(parent) = self.parent
+            && !parent.try_charge(bytes)
+        {
+            return false;
+        }
+        if !self.charge_self(bytes) {
+            if let Some(parent) = self.parent {
+                parent.uncharge(bytes);
+            }
+            return false;
+        }
+        true
+    }
+
+    fn charge_self(&self, bytes: u64) -> bool {
         let mut used = self.used.load(Ordering::Relaxed);
         loop {
             let new = used.saturating_add(bytes);
@@ -41,6 +77,9 @@ impl MemoryCounter {
     /// Gives `bytes` back.
     pub fn uncharge(&self, bytes: u64) {
         self.used.fetch_sub(bytes, Ordering::Relaxed);
+        if let Some(parent) = self.parent {
+            parent.uncharge(bytes);
+        }
     }
 
     /// Bytes in use.
@@ -103,6 +142,12 @@ impl UserPage {
         if let Some(p) = Arc::get_mut(page) {
             p.frame.write(offset, bytes);
         }
+    }
+
+    /// Writes into a mapped page (after a write fault made it private to one address
+    /// space).
+    pub fn write(&self, offset: usize, bytes: &[u8]) {
+        self.frame.write_mapped(offset, bytes);
     }
 }
 

@@ -10,10 +10,21 @@ pub struct MemoryInfo {
     pub free_frames: usize,
 }
 
-/// Builds the frame pool and switches to the kernel's own page tables.
+/// Memory kept back from containers for the kernel's own use: 1/8 of RAM, at least
+/// 32 MiB.
+fn kernel_reserve(total: u64) -> u64 {
+    (total / 8).max(32 << 20)
+}
+
+/// Builds the frame pool, switches to the kernel's own page tables and sets how much
+/// memory containers may use between them.
 pub fn init(boot: &BootInfo) -> MemoryInfo {
     match berth_hal::mm::init(boot) {
-        Ok(r) => MemoryInfo { total_frames: r.total_frames, free_frames: r.free_frames },
+        Ok(r) => {
+            let total = r.free_frames as u64 * 4096;
+            init_container_memory(total.saturating_sub(kernel_reserve(total)));
+            MemoryInfo { total_frames: r.total_frames, free_frames: r.free_frames }
+        }
         Err(e) => panic!("memory: {e}"),
     }
 }
@@ -38,5 +49,5 @@ pub fn usage() -> Usage {
 mod charge;
 mod space;
 
-pub use charge::{MemoryCounter, UserPage};
+pub use charge::{MemoryCounter, UserPage, container_memory, init_container_memory};
 pub use space::{Access, AddressSpace, Fault, MapRequest, Prot, Vma, VmaKind};

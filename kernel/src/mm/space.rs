@@ -362,6 +362,23 @@ impl AddressSpace {
         Ok(())
     }
 
+    /// Writes `data` at `addr` through the kernel (as a write access would), for
+    /// address spaces that are not active: the initial stack, CLONE_CHILD_SETTID.
+    pub fn poke(&mut self, addr: u64, data: &[u8]) -> Result<(), Fault> {
+        let mut done = 0;
+        while done < data.len() {
+            let at = addr + done as u64;
+            self.handle_fault(at, Access::Write)?;
+            let page = page_down(at);
+            let offset = (at - page) as usize;
+            let n = (PAGE_SIZE as usize - offset).min(data.len() - done);
+            let (frame, _) = self.pt.get(page).ok_or(Fault::Unmapped)?;
+            frame.write(offset, &data[done..done + n]);
+            done += n;
+        }
+        Ok(())
+    }
+
     /// Moves the program break; returns the new break (the old one if refused).
     pub fn set_brk(&mut self, new: u64) -> u64 {
         if new < self.brk_start || new > USER_END {

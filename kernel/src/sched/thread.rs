@@ -35,6 +35,8 @@ pub struct Thread {
     ctx: ContextRef,
     state: AtomicU8,
     cpu_ns: AtomicU64,
+    /// The user-mode part, for threads of processes.
+    pub user: Option<crate::proc::UserThread>,
 }
 
 enum ContextRef {
@@ -50,6 +52,7 @@ impl Thread {
             ctx: ContextRef::Static(ctx),
             state: AtomicU8::new(ThreadState::Running as u8),
             cpu_ns: AtomicU64::new(0),
+            user: None,
         })
     }
 
@@ -61,6 +64,19 @@ impl Thread {
             ctx: ContextRef::Owned(ctx),
             state: AtomicU8::new(ThreadState::New as u8),
             cpu_ns: AtomicU64::new(0),
+            user: None,
+        })
+    }
+
+    /// A thread of a process that has not started yet.
+    pub fn new_user(name: &str, ctx: ThreadContext, user: crate::proc::UserThread) -> Arc<Thread> {
+        Arc::new(Thread {
+            tid: NEXT_TID.fetch_add(1, Ordering::Relaxed),
+            name: String::from(name),
+            ctx: ContextRef::Owned(ctx),
+            state: AtomicU8::new(ThreadState::New as u8),
+            cpu_ns: AtomicU64::new(0),
+            user: Some(user),
         })
     }
 
@@ -105,6 +121,14 @@ impl Thread {
         self.cpu_ns.load(Ordering::Relaxed)
     }
 
-    /// Makes the CPU use this thread's address space (user threads).
-    pub(super) fn activate_address_space(&self) {}
+    /// Makes the CPU use this thread's address space (user threads). Called with
+    /// interrupts disabled while switching: nobody may hold these locks then.
+    pub(super) fn activate_address_space(&self) {
+        if let Some(user) = &self.user {
+            let vm = user.process.vm.try_lock().map(|v| v.clone()).expect("vm pointer locked across a switch");
+            if let Some(vm) = vm {
+                vm.space.try_lock().expect("address space locked across a switch").activate();
+            }
+        }
+    }
 }

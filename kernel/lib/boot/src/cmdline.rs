@@ -39,8 +39,8 @@ impl KernelArgs {
     }
 }
 
-/// Splits a line into words, honouring double quotes.
-pub(crate) fn split_words(line: &str) -> Vec<String> {
+/// Splits a line into words, honouring double quotes (`"a b"` is one word).
+pub fn split_words(line: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut current = String::new();
     let (mut in_quotes, mut in_word) = (false, false);

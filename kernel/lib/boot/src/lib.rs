@@ -17,7 +17,7 @@ mod memory;
 mod pvh;
 
 pub use bundle::{BUNDLE_MANIFEST, unpack_bundle};
-pub use cmdline::KernelArgs;
+pub use cmdline::{KernelArgs, split_words};
 pub use limine::{LimineInput, LimineMemoryEntry, LimineModule, from_limine};
 pub use memory::{MemoryKind, MemoryRegion, normalize_memory_map};
 pub use pvh::{PVH_MAGIC, PhysMemory, from_pvh};

@@ -1,0 +1,136 @@
+//! How a container is configured, and reading that from a boot module's command line.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+/// Resource limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes of memory (pages and file data); `u64::MAX` for no limit of its own.
+    pub memory: u64,
+    /// Processes and threads at once.
+    pub pids: u32,
+    /// CPU share in thousandths of a CPU (1000 = one whole CPU).
+    pub cpu_millis: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { memory: u64::MAX, pids: 4096, cpu_millis: 1000 }
+    }
+}
+
+/// Everything needed to create a container.
+#[derive(Debug, Clone)]
+pub struct ContainerConfig {
+    /// Its name (generated if `None`).
+    pub name: Option<String>,
+    /// The image's name, for listings.
+    pub image_name: String,
+    /// The command and its arguments.
+    pub cmd: Vec<String>,
+    /// Environment, `KEY=value`.
+    pub env: Vec<String>,
+    /// Working directory of the first process.
+    pub workdir: String,
+    /// Host name inside the container.
+    pub hostname: String,
+    /// Resource limits.
+    pub limits: Limits,
+    /// Echo its output to the kernel console.
+    pub echo: bool,
+}
+
+impl Default for ContainerConfig {
+    fn default() -> Self {
+        ContainerConfig {
+            name: None,
+            image_name: String::new(),
+            cmd: Vec::new(),
+            env: Vec::new(),
+            workdir: String::from("/"),
+            hostname: String::new(),
+            limits: Limits::default(),
+            echo: true,
+        }
+    }
+}
+
+impl ContainerConfig {
+    /// The environment a program starts with: PATH and HOSTNAME unless set, then
+    /// the configured variables.
+    pub fn full_env(&self, hostname: &str) -> Vec<String> {
+        let mut env = Vec::new();
+        if !self.env.iter().any(|e| e.starts_with("PATH=")) {
+            env.push(format!("PATH={}", crate::proc::exec::DEFAULT_PATH));
+        }
+        if !self.env.iter().any(|e| e.starts_with("HOSTNAME=")) {
+            env.push(format!("HOSTNAME={hostname}"));
+        }
+        if !self.env.iter().any(|e| e.starts_with("HOME=")) {
+            env.push(String::from("HOME=/root"));
+        }
+        env.extend(self.env.iter().cloned());
+        env
+    }
+}
+
+/// Parses a size: bytes, or with a `k`, `m` or `g` suffix (powers of 1024).
+pub fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (digits, shift) = match s.chars().last()?.to_ascii_lowercase() {
+        'k' => (&s[..s.len() - 1], 10),
+        'm' => (&s[..s.len() - 1], 20),
+        'g' => (&s[..s.len() - 1], 30),
+        'b' => (&s[..s.len() - 1], 0),
+        _ => (s, 0),
+    };
+    digits.parse::<u64>().ok()?.checked_mul(1 << shift)
+}
+
+/// Parses a CPU count like `0.5` or `2` into thousandths.
+fn parse_cpus(s: &str) -> Option<u32> {
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    let whole: u32 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let mut milli = 0;
+    for (i, c) in frac.chars().take(3).enumerate() {
+        milli += c.to_digit(10)? * [100, 10, 1][i];
+    }
+    whole.checked_mul(1000)?.checked_add(milli).filter(|&m| m > 0)
+}
+
+/// Reads a boot module's command line:
+/// `container [name=N] [memory=64m] [pids=N] [cpus=0.5] [env=K=V]... [workdir=/w]
+/// [hostname=H] -- program args...`. Quotes keep spaces inside one word.
+pub fn parse_module_cmdline(line: &str) -> Result<ContainerConfig, String> {
+    let words = berth_boot::split_words(line);
+    let Some(sep) = words.iter().position(|w| w == "--") else {
+        return Err("no `--` before the command".into());
+    };
+    let (settings, cmd) = (&words[..sep], &words[sep + 1..]);
+    if settings.first().map(String::as_str) != Some("container") {
+        return Err("a container module's command line starts with `container`".into());
+    }
+    if cmd.is_empty() {
+        return Err("no command after `--`".into());
+    }
+    let mut config = ContainerConfig { cmd: cmd.to_vec(), ..ContainerConfig::default() };
+    for word in &settings[1..] {
+        let (key, value) = word.split_once('=').ok_or_else(|| format!("`{word}` is not key=value"))?;
+        let bad = || format!("bad value for {key}: `{value}`");
+        match key {
+            "name" => config.name = Some(value.to_string()),
+            "image" => config.image_name = value.to_string(),
+            "memory" => config.limits.memory = parse_size(value).filter(|&m| m >= 1 << 20).ok_or_else(bad)?,
+            "pids" => config.limits.pids = value.parse().ok().filter(|&p| p > 0).ok_or_else(bad)?,
+            "cpus" => config.limits.cpu_millis = parse_cpus(value).ok_or_else(bad)?,
+            "env" => config.env.push(value.to_string()),
+            "workdir" => config.workdir = value.to_string(),
+            "hostname" => config.hostname = value.to_string(),
+            "echo" => config.echo = value != "0" && value != "no",
+            _ => return Err(format!("unknown setting `{key}`")),
+        }
+    }
+    Ok(config)
+}

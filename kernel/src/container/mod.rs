@@ -1,0 +1,225 @@
+//! Containers: isolated groups of processes.
+//!
+//! A container owns a copy-on-write view of its image, its own pid namespace (its
+//! first process is pid 1), its log, a memory counter that enforces its limit, a
+//! process limit and CPU accounting. Processes reach only their own container's
+//! objects: every pid they name is looked up here, in their own namespace.
+
+mod config;
+mod log;
+mod pids;
+pub mod registry;
+mod setup;
+
+pub use config::{ContainerConfig, Limits, parse_module_cmdline};
+pub use log::{LogBuffer, LogEntry, Stream};
+
+use crate::mm::MemoryCounter;
+use crate::proc::{self, Process};
+use crate::sched::WaitQueue;
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use berth_abi::Errno;
+use berth_vfs::{Filesystem, Image};
+use core::sync::atomic::{AtomicU64, Ordering};
+use pids::PidNamespace;
+use spin::Mutex;
+
+/// Bytes of output a container's log keeps.
+const LOG_CAPACITY: usize = 1 << 20;
+
+/// Where a container is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Created, not started.
+    Created,
+    /// Its first process is running.
+    Running,
+    /// Its first process exited with this code (128 + signal if killed).
+    Exited(i32),
+}
+
+struct State {
+    status: Status,
+    /// Wall-clock times, ns since the epoch.
+    started_at: u64,
+    finished_at: u64,
+    init: Weak<Process>,
+    oom_killed: bool,
+}
+
+/// A container.
+pub struct Container {
+    /// 64 hex digits.
+    pub id: String,
+    /// Its unique name.
+    pub name: String,
+    /// How it was configured.
+    pub config: ContainerConfig,
+    /// The image it was made from.
+    pub image: Arc<Image>,
+    /// Its file system.
+    pub fs: Arc<Filesystem>,
+    /// Memory charged to it (pages and file data), with its limit.
+    pub memory: Arc<MemoryCounter>,
+    /// Its output.
+    pub log: LogBuffer,
+    pids: Mutex<PidNamespace>,
+    state: Mutex<State>,
+    /// Woken when its status changes.
+    pub state_changed: WaitQueue,
+    /// CPU time of processes that have exited, ns.
+    cpu_ns: AtomicU64,
+    /// Wall-clock creation time, ns since the epoch.
+    pub created_at: u64,
+}
+
+impl Container {
+    /// Creates a container of `image`; it does not run yet.
+    pub fn create(config: ContainerConfig, image: Arc<Image>) -> Result<Arc<Container>, String> {
+        let memory = Arc::new(MemoryCounter::for_container(config.limits.memory));
+        let fs = Filesystem::new(&image, Some(memory.clone()), crate::time::realtime_ns)
+            .map_err(|e| format!("file system: {e}"))?;
+        let id = registry::new_id();
+        let name = config.name.clone().unwrap_or_else(|| registry::generated_name(&id));
+        let echo = config.echo.then(|| name.clone());
+        let container = Arc::new(Container {
+            id,
+            name,
+            image,
+            fs: Arc::new(fs),
+            memory,
+            log: LogBuffer::new(LOG_CAPACITY, echo),
+            pids: Mutex::new(PidNamespace::new(config.limits.pids)),
+            state: Mutex::new(State { status: Status::Created, started_at: 0, finished_at: 0, init: Weak::new(), oom_killed: false }),
+            state_changed: WaitQueue::new(),
+            cpu_ns: AtomicU64::new(0),
+            created_at: crate::time::realtime_ns(),
+            config,
+        });
+        setup::prepare_fs(&container).map_err(|e| format!("preparing the file system: {e}"))?;
+        registry::insert(&container)?;
+        Ok(container)
+    }
+
+    /// Starts its first process. A program that cannot be started ends the container
+    /// with status 127 (not found) or 126 (not runnable), as shells report.
+    pub fn start(self: &Arc<Container>) -> Result<(), String> {
+        {
+            let mut s = self.state.lock();
+            if s.status != Status::Created {
+                return Err(format!("container {} was already started", self.name));
+            }
+            s.status = Status::Running;
+            s.started_at = crate::time::realtime_ns();
+        }
+        let argv = self.config.cmd.clone();
+        let env = self.config.full_env(&self.hostname());
+        match proc::spawn_init(self, argv, env, &self.config.workdir) {
+            Ok(init) => {
+                self.state.lock().init = Arc::downgrade(&init);
+                self.state_changed.wake_all();
+                Ok(())
+            }
+            Err(e) => {
+                let line = format!("berth: cannot run {}\n", e.message);
+                self.log.append(Stream::Stderr, line.as_bytes());
+                let code = if e.errno == Errno::ENOENT { 127 } else { 126 };
+                self.finish(code);
+                Err(e.message)
+            }
+        }
+    }
+
+    /// Its status.
+    pub fn status(&self) -> Status {
+        self.state.lock().status
+    }
+
+    /// Wall-clock start and finish times (0 if not yet).
+    pub fn times(&self) -> (u64, u64) {
+        let s = self.state.lock();
+        (s.started_at, s.finished_at)
+    }
+
+    /// Whether the kernel killed a process of it for running out of memory.
+    pub fn oom_killed(&self) -> bool {
+        self.state.lock().oom_killed
+    }
+
+    pub(crate) fn note_oom_kill(&self) {
+        self.state.lock().oom_killed = true;
+    }
+
+    /// Its first process, while it lives.
+    pub fn init(&self) -> Option<Arc<Process>> {
+        self.state.lock().init.upgrade()
+    }
+
+    /// Allocates a pid (or thread id); EAGAIN at the process limit.
+    pub fn alloc_pid(&self) -> Result<u32, Errno> {
+        self.pids.lock().alloc().ok_or(Errno::EAGAIN)
+    }
+
+    /// Returns a pid to the namespace.
+    pub fn release_pid(&self, pid: u32) {
+        if let Some(process) = self.pids.lock().release(pid) {
+            self.cpu_ns.fetch_add(process.cpu_ns(), Ordering::Relaxed);
+        }
+    }
+
+    /// Records a process under its pid.
+    pub fn register(&self, process: &Arc<Process>) {
+        self.pids.lock().register(process.pid, process);
+    }
+
+    /// The process with `pid` in this container.
+    pub fn process(&self, pid: u32) -> Option<Arc<Process>> {
+        self.pids.lock().get(pid)
+    }
+
+    /// All its processes.
+    pub fn processes(&self) -> Vec<Arc<Process>> {
+        self.pids.lock().all()
+    }
+
+    /// Tasks (processes and threads) counted against the limit.
+    pub fn task_count(&self) -> usize {
+        self.pids.lock().in_use()
+    }
+
+    /// CPU time used by its processes, ns.
+    pub fn cpu_ns(&self) -> u64 {
+        self.cpu_ns.load(Ordering::Relaxed) + self.processes().iter().map(|p| p.cpu_ns()).sum::<u64>()
+    }
+
+    /// Sends `sig` to every process (stop/kill from the outside).
+    pub fn signal_all(&self, sig: i32) {
+        for p in self.processes() {
+            proc::send_to_process(&p, berth_abi::signal::SigInfo::kernel(sig));
+        }
+    }
+
+    fn finish(&self, code: i32) {
+        {
+            let mut s = self.state.lock();
+            s.status = Status::Exited(code);
+            s.finished_at = crate::time::realtime_ns();
+        }
+        self.log.close();
+        self.state_changed.wake_all();
+        registry::container_finished(self);
+    }
+}
+
+/// Called when a container's first process has exited with wait status `status`:
+/// every other process is killed and the container is finished.
+pub fn init_exited(container: &Arc<Container>, status: i32) {
+    let code = if status & 0x7f == 0 { (status >> 8) & 0xff } else { 128 + (status & 0x7f) };
+    let others: Vec<Arc<Process>> = container.processes().into_iter().filter(|p| p.pid != 1).collect();
+    proc::kill_all(others, berth_abi::signal::SIGKILL);
+    ::log::info!("container {} exited with status {code}", container.name);
+    container.finish(code);
+}

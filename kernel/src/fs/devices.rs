@@ -1,0 +1,142 @@
+//! Device files every container has: `/dev/null`, `/dev/zero`, `/dev/full`,
+//! `/dev/random`, `/dev/urandom`, and `/dev/console`, which is the container's log.
+
+use super::{FileOps, OpenFile};
+use crate::container::{Container, Stream};
+use alloc::string::String;
+use alloc::sync::{Arc, Weak};
+use berth_abi::Errno;
+use berth_abi::fs::{S_IFCHR, Stat};
+
+/// `makedev(major, minor)` as Linux encodes it for small numbers.
+pub const fn dev(major: u64, minor: u64) -> u64 {
+    (major << 8) | minor
+}
+
+/// The device numbers berth implements.
+pub mod numbers {
+    use super::dev;
+    /// /dev/null
+    pub const NULL: u64 = dev(1, 3);
+    /// /dev/zero
+    pub const ZERO: u64 = dev(1, 5);
+    /// /dev/full
+    pub const FULL: u64 = dev(1, 7);
+    /// /dev/random
+    pub const RANDOM: u64 = dev(1, 8);
+    /// /dev/urandom
+    pub const URANDOM: u64 = dev(1, 9);
+    /// /dev/tty
+    pub const TTY: u64 = dev(5, 0);
+    /// /dev/console
+    pub const CONSOLE: u64 = dev(5, 1);
+}
+
+/// A device file.
+pub enum Device {
+    /// Reads give end-of-file, writes vanish.
+    Null,
+    /// Reads give zeros, writes vanish.
+    Zero,
+    /// Reads give zeros, writes fail with ENOSPC.
+    Full,
+    /// Reads give random bytes.
+    Random,
+    /// A container's stdout or stderr: writes go to its log.
+    Console(Weak<Container>, Stream),
+}
+
+/// The device file for `rdev` in `container`, if berth implements it.
+pub fn device_for(rdev: u64, container: &Arc<Container>) -> Result<Arc<dyn FileOps>, Errno> {
+    use numbers::*;
+    let device = match rdev {
+        NULL => Device::Null,
+        ZERO => Device::Zero,
+        FULL => Device::Full,
+        RANDOM | URANDOM => Device::Random,
+        CONSOLE => Device::Console(Arc::downgrade(container), Stream::Stdout),
+        // No controlling terminals in containers.
+        TTY => return Err(Errno::ENXIO),
+        _ => return Err(Errno::ENODEV),
+    };
+    Ok(Arc::new(device))
+}
+
+impl Device {
+    fn rdev(&self) -> u64 {
+        use numbers::*;
+        match self {
+            Device::Null => NULL,
+            Device::Zero => ZERO,
+            Device::Full => FULL,
+            Device::Random => URANDOM,
+            Device::Console(..) => CONSOLE,
+        }
+    }
+}
+
+impl Device {
+    fn read_bytes(&self, buf: &mut [u8]) -> usize {
+        match self {
+            Device::Null | Device::Console(..) => 0,
+            Device::Zero | Device::Full => {
+                buf.fill(0);
+                buf.len()
+            }
+            Device::Random => {
+                crate::random::fill(buf);
+                buf.len()
+            }
+        }
+    }
+
+    fn write_bytes(&self, data: &[u8]) -> Result<usize, Errno> {
+        match self {
+            Device::Full => Err(Errno::ENOSPC),
+            Device::Console(container, stream) => {
+                if let Some(c) = container.upgrade() {
+                    c.log.append(*stream, data);
+                }
+                Ok(data.len())
+            }
+            _ => Ok(data.len()),
+        }
+    }
+}
+
+impl FileOps for Device {
+    fn read(&self, _file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
+        Ok(self.read_bytes(buf))
+    }
+
+    fn write(&self, _file: &OpenFile, data: &[u8]) -> Result<usize, Errno> {
+        self.write_bytes(data)
+    }
+
+    fn read_at(&self, _offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        Ok(self.read_bytes(buf))
+    }
+
+    fn write_at(&self, _offset: u64, data: &[u8]) -> Result<usize, Errno> {
+        self.write_bytes(data)
+    }
+
+    fn seek(&self, _file: &OpenFile, _offset: i64, _whence: u32) -> Result<u64, Errno> {
+        // Seeking a character device is allowed and meaningless.
+        Ok(0)
+    }
+
+    fn stat(&self) -> Result<Stat, Errno> {
+        Ok(Stat { st_mode: S_IFCHR | 0o666, st_rdev: self.rdev(), st_blksize: 4096, st_nlink: 1, ..Stat::default() })
+    }
+
+    fn describe(&self) -> String {
+        String::from(match self {
+            Device::Null => "/dev/null",
+            Device::Zero => "/dev/zero",
+            Device::Full => "/dev/full",
+            Device::Random => "/dev/urandom",
+            Device::Console(..) => "/dev/console",
+        })
+    }
+}

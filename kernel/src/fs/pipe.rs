@@ -1,0 +1,186 @@
+//! Pipes.
+
+use super::{FileOps, OpenFile, Ready};
+use crate::sched::{WaitError, WaitQueue};
+use alloc::collections::VecDeque;
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use berth_abi::Errno;
+use berth_abi::fs::Stat;
+use core::sync::atomic::{AtomicU64, Ordering};
+use spin::Mutex;
+
+/// Bytes a pipe holds (Linux's default).
+const CAPACITY: usize = 64 * 1024;
+/// Writes up to this size are atomic (PIPE_BUF).
+const ATOMIC_WRITE: usize = 4096;
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+struct State {
+    buf: VecDeque<u8>,
+    readers: usize,
+    writers: usize,
+}
+
+struct Pipe {
+    id: u64,
+    state: Mutex<State>,
+    /// Woken whenever data, space or the other end's presence changes.
+    changed: WaitQueue,
+}
+
+/// One end of a pipe.
+pub struct PipeEnd {
+    pipe: Arc<Pipe>,
+    writer: bool,
+}
+
+/// A new pipe: (read end, write end).
+pub fn pipe() -> (Arc<PipeEnd>, Arc<PipeEnd>) {
+    let pipe = Arc::new(Pipe {
+        id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+        state: Mutex::new(State { buf: VecDeque::new(), readers: 1, writers: 1 }),
+        changed: WaitQueue::new(),
+    });
+    (Arc::new(PipeEnd { pipe: pipe.clone(), writer: false }), Arc::new(PipeEnd { pipe, writer: true }))
+}
+
+fn wait_error(e: WaitError) -> Errno {
+    match e {
+        WaitError::Interrupted => Errno::EINTR,
+        WaitError::TimedOut => Errno::EAGAIN,
+    }
+}
+
+impl FileOps for PipeEnd {
+    fn read(&self, file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
+        if self.writer {
+            return Err(Errno::EBADF);
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let pipe = &self.pipe;
+        let n = pipe
+            .changed
+            .wait_until(
+                || {
+                    let mut s = pipe.state.lock();
+                    if !s.buf.is_empty() {
+                        let n = buf.len().min(s.buf.len());
+                        for (dst, src) in buf.iter_mut().zip(s.buf.drain(..n)) {
+                            *dst = src;
+                        }
+                        Some(Ok(n))
+                    } else if s.writers == 0 {
+                        Some(Ok(0))
+                    } else if file.nonblocking() {
+                        Some(Err(Errno::EAGAIN))
+                    } else {
+                        None
+                    }
+                },
+                None,
+                Some(&crate::proc::signal_pending),
+            )
+            .map_err(wait_error)??;
+        pipe.changed.wake_all();
+        Ok(n)
+    }
+
+    fn write(&self, file: &OpenFile, data: &[u8]) -> Result<usize, Errno> {
+        if !self.writer {
+            return Err(Errno::EBADF);
+        }
+        let pipe = &self.pipe;
+        let mut written = 0;
+        while written < data.len() || data.is_empty() {
+            let step = pipe.changed.wait_until(
+                || {
+                    let mut s = pipe.state.lock();
+                    if s.readers == 0 {
+                        return Some(Err(Errno::EPIPE));
+                    }
+                    let space = CAPACITY - s.buf.len();
+                    let left = &data[written..];
+                    // Small writes go in whole or not at all.
+                    let fits = if left.len() <= ATOMIC_WRITE { space >= left.len() } else { space > 0 };
+                    if fits {
+                        let n = left.len().min(space);
+                        s.buf.extend(&left[..n]);
+                        Some(Ok(n))
+                    } else if file.nonblocking() {
+                        Some(Err(Errno::EAGAIN))
+                    } else {
+                        None
+                    }
+                },
+                None,
+                Some(&crate::proc::signal_pending),
+            );
+            match step {
+                Ok(Ok(n)) => {
+                    written += n;
+                    pipe.changed.wake_all();
+                    if data.is_empty() {
+                        break;
+                    }
+                }
+                Ok(Err(Errno::EPIPE)) => {
+                    crate::proc::raise_sigpipe();
+                    return if written > 0 { Ok(written) } else { Err(Errno::EPIPE) };
+                }
+                // A partial write reports what was written; the error comes next time.
+                Ok(Err(e)) => return if written > 0 { Ok(written) } else { Err(e) },
+                Err(e) => return if written > 0 { Ok(written) } else { Err(wait_error(e)) },
+            }
+        }
+        Ok(written)
+    }
+
+    fn stat(&self) -> Result<Stat, Errno> {
+        Ok(Stat { st_mode: berth_abi::fs::S_IFIFO | 0o600, st_ino: self.pipe.id, st_blksize: 4096, ..Stat::default() })
+    }
+
+    fn ioctl(&self, _file: &OpenFile, request: u32, arg: u64) -> Result<isize, Errno> {
+        if request == berth_abi::ioctl::FIONREAD {
+            let n = self.pipe.state.lock().buf.len() as i32;
+            crate::uaccess::write_val(arg, &n)?;
+            return Ok(0);
+        }
+        Err(Errno::ENOTTY)
+    }
+
+    fn ready(&self) -> Ready {
+        let s = self.pipe.state.lock();
+        if self.writer {
+            Ready { write: s.readers == 0 || s.buf.len() < CAPACITY, error: s.readers == 0, ..Ready::default() }
+        } else {
+            Ready { read: !s.buf.is_empty() || s.writers == 0, hangup: s.writers == 0, ..Ready::default() }
+        }
+    }
+
+    fn wait_queue(&self) -> Option<&WaitQueue> {
+        Some(&self.pipe.changed)
+    }
+
+    fn describe(&self) -> String {
+        format!("pipe:[{}]", self.pipe.id)
+    }
+}
+
+impl Drop for PipeEnd {
+    fn drop(&mut self) {
+        {
+            let mut s = self.pipe.state.lock();
+            if self.writer {
+                s.writers -= 1;
+            } else {
+                s.readers -= 1;
+            }
+        }
+        self.pipe.changed.wake_all();
+    }
+}

@@ -1,0 +1,183 @@
+//! Exiting and waiting: thread exit, process exit (zombies, reparenting, SIGCHLD) and
+//! `wait4`.
+
+use super::signal::{send_to_process, signal_pending};
+use super::{Process, current_process};
+use crate::sched::{self, WaitError};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use berth_abi::Errno;
+use berth_abi::signal::{SA_NOCLDWAIT, SIG_IGN, SIGCHLD, SigInfo};
+use core::sync::atomic::Ordering;
+
+/// The wait status of a process killed by `sig`.
+pub fn killed_status(sig: i32) -> i32 {
+    let core = matches!(berth_abi::signal::default_action(sig), berth_abi::signal::DefaultAction::CoreDump);
+    sig | if core { 0x80 } else { 0 }
+}
+
+/// The wait status of a process that exited with `code`.
+pub fn exited_status(code: i32) -> i32 {
+    (code & 0xff) << 8
+}
+
+/// Starts the exit of every thread of `process`, with a status (the first exit wins).
+fn set_group_exit(process: &Arc<Process>, status: i32) {
+    if !process.group_exit.swap(true, Ordering::AcqRel) {
+        process.group_exit_status.store(status as u32, Ordering::Release);
+    }
+    for t in process.threads() {
+        sched::make_ready(t);
+    }
+}
+
+/// The process dies of signal `sig` (a fatal signal, or SIGKILL).
+pub(super) fn begin_group_exit(process: &Arc<Process>, sig: i32) {
+    set_group_exit(process, killed_status(sig));
+}
+
+/// `exit_group(code)`: the running process exits; the caller returns to the trap
+/// boundary, where the thread ends.
+pub fn exit_group(code: i32) {
+    set_group_exit(&current_process(), exited_status(code));
+}
+
+/// Kills every process of a container (its init exited, or it is being stopped).
+pub fn kill_all(processes: Vec<Arc<Process>>, sig: i32) {
+    for p in processes {
+        begin_group_exit(&p, sig);
+    }
+}
+
+/// Ends the running user thread; the last thread out ends the process. Must be called
+/// at the trap boundary, holding no references on the stack.
+pub fn exit_thread() -> ! {
+    {
+        let thread = sched::current();
+        let user = thread.user.as_ref().expect("a user thread");
+        let process = user.process.clone();
+        let clear = user.clear_child_tid.load(Ordering::Relaxed);
+        if clear != 0 && !process.is_exiting() {
+            let _ = crate::uaccess::write_val(clear, &0u32);
+            crate::futex::wake(&process, clear, 1);
+        }
+        process.exited_cpu_ns.fetch_add(thread.cpu_ns(), Ordering::Relaxed);
+        let last = {
+            let mut threads = process.threads.lock();
+            threads.retain(|w| w.upgrade().is_some_and(|t| !Arc::ptr_eq(&t, &thread)));
+            threads.is_empty()
+        };
+        if user.tid != process.pid {
+            process.container.release_pid(user.tid);
+        }
+        if last {
+            // The last thread out without exit_group: its exit code is the process's.
+            if !process.group_exit.load(Ordering::Acquire) {
+                set_group_exit(&process, exited_status(0));
+            }
+            process_exited(&process);
+        }
+    }
+    sched::exit_current()
+}
+
+/// Called when the last thread of `process` has exited.
+fn process_exited(process: &Arc<Process>) {
+    let status = process.group_exit_status.load(Ordering::Acquire) as i32;
+    // Close files and free memory now; a zombie keeps only its status.
+    let files = process.fd_table().lock().close_all();
+    drop(files);
+    let vm = process.vm.lock().take();
+    drop(vm);
+    // Children go to the container's init, or are left to the kernel if it is gone.
+    let children = core::mem::take(&mut *process.children.lock());
+    let init = process.container.init().filter(|i| !Arc::ptr_eq(i, process));
+    for child in children {
+        match &init {
+            Some(init) => {
+                *child.parent.lock() = Arc::downgrade(init);
+                let zombie = child.exit_status().is_some();
+                init.children.lock().push(child);
+                if zombie {
+                    init.child_event.wake_all();
+                }
+            }
+            None => {
+                *child.parent.lock() = alloc::sync::Weak::new();
+                if child.exit_status().is_some() {
+                    process.container.release_pid(child.pid);
+                }
+            }
+        }
+    }
+    *process.exit_status.lock() = Some(status);
+    process.vfork_done.wake_all();
+    match process.parent() {
+        Some(parent) => {
+            let action = parent.signals.action(SIGCHLD);
+            if action.handler == SIG_IGN || action.flags & SA_NOCLDWAIT != 0 {
+                // The parent does not want zombies: reap at once.
+                parent.children.lock().retain(|c| !Arc::ptr_eq(c, process));
+                process.container.release_pid(process.pid);
+            } else if process.exit_signal != 0 {
+                let (code, sig) = (status >> 8, status & 0x7f);
+                let info = if sig == 0 {
+                    SigInfo::sigchld(berth_abi::signal::CLD_EXITED, process.pid as i32, 0, code)
+                } else {
+                    SigInfo::sigchld(berth_abi::signal::CLD_KILLED, process.pid as i32, 0, sig)
+                };
+                let mut info = info;
+                info.signo = process.exit_signal;
+                send_to_process(&parent, info);
+            }
+            parent.child_event.wake_all();
+        }
+        None => process.container.release_pid(process.pid),
+    }
+    if process.pid == 1 {
+        crate::container::init_exited(&process.container, status);
+    }
+}
+
+/// Which children `wait4` accepts.
+#[derive(Debug, Clone, Copy)]
+pub enum WaitFor {
+    /// Any child.
+    Any,
+    /// The child with this pid.
+    Pid(u32),
+}
+
+/// `wait4`: reaps a zombie child matching `which`; `Ok(None)` with `nohang` when none
+/// has exited yet.
+pub fn wait_child(which: WaitFor, nohang: bool, reap: bool) -> Result<Option<(u32, i32)>, Errno> {
+    let process = current_process();
+    let result = process.child_event.wait_until(
+        || {
+            let mut children = process.children.lock();
+            let matches = |c: &Arc<Process>| match which {
+                WaitFor::Any => true,
+                WaitFor::Pid(pid) => c.pid == pid,
+            };
+            if !children.iter().any(matches) {
+                return Some(Err(Errno::ECHILD));
+            }
+            if let Some(i) = children.iter().position(|c| matches(c) && c.exit_status().is_some()) {
+                let child = if reap { children.remove(i) } else { children[i].clone() };
+                let status = child.exit_status().unwrap_or(0);
+                if reap {
+                    process.container.release_pid(child.pid);
+                }
+                return Some(Ok(Some((child.pid, status))));
+            }
+            if nohang { Some(Ok(None)) } else { None }
+        },
+        None,
+        Some(&signal_pending),
+    );
+    match result {
+        Ok(r) => r,
+        Err(WaitError::Interrupted) => Err(Errno::EINTR),
+        Err(WaitError::TimedOut) => Err(Errno::EAGAIN),
+    }
+}

@@ -1,0 +1,190 @@
+//! Creating processes and threads: `clone`, `fork`, `vfork`, `clone3`.
+
+use super::signal::{SigActions, Signals, ThreadSignals};
+use super::{Process, ProgramInfo, UserThread, Vm, current_process};
+use crate::sched::{self, Thread};
+use alloc::sync::Arc;
+use alloc::vec;
+use berth_abi::Errno;
+use berth_abi::process::*;
+use berth_hal::context::ThreadContext;
+use berth_hal::fpu::FpuState;
+use berth_hal::trap::TrapFrame;
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use spin::Mutex;
+
+/// The arguments of `clone`/`clone3`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CloneArgs {
+    /// CLONE_* flags.
+    pub flags: u64,
+    /// The child's stack pointer (0: the parent's).
+    pub stack: u64,
+    /// Where CLONE_PARENT_SETTID writes the child's tid (in the parent).
+    pub parent_tid: u64,
+    /// Where CLONE_CHILD_SETTID writes and CLONE_CHILD_CLEARTID clears the tid.
+    pub child_tid: u64,
+    /// The child's TLS pointer (CLONE_SETTLS).
+    pub tls: u64,
+    /// Signal for the parent when the child exits.
+    pub exit_signal: i32,
+}
+
+/// Creates a thread or process as `args` say, starting from the caller's registers in
+/// `frame`; returns the child's tid/pid.
+pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
+    let f = args.flags;
+    // Combinations Linux refuses.
+    if f & CLONE_THREAD != 0 && f & CLONE_SIGHAND == 0 || f & CLONE_SIGHAND != 0 && f & CLONE_VM == 0 {
+        return Err(Errno::EINVAL);
+    }
+    if f & (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWCGROUP)
+        != 0
+    {
+        return Err(Errno::EPERM); // containers cannot nest namespaces
+    }
+    let parent_thread = sched::current();
+    let parent = current_process();
+    let mut child_frame = frame.clone();
+    child_frame.rax = 0;
+    if args.stack != 0 {
+        child_frame.rsp = args.stack;
+    }
+    let fs_base = if f & CLONE_SETTLS != 0 { args.tls } else { parent_thread.context().fs_base() };
+    let mask = parent_thread.user.as_ref().map(|u| u.signals.lock().mask).unwrap_or_default();
+    let container = parent.container.clone();
+    let tid = container.alloc_pid()?;
+
+    let (process, is_new) = if f & CLONE_THREAD != 0 {
+        (parent.clone(), false)
+    } else {
+        let vm = if f & CLONE_VM != 0 {
+            parent.vm_arc().ok_or(Errno::ENOMEM)?
+        } else {
+            match parent.with_vm(|s| s.fork()) {
+                Some(space) => Arc::new(Vm { space: Mutex::new(space) }),
+                None => {
+                    container.release_pid(tid);
+                    return Err(Errno::ENOMEM);
+                }
+            }
+        };
+        let files = if f & CLONE_FILES != 0 {
+            parent.fd_table()
+        } else {
+            Arc::new(Mutex::new(parent.fd_table().lock().clone()))
+        };
+        let actions = parent.signals.actions.lock().clone();
+        let actions =
+            if f & CLONE_SIGHAND != 0 { actions } else { Arc::new(Mutex::new(actions.lock().clone())) };
+        let child = Arc::new(Process {
+            pid: tid,
+            container: container.clone(),
+            parent: Mutex::new(Arc::downgrade(&parent)),
+            children: Mutex::new(vec![]),
+            threads: Mutex::new(vec![]),
+            vm: Mutex::new(Some(vm)),
+            files: Mutex::new(files),
+            cwd: Mutex::new(parent.cwd.lock().clone()),
+            umask: AtomicU32::new(parent.umask.load(Ordering::Relaxed)),
+            signals: Signals::new(actions),
+            exit_status: Mutex::new(None),
+            group_exit: AtomicBool::new(false),
+            group_exit_status: AtomicU32::new(0),
+            child_event: crate::sched::WaitQueue::new(),
+            info: Mutex::new(parent.info.lock().clone()),
+            pgid: AtomicU32::new(parent.pgid.load(Ordering::Relaxed)),
+            sid: AtomicU32::new(parent.sid.load(Ordering::Relaxed)),
+            start_ns: crate::time::now_ns(),
+            exited_cpu_ns: AtomicU64::new(0),
+            vfork_done: crate::sched::WaitQueue::new(),
+            vforking: AtomicBool::new(f & CLONE_VFORK != 0),
+            exit_signal: args.exit_signal,
+        });
+        container.register(&child);
+        (child, true)
+    };
+
+    let ctx = match ThreadContext::new_user(&child_frame, FpuState::current(), fs_base) {
+        Ok(ctx) => ctx,
+        Err(_) => {
+            container.release_pid(tid);
+            return Err(Errno::ENOMEM);
+        }
+    };
+    let user = UserThread::new(process.clone(), tid, ThreadSignals::inherit(mask));
+    if f & CLONE_CHILD_CLEARTID != 0 {
+        user.clear_child_tid.store(args.child_tid, Ordering::Relaxed);
+    }
+    let name = parent_thread.name.clone();
+    let thread = Thread::new_user(&name, ctx, user);
+    process.threads.lock().push(Arc::downgrade(&thread));
+    if f & CLONE_PARENT_SETTID != 0 {
+        crate::uaccess::write_val(args.parent_tid, &tid)?;
+    }
+    if f & CLONE_CHILD_SETTID != 0 {
+        if f & CLONE_VM != 0 {
+            crate::uaccess::write_val(args.child_tid, &tid)?;
+        } else {
+            process.with_vm(|s| s.poke(args.child_tid, &tid.to_ne_bytes())).map_err(|_| Errno::EFAULT)?;
+        }
+    }
+    if is_new {
+        parent.children.lock().push(process.clone());
+    }
+    sched::make_ready(thread);
+    if is_new && f & CLONE_VFORK != 0 {
+        // The parent sleeps until the child execs or exits (not interruptible by
+        // signals other than fatal ones, as on Linux).
+        let child = process.clone();
+        let _ = child.vfork_done.wait_until(
+            || (!child.vforking.load(Ordering::Acquire) || child.exit_status().is_some()).then_some(()),
+            None,
+            Some(&|| parent.is_exiting()),
+        );
+    }
+    Ok(tid)
+}
+
+impl Process {
+    /// Marks a vfork child as having exec'd and wakes its parent.
+    pub(super) fn vfork_release(&self) {
+        if self.vforking.swap(false, Ordering::AcqRel) {
+            self.vfork_done.wake_all();
+        }
+    }
+
+    /// A container's first process (pid 1), with no threads yet.
+    pub(super) fn new_init(
+        container: Arc<crate::container::Container>,
+        pid: u32,
+        vm: Arc<Vm>,
+        files: crate::fs::FdTable,
+        cwd: Arc<berth_vfs::Inode>,
+    ) -> Arc<Process> {
+        Arc::new(Process {
+            pid,
+            container,
+            parent: Mutex::new(alloc::sync::Weak::new()),
+            children: Mutex::new(vec![]),
+            threads: Mutex::new(vec![]),
+            vm: Mutex::new(Some(vm)),
+            files: Mutex::new(Arc::new(Mutex::new(files))),
+            cwd: Mutex::new(cwd),
+            umask: AtomicU32::new(0o022),
+            signals: Signals::new(Arc::new(Mutex::new(SigActions::default()))),
+            exit_status: Mutex::new(None),
+            group_exit: AtomicBool::new(false),
+            group_exit_status: AtomicU32::new(0),
+            child_event: crate::sched::WaitQueue::new(),
+            info: Mutex::new(ProgramInfo::default()),
+            pgid: AtomicU32::new(pid),
+            sid: AtomicU32::new(pid),
+            start_ns: crate::time::now_ns(),
+            exited_cpu_ns: AtomicU64::new(0),
+            vfork_done: crate::sched::WaitQueue::new(),
+            vforking: AtomicBool::new(false),
+            exit_signal: 0,
+        })
+    }
+}

@@ -1,0 +1,181 @@
+//! Processes: user programs running in containers.
+//!
+//! A [`Process`] belongs to one container for life and knows only its container's
+//! processes: its pid, its parent's pid and every pid it can signal or wait for are
+//! numbers in the container's own pid namespace. Its threads are scheduler threads
+//! that carry a [`UserThread`].
+
+mod exec;
+mod exit;
+mod fault;
+mod fork;
+mod signal;
+mod thread;
+
+pub use exec::{ExecError, exec, spawn_init};
+pub use exit::{exit_group, exit_thread, wait_child};
+pub use fault::user_exception;
+pub use fork::{CloneArgs, clone};
+pub use signal::{
+    SigActions, Signals, deliver_pending, raise_sigpipe, send_to_process, send_to_thread, signal_pending,
+    sigreturn,
+};
+pub use thread::UserThread;
+
+use crate::container::Container;
+use crate::fs::FdTable;
+use crate::mm::AddressSpace;
+use crate::sched::{self, Thread, WaitQueue};
+use alloc::string::String;
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use berth_abi::Errno;
+use berth_vfs::{FsError, Inode};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use spin::Mutex;
+
+/// An address space, shared by a process's threads (and by a `vfork` child until it
+/// calls `execve`).
+pub struct Vm {
+    /// The address space.
+    pub space: Mutex<AddressSpace>,
+}
+
+/// What `execve` records about the program.
+#[derive(Debug, Clone, Default)]
+pub struct ProgramInfo {
+    /// Path of the executable.
+    pub exe: String,
+    /// Its arguments.
+    pub argv: Vec<String>,
+    /// The command name (`comm`, 15 bytes at most).
+    pub name: String,
+}
+
+/// A process in a container.
+pub struct Process {
+    /// Its pid in its container.
+    pub pid: u32,
+    /// Its container.
+    pub container: Arc<Container>,
+    parent: Mutex<Weak<Process>>,
+    children: Mutex<Vec<Arc<Process>>>,
+    threads: Mutex<Vec<Weak<Thread>>>,
+    /// Its address space (`None` once the process has exited).
+    pub vm: Mutex<Option<Arc<Vm>>>,
+    /// Its descriptor table (shared with CLONE_FILES children).
+    pub files: Mutex<Arc<Mutex<FdTable>>>,
+    /// Its working directory.
+    pub cwd: Mutex<Arc<Inode>>,
+    /// Its file creation mask.
+    pub umask: AtomicU32,
+    /// Signal dispositions and process-wide pending signals.
+    pub signals: Signals,
+    /// The wait status once every thread has exited (a zombie until reaped).
+    exit_status: Mutex<Option<i32>>,
+    /// Set when the whole process is to exit (`exit_group`, a fatal signal).
+    group_exit: AtomicBool,
+    group_exit_status: AtomicU32,
+    /// Woken when a child changes state.
+    pub child_event: WaitQueue,
+    /// Program details for `/proc`.
+    pub info: Mutex<ProgramInfo>,
+    /// Process group and session.
+    pub pgid: AtomicU32,
+    /// Session id.
+    pub sid: AtomicU32,
+    /// Monotonic time it was created, ns.
+    pub start_ns: u64,
+    /// CPU time of its exited threads, ns.
+    pub exited_cpu_ns: AtomicU64,
+    /// Parent waiting for this vfork child to exec or exit.
+    pub vfork_done: WaitQueue,
+    vforking: AtomicBool,
+    /// The signal sent to the parent when it exits (usually SIGCHLD; 0 for none).
+    pub exit_signal: i32,
+}
+
+impl Process {
+    /// Its parent, if it is still alive.
+    pub fn parent(&self) -> Option<Arc<Process>> {
+        self.parent.lock().upgrade()
+    }
+
+    /// Its parent's pid (0 for a container's first process).
+    pub fn ppid(&self) -> u32 {
+        self.parent().map_or(0, |p| p.pid)
+    }
+
+    /// Its live threads.
+    pub fn threads(&self) -> Vec<Arc<Thread>> {
+        self.threads.lock().iter().filter_map(Weak::upgrade).collect()
+    }
+
+    /// Its children, living or zombie.
+    pub fn children(&self) -> Vec<Arc<Process>> {
+        self.children.lock().clone()
+    }
+
+    /// The zombie's wait status, once it has exited.
+    pub fn exit_status(&self) -> Option<i32> {
+        *self.exit_status.lock()
+    }
+
+    /// Whether the process is exiting (all its threads must stop).
+    pub fn is_exiting(&self) -> bool {
+        self.group_exit.load(Ordering::Acquire)
+    }
+
+    /// CPU time used by its threads, live and exited, in ns.
+    pub fn cpu_ns(&self) -> u64 {
+        self.exited_cpu_ns.load(Ordering::Relaxed) + self.threads().iter().map(|t| t.cpu_ns()).sum::<u64>()
+    }
+
+    /// Runs `f` on its address space. Never call this while copying user memory: a
+    /// page fault inside would need the same lock.
+    pub fn with_vm<R>(&self, f: impl FnOnce(&mut AddressSpace) -> R) -> R {
+        let vm = self.vm.lock().clone().expect("a live process has an address space");
+        let mut space = vm.space.lock();
+        f(&mut space)
+    }
+
+    /// Its address space object.
+    pub fn vm_arc(&self) -> Option<Arc<Vm>> {
+        self.vm.lock().clone()
+    }
+
+    /// Its descriptor table.
+    pub fn fd_table(&self) -> Arc<Mutex<FdTable>> {
+        self.files.lock().clone()
+    }
+}
+
+/// The running thread's user part; panics in kernel threads.
+pub fn current_user() -> Arc<Thread> {
+    let t = sched::current();
+    assert!(t.user.is_some(), "a system call from a kernel thread");
+    t
+}
+
+/// The running thread's process.
+pub fn current_process() -> Arc<Process> {
+    sched::current().user.as_ref().expect("a user thread").process.clone()
+}
+
+/// The errno for a file system error.
+pub fn fs_errno(e: FsError) -> Errno {
+    match e {
+        FsError::NotFound => Errno::ENOENT,
+        FsError::NotDirectory => Errno::ENOTDIR,
+        FsError::IsDirectory => Errno::EISDIR,
+        FsError::Exists => Errno::EEXIST,
+        FsError::NotEmpty => Errno::ENOTEMPTY,
+        FsError::TooManyLinks => Errno::ELOOP,
+        FsError::NameTooLong => Errno::ENAMETOOLONG,
+        FsError::NoSpace => Errno::ENOSPC,
+        FsError::Invalid => Errno::EINVAL,
+        FsError::NotPermitted => Errno::EPERM,
+        FsError::AccessDenied => Errno::EACCES,
+        FsError::BadImage(_) => Errno::EINVAL,
+    }
+}

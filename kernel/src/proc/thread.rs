@@ -1,0 +1,45 @@
+//! The user part of a thread.
+
+use super::Process;
+use super::signal::ThreadSignals;
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use spin::Mutex;
+
+/// What a thread running user code carries besides its CPU context.
+pub struct UserThread {
+    /// Its process.
+    pub process: Arc<Process>,
+    /// Its thread id in the container (the pid for a process's first thread).
+    pub tid: u32,
+    /// Signal mask, thread-directed pending signals, alternate stack.
+    pub signals: Mutex<ThreadSignals>,
+    /// Where to write 0 and wake a futex when the thread exits (set_tid_address).
+    pub clear_child_tid: AtomicU64,
+    /// The robust futex list head (set_robust_list).
+    pub robust_list: AtomicU64,
+    /// The system call number being handled, for restarting it after a signal.
+    pub syscall_nr: AtomicU64,
+    /// Set when this thread alone must exit (another thread called `execve`).
+    pub exit_requested: AtomicBool,
+}
+
+impl UserThread {
+    /// The user part of a new thread `tid` of `process`.
+    pub fn new(process: Arc<Process>, tid: u32, signals: ThreadSignals) -> UserThread {
+        UserThread {
+            process,
+            tid,
+            signals: Mutex::new(signals),
+            clear_child_tid: AtomicU64::new(0),
+            robust_list: AtomicU64::new(0),
+            syscall_nr: AtomicU64::new(u64::MAX),
+            exit_requested: AtomicBool::new(false),
+        }
+    }
+
+    /// The system call being handled (`u64::MAX` outside one).
+    pub fn current_syscall(&self) -> u64 {
+        self.syscall_nr.load(Ordering::Relaxed)
+    }
+}
