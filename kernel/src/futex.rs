@@ -51,7 +51,8 @@ pub fn wait(addr: u64, expected: u32, bitset: u32, deadline: Option<u64>) -> Res
     let me = Arc::new(Mutex::new(Waiter { bitset, woken: false }));
     let queue = {
         let mut all = FUTEXES.lock();
-        let bucket = all.entry(key).or_insert_with(|| Bucket { waiters: Vec::new(), queue: Arc::new(WaitQueue::new()) });
+        let bucket =
+            all.entry(key).or_insert_with(|| Bucket { waiters: Vec::new(), queue: Arc::new(WaitQueue::new()) });
         bucket.waiters.push(me.clone());
         bucket.queue.clone()
     };
@@ -110,7 +111,13 @@ pub fn wake(process: &Process, addr: u64, count: u32) -> usize {
 /// FUTEX_REQUEUE / FUTEX_CMP_REQUEUE: wakes `wake_count` waiters on `addr`, moves up
 /// to `requeue_count` others to `addr2`. With `expected`, fails with EAGAIN unless
 /// `*addr == expected`.
-pub fn requeue(addr: u64, wake_count: u32, requeue_count: u32, addr2: u64, expected: Option<u32>) -> Result<usize, Errno> {
+pub fn requeue(
+    addr: u64,
+    wake_count: u32,
+    requeue_count: u32,
+    addr2: u64,
+    expected: Option<u32>,
+) -> Result<usize, Errno> {
     let process = proc::current_process();
     if let Some(expected) = expected {
         let value: u32 = crate::uaccess::read_val(addr)?;

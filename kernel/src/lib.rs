@@ -11,15 +11,21 @@
 extern crate alloc;
 
 mod console;
+mod container;
+mod fs;
+mod futex;
 mod ktest;
 mod mm;
 mod panic;
 mod platform;
 mod power;
+mod proc;
+mod random;
 mod sched;
 mod syscall;
 mod time;
 mod trap;
+mod uaccess;
 
 use berth_boot::KernelArgs;
 pub use berth_hal::bootinfo::BootInfo;
@@ -35,6 +41,8 @@ pub fn kmain(boot: BootInfo) -> ! {
     trap::init(); // GDT, TSS, IDT and the trap dispatcher
     let platform = platform::init(&boot); // ACPI tables, local APIC, reference clock
     time::init(&platform, &args); // calibrated TSC clock and the periodic tick
+    time::init_wall_clock(); // the wall clock from the RTC
+    random::init(); // the kernel's random numbers
     sched::init(); // this boot thread becomes the idle thread
     trap::init_syscalls(); // `syscall` entry, FPU state for user threads
     console::banner(&boot, &memory, &platform);
@@ -56,7 +64,12 @@ fn init(_: usize) -> ! {
     if let Some(test) = args.get("test") {
         ktest::run(test, boot); // in-kernel tests for the QEMU harness; exits QEMU
     }
+    let started = container::boot::start_boot_containers(boot); // modules listed in limine.cfg
     log::info!("ready");
+    if args.has("halt-when-done") {
+        container::boot::wait_for_all(&started);
+        power::shutdown();
+    }
     loop {
         sched::sleep(u64::MAX, None).ok();
     }

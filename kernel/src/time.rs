@@ -92,7 +92,8 @@ pub fn set_realtime_ns(ns: u64) {
 
 /// Seconds since the epoch of a UTC calendar time (days-from-civil, Howard Hinnant).
 pub fn unix_seconds(year: u32, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> u64 {
-    let (y, m) = if month <= 2 { (i64::from(year) - 1, i64::from(month) + 9) } else { (i64::from(year), i64::from(month) - 3) };
+    let (y, m) =
+        if month <= 2 { (i64::from(year) - 1, i64::from(month) + 9) } else { (i64::from(year), i64::from(month) - 3) };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
     let doy = (153 * m + 2) / 5 + i64::from(day) - 1;

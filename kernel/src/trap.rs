@@ -19,20 +19,38 @@ pub fn init_syscalls() {
 
 fn dispatch(frame: &mut TrapFrame) {
     match frame.vector {
-        0..=31 => exception(frame),
+        0..=31 if frame.from_user() => crate::proc::user_exception(frame),
+        14 if berth_hal::uaccess::in_user_copy(frame) => user_copy_fault(frame),
+        0..=31 => kernel_fault(frame),
         v if v == u64::from(TIMER_VECTOR) => {
             crate::time::tick();
             crate::sched::on_tick();
             apic::eoi();
-            if frame.from_user() && crate::sched::need_resched() {
-                crate::sched::schedule();
-            }
         }
         v if v == u64::from(apic::SPURIOUS_VECTOR) => {}
         v => {
             log::warn!("unexpected interrupt on vector {v:#x}");
             apic::eoi();
         }
+    }
+    if frame.from_user() {
+        // Yield if the time slice is over, take signals, or end the thread.
+        crate::syscall::return_to_user(frame);
+    }
+}
+
+/// A page fault while the kernel copies to or from user memory: demand paging fixes
+/// it, or the copy fails with EFAULT.
+fn user_copy_fault(frame: &mut TrapFrame) {
+    let addr = berth_hal::cpu::fault_address();
+    let access = crate::proc::page_fault_access(frame.error_code);
+    let thread = crate::sched::current();
+    let resolved = match &thread.user {
+        Some(user) => user.process.with_vm(|space| space.handle_fault(addr, access)).is_ok(),
+        None => false,
+    };
+    if !resolved {
+        berth_hal::uaccess::fail_user_copy(frame);
     }
 }
 
@@ -59,10 +77,6 @@ fn exception_name(vector: u64) -> &'static str {
         19 => "SIMD floating-point error",
         _ => "reserved exception",
     }
-}
-
-fn exception(frame: &mut TrapFrame) {
-    kernel_fault(frame)
 }
 
 /// Reports an exception in kernel mode and stops the machine with a failure status.

@@ -93,7 +93,13 @@ impl ThreadContext {
     /// Call once, from the boot thread.
     pub fn boot_thread() -> &'static ThreadContext {
         let ctx: &'static ThreadContext = alloc::boxed::Box::leak(alloc::boxed::Box::new(ThreadContext {
-            inner: UnsafeCell::new(Inner { rsp: 0, stack: None, fpu: FpuState::initial(), fs_base: 0, user_gs_base: 0 }),
+            inner: UnsafeCell::new(Inner {
+                rsp: 0,
+                stack: None,
+                fpu: FpuState::initial(),
+                fs_base: 0,
+                user_gs_base: 0,
+            }),
             state: AtomicU8::new(RUNNING),
         }));
         let previous = CURRENT.swap(ctx as *const _ as *mut _, Ordering::SeqCst);

@@ -12,8 +12,7 @@ use alloc::sync::Arc;
 use x86_64::registers::control::Cr3;
 use x86_64::structures::paging::mapper::{MapToError, TranslateResult};
 use x86_64::structures::paging::{
-    FrameAllocator, Mapper, OffsetPageTable, Page, PageTable, PageTableFlags as Flags, PhysFrame, Size4KiB,
-    Translate,
+    FrameAllocator, Mapper, OffsetPageTable, Page, PageTable, PageTableFlags as Flags, PhysFrame, Size4KiB, Translate,
 };
 use x86_64::{PhysAddr, VirtAddr};
 
@@ -60,7 +59,11 @@ impl UserFlags {
 
     fn from_flags(f: Flags) -> UserFlags {
         let user = f.contains(Flags::USER_ACCESSIBLE);
-        UserFlags { read: user, write: user && f.contains(Flags::WRITABLE), exec: user && !f.contains(Flags::NO_EXECUTE) }
+        UserFlags {
+            read: user,
+            write: user && f.contains(Flags::WRITABLE),
+            exec: user && !f.contains(Flags::NO_EXECUTE),
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 //! process limit and CPU accounting. Processes reach only their own container's
 //! objects: every pid they name is looked up here, in their own namespace.
 
+pub mod boot;
 mod config;
 mod log;
 mod pids;
@@ -93,7 +94,13 @@ impl Container {
             memory,
             log: LogBuffer::new(LOG_CAPACITY, echo),
             pids: Mutex::new(PidNamespace::new(config.limits.pids)),
-            state: Mutex::new(State { status: Status::Created, started_at: 0, finished_at: 0, init: Weak::new(), oom_killed: false }),
+            state: Mutex::new(State {
+                status: Status::Created,
+                started_at: 0,
+                finished_at: 0,
+                init: Weak::new(),
+                oom_killed: false,
+            }),
             state_changed: WaitQueue::new(),
             cpu_ns: AtomicU64::new(0),
             created_at: crate::time::realtime_ns(),

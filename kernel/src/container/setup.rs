@@ -55,9 +55,12 @@ pub fn prepare_fs(container: &Arc<Container>) -> Result<(), String> {
         replace(container, &dev, name).map_err(|e| err(name, e))?;
         container.fs.mknod(&dev, name, char_device | 0o666, rdev).map_err(|e| err(name, e))?;
     }
-    for (name, target) in
-        [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")]
-    {
+    for (name, target) in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ] {
         replace(container, &dev, name).map_err(|e| err(name, e))?;
         container.fs.symlink(&dev, name, target).map_err(|e| err(name, e))?;
     }

@@ -121,7 +121,7 @@ impl FileOps for Device {
         self.write_bytes(data)
     }
 
-    fn seek(&self, _file: &OpenFile, _offset: i64, _whence: u32) -> Result<u64, Errno> {
+    fn seek(&self, _file: &OpenFile, _offset: i64, _whence: i32) -> Result<u64, Errno> {
         // Seeking a character device is allowed and meaningless.
         Ok(0)
     }

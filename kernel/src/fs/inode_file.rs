@@ -85,7 +85,7 @@ impl FileOps for InodeFile {
         self.inode.write_at(offset, data, self.fs.now()).map_err(to_errno)
     }
 
-    fn seek(&self, file: &OpenFile, offset: i64, whence: u32) -> Result<u64, Errno> {
+    fn seek(&self, file: &OpenFile, offset: i64, whence: i32) -> Result<u64, Errno> {
         let mut current = file.offset.lock();
         let base = match whence {
             SEEK_SET => 0,

@@ -5,7 +5,7 @@
 //! [`OpenFile`] adds what `open` creates: the offset and the status flags.
 //! Descriptors refer to open files through a process's [`FdTable`].
 
-mod devices;
+pub mod devices;
 mod fdtable;
 mod inode_file;
 mod pipe;
@@ -13,7 +13,7 @@ pub mod procfs;
 
 pub use devices::{Device, device_for};
 pub use fdtable::{FdTable, MAX_FDS};
-pub use inode_file::InodeFile;
+pub use inode_file::{InodeFile, stat_of};
 pub use pipe::pipe;
 
 use crate::sched::WaitQueue;
@@ -66,7 +66,7 @@ pub trait FileOps: Send + Sync {
     }
 
     /// The new offset for `lseek` (files know their size).
-    fn seek(&self, file: &OpenFile, offset: i64, whence: u32) -> Result<u64, Errno> {
+    fn seek(&self, file: &OpenFile, offset: i64, whence: i32) -> Result<u64, Errno> {
         let _ = (file, offset, whence);
         Err(Errno::ESPIPE)
     }

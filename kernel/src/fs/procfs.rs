@@ -44,7 +44,11 @@ impl SpecialDir for ProcRoot {
         }
         if let Ok(pid) = name.parse::<u32>() {
             let process = container.process(pid)?;
-            return Some(Inode::synthetic_dir(ino(pid, 0), Arc::new(PidDir { process: Arc::downgrade(&process) }), now()));
+            return Some(Inode::synthetic_dir(
+                ino(pid, 0),
+                Arc::new(PidDir { process: Arc::downgrade(&process) }),
+                now(),
+            ));
         }
         let i = ROOT_FILES.iter().position(|&f| f == name)? as u32;
         Some(Inode::synthetic_file(ino(0, 10 + i), 0o444, machine_file(&container, name).into_bytes(), now()))
@@ -89,7 +93,11 @@ fn machine_file(container: &Container, name: &str) -> String {
         "version" => format!("Linux version {} (berth {})\n", crate::syscall::UNAME_RELEASE, crate::VERSION),
         "mounts" => String::from("overlay / overlay rw 0 0\nproc /proc proc rw 0 0\ntmpfs /dev tmpfs rw 0 0\n"),
         "loadavg" => format!("0.00 0.00 0.00 1/{} 1\n", container.task_count()),
-        "stat" => format!("cpu  {} 0 0 0 0 0 0 0 0 0\nbtime {}\n", container.cpu_ns() / 10_000_000, crate::time::realtime_ns() / 1_000_000_000 - uptime / 1_000_000_000),
+        "stat" => format!(
+            "cpu  {} 0 0 0 0 0 0 0 0 0\nbtime {}\n",
+            container.cpu_ns() / 10_000_000,
+            crate::time::realtime_ns() / 1_000_000_000 - uptime / 1_000_000_000
+        ),
         _ => String::new(),
     }
 }
@@ -213,7 +221,11 @@ impl SpecialDir for FdDir {
         let table = table.lock();
         table
             .iter()
-            .map(|(fd, _)| DirEntry { name: fd.to_string(), ino: ino(p.pid, 0x1000 + fd as u32), kind: FileType::Symlink })
+            .map(|(fd, _)| DirEntry {
+                name: fd.to_string(),
+                ino: ino(p.pid, 0x1000 + fd as u32),
+                kind: FileType::Symlink,
+            })
             .collect()
     }
 }

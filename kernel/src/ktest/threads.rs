@@ -38,7 +38,11 @@ pub fn kernel_threads() -> Outcome {
         }
         let want = (round + 1) * PER_ROUND;
         FINISHED
-            .wait_until(|| (DONE.load(Ordering::Relaxed) >= want).then_some(()), Some(crate::time::now_ns() + 5_000_000_000), None)
+            .wait_until(
+                || (DONE.load(Ordering::Relaxed) >= want).then_some(()),
+                Some(crate::time::now_ns() + 5_000_000_000),
+                None,
+            )
             .map_err(|e| format!("round {round}: {e:?} with {} of {want} done", DONE.load(Ordering::Relaxed)))?;
     }
     if BAD_ORDER.load(Ordering::Relaxed) != 0 {

@@ -68,15 +68,15 @@ pub enum MapError {
 pub enum VmaKind {
     /// Zero-filled memory.
     Anon,
-    /// A private copy of file bytes: the page at `vma.start` holds `data[offset..]`;
-    /// addresses from `file_end` on read as zeros.
+    /// A private copy of file bytes: the page at `vma.start` holds `data[offset..]`,
+    /// for `file_len` bytes; beyond them the region reads as zeros.
     File {
         /// The file's contents.
         data: Arc<[u8]>,
         /// File offset of `vma.start`.
         offset: u64,
-        /// First address past the file-backed part.
-        file_end: u64,
+        /// Bytes from `vma.start` that come from the file.
+        file_len: u64,
     },
 }
 
@@ -100,9 +100,14 @@ pub struct Vma {
 impl Vma {
     fn split_at(&mut self, at: u64) -> Vma {
         let mut upper = self.clone();
+        let delta = at - self.start;
         upper.start = at;
-        if let VmaKind::File { offset, .. } = &mut upper.kind {
-            *offset += at - self.start;
+        if let VmaKind::File { offset, file_len, .. } = &mut upper.kind {
+            *offset += delta;
+            *file_len = file_len.saturating_sub(delta);
+        }
+        if let VmaKind::File { file_len, .. } = &mut self.kind {
+            *file_len = (*file_len).min(delta);
         }
         self.end = at;
         upper
@@ -337,8 +342,8 @@ impl AddressSpace {
 
     fn fill_page(&self, vma: &Vma, page: u64) -> Result<Arc<UserPage>, Fault> {
         let mut new = UserPage::zeroed(&self.counter).ok_or(Fault::OutOfMemory)?;
-        if let VmaKind::File { data, offset, file_end } = &vma.kind {
-            let end = (page + PAGE_SIZE).min(*file_end);
+        if let VmaKind::File { data, offset, file_len } = &vma.kind {
+            let end = (page + PAGE_SIZE).min(vma.start.saturating_add(*file_len));
             if page < end {
                 let from = (offset + (page - vma.start)) as usize;
                 let len = (end - page) as usize;
@@ -360,6 +365,72 @@ impl AddressSpace {
             page += PAGE_SIZE;
         }
         Ok(())
+    }
+
+    /// Drops the pages of `[addr, addr + len)` (they read as new on the next touch:
+    /// zeros, or the file's bytes): MADV_DONTNEED.
+    pub fn discard(&mut self, addr: u64, len: u64) {
+        let end = addr.saturating_add(len);
+        let pages: alloc::vec::Vec<u64> = self.pt.pages_in(page_down(addr), end).map(|(v, _)| v).collect();
+        for v in pages {
+            self.pt.unmap(v);
+        }
+    }
+
+    /// Grows, shrinks or moves a region (mremap); returns its new address.
+    pub fn remap(&mut self, old: u64, old_len: u64, new_len: u64, may_move: bool) -> Result<u64, MapError> {
+        let old_len = page_up(old_len).ok_or(MapError::Invalid)?;
+        let new_len = page_up(new_len).filter(|&l| l > 0).ok_or(MapError::Invalid)?;
+        if !old.is_multiple_of(PAGE_SIZE) {
+            return Err(MapError::Invalid);
+        }
+        let vma = self.vma_at(old).ok_or(MapError::Invalid)?.clone();
+        if old + old_len > vma.end {
+            return Err(MapError::Invalid);
+        }
+        if new_len <= old_len {
+            if new_len < old_len {
+                self.unmap(old + new_len, old_len - new_len)?;
+            }
+            return Ok(old);
+        }
+        // Grow in place when the region ends here and the space after it is free.
+        let grow_end = old.checked_add(new_len).ok_or(MapError::NoMemory)?;
+        if vma.end == old + old_len && grow_end <= USER_END && !self.overlaps(old + old_len, grow_end) {
+            if let Some(v) = self.vmas.get_mut(&vma.start) {
+                v.end = grow_end;
+            }
+            return Ok(old);
+        }
+        if !may_move {
+            return Err(MapError::NoMemory);
+        }
+        let mut req_kind = vma.kind.clone();
+        if let VmaKind::File { offset, file_len, .. } = &mut req_kind {
+            let delta = old - vma.start;
+            *offset += delta;
+            *file_len = file_len.saturating_sub(delta);
+        }
+        let new = self.map(MapRequest {
+            addr: 0,
+            len: new_len,
+            prot: vma.prot,
+            kind: req_kind,
+            shared: vma.shared,
+            fixed: false,
+            no_replace: false,
+            name: vma.name.clone(),
+        })?;
+        let moved: alloc::vec::Vec<(u64, Arc<UserPage>)> =
+            self.pt.pages_in(old, old + old_len).map(|(v, p)| (v, p.clone())).collect();
+        for (v, page) in moved {
+            if let Some((_, flags)) = self.pt.get(v) {
+                self.pt.unmap(v);
+                self.pt.map(new + (v - old), page, flags).map_err(|_| MapError::NoMemory)?;
+            }
+        }
+        self.unmap(old, old_len)?;
+        Ok(new)
     }
 
     /// Writes `data` at `addr` through the kernel (as a write access would), for

@@ -76,7 +76,13 @@ fn is_executable(inode: &Inode) -> bool {
 }
 
 /// Reads, checks and maps the program at `path`, building its initial stack.
-fn load(container: &Arc<Container>, cwd: &Arc<Inode>, path: &str, argv: Vec<String>, envp: &[String]) -> Result<Loaded, ExecError> {
+fn load(
+    container: &Arc<Container>,
+    cwd: &Arc<Inode>,
+    path: &str,
+    argv: Vec<String>,
+    envp: &[String],
+) -> Result<Loaded, ExecError> {
     let mut path = path.to_string();
     let mut argv = argv;
     for _ in 0..=MAX_INTERPRETERS {
@@ -105,7 +111,8 @@ fn load(container: &Arc<Container>, cwd: &Arc<Inode>, path: &str, argv: Vec<Stri
         }
         let plan = berth_elf::plan(&data, &Limits::BERTH)
             .map_err(|e| ExecError::new(Errno::ENOEXEC, format!("{path}: {e}")))?;
-        let space = map_program(container, &plan, &data).map_err(|e| ExecError::new(Errno::ENOMEM, format!("{path}: {e}")))?;
+        let space =
+            map_program(container, &plan, &data).map_err(|e| ExecError::new(Errno::ENOMEM, format!("{path}: {e}")))?;
         let mut loaded = Loaded { space, entry: plan.entry, sp: 0, exe: path.clone(), argv };
         loaded.sp = build_stack(&mut loaded.space, &plan, &data, &path, &loaded.argv, envp)
             .map_err(|e| ExecError::new(Errno::E2BIG, format!("{path}: {e}")))?;
@@ -130,7 +137,7 @@ fn map_program(container: &Arc<Container>, plan: &LoadPlan, data: &Arc<[u8]>) ->
     let mut space = AddressSpace::new(container.memory.clone()).ok_or("out of memory for page tables")?;
     for seg in &plan.segments {
         let prot = Prot { read: seg.perms.read, write: seg.perms.write, exec: seg.perms.execute };
-        let kind = VmaKind::File { data: data.clone(), offset: seg.file_offset, file_end: seg.file_end };
+        let kind = VmaKind::File { data: data.clone(), offset: seg.file_offset, file_len: seg.file_end - seg.start };
         let req = MapRequest {
             addr: seg.start,
             len: seg.end - seg.start,
@@ -255,7 +262,12 @@ fn program_name(exe: &str) -> String {
 
 /// Starts a container's first process running `argv` with `envp` in `cwd`, its
 /// standard output and error going to the container's log.
-pub fn spawn_init(container: &Arc<Container>, argv: Vec<String>, envp: Vec<String>, cwd: &str) -> Result<Arc<Process>, ExecError> {
+pub fn spawn_init(
+    container: &Arc<Container>,
+    argv: Vec<String>,
+    envp: Vec<String>,
+    cwd: &str,
+) -> Result<Arc<Process>, ExecError> {
     let root = container.fs.root();
     let cwd = container
         .fs
@@ -266,9 +278,11 @@ pub fn spawn_init(container: &Arc<Container>, argv: Vec<String>, envp: Vec<Strin
     let path = search_path(container, &cwd, &program, search)
         .ok_or_else(|| ExecError::new(Errno::ENOENT, format!("{program}: not found in PATH")))?;
     let loaded = load(container, &cwd, &path, argv, &envp)?;
-    let pid = container.alloc_pid().map_err(|e| ExecError::new(e, "the container's process limit is reached".into()))?;
+    let pid =
+        container.alloc_pid().map_err(|e| ExecError::new(e, "the container's process limit is reached".into()))?;
     let mut files = FdTable::new();
-    let null = crate::fs::device_for(crate::fs::devices::numbers::NULL, container).map_err(|e| ExecError::new(e, "no /dev/null".into()))?;
+    let null = crate::fs::device_for(crate::fs::devices::numbers::NULL, container)
+        .map_err(|e| ExecError::new(e, "no /dev/null".into()))?;
     let stdout = Arc::new(crate::fs::Device::Console(Arc::downgrade(container), crate::container::Stream::Stdout));
     let stderr = Arc::new(crate::fs::Device::Console(Arc::downgrade(container), crate::container::Stream::Stderr));
     let _ = files.insert(OpenFile::new(null, berth_abi::fs::O_RDONLY, "/dev/null".into()), false);

@@ -75,8 +75,7 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
             Arc::new(Mutex::new(parent.fd_table().lock().clone()))
         };
         let actions = parent.signals.actions.lock().clone();
-        let actions =
-            if f & CLONE_SIGHAND != 0 { actions } else { Arc::new(Mutex::new(actions.lock().clone())) };
+        let actions = if f & CLONE_SIGHAND != 0 { actions } else { Arc::new(Mutex::new(actions.lock().clone())) };
         let child = Arc::new(Process {
             pid: tid,
             container: container.clone(),

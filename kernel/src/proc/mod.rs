@@ -5,7 +5,7 @@
 //! numbers in the container's own pid namespace. Its threads are scheduler threads
 //! that carry a [`UserThread`].
 
-mod exec;
+pub mod exec;
 mod exit;
 mod fault;
 mod fork;
@@ -13,11 +13,11 @@ mod signal;
 mod thread;
 
 pub use exec::{ExecError, exec, spawn_init};
-pub use exit::{exit_group, exit_thread, wait_child};
-pub use fault::user_exception;
+pub use exit::{WaitFor, exit_group, exit_thread, kill_all, wait_child};
+pub use fault::{page_fault_access, user_exception};
 pub use fork::{CloneArgs, clone};
 pub use signal::{
-    SigActions, Signals, deliver_pending, raise_sigpipe, send_to_process, send_to_thread, signal_pending,
+    Delivery, SigActions, Signals, deliver_pending, raise_sigpipe, send_to_process, send_to_thread, signal_pending,
     sigreturn,
 };
 pub use thread::UserThread;

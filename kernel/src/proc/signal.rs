@@ -222,7 +222,9 @@ pub fn deliver_pending(frame: &mut TrapFrame) -> Delivery {
             s.pending.take(mask).or_else(|| process.signals.pending.lock().take(mask))
         };
         let Some(info) = info else {
-            // No handler ran: a mask saved by sigsuspend goes back now.
+            // No handler runs: an interrupted system call resumes transparently, and a
+            // mask saved by sigsuspend goes back.
+            restart(frame, user, true);
             let mut s = user.signals.lock();
             if let Some(saved) = s.saved_mask.take() {
                 s.mask = saved;
@@ -243,6 +245,7 @@ pub fn deliver_pending(frame: &mut TrapFrame) -> Delivery {
                 }
             }
         }
+        restart(frame, user, action.flags & SA_RESTART != 0);
         if setup_frame(frame, &info, &action, user).is_err() {
             // The stack is unusable: the process dies of SIGSEGV, as on Linux.
             super::exit::begin_group_exit(&process, SIGSEGV);
@@ -255,14 +258,28 @@ pub fn deliver_pending(frame: &mut TrapFrame) -> Delivery {
     }
 }
 
+/// Rewinds an interrupted system call so it runs again (`allowed`), or leaves its
+/// EINTR result in place.
+fn restart(frame: &mut TrapFrame, user: &super::UserThread, allowed: bool) {
+    let nr = user.restart_syscall.swap(u64::MAX, core::sync::atomic::Ordering::Relaxed);
+    if nr != u64::MAX && allowed {
+        frame.rax = nr;
+        frame.rip -= 2; // back onto the `syscall` instruction
+    }
+}
+
 /// Builds the `rt_sigframe` on the user stack and points `frame` at the handler.
-fn setup_frame(frame: &mut TrapFrame, info: &SigInfo, action: &KernelSigaction, user: &super::UserThread) -> Result<(), Errno> {
+fn setup_frame(
+    frame: &mut TrapFrame,
+    info: &SigInfo,
+    action: &KernelSigaction,
+    user: &super::UserThread,
+) -> Result<(), Errno> {
     let (mask, altstack) = {
         let s = user.signals.lock();
         (s.saved_mask.unwrap_or(s.mask), s.altstack)
     };
-    let on_altstack = altstack.ss_flags & SS_DISABLE == 0
-        && frame.rsp.wrapping_sub(altstack.ss_sp) < altstack.ss_size;
+    let on_altstack = altstack.ss_flags & SS_DISABLE == 0 && frame.rsp.wrapping_sub(altstack.ss_sp) < altstack.ss_size;
     let mut sp = if action.flags & SA_ONSTACK != 0 && altstack.ss_flags & SS_DISABLE == 0 && !on_altstack {
         altstack.ss_sp + altstack.ss_size
     } else {
@@ -309,7 +326,13 @@ fn setup_frame(frame: &mut TrapFrame, info: &SigInfo, action: &KernelSigaction, 
     };
     let sigframe = RtSigframe {
         pretcode: action.restorer,
-        uc: UContext { uc_flags: UC_SIGCONTEXT_SS, uc_link: 0, uc_stack: stack, uc_mcontext: context, uc_sigmask: mask.0 },
+        uc: UContext {
+            uc_flags: UC_SIGCONTEXT_SS,
+            uc_link: 0,
+            uc_stack: stack,
+            uc_mcontext: context,
+            uc_sigmask: mask.0,
+        },
         info: *info,
     };
     uaccess::write_bytes(fpstate, &fpu)?;

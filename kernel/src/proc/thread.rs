@@ -22,6 +22,9 @@ pub struct UserThread {
     pub syscall_nr: AtomicU64,
     /// Set when this thread alone must exit (another thread called `execve`).
     pub exit_requested: AtomicBool,
+    /// A system call interrupted by a signal, to restart if the signal allows
+    /// (`u64::MAX`: none).
+    pub restart_syscall: AtomicU64,
 }
 
 impl UserThread {
@@ -35,6 +38,7 @@ impl UserThread {
             robust_list: AtomicU64::new(0),
             syscall_nr: AtomicU64::new(u64::MAX),
             exit_requested: AtomicBool::new(false),
+            restart_syscall: AtomicU64::new(u64::MAX),
         }
     }
 

@@ -12,7 +12,7 @@ mod thread;
 mod wait;
 
 pub use thread::{Thread, ThreadState, Tid};
-pub use wait::{WaitError, WaitQueue, sleep};
+pub use wait::{WaitError, WaitQueue, sleep, wait_any};
 
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::sync::{Arc, Weak};
@@ -80,7 +80,8 @@ pub fn spawn_kernel(name: &str, entry: fn(usize) -> !, arg: usize) -> Result<Arc
 /// Puts a new or woken thread on the run queue.
 pub fn make_ready(thread: Arc<Thread>) {
     let mut s = SCHED.lock();
-    if thread.set_state_if(ThreadState::Blocked, ThreadState::Ready) || thread.set_state_if(ThreadState::New, ThreadState::Ready)
+    if thread.set_state_if(ThreadState::Blocked, ThreadState::Ready)
+        || thread.set_state_if(ThreadState::New, ThreadState::Ready)
     {
         s.ready.push_back(thread);
     }

@@ -28,42 +28,13 @@ impl WaitQueue {
 
     /// Blocks until `ready` returns `Some`, the deadline (ns on the monotonic clock)
     /// passes, or — if `interrupted` is given — it returns true (a signal arrived).
-    /// `ready` runs with interrupts disabled, so a waker in an interrupt handler cannot
-    /// slip in between the check and the sleep.
     pub fn wait_until<T>(
         &self,
-        mut ready: impl FnMut() -> Option<T>,
+        ready: impl FnMut() -> Option<T>,
         deadline: Option<u64>,
         interrupted: Option<&dyn Fn() -> bool>,
     ) -> Result<T, WaitError> {
-        let me = current();
-        loop {
-            let outcome = berth_hal::cpu::without_interrupts(|| {
-                if let Some(v) = ready() {
-                    return Some(Ok(v));
-                }
-                if interrupted.is_some_and(|f| f()) {
-                    return Some(Err(WaitError::Interrupted));
-                }
-                if deadline.is_some_and(|d| crate::time::now_ns() >= d) {
-                    return Some(Err(WaitError::TimedOut));
-                }
-                self.waiters.lock().push(Arc::downgrade(&me));
-                if let Some(d) = deadline {
-                    super::sleep_until(&me, d);
-                }
-                me.set_state(ThreadState::Blocked);
-                schedule();
-                if let Some(d) = deadline {
-                    super::cancel_sleep(&me, d);
-                }
-                self.waiters.lock().retain(|w| !w.ptr_eq(&Arc::downgrade(&me)));
-                None
-            });
-            if let Some(result) = outcome {
-                return result;
-            }
-        }
+        wait_any(&[self], ready, deadline, interrupted)
     }
 
     /// Wakes every waiting thread (each rechecks its condition).
@@ -76,12 +47,18 @@ impl WaitQueue {
 
     /// Wakes one waiting thread.
     pub fn wake_one(&self) {
-        let next = {
-            let mut w = self.waiters.lock();
-            (!w.is_empty()).then(|| w.remove(0))
-        };
-        if let Some(t) = next.and_then(|w| w.upgrade()) {
-            make_ready(t);
+        loop {
+            let next = {
+                let mut w = self.waiters.lock();
+                if w.is_empty() {
+                    return;
+                }
+                w.remove(0)
+            };
+            if let Some(t) = next.upgrade() {
+                make_ready(t);
+                return;
+            }
         }
     }
 
@@ -89,13 +66,60 @@ impl WaitQueue {
     pub fn has_waiters(&self) -> bool {
         !self.waiters.lock().is_empty()
     }
+
+    fn remove(&self, me: &Weak<Thread>) {
+        self.waiters.lock().retain(|w| !w.ptr_eq(me));
+    }
+}
+
+/// Blocks until `ready` returns `Some`, waking whenever any of `queues` is woken.
+/// `ready` and `interrupted` run with interrupts disabled, so a waker in an interrupt
+/// handler cannot slip in between the check and the sleep.
+pub fn wait_any<T>(
+    queues: &[&WaitQueue],
+    mut ready: impl FnMut() -> Option<T>,
+    deadline: Option<u64>,
+    interrupted: Option<&dyn Fn() -> bool>,
+) -> Result<T, WaitError> {
+    let me = current();
+    let weak = Arc::downgrade(&me);
+    loop {
+        let outcome = berth_hal::cpu::without_interrupts(|| {
+            if let Some(v) = ready() {
+                return Some(Ok(v));
+            }
+            if interrupted.is_some_and(|f| f()) {
+                return Some(Err(WaitError::Interrupted));
+            }
+            if deadline.is_some_and(|d| crate::time::now_ns() >= d) {
+                return Some(Err(WaitError::TimedOut));
+            }
+            for q in queues {
+                q.waiters.lock().push(weak.clone());
+            }
+            if let Some(d) = deadline {
+                super::sleep_until(&me, d);
+            }
+            me.set_state(ThreadState::Blocked);
+            schedule();
+            if let Some(d) = deadline {
+                super::cancel_sleep(&me, d);
+            }
+            for q in queues {
+                q.remove(&weak);
+            }
+            None
+        });
+        if let Some(result) = outcome {
+            return result;
+        }
+    }
 }
 
 /// Sleeps until the monotonic clock reaches `deadline` (ns); returns early with
 /// `Interrupted` if `interrupted` says so.
 pub fn sleep(deadline: u64, interrupted: Option<&dyn Fn() -> bool>) -> Result<(), WaitError> {
-    static NOBODY: WaitQueue = WaitQueue::new();
-    match NOBODY.wait_until(|| None::<()>, Some(deadline), interrupted) {
+    match wait_any(&[], || None::<()>, Some(deadline), interrupted) {
         Err(WaitError::TimedOut) => Ok(()),
         other => other,
     }

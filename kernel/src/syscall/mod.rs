@@ -1,8 +1,308 @@
 //! System calls: the Linux x86_64 ABI.
+//!
+//! [`entry`] decodes the registers into [`Args`], dispatches on the number through
+//! one table (one file per family), stores the result, and on the way back to user
+//! mode honours a pending reschedule and delivers signals. An unknown number returns
+//! ENOSYS and is logged once per number.
 
+mod fs;
+mod fs_path;
+mod mm;
+mod poll;
+mod process;
+mod signal;
+mod sync;
+mod system;
+mod time;
+
+use crate::proc::{self, signal_pending};
+use crate::sched;
+use berth_abi::Errno;
+use berth_abi::syscalls::nr;
 use berth_hal::trap::TrapFrame;
+use core::sync::atomic::{AtomicU64, Ordering};
 
-/// The `syscall` instruction's handler.
+/// The release `uname` reports: a Linux version the C libraries accept.
+pub const UNAME_RELEASE: &str = "6.1.0-berth";
+
+/// What a system call returns: a value, or an errno.
+pub type SysResult = Result<isize, Errno>;
+
+/// The six argument registers of a system call.
+#[derive(Debug, Clone, Copy)]
+pub struct Args([u64; 6]);
+
+impl Args {
+    /// Argument `i` as a raw 64-bit value.
+    pub fn u64(&self, i: usize) -> u64 {
+        self.0[i]
+    }
+
+    /// Argument `i` as a C `int` (the low 32 bits, sign-extended).
+    pub fn i32(&self, i: usize) -> i32 {
+        self.0[i] as i32
+    }
+
+    /// Argument `i` as a C `unsigned int`.
+    pub fn u32(&self, i: usize) -> u32 {
+        self.0[i] as u32
+    }
+
+    /// Argument `i` as a size.
+    pub fn usize(&self, i: usize) -> usize {
+        self.0[i] as usize
+    }
+
+    /// Argument `i` as a file descriptor.
+    pub fn fd(&self, i: usize) -> i32 {
+        self.0[i] as i32
+    }
+}
+
+/// The `syscall` instruction's handler (installed by `trap::init_syscalls`).
 pub fn entry(frame: &mut TrapFrame) {
-    frame.rax = (-38i64) as u64; // ENOSYS until the table exists
+    // The kernel runs with interrupts on; it is still never preempted (see `sched`).
+    berth_hal::cpu::enable_interrupts();
+    handle(frame);
+    return_to_user(frame);
+}
+
+fn handle(frame: &mut TrapFrame) {
+    let number = frame.rax;
+    let args = Args([frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9]);
+    let thread = sched::current();
+    let Some(user) = &thread.user else { return };
+    user.syscall_nr.store(number, Ordering::Relaxed);
+    let result = dispatch(number, &args, frame);
+    frame.rax = match result {
+        Ok(v) => v as u64,
+        Err(e) => e.neg() as u64,
+    };
+    if result == Err(Errno::EINTR) && restartable(number) {
+        user.restart_syscall.store(number, Ordering::Relaxed);
+    }
+    user.syscall_nr.store(u64::MAX, Ordering::Relaxed);
+}
+
+/// On the way back to user mode (from a system call, exception or interrupt): yield
+/// if the time slice is over, deliver signals, and end the thread if it must exit.
+pub fn return_to_user(frame: &mut TrapFrame) {
+    loop {
+        if sched::need_resched() {
+            sched::schedule();
+        }
+        match proc::deliver_pending(frame) {
+            proc::Delivery::Continue => break,
+            proc::Delivery::Exit => proc::exit_thread(),
+        }
+    }
+}
+
+/// System calls that resume after a signal handler installed with SA_RESTART (or
+/// transparently when no handler runs), as Linux restarts them.
+fn restartable(number: u64) -> bool {
+    matches!(
+        number as usize,
+        nr::READ
+            | nr::WRITE
+            | nr::READV
+            | nr::WRITEV
+            | nr::PREAD64
+            | nr::PWRITE64
+            | nr::OPEN
+            | nr::OPENAT
+            | nr::WAIT4
+            | nr::WAITID
+            | nr::FUTEX
+            | nr::FLOCK
+            | nr::FCNTL
+            | nr::ACCEPT
+            | nr::ACCEPT4
+            | nr::CONNECT
+            | nr::RECVFROM
+            | nr::SENDTO
+            | nr::RECVMSG
+            | nr::SENDMSG
+            | nr::SENDFILE
+    )
+}
+
+/// Logs an unknown system call, once per number.
+fn unknown(number: u64) -> SysResult {
+    static SEEN: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
+    let (word, bit) = ((number / 64) as usize, number % 64);
+    let first = word >= SEEN.len() || SEEN[word].fetch_or(1 << bit, Ordering::Relaxed) & (1 << bit) == 0;
+    if first {
+        let name = berth_abi::syscalls::name(number as usize).unwrap_or("?");
+        let container = proc::current_process().container.name.clone();
+        log::warn!("container {container}: unsupported system call {number} ({name}): ENOSYS");
+    }
+    Err(Errno::ENOSYS)
+}
+
+/// Whether the running thread has a signal to take (for interruptible waits).
+pub fn interrupted() -> bool {
+    signal_pending()
+}
+
+fn dispatch(number: u64, a: &Args, frame: &mut TrapFrame) -> SysResult {
+    let Ok(n) = usize::try_from(number) else { return unknown(number) };
+    match n {
+        // Files and descriptors (fs.rs).
+        nr::READ => fs::read(a),
+        nr::WRITE => fs::write(a),
+        nr::READV => fs::readv(a),
+        nr::WRITEV => fs::writev(a),
+        nr::PREAD64 => fs::pread64(a),
+        nr::PWRITE64 => fs::pwrite64(a),
+        nr::PREADV => fs::preadv(a),
+        nr::PWRITEV => fs::pwritev(a),
+        nr::LSEEK => fs::lseek(a),
+        nr::CLOSE => fs::close(a),
+        nr::DUP => fs::dup(a),
+        nr::DUP2 => fs::dup2(a),
+        nr::DUP3 => fs::dup3(a),
+        nr::FCNTL => fs::fcntl(a),
+        nr::IOCTL => fs::ioctl(a),
+        nr::PIPE => fs::pipe2(a.u64(0), 0),
+        nr::PIPE2 => fs::pipe2(a.u64(0), a.u32(1)),
+        nr::FSTAT => fs::fstat(a),
+        nr::FTRUNCATE => fs::ftruncate(a),
+        nr::FSYNC | nr::FDATASYNC | nr::SYNC | nr::SYNCFS => Ok(0),
+        nr::GETDENTS64 => fs::getdents64(a),
+        nr::SENDFILE => fs::sendfile(a),
+        nr::FLOCK => fs::flock(a),
+        nr::FADVISE64 => Ok(0),
+        nr::FALLOCATE => fs::fallocate(a),
+        // Paths (fs_path.rs).
+        nr::OPEN => fs_path::open(berth_abi::fs::AT_FDCWD, a.u64(0), a.u32(1), a.u32(2)),
+        nr::OPENAT => fs_path::open(a.fd(0), a.u64(1), a.u32(2), a.u32(3)),
+        nr::CREAT => fs_path::open(
+            berth_abi::fs::AT_FDCWD,
+            a.u64(0),
+            berth_abi::fs::O_CREAT | berth_abi::fs::O_WRONLY | berth_abi::fs::O_TRUNC,
+            a.u32(1),
+        ),
+        nr::STAT => fs_path::stat(berth_abi::fs::AT_FDCWD, a.u64(0), a.u64(1), 0),
+        nr::LSTAT => fs_path::stat(berth_abi::fs::AT_FDCWD, a.u64(0), a.u64(1), berth_abi::fs::AT_SYMLINK_NOFOLLOW),
+        nr::NEWFSTATAT => fs_path::stat(a.fd(0), a.u64(1), a.u64(2), a.u32(3)),
+        nr::STATX => fs_path::statx(a),
+        nr::STATFS => fs_path::statfs(a.u64(1)),
+        nr::FSTATFS => fs_path::statfs(a.u64(1)),
+        nr::READLINK => fs_path::readlink(berth_abi::fs::AT_FDCWD, a.u64(0), a.u64(1), a.usize(2)),
+        nr::READLINKAT => fs_path::readlink(a.fd(0), a.u64(1), a.u64(2), a.usize(3)),
+        nr::GETCWD => fs_path::getcwd(a),
+        nr::CHDIR => fs_path::chdir(a),
+        nr::FCHDIR => fs_path::fchdir(a),
+        nr::CHROOT => Err(Errno::EPERM),
+        nr::MKDIR => fs_path::mkdir(berth_abi::fs::AT_FDCWD, a.u64(0), a.u32(1)),
+        nr::MKDIRAT => fs_path::mkdir(a.fd(0), a.u64(1), a.u32(2)),
+        nr::MKNOD => fs_path::mknod(berth_abi::fs::AT_FDCWD, a.u64(0), a.u32(1), a.u64(2)),
+        nr::MKNODAT => fs_path::mknod(a.fd(0), a.u64(1), a.u32(2), a.u64(3)),
+        nr::UNLINK => fs_path::unlink(berth_abi::fs::AT_FDCWD, a.u64(0), 0),
+        nr::UNLINKAT => fs_path::unlink(a.fd(0), a.u64(1), a.u32(2)),
+        nr::RMDIR => fs_path::unlink(berth_abi::fs::AT_FDCWD, a.u64(0), berth_abi::fs::AT_REMOVEDIR),
+        nr::RENAME => fs_path::rename(berth_abi::fs::AT_FDCWD, a.u64(0), berth_abi::fs::AT_FDCWD, a.u64(1), 0),
+        nr::RENAMEAT => fs_path::rename(a.fd(0), a.u64(1), a.fd(2), a.u64(3), 0),
+        nr::RENAMEAT2 => fs_path::rename(a.fd(0), a.u64(1), a.fd(2), a.u64(3), a.u32(4)),
+        nr::LINK => fs_path::link(berth_abi::fs::AT_FDCWD, a.u64(0), berth_abi::fs::AT_FDCWD, a.u64(1), 0),
+        nr::LINKAT => fs_path::link(a.fd(0), a.u64(1), a.fd(2), a.u64(3), a.u32(4)),
+        nr::SYMLINK => fs_path::symlink(a.u64(0), berth_abi::fs::AT_FDCWD, a.u64(1)),
+        nr::SYMLINKAT => fs_path::symlink(a.u64(0), a.fd(1), a.u64(2)),
+        nr::ACCESS => fs_path::access(berth_abi::fs::AT_FDCWD, a.u64(0), a.i32(1), 0),
+        nr::FACCESSAT => fs_path::access(a.fd(0), a.u64(1), a.i32(2), 0),
+        nr::FACCESSAT2 => fs_path::access(a.fd(0), a.u64(1), a.i32(2), a.u32(3)),
+        nr::CHMOD => fs_path::chmod(berth_abi::fs::AT_FDCWD, a.u64(0), a.u32(1), 0),
+        nr::FCHMODAT => fs_path::chmod(a.fd(0), a.u64(1), a.u32(2), 0),
+        nr::FCHMOD => fs_path::fchmod(a),
+        nr::CHOWN | nr::LCHOWN => fs_path::chown(berth_abi::fs::AT_FDCWD, a.u64(0), a.u32(1), a.u32(2), 0),
+        nr::FCHOWNAT => fs_path::chown(a.fd(0), a.u64(1), a.u32(2), a.u32(3), a.u32(4)),
+        nr::FCHOWN => fs_path::fchown(a),
+        nr::TRUNCATE => fs_path::truncate(a),
+        nr::UTIMENSAT => fs_path::utimensat(a),
+        nr::UMASK => fs_path::umask(a),
+        // Memory (mm.rs).
+        nr::BRK => mm::brk(a),
+        nr::MMAP => mm::mmap(a),
+        nr::MUNMAP => mm::munmap(a),
+        nr::MPROTECT => mm::mprotect(a),
+        nr::MADVISE => mm::madvise(a),
+        nr::MREMAP => mm::mremap(a),
+        nr::MSYNC | nr::MLOCK | nr::MUNLOCK | nr::MLOCKALL | nr::MUNLOCKALL => Ok(0),
+        // Processes (process.rs).
+        nr::EXIT => process::exit(a),
+        nr::EXIT_GROUP => process::exit_group(a),
+        nr::GETPID => process::getpid(),
+        nr::GETPPID => process::getppid(),
+        nr::GETTID => process::gettid(),
+        nr::SET_TID_ADDRESS => process::set_tid_address(a),
+        nr::FORK => process::fork(frame),
+        nr::VFORK => process::vfork(frame),
+        nr::CLONE => process::clone(a, frame),
+        nr::CLONE3 => process::clone3(a, frame),
+        nr::EXECVE => process::execve(a, frame),
+        nr::WAIT4 => process::wait4(a),
+        nr::WAITID => process::waitid(a),
+        nr::KILL => process::kill(a),
+        nr::TKILL => process::tkill(a.i32(0), a.i32(1)),
+        nr::TGKILL => process::tgkill(a),
+        nr::GETUID | nr::GETEUID | nr::GETGID | nr::GETEGID => Ok(0),
+        nr::GETRESUID | nr::GETRESGID => process::getresid(a),
+        nr::SETUID | nr::SETGID | nr::SETREUID | nr::SETREGID | nr::SETRESUID | nr::SETRESGID => Ok(0),
+        nr::SETFSUID | nr::SETFSGID => Ok(0),
+        nr::GETGROUPS => Ok(0),
+        nr::SETGROUPS => Ok(0),
+        nr::GETPGID => process::getpgid(a),
+        nr::GETPGRP => process::getpgid(&Args([0; 6])),
+        nr::SETPGID => process::setpgid(a),
+        nr::GETSID => process::getsid(a),
+        nr::SETSID => process::setsid(),
+        nr::PRLIMIT64 => process::prlimit64(a),
+        nr::GETRLIMIT => process::getrlimit(a),
+        nr::SETRLIMIT => Ok(0),
+        nr::GETRUSAGE => process::getrusage(a),
+        nr::TIMES => process::times(a),
+        nr::ARCH_PRCTL => process::arch_prctl(a),
+        nr::SET_ROBUST_LIST => process::set_robust_list(a),
+        nr::GET_ROBUST_LIST => Err(Errno::ENOSYS),
+        nr::PRCTL => process::prctl(a),
+        nr::PERSONALITY => Ok(0),
+        // Signals (signal.rs).
+        nr::RT_SIGACTION => signal::rt_sigaction(a),
+        nr::RT_SIGPROCMASK => signal::rt_sigprocmask(a),
+        nr::RT_SIGRETURN => signal::rt_sigreturn(frame),
+        nr::SIGALTSTACK => signal::sigaltstack(a, frame),
+        nr::RT_SIGPENDING => signal::rt_sigpending(a),
+        nr::RT_SIGSUSPEND => signal::rt_sigsuspend(a),
+        nr::PAUSE => signal::pause(),
+        // Time (time.rs).
+        nr::CLOCK_GETTIME => time::clock_gettime(a),
+        nr::CLOCK_GETRES => time::clock_getres(a),
+        nr::CLOCK_SETTIME | nr::SETTIMEOFDAY => Err(Errno::EPERM),
+        nr::GETTIMEOFDAY => time::gettimeofday(a),
+        nr::TIME => time::time(a),
+        nr::NANOSLEEP => time::nanosleep(a),
+        nr::CLOCK_NANOSLEEP => time::clock_nanosleep(a),
+        // Synchronization (sync.rs).
+        nr::FUTEX => sync::futex(a),
+        nr::SCHED_YIELD => sync::sched_yield(),
+        nr::SCHED_GETAFFINITY => sync::sched_getaffinity(a),
+        nr::SCHED_SETAFFINITY => Ok(0),
+        nr::SCHED_GETSCHEDULER | nr::SCHED_GETPARAM | nr::SCHED_SETPARAM | nr::SCHED_SETSCHEDULER => Ok(0),
+        nr::GETPRIORITY => Ok(20),
+        nr::SETPRIORITY => Ok(0),
+        nr::GETCPU => sync::getcpu(a),
+        // Readiness (poll.rs).
+        nr::POLL => poll::poll(a),
+        nr::PPOLL => poll::ppoll(a),
+        nr::SELECT => poll::select(a),
+        nr::PSELECT6 => poll::pselect6(a),
+        // The system (system.rs).
+        nr::UNAME => system::uname(a),
+        nr::SYSINFO => system::sysinfo(a),
+        nr::GETRANDOM => system::getrandom(a),
+        nr::SETHOSTNAME | nr::SETDOMAINNAME => Err(Errno::EPERM),
+        nr::RSEQ => Err(Errno::ENOSYS),
+        _ => unknown(number),
+    }
 }

@@ -390,13 +390,9 @@ impl Filesystem {
             let parent: Weak<Inode> = cur.parent.lock().clone();
             let parent = parent.upgrade()?;
             let name = match &parent.body {
-                Body::Dir(state) => state
-                    .lock()
-                    .entries
-                    .as_ref()?
-                    .iter()
-                    .find(|(_, i)| Arc::ptr_eq(i, &cur))
-                    .map(|(n, _)| n.clone())?,
+                Body::Dir(state) => {
+                    state.lock().entries.as_ref()?.iter().find(|(_, i)| Arc::ptr_eq(i, &cur)).map(|(n, _)| n.clone())?
+                }
                 Body::Special(special) => special.entries().into_iter().find(|e| e.ino == cur.ino())?.name,
                 _ => return None,
             };

@@ -187,7 +187,13 @@ impl Inode {
         }
     }
 
-    pub(crate) fn new_dir(ino: u64, mode: u32, lower: Option<Arc<ImageNode>>, now: u64, budget: Option<Arc<dyn Budget>>) -> Inode {
+    pub(crate) fn new_dir(
+        ino: u64,
+        mode: u32,
+        lower: Option<Arc<ImageNode>>,
+        now: u64,
+        budget: Option<Arc<dyn Budget>>,
+    ) -> Inode {
         let entries = if lower.is_some() { None } else { Some(BTreeMap::new()) };
         let mode = FileType::Directory.mode_bits() | (mode & 0o7777);
         let inode = Inode::new(ino, mode, 0, Body::Dir(Mutex::new(Dir { entries, lower })), now, budget);

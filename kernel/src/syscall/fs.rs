@@ -1,0 +1,366 @@
+//! System calls on file descriptors.
+
+use super::{Args, SysResult};
+use crate::fs::{OpenFile, pipe};
+use crate::proc::current_process;
+use crate::uaccess;
+use alloc::sync::Arc;
+use alloc::vec;
+use alloc::vec::Vec;
+use berth_abi::Errno;
+use berth_abi::fs::*;
+
+/// Largest chunk moved between user memory and a file at once.
+const CHUNK: usize = 1 << 20;
+
+/// The open file behind `fd` in the running process.
+pub fn file(fd: i32) -> Result<Arc<OpenFile>, Errno> {
+    current_process().fd_table().lock().get(fd)
+}
+
+/// Reads up to `len` bytes from `f` into user memory at `buf`.
+fn read_to_user(f: &OpenFile, buf: u64, len: usize, at: Option<u64>) -> SysResult {
+    if !f.readable() {
+        return Err(Errno::EBADF);
+    }
+    let mut done = 0;
+    let mut kbuf = vec![0u8; len.min(CHUNK)];
+    while done < len {
+        let want = (len - done).min(CHUNK);
+        let n = match at {
+            Some(off) => f.ops.read_at(off + done as u64, &mut kbuf[..want]),
+            None => f.ops.read(f, &mut kbuf[..want]),
+        };
+        let n = match n {
+            Ok(n) => n,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        uaccess::write_bytes(buf + done as u64, &kbuf[..n])?;
+        done += n;
+        // Only regular files are read on to fill the buffer; streams return what they
+        // have.
+        if n < want || f.ops.inode().is_none() {
+            break;
+        }
+    }
+    Ok(done as isize)
+}
+
+/// Writes `len` bytes from user memory at `buf` to `f`.
+fn write_from_user(f: &OpenFile, buf: u64, len: usize, at: Option<u64>) -> SysResult {
+    if !f.writable() {
+        return Err(Errno::EBADF);
+    }
+    let mut done = 0;
+    while done < len || (len == 0 && done == 0) {
+        let want = (len - done).min(CHUNK);
+        let kbuf = uaccess::read_bytes(buf + done as u64, want)?;
+        let n = match at {
+            Some(off) => f.ops.write_at(off + done as u64, &kbuf),
+            None => f.ops.write(f, &kbuf),
+        };
+        match n {
+            Ok(n) => done += n,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        }
+        if len == 0 || n.is_ok_and(|n| n < want) {
+            break;
+        }
+    }
+    Ok(done as isize)
+}
+
+/// read(fd, buf, count)
+pub fn read(a: &Args) -> SysResult {
+    read_to_user(&*file(a.fd(0))?, a.u64(1), a.usize(2), None)
+}
+
+/// write(fd, buf, count)
+pub fn write(a: &Args) -> SysResult {
+    write_from_user(&*file(a.fd(0))?, a.u64(1), a.usize(2), None)
+}
+
+/// pread64(fd, buf, count, offset)
+pub fn pread64(a: &Args) -> SysResult {
+    let off = a.u64(3);
+    if (off as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    read_to_user(&*file(a.fd(0))?, a.u64(1), a.usize(2), Some(off))
+}
+
+/// pwrite64(fd, buf, count, offset)
+pub fn pwrite64(a: &Args) -> SysResult {
+    let off = a.u64(3);
+    if (off as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    write_from_user(&*file(a.fd(0))?, a.u64(1), a.usize(2), Some(off))
+}
+
+fn iovecs(addr: u64, count: usize) -> Result<Vec<IoVec>, Errno> {
+    if count > IOV_MAX as usize {
+        return Err(Errno::EINVAL);
+    }
+    (0..count).map(|i| uaccess::read_val::<IoVec>(addr + 16 * i as u64)).collect()
+}
+
+fn readv_at(f: &OpenFile, iov: &[IoVec], mut at: Option<u64>) -> SysResult {
+    let mut total = 0isize;
+    for v in iov {
+        let n = match read_to_user(f, v.base, v.len as usize, at) {
+            Ok(n) => n,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        };
+        total += n;
+        at = at.map(|o| o + n as u64);
+        if (n as u64) < v.len {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+fn writev_at(f: &OpenFile, iov: &[IoVec], mut at: Option<u64>) -> SysResult {
+    let mut total = 0isize;
+    for v in iov {
+        let n = match write_from_user(f, v.base, v.len as usize, at) {
+            Ok(n) => n,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        };
+        total += n;
+        at = at.map(|o| o + n as u64);
+        if (n as u64) < v.len {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// readv(fd, iov, iovcnt)
+pub fn readv(a: &Args) -> SysResult {
+    readv_at(&*file(a.fd(0))?, &iovecs(a.u64(1), a.usize(2))?, None)
+}
+
+/// writev(fd, iov, iovcnt)
+pub fn writev(a: &Args) -> SysResult {
+    writev_at(&*file(a.fd(0))?, &iovecs(a.u64(1), a.usize(2))?, None)
+}
+
+/// preadv(fd, iov, iovcnt, offset)
+pub fn preadv(a: &Args) -> SysResult {
+    readv_at(&*file(a.fd(0))?, &iovecs(a.u64(1), a.usize(2))?, Some(a.u64(3)))
+}
+
+/// pwritev(fd, iov, iovcnt, offset)
+pub fn pwritev(a: &Args) -> SysResult {
+    writev_at(&*file(a.fd(0))?, &iovecs(a.u64(1), a.usize(2))?, Some(a.u64(3)))
+}
+
+/// lseek(fd, offset, whence)
+pub fn lseek(a: &Args) -> SysResult {
+    let f = file(a.fd(0))?;
+    f.ops.seek(&f, a.u64(1) as i64, a.i32(2)).map(|o| o as isize)
+}
+
+/// close(fd)
+pub fn close(a: &Args) -> SysResult {
+    let process = current_process();
+    let closed = process.fd_table().lock().remove(a.fd(0))?;
+    drop(closed); // outside the table lock: closing a pipe end wakes its peer
+    Ok(0)
+}
+
+/// dup(fd)
+pub fn dup(a: &Args) -> SysResult {
+    let table = current_process().fd_table();
+    let mut t = table.lock();
+    let f = t.get(a.fd(0))?;
+    t.insert(f, false).map(|fd| fd as isize)
+}
+
+/// dup2(old, new)
+pub fn dup2(a: &Args) -> SysResult {
+    let (old, new) = (a.fd(0), a.fd(1));
+    let table = current_process().fd_table();
+    let mut t = table.lock();
+    let f = t.get(old)?;
+    if old == new {
+        return Ok(new as isize);
+    }
+    let replaced = t.insert_at(new, f, false)?;
+    drop(t);
+    drop(replaced);
+    Ok(new as isize)
+}
+
+/// dup3(old, new, flags)
+pub fn dup3(a: &Args) -> SysResult {
+    let (old, new, flags) = (a.fd(0), a.fd(1), a.u32(2));
+    if old == new || flags & !O_CLOEXEC != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let table = current_process().fd_table();
+    let mut t = table.lock();
+    let f = t.get(old)?;
+    let replaced = t.insert_at(new, f, flags & O_CLOEXEC != 0)?;
+    drop(t);
+    drop(replaced);
+    Ok(new as isize)
+}
+
+/// fcntl(fd, cmd, arg)
+pub fn fcntl(a: &Args) -> SysResult {
+    let (fd, cmd, arg) = (a.fd(0), a.i32(1), a.u64(2));
+    let table = current_process().fd_table();
+    let mut t = table.lock();
+    let f = t.get(fd)?;
+    match cmd {
+        F_DUPFD | F_DUPFD_CLOEXEC => t.insert_from(arg as usize, f, cmd == F_DUPFD_CLOEXEC).map(|fd| fd as isize),
+        F_GETFD => Ok(if t.cloexec(fd)? { FD_CLOEXEC as isize } else { 0 }),
+        F_SETFD => t.set_cloexec(fd, arg as u32 & FD_CLOEXEC != 0).map(|()| 0),
+        F_GETFL => Ok((f.flags() | O_LARGEFILE) as isize),
+        F_SETFL => {
+            f.set_flags(arg as u32);
+            Ok(0)
+        }
+        F_GETLK => {
+            // No locks are ever held against another process: report F_UNLCK.
+            drop(t);
+            let mut lock: Flock = uaccess::read_val(arg)?;
+            lock.l_type = F_UNLCK;
+            uaccess::write_val(arg, &lock)?;
+            Ok(0)
+        }
+        F_SETLK | F_SETLKW | F_OFD_SETLK | F_OFD_SETLKW | F_OFD_GETLK => Ok(0),
+        F_GETPIPE_SZ | F_SETPIPE_SZ => Ok(65536),
+        F_SETOWN | F_GETOWN | F_SETSIG | F_GETSIG => Ok(0),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// ioctl(fd, request, arg)
+pub fn ioctl(a: &Args) -> SysResult {
+    let f = file(a.fd(0))?;
+    let (request, arg) = (a.u32(1), a.u64(2));
+    match request {
+        berth_abi::ioctl::FIOCLEX | berth_abi::ioctl::FIONCLEX => {
+            let table = current_process().fd_table();
+            table.lock().set_cloexec(a.fd(0), request == berth_abi::ioctl::FIOCLEX)?;
+            Ok(0)
+        }
+        berth_abi::ioctl::FIONBIO => {
+            let on: i32 = uaccess::read_val(arg)?;
+            let flags = if on != 0 { f.flags() | O_NONBLOCK } else { f.flags() & !O_NONBLOCK };
+            f.set_flags(flags);
+            Ok(0)
+        }
+        _ => f.ops.ioctl(&f, request, arg),
+    }
+}
+
+/// pipe2(fds, flags)
+pub fn pipe2(fds: u64, flags: u32) -> SysResult {
+    if flags & !(O_CLOEXEC | O_NONBLOCK | O_DIRECT) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (r, w) = pipe();
+    let nonblock = flags & O_NONBLOCK;
+    let cloexec = flags & O_CLOEXEC != 0;
+    let table = current_process().fd_table();
+    let (rfd, wfd) = {
+        let mut t = table.lock();
+        let rfd = t.insert(OpenFile::new(r, O_RDONLY | nonblock, alloc::string::String::new()), cloexec)?;
+        match t.insert(OpenFile::new(w, O_WRONLY | nonblock, alloc::string::String::new()), cloexec) {
+            Ok(wfd) => (rfd, wfd),
+            Err(e) => {
+                let _ = t.remove(rfd);
+                return Err(e);
+            }
+        }
+    };
+    if let Err(e) = uaccess::write_val(fds, &[rfd, wfd]) {
+        let mut t = table.lock();
+        let _ = t.remove(rfd);
+        let _ = t.remove(wfd);
+        return Err(e);
+    }
+    Ok(0)
+}
+
+/// fstat(fd, statbuf)
+pub fn fstat(a: &Args) -> SysResult {
+    let st = file(a.fd(0))?.ops.stat()?;
+    uaccess::write_val(a.u64(1), &st)?;
+    Ok(0)
+}
+
+/// ftruncate(fd, length)
+pub fn ftruncate(a: &Args) -> SysResult {
+    let f = file(a.fd(0))?;
+    if !f.writable() {
+        return Err(Errno::EINVAL);
+    }
+    let len = a.u64(1) as i64;
+    if len < 0 {
+        return Err(Errno::EINVAL);
+    }
+    f.ops.truncate(len as u64)?;
+    Ok(0)
+}
+
+/// fallocate(fd, mode, offset, len): extends the file if needed (mode 0 only).
+pub fn fallocate(a: &Args) -> SysResult {
+    let f = file(a.fd(0))?;
+    if a.i32(1) != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let end = a.u64(2).checked_add(a.u64(3)).ok_or(Errno::EFBIG)?;
+    let size = f.ops.stat()?.st_size as u64;
+    if end > size {
+        f.ops.truncate(end)?;
+    }
+    Ok(0)
+}
+
+/// getdents64(fd, dirp, count)
+pub fn getdents64(a: &Args) -> SysResult {
+    let f = file(a.fd(0))?;
+    let count = a.usize(2).min(CHUNK);
+    let mut buf = vec![0u8; count];
+    let mut pos = f.offset.lock();
+    let (n, next) = f.ops.read_dir(*pos, &mut buf)?;
+    uaccess::write_bytes(a.u64(1), &buf[..n])?;
+    *pos = next;
+    Ok(n as isize)
+}
+
+/// sendfile(out_fd, in_fd, offset, count): copies through a kernel buffer.
+pub fn sendfile(a: &Args) -> SysResult {
+    let (out, input) = (file(a.fd(0))?, file(a.fd(1))?);
+    let (offset_ptr, count) = (a.u64(2), a.usize(3).min(CHUNK));
+    let mut buf = vec![0u8; count];
+    let n = if offset_ptr != 0 {
+        let off: i64 = uaccess::read_val(offset_ptr)?;
+        let n = input.ops.read_at(off as u64, &mut buf)?;
+        uaccess::write_val(offset_ptr, &(off + n as i64))?;
+        n
+    } else {
+        input.ops.read(&input, &mut buf)?
+    };
+    if n == 0 {
+        return Ok(0);
+    }
+    out.ops.write(&out, &buf[..n]).map(|w| w as isize)
+}
+
+/// flock(fd, operation): advisory locks are granted at once (one writer per
+/// container file in practice).
+pub fn flock(a: &Args) -> SysResult {
+    file(a.fd(0))?;
+    Ok(0)
+}

@@ -1,0 +1,400 @@
+//! System calls that name files by path.
+
+use super::{Args, SysResult};
+use crate::fs::{InodeFile, OpenFile, device_for};
+use crate::proc::{Process, current_process, fs_errno};
+use crate::uaccess;
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use berth_abi::Errno;
+use berth_abi::fs::*;
+use berth_abi::time::Timespec;
+use berth_vfs::{FileType, Inode};
+
+/// Reads a path argument.
+fn path_arg(addr: u64) -> Result<String, Errno> {
+    uaccess::read_cstr(addr, PATH_MAX as usize)
+}
+
+/// The directory relative paths start from: the working directory for AT_FDCWD,
+/// else the directory open as `dirfd`.
+fn start_dir(process: &Process, dirfd: i32, path: &str) -> Result<Arc<Inode>, Errno> {
+    if path.starts_with('/') || dirfd == AT_FDCWD {
+        return Ok(process.cwd.lock().clone());
+    }
+    let f = process.fd_table().lock().get(dirfd)?;
+    let inode = f.ops.inode().ok_or(Errno::ENOTDIR)?.clone();
+    if !inode.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    Ok(inode)
+}
+
+/// Resolves `path` relative to `dirfd`.
+fn lookup(process: &Process, dirfd: i32, path: &str, follow: bool) -> Result<Arc<Inode>, Errno> {
+    let start = start_dir(process, dirfd, path)?;
+    process.container.fs.lookup(&start, path, follow).map_err(fs_errno)
+}
+
+/// Resolves all but the last component of `path` relative to `dirfd`.
+fn lookup_parent(process: &Process, dirfd: i32, path: &str) -> Result<(Arc<Inode>, String), Errno> {
+    let start = start_dir(process, dirfd, path)?;
+    process.container.fs.lookup_parent(&start, path).map_err(fs_errno)
+}
+
+/// `/dev/std{in,out,err}`, `/dev/fd/N` and `/proc/self/fd/N` name open descriptors:
+/// opening them opens the same file again.
+fn magic_fd(process: &Process, path: &str) -> Option<i32> {
+    let rest = match path {
+        "/dev/stdin" => return Some(0),
+        "/dev/stdout" => return Some(1),
+        "/dev/stderr" => return Some(2),
+        p => p
+            .strip_prefix("/dev/fd/")
+            .or_else(|| p.strip_prefix("/proc/self/fd/"))
+            .or_else(|| p.strip_prefix(&format!("/proc/{}/fd/", process.pid)))?,
+    };
+    rest.parse().ok()
+}
+
+/// openat(dirfd, path, flags, mode)
+pub fn open(dirfd: i32, path: u64, flags: u32, mode: u32) -> SysResult {
+    let path = path_arg(path)?;
+    let process = current_process();
+    let cloexec = flags & O_CLOEXEC != 0;
+    let flags = flags & !(O_CLOEXEC | O_LARGEFILE);
+    if let Some(fd) = magic_fd(&process, &path) {
+        let existing = process.fd_table().lock().get(fd)?;
+        let again = OpenFile::new(existing.ops.clone(), flags, existing.path.clone());
+        return process.fd_table().lock().insert(again, cloexec).map(|fd| fd as isize);
+    }
+    let fs = process.container.fs.clone();
+    let inode = if flags & O_CREAT != 0 {
+        let (dir, name) = lookup_parent(&process, dirfd, &path)?;
+        match fs.child(&dir, &name) {
+            Ok(_) if flags & O_EXCL != 0 => return Err(Errno::EEXIST),
+            Ok(existing) if existing.file_type() == FileType::Symlink && flags & O_NOFOLLOW == 0 => {
+                lookup(&process, dirfd, &path, true)?
+            }
+            Ok(existing) => existing,
+            Err(berth_vfs::FsError::NotFound) => {
+                let umask = process.umask.load(core::sync::atomic::Ordering::Relaxed);
+                fs.create_file(&dir, &name, mode & !umask & 0o7777).map_err(fs_errno)?
+            }
+            Err(e) => return Err(fs_errno(e)),
+        }
+    } else {
+        lookup(&process, dirfd, &path, flags & O_NOFOLLOW == 0)?
+    };
+    let kind = inode.file_type();
+    if flags & O_NOFOLLOW != 0 && kind == FileType::Symlink && flags & O_PATH == 0 {
+        return Err(Errno::ELOOP);
+    }
+    if flags & O_DIRECTORY != 0 && !inode.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    let writing = matches!(flags & O_ACCMODE, O_WRONLY | O_RDWR);
+    if inode.is_dir() && (writing || flags & O_TRUNC != 0) {
+        return Err(Errno::EISDIR);
+    }
+    let ops: Arc<dyn crate::fs::FileOps> = match kind {
+        FileType::CharDevice | FileType::BlockDevice if flags & O_PATH == 0 => {
+            device_for(inode.metadata().rdev, &process.container)?
+        }
+        FileType::Fifo | FileType::Socket if flags & O_PATH == 0 => return Err(Errno::ENXIO),
+        _ => {
+            if flags & O_TRUNC != 0 && writing && kind == FileType::Regular {
+                inode.truncate(0, fs.now()).map_err(fs_errno)?;
+            }
+            InodeFile::new(inode, fs.clone())
+        }
+    };
+    let shown = if path.starts_with('/') {
+        path
+    } else {
+        let cwd = process.cwd.lock().clone();
+        let base = fs.path_of(&cwd).unwrap_or_default();
+        format!("{}/{}", base.trim_end_matches('/'), path)
+    };
+    let file = OpenFile::new(ops, flags, shown);
+    process.fd_table().lock().insert(file, cloexec).map(|fd| fd as isize)
+}
+
+/// The `struct stat` of what `dirfd`/`path` name (`AT_EMPTY_PATH`: `dirfd` itself).
+fn stat_of(process: &Process, dirfd: i32, path: u64, flags: u32) -> Result<Stat, Errno> {
+    let path = path_arg(path)?;
+    if path.is_empty() {
+        if flags & AT_EMPTY_PATH == 0 {
+            return Err(Errno::ENOENT);
+        }
+        if dirfd == AT_FDCWD {
+            return Ok(crate::fs::stat_of(&process.cwd.lock().clone()));
+        }
+        return process.fd_table().lock().get(dirfd)?.ops.stat();
+    }
+    let inode = lookup(process, dirfd, &path, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+    Ok(crate::fs::stat_of(&inode))
+}
+
+/// newfstatat(dirfd, path, statbuf, flags) and stat/lstat.
+pub fn stat(dirfd: i32, path: u64, buf: u64, flags: u32) -> SysResult {
+    let st = stat_of(&current_process(), dirfd, path, flags)?;
+    uaccess::write_val(buf, &st)?;
+    Ok(0)
+}
+
+/// statx(dirfd, path, flags, mask, statxbuf)
+pub fn statx(a: &Args) -> SysResult {
+    let st = stat_of(&current_process(), a.fd(0), a.u64(1), a.u32(2))?;
+    let ts = |sec: i64, nsec: i64| StatxTimestamp { tv_sec: sec, tv_nsec: nsec as u32, __reserved: 0 };
+    let sx = Statx {
+        stx_mask: STATX_BASIC_STATS,
+        stx_blksize: st.st_blksize as u32,
+        stx_nlink: st.st_nlink as u32,
+        stx_uid: st.st_uid,
+        stx_gid: st.st_gid,
+        stx_mode: st.st_mode as u16,
+        stx_ino: st.st_ino,
+        stx_size: st.st_size as u64,
+        stx_blocks: st.st_blocks as u64,
+        stx_atime: ts(st.st_atime, st.st_atime_nsec),
+        stx_btime: ts(st.st_ctime, st.st_ctime_nsec),
+        stx_ctime: ts(st.st_ctime, st.st_ctime_nsec),
+        stx_mtime: ts(st.st_mtime, st.st_mtime_nsec),
+        stx_rdev_major: (st.st_rdev >> 8) as u32,
+        stx_rdev_minor: (st.st_rdev & 0xff) as u32,
+        stx_dev_major: 0,
+        stx_dev_minor: st.st_dev as u32,
+        ..Statx::default()
+    };
+    uaccess::write_val(a.u64(4), &sx)?;
+    Ok(0)
+}
+
+/// statfs/fstatfs: every container file system is memory-backed.
+pub fn statfs(buf: u64) -> SysResult {
+    let process = current_process();
+    let memory = &process.container.memory;
+    let limit = match memory.limit() {
+        u64::MAX => crate::mm::container_memory().1,
+        l => l,
+    };
+    let free = limit.saturating_sub(memory.used()) / 4096;
+    let st = Statfs {
+        f_type: TMPFS_MAGIC,
+        f_bsize: 4096,
+        f_blocks: limit / 4096,
+        f_bfree: free,
+        f_bavail: free,
+        f_files: 1 << 20,
+        f_ffree: 1 << 20,
+        f_namelen: NAME_MAX as i64,
+        f_frsize: 4096,
+        ..Statfs::default()
+    };
+    uaccess::write_val(buf, &st)?;
+    Ok(0)
+}
+
+/// readlinkat(dirfd, path, buf, size)
+pub fn readlink(dirfd: i32, path: u64, buf: u64, size: usize) -> SysResult {
+    let path = path_arg(path)?;
+    if size == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let inode = lookup(&current_process(), dirfd, &path, false)?;
+    let target = inode.readlink().map_err(|_| Errno::EINVAL)?;
+    let n = target.len().min(size);
+    uaccess::write_bytes(buf, &target.as_bytes()[..n])?;
+    Ok(n as isize)
+}
+
+/// getcwd(buf, size)
+pub fn getcwd(a: &Args) -> SysResult {
+    let process = current_process();
+    let cwd = process.cwd.lock().clone();
+    let path = process.container.fs.path_of(&cwd).ok_or(Errno::ENOENT)?;
+    if path.len() + 1 > a.usize(1) {
+        return Err(Errno::ERANGE);
+    }
+    uaccess::write_bytes(a.u64(0), path.as_bytes())?;
+    uaccess::write_bytes(a.u64(0) + path.len() as u64, &[0])?;
+    Ok(path.len() as isize + 1)
+}
+
+/// chdir(path)
+pub fn chdir(a: &Args) -> SysResult {
+    let process = current_process();
+    let inode = lookup(&process, AT_FDCWD, &path_arg(a.u64(0))?, true)?;
+    if !inode.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    *process.cwd.lock() = inode;
+    Ok(0)
+}
+
+/// fchdir(fd)
+pub fn fchdir(a: &Args) -> SysResult {
+    let process = current_process();
+    let f = process.fd_table().lock().get(a.fd(0))?;
+    let inode = f.ops.inode().ok_or(Errno::ENOTDIR)?.clone();
+    if !inode.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    *process.cwd.lock() = inode;
+    Ok(0)
+}
+
+/// mkdirat(dirfd, path, mode)
+pub fn mkdir(dirfd: i32, path: u64, mode: u32) -> SysResult {
+    let process = current_process();
+    let (dir, name) = lookup_parent(&process, dirfd, &path_arg(path)?)?;
+    let umask = process.umask.load(core::sync::atomic::Ordering::Relaxed);
+    process.container.fs.mkdir(&dir, &name, mode & !umask & 0o7777).map_err(fs_errno)?;
+    Ok(0)
+}
+
+/// mknodat(dirfd, path, mode, dev): regular files only; containers make no device
+/// nodes or FIFOs.
+pub fn mknod(dirfd: i32, path: u64, mode: u32, _dev: u64) -> SysResult {
+    let process = current_process();
+    if file_type(mode) != S_IFREG && file_type(mode) != 0 {
+        return Err(Errno::EPERM);
+    }
+    let (dir, name) = lookup_parent(&process, dirfd, &path_arg(path)?)?;
+    let umask = process.umask.load(core::sync::atomic::Ordering::Relaxed);
+    process.container.fs.create_file(&dir, &name, mode & !umask & 0o7777).map_err(fs_errno)?;
+    Ok(0)
+}
+
+/// unlinkat(dirfd, path, flags)
+pub fn unlink(dirfd: i32, path: u64, flags: u32) -> SysResult {
+    let process = current_process();
+    let (dir, name) = lookup_parent(&process, dirfd, &path_arg(path)?)?;
+    let fs = &process.container.fs;
+    if flags & AT_REMOVEDIR != 0 { fs.rmdir(&dir, &name) } else { fs.unlink(&dir, &name) }.map_err(fs_errno)?;
+    Ok(0)
+}
+
+/// renameat2(olddirfd, oldpath, newdirfd, newpath, flags)
+pub fn rename(olddirfd: i32, old: u64, newdirfd: i32, new: u64, flags: u32) -> SysResult {
+    if flags & !RENAME_NOREPLACE != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let process = current_process();
+    let (odir, oname) = lookup_parent(&process, olddirfd, &path_arg(old)?)?;
+    let (ndir, nname) = lookup_parent(&process, newdirfd, &path_arg(new)?)?;
+    process.container.fs.rename(&odir, &oname, &ndir, &nname, flags & RENAME_NOREPLACE != 0).map_err(fs_errno)?;
+    Ok(0)
+}
+
+/// linkat(olddirfd, oldpath, newdirfd, newpath, flags)
+pub fn link(olddirfd: i32, old: u64, newdirfd: i32, new: u64, flags: u32) -> SysResult {
+    let process = current_process();
+    let target = lookup(&process, olddirfd, &path_arg(old)?, flags & AT_SYMLINK_FOLLOW != 0)?;
+    let (dir, name) = lookup_parent(&process, newdirfd, &path_arg(new)?)?;
+    process.container.fs.link(&dir, &name, &target).map_err(fs_errno)?;
+    Ok(0)
+}
+
+/// symlinkat(target, newdirfd, linkpath)
+pub fn symlink(target: u64, dirfd: i32, path: u64) -> SysResult {
+    let process = current_process();
+    let target = path_arg(target)?;
+    let (dir, name) = lookup_parent(&process, dirfd, &path_arg(path)?)?;
+    process.container.fs.symlink(&dir, &name, &target).map_err(fs_errno)?;
+    Ok(0)
+}
+
+/// faccessat2(dirfd, path, mode, flags): everyone in a container is root, so only
+/// existence and the execute bit are checked.
+pub fn access(dirfd: i32, path: u64, mode: i32, flags: u32) -> SysResult {
+    let inode = lookup(&current_process(), dirfd, &path_arg(path)?, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+    if mode & X_OK != 0 && !inode.is_dir() && inode.metadata().mode & 0o111 == 0 {
+        return Err(Errno::EACCES);
+    }
+    Ok(0)
+}
+
+/// fchmodat(dirfd, path, mode)
+pub fn chmod(dirfd: i32, path: u64, mode: u32, _flags: u32) -> SysResult {
+    let process = current_process();
+    let inode = lookup(&process, dirfd, &path_arg(path)?, true)?;
+    inode.set_mode(mode, process.container.fs.now());
+    Ok(0)
+}
+
+/// fchmod(fd, mode)
+pub fn fchmod(a: &Args) -> SysResult {
+    let process = current_process();
+    let f = process.fd_table().lock().get(a.fd(0))?;
+    f.ops.inode().ok_or(Errno::EINVAL)?.set_mode(a.u32(1), process.container.fs.now());
+    Ok(0)
+}
+
+fn owner(id: u32) -> Option<u32> {
+    (id != u32::MAX).then_some(id)
+}
+
+/// fchownat(dirfd, path, uid, gid, flags)
+pub fn chown(dirfd: i32, path: u64, uid: u32, gid: u32, flags: u32) -> SysResult {
+    let process = current_process();
+    let inode = lookup(&process, dirfd, &path_arg(path)?, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+    inode.set_owner(owner(uid), owner(gid), process.container.fs.now());
+    Ok(0)
+}
+
+/// fchown(fd, uid, gid)
+pub fn fchown(a: &Args) -> SysResult {
+    let process = current_process();
+    let f = process.fd_table().lock().get(a.fd(0))?;
+    f.ops.inode().ok_or(Errno::EINVAL)?.set_owner(owner(a.u32(1)), owner(a.u32(2)), process.container.fs.now());
+    Ok(0)
+}
+
+/// truncate(path, length)
+pub fn truncate(a: &Args) -> SysResult {
+    let process = current_process();
+    let inode = lookup(&process, AT_FDCWD, &path_arg(a.u64(0))?, true)?;
+    let len = a.u64(1) as i64;
+    if len < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if inode.is_dir() {
+        return Err(Errno::EISDIR);
+    }
+    inode.truncate(len as u64, process.container.fs.now()).map_err(fs_errno)?;
+    Ok(0)
+}
+
+/// utimensat(dirfd, path, times, flags)
+pub fn utimensat(a: &Args) -> SysResult {
+    let process = current_process();
+    let now = process.container.fs.now();
+    let inode = if a.u64(1) == 0 {
+        let f = process.fd_table().lock().get(a.fd(0))?;
+        f.ops.inode().ok_or(Errno::EINVAL)?.clone()
+    } else {
+        lookup(&process, a.fd(0), &path_arg(a.u64(1))?, a.u32(3) & AT_SYMLINK_NOFOLLOW == 0)?
+    };
+    let (atime, mtime) = if a.u64(2) == 0 {
+        (Some(now), Some(now))
+    } else {
+        let times: [Timespec; 2] = uaccess::read_val(a.u64(2))?;
+        let pick = |t: Timespec| match t.nsec {
+            UTIME_NOW => Ok(Some(now)),
+            UTIME_OMIT => Ok(None),
+            _ => t.validate().map(|()| Some(t.to_nanos())),
+        };
+        (pick(times[0])?, pick(times[1])?)
+    };
+    inode.set_times(atime, mtime, now);
+    Ok(0)
+}
+
+/// umask(mask): returns the old mask.
+pub fn umask(a: &Args) -> SysResult {
+    let old = current_process().umask.swap(a.u32(0) & 0o777, core::sync::atomic::Ordering::Relaxed);
+    Ok(old as isize)
+}

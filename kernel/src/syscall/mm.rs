@@ -1,0 +1,127 @@
+//! Memory system calls.
+
+use super::{Args, SysResult};
+use crate::mm::{Access, MapError, MapRequest, Prot, VmaKind};
+use crate::proc::current_process;
+use alloc::string::String;
+use berth_abi::Errno;
+use berth_abi::mm::*;
+
+fn errno(e: MapError) -> Errno {
+    match e {
+        MapError::NoMemory => Errno::ENOMEM,
+        MapError::Invalid => Errno::EINVAL,
+        MapError::Exists => Errno::EEXIST,
+    }
+}
+
+fn prot(bits: u32) -> Result<Prot, Errno> {
+    if bits & !(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(Prot { read: bits & PROT_READ != 0, write: bits & PROT_WRITE != 0, exec: bits & PROT_EXEC != 0 })
+}
+
+/// brk(addr): returns the (new) program break.
+pub fn brk(a: &Args) -> SysResult {
+    let process = current_process();
+    let new = a.u64(0);
+    Ok(process.with_vm(|s| if new == 0 { s.brk } else { s.set_brk(new) }) as isize)
+}
+
+/// mmap(addr, length, prot, flags, fd, offset)
+pub fn mmap(a: &Args) -> SysResult {
+    let (addr, len, flags, offset) = (a.u64(0), a.u64(1), a.u32(3), a.u64(5));
+    let prot = prot(a.u32(2))?;
+    if len == 0 || !offset.is_multiple_of(4096) {
+        return Err(Errno::EINVAL);
+    }
+    let shared = match flags & MAP_TYPE {
+        MAP_SHARED | MAP_SHARED_VALIDATE => true,
+        MAP_PRIVATE => false,
+        _ => return Err(Errno::EINVAL),
+    };
+    let process = current_process();
+    let (kind, name) = if flags & MAP_ANONYMOUS != 0 {
+        (VmaKind::Anon, String::new())
+    } else {
+        let f = process.fd_table().lock().get(a.fd(4))?;
+        if !f.readable() {
+            return Err(Errno::EACCES);
+        }
+        match f.ops.inode() {
+            Some(inode) if inode.file_type() == berth_vfs::FileType::Regular => {
+                if shared && prot.write && !f.writable() {
+                    return Err(Errno::EACCES);
+                }
+                let data = inode.contents().map_err(crate::proc::fs_errno)?;
+                let file_len = (data.len() as u64).saturating_sub(offset);
+                (VmaKind::File { data, offset, file_len }, f.path.clone())
+            }
+            Some(_) => return Err(Errno::ENODEV),
+            // Devices such as /dev/zero map as zeros.
+            None => (VmaKind::Anon, f.path.clone()),
+        }
+    };
+    // A private writable mapping bigger than what is left of the memory limit would
+    // only fail page by page later: refuse it now, as an allocation failure.
+    if !shared && prot.write && flags & MAP_NORESERVE == 0 {
+        let memory = &process.container.memory;
+        if memory.used().saturating_add(len) > memory.limit() {
+            return Err(Errno::ENOMEM);
+        }
+    }
+    let req = MapRequest {
+        addr,
+        len,
+        prot,
+        kind,
+        shared,
+        fixed: flags & MAP_FIXED != 0,
+        no_replace: flags & MAP_FIXED_NOREPLACE != 0,
+        name,
+    };
+    let start = process.with_vm(|s| s.map(req)).map_err(errno)?;
+    if flags & MAP_POPULATE != 0 {
+        let access = if prot.write { Access::Write } else { Access::Read };
+        let _ = process.with_vm(|s| s.populate(start, len, access));
+    }
+    Ok(start as isize)
+}
+
+/// munmap(addr, length)
+pub fn munmap(a: &Args) -> SysResult {
+    current_process().with_vm(|s| s.unmap(a.u64(0), a.u64(1))).map_err(errno)?;
+    Ok(0)
+}
+
+/// mprotect(addr, length, prot)
+pub fn mprotect(a: &Args) -> SysResult {
+    let prot = prot(a.u32(2))?;
+    current_process().with_vm(|s| s.protect(a.u64(0), a.u64(1), prot)).map_err(errno)?;
+    Ok(0)
+}
+
+/// madvise(addr, length, advice)
+pub fn madvise(a: &Args) -> SysResult {
+    let (addr, len, advice) = (a.u64(0), a.u64(1), a.i32(2));
+    if !addr.is_multiple_of(4096) {
+        return Err(Errno::EINVAL);
+    }
+    if advice == MADV_DONTNEED || advice == MADV_FREE {
+        current_process().with_vm(|s| s.discard(addr, len));
+    }
+    Ok(0)
+}
+
+/// mremap(old_address, old_size, new_size, flags, new_address)
+pub fn mremap(a: &Args) -> SysResult {
+    let flags = a.u32(3);
+    if flags & !MREMAP_MAYMOVE != 0 {
+        return Err(Errno::EINVAL); // MREMAP_FIXED/DONTUNMAP are not supported
+    }
+    let new = current_process()
+        .with_vm(|s| s.remap(a.u64(0), a.u64(1), a.u64(2), flags & MREMAP_MAYMOVE != 0))
+        .map_err(errno)?;
+    Ok(new as isize)
+}

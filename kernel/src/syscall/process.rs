@@ -1,0 +1,403 @@
+//! Process system calls: identity, creation, exec, exit, wait, kill, limits.
+
+use super::{Args, SysResult};
+use crate::proc::{self, CloneArgs, WaitFor, current_process};
+use crate::sched;
+use crate::uaccess;
+use alloc::sync::Arc;
+use berth_abi::Errno;
+use berth_abi::process::*;
+use berth_abi::signal::{SIGCHLD, SigInfo};
+use berth_hal::trap::TrapFrame;
+use core::sync::atomic::Ordering;
+
+fn user() -> Arc<sched::Thread> {
+    proc::current_user()
+}
+
+/// exit(code): ends the thread (the process, if it is the last).
+pub fn exit(a: &Args) -> SysResult {
+    let thread = user();
+    let u = thread.user.as_ref().expect("a user thread");
+    if u.process.threads().len() <= 1 {
+        proc::exit_group(a.i32(0));
+    } else {
+        u.exit_requested.store(true, Ordering::Release);
+    }
+    Ok(0)
+}
+
+/// exit_group(code)
+pub fn exit_group(a: &Args) -> SysResult {
+    proc::exit_group(a.i32(0));
+    Ok(0)
+}
+
+/// getpid()
+pub fn getpid() -> SysResult {
+    Ok(current_process().pid as isize)
+}
+
+/// getppid()
+pub fn getppid() -> SysResult {
+    Ok(current_process().ppid() as isize)
+}
+
+/// gettid()
+pub fn gettid() -> SysResult {
+    Ok(user().user.as_ref().map_or(0, |u| u.tid) as isize)
+}
+
+/// set_tid_address(tidptr)
+pub fn set_tid_address(a: &Args) -> SysResult {
+    let thread = user();
+    let u = thread.user.as_ref().expect("a user thread");
+    u.clear_child_tid.store(a.u64(0), Ordering::Relaxed);
+    Ok(u.tid as isize)
+}
+
+/// fork()
+pub fn fork(frame: &TrapFrame) -> SysResult {
+    proc::clone(CloneArgs { exit_signal: SIGCHLD, ..CloneArgs::default() }, frame).map(|t| t as isize)
+}
+
+/// vfork()
+pub fn vfork(frame: &TrapFrame) -> SysResult {
+    let args = CloneArgs { flags: CLONE_VM | CLONE_VFORK, exit_signal: SIGCHLD, ..CloneArgs::default() };
+    proc::clone(args, frame).map(|t| t as isize)
+}
+
+/// clone(flags, stack, parent_tid, child_tid, tls)
+pub fn clone(a: &Args, frame: &TrapFrame) -> SysResult {
+    let flags = a.u64(0);
+    let args = CloneArgs {
+        flags: flags & !CSIGNAL,
+        stack: a.u64(1),
+        parent_tid: a.u64(2),
+        child_tid: a.u64(3),
+        tls: a.u64(4),
+        exit_signal: (flags & CSIGNAL) as i32,
+    };
+    proc::clone(args, frame).map(|t| t as isize)
+}
+
+/// clone3(args, size)
+pub fn clone3(a: &Args, frame: &TrapFrame) -> SysResult {
+    let size = a.usize(1);
+    if !(CLONE_ARGS_SIZE_VER0..=4096).contains(&size) {
+        return Err(Errno::EINVAL);
+    }
+    let mut raw = [0u8; core::mem::size_of::<berth_abi::process::CloneArgs>()];
+    let n = size.min(raw.len());
+    uaccess::read_into(a.u64(0), &mut raw[..n])?;
+    let c = <berth_abi::process::CloneArgs as zerocopy::FromBytes>::read_from_bytes(&raw).map_err(|_| Errno::EFAULT)?;
+    if c.set_tid != 0 || c.set_tid_size != 0 || c.cgroup != 0 || c.exit_signal > 64 {
+        return Err(Errno::EINVAL);
+    }
+    let stack = if c.stack != 0 { c.stack + c.stack_size } else { 0 };
+    let args = CloneArgs {
+        flags: c.flags,
+        stack,
+        parent_tid: c.parent_tid,
+        child_tid: c.child_tid,
+        tls: c.tls,
+        exit_signal: c.exit_signal as i32,
+    };
+    proc::clone(args, frame).map(|t| t as isize)
+}
+
+/// execve(path, argv, envp)
+pub fn execve(a: &Args, frame: &mut TrapFrame) -> SysResult {
+    let path = uaccess::read_cstr(a.u64(0), berth_abi::fs::PATH_MAX as usize)?;
+    let limit = proc::exec::MAX_ARG_BYTES;
+    let argv = uaccess::read_cstr_array(a.u64(1), proc::exec::MAX_ARGS, limit)?;
+    let envp = uaccess::read_cstr_array(a.u64(2), proc::exec::MAX_ARGS, limit)?;
+    proc::exec(&path, argv, envp, frame)?;
+    Ok(0)
+}
+
+fn which_child(pid: i32) -> WaitFor {
+    if pid > 0 { WaitFor::Pid(pid as u32) } else { WaitFor::Any }
+}
+
+/// wait4(pid, wstatus, options, rusage)
+pub fn wait4(a: &Args) -> SysResult {
+    let options = a.i32(2);
+    if options & !(WNOHANG | WUNTRACED | WCONTINUED | __WALL | __WCLONE | __WNOTHREAD) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    match proc::wait_child(which_child(a.i32(0)), options & WNOHANG != 0, true)? {
+        Some((pid, status)) => {
+            if a.u64(1) != 0 {
+                uaccess::write_val(a.u64(1), &status)?;
+            }
+            if a.u64(3) != 0 {
+                uaccess::write_val(a.u64(3), &Rusage::default())?;
+            }
+            Ok(pid as isize)
+        }
+        None => Ok(0),
+    }
+}
+
+/// waitid(idtype, id, infop, options)
+pub fn waitid(a: &Args) -> SysResult {
+    let (idtype, id, infop, options) = (a.i32(0), a.i32(1), a.u64(2), a.i32(3));
+    if options & WEXITED == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let which = match idtype {
+        P_ALL => WaitFor::Any,
+        P_PID => WaitFor::Pid(id as u32),
+        P_PGID => WaitFor::Any,
+        _ => return Err(Errno::EINVAL),
+    };
+    let result = proc::wait_child(which, options & WNOHANG != 0, options & WNOWAIT == 0)?;
+    if infop != 0 {
+        let info = match result {
+            Some((pid, status)) if status & 0x7f == 0 => {
+                SigInfo::sigchld(berth_abi::signal::CLD_EXITED, pid as i32, 0, (status >> 8) & 0xff)
+            }
+            Some((pid, status)) => SigInfo::sigchld(berth_abi::signal::CLD_KILLED, pid as i32, 0, status & 0x7f),
+            None => SigInfo::default(),
+        };
+        uaccess::write_val(infop, &info)?;
+    }
+    Ok(0)
+}
+
+fn check_signal(sig: i32) -> Result<(), Errno> {
+    if (0..=berth_abi::signal::NSIG).contains(&sig) { Ok(()) } else { Err(Errno::EINVAL) }
+}
+
+/// kill(pid, sig): only processes of the caller's container can be named.
+pub fn kill(a: &Args) -> SysResult {
+    let (pid, sig) = (a.i32(0), a.i32(1));
+    check_signal(sig)?;
+    let me = current_process();
+    let targets: alloc::vec::Vec<_> = match pid {
+        p if p > 0 => alloc::vec![me.container.process(p as u32).ok_or(Errno::ESRCH)?],
+        0 => {
+            let group = me.pgid.load(Ordering::Relaxed);
+            me.container.processes().into_iter().filter(|p| p.pgid.load(Ordering::Relaxed) == group).collect()
+        }
+        -1 => me.container.processes().into_iter().filter(|p| p.pid != 1).collect(),
+        p => {
+            let group = (-p) as u32;
+            me.container.processes().into_iter().filter(|p| p.pgid.load(Ordering::Relaxed) == group).collect()
+        }
+    };
+    let targets: alloc::vec::Vec<_> = targets.into_iter().filter(|p| p.exit_status().is_none()).collect();
+    if targets.is_empty() {
+        return Err(Errno::ESRCH);
+    }
+    if sig != 0 {
+        for t in targets {
+            proc::send_to_process(&t, SigInfo::kill(sig, me.pid as i32, 0));
+        }
+    }
+    Ok(0)
+}
+
+fn find_thread(tgid: Option<u32>, tid: u32) -> Result<Arc<sched::Thread>, Errno> {
+    let me = current_process();
+    let processes = match tgid {
+        Some(pid) => alloc::vec![me.container.process(pid).ok_or(Errno::ESRCH)?],
+        None => me.container.processes(),
+    };
+    processes
+        .iter()
+        .flat_map(|p| p.threads())
+        .find(|t| t.user.as_ref().is_some_and(|u| u.tid == tid))
+        .ok_or(Errno::ESRCH)
+}
+
+/// tkill(tid, sig)
+pub fn tkill(tid: i32, sig: i32) -> SysResult {
+    check_signal(sig)?;
+    if tid <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    let t = find_thread(None, tid as u32)?;
+    if sig != 0 {
+        proc::send_to_thread(&t, SigInfo::tkill(sig, current_process().pid as i32, 0));
+    }
+    Ok(0)
+}
+
+/// tgkill(tgid, tid, sig)
+pub fn tgkill(a: &Args) -> SysResult {
+    let (tgid, tid, sig) = (a.i32(0), a.i32(1), a.i32(2));
+    check_signal(sig)?;
+    if tgid <= 0 || tid <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    let t = find_thread(Some(tgid as u32), tid as u32)?;
+    if sig != 0 {
+        proc::send_to_thread(&t, SigInfo::tkill(sig, current_process().pid as i32, 0));
+    }
+    Ok(0)
+}
+
+/// getresuid/getresgid: everyone is root.
+pub fn getresid(a: &Args) -> SysResult {
+    for i in 0..3 {
+        uaccess::write_val(a.u64(i), &0u32)?;
+    }
+    Ok(0)
+}
+
+fn process_by_pid(pid: i32) -> Result<Arc<proc::Process>, Errno> {
+    let me = current_process();
+    if pid == 0 { Ok(me) } else { me.container.process(pid as u32).ok_or(Errno::ESRCH) }
+}
+
+/// getpgid(pid)
+pub fn getpgid(a: &Args) -> SysResult {
+    Ok(process_by_pid(a.i32(0))?.pgid.load(Ordering::Relaxed) as isize)
+}
+
+/// setpgid(pid, pgid)
+pub fn setpgid(a: &Args) -> SysResult {
+    let p = process_by_pid(a.i32(0))?;
+    let pgid = if a.i32(1) == 0 { p.pid } else { a.u32(1) };
+    p.pgid.store(pgid, Ordering::Relaxed);
+    Ok(0)
+}
+
+/// getsid(pid)
+pub fn getsid(a: &Args) -> SysResult {
+    Ok(process_by_pid(a.i32(0))?.sid.load(Ordering::Relaxed) as isize)
+}
+
+/// setsid()
+pub fn setsid() -> SysResult {
+    let p = current_process();
+    if p.pgid.load(Ordering::Relaxed) == p.pid && p.pid != 1 && p.sid.load(Ordering::Relaxed) == p.pid {
+        return Err(Errno::EPERM);
+    }
+    p.sid.store(p.pid, Ordering::Relaxed);
+    p.pgid.store(p.pid, Ordering::Relaxed);
+    Ok(p.pid as isize)
+}
+
+/// The limits berth reports.
+fn limit(resource: i32) -> Result<Rlimit, Errno> {
+    let p = current_process();
+    let inf = RLIM_INFINITY;
+    Ok(match resource {
+        RLIMIT_NOFILE => Rlimit { cur: crate::fs::MAX_FDS as u64, max: crate::fs::MAX_FDS as u64 },
+        RLIMIT_STACK => Rlimit { cur: proc::exec::STACK_SIZE, max: inf },
+        RLIMIT_NPROC => {
+            let n = u64::from(p.container.config.limits.pids);
+            Rlimit { cur: n, max: n }
+        }
+        RLIMIT_AS | RLIMIT_DATA | RLIMIT_RSS => {
+            let m = p.container.memory.limit();
+            let m = if m == u64::MAX { inf } else { m };
+            Rlimit { cur: m, max: m }
+        }
+        RLIMIT_CORE => Rlimit { cur: 0, max: inf },
+        RLIMIT_MEMLOCK => Rlimit { cur: 8 << 20, max: 8 << 20 },
+        RLIMIT_SIGPENDING => Rlimit { cur: 1024, max: 1024 },
+        r if (0..16).contains(&r) => Rlimit::INFINITY,
+        _ => return Err(Errno::EINVAL),
+    })
+}
+
+/// prlimit64(pid, resource, new, old): limits can be read; setting them is accepted
+/// and has no effect (containers' limits are set from outside).
+pub fn prlimit64(a: &Args) -> SysResult {
+    if a.i32(0) != 0 && process_by_pid(a.i32(0)).is_err() {
+        return Err(Errno::ESRCH);
+    }
+    let lim = limit(a.i32(1))?;
+    if a.u64(3) != 0 {
+        uaccess::write_val(a.u64(3), &lim)?;
+    }
+    Ok(0)
+}
+
+/// getrlimit(resource, rlim)
+pub fn getrlimit(a: &Args) -> SysResult {
+    uaccess::write_val(a.u64(1), &limit(a.i32(0))?)?;
+    Ok(0)
+}
+
+/// getrusage(who, usage)
+pub fn getrusage(a: &Args) -> SysResult {
+    let p = current_process();
+    let ns = p.cpu_ns();
+    let usage = Rusage {
+        ru_utime: berth_abi::time::Timeval::from_nanos(ns),
+        ru_maxrss: (p.container.memory.peak() / 1024) as i64,
+        ..Rusage::default()
+    };
+    uaccess::write_val(a.u64(1), &usage)?;
+    Ok(0)
+}
+
+/// times(buf): CPU time in clock ticks (100 per second); returns ticks since boot.
+pub fn times(a: &Args) -> SysResult {
+    let ticks = |ns: u64| (ns / 10_000_000) as i64;
+    if a.u64(0) != 0 {
+        let t = Tms { tms_utime: ticks(current_process().cpu_ns()), ..Tms::default() };
+        uaccess::write_val(a.u64(0), &t)?;
+    }
+    Ok(ticks(crate::time::now_ns()) as isize)
+}
+
+/// arch_prctl(code, addr)
+pub fn arch_prctl(a: &Args) -> SysResult {
+    let thread = user();
+    let ctx = thread.context();
+    let (code, addr) = (a.i32(0), a.u64(1));
+    let canonical = addr < berth_hal::layout::USER_END;
+    match code {
+        ARCH_SET_FS if canonical => ctx.set_fs_base(addr),
+        ARCH_SET_GS if canonical => ctx.set_user_gs_base(addr),
+        ARCH_SET_FS | ARCH_SET_GS => return Err(Errno::EPERM),
+        ARCH_GET_FS => uaccess::write_val(addr, &ctx.fs_base())?,
+        ARCH_GET_GS => uaccess::write_val(addr, &ctx.user_gs_base())?,
+        ARCH_GET_CPUID => return Ok(1),
+        _ => return Err(Errno::EINVAL),
+    }
+    Ok(0)
+}
+
+/// set_robust_list(head, len)
+pub fn set_robust_list(a: &Args) -> SysResult {
+    if a.usize(1) != 24 {
+        return Err(Errno::EINVAL);
+    }
+    let thread = user();
+    thread.user.as_ref().expect("a user thread").robust_list.store(a.u64(0), Ordering::Relaxed);
+    Ok(0)
+}
+
+/// prctl(option, ...)
+pub fn prctl(a: &Args) -> SysResult {
+    let p = current_process();
+    match a.i32(0) {
+        PR_SET_NAME => {
+            let mut raw = [0u8; 16];
+            uaccess::read_into(a.u64(1), &mut raw)?;
+            let end = raw.iter().position(|&b| b == 0).unwrap_or(15).min(15);
+            p.info.lock().name = alloc::string::String::from_utf8_lossy(&raw[..end]).into_owned();
+            Ok(0)
+        }
+        PR_GET_NAME => {
+            let mut raw = [0u8; 16];
+            let name = p.info.lock().name.clone();
+            let n = name.len().min(15);
+            raw[..n].copy_from_slice(&name.as_bytes()[..n]);
+            uaccess::write_bytes(a.u64(1), &raw)?;
+            Ok(0)
+        }
+        PR_GET_DUMPABLE => Ok(1),
+        PR_SET_DUMPABLE | PR_SET_PDEATHSIG | PR_SET_NO_NEW_PRIVS | PR_SET_KEEPCAPS | PR_SET_CHILD_SUBREAPER => Ok(0),
+        PR_GET_NO_NEW_PRIVS | PR_GET_PDEATHSIG | PR_GET_KEEPCAPS => Ok(0),
+        PR_CAPBSET_READ => Ok(1),
+        _ => Err(Errno::EINVAL),
+    }
+}

@@ -1,0 +1,140 @@
+//! Signal system calls.
+
+use super::{Args, SysResult};
+use crate::proc::{self, current_process, signal_pending};
+use crate::sched;
+use crate::uaccess;
+use berth_abi::Errno;
+use berth_abi::signal::*;
+use berth_hal::trap::TrapFrame;
+
+fn check_setsize(size: usize) -> Result<(), Errno> {
+    if size == 8 { Ok(()) } else { Err(Errno::EINVAL) }
+}
+
+/// rt_sigaction(sig, act, oldact, sigsetsize)
+pub fn rt_sigaction(a: &Args) -> SysResult {
+    let (sig, act, old) = (a.i32(0), a.u64(1), a.u64(2));
+    check_setsize(a.usize(3))?;
+    if !is_valid(sig) || (act != 0 && (sig == SIGKILL || sig == SIGSTOP)) {
+        return Err(Errno::EINVAL);
+    }
+    let process = current_process();
+    let new = if act != 0 { Some(uaccess::read_val::<KernelSigaction>(act)?) } else { None };
+    let actions = process.signals.actions.lock().clone();
+    let previous = {
+        let mut actions = actions.lock();
+        let previous = actions.get(sig);
+        if let Some(mut new) = new {
+            new.mask &= SigSet::FULL.blockable().0;
+            actions.set(sig, new);
+        }
+        previous
+    };
+    if new.is_some_and(|n| n.handler == SIG_IGN) {
+        process.signals.pending.lock().discard(sig);
+    }
+    if old != 0 {
+        uaccess::write_val(old, &previous)?;
+    }
+    Ok(0)
+}
+
+/// rt_sigprocmask(how, set, oldset, sigsetsize)
+pub fn rt_sigprocmask(a: &Args) -> SysResult {
+    let (how, set, old) = (a.i32(0), a.u64(1), a.u64(2));
+    check_setsize(a.usize(3))?;
+    let new = if set != 0 { Some(SigSet(uaccess::read_val::<u64>(set)?)) } else { None };
+    let thread = proc::current_user();
+    let user = thread.user.as_ref().expect("a user thread");
+    let previous = {
+        let mut s = user.signals.lock();
+        let previous = s.mask;
+        if let Some(new) = new {
+            s.mask = match how {
+                SIG_BLOCK => previous.union(new),
+                SIG_UNBLOCK => previous.difference(new),
+                SIG_SETMASK => new,
+                _ => return Err(Errno::EINVAL),
+            }
+            .blockable();
+        }
+        previous
+    };
+    if old != 0 {
+        uaccess::write_val(old, &previous.0)?;
+    }
+    Ok(0)
+}
+
+/// rt_sigreturn()
+pub fn rt_sigreturn(frame: &mut TrapFrame) -> SysResult {
+    proc::sigreturn(frame).map(|rax| rax as isize)
+}
+
+/// sigaltstack(ss, old_ss)
+pub fn sigaltstack(a: &Args, frame: &TrapFrame) -> SysResult {
+    let thread = proc::current_user();
+    let user = thread.user.as_ref().expect("a user thread");
+    let current = user.signals.lock().altstack;
+    let on_stack = current.ss_flags & SS_DISABLE == 0 && frame.rsp.wrapping_sub(current.ss_sp) < current.ss_size;
+    if a.u64(1) != 0 {
+        let mut old = current;
+        old.ss_flags = if on_stack { SS_ONSTACK } else { current.ss_flags & SS_DISABLE };
+        uaccess::write_val(a.u64(1), &old)?;
+    }
+    if a.u64(0) != 0 {
+        let new: StackT = uaccess::read_val(a.u64(0))?;
+        if on_stack {
+            return Err(Errno::EPERM);
+        }
+        let flags = new.ss_flags & !(SS_AUTODISARM as i32);
+        let mut s = user.signals.lock();
+        if flags == SS_DISABLE {
+            s.altstack = StackT { ss_flags: SS_DISABLE, ..StackT::default() };
+        } else if flags == 0 || flags == SS_ONSTACK {
+            if new.ss_size < MINSIGSTKSZ as u64 {
+                return Err(Errno::ENOMEM);
+            }
+            s.altstack = StackT { ss_sp: new.ss_sp, ss_flags: 0, _pad: 0, ss_size: new.ss_size };
+        } else {
+            return Err(Errno::EINVAL);
+        }
+    }
+    Ok(0)
+}
+
+/// rt_sigpending(set, sigsetsize)
+pub fn rt_sigpending(a: &Args) -> SysResult {
+    check_setsize(a.usize(1))?;
+    let thread = proc::current_user();
+    let user = thread.user.as_ref().expect("a user thread");
+    let pending = user.signals.lock().pending.set().union(user.process.signals.pending.lock().set());
+    uaccess::write_val(a.u64(0), &pending.0)?;
+    Ok(0)
+}
+
+/// Sleeps until a signal arrives; always EINTR.
+fn wait_for_signal() -> SysResult {
+    let _ = sched::wait_any(&[], || None::<()>, None, Some(&signal_pending));
+    Err(Errno::EINTR)
+}
+
+/// rt_sigsuspend(mask, sigsetsize)
+pub fn rt_sigsuspend(a: &Args) -> SysResult {
+    check_setsize(a.usize(1))?;
+    let mask = SigSet(uaccess::read_val::<u64>(a.u64(0))?).blockable();
+    let thread = proc::current_user();
+    let user = thread.user.as_ref().expect("a user thread");
+    {
+        let mut s = user.signals.lock();
+        s.saved_mask = Some(s.mask);
+        s.mask = mask;
+    }
+    wait_for_signal()
+}
+
+/// pause()
+pub fn pause() -> SysResult {
+    wait_for_signal()
+}

@@ -1,0 +1,113 @@
+//! Futexes, yielding and CPU affinity.
+
+use super::{Args, SysResult};
+use crate::futex;
+use crate::proc::current_process;
+use crate::sched;
+use crate::uaccess;
+use berth_abi::Errno;
+use berth_abi::sync::*;
+use berth_abi::time::Timespec;
+
+/// The deadline of a futex wait: `timeout` is relative for FUTEX_WAIT and absolute
+/// (on the monotonic clock, or the real-time one with FUTEX_CLOCK_REALTIME) for
+/// FUTEX_WAIT_BITSET.
+fn deadline(timeout: u64, absolute: bool, realtime: bool) -> Result<Option<u64>, Errno> {
+    if timeout == 0 {
+        return Ok(None);
+    }
+    let t: Timespec = uaccess::read_val(timeout)?;
+    t.validate()?;
+    let now = crate::time::now_ns();
+    Ok(Some(if !absolute {
+        now.saturating_add(t.to_nanos())
+    } else if realtime {
+        now.saturating_add(t.to_nanos().saturating_sub(crate::time::realtime_ns()))
+    } else {
+        t.to_nanos()
+    }))
+}
+
+/// Applies a FUTEX_WAKE_OP operation to the word at `addr`; returns its old value.
+fn apply_op(addr: u64, op: &WakeOp) -> Result<i32, Errno> {
+    let old: i32 = uaccess::read_val(addr)?;
+    let arg = if op.op & FUTEX_OP_OPARG_SHIFT != 0 { 1i32.wrapping_shl(op.oparg as u32) } else { op.oparg };
+    let new = match op.op & 7 {
+        FUTEX_OP_SET => arg,
+        FUTEX_OP_ADD => old.wrapping_add(arg),
+        FUTEX_OP_OR => old | arg,
+        FUTEX_OP_ANDN => old & !arg,
+        FUTEX_OP_XOR => old ^ arg,
+        _ => return Err(Errno::ENOSYS),
+    };
+    uaccess::write_val(addr, &new)?;
+    Ok(old)
+}
+
+fn compare(old: i32, op: &WakeOp) -> Result<bool, Errno> {
+    Ok(match op.cmp {
+        FUTEX_OP_CMP_EQ => old == op.cmparg,
+        FUTEX_OP_CMP_NE => old != op.cmparg,
+        FUTEX_OP_CMP_LT => old < op.cmparg,
+        FUTEX_OP_CMP_LE => old <= op.cmparg,
+        FUTEX_OP_CMP_GT => old > op.cmparg,
+        FUTEX_OP_CMP_GE => old >= op.cmparg,
+        _ => return Err(Errno::ENOSYS),
+    })
+}
+
+/// futex(uaddr, op, val, timeout/val2, uaddr2, val3)
+pub fn futex(a: &Args) -> SysResult {
+    let (addr, op, val, arg4, addr2, val3) = (a.u64(0), a.i32(1), a.u32(2), a.u64(3), a.u64(4), a.u32(5));
+    let realtime = op & FUTEX_CLOCK_REALTIME != 0;
+    let process = current_process();
+    match op & FUTEX_CMD_MASK {
+        FUTEX_WAIT => futex::wait(addr, val, u32::MAX, deadline(arg4, false, realtime)?).map(|()| 0),
+        FUTEX_WAIT_BITSET => futex::wait(addr, val, val3, deadline(arg4, true, realtime)?).map(|()| 0),
+        FUTEX_WAKE => futex::wake_bitset(&process, addr, val, u32::MAX).map(|n| n as isize),
+        FUTEX_WAKE_BITSET => {
+            if val3 == 0 {
+                return Err(Errno::EINVAL);
+            }
+            futex::wake_bitset(&process, addr, val, val3).map(|n| n as isize)
+        }
+        FUTEX_REQUEUE => futex::requeue(addr, val, arg4 as u32, addr2, None).map(|n| n as isize),
+        FUTEX_CMP_REQUEUE => futex::requeue(addr, val, arg4 as u32, addr2, Some(val3)).map(|n| n as isize),
+        FUTEX_WAKE_OP => {
+            let wake_op = WakeOp::decode(val3);
+            let old = apply_op(addr2, &wake_op)?;
+            let mut woken = futex::wake_bitset(&process, addr, val, u32::MAX)?;
+            if compare(old, &wake_op)? {
+                woken += futex::wake_bitset(&process, addr2, arg4 as u32, u32::MAX)?;
+            }
+            Ok(woken as isize)
+        }
+        _ => Err(Errno::ENOSYS),
+    }
+}
+
+/// sched_yield()
+pub fn sched_yield() -> SysResult {
+    sched::yield_now();
+    Ok(0)
+}
+
+/// sched_getaffinity(pid, len, mask): one CPU.
+pub fn sched_getaffinity(a: &Args) -> SysResult {
+    let len = a.usize(1);
+    if len < 8 || !len.is_multiple_of(8) {
+        return Err(Errno::EINVAL);
+    }
+    uaccess::write_val(a.u64(2), &1u64)?;
+    Ok(8)
+}
+
+/// getcpu(cpu, node)
+pub fn getcpu(a: &Args) -> SysResult {
+    for i in 0..2 {
+        if a.u64(i) != 0 {
+            uaccess::write_val(a.u64(i), &0u32)?;
+        }
+    }
+    Ok(0)
+}

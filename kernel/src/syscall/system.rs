@@ -1,0 +1,61 @@
+//! The system as a container sees it: uname, sysinfo, random numbers.
+
+use super::{Args, SysResult, UNAME_RELEASE};
+use crate::proc::current_process;
+use crate::uaccess;
+use alloc::format;
+use berth_abi::Errno;
+use berth_abi::fs::Utsname;
+use berth_abi::process::Sysinfo;
+
+/// uname(buf): Linux, as far as programs are concerned; the host name is the
+/// container's.
+pub fn uname(a: &Args) -> SysResult {
+    let host = current_process().container.hostname();
+    let version = format!("#1 SMP berth {}", crate::VERSION);
+    let uts = Utsname::new("Linux", &host, UNAME_RELEASE, &version, "x86_64", "(none)");
+    uaccess::write_val(a.u64(0), &uts)?;
+    Ok(0)
+}
+
+/// sysinfo(info): memory is the container's limit and use.
+pub fn sysinfo(a: &Args) -> SysResult {
+    let c = current_process().container.clone();
+    let limit = match c.memory.limit() {
+        u64::MAX => crate::mm::container_memory().1,
+        l => l,
+    };
+    let info = Sysinfo {
+        uptime: (crate::time::now_ns() / 1_000_000_000) as i64,
+        totalram: limit,
+        freeram: limit.saturating_sub(c.memory.used()),
+        procs: c.task_count().min(u16::MAX as usize) as u16,
+        mem_unit: 1,
+        ..Sysinfo::default()
+    };
+    uaccess::write_val(a.u64(0), &info)?;
+    Ok(0)
+}
+
+/// getrandom(buf, len, flags)
+pub fn getrandom(a: &Args) -> SysResult {
+    const GRND_NONBLOCK: u32 = 1;
+    const GRND_RANDOM: u32 = 2;
+    const GRND_INSECURE: u32 = 4;
+    let flags = a.u32(2);
+    if flags & !(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE) != 0
+        || flags & (GRND_RANDOM | GRND_INSECURE) == (GRND_RANDOM | GRND_INSECURE)
+    {
+        return Err(Errno::EINVAL);
+    }
+    let len = a.usize(1).min(33_554_431);
+    let mut done = 0;
+    let mut chunk = [0u8; 256];
+    while done < len {
+        let n = (len - done).min(chunk.len());
+        crate::random::fill(&mut chunk[..n]);
+        uaccess::write_bytes(a.u64(0) + done as u64, &chunk[..n])?;
+        done += n;
+    }
+    Ok(len as isize)
+}

@@ -1,0 +1,92 @@
+//! Clocks and sleeping.
+
+use super::{Args, SysResult};
+use crate::proc::{current_process, signal_pending};
+use crate::sched::{self, WaitError};
+use crate::time::{now_ns, realtime_ns};
+use crate::uaccess;
+use berth_abi::Errno;
+use berth_abi::time::*;
+
+/// The current value of clock `clock`, ns.
+fn read_clock(clock: i32) -> Result<u64, Errno> {
+    Ok(match clock {
+        CLOCK_REALTIME | CLOCK_REALTIME_COARSE | CLOCK_TAI => realtime_ns(),
+        CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME => now_ns(),
+        CLOCK_PROCESS_CPUTIME_ID => current_process().cpu_ns(),
+        CLOCK_THREAD_CPUTIME_ID => sched::current().cpu_ns(),
+        _ => return Err(Errno::EINVAL),
+    })
+}
+
+/// clock_gettime(clockid, tp)
+pub fn clock_gettime(a: &Args) -> SysResult {
+    let ns = read_clock(a.i32(0))?;
+    uaccess::write_val(a.u64(1), &Timespec::from_nanos(ns))?;
+    Ok(0)
+}
+
+/// clock_getres(clockid, res)
+pub fn clock_getres(a: &Args) -> SysResult {
+    read_clock(a.i32(0))?;
+    if a.u64(1) != 0 {
+        uaccess::write_val(a.u64(1), &Timespec::new(0, 1))?;
+    }
+    Ok(0)
+}
+
+/// gettimeofday(tv, tz)
+pub fn gettimeofday(a: &Args) -> SysResult {
+    if a.u64(0) != 0 {
+        uaccess::write_val(a.u64(0), &Timeval::from_nanos(realtime_ns()))?;
+    }
+    if a.u64(1) != 0 {
+        uaccess::write_val(a.u64(1), &Timezone::default())?;
+    }
+    Ok(0)
+}
+
+/// time(tloc)
+pub fn time(a: &Args) -> SysResult {
+    let secs = (realtime_ns() / 1_000_000_000) as i64;
+    if a.u64(0) != 0 {
+        uaccess::write_val(a.u64(0), &secs)?;
+    }
+    Ok(secs as isize)
+}
+
+/// Sleeps until the monotonic `deadline`; on a signal writes the time left to `rem`.
+fn sleep_until(deadline: u64, rem: u64) -> SysResult {
+    match sched::sleep(deadline, Some(&signal_pending)) {
+        Ok(()) => Ok(0),
+        Err(WaitError::Interrupted) => {
+            if rem != 0 {
+                let left = deadline.saturating_sub(now_ns());
+                uaccess::write_val(rem, &Timespec::from_nanos(left))?;
+            }
+            Err(Errno::EINTR)
+        }
+        Err(WaitError::TimedOut) => Ok(0),
+    }
+}
+
+/// nanosleep(req, rem)
+pub fn nanosleep(a: &Args) -> SysResult {
+    let req: Timespec = uaccess::read_val(a.u64(0))?;
+    req.validate()?;
+    sleep_until(now_ns().saturating_add(req.to_nanos()), a.u64(1))
+}
+
+/// clock_nanosleep(clockid, flags, req, rem)
+pub fn clock_nanosleep(a: &Args) -> SysResult {
+    let (clock, flags) = (a.i32(0), a.i32(1));
+    let req: Timespec = uaccess::read_val(a.u64(2))?;
+    req.validate()?;
+    let now = read_clock(clock)?;
+    if matches!(clock, CLOCK_THREAD_CPUTIME_ID) {
+        return Err(Errno::EINVAL);
+    }
+    let wait = if flags & TIMER_ABSTIME != 0 { req.to_nanos().saturating_sub(now) } else { req.to_nanos() };
+    let rem = if flags & TIMER_ABSTIME != 0 { 0 } else { a.u64(3) };
+    sleep_until(now_ns().saturating_add(wait), rem)
+}
