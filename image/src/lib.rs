@@ -15,6 +15,7 @@
 pub mod bundle;
 pub mod config;
 pub mod iso;
+pub mod rootfs;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -64,6 +64,9 @@ fn init(_: usize) -> ! {
     if let Some(test) = args.get("test") {
         ktest::run(test, boot); // in-kernel tests for the QEMU harness; exits QEMU
     }
+    if let Err(e) = sched::spawn_kernel("watchdog", container::watchdog, 0) {
+        log::error!("cannot start the container watchdog: {e}");
+    }
     let started = container::boot::start_boot_containers(boot); // modules listed in limine.cfg
     log::info!("ready");
     if args.has("halt-when-done") {

@@ -36,6 +36,28 @@ pub fn zero(addr: u64, len: usize) -> Result<(), Errno> {
     fill_user(addr, 0, len).map_err(|_| Errno::EFAULT)
 }
 
+/// Checks that `[addr, addr + len)` can be written, touching each page (a byte is read
+/// and written back), so a read from a stream into it cannot consume data and then
+/// fail: the EFAULT comes before anything is taken.
+pub fn check_writable(addr: u64, len: usize) -> Result<(), Errno> {
+    if len == 0 {
+        return Ok(());
+    }
+    let end = addr.checked_add(len as u64).ok_or(Errno::EFAULT)?;
+    if end > berth_hal::layout::USER_END {
+        return Err(Errno::EFAULT);
+    }
+    let mut page = addr & !4095;
+    while page < end {
+        let at = page.max(addr);
+        let mut byte = [0u8; 1];
+        read_into(at, &mut byte)?;
+        write_bytes(at, &byte)?;
+        page += 4096;
+    }
+    Ok(())
+}
+
 /// Reads a value of an ABI type from user memory.
 pub fn read_val<T: FromBytes + KnownLayout + Immutable>(addr: u64) -> Result<T, Errno> {
     let bytes = read_bytes(addr, core::mem::size_of::<T>())?;

@@ -49,6 +49,8 @@ pub fn image(args: &ImageArgs) -> Result<Built, String> {
     let root = out.join("boot-root");
     std::fs::create_dir_all(root.join("boot")).map_err(|e| e.to_string())?;
     std::fs::copy(&kernel, root.join("boot/berth")).map_err(|e| format!("staging the kernel: {e}"))?;
+    let programs = crate::userland::build()?;
+    crate::userland::images(&programs, &root.join("images"))?;
 
     let t = util::step("assembling boot images from limine.cfg");
     let config_path = util::root().join("limine.cfg");

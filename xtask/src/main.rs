@@ -9,6 +9,7 @@ mod lint;
 mod run;
 mod setup;
 mod test;
+mod userland;
 mod util;
 
 use clap::{Parser, Subcommand};

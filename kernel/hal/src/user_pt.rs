@@ -115,9 +115,13 @@ impl<F: AsFrame> UserPageTable<F> {
         let p = Self::check(virt)?;
         let old = self.unmap(virt);
         let frame = PhysFrame::containing_address(PhysAddr::new(page.frame().phys()));
+        // Intermediate tables grant everything; a page's own entry sets its rights, so
+        // a page mapped read-only (copy-on-write) can later be made writable.
+        let tables = Flags::PRESENT | Flags::WRITABLE | Flags::USER_ACCESSIBLE;
         // SAFETY: `page` owns the frame and is kept in `pages` for as long as the
         // mapping exists; `virt` is a user address, so no kernel mapping changes.
-        let result = unsafe { self.mapper().map_to(p, frame, flags.to_flags(), &mut TableFrames) };
+        let result =
+            unsafe { self.mapper().map_to_with_table_flags(p, frame, flags.to_flags(), tables, &mut TableFrames) };
         match result {
             Ok(flush) => flush.flush(),
             Err(MapToError::FrameAllocationFailed) => return Err(MapError::OutOfMemory),

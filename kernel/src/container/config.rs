@@ -40,6 +40,8 @@ pub struct ContainerConfig {
     pub limits: Limits,
     /// Echo its output to the kernel console.
     pub echo: bool,
+    /// Kill it after this many seconds (like `timeout(1)`).
+    pub timeout_secs: Option<u64>,
 }
 
 impl Default for ContainerConfig {
@@ -53,6 +55,7 @@ impl Default for ContainerConfig {
             hostname: String::new(),
             limits: Limits::default(),
             echo: true,
+            timeout_secs: None,
         }
     }
 }
@@ -102,7 +105,8 @@ fn parse_cpus(s: &str) -> Option<u32> {
 
 /// Reads a boot module's command line:
 /// `container [name=N] [memory=64m] [pids=N] [cpus=0.5] [env=K=V]... [workdir=/w]
-/// [hostname=H] -- program args...`. Quotes keep spaces inside one word.
+/// [hostname=H] [timeout=SECONDS] [echo=no] -- program args...`. Quotes keep spaces
+/// inside one word.
 pub fn parse_module_cmdline(line: &str) -> Result<ContainerConfig, String> {
     let words = berth_boot::split_words(line);
     let Some(sep) = words.iter().position(|w| w == "--") else {
@@ -129,6 +133,7 @@ pub fn parse_module_cmdline(line: &str) -> Result<ContainerConfig, String> {
             "workdir" => config.workdir = value.to_string(),
             "hostname" => config.hostname = value.to_string(),
             "echo" => config.echo = value != "0" && value != "no",
+            "timeout" => config.timeout_secs = Some(value.parse().ok().filter(|&t| t > 0).ok_or_else(bad)?),
             _ => return Err(format!("unknown setting `{key}`")),
         }
     }

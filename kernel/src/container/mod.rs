@@ -49,6 +49,8 @@ struct State {
     finished_at: u64,
     init: Weak<Process>,
     oom_killed: bool,
+    /// When the watchdog kills it (a timeout, or the grace period of a stop).
+    kill_at: Option<u64>,
 }
 
 /// A container.
@@ -71,8 +73,10 @@ pub struct Container {
     state: Mutex<State>,
     /// Woken when its status changes.
     pub state_changed: WaitQueue,
-    /// CPU time of processes that have exited, ns.
+    /// CPU time used by its threads, ns.
     cpu_ns: AtomicU64,
+    /// CPU bandwidth control (the `cpus` limit).
+    bandwidth: Bandwidth,
     /// Wall-clock creation time, ns since the epoch.
     pub created_at: u64,
 }
@@ -100,9 +104,11 @@ impl Container {
                 finished_at: 0,
                 init: Weak::new(),
                 oom_killed: false,
+                kill_at: None,
             }),
             state_changed: WaitQueue::new(),
             cpu_ns: AtomicU64::new(0),
+            bandwidth: Bandwidth::new(config.limits.cpu_millis),
             created_at: crate::time::realtime_ns(),
             config,
         });
@@ -126,7 +132,12 @@ impl Container {
         let env = self.config.full_env(&self.hostname());
         match proc::spawn_init(self, argv, env, &self.config.workdir) {
             Ok(init) => {
-                self.state.lock().init = Arc::downgrade(&init);
+                let mut s = self.state.lock();
+                s.init = Arc::downgrade(&init);
+                if let Some(secs) = self.config.timeout_secs {
+                    s.kill_at = Some(crate::time::now_ns() + secs * 1_000_000_000);
+                }
+                drop(s);
                 self.state_changed.wake_all();
                 Ok(())
             }
@@ -172,9 +183,7 @@ impl Container {
 
     /// Returns a pid to the namespace.
     pub fn release_pid(&self, pid: u32) {
-        if let Some(process) = self.pids.lock().release(pid) {
-            self.cpu_ns.fetch_add(process.cpu_ns(), Ordering::Relaxed);
-        }
+        self.pids.lock().release(pid);
     }
 
     /// Records a process under its pid.
@@ -199,7 +208,23 @@ impl Container {
 
     /// CPU time used by its processes, ns.
     pub fn cpu_ns(&self) -> u64 {
-        self.cpu_ns.load(Ordering::Relaxed) + self.processes().iter().map(|p| p.cpu_ns()).sum::<u64>()
+        self.cpu_ns.load(Ordering::Relaxed)
+    }
+
+    /// Charges CPU time used by one of its threads.
+    pub fn charge_cpu(&self, ns: u64, now: u64) {
+        self.cpu_ns.fetch_add(ns, Ordering::Relaxed);
+        self.bandwidth.charge(ns, now);
+    }
+
+    /// Whether it has used up its CPU share for the current period.
+    pub fn cpu_throttled(&self, now: u64) -> bool {
+        self.bandwidth.throttled(now)
+    }
+
+    /// Asks the watchdog to kill it at monotonic time `deadline` (ns).
+    pub fn kill_at(&self, deadline: u64) {
+        self.state.lock().kill_at = Some(deadline);
     }
 
     /// Sends `sig` to every process (stop/kill from the outside).
@@ -227,6 +252,81 @@ pub fn init_exited(container: &Arc<Container>, status: i32) {
     let code = if status & 0x7f == 0 { (status >> 8) & 0xff } else { 128 + (status & 0x7f) };
     let others: Vec<Arc<Process>> = container.processes().into_iter().filter(|p| p.pid != 1).collect();
     proc::kill_all(others, berth_abi::signal::SIGKILL);
-    ::log::info!("container {} exited with status {code}", container.name);
+    let (started, _) = container.times();
+    let ran = crate::time::realtime_ns().saturating_sub(started);
+    ::log::info!(
+        "container {} exited with status {code} after {}.{:03} s (CPU {}.{:03} s)",
+        container.name,
+        ran / 1_000_000_000,
+        ran / 1_000_000 % 1000,
+        container.cpu_ns() / 1_000_000_000,
+        container.cpu_ns() / 1_000_000 % 1000
+    );
     container.finish(code);
+}
+
+/// Kills containers whose time is up. Runs in its own kernel thread.
+pub fn watchdog(_: usize) -> ! {
+    loop {
+        let _ = crate::sched::sleep(crate::time::now_ns() + 50_000_000, None);
+        let now = crate::time::now_ns();
+        for c in registry::list() {
+            let due = {
+                let mut s = c.state.lock();
+                match s.kill_at {
+                    Some(at) if at <= now && s.status == Status::Running => {
+                        s.kill_at = None;
+                        true
+                    }
+                    _ => false,
+                }
+            };
+            if due {
+                ::log::info!("container {}: time is up, killing it", c.name);
+                c.signal_all(berth_abi::signal::SIGKILL);
+            }
+        }
+    }
+}
+
+/// Length of a CPU bandwidth period.
+const CPU_PERIOD_NS: u64 = 100_000_000;
+
+/// CPU bandwidth control: at most `quota` ns of CPU per period (like CFS bandwidth).
+struct Bandwidth {
+    /// ns per period; 0 for no limit.
+    quota: u64,
+    period_start: AtomicU64,
+    used: AtomicU64,
+}
+
+impl Bandwidth {
+    fn new(cpu_millis: u32) -> Bandwidth {
+        // One CPU is all berth schedules on: a share of 1.0 or more is no limit.
+        let quota = if cpu_millis >= 1000 { 0 } else { CPU_PERIOD_NS * u64::from(cpu_millis) / 1000 };
+        Bandwidth { quota, period_start: AtomicU64::new(0), used: AtomicU64::new(0) }
+    }
+
+    fn roll(&self, now: u64) {
+        let start = self.period_start.load(Ordering::Relaxed);
+        if now.saturating_sub(start) >= CPU_PERIOD_NS {
+            self.period_start.store(now - (now - start) % CPU_PERIOD_NS, Ordering::Relaxed);
+            self.used.store(0, Ordering::Relaxed);
+        }
+    }
+
+    fn charge(&self, ns: u64, now: u64) {
+        if self.quota != 0 {
+            self.roll(now);
+            self.used.fetch_add(ns, Ordering::Relaxed);
+        }
+    }
+
+    fn throttled(&self, now: u64) -> bool {
+        if self.quota == 0 {
+            return false;
+        }
+        self.roll(now);
+        self.used.load(Ordering::Relaxed) >= self.quota
+    }
 }

@@ -16,7 +16,9 @@ pub fn user_exception(frame: &mut TrapFrame) {
         14 => {
             let addr = berth_hal::cpu::fault_address();
             let access = page_fault_access(frame.error_code);
-            match process.with_vm(|space| space.handle_fault(addr, access)) {
+            let result = process.with_vm(|space| space.handle_fault(addr, access));
+            log::trace!("[{} {}] page fault at {addr:#x} ({access:?}, rip {:#x}): {result:?}", process.container.name, user.tid, frame.rip);
+            match result {
                 Ok(()) => return,
                 Err(Fault::Unmapped) => (SIGSEGV, SEGV_MAPERR, addr),
                 Err(Fault::Protection) => (SIGSEGV, SEGV_ACCERR, addr),

@@ -116,19 +116,27 @@ pub fn schedule() {
     });
 }
 
-/// The next thread to run, taken off the run queue.
+/// The next thread to run, taken off the run queue: the first ready one whose
+/// container has CPU share left (throttled ones stay queued).
 fn pick_next(s: &mut Scheduler) -> Option<Arc<Thread>> {
-    while let Some(t) = s.ready.pop_front() {
-        if t.state() == ThreadState::Ready {
-            return Some(t);
+    let now = crate::time::now_ns();
+    for _ in 0..s.ready.len() {
+        let t = s.ready.pop_front()?;
+        if t.state() != ThreadState::Ready {
+            continue; // exited, or blocked again since it was queued
         }
+        if t.throttled(now) {
+            s.ready.push_back(t);
+            continue;
+        }
+        return Some(t);
     }
     None
 }
 
 fn switch_accounting(s: &mut Scheduler, prev: &Arc<Thread>, next: &Arc<Thread>) {
     let now = crate::time::now_ns();
-    prev.charge_cpu(now.saturating_sub(s.since));
+    prev.charge_cpu(now.saturating_sub(s.since), now);
     s.since = now;
     s.since_tick = crate::time::ticks();
     next.set_state(ThreadState::Running);
@@ -152,6 +160,14 @@ pub fn on_tick() {
                 break;
             }
             woken.extend(entry.remove().upgrade());
+        }
+        // Charge the running thread as it goes, so a CPU limit bites within a tick.
+        if let Some(current) = s.current.clone() {
+            current.charge_cpu(now.saturating_sub(s.since), now);
+            s.since = now;
+            if current.throttled(now) {
+                NEED_RESCHED.store(true, Ordering::Relaxed);
+            }
         }
         let ran = crate::time::ticks().saturating_sub(s.since_tick);
         if ran >= TIMESLICE_TICKS && !s.ready.is_empty() {
@@ -191,7 +207,7 @@ pub fn exit_current() -> ! {
         let me = s.current.take().expect("a running thread");
         me.set_state(ThreadState::Exited);
         let now = crate::time::now_ns();
-        me.charge_cpu(now.saturating_sub(s.since));
+        me.charge_cpu(now.saturating_sub(s.since), now);
         s.since = now;
         s.dead.push(me);
         let idle = s.idle.clone().expect("an idle thread");
@@ -206,7 +222,8 @@ pub fn idle_loop() -> ! {
     loop {
         let dead = core::mem::take(&mut SCHED.lock().dead);
         drop(dead);
-        let busy = !SCHED.lock().ready.is_empty();
+        let now = crate::time::now_ns();
+        let busy = SCHED.lock().ready.iter().any(|t| t.state() == ThreadState::Ready && !t.throttled(now));
         if busy {
             schedule();
         } else {

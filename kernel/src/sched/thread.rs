@@ -112,8 +112,16 @@ impl Thread {
         self.tid == 0
     }
 
-    pub(super) fn charge_cpu(&self, ns: u64) {
+    pub(super) fn charge_cpu(&self, ns: u64, now: u64) {
         self.cpu_ns.fetch_add(ns, Ordering::Relaxed);
+        if let Some(user) = &self.user {
+            user.process.container.charge_cpu(ns, now);
+        }
+    }
+
+    /// Whether its container has used up its CPU share for now.
+    pub(super) fn throttled(&self, now: u64) -> bool {
+        self.user.as_ref().is_some_and(|u| u.process.container.cpu_throttled(now))
     }
 
     /// CPU time used, in ns.

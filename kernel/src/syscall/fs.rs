@@ -23,6 +23,10 @@ fn read_to_user(f: &OpenFile, buf: u64, len: usize, at: Option<u64>) -> SysResul
     if !f.readable() {
         return Err(Errno::EBADF);
     }
+    if let Some(off) = at {
+        f.ops.read_at(off, &mut [])?; // ESPIPE for streams comes before EFAULT
+    }
+    uaccess::check_writable(buf, len)?;
     let mut done = 0;
     let mut kbuf = vec![0u8; len.min(CHUNK)];
     while done < len {

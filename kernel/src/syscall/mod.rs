@@ -74,6 +74,11 @@ fn handle(frame: &mut TrapFrame) {
     let Some(user) = &thread.user else { return };
     user.syscall_nr.store(number, Ordering::Relaxed);
     let result = dispatch(number, &args, frame);
+    if log::log_enabled!(log::Level::Trace) {
+        let name = berth_abi::syscalls::name(number as usize).unwrap_or("?");
+        let pid = user.process.pid;
+        log::trace!("[{} {pid}/{}] {name}({:#x}, {:#x}, {:#x}) = {result:?}", user.process.container.name, user.tid, args.0[0], args.0[1], args.0[2]);
+    }
     frame.rax = match result {
         Ok(v) => v as u64,
         Err(e) => e.neg() as u64,

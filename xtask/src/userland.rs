@@ -1,0 +1,79 @@
+//! Building the container programs in `userland/` and the images made from them.
+
+use crate::util;
+use berth_image::rootfs::{self, Rootfs};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The built container programs.
+pub struct Programs {
+    /// The Rust std probe (static-pie).
+    pub rust_probe: PathBuf,
+    /// The C probe (musl, static).
+    pub c_probe: PathBuf,
+    /// The deliberately misbehaving program.
+    pub crash: PathBuf,
+    /// The micro-benchmarks.
+    pub bench: PathBuf,
+}
+
+fn musl(source: &str, out: &Path, strict: bool) -> Result<(), String> {
+    let mut cmd = Command::new("musl-gcc");
+    cmd.args(["-static", "-O2", "-Wall", "-Wextra"]);
+    if strict {
+        cmd.arg("-Werror");
+    }
+    cmd.arg("-o").arg(out).arg(util::root().join(source));
+    util::run(&mut cmd, &format!("musl-gcc {source}"))
+}
+
+/// Compiles the programs into `target/berth/userland/`.
+pub fn build() -> Result<Programs, String> {
+    let t = util::step("building the container programs (userland/)");
+    let dir = util::out_dir().join("userland");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let target_dir = util::root().join("target/userland");
+    util::run(
+        util::cargo()
+            .env("RUSTFLAGS", "-C target-feature=+crt-static -C strip=debuginfo")
+            .args(["build", "-p", "rust-probe", "--release", "--target", "x86_64-unknown-linux-gnu"])
+            .arg("--target-dir")
+            .arg(&target_dir),
+        "rust-probe build",
+    )?;
+    let programs = Programs {
+        rust_probe: dir.join("rust-probe"),
+        c_probe: dir.join("c-probe"),
+        crash: dir.join("crash"),
+        bench: dir.join("bench"),
+    };
+    std::fs::copy(target_dir.join("x86_64-unknown-linux-gnu/release/rust-probe"), &programs.rust_probe)
+        .map_err(|e| format!("rust-probe: {e}"))?;
+    musl("userland/c-probe/probe.c", &programs.c_probe, true)?;
+    musl("userland/crash/crash.c", &programs.crash, false)?;
+    musl("userland/bench/bench.c", &programs.bench, true)?;
+    util::done(t, "container programs built");
+    Ok(programs)
+}
+
+/// Writes the images into `images/` of the boot medium: `busybox.tar` (Debian's
+/// busybox-static and its applets) and `test.tar` (that plus the test programs).
+pub fn images(programs: &Programs, images: &Path) -> Result<(), String> {
+    let t = util::step("writing container images");
+    std::fs::create_dir_all(images).map_err(|e| e.to_string())?;
+    let busybox = rootfs::system_busybox();
+    let base = rootfs::busybox_rootfs(&busybox).map_err(|e| e.to_string())?;
+    base.write(&images.join("busybox.tar")).map_err(|e| e.to_string())?;
+    let mut test: Rootfs = rootfs::busybox_rootfs(&busybox).map_err(|e| e.to_string())?;
+    for (name, path) in [
+        ("rust-probe", &programs.rust_probe),
+        ("c-probe", &programs.c_probe),
+        ("crash", &programs.crash),
+        ("bench", &programs.bench),
+    ] {
+        test.copy(&format!("usr/bin/{name}"), path, 0o755).map_err(|e| e.to_string())?;
+    }
+    test.write(&images.join("test.tar")).map_err(|e| e.to_string())?;
+    util::done(t, "images written");
+    Ok(())
+}
