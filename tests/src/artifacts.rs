@@ -9,17 +9,26 @@ pub struct Artifacts {
     pub dir: PathBuf,
     /// The kernel ELF.
     pub kernel: PathBuf,
+    /// The image with busybox and the test programs (`images/test.tar`).
+    pub test_image: PathBuf,
+    /// The plain busybox image (`images/busybox.tar`).
+    pub busybox_image: PathBuf,
 }
 
 impl Artifacts {
     /// The artifacts under `dir` (`target/berth`), as `cargo xtask` lays them out.
     pub fn in_dir(dir: &Path) -> Artifacts {
-        Artifacts { dir: dir.to_path_buf(), kernel: dir.join("boot-root/boot/berth") }
+        Artifacts {
+            dir: dir.to_path_buf(),
+            kernel: dir.join("boot-root/boot/berth"),
+            test_image: dir.join("boot-root/images/test.tar"),
+            busybox_image: dir.join("boot-root/images/busybox.tar"),
+        }
     }
 
     /// Checks the kernel exists, with advice if it does not.
     pub fn check(&self) -> Result<(), String> {
-        if self.kernel.is_file() {
+        if self.kernel.is_file() && self.test_image.is_file() {
             Ok(())
         } else {
             Err(format!(

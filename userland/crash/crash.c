@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -29,6 +30,7 @@ static int usage(void)
 			"  syscall-garbage   system calls with bad pointers and arguments; exits 0 if all\n"
 			"                    failed with Linux's errno\n"
 			"  oom [MAX_MIB]     malloc and touch 1 MiB chunks until malloc fails\n"
+			"  oom-touch         touch 1 GiB reserved with MAP_NORESERVE (killed under a limit)\n"
 			"  spin              loop forever\n"
 			"  fork-bomb [MAX]   fork children that pause until fork fails (or MAX children),\n"
 			"                    then kill them and exit 0\n"
@@ -247,6 +249,24 @@ static int oom(long max)
 	return 0;
 }
 
+/* Reserves 1 GiB without committing it (MAP_NORESERVE) and touches every page: under a
+ * memory limit no allocation fails, so the kernel must kill the process. */
+static int oom_touch(void)
+{
+	size_t len = (size_t)1 << 30;
+	volatile char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		printf("oom-touch: mmap failed (%s)\n", errno_name(errno));
+		return 1;
+	}
+	printf("oom-touch: touching 1 GiB\n");
+	fflush(stdout);
+	for (size_t off = 0; off < len; off += 4096)
+		p[off] = 1;
+	printf("oom-touch: touched all of it\n");
+	return 0;
+}
+
 static _Noreturn void spin(void)
 {
 	volatile unsigned long counter = 0;
@@ -338,6 +358,8 @@ int main(int argc, char **argv)
 		return syscall_garbage();
 	if (!strcmp(mode, "oom"))
 		return oom(arg);
+	if (!strcmp(mode, "oom-touch"))
+		return oom_touch();
 	if (!strcmp(mode, "spin"))
 		spin();
 	if (!strcmp(mode, "fork-bomb"))

@@ -4,6 +4,7 @@
 //! and checks the outcome line and QEMU's exit status. Each test prints
 //! `TEST <name>: ok` or `TEST <name>: FAILED: <why>` and stops the machine.
 
+mod churn;
 mod faults;
 mod memory;
 mod threads;
@@ -24,6 +25,8 @@ pub fn run(name: &str, boot: &BootInfo) -> ! {
         "divide-error" => faults::divide_error(),
         "timer" => timer::tick_rate(),
         "threads" => threads::kernel_threads(),
+        "churn" => churn::faulting_containers(boot, 1000),
+        "image-sharing" => churn::image_sharing(boot, 100),
         "shutdown" => crate::power::shutdown(),
         other => Err(alloc::format!("no such test `{other}`")),
     };

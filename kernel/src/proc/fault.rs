@@ -17,7 +17,12 @@ pub fn user_exception(frame: &mut TrapFrame) {
             let addr = berth_hal::cpu::fault_address();
             let access = page_fault_access(frame.error_code);
             let result = process.with_vm(|space| space.handle_fault(addr, access));
-            log::trace!("[{} {}] page fault at {addr:#x} ({access:?}, rip {:#x}): {result:?}", process.container.name, user.tid, frame.rip);
+            log::trace!(
+                "[{} {}] page fault at {addr:#x} ({access:?}, rip {:#x}): {result:?}",
+                process.container.name,
+                user.tid,
+                frame.rip
+            );
             match result {
                 Ok(()) => return,
                 Err(Fault::Unmapped) => (SIGSEGV, SEGV_MAPERR, addr),

@@ -77,7 +77,14 @@ fn handle(frame: &mut TrapFrame) {
     if log::log_enabled!(log::Level::Trace) {
         let name = berth_abi::syscalls::name(number as usize).unwrap_or("?");
         let pid = user.process.pid;
-        log::trace!("[{} {pid}/{}] {name}({:#x}, {:#x}, {:#x}) = {result:?}", user.process.container.name, user.tid, args.0[0], args.0[1], args.0[2]);
+        log::trace!(
+            "[{} {pid}/{}] {name}({:#x}, {:#x}, {:#x}) = {result:?}",
+            user.process.container.name,
+            user.tid,
+            args.0[0],
+            args.0[1],
+            args.0[2]
+        );
     }
     frame.rax = match result {
         Ok(v) => v as u64,

@@ -1,8 +1,10 @@
 //! The integration tests, one module per area.
 
 mod boot;
+mod containers;
 mod faults;
 mod memory;
+pub mod run;
 mod timer;
 
 use crate::artifacts::Artifacts;
@@ -47,6 +49,47 @@ pub const ALL: &[Case] = &[
     },
     Case { name: "timer-100hz", about: "the tick runs at 100 Hz within 5%", run: timer::at_100hz },
     Case { name: "timer-250hz", about: "the tick runs at the default 250 Hz within 5%", run: timer::at_250hz },
+    Case {
+        name: "container-busybox-applets",
+        about: "busybox applets run unmodified, output checked",
+        run: containers::busybox_applets,
+    },
+    Case {
+        name: "container-rust-probe",
+        about: "the Rust std probe passes all its checks",
+        run: containers::rust_probe,
+    },
+    Case { name: "container-c-probe", about: "the musl C probe passes all its checks", run: containers::c_probe },
+    Case {
+        name: "container-faults",
+        about: "faulting, looping, forking, OOM containers end right; a bystander is unharmed",
+        run: containers::faults_and_isolation,
+    },
+    Case {
+        name: "container-cpu-limit",
+        about: "cpus=0.25 gets about a quarter of the CPU",
+        run: containers::cpu_limit,
+    },
+    Case {
+        name: "container-isolation",
+        about: "copy-on-write files and pid namespaces keep containers apart",
+        run: containers::isolation,
+    },
+    Case {
+        name: "container-malformed-elf",
+        about: "bad executables are refused with a reason (status 126)",
+        run: containers::malformed_elf,
+    },
+    Case {
+        name: "container-1000-faulting",
+        about: "1000 crashing containers in a row, no memory growth",
+        run: containers::thousand_faulting,
+    },
+    Case {
+        name: "container-image-sharing",
+        about: "100 containers of one image cost little each",
+        run: containers::image_sharing,
+    },
 ];
 
 /// Boots the kernel with `cmdline` (usually `test=<name>`), waits for QEMU to exit and
@@ -57,6 +100,29 @@ pub fn boot_and_wait(a: &Artifacts, cmdline: &str, timeout: Duration) -> Result<
     let mut vm = Vm::start(&config)?;
     let code = vm.wait_exit(timeout)?;
     Ok((code, vm))
+}
+
+/// Runs in-kernel test `test` with `image` as the first boot module.
+pub fn ktest_with_image(a: &Artifacts, test: &str, image: &std::path::Path, timeout: Duration) -> Result<Vm, String> {
+    let initrd = a.scratch(test).join("initrd.tar");
+    let module = berth_image::bundle::BundleModule {
+        name: "images/image.tar".into(),
+        cmdline: "image".into(),
+        file: image.to_path_buf(),
+    };
+    berth_image::bundle::write(&[module], &initrd).map_err(|e| e.to_string())?;
+    let mut config = VmConfig::new(a.kernel.clone());
+    config.initrd = Some(initrd);
+    config.cmdline = format!("test={test}");
+    let mut vm = Vm::start(&config)?;
+    let code = vm.wait_exit(timeout);
+    let _ = std::fs::write(a.scratch(test).join("console.log"), vm.output());
+    let code = code?;
+    let ok = format!("TEST {test}: ok");
+    if code != crate::qemu::EXIT_SUCCESS || !vm.output().contains(&ok) {
+        return Err(vm.failure(&format!("expected `{ok}` and exit status {}, got {code}", crate::qemu::EXIT_SUCCESS)));
+    }
+    Ok(vm)
 }
 
 /// Runs an in-kernel test: expects its `TEST <name>: ok` line and a success exit.
