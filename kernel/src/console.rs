@@ -27,7 +27,9 @@ pub fn init(args: &KernelArgs) {
 
 impl Log for SerialLogger {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        metadata.level() <= log::max_level()
+        // Other crates' (the AML interpreter's) debug output is noise in berth's log.
+        let ours = metadata.target().starts_with("berth") || !metadata.target().contains("::");
+        metadata.level() <= log::max_level() && (ours || metadata.level() <= Level::Info)
     }
 
     fn log(&self, record: &Record<'_>) {

@@ -437,6 +437,11 @@ impl Drop for Frame {
 const STACK_SLOT: u64 = 64 * 1024;
 /// Free stack slots (indices into the stack window), reused before new ones.
 static FREE_STACK_SLOTS: IrqLock<Vec<u64>> = IrqLock::new(Vec::new());
+/// Stacks of exited threads kept mapped for the next thread (mapping a stack is the
+/// costly part of creating a thread).
+static CACHED_STACKS: IrqLock<Vec<u64>> = IrqLock::new(Vec::new());
+/// Most stacks kept mapped while unused.
+const MAX_CACHED_STACKS: usize = 64;
 static NEXT_STACK_SLOT: AtomicU64 = AtomicU64::new(0);
 
 /// A kernel stack in the stack window with an unmapped guard page below it, so an
@@ -452,6 +457,9 @@ impl KernelStack {
 
     /// Allocates and maps a kernel stack.
     pub fn new() -> Result<KernelStack, MapError> {
+        if let Some(slot) = CACHED_STACKS.lock().pop() {
+            return Ok(KernelStack { slot });
+        }
         let slot = match FREE_STACK_SLOTS.lock().pop() {
             Some(slot) => slot,
             None => NEXT_STACK_SLOT.fetch_add(1, Ordering::Relaxed),
@@ -499,6 +507,13 @@ impl KernelStack {
 
 impl Drop for KernelStack {
     fn drop(&mut self) {
+        {
+            let mut cached = CACHED_STACKS.lock();
+            if cached.len() < MAX_CACHED_STACKS {
+                cached.push(self.slot);
+                return;
+            }
+        }
         {
             let _guard = KERNEL_TABLES.lock();
             unmap_and_free(&mut kernel_table(), self.bottom(), self.top());

@@ -10,9 +10,9 @@ use crate::mm::{Frame, MapError, kernel_pml4, phys_offset};
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use x86_64::registers::control::Cr3;
-use x86_64::structures::paging::mapper::{MapToError, TranslateResult};
+use x86_64::structures::paging::mapper::MapToError;
 use x86_64::structures::paging::{
-    FrameAllocator, Mapper, OffsetPageTable, Page, PageTable, PageTableFlags as Flags, PhysFrame, Size4KiB, Translate,
+    FrameAllocator, Mapper, OffsetPageTable, Page, PageTable, PageTableFlags as Flags, PhysFrame, Size4KiB,
 };
 use x86_64::{PhysAddr, VirtAddr};
 
@@ -67,10 +67,11 @@ impl UserFlags {
     }
 }
 
-/// A user address space's page table.
+/// A user address space's page table. Beside the hardware tables it keeps each mapped
+/// page's frame and rights in a map, which is what lookups read.
 pub struct UserPageTable<F: AsFrame> {
     pml4: Frame,
-    pages: BTreeMap<u64, Arc<F>>,
+    pages: BTreeMap<u64, (Arc<F>, UserFlags)>,
 }
 
 struct TableFrames;
@@ -113,7 +114,9 @@ impl<F: AsFrame> UserPageTable<F> {
     /// Maps the page at `virt` to `page`'s frame; returns the frame it replaces.
     pub fn map(&mut self, virt: u64, page: Arc<F>, flags: UserFlags) -> Result<Option<Arc<F>>, MapError> {
         let p = Self::check(virt)?;
-        let old = self.unmap(virt);
+        // Replacing a mapping (copy-on-write) must flush the old translation; a new
+        // one needs no flush, since x86 never caches not-present entries.
+        let old = if self.pages.contains_key(&virt) { self.unmap(virt) } else { None };
         let frame = PhysFrame::containing_address(PhysAddr::new(page.frame().phys()));
         // Intermediate tables grant everything; a page's own entry sets its rights, so
         // a page mapped read-only (copy-on-write) can later be made writable.
@@ -123,18 +126,18 @@ impl<F: AsFrame> UserPageTable<F> {
         let result =
             unsafe { self.mapper().map_to_with_table_flags(p, frame, flags.to_flags(), tables, &mut TableFrames) };
         match result {
-            Ok(flush) => flush.flush(),
+            Ok(flush) => flush.ignore(),
             Err(MapToError::FrameAllocationFailed) => return Err(MapError::OutOfMemory),
             Err(_) => return Err(MapError::AlreadyMapped(virt)),
         }
-        self.pages.insert(virt, page);
+        self.pages.insert(virt, (page, flags));
         Ok(old)
     }
 
     /// Unmaps the page at `virt`; returns its frame.
     pub fn unmap(&mut self, virt: u64) -> Option<Arc<F>> {
         let p = Self::check(virt).ok()?;
-        let page = self.pages.remove(&virt)?;
+        let (page, _) = self.pages.remove(&virt)?;
         if let Ok((_, flush)) = self.mapper().unmap(p) {
             flush.flush();
         }
@@ -144,8 +147,10 @@ impl<F: AsFrame> UserPageTable<F> {
     /// Changes the access rights of a mapped page; false if it is not mapped.
     pub fn set_flags(&mut self, virt: u64, flags: UserFlags) -> bool {
         let Ok(p) = Self::check(virt) else { return false };
-        if !self.pages.contains_key(&virt) {
-            return false;
+        match self.pages.get_mut(&virt) {
+            Some((_, current)) if *current == flags => return true,
+            Some((_, current)) => *current = flags,
+            None => return false,
         }
         // SAFETY: only the rights of a user page this table owns change.
         match unsafe { self.mapper().update_flags(p, flags.to_flags()) } {
@@ -158,17 +163,13 @@ impl<F: AsFrame> UserPageTable<F> {
     }
 
     /// The frame mapped at `virt` and its rights.
-    pub fn get(&mut self, virt: u64) -> Option<(Arc<F>, UserFlags)> {
-        let page = self.pages.get(&virt)?.clone();
-        match self.mapper().translate(VirtAddr::new(virt)) {
-            TranslateResult::Mapped { flags, .. } => Some((page, UserFlags::from_flags(flags))),
-            _ => None,
-        }
+    pub fn get(&self, virt: u64) -> Option<(Arc<F>, UserFlags)> {
+        self.pages.get(&virt).map(|(page, flags)| (page.clone(), *flags))
     }
 
     /// The mapped pages in `[start, end)`, in address order.
     pub fn pages_in(&self, start: u64, end: u64) -> impl Iterator<Item = (u64, &Arc<F>)> {
-        self.pages.range(start..end).map(|(&v, p)| (v, p))
+        self.pages.range(start..end).map(|(&v, (p, _))| (v, p))
     }
 
     /// Number of mapped pages.

@@ -7,6 +7,7 @@
 mod churn;
 mod faults;
 mod memory;
+mod microbench;
 mod threads;
 mod timer;
 
@@ -25,6 +26,7 @@ pub fn run(name: &str, boot: &BootInfo) -> ! {
         "divide-error" => faults::divide_error(),
         "timer" => timer::tick_rate(),
         "threads" => threads::kernel_threads(),
+        "microbench" => microbench::primitives(),
         "churn" => churn::faulting_containers(boot, 1000),
         "image-sharing" => churn::image_sharing(boot, 100),
         "shutdown" => crate::power::shutdown(),

@@ -319,6 +319,7 @@ pub fn exec(path: &str, argv: Vec<String>, envp: Vec<String>, frame: &mut TrapFr
             && let Some(u) = &t.user
         {
             u.exit_requested.store(true, core::sync::atomic::Ordering::Release);
+            u.note_signal_work();
             sched::make_ready(t.clone());
         }
     }

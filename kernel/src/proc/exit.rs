@@ -27,6 +27,9 @@ fn set_group_exit(process: &Arc<Process>, status: i32) {
         process.group_exit_status.store(status as u32, Ordering::Release);
     }
     for t in process.threads() {
+        if let Some(u) = &t.user {
+            u.note_signal_work();
+        }
         sched::make_ready(t);
     }
 }

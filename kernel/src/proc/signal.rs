@@ -165,6 +165,7 @@ pub fn send_to_thread(thread: &Arc<Thread>, info: SigInfo) {
         return;
     }
     user.signals.lock().pending.queue(info);
+    user.note_signal_work();
     sched::make_ready(thread.clone());
 }
 
@@ -181,6 +182,11 @@ pub fn send_to_process(process: &Arc<Process>, info: SigInfo) {
     }
     process.signals.pending.lock().queue(info);
     let threads = process.threads();
+    for t in &threads {
+        if let Some(u) = &t.user {
+            u.note_signal_work();
+        }
+    }
     let target = threads
         .iter()
         .find(|t| t.user.as_ref().is_some_and(|u| !u.signals.lock().mask.contains(sig)))
@@ -211,6 +217,11 @@ pub enum Delivery {
 pub fn deliver_pending(frame: &mut TrapFrame) -> Delivery {
     let thread = sched::current();
     let Some(user) = &thread.user else { return Delivery::Continue };
+    if !user.signal_work.swap(false, core::sync::atomic::Ordering::AcqRel)
+        && user.restart_syscall.load(core::sync::atomic::Ordering::Relaxed) == u64::MAX
+    {
+        return Delivery::Continue; // the common case: nothing to do
+    }
     let process = user.process.clone();
     loop {
         if process.is_exiting() || user.exit_requested.load(core::sync::atomic::Ordering::Acquire) {
@@ -388,6 +399,7 @@ pub fn sigreturn(frame: &mut TrapFrame) -> Result<u64, Errno> {
         thread.context().with_fpu(|f| f.set_legacy_area(&fpu));
     }
     let user = thread.user.as_ref().expect("a user thread");
+    user.note_signal_work(); // signals the restored mask unblocks may be pending
     let mut s = user.signals.lock();
     s.mask = SigSet(uc.uc_sigmask).blockable();
     if uc.uc_stack.ss_flags & SS_DISABLE == 0 && uc.uc_stack.ss_size >= MINSIGSTKSZ as u64 {

@@ -25,6 +25,10 @@ pub struct UserThread {
     /// A system call interrupted by a signal, to restart if the signal allows
     /// (`u64::MAX`: none).
     pub restart_syscall: AtomicU64,
+    /// Set whenever there may be signal work before returning to user mode (a signal
+    /// queued, a mask to restore, an exit requested), so the common case skips the
+    /// signal locks.
+    pub signal_work: AtomicBool,
 }
 
 impl UserThread {
@@ -39,7 +43,13 @@ impl UserThread {
             syscall_nr: AtomicU64::new(u64::MAX),
             exit_requested: AtomicBool::new(false),
             restart_syscall: AtomicU64::new(u64::MAX),
+            signal_work: AtomicBool::new(false),
         }
+    }
+
+    /// Notes that signal work may be waiting for this thread.
+    pub fn note_signal_work(&self) {
+        self.signal_work.store(true, Ordering::Release);
     }
 
     /// The system call being handled (`u64::MAX` outside one).

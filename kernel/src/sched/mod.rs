@@ -48,6 +48,11 @@ static SCHED: IrqLock<Scheduler> = IrqLock::new(Scheduler {
     since_tick: 0,
 });
 
+/// The running thread, mirrored from `SCHED.current` so that finding it takes a plain
+/// spin lock rather than disabling interrupts. Written only while switching threads
+/// (interrupts off); interrupt handlers never read it.
+static CURRENT: spin::Mutex<Option<Arc<Thread>>> = spin::Mutex::new(None);
+
 /// Set by the timer when the running user thread should give up the CPU.
 static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
 /// The boot thread's context, which becomes the idle thread.
@@ -60,13 +65,14 @@ pub fn init() {
     let idle = Thread::idle(ctx);
     let mut s = SCHED.lock();
     s.current = Some(idle.clone());
+    *CURRENT.lock() = Some(idle.clone());
     s.idle = Some(idle);
     s.since = crate::time::now_ns();
 }
 
 /// The running thread.
 pub fn current() -> Arc<Thread> {
-    SCHED.lock().current.clone().expect("the scheduler is initialized")
+    CURRENT.lock().clone().expect("the scheduler is initialized")
 }
 
 /// Starts a kernel thread running `entry(arg)`.
@@ -141,6 +147,7 @@ fn switch_accounting(s: &mut Scheduler, prev: &Arc<Thread>, next: &Arc<Thread>) 
     s.since_tick = crate::time::ticks();
     next.set_state(ThreadState::Running);
     s.current = Some(next.clone());
+    *CURRENT.lock() = Some(next.clone());
 }
 
 /// Lets other ready threads run.
@@ -212,6 +219,7 @@ pub fn exit_current() -> ! {
         s.dead.push(me);
         let idle = s.idle.clone().expect("an idle thread");
         idle.set_state(ThreadState::Running);
+        *CURRENT.lock() = Some(idle.clone());
         s.current = Some(idle);
     }
     context::exit_to(IDLE_CONTEXT.get().expect("the scheduler is initialized"))

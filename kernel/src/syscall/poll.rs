@@ -119,6 +119,7 @@ fn with_mask(mask: u64, f: impl FnOnce() -> SysResult) -> SysResult {
     let mut s = user.signals.lock();
     if result == Err(Errno::EINTR) {
         s.saved_mask = Some(old);
+        user.note_signal_work();
     } else {
         s.mask = old;
     }

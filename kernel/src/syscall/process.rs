@@ -23,6 +23,7 @@ pub fn exit(a: &Args) -> SysResult {
         proc::exit_group(a.i32(0));
     } else {
         u.exit_requested.store(true, Ordering::Release);
+        u.note_signal_work();
     }
     Ok(0)
 }

@@ -58,6 +58,7 @@ pub fn rt_sigprocmask(a: &Args) -> SysResult {
                 _ => return Err(Errno::EINVAL),
             }
             .blockable();
+            user.note_signal_work(); // unblocked signals may be pending
         }
         previous
     };
@@ -131,6 +132,7 @@ pub fn rt_sigsuspend(a: &Args) -> SysResult {
         s.saved_mask = Some(s.mask);
         s.mask = mask;
     }
+    user.note_signal_work();
     wait_for_signal()
 }
 
