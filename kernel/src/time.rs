@@ -84,12 +84,6 @@ pub fn init_wall_clock() {
 pub fn realtime_ns() -> u64 {
     BOOT_EPOCH_NS.load(Ordering::Relaxed) + now_ns()
 }
-
-/// Sets the wall clock (clock_settime / settimeofday).
-pub fn set_realtime_ns(ns: u64) {
-    BOOT_EPOCH_NS.store(ns.saturating_sub(now_ns()), Ordering::Relaxed);
-}
-
 /// Seconds since the epoch of a UTC calendar time (days-from-civil, Howard Hinnant).
 pub fn unix_seconds(year: u32, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> u64 {
     let (y, m) =

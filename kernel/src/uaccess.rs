@@ -8,7 +8,7 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 use berth_abi::Errno;
-use berth_hal::uaccess::{copy_from_user, copy_to_user, fill_user};
+use berth_hal::uaccess::{copy_from_user, copy_to_user};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 /// Longest string argument (PATH_MAX).
@@ -30,12 +30,6 @@ pub fn read_bytes(addr: u64, len: usize) -> Result<Vec<u8>, Errno> {
 pub fn write_bytes(addr: u64, data: &[u8]) -> Result<(), Errno> {
     copy_to_user(addr, data).map_err(|_| Errno::EFAULT)
 }
-
-/// Zeroes `len` bytes at user address `addr`.
-pub fn zero(addr: u64, len: usize) -> Result<(), Errno> {
-    fill_user(addr, 0, len).map_err(|_| Errno::EFAULT)
-}
-
 /// Checks that `[addr, addr + len)` can be written, touching each page (a byte is read
 /// and written back), so a read from a stream into it cannot consume data and then
 /// fail: the EFAULT comes before anything is taken.

@@ -56,15 +56,6 @@ impl UserFlags {
         }
         f
     }
-
-    fn from_flags(f: Flags) -> UserFlags {
-        let user = f.contains(Flags::USER_ACCESSIBLE);
-        UserFlags {
-            read: user,
-            write: user && f.contains(Flags::WRITABLE),
-            exec: user && !f.contains(Flags::NO_EXECUTE),
-        }
-    }
 }
 
 /// A user address space's page table. Beside the hardware tables it keeps each mapped

@@ -17,6 +17,8 @@ pub enum Stream {
 
 /// One write to the log.
 #[derive(Debug, Clone)]
+// Read back by the control agent (`docker logs`, attach).
+#[allow(dead_code)]
 pub struct LogEntry {
     /// Sequence number, increasing from 0.
     pub seq: u64,
@@ -49,6 +51,8 @@ pub struct LogBuffer {
     pub changed: WaitQueue,
 }
 
+// `read_from`, `is_closed` and `totals` serve the control agent (`docker logs`).
+#[allow(dead_code)]
 impl LogBuffer {
     /// A log keeping at most `cap` bytes, echoing to the console with `echo` as prefix.
     pub fn new(cap: usize, echo: Option<String>) -> LogBuffer {

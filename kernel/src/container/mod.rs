@@ -12,8 +12,8 @@ mod pids;
 pub mod registry;
 mod setup;
 
-pub use config::{ContainerConfig, Limits, parse_module_cmdline};
-pub use log::{LogBuffer, LogEntry, Stream};
+pub use config::{ContainerConfig, parse_module_cmdline};
+pub use log::{LogBuffer, Stream};
 
 use crate::mm::MemoryCounter;
 use crate::proc::{self, Process};
@@ -62,6 +62,8 @@ pub struct Container {
     /// How it was configured.
     pub config: ContainerConfig,
     /// The image it was made from.
+    // Read by the control agent's `inspect` and `ps` (issue 5); kept from creation on.
+    #[allow(dead_code)]
     pub image: Arc<Image>,
     /// Its file system.
     pub fs: Arc<Filesystem>,
@@ -78,6 +80,8 @@ pub struct Container {
     /// CPU bandwidth control (the `cpus` limit).
     bandwidth: Bandwidth,
     /// Wall-clock creation time, ns since the epoch.
+    // Read by the control agent's `ps` and `inspect`.
+    #[allow(dead_code)]
     pub created_at: u64,
 }
 
@@ -163,6 +167,8 @@ impl Container {
     }
 
     /// Whether the kernel killed a process of it for running out of memory.
+    // Reported by the control agent's `inspect` (State.OOMKilled).
+    #[allow(dead_code)]
     pub fn oom_killed(&self) -> bool {
         self.state.lock().oom_killed
     }
@@ -223,6 +229,8 @@ impl Container {
     }
 
     /// Asks the watchdog to kill it at monotonic time `deadline` (ns).
+    // The grace period of the control agent's `stop`.
+    #[allow(dead_code)]
     pub fn kill_at(&self, deadline: u64) {
         self.state.lock().kill_at = Some(deadline);
     }

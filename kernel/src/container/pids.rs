@@ -30,8 +30,8 @@ impl PidNamespace {
         loop {
             let id = self.next;
             self.next = if self.next >= PID_MAX { 2 } else { self.next + 1 };
-            if !self.used.contains_key(&id) {
-                self.used.insert(id, Weak::new());
+            if let alloc::collections::btree_map::Entry::Vacant(slot) = self.used.entry(id) {
+                slot.insert(Weak::new());
                 return Some(id);
             }
         }

@@ -16,8 +16,8 @@ fn time<R>(what: &str, n: u32, mut f: impl FnMut() -> R) {
 
 /// Times frame allocation, kernel stacks and user page-table updates.
 pub fn primitives() -> Outcome {
-    time("frame alloc+free", 2000, || Frame::alloc());
-    time("kernel stack new+drop", 200, || KernelStack::new());
+    time("frame alloc+free", 2000, Frame::alloc);
+    time("kernel stack new+drop", 200, KernelStack::new);
     let mut pt: UserPageTable<Frame> = UserPageTable::new().map_err(|_| "page table")?;
     let frames: alloc::vec::Vec<Arc<Frame>> = (0..256).map(|_| Arc::new(Frame::alloc().expect("frame"))).collect();
     let flags = UserFlags { read: true, write: true, exec: false };

@@ -50,4 +50,4 @@ mod charge;
 mod space;
 
 pub use charge::{MemoryCounter, UserPage, container_memory, init_container_memory};
-pub use space::{Access, AddressSpace, Fault, MapError, MapRequest, Prot, Vma, VmaKind};
+pub use space::{Access, AddressSpace, Fault, MapError, MapRequest, Prot, VmaKind};

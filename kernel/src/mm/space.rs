@@ -160,12 +160,6 @@ impl AddressSpace {
         let pt = UserPageTable::new().ok()?;
         Some(AddressSpace { pt, vmas: BTreeMap::new(), counter, brk_start: 0, brk: 0 })
     }
-
-    /// The memory counter pages are charged to.
-    pub fn counter(&self) -> &Arc<MemoryCounter> {
-        &self.counter
-    }
-
     /// Makes the CPU use this address space.
     pub fn activate(&self) {
         self.pt.activate();

@@ -12,13 +12,12 @@ mod fork;
 mod signal;
 mod thread;
 
-pub use exec::{ExecError, exec, spawn_init};
+pub use exec::{exec, spawn_init};
 pub use exit::{WaitFor, exit_group, exit_thread, kill_all, wait_child};
 pub use fault::{page_fault_access, user_exception};
 pub use fork::{CloneArgs, clone};
 pub use signal::{
-    Delivery, SigActions, Signals, deliver_pending, raise_sigpipe, send_to_process, send_to_thread, signal_pending,
-    sigreturn,
+    Delivery, Signals, deliver_pending, raise_sigpipe, send_to_process, send_to_thread, signal_pending, sigreturn,
 };
 pub use thread::UserThread;
 
@@ -110,12 +109,6 @@ impl Process {
     pub fn threads(&self) -> Vec<Arc<Thread>> {
         self.threads.lock().iter().filter_map(Weak::upgrade).collect()
     }
-
-    /// Its children, living or zombie.
-    pub fn children(&self) -> Vec<Arc<Process>> {
-        self.children.lock().clone()
-    }
-
     /// The zombie's wait status, once it has exited.
     pub fn exit_status(&self) -> Option<i32> {
         *self.exit_status.lock()

@@ -1,7 +1,7 @@
 //! Signals: dispositions, pending sets, delivery on the way back to user mode, and
 //! the x86_64 signal frame (`rt_sigframe`).
 
-use super::{Process, current_process};
+use super::Process;
 use crate::sched::{self, Thread};
 use crate::uaccess;
 use alloc::sync::Arc;
@@ -407,9 +407,4 @@ pub fn sigreturn(frame: &mut TrapFrame) -> Result<u64, Errno> {
         s.altstack.ss_size = uc.uc_stack.ss_size;
     }
     Ok(frame.rax)
-}
-
-/// The running process (for syscalls that only need it).
-pub fn me() -> Arc<Process> {
-    current_process()
 }

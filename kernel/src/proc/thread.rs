@@ -51,9 +51,4 @@ impl UserThread {
     pub fn note_signal_work(&self) {
         self.signal_work.store(true, Ordering::Release);
     }
-
-    /// The system call being handled (`u64::MAX` outside one).
-    pub fn current_syscall(&self) -> u64 {
-        self.syscall_nr.load(Ordering::Relaxed)
-    }
 }

@@ -239,8 +239,3 @@ pub fn idle_loop() -> ! {
         }
     }
 }
-
-/// Number of threads ready to run (not counting the running one).
-pub fn ready_count() -> usize {
-    SCHED.lock().ready.len()
-}

@@ -44,29 +44,6 @@ impl WaitQueue {
             make_ready(t);
         }
     }
-
-    /// Wakes one waiting thread.
-    pub fn wake_one(&self) {
-        loop {
-            let next = {
-                let mut w = self.waiters.lock();
-                if w.is_empty() {
-                    return;
-                }
-                w.remove(0)
-            };
-            if let Some(t) = next.upgrade() {
-                make_ready(t);
-                return;
-            }
-        }
-    }
-
-    /// Whether anyone is waiting.
-    pub fn has_waiters(&self) -> bool {
-        !self.waiters.lock().is_empty()
-    }
-
     fn remove(&self, me: &Weak<Thread>) {
         self.waiters.lock().retain(|w| !w.ptr_eq(me));
     }

@@ -105,7 +105,7 @@ pub fn pwrite64(a: &Args) -> SysResult {
 }
 
 fn iovecs(addr: u64, count: usize) -> Result<Vec<IoVec>, Errno> {
-    if count > IOV_MAX as usize {
+    if count > IOV_MAX {
         return Err(Errno::EINVAL);
     }
     (0..count).map(|i| uaccess::read_val::<IoVec>(addr + 16 * i as u64)).collect()

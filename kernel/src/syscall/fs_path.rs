@@ -14,7 +14,7 @@ use berth_vfs::{FileType, Inode};
 
 /// Reads a path argument.
 fn path_arg(addr: u64) -> Result<String, Errno> {
-    uaccess::read_cstr(addr, PATH_MAX as usize)
+    uaccess::read_cstr(addr, PATH_MAX)
 }
 
 /// The directory relative paths start from: the working directory for AT_FDCWD,

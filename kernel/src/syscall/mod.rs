@@ -15,7 +15,7 @@ mod sync;
 mod system;
 mod time;
 
-use crate::proc::{self, signal_pending};
+use crate::proc;
 use crate::sched;
 use berth_abi::Errno;
 use berth_abi::syscalls::nr;
@@ -99,14 +99,11 @@ fn handle(frame: &mut TrapFrame) {
 /// On the way back to user mode (from a system call, exception or interrupt): yield
 /// if the time slice is over, deliver signals, and end the thread if it must exit.
 pub fn return_to_user(frame: &mut TrapFrame) {
-    loop {
-        if sched::need_resched() {
-            sched::schedule();
-        }
-        match proc::deliver_pending(frame) {
-            proc::Delivery::Continue => break,
-            proc::Delivery::Exit => proc::exit_thread(),
-        }
+    if sched::need_resched() {
+        sched::schedule();
+    }
+    if let proc::Delivery::Exit = proc::deliver_pending(frame) {
+        proc::exit_thread();
     }
 }
 
@@ -151,12 +148,6 @@ fn unknown(number: u64) -> SysResult {
     }
     Err(Errno::ENOSYS)
 }
-
-/// Whether the running thread has a signal to take (for interruptible waits).
-pub fn interrupted() -> bool {
-    signal_pending()
-}
-
 fn dispatch(number: u64, a: &Args, frame: &mut TrapFrame) -> SysResult {
     let Ok(n) = usize::try_from(number) else { return unknown(number) };
     match n {

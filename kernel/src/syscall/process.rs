@@ -109,7 +109,7 @@ pub fn clone3(a: &Args, frame: &TrapFrame) -> SysResult {
 
 /// execve(path, argv, envp)
 pub fn execve(a: &Args, frame: &mut TrapFrame) -> SysResult {
-    let path = uaccess::read_cstr(a.u64(0), berth_abi::fs::PATH_MAX as usize)?;
+    let path = uaccess::read_cstr(a.u64(0), berth_abi::fs::PATH_MAX)?;
     let limit = proc::exec::MAX_ARG_BYTES;
     let argv = uaccess::read_cstr_array(a.u64(1), proc::exec::MAX_ARGS, limit)?;
     let envp = uaccess::read_cstr_array(a.u64(2), proc::exec::MAX_ARGS, limit)?;

@@ -89,7 +89,7 @@ pub fn sigaltstack(a: &Args, frame: &TrapFrame) -> SysResult {
         if on_stack {
             return Err(Errno::EPERM);
         }
-        let flags = new.ss_flags & !(SS_AUTODISARM as i32);
+        let flags = new.ss_flags & !SS_AUTODISARM;
         let mut s = user.signals.lock();
         if flags == SS_DISABLE {
             s.altstack = StackT { ss_flags: SS_DISABLE, ..StackT::default() };
