@@ -1,7 +1,7 @@
 //! The kernel's random numbers: a ChaCha20 generator seeded at boot.
 //!
-//! The seed mixes RDSEED/RDRAND output when the CPU has them with the jitter of timing
-//! the reference clock against the TSC and the wall-clock time. Under emulation without
+//! The seed mixes RDSEED/RDRAND output when the CPU has them with the TSC jitter of
+//! short loops and the boot times on the wall and monotonic clocks. Under emulation without
 //! RDRAND the jitter is the main source, which is weaker than a hardware source; a
 //! virtio-rng device would be the next improvement.
 
@@ -22,14 +22,15 @@ pub fn init() {
     };
     for i in 0..64 {
         mix(i, berth_hal::cpu::hardware_random().unwrap_or(0));
+        // The time a short, interrupt-prone loop takes varies from run to run.
         let t0 = berth_hal::cpu::read_tsc();
-        for _ in 0..(i % 7) * 13 {
+        for _ in 0..(i % 7) * 13 + 50 {
             core::hint::spin_loop();
         }
-        let _ = berth_hal::rtc::read();
         mix(i + 1, berth_hal::cpu::read_tsc().wrapping_sub(t0).wrapping_mul(0x9e37_79b9_7f4a_7c15));
     }
     mix(3, crate::time::realtime_ns());
+    mix(5, crate::time::now_ns());
     *RNG.lock() = Some(ChaCha20Rng::from_seed(seed));
 }
 

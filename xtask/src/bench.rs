@@ -1,8 +1,11 @@
 //! `cargo xtask bench`: measurements of berth, printed (never asserted).
 
 use crate::build::{self, ImageArgs};
+use crate::util;
+use berth_image::bundle::{self, BundleModule};
 use berth_tests::qemu::{Vm, VmConfig};
 use clap::Args;
+use std::path::Path;
 use std::time::Duration;
 
 /// Options for `cargo xtask bench`.
@@ -11,6 +14,9 @@ pub struct BenchArgs {
     /// Boots to measure.
     #[arg(long, default_value_t = 5)]
     pub runs: usize,
+    /// Skip running the same programs on Linux for comparison.
+    #[arg(long)]
+    pub no_linux: bool,
 }
 
 /// An ELF program header's type and sizes.
@@ -45,14 +51,63 @@ fn median(values: &mut [f64]) -> f64 {
     values[values.len() / 2]
 }
 
+/// The program benchmarks: (mode and argument, what they measure).
+const PROGRAMS: [(&str, &str); 4] = [
+    ("getpid 200000", "getpid"),
+    ("faults 64", "page fault, 4 KiB anonymous"),
+    ("fork-exec 100", "fork + execve + waitpid"),
+    ("pipe 10000", "pipe round trip, 2 processes"),
+];
+
+/// The value part of a `bench <name>: <value> ...` line.
+fn bench_value(lines: &[String], name: &str) -> Option<String> {
+    let tag = format!("bench {name}: ");
+    lines.iter().find_map(|l| l.split(&tag).nth(1)).map(|v| v.split(" (").next().unwrap_or(v).to_string())
+}
+
+/// Runs an in-kernel test with `image` as module; returns the console lines.
+fn ktest(kernel: &Path, test: &str, image: Option<&Path>) -> Result<Vec<String>, String> {
+    let mut config = VmConfig::new(kernel.to_path_buf());
+    if let Some(image) = image {
+        let initrd = util::out_dir().join(format!("bench-{test}.tar"));
+        let module = BundleModule { name: "images/image.tar".into(), cmdline: "image".into(), file: image.to_path_buf() };
+        bundle::write(&[module], &initrd).map_err(|e| e.to_string())?;
+        config.initrd = Some(initrd);
+    }
+    config.cmdline = format!("test={test}");
+    let mut vm = Vm::start(&config)?;
+    vm.wait_exit(Duration::from_secs(300))?;
+    Ok(vm.output().lines().map(str::to_string).collect())
+}
+
+/// Runs `bench <mode>` in a container; returns the console lines.
+fn in_container(kernel: &Path, image: &Path, mode: &str) -> Result<Vec<String>, String> {
+    let initrd = util::out_dir().join("bench-program.tar");
+    let module = BundleModule {
+        name: "images/test.tar".into(),
+        cmdline: format!("container name=bench -- /usr/bin/bench {mode}"),
+        file: image.to_path_buf(),
+    };
+    bundle::write(&[module], &initrd).map_err(|e| e.to_string())?;
+    let mut config = VmConfig::new(kernel.to_path_buf());
+    config.initrd = Some(initrd);
+    config.cmdline = "halt-when-done".into();
+    let mut vm = Vm::start(&config)?;
+    vm.wait_exit(Duration::from_secs(300))?;
+    Ok(vm.output().lines().map(str::to_string).collect())
+}
+
 /// Runs the benchmarks and prints the figures.
 pub fn bench(args: &BenchArgs) -> Result<(), String> {
     let built = build::image(&ImageArgs::default())?;
+    let kernel = built.direct.kernel.clone();
+    let image = util::out_dir().join("boot-root/images/test.tar");
     let runs = args.runs.max(1);
+
     println!("==> boot time: {runs} boots, QEMU start to the kernel's `ready` line (TCG, 512 MiB)");
-    let (mut wall, mut kernel) = (Vec::new(), Vec::new());
+    let (mut wall, mut kernel_ms) = (Vec::new(), Vec::new());
     for i in 1..=runs {
-        let mut config = VmConfig::new(built.direct.kernel.clone());
+        let mut config = VmConfig::new(kernel.clone());
         config.initrd = built.direct.initrd.clone();
         config.cmdline = built.direct.cmdline.clone();
         let mut vm = Vm::start(&config)?;
@@ -62,27 +117,91 @@ pub fn bench(args: &BenchArgs) -> Result<(), String> {
         let stamp = line.trim_start_matches('[').split(']').next().and_then(|s| s.trim().parse::<f64>().ok());
         println!("    boot {i}: {ms:.0} ms to ready (kernel entry to ready: {:.1} ms)", stamp.unwrap_or(0.0) * 1000.0);
         wall.push(ms);
-        kernel.extend(stamp.map(|s| s * 1000.0));
+        kernel_ms.extend(stamp.map(|s| s * 1000.0));
     }
-    let elf = std::fs::read(&built.direct.kernel).map_err(|e| e.to_string())?;
+
+    println!("==> kernel primitives (in-kernel timings)");
+    let primitives = ktest(&kernel, "microbench", None)?;
+    for line in primitives.iter().filter_map(|l| l.rsplit_once("microbench: ").map(|(_, r)| r)) {
+        println!("    {line}");
+    }
+
+    println!("==> container start latency (30 containers of `bench true`)");
+    let start = ktest(&kernel, "start-latency", Some(&image))?;
+    let start_line = start.iter().find_map(|l| l.split("bench container-start: ").nth(1)).unwrap_or("?").to_string();
+    println!("    {start_line}");
+
+    println!("==> programs in a berth container (one VM each)");
+    let mut berth = Vec::new();
+    for (mode, _) in PROGRAMS {
+        let lines = in_container(&kernel, &image, mode)?;
+        let name = mode.split(' ').next().unwrap_or(mode);
+        let value = bench_value(&lines, name);
+        println!("    {mode}: {}", value.as_deref().unwrap_or("no result"));
+        berth.push(value);
+    }
+
+    let linux = if args.no_linux {
+        None
+    } else {
+        println!("==> the same programs on Linux in the same QEMU");
+        match linux_figures(&built) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                println!("    Linux comparison skipped: {e}");
+                None
+            }
+        }
+    };
+
+    let elf = std::fs::read(&kernel).map_err(|e| e.to_string())?;
     let loads: Vec<Segment> = elf_segments(&elf).unwrap_or_default().into_iter().filter(|s| s.kind == 1).collect();
     let file: u64 = loads.iter().map(|s| s.file_size).sum();
     let memory: u64 = loads.iter().map(|s| s.mem_size).sum();
-    println!("\nberth benchmarks");
+    let linux_name = linux.as_ref().map_or("Linux".to_string(), |l| format!("Linux {}", l.version));
+    println!("\nberth benchmarks (QEMU TCG, 1 vCPU, 512 MiB; medians where repeated)");
+    println!("  {:<46} {:<34} {}", "", "berth", linux_name);
+    let linux_boot = linux.as_ref().map(|l| format!("{:.0} ms (to /init)", l.boot_ms));
     println!(
-        "  boot to ready (QEMU start to `ready`)   median {:.0} ms (min {:.0}, max {:.0}) over {runs}",
-        median(&mut wall),
-        wall[0],
-        wall[wall.len() - 1]
+        "  {:<46} {:<34} {}",
+        "boot: QEMU start to ready",
+        format!("{:.0} ms", median(&mut wall)),
+        linux_boot.unwrap_or_default()
     );
-    if !kernel.is_empty() {
-        println!("  kernel entry to ready (kernel clock)    median {:.1} ms", median(&mut kernel));
+    if !kernel_ms.is_empty() {
+        println!("  {:<46} {:.1} ms", "boot: kernel entry to ready", median(&mut kernel_ms));
     }
-    println!("  kernel ELF file                         {} KiB (with symbols)", elf.len() / 1024);
-    println!(
-        "  kernel image loaded                     {} KiB from file, {} KiB in memory",
-        file / 1024,
-        memory / 1024
-    );
+    for (i, (mode, what)) in PROGRAMS.iter().enumerate() {
+        let theirs = linux.as_ref().and_then(|l| l.values[i].clone()).unwrap_or_default();
+        println!("  {:<46} {:<34} {theirs}", format!("{what} (bench {mode})"), berth[i].clone().unwrap_or_default());
+    }
+    println!("  {:<46} {}", "container start: create to first system call", start_line.split(" median").next().unwrap_or("?"));
+    println!("  {:<46} {} KiB (with symbols)", "kernel ELF file", elf.len() / 1024);
+    println!("  {:<46} {} KiB from file, {} KiB in memory", "kernel image loaded", file / 1024, memory / 1024);
     Ok(())
+}
+
+/// Figures from Linux.
+struct LinuxFigures {
+    version: String,
+    boot_ms: f64,
+    values: Vec<Option<String>>,
+}
+
+fn linux_figures(built: &build::Built) -> Result<LinuxFigures, String> {
+    let _ = built;
+    let kernel = crate::linux::kernel()?;
+    let bench = util::out_dir().join("userland/bench");
+    let script: Vec<String> = PROGRAMS.iter().map(|(mode, _)| format!("/bin/bench {mode}")).collect();
+    let initramfs = util::out_dir().join("linux/bench-initramfs.cpio");
+    crate::linux::initramfs(&[("bench", &bench)], &script.join("\n"), &initramfs)?;
+    let (lines, boot) = crate::linux::run(&kernel, &initramfs, Duration::from_secs(600))?;
+    let values = PROGRAMS
+        .iter()
+        .map(|(mode, _)| bench_value(&lines, mode.split(' ').next().unwrap_or(mode)))
+        .collect::<Vec<_>>();
+    for ((mode, _), v) in PROGRAMS.iter().zip(&values) {
+        println!("    {mode}: {}", v.as_deref().unwrap_or("no result"));
+    }
+    Ok(LinuxFigures { version: kernel.version, boot_ms: boot.as_secs_f64() * 1000.0, values })
 }

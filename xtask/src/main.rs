@@ -5,6 +5,7 @@
 
 mod bench;
 mod build;
+mod linux;
 mod lint;
 mod run;
 mod setup;
@@ -39,7 +40,9 @@ enum Command {
     Setup,
     /// Check formatting and run clippy (host crates and the kernel) with warnings denied.
     Lint,
-    /// Measure berth: boot time (median of several boots) and kernel image size.
+    /// Measure berth: boot time, kernel primitives, container start, system-call and
+    /// memory benchmarks in a container — and the same programs on Linux in the same
+    /// QEMU for comparison — and the kernel's size.
     Bench(bench::BenchArgs),
 }
 

@@ -77,6 +77,9 @@ pub struct Container {
     pub state_changed: WaitQueue,
     /// CPU time used by its threads, ns.
     cpu_ns: AtomicU64,
+    /// Monotonic time of its first process's first system call (0 before), which
+    /// marks when its program started running.
+    first_syscall_ns: AtomicU64,
     /// CPU bandwidth control (the `cpus` limit).
     bandwidth: Bandwidth,
     /// Wall-clock creation time, ns since the epoch.
@@ -112,6 +115,7 @@ impl Container {
             }),
             state_changed: WaitQueue::new(),
             cpu_ns: AtomicU64::new(0),
+            first_syscall_ns: AtomicU64::new(0),
             bandwidth: Bandwidth::new(config.limits.cpu_millis),
             created_at: crate::time::realtime_ns(),
             config,
@@ -215,6 +219,18 @@ impl Container {
     /// CPU time used by its processes, ns.
     pub fn cpu_ns(&self) -> u64 {
         self.cpu_ns.load(Ordering::Relaxed)
+    }
+
+    /// Notes a system call by its first process (the first one marks its start).
+    pub fn note_init_syscall(&self) {
+        if self.first_syscall_ns.load(Ordering::Relaxed) == 0 {
+            self.first_syscall_ns.store(crate::time::now_ns(), Ordering::Relaxed);
+        }
+    }
+
+    /// Monotonic time its program made its first system call (0 if not yet).
+    pub fn first_syscall_ns(&self) -> u64 {
+        self.first_syscall_ns.load(Ordering::Relaxed)
     }
 
     /// Charges CPU time used by one of its threads.

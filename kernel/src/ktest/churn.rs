@@ -71,6 +71,50 @@ pub fn faulting_containers(boot: &BootInfo, count: usize) -> Outcome {
     Ok(())
 }
 
+/// Starts `count` containers of `bench true` one after another and reports the time
+/// from creating each to its program's first system call (the start latency), and to
+/// its exit.
+pub fn start_latency(boot: &BootInfo, count: usize) -> Outcome {
+    let module = boot.modules.first().ok_or("needs an image module")?;
+    let bytes = berth_hal::mm::module_bytes(module.phys).ok_or("module unreadable")?;
+    let image = Arc::new(Image::from_tar(bytes, ImageLimits::default()).map_err(|e| format!("{e}"))?);
+    let mut to_first = alloc::vec::Vec::new();
+    let mut to_exit = alloc::vec::Vec::new();
+    for n in 0..count {
+        let config = ContainerConfig {
+            name: Some(format!("start-{n}")),
+            cmd: vec![String::from("/usr/bin/bench"), String::from("true")],
+            echo: false,
+            ..ContainerConfig::default()
+        };
+        let t0 = crate::time::now_ns();
+        let c = Container::create(config, image.clone())?;
+        c.start()?;
+        let code = c
+            .state_changed
+            .wait_until(|| if let Status::Exited(code) = c.status() { Some(code) } else { None }, None, None)
+            .map_err(|e| format!("{e:?}"))?;
+        let t1 = crate::time::now_ns();
+        registry::remove(&c);
+        if code != 0 {
+            return Err(format!("bench true exited with {code}"));
+        }
+        to_first.push(c.first_syscall_ns().saturating_sub(t0) / 1000);
+        to_exit.push((t1 - t0) / 1000);
+    }
+    to_first.sort_unstable();
+    to_exit.sort_unstable();
+    let median = |v: &[u64]| v[v.len() / 2];
+    log::info!(
+        "bench container-start: {} us median from create to the first system call (min {}, max {}); {} us to exit; {count} runs",
+        median(&to_first),
+        to_first[0],
+        to_first[count - 1],
+        median(&to_exit)
+    );
+    Ok(())
+}
+
 /// Creates `count` containers of one image (not started) and reports what each
 /// costs: the image's files are shared, so far less than the image's size.
 pub fn image_sharing(boot: &BootInfo, count: usize) -> Outcome {

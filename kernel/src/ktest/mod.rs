@@ -29,6 +29,7 @@ pub fn run(name: &str, boot: &BootInfo) -> ! {
         "microbench" => microbench::primitives(),
         "churn" => churn::faulting_containers(boot, 1000),
         "image-sharing" => churn::image_sharing(boot, 100),
+        "start-latency" => churn::start_latency(boot, 30),
         "shutdown" => crate::power::shutdown(),
         other => Err(alloc::format!("no such test `{other}`")),
     };

@@ -73,6 +73,9 @@ fn handle(frame: &mut TrapFrame) {
     let thread = sched::current();
     let Some(user) = &thread.user else { return };
     user.syscall_nr.store(number, Ordering::Relaxed);
+    if user.process.pid == 1 {
+        user.process.container.note_init_syscall();
+    }
     let result = dispatch(number, &args, frame);
     if log::log_enabled!(log::Level::Trace) {
         let name = berth_abi::syscalls::name(number as usize).unwrap_or("?");

@@ -1,0 +1,93 @@
+//! Linux in the same QEMU, running the same benchmark programs, for comparison.
+//!
+//! Debian's current kernel (`linux-image-amd64`) is fetched once with `apt-get
+//! download` into `target/berth/linux/` and booted with an initramfs holding busybox,
+//! the benchmark programs and an `/init` script that runs them and powers off.
+
+use crate::util;
+use berth_tests::qemu::{Vm, VmConfig};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+/// A Debian kernel ready to boot.
+pub struct Kernel {
+    /// The bzImage.
+    pub image: PathBuf,
+    /// Its version, e.g. `6.1.0-56-amd64`.
+    pub version: String,
+}
+
+/// Fetches (once) Debian's kernel package and unpacks its bzImage.
+pub fn kernel() -> Result<Kernel, String> {
+    let dir = util::out_dir().join("linux");
+    let found = |dir: &Path| -> Option<Kernel> {
+        let entry = std::fs::read_dir(dir.join("boot")).ok()?.filter_map(Result::ok).find(|e| {
+            e.file_name().to_string_lossy().starts_with("vmlinuz-")
+        })?;
+        let version = entry.file_name().to_string_lossy().trim_start_matches("vmlinuz-").to_string();
+        Some(Kernel { image: entry.path(), version })
+    };
+    if let Some(k) = found(&dir) {
+        return Ok(k);
+    }
+    let t = util::step("fetching Debian's Linux kernel for comparison (apt-get download linux-image-amd64)");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let depends = Command::new("apt-cache").args(["depends", "linux-image-amd64"]).output().map_err(|e| e.to_string())?;
+    let package = String::from_utf8_lossy(&depends.stdout)
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Depends: ").map(str::to_string))
+        .filter(|p| p.starts_with("linux-image-"))
+        .ok_or("apt-cache knows no linux-image-amd64 (run `apt-get update`)")?;
+    util::run(Command::new("apt-get").current_dir(&dir).args(["download", &package]), "apt-get download")?;
+    let deb = std::fs::read_dir(&dir)
+        .map_err(|e| e.to_string())?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "deb"))
+        .ok_or("no .deb downloaded")?;
+    util::run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&dir), "unpacking the kernel package")?;
+    let _ = std::fs::remove_dir_all(dir.join("lib"));
+    let _ = std::fs::remove_dir_all(dir.join("usr"));
+    let _ = std::fs::remove_file(&deb);
+    util::done(t, &format!("{package} unpacked"));
+    found(&dir).ok_or_else(|| "the kernel package holds no /boot/vmlinuz-*".into())
+}
+
+/// Builds an initramfs with busybox, `files` (name, host path) in `/bin`, and `/init`
+/// running `script` then powering off.
+pub fn initramfs(files: &[(&str, &Path)], script: &str, out: &Path) -> Result<(), String> {
+    use cpio::NewcBuilder;
+    use std::io::Cursor;
+    let mut entries: Vec<(NewcBuilder, Cursor<Vec<u8>>)> = Vec::new();
+    let dir = |name: &str| (NewcBuilder::new(name).mode(0o40755), Cursor::new(Vec::new()));
+    for d in ["bin", "proc", "dev", "tmp", "sys"] {
+        entries.push(dir(d));
+    }
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    entries.push((NewcBuilder::new("bin/busybox").mode(0o100755), Cursor::new(read(Path::new("/bin/busybox"))?)));
+    entries.push((NewcBuilder::new("bin/sh").mode(0o120777), Cursor::new(b"busybox".to_vec())));
+    for (name, path) in files {
+        entries.push((NewcBuilder::new(&format!("bin/{name}")).mode(0o100755), Cursor::new(read(path)?)));
+    }
+    let init = format!(
+        "#!/bin/sh\n/bin/busybox mount -t proc proc /proc\n/bin/busybox mount -t devtmpfs dev /dev\necho LINUX-INIT\n{script}\necho LINUX-DONE\n/bin/busybox poweroff -f\n"
+    );
+    entries.push((NewcBuilder::new("init").mode(0o100755), Cursor::new(init.into_bytes())));
+    let file = std::fs::File::create(out).map_err(|e| e.to_string())?;
+    cpio::write_cpio(entries.into_iter(), file).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Boots `kernel` with `initramfs` in the same QEMU configuration berth uses; returns
+/// the console lines and the time from QEMU's start to `/init`'s first line.
+pub fn run(kernel: &Kernel, initramfs: &Path, timeout: Duration) -> Result<(Vec<String>, Duration), String> {
+    let mut config = VmConfig::new(kernel.image.clone());
+    config.initrd = Some(initramfs.to_path_buf());
+    config.cmdline = "console=ttyS0 quiet panic=-1".into();
+    let mut vm = Vm::start(&config)?;
+    vm.expect("LINUX-INIT", timeout)?;
+    let boot = vm.elapsed();
+    vm.expect("LINUX-DONE", timeout)?;
+    Ok((vm.output().lines().map(str::to_string).collect(), boot))
+}
