@@ -299,11 +299,23 @@ unsafe extern "C" fn context_switch(from_rsp: *mut u64, to_rsp: u64) {
     )
 }
 
-extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
+/// Runs the kernel's handler; returns whether the fast `sysretq` path may return to
+/// user mode with this frame. `sysretq` loads RIP from RCX and RFLAGS from R11, so it
+/// is used only when they already hold those values (as after an ordinary system call,
+/// but not after a signal frame, `execve` or `rt_sigreturn` changed the registers) and
+/// RIP is a canonical user address (`sysretq` to a non-canonical address faults in
+/// kernel mode on Intel CPUs).
+extern "C" fn syscall_dispatch(frame: &mut TrapFrame) -> bool {
     match SYSCALL_HANDLER.get() {
         Some(handler) => handler(frame),
         None => frame.rax = (-38i64) as u64, // ENOSYS
     }
+    frame.rcx == frame.rip
+        && frame.r11 == frame.rflags
+        && frame.rip < crate::layout::USER_END
+        && frame.cs == USER_CS
+        && frame.ss == USER_SS
+        && frame.rflags & 0x100 == 0 // TF: single-stepping wants iretq
 }
 
 unsafe extern "C" {
@@ -346,7 +358,29 @@ syscall_entry:
     mov %rsp, %rdi
     cld
     call {dispatch}
-    jmp trap_return
+    test %al, %al
+    jz trap_return
+    /* Fast return: the frame is an ordinary syscall return (see syscall_dispatch). */
+    cli
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %r11
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rbp
+    pop %rdi
+    pop %rsi
+    pop %rdx
+    pop %rcx
+    pop %rbx
+    pop %rax
+    /* Skip vector, error code, RIP, CS and RFLAGS; load the user stack pointer. */
+    mov 40(%rsp), %rsp
+    swapgs
+    sysretq
 
     /* First run of a kernel thread: r14 = entry, r15 = argument. */
     .global kernel_thread_start
