@@ -27,9 +27,10 @@ pub fn init(args: &KernelArgs) {
 
 impl Log for SerialLogger {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        // Other crates' (the AML interpreter's) debug output is noise in berth's log.
+        // Other crates' (the AML interpreter's, virtio-drivers') chatter is noise in
+        // berth's log: only their warnings and errors get through.
         let ours = metadata.target().starts_with("berth") || !metadata.target().contains("::");
-        metadata.level() <= log::max_level() && (ours || metadata.level() <= Level::Info)
+        metadata.level() <= log::max_level() && (ours || metadata.level() <= Level::Warn)
     }
 
     fn log(&self, record: &Record<'_>) {

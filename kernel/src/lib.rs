@@ -14,8 +14,10 @@ mod console;
 mod container;
 mod fs;
 mod futex;
+mod irq;
 mod ktest;
 mod mm;
+mod net;
 mod panic;
 mod platform;
 mod power;
@@ -40,12 +42,18 @@ pub fn kmain(boot: BootInfo) -> ! {
     let memory = mm::init(&boot); // frame pool, own page tables, growing heap
     trap::init(); // GDT, TSS, IDT and the trap dispatcher
     let platform = platform::init(&boot); // ACPI tables, local APIC, reference clock
+    if let Err(e) = irq::init() {
+        log::warn!("no device interrupts: {e}"); // I/O APICs from the MADT, all masked
+    }
     time::init(&platform, &args); // calibrated TSC clock and the periodic tick
     time::init_wall_clock(); // the wall clock from the RTC
     random::init(); // the kernel's random numbers
     sched::init(); // this boot thread becomes the idle thread
     trap::init_syscalls(); // `syscall` entry, FPU state for user threads
     console::banner(&boot, &memory, &platform);
+    // On the boot stack: virtio-drivers builds its queues on the stack (~45 KiB),
+    // more than a kernel thread's 60 KiB leaves room for.
+    net::init(&args); // virtio-net, smoltcp, the `net` thread
     BOOT.call_once(|| boot);
     if let Err(e) = sched::spawn_kernel("init", init, 0) {
         panic!("cannot start the init thread: {e}");
@@ -55,6 +63,9 @@ pub fn kmain(boot: BootInfo) -> ! {
 }
 
 static BOOT: spin::Once<BootInfo> = spin::Once::new();
+
+/// How long boot waits for DHCP before starting containers anyway.
+const NET_CONFIG_WAIT_NS: u64 = 3_000_000_000;
 
 /// The first kernel thread: runs a requested in-kernel test, or starts the machine's
 /// services.
@@ -67,6 +78,7 @@ fn init(_: usize) -> ! {
     if let Err(e) = sched::spawn_kernel("watchdog", container::watchdog, 0) {
         log::error!("cannot start the container watchdog: {e}");
     }
+    net::wait_configured(NET_CONFIG_WAIT_NS); // containers start with an address if DHCP answers
     let started = container::boot::start_boot_containers(boot); // modules listed in limine.cfg
     log::info!("ready");
     if args.has("halt-when-done") {

@@ -1,8 +1,10 @@
 //! The machine as ACPI describes it: interrupt controllers, timers, power control.
 
 use acpi::HpetInfo;
+use acpi::platform::interrupt::InterruptSourceOverride;
 use acpi::platform::{AcpiPlatform, InterruptModel};
 use alloc::string::String;
+use alloc::vec::Vec;
 use berth_hal::acpi::Firmware;
 use berth_hal::apic;
 use berth_hal::bootinfo::BootInfo;
@@ -63,6 +65,17 @@ impl fmt::Display for Platform {
             self.reference_name,
             self.reference.hz()
         )
+    }
+}
+
+/// The I/O APICs and the ISA interrupt overrides the MADT lists.
+pub fn interrupt_routing() -> Option<(Vec<acpi::platform::interrupt::IoApic>, Vec<InterruptSourceOverride>)> {
+    match &ACPI.get()?.interrupt_model {
+        InterruptModel::Apic(apic) => Some((
+            apic.io_apics.iter().copied().collect(),
+            apic.interrupt_source_overrides.iter().copied().collect(),
+        )),
+        _ => None,
     }
 }
 

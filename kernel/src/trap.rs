@@ -28,6 +28,7 @@ fn dispatch(frame: &mut TrapFrame) {
             apic::eoi();
         }
         v if v == u64::from(apic::SPURIOUS_VECTOR) => {}
+        v if crate::irq::handle(v as u8) => {}
         v => {
             log::warn!("unexpected interrupt on vector {v:#x}");
             apic::eoi();

@@ -26,6 +26,7 @@ pub mod layout;
 pub mod mm;
 pub mod mmio;
 pub mod pci;
+pub mod port;
 pub mod rtc;
 pub mod serial;
 pub mod sync;
@@ -33,6 +34,7 @@ pub mod time;
 pub mod trap;
 pub mod uaccess;
 pub mod user_pt;
+pub mod virtio;
 
 pub use berth_boot as bootinfo;
 pub use heap::HeapStats;

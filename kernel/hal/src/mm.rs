@@ -344,6 +344,29 @@ fn alloc_zeroed_frame() -> Option<u64> {
     Some(addr)
 }
 
+/// Allocates `count` physically contiguous frames, zeroed; returns the first address.
+pub(crate) fn alloc_contiguous_zeroed(count: usize) -> Option<u64> {
+    let addr = FRAMES.lock().as_mut()?.alloc_contiguous(count, PAGE_SIZE)?;
+    // SAFETY: the frames were just allocated, so nothing else uses them, and all usable
+    // RAM is mapped at the direct-map offset.
+    unsafe { core::ptr::write_bytes((phys_offset() + addr) as *mut u8, 0, count * PAGE_SIZE as usize) };
+    Some(addr)
+}
+
+/// Returns `count` contiguous frames starting at `addr` to the pool.
+pub(crate) fn free_contiguous(addr: u64, count: usize) {
+    for i in 0..count as u64 {
+        free_frame_addr(addr + i * PAGE_SIZE);
+    }
+}
+
+/// The physical address a kernel virtual address is mapped to, if it is mapped.
+pub(crate) fn kernel_virt_to_phys_mapped(virt: u64) -> Option<u64> {
+    let virt = VirtAddr::try_new(virt).ok()?;
+    let _guard = KERNEL_TABLES.lock();
+    kernel_table().translate_addr(virt).map(|p| p.as_u64())
+}
+
 fn free_frame_addr(addr: u64) {
     if let Some(pool) = FRAMES.lock().as_mut()
         && let Err(e) = pool.free(addr)
@@ -391,7 +414,7 @@ impl Frame {
         self.phys
     }
 
-    fn ptr(&self) -> *mut u8 {
+    pub(crate) fn ptr(&self) -> *mut u8 {
         (phys_offset() + self.phys) as *mut u8
     }
 

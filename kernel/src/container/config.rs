@@ -42,6 +42,8 @@ pub struct ContainerConfig {
     pub echo: bool,
     /// Kill it after this many seconds (like `timeout(1)`).
     pub timeout_secs: Option<u64>,
+    /// Machine ports published into it (`-p 8080:80`).
+    pub publish: Vec<berth_net::PortMapping>,
 }
 
 impl Default for ContainerConfig {
@@ -56,6 +58,7 @@ impl Default for ContainerConfig {
             limits: Limits::default(),
             echo: true,
             timeout_secs: None,
+            publish: Vec::new(),
         }
     }
 }
@@ -105,7 +108,8 @@ fn parse_cpus(s: &str) -> Option<u32> {
 
 /// Reads a boot module's command line:
 /// `container [name=N] [memory=64m] [pids=N] [cpus=0.5] [env=K=V]... [workdir=/w]
-/// [hostname=H] [timeout=SECONDS] [echo=no] -- program args...`. Quotes keep spaces
+/// [hostname=H] [timeout=SECONDS] [echo=no] [publish=8080:80,53:53/udp] -- program
+/// args...`. Quotes keep spaces
 /// inside one word.
 pub fn parse_module_cmdline(line: &str) -> Result<ContainerConfig, String> {
     let words = berth_boot::split_words(line);
@@ -134,6 +138,10 @@ pub fn parse_module_cmdline(line: &str) -> Result<ContainerConfig, String> {
             "hostname" => config.hostname = value.to_string(),
             "echo" => config.echo = value != "0" && value != "no",
             "timeout" => config.timeout_secs = Some(value.parse().ok().filter(|&t| t > 0).ok_or_else(bad)?),
+            "publish" => {
+                let mut more = berth_net::PortMapping::parse_list(value).map_err(|e| format!("publish: {e}"))?;
+                config.publish.append(&mut more);
+            }
             _ => return Err(format!("unknown setting `{key}`")),
         }
     }

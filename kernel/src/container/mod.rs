@@ -67,8 +67,10 @@ pub struct Container {
     pub image: Arc<Image>,
     /// Its file system.
     pub fs: Arc<Filesystem>,
-    /// Memory charged to it (pages and file data), with its limit.
+    /// Memory charged to it (pages, file data, socket buffers), with its limit.
     pub memory: Arc<MemoryCounter>,
+    /// Its port space.
+    pub net: Arc<crate::net::Namespace>,
     /// Its output.
     pub log: LogBuffer,
     pids: Mutex<PidNamespace>,
@@ -96,6 +98,7 @@ impl Container {
             .map_err(|e| format!("file system: {e}"))?;
         let id = registry::new_id();
         let name = config.name.clone().unwrap_or_else(|| registry::generated_name(&id));
+        let net = crate::net::Namespace::for_container(&name, config.publish.clone(), memory.clone())?;
         let echo = config.echo.then(|| name.clone());
         let container = Arc::new(Container {
             id,
@@ -103,6 +106,7 @@ impl Container {
             image,
             fs: Arc::new(fs),
             memory,
+            net,
             log: LogBuffer::new(LOG_CAPACITY, echo),
             pids: Mutex::new(PidNamespace::new(config.limits.pids)),
             state: Mutex::new(State {

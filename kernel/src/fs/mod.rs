@@ -109,6 +109,11 @@ pub trait FileOps: Send + Sync {
         Err(Errno::ENOTDIR)
     }
 
+    /// The socket behind the file, for the socket system calls (ENOTSOCK without).
+    fn socket(&self) -> Option<&dyn crate::net::SocketOps> {
+        None
+    }
+
     /// The file's name for `/proc/self/fd` (e.g. `pipe:[3]`).
     fn describe(&self) -> String {
         String::from("anon_inode:[file]")

@@ -93,6 +93,19 @@ pub fn make_ready(thread: Arc<Thread>) {
     }
 }
 
+/// Puts a woken thread at the front of the run queue and asks the running thread to
+/// yield at its next chance: for threads that service devices, whose latency matters
+/// more than fairness (an interrupt handler's bottom half).
+pub fn make_ready_urgent(thread: Arc<Thread>) {
+    let mut s = SCHED.lock();
+    if thread.set_state_if(ThreadState::Blocked, ThreadState::Ready)
+        || thread.set_state_if(ThreadState::New, ThreadState::Ready)
+    {
+        s.ready.push_front(thread);
+        NEED_RESCHED.store(true, Ordering::Relaxed);
+    }
+}
+
 /// Gives up the CPU to the next ready thread, if any; returns when this thread is
 /// scheduled again. The caller's state decides whether it is queued again: a running
 /// thread stays ready, a blocked one waits to be woken.

@@ -8,6 +8,7 @@
 mod fs;
 mod fs_path;
 mod mm;
+mod net;
 mod poll;
 mod process;
 mod signal;
@@ -303,6 +304,25 @@ fn dispatch(number: u64, a: &Args, frame: &mut TrapFrame) -> SysResult {
         nr::PPOLL => poll::ppoll(a),
         nr::SELECT => poll::select(a),
         nr::PSELECT6 => poll::pselect6(a),
+        // Sockets (net.rs).
+        nr::SOCKET => net::socket(a),
+        nr::SOCKETPAIR => net::socketpair(a),
+        nr::BIND => net::bind(a),
+        nr::LISTEN => net::listen(a),
+        nr::ACCEPT => net::accept4(a, 0),
+        nr::ACCEPT4 => net::accept4(a, a.i32(3)),
+        nr::CONNECT => net::connect(a),
+        nr::GETSOCKNAME => net::getsockname(a),
+        nr::GETPEERNAME => net::getpeername(a),
+        nr::SHUTDOWN => net::shutdown(a),
+        nr::SENDTO => net::sendto(a),
+        nr::RECVFROM => net::recvfrom(a),
+        nr::SENDMSG => net::sendmsg(a),
+        nr::RECVMSG => net::recvmsg(a),
+        nr::SENDMMSG => net::sendmmsg(a),
+        nr::RECVMMSG => net::recvmmsg(a),
+        nr::SETSOCKOPT => net::setsockopt(a),
+        nr::GETSOCKOPT => net::getsockopt(a),
         // The system (system.rs).
         nr::UNAME => system::uname(a),
         nr::SYSINFO => system::sysinfo(a),

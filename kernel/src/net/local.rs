@@ -1,0 +1,146 @@
+//! Connections that never leave the machine: TCP over 127.0.0.1 inside a container,
+//! and Unix stream sockets. A connection is two bounded byte queues, one each way;
+//! each end wakes the other's waiters when it adds data, takes data, or goes away.
+
+use super::waker::SocketWaker;
+use alloc::collections::VecDeque;
+use alloc::sync::Arc;
+use berth_abi::Errno;
+use spin::Mutex;
+
+/// Bytes each direction holds (like a loopback socket's default buffers).
+pub const CAPACITY: usize = 256 * 1024;
+
+/// One direction of a connection.
+struct Queue {
+    bytes: VecDeque<u8>,
+    /// The writer will send no more (shutdown or close): the reader sees end of file
+    /// once the queue is empty.
+    writer_done: bool,
+    /// The reader is gone (closed, or shut down for reading): writes fail with EPIPE.
+    reader_gone: bool,
+}
+
+struct Direction {
+    queue: Mutex<Queue>,
+}
+
+impl Direction {
+    fn new() -> Arc<Direction> {
+        Arc::new(Direction {
+            queue: Mutex::new(Queue { bytes: VecDeque::new(), writer_done: false, reader_gone: false }),
+        })
+    }
+}
+
+/// One end of a local connection.
+pub struct LocalEnd {
+    rx: Arc<Direction>,
+    tx: Arc<Direction>,
+    /// Woken when this end can read or write more.
+    pub waker: Arc<SocketWaker>,
+    peer_waker: Arc<SocketWaker>,
+}
+
+/// A new connection: the ends for the side with `a_waker` and for the side with
+/// `b_waker`.
+pub fn pair(a_waker: Arc<SocketWaker>, b_waker: Arc<SocketWaker>) -> (LocalEnd, LocalEnd) {
+    let (ab, ba) = (Direction::new(), Direction::new());
+    let a = LocalEnd { rx: ba.clone(), tx: ab.clone(), waker: a_waker.clone(), peer_waker: b_waker.clone() };
+    let b = LocalEnd { rx: ab, tx: ba, waker: b_waker, peer_waker: a_waker };
+    (a, b)
+}
+
+/// What this end may do now, for `poll`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LocalReady {
+    /// Data or end of file to read.
+    pub read: bool,
+    /// Room to write (or writing would fail at once).
+    pub write: bool,
+    /// The peer will send nothing more.
+    pub peer_done: bool,
+    /// Neither direction carries data any more.
+    pub hangup: bool,
+}
+
+impl LocalEnd {
+    /// Reads up to `buf.len()` bytes (or copies without taking them when `peek`).
+    /// Ok(0) is end of file; EAGAIN when nothing is there yet.
+    pub fn recv(&self, buf: &mut [u8], peek: bool) -> Result<usize, Errno> {
+        let mut q = self.rx.queue.lock();
+        if q.bytes.is_empty() {
+            return if q.writer_done || q.reader_gone { Ok(0) } else { Err(Errno::EAGAIN) };
+        }
+        let n = buf.len().min(q.bytes.len());
+        let (front, back) = q.bytes.as_slices();
+        let from_front = n.min(front.len());
+        buf[..from_front].copy_from_slice(&front[..from_front]);
+        buf[from_front..n].copy_from_slice(&back[..n - from_front]);
+        if !peek {
+            q.bytes.drain(..n);
+        }
+        drop(q);
+        if !peek {
+            self.peer_waker.queue.wake_all();
+        }
+        Ok(n)
+    }
+
+    /// Queues up to `data.len()` bytes; EAGAIN when full, EPIPE when the peer is gone.
+    pub fn send(&self, data: &[u8]) -> Result<usize, Errno> {
+        let mut q = self.tx.queue.lock();
+        if q.reader_gone || q.writer_done {
+            return Err(Errno::EPIPE);
+        }
+        let room = CAPACITY - q.bytes.len();
+        if room == 0 {
+            return Err(Errno::EAGAIN);
+        }
+        let n = data.len().min(room);
+        q.bytes.extend(&data[..n]);
+        drop(q);
+        self.peer_waker.queue.wake_all();
+        Ok(n)
+    }
+
+    /// Bytes waiting to be read.
+    pub fn available(&self) -> usize {
+        self.rx.queue.lock().bytes.len()
+    }
+
+    /// Stops sending (the peer reads end of file once it has read what was sent).
+    pub fn shutdown_write(&self) {
+        self.tx.queue.lock().writer_done = true;
+        self.peer_waker.queue.wake_all();
+    }
+
+    /// Stops receiving: what is queued is dropped, and the peer's writes fail.
+    pub fn shutdown_read(&self) {
+        let mut q = self.rx.queue.lock();
+        q.reader_gone = true;
+        q.bytes.clear();
+        drop(q);
+        self.peer_waker.queue.wake_all();
+    }
+
+    /// Readiness now.
+    pub fn ready(&self) -> LocalReady {
+        let rx = self.rx.queue.lock();
+        let tx = self.tx.queue.lock();
+        let peer_done = rx.writer_done;
+        LocalReady {
+            read: !rx.bytes.is_empty() || rx.writer_done || rx.reader_gone,
+            write: tx.bytes.len() < CAPACITY || tx.reader_gone || tx.writer_done,
+            peer_done,
+            hangup: (rx.writer_done || rx.reader_gone) && (tx.reader_gone || tx.writer_done),
+        }
+    }
+}
+
+impl Drop for LocalEnd {
+    fn drop(&mut self) {
+        self.shutdown_write();
+        self.shutdown_read();
+    }
+}

@@ -1,0 +1,110 @@
+//! Networking: the virtio network device, the smoltcp TCP/IP stack on it, and the
+//! sockets containers use through the Linux system calls.
+//!
+//! ```text
+//! socket syscalls ─► TcpSocket / UdpSocket / UnixSocket (FileOps + SocketOps)
+//!                      │ inside the namespace: LocalEnd pairs, datagram inboxes
+//!                      ▼ to the outside
+//!                    Stack: smoltcp Interface + SocketSet + listeners + orphans
+//!                      ▼
+//!                    Nic ─► hal::virtio::NetDevice (modern or legacy virtio PCI)
+//! ```
+//!
+//! Each container has its own port space ([`Namespace`]); see `namespace.rs`.
+
+mod charge;
+mod legacy;
+mod listen;
+mod local;
+mod namespace;
+mod nic;
+mod orphans;
+mod pci;
+mod socket;
+mod stack;
+mod tcp;
+mod tcp_socket;
+mod udp;
+mod unix;
+mod waker;
+
+pub use namespace::Namespace;
+pub use socket::{Received, SockAddr, SocketOps};
+pub use stack::{Addressing, wait_configured};
+pub use tcp::TcpSocket;
+pub use udp::UdpSocket;
+pub use unix::UnixSocket;
+
+use alloc::string::String;
+use berth_boot::KernelArgs;
+use berth_net::NetConfig;
+
+/// Brings up networking as the kernel command line says (`net=`, `ip=`, `gateway=`,
+/// `dns=`, `virtio=legacy`). Without a device, or with `net=off`, containers still get
+/// sockets that work inside their own namespace.
+pub fn init(args: &KernelArgs) {
+    let config = match NetConfig::from_args(|k| args.get(k)) {
+        Ok(c) => c,
+        Err(e) => {
+            log::error!("bad configuration: {e}; networking is off");
+            return;
+        }
+    };
+    if config == NetConfig::Off {
+        log::info!("off (net=off)");
+        return;
+    }
+    match stack::init(config, args.get("virtio") == Some("legacy")) {
+        Ok(line) => log::info!("{line}"),
+        Err(e) => log::warn!("{e}; networking is off"),
+    }
+}
+
+/// Counts for leak checks and `stats`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NetStats {
+    /// smoltcp sockets in existence.
+    pub sockets: usize,
+    /// Listeners on machine ports.
+    pub listeners: usize,
+    /// Sockets held by listeners.
+    pub listener_sockets: usize,
+    /// Connections closing.
+    pub orphans: usize,
+    /// Machine TCP ports in use.
+    pub tcp_ports: usize,
+    /// Machine UDP ports in use.
+    pub udp_ports: usize,
+    /// Frames received and sent.
+    pub rx_packets: u64,
+    /// Frames sent.
+    pub tx_packets: u64,
+}
+
+/// The stack's counts now.
+pub fn stats() -> NetStats {
+    stack::with(|s| NetStats {
+        sockets: tcp_socket::count(),
+        listeners: s.listeners.len(),
+        listener_sockets: s.listeners.socket_count(),
+        orphans: s.orphans.len(),
+        tcp_ports: s.ports.len(),
+        udp_ports: s.udp_ports.len(),
+        rx_packets: s.nic.dev.counters().rx_packets,
+        tx_packets: s.nic.dev.counters().tx_packets,
+    })
+    .unwrap_or(NetStats { sockets: tcp_socket::count(), ..NetStats::default() })
+}
+
+/// The machine's address configuration, if it has one.
+pub fn addressing() -> Option<Addressing> {
+    stack::with(|s| s.addressing).flatten()
+}
+
+/// A one-line description of the network for the log.
+pub fn describe() -> String {
+    match addressing() {
+        Some(a) => alloc::format!("{}", a.address),
+        None => String::from("no address"),
+    }
+}

@@ -1,0 +1,67 @@
+//! Connections their programs have closed, kept until the goodbye (FIN exchange, or a
+//! reset) is done, then removed. TIME_WAIT is not kept: a socket is removed as soon as
+//! it reaches it, so thousands of short connections do not pin their buffers.
+
+use super::tcp_socket::NetTcp;
+use alloc::vec::Vec;
+use berth_net::PortSet;
+use smoltcp::iface::SocketSet;
+use smoltcp::socket::tcp::State;
+
+/// How long a closing connection may take before it is reset, ns.
+const LINGER_LIMIT_NS: u64 = 60_000_000_000;
+
+/// The closing connections.
+#[derive(Default)]
+pub struct Orphans {
+    list: Vec<(NetTcp, u64)>,
+}
+
+impl Orphans {
+    /// Takes over a connection its owner closed: a graceful close, or a reset when
+    /// `abort` (unread data, or SO_LINGER with a zero timeout, as Linux does).
+    pub fn adopt(&mut self, tcp: NetTcp, sockets: &mut SocketSet<'static>, abort: bool) {
+        let socket = tcp.get(sockets);
+        if abort {
+            socket.abort();
+        } else {
+            socket.close();
+        }
+        self.list.push((tcp, crate::time::now_ns()));
+    }
+
+    /// Removes connections that are done; resets ones that took too long.
+    pub fn reap(&mut self, sockets: &mut SocketSet<'static>, ports: &mut PortSet) {
+        if self.list.is_empty() {
+            return;
+        }
+        let now = crate::time::now_ns();
+        let mut i = 0;
+        while i < self.list.len() {
+            let (tcp, since) = &self.list[i];
+            let socket = tcp.get(sockets);
+            let done = match socket.state() {
+                State::TimeWait => true,
+                // An aborted socket forgets its endpoints once its reset is sent.
+                State::Closed => socket.local_endpoint().is_none(),
+                _ => {
+                    if now.saturating_sub(*since) > LINGER_LIMIT_NS {
+                        socket.abort();
+                    }
+                    false
+                }
+            };
+            if done {
+                let (tcp, _) = self.list.swap_remove(i);
+                tcp.remove(sockets, ports);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// How many connections are closing.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+}

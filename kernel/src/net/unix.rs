@@ -1,0 +1,316 @@
+//! Unix stream sockets (`AF_UNIX`, `SOCK_STREAM`) inside a container: names live in the
+//! container's namespace (a path is a name; no file appears in the file system), and a
+//! connection is a [`LocalEnd`] pair, as for TCP over loopback.
+
+use super::local::{self, LocalEnd};
+use super::namespace::{LocalAccept, Namespace, PendingLocal};
+use super::socket::*;
+use super::waker::SocketWaker;
+use crate::fs::{FileOps, OpenFile, Ready};
+use crate::sched::WaitQueue;
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use berth_abi::Errno;
+use berth_abi::fs::Stat;
+use berth_abi::net::*;
+use core::sync::atomic::{AtomicU64, Ordering};
+use spin::Mutex;
+
+/// Most connections waiting for `accept`.
+const MAX_BACKLOG: usize = 4096;
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+enum State {
+    Fresh,
+    Listening(Arc<LocalAccept>),
+    Connected { end: LocalEnd, peer: Vec<u8>, peer_pid: i32 },
+}
+
+struct Inner {
+    state: State,
+    name: Option<Vec<u8>>,
+    opts: CommonOptions,
+    shut_rd: bool,
+    shut_wr: bool,
+}
+
+/// A Unix stream socket.
+pub struct UnixSocket {
+    id: u64,
+    ns: Arc<Namespace>,
+    waker: Arc<SocketWaker>,
+    /// The pid (in its container) of the process that made it, for `SO_PEERCRED`.
+    pid: i32,
+    inner: Mutex<Inner>,
+}
+
+impl UnixSocket {
+    /// A new unconnected socket.
+    pub fn new(ns: Arc<Namespace>, pid: i32) -> UnixSocket {
+        UnixSocket::with_state(ns, pid, SocketWaker::new(), State::Fresh, None)
+    }
+
+    fn with_state(ns: Arc<Namespace>, pid: i32, waker: Arc<SocketWaker>, state: State, name: Option<Vec<u8>>) -> UnixSocket {
+        UnixSocket {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            ns,
+            waker,
+            pid,
+            inner: Mutex::new(Inner { state, name, opts: CommonOptions::default(), shut_rd: false, shut_wr: false }),
+        }
+    }
+
+    /// Two connected sockets (`socketpair`).
+    pub fn pair(ns: Arc<Namespace>, pid: i32) -> (UnixSocket, UnixSocket) {
+        let (wa, wb) = (SocketWaker::new(), SocketWaker::new());
+        let (a, b) = local::pair(wa.clone(), wb.clone());
+        let connected = |end, waker| {
+            UnixSocket::with_state(ns.clone(), pid, waker, State::Connected { end, peer: Vec::new(), peer_pid: pid }, None)
+        };
+        (connected(a, wa), connected(b, wb))
+    }
+
+    fn try_accept(&self) -> Result<(UnixSocket, SockAddr), Errno> {
+        let inner = self.inner.lock();
+        let State::Listening(queue) = &inner.state else { return Err(Errno::EINVAL) };
+        let pending = queue.pop().ok_or(Errno::EAGAIN)?;
+        let peer_pid = pending.client_pid;
+        let waker = pending.end.waker.clone();
+        let state = State::Connected { end: pending.end, peer: Vec::new(), peer_pid };
+        let socket = UnixSocket::with_state(self.ns.clone(), self.pid, waker, state, inner.name.clone());
+        Ok((socket, SockAddr::Unix(Vec::new())))
+    }
+
+    fn try_send(&self, data: &[u8]) -> Result<usize, Errno> {
+        let inner = self.inner.lock();
+        match &inner.state {
+            State::Connected { end, .. } if !inner.shut_wr => end.send(data),
+            State::Connected { .. } => Err(Errno::EPIPE),
+            _ => Err(Errno::ENOTCONN),
+        }
+    }
+
+    fn try_recv(&self, buf: &mut [u8], peek: bool) -> Result<usize, Errno> {
+        let inner = self.inner.lock();
+        match &inner.state {
+            State::Connected { .. } if inner.shut_rd => Ok(0),
+            State::Connected { end, .. } => end.recv(buf, peek),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn send_all(&self, data: &[u8], flags: i32, nonblocking: bool) -> Result<usize, Errno> {
+        let deadline = self.inner.lock().opts.send_deadline();
+        let nonblocking = nonblocking || flags & MSG_DONTWAIT != 0;
+        let mut sent = 0;
+        loop {
+            match block_on(&self.waker, nonblocking, deadline, || self.try_send(&data[sent..])) {
+                Ok(n) => {
+                    sent += n;
+                    if sent == data.len() || nonblocking {
+                        return Ok(sent);
+                    }
+                }
+                Err(_) if sent > 0 => return Ok(sent),
+                Err(Errno::EPIPE) => {
+                    if flags & MSG_NOSIGNAL == 0 {
+                        crate::proc::raise_sigpipe();
+                    }
+                    return Err(Errno::EPIPE);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl SocketOps for UnixSocket {
+    fn bind(&self, addr: &SockAddr) -> Result<(), Errno> {
+        let SockAddr::Unix(name) = addr else { return Err(Errno::EINVAL) };
+        if name.is_empty() {
+            return Err(Errno::EINVAL);
+        }
+        let mut inner = self.inner.lock();
+        if inner.name.is_some() {
+            return Err(Errno::EINVAL);
+        }
+        // The name is reserved now; `listen` attaches the queue connections go to.
+        let placeholder = LocalAccept::new(0, self.waker.clone());
+        self.ns.bind_unix(name, &placeholder)?;
+        inner.name = Some(name.clone());
+        inner.state = State::Listening(placeholder);
+        Ok(())
+    }
+
+    fn listen(&self, backlog: i32) -> Result<(), Errno> {
+        let backlog = (backlog.max(1) as usize).min(MAX_BACKLOG);
+        let inner = self.inner.lock();
+        match &inner.state {
+            State::Listening(queue) => {
+                queue.set_backlog(backlog);
+                Ok(())
+            }
+            State::Fresh => Err(Errno::EINVAL),
+            State::Connected { .. } => Err(Errno::EINVAL),
+        }
+    }
+
+    fn accept(&self, nonblocking: bool) -> Result<(Arc<dyn FileOps>, SockAddr), Errno> {
+        let deadline = self.inner.lock().opts.recv_deadline();
+        let (socket, addr) = block_on(&self.waker, nonblocking, deadline, || self.try_accept())?;
+        Ok((Arc::new(socket), addr))
+    }
+
+    fn connect(&self, addr: &SockAddr, _nonblocking: bool) -> Result<(), Errno> {
+        let SockAddr::Unix(name) = addr else { return Err(Errno::EINVAL) };
+        let mut inner = self.inner.lock();
+        match inner.state {
+            State::Fresh => {}
+            State::Connected { .. } => return Err(Errno::EISCONN),
+            State::Listening(_) => return Err(Errno::EINVAL),
+        }
+        let listener = self.ns.unix_listener(name).filter(|l| l.is_listening()).ok_or(Errno::ECONNREFUSED)?;
+        let (mine, theirs) = local::pair(self.waker.clone(), SocketWaker::new());
+        let client = SockAddr::Unix(inner.name.clone().unwrap_or_default());
+        let pending = PendingLocal { end: theirs, client, dialled: addr.clone(), client_pid: self.pid };
+        // A full queue makes Linux's connect wait; berth asks the caller to try again.
+        listener.push(pending).map_err(|_| Errno::EAGAIN)?;
+        // The listener's pid is not known here; SO_PEERCRED on this side reports 0.
+        inner.state = State::Connected { end: mine, peer: name.clone(), peer_pid: 0 };
+        Ok(())
+    }
+
+    fn send(&self, data: &[u8], _to: Option<&SockAddr>, flags: i32, nonblocking: bool) -> Result<usize, Errno> {
+        self.send_all(data, flags, nonblocking)
+    }
+
+    fn recv(&self, buf: &mut [u8], flags: i32, nonblocking: bool) -> Result<Received, Errno> {
+        let deadline = self.inner.lock().opts.recv_deadline();
+        let nonblocking = nonblocking || flags & MSG_DONTWAIT != 0;
+        let n = block_on(&self.waker, nonblocking, deadline, || self.try_recv(buf, flags & MSG_PEEK != 0))?;
+        Ok(Received { len: n, full_len: n, from: None })
+    }
+
+    fn shutdown(&self, how: i32) -> Result<(), Errno> {
+        if !(SHUT_RD..=SHUT_RDWR).contains(&how) {
+            return Err(Errno::EINVAL);
+        }
+        let mut inner = self.inner.lock();
+        let State::Connected { end, .. } = &inner.state else { return Err(Errno::ENOTCONN) };
+        if how != SHUT_WR {
+            end.shutdown_read();
+        }
+        if how != SHUT_RD {
+            end.shutdown_write();
+        }
+        inner.shut_rd |= how != SHUT_WR;
+        inner.shut_wr |= how != SHUT_RD;
+        Ok(())
+    }
+
+    fn local_addr(&self) -> Result<SockAddr, Errno> {
+        Ok(SockAddr::Unix(self.inner.lock().name.clone().unwrap_or_default()))
+    }
+
+    fn peer_addr(&self) -> Result<SockAddr, Errno> {
+        match &self.inner.lock().state {
+            State::Connected { peer, .. } => Ok(SockAddr::Unix(peer.clone())),
+            _ => Err(Errno::ENOTCONN),
+        }
+    }
+
+    fn set_option(&self, level: i32, name: i32, value: &[u8]) -> Result<(), Errno> {
+        if level != SOL_SOCKET {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        self.inner.lock().opts.set(name, value)
+    }
+
+    fn get_option(&self, level: i32, name: i32) -> Result<OptValue, Errno> {
+        let inner = self.inner.lock();
+        if level != SOL_SOCKET {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        match name {
+            SO_TYPE => Ok(int_value(SOCK_STREAM)),
+            SO_DOMAIN => Ok(int_value(i32::from(AF_UNIX))),
+            SO_PROTOCOL => Ok(int_value(0)),
+            SO_ERROR => Ok(int_value(0)),
+            SO_ACCEPTCONN => Ok(int_value(i32::from(matches!(inner.state, State::Listening(_))))),
+            SO_PEERCRED => match &inner.state {
+                State::Connected { peer_pid, .. } => {
+                    let mut v = peer_pid.to_ne_bytes().to_vec();
+                    v.extend_from_slice(&[0; 8]); // uid 0, gid 0
+                    Ok(v)
+                }
+                _ => Err(Errno::ENOTCONN),
+            },
+            _ => inner.opts.get(name, 2 * local::CAPACITY, 2 * local::CAPACITY),
+        }
+    }
+
+    fn available(&self) -> usize {
+        match &self.inner.lock().state {
+            State::Connected { end, .. } => end.available(),
+            _ => 0,
+        }
+    }
+}
+
+impl FileOps for UnixSocket {
+    fn read(&self, file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
+        self.recv(buf, 0, file.nonblocking()).map(|r| r.len)
+    }
+
+    fn write(&self, file: &OpenFile, data: &[u8]) -> Result<usize, Errno> {
+        self.send_all(data, 0, file.nonblocking())
+    }
+
+    fn stat(&self) -> Result<Stat, Errno> {
+        Ok(Stat { st_mode: berth_abi::fs::S_IFSOCK | 0o777, st_ino: self.id, st_blksize: 4096, ..Stat::default() })
+    }
+
+    fn ioctl(&self, _file: &OpenFile, request: u32, arg: u64) -> Result<isize, Errno> {
+        if request == berth_abi::ioctl::FIONREAD {
+            crate::uaccess::write_val(arg, &(self.available() as i32))?;
+            return Ok(0);
+        }
+        Err(Errno::ENOTTY)
+    }
+
+    fn ready(&self) -> Ready {
+        let inner = self.inner.lock();
+        match &inner.state {
+            State::Fresh => Ready { hangup: true, ..Ready::default() },
+            State::Listening(q) => Ready { read: q.has_ready(), ..Ready::default() },
+            State::Connected { end, .. } => {
+                let r = end.ready();
+                Ready { read: r.read || inner.shut_rd, write: r.write, hangup: r.hangup, error: false }
+            }
+        }
+    }
+
+    fn wait_queue(&self) -> Option<&WaitQueue> {
+        Some(&self.waker.queue)
+    }
+
+    fn describe(&self) -> String {
+        format!("socket:[unix{}]", self.id)
+    }
+
+    fn socket(&self) -> Option<&dyn SocketOps> {
+        Some(self)
+    }
+}
+
+impl Drop for UnixSocket {
+    fn drop(&mut self) {
+        let inner = self.inner.get_mut();
+        if let (Some(name), State::Listening(_)) = (&inner.name, &inner.state) {
+            self.ns.unbind_unix(name);
+        }
+    }
+}

@@ -1,0 +1,385 @@
+//! Socket system calls: decoding addresses, messages and options from user memory and
+//! handing them to the socket (`net::SocketOps`).
+
+use super::{Args, SysResult};
+use crate::fs::{FileOps, OpenFile};
+use crate::net::{Received, SockAddr, SocketOps, TcpSocket, UdpSocket, UnixSocket};
+use crate::proc::current_process;
+use crate::uaccess;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec;
+use alloc::vec::Vec;
+use berth_abi::Errno;
+use berth_abi::fs::{IoVec, O_NONBLOCK, O_RDWR};
+use berth_abi::net::*;
+use core::net::{Ipv4Addr, SocketAddrV4};
+
+/// Largest socket address read from user memory.
+const MAX_ADDR_LEN: usize = 128;
+/// Largest option value read or written.
+const MAX_OPT_LEN: usize = 256;
+/// Most bytes one send or receive moves through the kernel.
+const MAX_TRANSFER: usize = 4 << 20;
+/// Most iovecs in a message (Linux's UIO_MAXIOV).
+const IOV_MAX: usize = 1024;
+
+/// The open file behind `fd`, which must be a socket.
+fn socket_file(fd: i32) -> Result<Arc<OpenFile>, Errno> {
+    let f = super::fs::file(fd)?;
+    if f.ops.socket().is_none() {
+        return Err(Errno::ENOTSOCK);
+    }
+    Ok(f)
+}
+
+fn ops(f: &OpenFile) -> &dyn SocketOps {
+    f.ops.socket().expect("checked by socket_file")
+}
+
+/// Reads a socket address of `len` bytes at `addr`.
+fn read_addr(addr: u64, len: u32) -> Result<SockAddr, Errno> {
+    let len = len as usize;
+    if len > MAX_ADDR_LEN || len < 2 {
+        return Err(Errno::EINVAL);
+    }
+    let bytes = uaccess::read_bytes(addr, len)?;
+    let family = u16::from_ne_bytes([bytes[0], bytes[1]]);
+    match family {
+        AF_INET => {
+            if len < size_of::<SockaddrIn>() {
+                return Err(Errno::EINVAL);
+            }
+            let port = u16::from_be_bytes([bytes[2], bytes[3]]);
+            let ip = Ipv4Addr::new(bytes[4], bytes[5], bytes[6], bytes[7]);
+            Ok(SockAddr::Inet(SocketAddrV4::new(ip, port)))
+        }
+        AF_UNIX => {
+            let path = &bytes[SockaddrUn::PATH_OFFSET..];
+            // A path ends at its NUL; an abstract name (leading NUL) takes all the bytes.
+            let name = match path.first() {
+                Some(0) => path.to_vec(),
+                _ => path.iter().take_while(|&&b| b != 0).copied().collect(),
+            };
+            Ok(SockAddr::Unix(name))
+        }
+        AF_UNSPEC => Ok(SockAddr::Unspec),
+        _ => Err(Errno::EAFNOSUPPORT),
+    }
+}
+
+/// The bytes of a socket address as the kernel writes it.
+fn addr_bytes(addr: &SockAddr) -> Vec<u8> {
+    match addr {
+        SockAddr::Inet(a) => {
+            let s = SockaddrIn::new(a.ip().octets(), a.port());
+            zerocopy::IntoBytes::as_bytes(&s).to_vec()
+        }
+        SockAddr::Unix(name) => {
+            let mut v = AF_UNIX.to_ne_bytes().to_vec();
+            v.extend_from_slice(name);
+            if !name.is_empty() && name[0] != 0 {
+                v.push(0);
+            }
+            v
+        }
+        SockAddr::Unspec => AF_UNSPEC.to_ne_bytes().to_vec(),
+    }
+}
+
+/// Writes `addr` to `buf`, whose size is at `len_ptr`; the full size goes back there
+/// (so a short buffer gets a truncated address and the size it needed).
+fn write_addr(addr: &SockAddr, buf: u64, len_ptr: u64) -> Result<(), Errno> {
+    if buf == 0 || len_ptr == 0 {
+        return Ok(());
+    }
+    let room: i32 = uaccess::read_val(len_ptr)?;
+    if room < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let bytes = addr_bytes(addr);
+    uaccess::write_bytes(buf, &bytes[..bytes.len().min(room as usize)])?;
+    uaccess::write_val(len_ptr, &(bytes.len() as u32))
+}
+
+fn install(file: Arc<dyn FileOps>, flags: i32) -> SysResult {
+    let status = O_RDWR | if flags & SOCK_NONBLOCK != 0 { O_NONBLOCK } else { 0 };
+    let open = OpenFile::new(file, status, String::new());
+    let fd = current_process().fd_table().lock().insert(open, flags & SOCK_CLOEXEC != 0)?;
+    Ok(fd as isize)
+}
+
+/// socket(domain, type, protocol)
+pub fn socket(a: &Args) -> SysResult {
+    let (domain, ty, protocol) = (a.i32(0), a.i32(1), a.i32(2));
+    if ty & !(SOCK_TYPE_MASK | SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let process = current_process();
+    let ns = process.container.net.clone();
+    let file: Arc<dyn FileOps> = match (u16::try_from(domain).map_err(|_| Errno::EAFNOSUPPORT)?, ty & SOCK_TYPE_MASK) {
+        (AF_INET, SOCK_STREAM) if protocol == 0 || protocol == IPPROTO_TCP => Arc::new(TcpSocket::new(ns)),
+        (AF_INET, SOCK_DGRAM) if protocol == 0 || protocol == IPPROTO_UDP => Arc::new(UdpSocket::new(ns)),
+        (AF_INET, SOCK_STREAM | SOCK_DGRAM) => return Err(Errno::EPROTONOSUPPORT),
+        (AF_INET, SOCK_RAW) => return Err(Errno::EPERM),
+        (AF_UNIX, SOCK_STREAM) if protocol == 0 => Arc::new(UnixSocket::new(ns, process.pid as i32)),
+        (AF_UNIX, SOCK_STREAM) => return Err(Errno::EPROTONOSUPPORT),
+        (AF_INET | AF_UNIX, _) => return Err(Errno::ESOCKTNOSUPPORT),
+        _ => return Err(Errno::EAFNOSUPPORT),
+    };
+    install(file, ty)
+}
+
+/// socketpair(domain, type, protocol, sv)
+pub fn socketpair(a: &Args) -> SysResult {
+    let (domain, ty, protocol, sv) = (a.i32(0), a.i32(1), a.i32(2), a.u64(3));
+    if domain != i32::from(AF_UNIX) {
+        return Err(if domain == i32::from(AF_INET) { Errno::EOPNOTSUPP } else { Errno::EAFNOSUPPORT });
+    }
+    if ty & SOCK_TYPE_MASK != SOCK_STREAM {
+        return Err(Errno::ESOCKTNOSUPPORT);
+    }
+    if protocol != 0 {
+        return Err(Errno::EPROTONOSUPPORT);
+    }
+    let process = current_process();
+    let (x, y) = UnixSocket::pair(process.container.net.clone(), process.pid as i32);
+    let first = install(Arc::new(x), ty)? as i32;
+    let second = match install(Arc::new(y), ty) {
+        Ok(fd) => fd as i32,
+        Err(e) => {
+            let _ = process.fd_table().lock().remove(first);
+            return Err(e);
+        }
+    };
+    if let Err(e) = uaccess::write_val(sv, &[first, second]) {
+        let table = process.fd_table();
+        let mut t = table.lock();
+        let _ = t.remove(first);
+        let _ = t.remove(second);
+        return Err(e);
+    }
+    Ok(0)
+}
+
+/// bind(fd, addr, addrlen)
+pub fn bind(a: &Args) -> SysResult {
+    let f = socket_file(a.fd(0))?;
+    let addr = read_addr(a.u64(1), a.u32(2))?;
+    ops(&f).bind(&addr).map(|()| 0)
+}
+
+/// listen(fd, backlog)
+pub fn listen(a: &Args) -> SysResult {
+    let f = socket_file(a.fd(0))?;
+    ops(&f).listen(a.i32(1)).map(|()| 0)
+}
+
+/// accept4(fd, addr, addrlen, flags); accept is flags 0.
+pub fn accept4(a: &Args, flags: i32) -> SysResult {
+    if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let f = socket_file(a.fd(0))?;
+    if a.u64(2) != 0 {
+        // Check the length pointer before a connection is taken off the queue.
+        let len: i32 = uaccess::read_val(a.u64(2))?;
+        if len < 0 {
+            return Err(Errno::EINVAL);
+        }
+    }
+    let (conn, peer) = ops(&f).accept(f.nonblocking())?;
+    let fd = install(conn, flags)?;
+    write_addr(&peer, a.u64(1), a.u64(2))?;
+    Ok(fd)
+}
+
+/// connect(fd, addr, addrlen)
+pub fn connect(a: &Args) -> SysResult {
+    let f = socket_file(a.fd(0))?;
+    let addr = read_addr(a.u64(1), a.u32(2))?;
+    ops(&f).connect(&addr, f.nonblocking()).map(|()| 0)
+}
+
+/// getsockname(fd, addr, addrlen)
+pub fn getsockname(a: &Args) -> SysResult {
+    let f = socket_file(a.fd(0))?;
+    let addr = ops(&f).local_addr()?;
+    write_addr(&addr, a.u64(1), a.u64(2)).map(|()| 0)
+}
+
+/// getpeername(fd, addr, addrlen)
+pub fn getpeername(a: &Args) -> SysResult {
+    let f = socket_file(a.fd(0))?;
+    let addr = ops(&f).peer_addr()?;
+    write_addr(&addr, a.u64(1), a.u64(2)).map(|()| 0)
+}
+
+/// shutdown(fd, how)
+pub fn shutdown(a: &Args) -> SysResult {
+    let f = socket_file(a.fd(0))?;
+    ops(&f).shutdown(a.i32(1)).map(|()| 0)
+}
+
+/// sendto(fd, buf, len, flags, dest_addr, addrlen)
+pub fn sendto(a: &Args) -> SysResult {
+    let f = socket_file(a.fd(0))?;
+    let len = a.usize(2).min(MAX_TRANSFER);
+    let data = uaccess::read_bytes(a.u64(1), len)?;
+    let to = if a.u64(4) != 0 { Some(read_addr(a.u64(4), a.u32(5))?) } else { None };
+    ops(&f).send(&data, to.as_ref(), a.i32(3), f.nonblocking()).map(|n| n as isize)
+}
+
+/// What `recvfrom`/`recvmsg` return: Linux returns the datagram's real length when the
+/// caller passed MSG_TRUNC.
+fn received_len(r: &Received, flags: i32) -> isize {
+    if flags & MSG_TRUNC != 0 { r.full_len as isize } else { r.len as isize }
+}
+
+/// recvfrom(fd, buf, len, flags, src_addr, addrlen)
+pub fn recvfrom(a: &Args) -> SysResult {
+    let f = socket_file(a.fd(0))?;
+    let (buf, len, flags) = (a.u64(1), a.usize(2).min(MAX_TRANSFER), a.i32(3));
+    uaccess::check_writable(buf, len)?;
+    let mut kbuf = vec![0u8; len];
+    let r = ops(&f).recv(&mut kbuf, flags, f.nonblocking())?;
+    uaccess::write_bytes(buf, &kbuf[..r.len])?;
+    if let Some(from) = &r.from {
+        write_addr(from, a.u64(4), a.u64(5))?;
+    } else if a.u64(5) != 0 {
+        // A stream socket leaves the address alone and says so with length 0.
+        uaccess::write_val(a.u64(5), &0u32)?;
+    }
+    Ok(received_len(&r, flags))
+}
+
+fn read_iovecs(addr: u64, count: u64) -> Result<Vec<IoVec>, Errno> {
+    if count as usize > IOV_MAX {
+        return Err(Errno::EMSGSIZE);
+    }
+    (0..count).map(|i| uaccess::read_val::<IoVec>(addr + 16 * i)).collect()
+}
+
+fn send_message(f: &OpenFile, msg_addr: u64, flags: i32) -> SysResult {
+    let msg: MsgHdr = uaccess::read_val(msg_addr)?;
+    let iov = read_iovecs(msg.msg_iov, msg.msg_iovlen)?;
+    let mut data = Vec::new();
+    for v in &iov {
+        let take = (v.len as usize).min(MAX_TRANSFER - data.len());
+        data.extend_from_slice(&uaccess::read_bytes(v.base, take)?);
+        if data.len() == MAX_TRANSFER {
+            break;
+        }
+    }
+    let to = if msg.msg_name != 0 && msg.msg_namelen != 0 { Some(read_addr(msg.msg_name, msg.msg_namelen)?) } else { None };
+    ops(f).send(&data, to.as_ref(), flags, f.nonblocking()).map(|n| n as isize)
+}
+
+/// sendmsg(fd, msg, flags)
+pub fn sendmsg(a: &Args) -> SysResult {
+    let f = socket_file(a.fd(0))?;
+    send_message(&f, a.u64(1), a.i32(2))
+}
+
+fn recv_message(f: &OpenFile, msg_addr: u64, flags: i32, nonblocking: bool) -> SysResult {
+    let mut msg: MsgHdr = uaccess::read_val(msg_addr)?;
+    let iov = read_iovecs(msg.msg_iov, msg.msg_iovlen)?;
+    let total = iov.iter().map(|v| v.len as usize).sum::<usize>().min(MAX_TRANSFER);
+    let mut kbuf = vec![0u8; total];
+    let r = ops(f).recv(&mut kbuf, flags, nonblocking || f.nonblocking())?;
+    let mut done = 0;
+    for v in &iov {
+        if done == r.len {
+            break;
+        }
+        let n = (v.len as usize).min(r.len - done);
+        uaccess::write_bytes(v.base, &kbuf[done..done + n])?;
+        done += n;
+    }
+    msg.msg_flags = if r.full_len > r.len { MSG_TRUNC } else { 0 };
+    if msg.msg_name != 0 {
+        match &r.from {
+            Some(from) => {
+                let bytes = addr_bytes(from);
+                uaccess::write_bytes(msg.msg_name, &bytes[..bytes.len().min(msg.msg_namelen as usize)])?;
+                msg.msg_namelen = bytes.len() as u32;
+            }
+            None => msg.msg_namelen = 0,
+        }
+    }
+    // No control messages are produced.
+    msg.msg_controllen = 0;
+    uaccess::write_val(msg_addr, &msg)?;
+    Ok(received_len(&r, flags))
+}
+
+/// recvmsg(fd, msg, flags)
+pub fn recvmsg(a: &Args) -> SysResult {
+    let f = socket_file(a.fd(0))?;
+    recv_message(&f, a.u64(1), a.i32(2), false)
+}
+
+/// sendmmsg(fd, msgvec, vlen, flags)
+pub fn sendmmsg(a: &Args) -> SysResult {
+    let f = socket_file(a.fd(0))?;
+    let (vec_addr, count, flags) = (a.u64(1), a.usize(2).min(IOV_MAX), a.i32(3));
+    let mut sent = 0;
+    for i in 0..count {
+        let entry = vec_addr + (i * size_of::<MMsgHdr>()) as u64;
+        match send_message(&f, entry, flags) {
+            Ok(n) => uaccess::write_val(entry + size_of::<MsgHdr>() as u64, &(n as u32))?,
+            Err(e) if sent == 0 => return Err(e),
+            Err(_) => break,
+        }
+        sent += 1;
+    }
+    Ok(sent as isize)
+}
+
+/// recvmmsg(fd, msgvec, vlen, flags, timeout): the timeout is not supported (NULL only).
+pub fn recvmmsg(a: &Args) -> SysResult {
+    let f = socket_file(a.fd(0))?;
+    let (vec_addr, count, flags) = (a.u64(1), a.usize(2).min(IOV_MAX), a.i32(3));
+    if a.u64(4) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mut got = 0;
+    for i in 0..count {
+        let entry = vec_addr + (i * size_of::<MMsgHdr>()) as u64;
+        // After the first message, MSG_WAITFORONE stops waiting.
+        let nonblocking = got > 0 && flags & MSG_WAITFORONE != 0;
+        match recv_message(&f, entry, flags & !MSG_WAITFORONE, nonblocking) {
+            Ok(n) => uaccess::write_val(entry + size_of::<MsgHdr>() as u64, &(n as u32))?,
+            Err(e) if got == 0 => return Err(e),
+            Err(_) => break,
+        }
+        got += 1;
+    }
+    Ok(got as isize)
+}
+
+/// setsockopt(fd, level, name, value, len)
+pub fn setsockopt(a: &Args) -> SysResult {
+    let f = socket_file(a.fd(0))?;
+    let len = a.u32(4) as usize;
+    if len > MAX_OPT_LEN {
+        return Err(Errno::EINVAL);
+    }
+    let value = uaccess::read_bytes(a.u64(3), len)?;
+    ops(&f).set_option(a.i32(1), a.i32(2), &value).map(|()| 0)
+}
+
+/// getsockopt(fd, level, name, value, len)
+pub fn getsockopt(a: &Args) -> SysResult {
+    let f = socket_file(a.fd(0))?;
+    let (buf, len_ptr) = (a.u64(3), a.u64(4));
+    let room: i32 = uaccess::read_val(len_ptr)?;
+    if room < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let value = ops(&f).get_option(a.i32(1), a.i32(2))?;
+    let n = value.len().min(room as usize);
+    uaccess::write_bytes(buf, &value[..n])?;
+    uaccess::write_val(len_ptr, &(n as u32))?;
+    Ok(0)
+}
