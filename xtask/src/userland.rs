@@ -15,16 +15,19 @@ pub struct Programs {
     pub crash: PathBuf,
     /// The micro-benchmarks.
     pub bench: PathBuf,
+    /// The socket errno checks (musl, static).
+    pub net_probe: PathBuf,
 }
 
-fn musl(source: &str, out: &Path, strict: bool) -> Result<(), String> {
+/// Compiles the C `sources` (paths from the repository root) into the static executable `out`.
+fn musl(sources: &[&str], out: &Path, strict: bool) -> Result<(), String> {
     let mut cmd = Command::new("musl-gcc");
     cmd.args(["-static", "-O2", "-Wall", "-Wextra"]);
     if strict {
         cmd.arg("-Werror");
     }
-    cmd.arg("-o").arg(out).arg(util::root().join(source));
-    util::run(&mut cmd, &format!("musl-gcc {source}"))
+    cmd.arg("-o").arg(out).args(sources.iter().map(|s| util::root().join(s)));
+    util::run(&mut cmd, &format!("musl-gcc {}", sources.join(" ")))
 }
 
 /// Compiles the programs into `target/berth/userland/`.
@@ -46,12 +49,14 @@ pub fn build() -> Result<Programs, String> {
         c_probe: dir.join("c-probe"),
         crash: dir.join("crash"),
         bench: dir.join("bench"),
+        net_probe: dir.join("net-probe"),
     };
     std::fs::copy(target_dir.join("x86_64-unknown-linux-gnu/release/rust-probe"), &programs.rust_probe)
         .map_err(|e| format!("rust-probe: {e}"))?;
-    musl("userland/c-probe/probe.c", &programs.c_probe, true)?;
-    musl("userland/crash/crash.c", &programs.crash, false)?;
-    musl("userland/bench/bench.c", &programs.bench, true)?;
+    musl(&["userland/c-probe/probe.c"], &programs.c_probe, true)?;
+    musl(&["userland/crash/crash.c"], &programs.crash, false)?;
+    musl(&["userland/bench/bench.c"], &programs.bench, true)?;
+    musl(berth_tests::netprobe::SOURCES, &programs.net_probe, true)?;
     util::done(t, "container programs built");
     Ok(programs)
 }
@@ -70,6 +75,7 @@ pub fn images(programs: &Programs, images: &Path) -> Result<(), String> {
         ("c-probe", &programs.c_probe),
         ("crash", &programs.crash),
         ("bench", &programs.bench),
+        ("net-probe", &programs.net_probe),
     ] {
         test.copy(&format!("usr/bin/{name}"), path, 0o755).map_err(|e| e.to_string())?;
     }
