@@ -17,6 +17,7 @@ mod futex;
 mod irq;
 mod ktest;
 mod mm;
+mod monitor;
 mod net;
 mod panic;
 mod platform;
@@ -79,6 +80,7 @@ fn init(_: usize) -> ! {
         log::error!("cannot start the container watchdog: {e}");
     }
     net::wait_configured(NET_CONFIG_WAIT_NS); // containers start with an address if DHCP answers
+    monitor::init(); // commands on the serial console
     let started = container::boot::start_boot_containers(boot); // modules listed in limine.cfg
     log::info!("ready");
     if args.has("halt-when-done") {

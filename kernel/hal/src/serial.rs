@@ -50,6 +50,13 @@ pub fn try_read() -> Option<u8> {
     PORT.lock().as_mut().and_then(|uart| uart.try_receive_byte().ok())
 }
 
+/// Asks COM1 to interrupt (ISA IRQ 4) when a byte arrives.
+pub fn enable_receive_interrupt() {
+    if let Some(uart) = PORT.lock().as_mut() {
+        uart.enable_interrupts(uart_16550::spec::registers::IER::DATA_READY);
+    }
+}
+
 fn send(uart: &mut Uart16550<PioBackend>, bytes: &[u8]) {
     for line in bytes.split_inclusive(|&b| b == b'\n') {
         match line.split_last() {

@@ -1,0 +1,90 @@
+//! The operator's console: commands typed on the serial console, answered in the log.
+//!
+//! `help`, `stats` (memory, sockets, containers: what leak checks compare), `ps`
+//! (containers) and `halt` (power off). Input arrives by interrupt (COM1, ISA IRQ 4)
+//! into a small buffer; the `console` thread reads lines from it.
+
+use crate::irq;
+use crate::sched::{self, WaitQueue};
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use berth_hal::sync::IrqLock;
+
+/// Bytes of typed input kept before a line is complete (more is dropped).
+const INPUT_LIMIT: usize = 512;
+
+static INPUT: IrqLock<VecDeque<u8>> = IrqLock::new(VecDeque::new());
+static TYPED: WaitQueue = WaitQueue::new();
+
+/// Starts taking commands from the serial console.
+pub fn init() {
+    if let Err(e) = irq::route(4, irq::Bus::Isa, on_interrupt) {
+        log::warn!("no console commands: {e}");
+        return;
+    }
+    berth_hal::serial::enable_receive_interrupt();
+    if let Err(e) = sched::spawn_kernel("console", console_thread, 0) {
+        log::warn!("no console commands: {e}");
+    }
+}
+
+fn on_interrupt() {
+    let mut input = INPUT.lock();
+    while let Some(byte) = berth_hal::serial::try_read() {
+        if input.len() < INPUT_LIMIT {
+            input.push_back(byte);
+        }
+    }
+    drop(input);
+    TYPED.wake_all();
+}
+
+/// Takes one line (without its end) from the input, if a whole one is there.
+fn take_line() -> Option<String> {
+    let mut input = INPUT.lock();
+    let end = input.iter().position(|&b| b == b'\r' || b == b'\n')?;
+    let line: alloc::vec::Vec<u8> = input.drain(..=end).take(end).collect();
+    Some(String::from_utf8_lossy(&line).into_owned())
+}
+
+fn console_thread(_: usize) -> ! {
+    loop {
+        let Ok(line) = TYPED.wait_until(take_line, None, None) else { continue };
+        run(line.trim());
+    }
+}
+
+fn run(command: &str) {
+    match command {
+        "" => {}
+        "help" => log::info!("commands: stats, ps, halt"),
+        "stats" => log::info!("{}", stats_line()),
+        "ps" => {
+            for c in crate::container::registry::list() {
+                log::info!("{} {} {:?} tasks={} memory={}", &c.id[..12], c.name, c.status(), c.task_count(), c.memory.used());
+            }
+        }
+        "halt" => crate::power::shutdown(),
+        other => log::info!("unknown command `{other}` (try help)"),
+    }
+}
+
+/// `stats: key=value ...`: the numbers leak checks compare before and after a load.
+pub fn stats_line() -> String {
+    let mem = crate::mm::usage();
+    let net = crate::net::stats();
+    alloc::format!(
+        "stats: frames_used={} heap_bytes={} sockets={} listeners={} listener_sockets={} orphans={} tcp_ports={} udp_ports={} containers={} rx_packets={} tx_packets={}",
+        mem.frames_used,
+        mem.heap_bytes,
+        net.sockets,
+        net.listeners,
+        net.listener_sockets,
+        net.orphans,
+        net.tcp_ports,
+        net.udp_ports,
+        crate::container::registry::list().len(),
+        net.rx_packets,
+        net.tx_packets,
+    )
+}
