@@ -70,7 +70,8 @@ fn ktest(kernel: &Path, test: &str, image: Option<&Path>) -> Result<Vec<String>,
     let mut config = VmConfig::new(kernel.to_path_buf());
     if let Some(image) = image {
         let initrd = util::out_dir().join(format!("bench-{test}.tar"));
-        let module = BundleModule { name: "images/image.tar".into(), cmdline: "image".into(), file: image.to_path_buf() };
+        let module =
+            BundleModule { name: "images/image.tar".into(), cmdline: "image".into(), file: image.to_path_buf() };
         bundle::write(&[module], &initrd).map_err(|e| e.to_string())?;
         config.initrd = Some(initrd);
     }
@@ -175,7 +176,11 @@ pub fn bench(args: &BenchArgs) -> Result<(), String> {
         let theirs = linux.as_ref().and_then(|l| l.values[i].clone()).unwrap_or_default();
         println!("  {:<46} {:<34} {theirs}", format!("{what} (bench {mode})"), berth[i].clone().unwrap_or_default());
     }
-    println!("  {:<46} {}", "container start: create to first system call", start_line.split(" median").next().unwrap_or("?"));
+    println!(
+        "  {:<46} {}",
+        "container start: create to first system call",
+        start_line.split(" median").next().unwrap_or("?")
+    );
     println!("  {:<46} {} KiB (with symbols)", "kernel ELF file", elf.len() / 1024);
     println!("  {:<46} {} KiB from file, {} KiB in memory", "kernel image loaded", file / 1024, memory / 1024);
     Ok(())

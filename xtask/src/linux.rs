@@ -22,9 +22,10 @@ pub struct Kernel {
 pub fn kernel() -> Result<Kernel, String> {
     let dir = util::out_dir().join("linux");
     let found = |dir: &Path| -> Option<Kernel> {
-        let entry = std::fs::read_dir(dir.join("boot")).ok()?.filter_map(Result::ok).find(|e| {
-            e.file_name().to_string_lossy().starts_with("vmlinuz-")
-        })?;
+        let entry = std::fs::read_dir(dir.join("boot"))
+            .ok()?
+            .filter_map(Result::ok)
+            .find(|e| e.file_name().to_string_lossy().starts_with("vmlinuz-"))?;
         let version = entry.file_name().to_string_lossy().trim_start_matches("vmlinuz-").to_string();
         Some(Kernel { image: entry.path(), version })
     };
@@ -33,7 +34,8 @@ pub fn kernel() -> Result<Kernel, String> {
     }
     let t = util::step("fetching Debian's Linux kernel for comparison (apt-get download linux-image-amd64)");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let depends = Command::new("apt-cache").args(["depends", "linux-image-amd64"]).output().map_err(|e| e.to_string())?;
+    let depends =
+        Command::new("apt-cache").args(["depends", "linux-image-amd64"]).output().map_err(|e| e.to_string())?;
     let package = String::from_utf8_lossy(&depends.stdout)
         .lines()
         .find_map(|l| l.trim().strip_prefix("Depends: ").map(str::to_string))

@@ -5,8 +5,8 @@
 
 mod bench;
 mod build;
-mod linux;
 mod lint;
+mod linux;
 mod run;
 mod setup;
 mod test;
