@@ -17,14 +17,15 @@ pub struct Programs {
     pub bench: PathBuf,
 }
 
-fn musl(source: &str, out: &Path, strict: bool) -> Result<(), String> {
+/// Compiles the C files `sources` into the static program `out`.
+fn musl(sources: &[&str], out: &Path, strict: bool) -> Result<(), String> {
     let mut cmd = Command::new("musl-gcc");
     cmd.args(["-static", "-O2", "-Wall", "-Wextra"]);
     if strict {
         cmd.arg("-Werror");
     }
-    cmd.arg("-o").arg(out).arg(util::root().join(source));
-    util::run(&mut cmd, &format!("musl-gcc {source}"))
+    cmd.arg("-o").arg(out).args(sources.iter().map(|s| util::root().join(s)));
+    util::run(&mut cmd, &format!("musl-gcc {}", sources.join(" ")))
 }
 
 /// Compiles the programs into `target/berth/userland/`.
@@ -49,9 +50,9 @@ pub fn build() -> Result<Programs, String> {
     };
     std::fs::copy(target_dir.join("x86_64-unknown-linux-gnu/release/rust-probe"), &programs.rust_probe)
         .map_err(|e| format!("rust-probe: {e}"))?;
-    musl("userland/c-probe/probe.c", &programs.c_probe, true)?;
-    musl("userland/crash/crash.c", &programs.crash, false)?;
-    musl("userland/bench/bench.c", &programs.bench, true)?;
+    musl(&["userland/c-probe/probe.c", "userland/c-probe/readiness.c"], &programs.c_probe, true)?;
+    musl(&["userland/crash/crash.c"], &programs.crash, false)?;
+    musl(&["userland/bench/bench.c"], &programs.bench, true)?;
     util::done(t, "container programs built");
     Ok(programs)
 }
