@@ -30,6 +30,13 @@ pub fn read_bytes(addr: u64, len: usize) -> Result<Vec<u8>, Errno> {
 pub fn write_bytes(addr: u64, data: &[u8]) -> Result<(), Errno> {
     copy_to_user(addr, data).map_err(|_| Errno::EFAULT)
 }
+
+/// Whether `[addr, addr + len)` lies in user space (Linux's `access_ok`): nothing is
+/// touched, so the memory may still be unmapped.
+pub fn in_user_range(addr: u64, len: usize) -> bool {
+    addr.checked_add(len as u64).is_some_and(|end| end <= berth_hal::layout::USER_END)
+}
+
 /// Checks that `[addr, addr + len)` can be written, touching each page (a byte is read
 /// and written back), so a read from a stream into it cannot consume data and then
 /// fail: the EFAULT comes before anything is taken.
@@ -37,10 +44,10 @@ pub fn check_writable(addr: u64, len: usize) -> Result<(), Errno> {
     if len == 0 {
         return Ok(());
     }
-    let end = addr.checked_add(len as u64).ok_or(Errno::EFAULT)?;
-    if end > berth_hal::layout::USER_END {
+    if !in_user_range(addr, len) {
         return Err(Errno::EFAULT);
     }
+    let end = addr + len as u64;
     let mut page = addr & !4095;
     while page < end {
         let at = page.max(addr);

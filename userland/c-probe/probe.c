@@ -7,8 +7,9 @@
  * itself, so the same binary passes on Linux and must pass on berth.
  *
  * `c-probe child-mode` exits 3 (the exec check runs it through /proc/self/exe).
+ * The epoll and eventfd checks are in readiness.c; probe.h is what the files share.
  *
- * Build: musl-gcc -static -O2 -Wall -Wextra -Werror -o c-probe probe.c
+ * Build: musl-gcc -static -O2 -Wall -Wextra -Werror -o c-probe probe.c readiness.c
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -33,17 +34,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "probe.h"
+
 extern char **environ;
 
 /* ---- output protocol and helpers ---------------------------------------------------- */
 
-/* A check returns NULL when it passed, or a description of what went wrong. */
-typedef const char *(*check_fn)(void);
-
 static char detail[512];
 
-/* Formats a failure detail; checks `return fail(...)`. */
-__attribute__((format(printf, 1, 2))) static const char *fail(const char *fmt, ...)
+const char *fail(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -51,20 +50,6 @@ __attribute__((format(printf, 1, 2))) static const char *fail(const char *fmt, .
 	va_end(ap);
 	return detail;
 }
-
-/* Fails with the call and its errno when a system call reported an error. */
-#define TRY(call)                                                                        \
-	do {                                                                             \
-		if ((call) < 0)                                                          \
-			return fail("%s: %s (line %d)", #call, strerror(errno), __LINE__); \
-	} while (0)
-
-/* Fails with a formatted detail unless `cond` holds. */
-#define ENSURE(cond, ...)                      \
-	do {                                   \
-		if (!(cond))                   \
-			return fail(__VA_ARGS__); \
-	} while (0)
 
 /* The scratch directory the file checks work in: /tmp/c-probe-<pid>. */
 static char scratch[64];
@@ -76,21 +61,18 @@ static const char *in_scratch(char *buf, size_t size, const char *name)
 	return buf;
 }
 
-/* Nanoseconds between two timespecs. */
-static long long ns_between(struct timespec a, struct timespec b)
+long long ns_between(struct timespec a, struct timespec b)
 {
 	return (b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec);
 }
 
-/* Flushes stdio before a fork so the child cannot repeat buffered output. */
-static pid_t fork_flushed(void)
+pid_t fork_flushed(void)
 {
 	fflush(NULL);
 	return fork();
 }
 
-/* Waits for `pid` and returns its raw wait status, or -1. */
-static int wait_status(pid_t pid)
+int wait_status(pid_t pid)
 {
 	int status;
 	pid_t got;
@@ -826,6 +808,15 @@ static const struct {
 	{"signals-kill", check_signals_kill},
 	{"signals-sigkill", check_signals_sigkill},
 	{"errors", check_errors},
+	{"epoll-level", check_epoll_level},
+	{"epoll-edge", check_epoll_edge},
+	{"epoll-oneshot", check_epoll_oneshot},
+	{"epoll-ctl", check_epoll_ctl},
+	{"epoll-pwait", check_epoll_pwait},
+	{"epoll-nested", check_epoll_nested},
+	{"eventfd-counter", check_eventfd_counter},
+	{"eventfd-semaphore", check_eventfd_semaphore},
+	{"eventfd-epoll", check_eventfd_epoll},
 };
 
 enum { CHECKS = sizeof checks / sizeof checks[0] };

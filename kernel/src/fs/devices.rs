@@ -130,6 +130,12 @@ impl FileOps for Device {
         Ok(Stat { st_mode: S_IFCHR | 0o666, st_rdev: self.rdev(), st_blksize: 4096, st_nlink: 1, ..Stat::default() })
     }
 
+    fn supports_poll(&self) -> bool {
+        // As in Linux, only the console (a terminal) can be polled; null, zero, full and
+        // urandom have no poll operation.
+        matches!(self, Device::Console(..))
+    }
+
     fn describe(&self) -> String {
         String::from(match self {
             Device::Null => "/dev/null",

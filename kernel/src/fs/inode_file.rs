@@ -106,6 +106,11 @@ impl FileOps for InodeFile {
         Some(&self.inode)
     }
 
+    fn supports_poll(&self) -> bool {
+        // Regular files and directories are always ready; Linux will not epoll them.
+        false
+    }
+
     fn truncate(&self, len: u64) -> Result<(), Errno> {
         self.inode.truncate(len, self.fs.now()).map_err(to_errno)
     }

@@ -1,22 +1,26 @@
 //! Open files: the objects behind file descriptors.
 //!
 //! Every kind of file — a file or directory of a container's file system, a pipe, a
-//! device such as `/dev/null`, a container's stdout — implements [`FileOps`]. An
-//! [`OpenFile`] adds what `open` creates: the offset and the status flags.
-//! Descriptors refer to open files through a process's [`FdTable`].
+//! device such as `/dev/null`, a container's stdout, an epoll instance, an eventfd —
+//! implements [`FileOps`]. An [`OpenFile`] adds what `open` creates: the offset and the
+//! status flags. Descriptors refer to open files through a process's [`FdTable`].
 
 pub mod devices;
+mod epoll;
+mod eventfd;
 mod fdtable;
 mod inode_file;
 mod pipe;
 pub mod procfs;
 
 pub use devices::{Device, device_for};
+pub use epoll::Epoll;
+pub use eventfd::EventFd;
 pub use fdtable::{FdTable, MAX_FDS};
 pub use inode_file::{InodeFile, stat_of};
 pub use pipe::pipe;
 
-use crate::sched::WaitQueue;
+use crate::sched::{WaitError, WaitQueue};
 use alloc::string::String;
 use alloc::sync::Arc;
 use berth_abi::Errno;
@@ -86,8 +90,22 @@ pub trait FileOps: Send + Sync {
     }
 
     /// The queue woken when readiness may have changed (none for files that are
-    /// always ready).
+    /// always ready). Edge-triggered epoll reports a file again only after this queue
+    /// was woken, so a file should wake it when something a waiter may be waiting for
+    /// happened, and need not otherwise.
     fn wait_queue(&self) -> Option<&WaitQueue> {
+        None
+    }
+
+    /// Whether the file has a poll operation in Linux's sense: epoll refuses files
+    /// without one (EPERM), such as regular files, directories and `/dev/null`; poll and
+    /// select treat them as always ready.
+    fn supports_poll(&self) -> bool {
+        true
+    }
+
+    /// The epoll instance this file is, if it is one.
+    fn as_epoll(&self) -> Option<&Epoll> {
         None
     }
 
@@ -117,6 +135,15 @@ pub trait FileOps: Send + Sync {
     /// The file's name for `/proc/self/fd` (e.g. `pipe:[3]`).
     fn describe(&self) -> String {
         String::from("anon_inode:[file]")
+    }
+}
+
+/// The errno for a blocking read or write whose wait ended early: EINTR for a signal,
+/// EAGAIN for a timeout.
+fn wait_errno(e: WaitError) -> Errno {
+    match e {
+        WaitError::Interrupted => Errno::EINTR,
+        WaitError::TimedOut => Errno::EAGAIN,
     }
 }
 

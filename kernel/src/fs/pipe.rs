@@ -1,7 +1,7 @@
 //! Pipes.
 
-use super::{FileOps, OpenFile, Ready};
-use crate::sched::{WaitError, WaitQueue};
+use super::{FileOps, OpenFile, Ready, wait_errno};
+use crate::sched::WaitQueue;
 use alloc::collections::VecDeque;
 use alloc::format;
 use alloc::string::String;
@@ -27,7 +27,8 @@ struct State {
 struct Pipe {
     id: u64,
     state: Mutex<State>,
-    /// Woken whenever data, space or the other end's presence changes.
+    /// Woken when data arrives, when space appears that a blocked writer may need,
+    /// and when an end closes (not on every read: edge-triggered epoll counts wakes).
     changed: WaitQueue,
 }
 
@@ -47,13 +48,6 @@ pub fn pipe() -> (Arc<PipeEnd>, Arc<PipeEnd>) {
     (Arc::new(PipeEnd { pipe: pipe.clone(), writer: false }), Arc::new(PipeEnd { pipe, writer: true }))
 }
 
-fn wait_error(e: WaitError) -> Errno {
-    match e {
-        WaitError::Interrupted => Errno::EINTR,
-        WaitError::TimedOut => Errno::EAGAIN,
-    }
-}
-
 impl FileOps for PipeEnd {
     fn read(&self, file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
         if self.writer {
@@ -63,19 +57,20 @@ impl FileOps for PipeEnd {
             return Ok(0);
         }
         let pipe = &self.pipe;
-        let n = pipe
+        let (n, space_before) = pipe
             .changed
             .wait_until(
                 || {
                     let mut s = pipe.state.lock();
                     if !s.buf.is_empty() {
+                        let space_before = CAPACITY - s.buf.len();
                         let n = buf.len().min(s.buf.len());
                         for (dst, src) in buf.iter_mut().zip(s.buf.drain(..n)) {
                             *dst = src;
                         }
-                        Some(Ok(n))
+                        Some(Ok((n, space_before)))
                     } else if s.writers == 0 {
-                        Some(Ok(0))
+                        Some(Ok((0, CAPACITY)))
                     } else if file.nonblocking() {
                         Some(Err(Errno::EAGAIN))
                     } else {
@@ -85,8 +80,12 @@ impl FileOps for PipeEnd {
                 None,
                 Some(&crate::proc::signal_pending),
             )
-            .map_err(wait_error)??;
-        pipe.changed.wake_all();
+            .map_err(wait_errno)??;
+        // A writer can only be waiting for less room than one atomic write (or for any
+        // room at all), so with that much free before this read nobody needs waking.
+        if space_before < ATOMIC_WRITE {
+            pipe.changed.wake_all();
+        }
         Ok(n)
     }
 
@@ -134,7 +133,7 @@ impl FileOps for PipeEnd {
                 }
                 // A partial write reports what was written; the error comes next time.
                 Ok(Err(e)) => return if written > 0 { Ok(written) } else { Err(e) },
-                Err(e) => return if written > 0 { Ok(written) } else { Err(wait_error(e)) },
+                Err(e) => return if written > 0 { Ok(written) } else { Err(wait_errno(e)) },
             }
         }
         Ok(written)

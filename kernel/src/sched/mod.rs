@@ -12,7 +12,7 @@ mod thread;
 mod wait;
 
 pub use thread::{Thread, ThreadState, Tid};
-pub use wait::{WaitError, WaitQueue, sleep, wait_any};
+pub use wait::{WaitError, WaitQueue, WakeRelay, sleep, wait_any};
 
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::sync::{Arc, Weak};

@@ -1,9 +1,14 @@
 //! Wait queues: how threads block until something happens.
+//!
+//! A queue also counts its wakes (its generation, which edge-triggered epoll compares)
+//! and can relay each wake to other queues (how an epoll instance hears of every file
+//! it watches).
 
 use super::{Thread, ThreadState, current, make_ready, schedule};
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use berth_hal::sync::IrqLock;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 /// Why a wait ended without its condition becoming true.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,12 +23,42 @@ pub enum WaitError {
 #[derive(Default)]
 pub struct WaitQueue {
     waiters: IrqLock<Vec<Weak<Thread>>>,
+    /// Queues woken along with this one, for as long as their [`WakeRelay`] lives.
+    relays: IrqLock<Vec<Weak<RelayLink>>>,
+    /// How many times [`WaitQueue::wake_all`] has run.
+    wakes: AtomicU64,
+}
+
+/// Where a relay leads: the queue it wakes.
+struct RelayLink {
+    target: Weak<WaitQueue>,
+}
+
+/// Keeps a relay from one queue to another in place; dropping it ends the relay.
+pub struct WakeRelay {
+    _link: Arc<RelayLink>,
 }
 
 impl WaitQueue {
     /// An empty queue.
     pub const fn new() -> WaitQueue {
-        WaitQueue { waiters: IrqLock::new(Vec::new()) }
+        WaitQueue { waiters: IrqLock::new(Vec::new()), relays: IrqLock::new(Vec::new()), wakes: AtomicU64::new(0) }
+    }
+
+    /// How many times the queue has been woken: a changed generation means something
+    /// may have happened to whatever the queue guards.
+    pub fn generation(&self) -> u64 {
+        self.wakes.load(Ordering::Acquire)
+    }
+
+    /// Wakes `target` too whenever this queue is woken, until the returned relay is
+    /// dropped. Relays must not form a cycle (epoll refuses loops with ELOOP).
+    pub fn relay_to(&self, target: &Arc<WaitQueue>) -> WakeRelay {
+        let link = Arc::new(RelayLink { target: Arc::downgrade(target) });
+        let mut relays = self.relays.lock();
+        relays.retain(|r| r.strong_count() > 0);
+        relays.push(Arc::downgrade(&link));
+        WakeRelay { _link: link }
     }
 
     /// Blocks until `ready` returns `Some`, the deadline (ns on the monotonic clock)
@@ -37,11 +72,21 @@ impl WaitQueue {
         wait_any(&[self], ready, deadline, interrupted)
     }
 
-    /// Wakes every waiting thread (each rechecks its condition).
+    /// Wakes every waiting thread (each rechecks its condition) and every queue this
+    /// one relays to, and advances the generation.
     pub fn wake_all(&self) {
+        self.wakes.fetch_add(1, Ordering::AcqRel);
         let waiters = core::mem::take(&mut *self.waiters.lock());
         for t in waiters.iter().filter_map(Weak::upgrade) {
             make_ready(t);
+        }
+        let targets: Vec<Arc<WaitQueue>> = {
+            let mut relays = self.relays.lock();
+            relays.retain(|r| r.strong_count() > 0);
+            relays.iter().filter_map(|r| r.upgrade()?.target.upgrade()).collect()
+        };
+        for target in targets {
+            target.wake_all();
         }
     }
     fn remove(&self, me: &Weak<Thread>) {

@@ -1,7 +1,7 @@
 //! System calls on file descriptors.
 
 use super::{Args, SysResult};
-use crate::fs::{OpenFile, pipe};
+use crate::fs::{EventFd, OpenFile, pipe};
 use crate::proc::current_process;
 use crate::uaccess;
 use alloc::sync::Arc;
@@ -294,6 +294,18 @@ pub fn pipe2(fds: u64, flags: u32) -> SysResult {
         return Err(e);
     }
     Ok(0)
+}
+
+/// eventfd2(initval, flags); eventfd(initval) is flags 0.
+pub fn eventfd2(initial: u32, flags: u32) -> SysResult {
+    use berth_abi::poll::{EFD_CLOEXEC, EFD_NONBLOCK, EFD_SEMAPHORE};
+    if flags & !(EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let counter = EventFd::new(u64::from(initial), flags & EFD_SEMAPHORE != 0);
+    let file = OpenFile::new(counter, O_RDWR | (flags & EFD_NONBLOCK), alloc::string::String::new());
+    let fd = current_process().fd_table().lock().insert(file, flags & EFD_CLOEXEC != 0)?;
+    Ok(fd as isize)
 }
 
 /// fstat(fd, statbuf)

@@ -5,6 +5,7 @@
 //! mode honours a pending reschedule and delivers signals. An unknown number returns
 //! ENOSYS and is logged once per number.
 
+mod epoll;
 mod fs;
 mod fs_path;
 mod mm;
@@ -173,6 +174,8 @@ fn dispatch(number: u64, a: &Args, frame: &mut TrapFrame) -> SysResult {
         nr::IOCTL => fs::ioctl(a),
         nr::PIPE => fs::pipe2(a.u64(0), 0),
         nr::PIPE2 => fs::pipe2(a.u64(0), a.u32(1)),
+        nr::EVENTFD => fs::eventfd2(a.u32(0), 0),
+        nr::EVENTFD2 => fs::eventfd2(a.u32(0), a.u32(1)),
         nr::FSTAT => fs::fstat(a),
         nr::FTRUNCATE => fs::ftruncate(a),
         nr::FSYNC | nr::FDATASYNC | nr::SYNC | nr::SYNCFS => Ok(0),
@@ -304,6 +307,13 @@ fn dispatch(number: u64, a: &Args, frame: &mut TrapFrame) -> SysResult {
         nr::PPOLL => poll::ppoll(a),
         nr::SELECT => poll::select(a),
         nr::PSELECT6 => poll::pselect6(a),
+        // epoll (epoll.rs).
+        nr::EPOLL_CREATE => epoll::epoll_create(a),
+        nr::EPOLL_CREATE1 => epoll::epoll_create1(a),
+        nr::EPOLL_CTL => epoll::epoll_ctl(a),
+        nr::EPOLL_WAIT => epoll::epoll_wait(a),
+        nr::EPOLL_PWAIT => epoll::epoll_pwait(a),
+        nr::EPOLL_PWAIT2 => epoll::epoll_pwait2(a),
         // Sockets (net.rs).
         nr::SOCKET => net::socket(a),
         nr::SOCKETPAIR => net::socketpair(a),

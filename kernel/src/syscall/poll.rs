@@ -91,7 +91,8 @@ fn do_poll(fds: u64, nfds: usize, deadline: Option<u64>) -> SysResult {
     Ok(count)
 }
 
-fn deadline_after_ms(ms: i32) -> Option<u64> {
+/// The deadline `ms` milliseconds from now; none for a negative timeout (wait forever).
+pub(super) fn deadline_after_ms(ms: i32) -> Option<u64> {
     (ms >= 0).then(|| crate::time::now_ns().saturating_add(ms as u64 * 1_000_000))
 }
 
@@ -100,11 +101,15 @@ pub fn poll(a: &Args) -> SysResult {
     do_poll(a.u64(0), a.usize(1), deadline_after_ms(a.i32(2)))
 }
 
-/// Runs `f` with the signal mask at user address `mask` (if any), restoring it after
-/// unless a signal handler will run (then delivery restores it).
-fn with_mask(mask: u64, f: impl FnOnce() -> SysResult) -> SysResult {
+/// Runs `f` with the signal mask at user address `mask` (if any; its size, `size`,
+/// must be 8 bytes), restoring it after unless a signal handler will run (then
+/// delivery restores it).
+pub(super) fn with_mask(mask: u64, size: usize, f: impl FnOnce() -> SysResult) -> SysResult {
     if mask == 0 {
         return f();
+    }
+    if size != core::mem::size_of::<u64>() {
+        return Err(Errno::EINVAL);
     }
     let new = SigSet(uaccess::read_val::<u64>(mask)?).blockable();
     let thread = proc::current_user();
@@ -126,7 +131,9 @@ fn with_mask(mask: u64, f: impl FnOnce() -> SysResult) -> SysResult {
     result
 }
 
-fn timespec_deadline(addr: u64) -> Result<Option<u64>, Errno> {
+/// The deadline a `struct timespec` timeout at `addr` sets; none for a null pointer
+/// (wait forever). EFAULT or EINVAL for a bad pointer or value.
+pub(super) fn timespec_deadline(addr: u64) -> Result<Option<u64>, Errno> {
     if addr == 0 {
         return Ok(None);
     }
@@ -138,7 +145,7 @@ fn timespec_deadline(addr: u64) -> Result<Option<u64>, Errno> {
 /// ppoll(fds, nfds, tmo_p, sigmask, sigsetsize)
 pub fn ppoll(a: &Args) -> SysResult {
     let deadline = timespec_deadline(a.u64(2))?;
-    with_mask(a.u64(3), || do_poll(a.u64(0), a.usize(1), deadline))
+    with_mask(a.u64(3), a.usize(4), || do_poll(a.u64(0), a.usize(1), deadline))
 }
 
 fn do_select(nfds: usize, sets: [u64; 3], deadline: Option<u64>) -> SysResult {
@@ -220,6 +227,6 @@ pub fn select(a: &Args) -> SysResult {
 /// pselect6(nfds, readfds, writefds, exceptfds, timeout, sigmask_and_size)
 pub fn pselect6(a: &Args) -> SysResult {
     let deadline = timespec_deadline(a.u64(4))?;
-    let mask = if a.u64(5) != 0 { uaccess::read_val::<[u64; 2]>(a.u64(5))?[0] } else { 0 };
-    with_mask(mask, || do_select(a.usize(0), [a.u64(1), a.u64(2), a.u64(3)], deadline))
+    let [mask, size] = if a.u64(5) != 0 { uaccess::read_val::<[u64; 2]>(a.u64(5))? } else { [0, 0] };
+    with_mask(mask, size as usize, || do_select(a.usize(0), [a.u64(1), a.u64(2), a.u64(3)], deadline))
 }

@@ -3,7 +3,7 @@
 //! berth runs unmodified static Linux binaries, so every value that crosses the syscall
 //! boundary must be Linux's, bit for bit. This crate holds them, one module per topic:
 //! [`errno`], [`syscalls`], [`signal`], [`fs`], [`mm`], [`process`], [`time`], [`sync`]
-//! (futexes), [`ioctl`] (terminals), [`poll`] and [`net`].
+//! (futexes), [`ioctl`] (terminals), [`poll`] (with epoll and eventfd) and [`net`].
 //!
 //! Constants carry their C names (`fs::O_CLOEXEC`, `signal::SA_RESTART`). Structs the
 //! kernel copies to or from user memory are `#[repr(C)]` with explicit padding fields and

@@ -1,5 +1,6 @@
 //! Readiness: `poll` events and `struct pollfd`, `epoll` and its packed `struct
-//! epoll_event`, and `select`'s `fd_set`.
+//! epoll_event`, `select`'s `fd_set`, and the flags of `eventfd`, a file made to be
+//! waited for.
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
@@ -75,6 +76,16 @@ abi_consts! {
     pub const EPOLLONESHOT: u32 = 1 << 30;
     /// Edge-triggered.
     pub const EPOLLET: u32 = 1 << 31;
+}
+
+abi_consts! {
+    EVENTFD_CONSTS: Libc;
+    /// `eventfd2`: reads take 1 from the counter instead of all of it.
+    pub const EFD_SEMAPHORE: u32 = 0o1;
+    /// `eventfd2`: close on `execve` (`O_CLOEXEC`).
+    pub const EFD_CLOEXEC: u32 = 0o2000000;
+    /// `eventfd2`: reads and writes do not block (`O_NONBLOCK`).
+    pub const EFD_NONBLOCK: u32 = 0o4000;
 }
 
 bitflags::bitflags! {

@@ -50,6 +50,7 @@ pub const CONSTS: &[&[Const]] = &[
     crate::ioctl::TERMIOS_CONSTS,
     crate::poll::POLL_CONSTS,
     crate::poll::EPOLL_CONSTS,
+    crate::poll::EVENTFD_CONSTS,
     crate::net::NET_CONSTS,
     crate::net::NET_KERNEL_CONSTS,
 ];

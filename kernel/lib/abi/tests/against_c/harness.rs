@@ -28,6 +28,7 @@ const LIBC_PRELUDE: &str = r#"
 #include <sys/timerfd.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
