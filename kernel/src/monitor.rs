@@ -74,8 +74,9 @@ pub fn stats_line() -> String {
     let mem = crate::mm::usage();
     let net = crate::net::stats();
     alloc::format!(
-        "stats: frames_used={} heap_bytes={} sockets={} listeners={} listener_sockets={} orphans={} tcp_ports={} udp_ports={} containers={} rx_packets={} tx_packets={}",
+        "stats: frames_used={} frames_cached={} heap_bytes={} sockets={} listeners={} listener_sockets={} orphans={} tcp_ports={} udp_ports={} containers={} rx_packets={} tx_packets={}",
         mem.frames_used,
+        mem.frames_cached,
         mem.heap_bytes,
         net.sockets,
         net.listeners,

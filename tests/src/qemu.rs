@@ -50,6 +50,8 @@ pub struct VmConfig {
     pub accel: Accel,
     /// A virtio-net device on QEMU user networking with these forwards, if any.
     pub network: Option<Vec<Forward>>,
+    /// Make the virtio-net device legacy-only (no virtio 1.x transport).
+    pub legacy_virtio: bool,
     /// The serial console on this terminal with QEMU's Ctrl-A escapes (`run`), rather
     /// than captured (tests).
     pub interactive: bool,
@@ -67,6 +69,7 @@ impl VmConfig {
             memory_mib: 512,
             accel: Accel::Tcg,
             network: None,
+            legacy_virtio: false,
             interactive: false,
         }
     }
@@ -106,7 +109,12 @@ impl VmConfig {
             for f in forwards {
                 netdev += &format!(",hostfwd=tcp:127.0.0.1:{}-:{}", f.host, f.guest);
             }
-            cmd.args(["-netdev", &netdev, "-device", "virtio-net-pci,netdev=net0"]);
+            let device = if self.legacy_virtio {
+                "virtio-net-pci,netdev=net0,disable-modern=on,disable-legacy=off"
+            } else {
+                "virtio-net-pci,netdev=net0"
+            };
+            cmd.args(["-netdev", &netdev, "-device", device]);
         }
         cmd
     }
@@ -115,6 +123,8 @@ impl VmConfig {
 /// A running VM with its serial output captured line by line.
 pub struct Vm {
     child: Child,
+    /// The serial console's input (kernel console commands).
+    input: Option<std::process::ChildStdin>,
     lines: Receiver<String>,
     log: Arc<Mutex<Vec<String>>>,
     started: Instant,
@@ -125,7 +135,7 @@ impl Vm {
     pub fn start(config: &VmConfig) -> Result<Vm, String> {
         let mut child = config
             .command()
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -145,7 +155,27 @@ impl Vm {
                 }
             });
         }
-        Ok(Vm { child, lines, log, started: Instant::now() })
+        let input = child.stdin.take();
+        Ok(Vm { child, input, lines, log, started: Instant::now() })
+    }
+
+    /// Types `line` on the serial console (a kernel console command such as `stats`).
+    pub fn send_line(&mut self, line: &str) -> Result<(), String> {
+        use std::io::Write;
+        let input = self.input.as_mut().ok_or("the console has no input")?;
+        input.write_all(format!("{line}\r").as_bytes()).and_then(|()| input.flush()).map_err(|e| format!("console: {e}"))
+    }
+
+    /// Runs the console command `stats` and returns its `key=value` numbers.
+    pub fn stats(&mut self, timeout: Duration) -> Result<std::collections::HashMap<String, u64>, String> {
+        self.send_line("stats")?;
+        let line = self.expect("stats: ", timeout)?;
+        let rest = line.split_once("stats: ").map_or("", |(_, r)| r);
+        Ok(rest
+            .split_whitespace()
+            .filter_map(|kv| kv.split_once('='))
+            .filter_map(|(k, v)| Some((k.to_string(), v.parse().ok()?)))
+            .collect())
     }
 
     /// Waits until a console line contains `needle`; returns the line.

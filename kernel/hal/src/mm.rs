@@ -456,6 +456,11 @@ impl Drop for Frame {
     }
 }
 
+/// Frames held by kernel stacks kept mapped for reuse (a cache, not memory in use).
+pub fn cached_stack_frames() -> usize {
+    CACHED_STACKS.lock().len() * (KernelStack::SIZE / PAGE_SIZE) as usize
+}
+
 /// Size of one kernel stack slot: the stack plus its guard page.
 const STACK_SLOT: u64 = 64 * 1024;
 /// Free stack slots (indices into the stack window), reused before new ones.

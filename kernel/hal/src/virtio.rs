@@ -146,7 +146,6 @@ pub struct NetDevice<T: Transport> {
     /// Transmit buffers the device holds, with the length submitted.
     tx_in_flight: Vec<Option<(DmaPage, usize)>>,
     tx_free: Vec<DmaPage>,
-    tx_allocated: usize,
     counters: NetCounters,
 }
 
@@ -162,13 +161,16 @@ impl<T: Transport> NetDevice<T> {
             raw,
             rx_posted: (0..NET_QUEUE_SIZE).map(|_| None).collect(),
             tx_in_flight: (0..NET_QUEUE_SIZE).map(|_| None).collect(),
-            tx_free: Vec::new(),
-            tx_allocated: 0,
+            tx_free: Vec::with_capacity(TX_BUFFERS),
             counters: NetCounters::default(),
         };
         for _ in 0..RX_BUFFERS {
             let page = DmaPage::new().ok_or(VirtioError::DmaError)?;
             dev.post_rx(page)?;
+        }
+        // All transmit buffers up front: the device's memory is fixed from the start.
+        for _ in 0..TX_BUFFERS {
+            dev.tx_free.push(DmaPage::new().ok_or(VirtioError::DmaError)?);
         }
         Ok(dev)
     }
@@ -240,22 +242,14 @@ impl<T: Transport> NetDevice<T> {
     /// Whether a frame could be sent now.
     pub fn can_transmit(&mut self) -> bool {
         self.reclaim_tx();
-        (!self.tx_free.is_empty() || self.tx_allocated < TX_BUFFERS) && self.raw.can_send()
+        !self.tx_free.is_empty() && self.raw.can_send()
     }
 
     /// Sends a frame of `len` bytes (at most a page less the header) that `f` fills in.
     /// Returns None, sending nothing, when every transmit buffer is in flight.
     pub fn transmit<R>(&mut self, len: usize, f: impl FnOnce(&mut [u8]) -> R) -> Option<R> {
         self.reclaim_tx();
-        let page = match self.tx_free.pop() {
-            Some(page) => Some(page),
-            None if self.tx_allocated < TX_BUFFERS => {
-                self.tx_allocated += 1;
-                DmaPage::new()
-            }
-            None => None,
-        };
-        let Some(mut page) = page else {
+        let Some(mut page) = self.tx_free.pop() else {
             self.counters.tx_busy += 1;
             return None;
         };

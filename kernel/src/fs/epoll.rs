@@ -65,6 +65,9 @@ fn readiness_events(r: Ready) -> u32 {
     if r.error {
         events |= EPOLLERR;
     }
+    if r.read_hangup {
+        events |= EPOLLRDHUP;
+    }
     events
 }
 

@@ -40,6 +40,8 @@ pub struct Ready {
     pub hangup: bool,
     /// An error is pending.
     pub error: bool,
+    /// The peer will send nothing more (a stream socket's POLLRDHUP).
+    pub read_hangup: bool,
 }
 
 /// What every kind of open file can do. Defaults are the answers of a file that does

@@ -34,15 +34,21 @@ pub fn init(boot: &BootInfo) -> MemoryInfo {
 pub struct Usage {
     /// Frames not in the pool (page tables, heap pages, stacks, user memory).
     pub frames_used: usize,
+    /// Of those, frames held by caches that give them back under no pressure: kernel
+    /// stacks kept for reuse, and heap pages with nothing allocated in them.
+    pub frames_cached: usize,
     /// Bytes in live heap allocations.
     pub heap_bytes: usize,
 }
 
 /// Current memory use.
 pub fn usage() -> Usage {
+    let heap = berth_hal::heap_stats();
+    let heap_free_frames = heap.claimed.saturating_sub(heap.allocated) / 4096;
     Usage {
         frames_used: berth_hal::mm::total_frames() - berth_hal::mm::free_frames(),
-        heap_bytes: berth_hal::heap_stats().allocated,
+        frames_cached: berth_hal::mm::cached_stack_frames() + heap_free_frames,
+        heap_bytes: heap.allocated,
     }
 }
 

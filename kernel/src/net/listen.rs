@@ -14,9 +14,10 @@ use berth_abi::Errno;
 use smoltcp::iface::SocketSet;
 use smoltcp::socket::tcp::State;
 
-/// Most sockets kept listening per port: the connections that can be in their
-/// handshake at once.
-const MAX_LISTENING: usize = 16;
+/// Sockets kept listening per port: the connections that can be in their handshake at
+/// once (Linux's SYN queue; the backlog bounds only the queue waiting for `accept`).
+/// More connection requests wait for the client to retry (see `Nic::set_syn_budget`).
+const LISTENING: usize = 16;
 
 /// Identifies a listener in [`Listeners`].
 pub type ListenerId = u64;
@@ -59,9 +60,8 @@ impl ListenState {
     /// Adds listening sockets until each port has its share; stops quietly when memory
     /// or socket slots run out (new connections are then refused until some close).
     fn replenish(&mut self, sockets: &mut SocketSet<'static>) -> Result<(), Errno> {
-        let target = self.params.backlog.clamp(1, MAX_LISTENING);
         for port in self.params.ports.clone() {
-            for _ in self.listening_on(sockets, port)..target {
+            for _ in self.listening_on(sockets, port)..LISTENING {
                 let charge = Charge::maybe(self.params.memory.as_ref(), self.params.sizes.total())?;
                 let tcp = NetTcp::create(sockets, self.params.sizes, charge)?;
                 let socket = tcp.get(sockets);
@@ -155,6 +155,19 @@ impl Listeners {
         for tcp in state.ready {
             orphans.adopt(tcp, sockets, true);
         }
+    }
+
+    /// How many connection requests each listened-on port can take now: its sockets
+    /// in LISTEN state.
+    pub fn syn_budget(&self, sockets: &mut SocketSet<'static>) -> BTreeMap<u16, usize> {
+        let mut budget = BTreeMap::new();
+        for state in self.map.values() {
+            for (tcp, port) in &state.pending {
+                let free = usize::from(tcp.get(sockets).state() == State::Listen);
+                *budget.entry(*port).or_insert(0) += free;
+            }
+        }
+        budget
     }
 
     /// Sockets held by all listeners (listening, in handshake, or waiting for accept).

@@ -1,10 +1,12 @@
 //! The network device as smoltcp sees it.
 
 use super::pci::VirtioPci;
+use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use berth_hal::virtio::NetDevice;
 use smoltcp::phy::{self, Checksum, ChecksumCapabilities, DeviceCapabilities, Medium};
 use smoltcp::time::Instant;
+use smoltcp::wire::{EthernetFrame, EthernetProtocol, IpProtocol, Ipv4Packet, TcpPacket};
 
 /// Largest Ethernet frame without its FCS.
 const MAX_FRAME: usize = 1514;
@@ -15,13 +17,55 @@ pub struct Nic {
     pub dev: NetDevice<VirtioPci>,
     rx: Vec<u8>,
     tx_scratch: Vec<u8>,
+    /// Connection requests each listening port can still take before its listeners
+    /// have been topped up (see [`Nic::set_syn_budget`]).
+    syn_budget: BTreeMap<u16, usize>,
+    /// Connection requests dropped because their port had no listening socket free.
+    pub syns_dropped: u64,
 }
 
 impl Nic {
     /// Wraps a started device.
     pub fn new(dev: NetDevice<VirtioPci>) -> Nic {
-        Nic { dev, rx: Vec::with_capacity(MAX_FRAME), tx_scratch: Vec::new() }
+        Nic { dev, rx: Vec::with_capacity(MAX_FRAME), tx_scratch: Vec::new(), syn_budget: BTreeMap::new(), syns_dropped: 0 }
     }
+
+    /// Sets how many connection requests (SYNs) may reach each listening port before
+    /// the next top-up: one per socket in LISTEN state. Further SYNs are dropped, so
+    /// the client retries, as Linux treats a full SYN queue; smoltcp would answer
+    /// them with a reset. Ports without a listener are not limited (they are refused).
+    pub fn set_syn_budget(&mut self, budget: BTreeMap<u16, usize>) {
+        self.syn_budget = budget;
+    }
+
+    /// Whether a received frame is a SYN for a listening port that has no listening
+    /// socket left (and takes one from its budget if not).
+    fn over_syn_budget(&mut self) -> bool {
+        let Some(port) = syn_port(&self.rx) else { return false };
+        match self.syn_budget.get_mut(&port) {
+            Some(0) => true,
+            Some(left) => {
+                *left -= 1;
+                false
+            }
+            None => false,
+        }
+    }
+}
+
+/// The destination port of a TCP connection request (SYN without ACK) in an Ethernet
+/// frame.
+fn syn_port(frame: &[u8]) -> Option<u16> {
+    let eth = EthernetFrame::new_checked(frame).ok()?;
+    if eth.ethertype() != EthernetProtocol::Ipv4 {
+        return None;
+    }
+    let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
+    if ip.next_header() != IpProtocol::Tcp {
+        return None;
+    }
+    let tcp = TcpPacket::new_checked(ip.payload()).ok()?;
+    (tcp.syn() && !tcp.ack()).then(|| tcp.dst_port())
 }
 
 /// A received frame.
@@ -57,11 +101,18 @@ impl phy::Device for Nic {
     type TxToken<'a> = TxToken<'a>;
 
     fn receive(&mut self, _now: Instant) -> Option<(RxToken<'_>, TxToken<'_>)> {
-        let Nic { dev, rx, tx_scratch } = self;
-        dev.receive(|frame| {
-            rx.clear();
-            rx.extend_from_slice(frame);
-        })?;
+        loop {
+            let rx = &mut self.rx;
+            self.dev.receive(|frame| {
+                rx.clear();
+                rx.extend_from_slice(frame);
+            })?;
+            if !self.over_syn_budget() {
+                break;
+            }
+            self.syns_dropped += 1;
+        }
+        let Nic { dev, rx, tx_scratch, .. } = self;
         Some((RxToken(rx), TxToken { dev, scratch: tx_scratch }))
     }
 

@@ -190,6 +190,8 @@ impl Stack {
             let result = self.iface.poll(now(), &mut self.nic, &mut self.sockets);
             self.poll_dhcp();
             self.listeners.service(&mut self.sockets);
+            let budget = self.listeners.syn_budget(&mut self.sockets);
+            self.nic.set_syn_budget(budget);
             if result == PollResult::None && !self.nic.dev.can_receive() {
                 break;
             }

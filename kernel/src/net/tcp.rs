@@ -130,6 +130,9 @@ struct Inner {
     opts: TcpOptions,
     /// The pending error `SO_ERROR` reports (a failed non-blocking connect).
     error: Option<Errno>,
+    /// A non-blocking connect succeeded and no `connect` call has reported it yet (the
+    /// next one returns 0, as on Linux; later ones EISCONN).
+    connect_unreported: bool,
 }
 
 /// A TCP socket.
@@ -161,7 +164,7 @@ impl TcpSocket {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             ns,
             waker,
-            inner: Mutex::new(Inner { state, opts, error: None }),
+            inner: Mutex::new(Inner { state, opts, error: None, connect_unreported: false }),
         }
     }
 
@@ -552,11 +555,14 @@ impl SocketOps for TcpSocket {
             SockAddr::Unix(_) => return Err(Errno::EAFNOSUPPORT),
         };
         {
-            let mut inner = self.inner.lock();
+            let mut guard = self.inner.lock();
+            let inner = &mut *guard;
+            stack::with(|s| self.refresh(inner, s));
             if let Some(e) = inner.error.take() {
                 return Err(e);
             }
             match &inner.state {
+                State::Connected(_) if core::mem::take(&mut inner.connect_unreported) => return Ok(()),
                 State::Connected(_) => return Err(Errno::EISCONN),
                 State::Connecting(_) if nonblocking => return Err(Errno::EALREADY),
                 State::Connecting(_) => {}
@@ -566,13 +572,14 @@ impl SocketOps for TcpSocket {
                         return Err(Errno::ECONNREFUSED);
                     }
                     match self.route(dst) {
-                        Some((target, port)) => return self.connect_local(&mut inner, &target, dst, port),
-                        None => self.connect_external(&mut inner, dst)?,
+                        Some((target, port)) => return self.connect_local(inner, &target, dst, port),
+                        None => self.connect_external(inner, dst)?,
                     }
                 }
             }
         }
         if nonblocking {
+            self.inner.lock().connect_unreported = true;
             return Err(Errno::EINPROGRESS);
         }
         let deadline = self.inner.lock().opts.common.send_deadline();
@@ -706,7 +713,9 @@ impl SocketOps for TcpSocket {
             (IPPROTO_TCP, TCP_DEFER_ACCEPT | TCP_LINGER2 | TCP_USER_TIMEOUT) => int_value(0),
             (IPPROTO_IP, 1) => int_value(o.tos),
             (IPPROTO_IP, 2) => int_value(o.ttl),
-            _ => return Err(Errno::ENOPROTOOPT),
+            (SOL_SOCKET | IPPROTO_TCP | IPPROTO_IP, _) => return Err(Errno::ENOPROTOOPT),
+            // Linux's IP layer answers levels it does not know with EOPNOTSUPP.
+            _ => return Err(Errno::EOPNOTSUPP),
         })
     }
 
@@ -773,12 +782,13 @@ impl FileOps for TcpSocket {
                     write: (socket.may_send() && socket.send_capacity() > socket.send_queue()) || !socket.may_send(),
                     hangup: closed || (c.shut_wr && !socket.may_recv()),
                     error: reset,
+                    read_hangup: !socket.may_recv(),
                 }
             })
             .unwrap_or(Ready { hangup: true, ..Ready::default() }),
             State::Connected(Conn::Local(c)) => {
                 let r = c.end.ready();
-                Ready { read: r.read || c.shut_rd, write: r.write, hangup: r.hangup, error: false }
+                Ready { read: r.read || c.shut_rd, write: r.write, hangup: r.hangup, error: false, read_hangup: r.peer_done }
             }
         }
     }

@@ -362,7 +362,9 @@ impl SocketOps for UdpSocket {
             (SOL_SOCKET, _) => inner.opts.get(name, 2 * BUFFER_BYTES, 2 * BUFFER_BYTES),
             (IPPROTO_IP, 1) => Ok(int_value(0)),
             (IPPROTO_IP, 2) => Ok(int_value(inner.ttl)),
-            _ => Err(Errno::ENOPROTOOPT),
+            (IPPROTO_IP | IPPROTO_UDP, _) => Err(Errno::ENOPROTOOPT),
+            // Linux's IP layer answers levels it does not know with EOPNOTSUPP.
+            _ => Err(Errno::EOPNOTSUPP),
         }
     }
 

@@ -288,7 +288,13 @@ impl FileOps for UnixSocket {
             State::Listening(q) => Ready { read: q.has_ready(), ..Ready::default() },
             State::Connected { end, .. } => {
                 let r = end.ready();
-                Ready { read: r.read || inner.shut_rd, write: r.write, hangup: r.hangup, error: false }
+                Ready {
+                    read: r.read || inner.shut_rd,
+                    write: r.write,
+                    hangup: r.hangup,
+                    error: false,
+                    read_hangup: r.peer_done,
+                }
             }
         }
     }

@@ -88,6 +88,7 @@ pub fn exit_thread() -> ! {
 fn process_exited(process: &Arc<Process>) {
     let status = process.group_exit_status.load(Ordering::Acquire) as i32;
     // Close files and free memory now; a zombie keeps only its status.
+    super::itimer::forget(process);
     let files = process.fd_table().lock().close_all();
     drop(files);
     let vm = process.vm.lock().take();

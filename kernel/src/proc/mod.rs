@@ -9,6 +9,7 @@ pub mod exec;
 mod exit;
 mod fault;
 mod fork;
+pub mod itimer;
 mod signal;
 mod thread;
 

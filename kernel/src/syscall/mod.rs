@@ -293,6 +293,9 @@ fn dispatch(number: u64, a: &Args, frame: &mut TrapFrame) -> SysResult {
         nr::TIME => time::time(a),
         nr::NANOSLEEP => time::nanosleep(a),
         nr::CLOCK_NANOSLEEP => time::clock_nanosleep(a),
+        nr::ALARM => time::alarm(a),
+        nr::SETITIMER => time::setitimer(a),
+        nr::GETITIMER => time::getitimer(a),
         // Synchronization (sync.rs).
         nr::FUTEX => sync::futex(a),
         nr::SCHED_YIELD => sync::sched_yield(),

@@ -37,6 +37,9 @@ fn revents(w: &Watch) -> i16 {
     if r.error {
         out |= POLLERR;
     }
+    if r.read_hangup && w.events & POLLRDHUP != 0 {
+        out |= POLLRDHUP;
+    }
     out
 }
 

@@ -90,3 +90,43 @@ pub fn clock_nanosleep(a: &Args) -> SysResult {
     let rem = if flags & TIMER_ABSTIME != 0 { 0 } else { a.u64(3) };
     sleep_until(now_ns().saturating_add(wait), rem)
 }
+
+/// alarm(seconds): SIGALRM after `seconds` (0 cancels); the seconds the previous alarm
+/// had left, rounded to the nearest (at least 1 while one is pending).
+pub fn alarm(a: &Args) -> SysResult {
+    let secs = u64::from(a.u32(0));
+    let (left, _) = crate::proc::itimer::set(&current_process(), secs * NSEC_PER_SEC as u64, 0);
+    let rounded = (left + NSEC_PER_SEC as u64 / 2) / NSEC_PER_SEC as u64;
+    Ok(if left > 0 { rounded.max(1) } else { 0 } as isize)
+}
+
+fn itimerval(value: u64, interval: u64) -> Itimerval {
+    Itimerval { interval: Timeval::from_nanos(interval), value: Timeval::from_nanos(value) }
+}
+
+/// setitimer(which, new, old): only the real-time timer (ITIMER_REAL) exists.
+pub fn setitimer(a: &Args) -> SysResult {
+    if a.i32(0) != ITIMER_REAL {
+        return Err(Errno::EINVAL);
+    }
+    let new: Itimerval = if a.u64(1) == 0 { Itimerval::default() } else { uaccess::read_val(a.u64(1))? };
+    new.value.validate()?;
+    new.interval.validate()?;
+    // A timer set to less than a microsecond still fires, as Linux rounds up.
+    let (value, interval) = (new.value.to_nanos(), new.interval.to_nanos());
+    let (old_value, old_interval) = crate::proc::itimer::set(&current_process(), value, interval);
+    if a.u64(2) != 0 {
+        uaccess::write_val(a.u64(2), &itimerval(old_value, old_interval))?;
+    }
+    Ok(0)
+}
+
+/// getitimer(which, cur)
+pub fn getitimer(a: &Args) -> SysResult {
+    if a.i32(0) != ITIMER_REAL {
+        return Err(Errno::EINVAL);
+    }
+    let (value, interval) = crate::proc::itimer::get(&current_process());
+    uaccess::write_val(a.u64(1), &itimerval(value, interval))?;
+    Ok(0)
+}

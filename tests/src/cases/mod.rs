@@ -4,6 +4,7 @@ mod boot;
 mod containers;
 mod faults;
 mod memory;
+mod net;
 pub mod run;
 mod timer;
 
@@ -89,6 +90,31 @@ pub const ALL: &[Case] = &[
         name: "container-image-sharing",
         about: "100 containers of one image cost little each",
         run: containers::image_sharing,
+    },
+    Case {
+        name: "net-busybox-httpd",
+        about: "busybox httpd behind a published port: 1000 requests, 16 clients, no leak",
+        run: net::busybox_httpd,
+    },
+    Case {
+        name: "net-rust-server",
+        about: "a Rust std HTTP server under the same load, no leak",
+        run: net::rust_server,
+    },
+    Case {
+        name: "net-two-on-port-80",
+        about: "two containers on port 80 answer on their own published ports; loopback stays inside",
+        run: net::two_on_port_80,
+    },
+    Case {
+        name: "net-errnos-and-outgoing",
+        about: "socket errno values as Linux gives them; data both ways with a host server",
+        run: net::errnos_and_outgoing,
+    },
+    Case {
+        name: "net-legacy-static",
+        about: "legacy virtio transport with a static address",
+        run: net::legacy_static,
     },
 ];
 

@@ -66,6 +66,19 @@ pub fn boot(
     cmdline: &str,
     timeout: Duration,
 ) -> Result<Outcome, String> {
+    let vm = start(a, test, containers, &format!("halt-when-done {cmdline}"), |_| {})?;
+    finish(a, test, vm, timeout)
+}
+
+/// Starts berth with `containers` as modules and `cmdline`; `configure` adjusts the VM
+/// (a network device, say) before it starts.
+pub fn start(
+    a: &Artifacts,
+    test: &str,
+    containers: &[Boot],
+    cmdline: &str,
+    configure: impl FnOnce(&mut VmConfig),
+) -> Result<Vm, String> {
     let dir = a.scratch(test);
     let modules: Vec<BundleModule> = containers
         .iter()
@@ -80,10 +93,16 @@ pub fn boot(
     bundle::write(&modules, &initrd).map_err(|e| e.to_string())?;
     let mut config = VmConfig::new(a.kernel.clone());
     config.initrd = Some(initrd);
-    config.cmdline = format!("halt-when-done {cmdline}");
-    let mut vm = Vm::start(&config)?;
+    config.cmdline = cmdline.to_string();
+    configure(&mut config);
+    Vm::start(&config)
+}
+
+/// Waits for a VM started with `halt-when-done` to power off, and collects the
+/// containers' statuses.
+pub fn finish(a: &Artifacts, test: &str, mut vm: Vm, timeout: Duration) -> Result<Outcome, String> {
     let code = vm.wait_exit(timeout);
-    let _ = std::fs::write(dir.join("console.log"), vm.output());
+    let _ = std::fs::write(a.dir.join("test-scratch").join(test).join("console.log"), vm.output());
     let code = code?;
     if code != 0 {
         return Err(vm.failure(&format!("the VM exited with {code}, not through an ACPI power-off")));

@@ -1,0 +1,290 @@
+//! Networking: servers in containers reached through published ports under load, port
+//! spaces kept apart, connections out to the host, socket errno values, the legacy
+//! virtio transport and a static address.
+
+use super::run::{Boot, finish, start};
+use crate::artifacts::Artifacts;
+use crate::netprobe::{GUEST_HOST, net_probe_command, verdict};
+use crate::netserver::NetServer;
+use crate::qemu::{Forward, Vm, free_port};
+use crate::runner::seconds;
+use berth_image::rootfs::{self, Rootfs};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Sequential requests in a load test.
+const SEQUENTIAL: usize = 1000;
+/// Concurrent clients in a load test.
+const CLIENTS: usize = 16;
+/// Requests each concurrent client makes.
+const PER_CLIENT: usize = 25;
+
+/// Page contents the web servers answer with: small, and several segments long.
+struct Pages {
+    a: Vec<u8>,
+    b: Vec<u8>,
+    big: Vec<u8>,
+}
+
+fn pages() -> Pages {
+    let big: Vec<u8> = (0..96 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    Pages { a: b"<h1>site A</h1>\n".to_vec(), b: b"<h1>site B</h1>\n".to_vec(), big }
+}
+
+/// The test image plus web roots `/www/a` (index.html "site A", big.bin) and `/www/b`.
+fn web_image(a: &Artifacts, test: &str) -> Result<PathBuf, String> {
+    let p = pages();
+    let mut image: Rootfs = rootfs::busybox_rootfs(&rootfs::system_busybox()).map_err(|e| e.to_string())?;
+    image.copy("usr/bin/rust-probe", &a.dir.join("userland/rust-probe"), 0o755).map_err(|e| e.to_string())?;
+    image.dir("www", 0o755).dir("www/a", 0o755).dir("www/b", 0o755);
+    image.file("www/a/index.html", p.a, 0o644).file("www/a/big.bin", p.big, 0o644);
+    image.file("www/b/index.html", p.b, 0o644);
+    let path = a.dir.join("test-scratch").join(format!("{test}-web.tar"));
+    image.write(&path).map_err(|e| e.to_string())?;
+    Ok(path)
+}
+
+/// GETs `url` with a real HTTP client on a fresh connection; the body.
+fn get(url: &str) -> Result<Vec<u8>, String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(30))).build().into();
+    let mut response = agent.get(url).call().map_err(|e| format!("GET {url}: {e}"))?;
+    response.body_mut().with_config().limit(16 << 20).read_to_vec().map_err(|e| format!("GET {url}: {e}"))
+}
+
+/// Waits until `url` answers (the server may still be starting).
+fn wait_for(vm: &Vm, url: &str, timeout: Duration) -> Result<(), String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match get(url) {
+            Ok(_) => return Ok(()),
+            Err(e) if Instant::now() >= deadline => return Err(vm.failure(&format!("{url} never answered: {e}"))),
+            Err(_) => std::thread::sleep(Duration::from_millis(200)),
+        }
+    }
+}
+
+/// `SEQUENTIAL` requests one after another, then `CLIENTS` clients at once; every
+/// body must be `expected`.
+fn load(vm: &Vm, url: &str, expected: &[u8]) -> Result<(), String> {
+    let check = |body: Vec<u8>, what: &str| {
+        if body == expected {
+            Ok(())
+        } else {
+            Err(vm.failure(&format!("{what}: got {} bytes that differ from the {} expected", body.len(), expected.len())))
+        }
+    };
+    for i in 0..SEQUENTIAL {
+        check(get(url).map_err(|e| vm.failure(&format!("sequential request {i}: {e}")))?, "sequential")?;
+    }
+    let results: Vec<Result<(), String>> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..CLIENTS)
+            .map(|c| {
+                s.spawn(move || {
+                    for i in 0..PER_CLIENT {
+                        let body = get(url).map_err(|e| format!("client {c} request {i}: {e}"))?;
+                        if body != expected {
+                            return Err(format!("client {c} request {i}: {} bytes that differ", body.len()));
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap_or_else(|_| Err("client panicked".into()))).collect()
+    });
+    match results.into_iter().find(Result::is_err) {
+        Some(Err(e)) => Err(vm.failure(&format!("concurrent clients: {e}"))),
+        _ => Ok(()),
+    }
+}
+
+/// A short round of the same load.
+fn warm_up(vm: &Vm, url: &str, expected: &[u8]) -> Result<(), String> {
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..CLIENTS).map(|_| s.spawn(|| (0..4).try_for_each(|_| get(url).map(drop)))).collect();
+        workers.into_iter().try_for_each(|w| w.join().unwrap_or_else(|_| Err("client panicked".into())))
+    })
+    .map_err(|e| vm.failure(&format!("warm-up: {e}")))?;
+    (0..50).try_for_each(|_| if get(url)? == expected { Ok(()) } else { Err(vm.failure("warm-up: wrong page")) })
+}
+
+/// The kernel's counts once no connection is still closing.
+fn settled_stats(vm: &mut Vm) -> Result<HashMap<String, u64>, String> {
+    let deadline = Instant::now() + seconds(20);
+    loop {
+        let stats = vm.stats(seconds(10))?;
+        if stats.get("orphans") == Some(&0) || Instant::now() >= deadline {
+            return Ok(stats);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Kernel counts after a load, once closing connections are gone, compared with the
+/// counts before: sockets, ports and memory must be back where they were.
+fn expect_no_leak(vm: &mut Vm, before: &HashMap<String, u64>) -> Result<(), String> {
+    let deadline = Instant::now() + seconds(20);
+    loop {
+        let after = vm.stats(seconds(10))?;
+        let n = |m: &HashMap<String, u64>, k: &str| m.get(k).copied().unwrap_or(u64::MAX);
+        let same = ["sockets", "listeners", "listener_sockets", "tcp_ports", "udp_ports", "orphans"]
+            .iter()
+            .all(|k| n(&after, k) == n(before, k));
+        let heap_growth = n(&after, "heap_bytes").saturating_sub(n(before, "heap_bytes"));
+        // Frames in use, not counting caches (stacks kept for reuse, empty heap pages).
+        let in_use = |m: &HashMap<String, u64>| n(m, "frames_used").saturating_sub(n(m, "frames_cached"));
+        let frame_growth = in_use(&after).saturating_sub(in_use(before));
+        if same && heap_growth <= 64 * 1024 && frame_growth <= 16 {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(vm.failure(&format!(
+                "kernel counts did not return to where they were: before {before:?}\nafter {after:?} (heap +{heap_growth} bytes, +{frame_growth} frames)"
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// A VM with a network device and `forwards` whose containers are `containers`;
+/// waits for `ready`.
+fn start_net(
+    a: &Artifacts,
+    test: &str,
+    containers: &[Boot],
+    cmdline: &str,
+    forwards: Vec<Forward>,
+    legacy: bool,
+) -> Result<Vm, String> {
+    let mut vm = start(a, test, containers, cmdline, |c| {
+        c.network = Some(forwards);
+        c.legacy_virtio = legacy;
+    })?;
+    vm.expect("berth: ready", seconds(60))?;
+    Ok(vm)
+}
+
+fn save_console(a: &Artifacts, test: &str, vm: &Vm) {
+    let _ = std::fs::write(a.dir.join("test-scratch").join(test).join("console.log"), vm.output());
+}
+
+/// A server in a container under load through its published port; no sockets or
+/// memory leak in the kernel afterwards.
+fn serve_under_load(a: &Artifacts, test: &str, command: &str, path: &str, expected: &[u8]) -> Result<(), String> {
+    let image = web_image(a, test)?;
+    let host = free_port();
+    let web = Boot::new(&image, "web", "publish=8080:80", command);
+    let mut vm = start_net(a, test, &[web], "", vec![Forward { host, guest: 8080 }], false)?;
+    let result = (|| {
+        let url = format!("http://127.0.0.1:{host}{path}");
+        wait_for(&vm, &url, seconds(60))?;
+        // A first round fills the kernel's caches (thread stacks, heap, transmit
+        // buffers); what the full load leaves beyond that would be a leak.
+        warm_up(&vm, &url, expected)?;
+        let before = settled_stats(&mut vm)?;
+        load(&vm, &url, expected)?;
+        expect_no_leak(&mut vm, &before)
+    })();
+    save_console(a, test, &vm);
+    result
+}
+
+/// Debian's `busybox httpd` serves a file to a real HTTP client: 1000 sequential
+/// requests and 16 concurrent clients.
+pub fn busybox_httpd(a: &Artifacts) -> Result<(), String> {
+    let expected = pages().big;
+    serve_under_load(a, "net-busybox-httpd", "/bin/busybox httpd -f -p 80 -h /www/a", "/big.bin", &expected)
+}
+
+/// The Rust std HTTP server under the same load.
+pub fn rust_server(a: &Artifacts) -> Result<(), String> {
+    serve_under_load(a, "net-rust-server", "/usr/bin/rust-probe http-server 80", "/", b"hello from rust-probe\n")
+}
+
+/// Two containers listen on port 80, published on different machine ports; each
+/// answers with its own page. 127.0.0.1 inside a container reaches its own listeners
+/// and no one else's.
+pub fn two_on_port_80(a: &Artifacts) -> Result<(), String> {
+    let test = "net-two-on-port-80";
+    let image = web_image(a, test)?;
+    let p = pages();
+    let (host_a, host_b) = (free_port(), free_port());
+    let containers = [
+        Boot::new(&image, "site-a", "publish=8081:80", "/bin/busybox httpd -f -p 80 -h /www/a"),
+        Boot::new(&image, "site-b", "publish=8082:80", "/bin/busybox httpd -f -p 80 -h /www/b"),
+        // Its own server on 127.0.0.1:8000 answers; port 80 is another container's.
+        Boot::new(
+            &image,
+            "loopback",
+            "",
+            "/bin/sh -c \"httpd -p 127.0.0.1:8000 -h /www/b && sleep 1 && wget -q -O - http://127.0.0.1:8000/ && \
+             if wget -q -O - http://127.0.0.1:80/; then echo REACHED-OTHER; else echo refused; fi\"",
+        ),
+    ];
+    let forwards = vec![Forward { host: host_a, guest: 8081 }, Forward { host: host_b, guest: 8082 }];
+    let mut vm = start_net(a, test, &containers, "", forwards, false)?;
+    let result = (|| {
+        let (url_a, url_b) = (format!("http://127.0.0.1:{host_a}/"), format!("http://127.0.0.1:{host_b}/"));
+        wait_for(&vm, &url_a, seconds(60))?;
+        wait_for(&vm, &url_b, seconds(60))?;
+        for _ in 0..20 {
+            if get(&url_a)? != p.a || get(&url_b)? != p.b {
+                return Err(vm.failure("a published port answered with the other container's page"));
+            }
+        }
+        vm.expect("[loopback] refused", seconds(60))?;
+        let said: Vec<String> = vm.output().lines().filter_map(|l| Some(l.split_once("[loopback] ")?.1.to_string())).collect();
+        if !said.iter().any(|l| l == "<h1>site B</h1>") || said.iter().any(|l| l.contains("REACHED-OTHER")) {
+            return Err(vm.failure("127.0.0.1 in a container did not reach (only) its own listener"));
+        }
+        vm.send_line("halt")
+    })();
+    save_console(a, test, &vm);
+    result
+}
+
+/// The socket errno checks (`net-probe`) against a server on the host's loopback,
+/// which the container reaches through QEMU's host alias; its `echo-1mib` check
+/// exchanges a mebibyte both ways.
+pub fn errnos_and_outgoing(a: &Artifacts) -> Result<(), String> {
+    let test = "net-errnos-and-outgoing";
+    let server = NetServer::start()?;
+    let probe = Boot::new(
+        &a.test_image,
+        "np",
+        "",
+        &net_probe_command(GUEST_HOST, server.port(), server.closed_port()),
+    );
+    let vm = start(a, test, &[probe], "halt-when-done", |c| c.network = Some(Vec::new()))?;
+    let out = finish(a, test, vm, seconds(240))?;
+    verdict(&out.output("np")).map_err(|e| out.vm.failure(&format!("net-probe: {e}")))?;
+    out.expect_status("np", 0)
+}
+
+/// The legacy virtio transport with a static address from the command line.
+pub fn legacy_static(a: &Artifacts) -> Result<(), String> {
+    let test = "net-legacy-static";
+    let image = web_image(a, test)?;
+    let host = free_port();
+    let web = Boot::new(&image, "web", "publish=8080:80", "/bin/busybox httpd -f -p 80 -h /www/a");
+    let cmdline = "ip=10.0.2.15/24 gateway=10.0.2.2 dns=10.0.2.3";
+    let mut vm = start_net(a, test, &[web], cmdline, vec![Forward { host, guest: 8080 }], true)?;
+    let result = (|| {
+        for needle in ["virtio-net (legacy)", "address 10.0.2.15/24, gateway 10.0.2.2, DNS 10.0.2.3"] {
+            if !vm.output().contains(needle) {
+                return Err(vm.failure(&format!("the console never said {needle:?}")));
+            }
+        }
+        let url = format!("http://127.0.0.1:{host}/big.bin");
+        wait_for(&vm, &url, seconds(60))?;
+        for _ in 0..20 {
+            if get(&url)? != pages().big {
+                return Err(vm.failure("the page came back different"));
+            }
+        }
+        vm.send_line("halt")
+    })();
+    save_console(a, test, &vm);
+    result
+}
