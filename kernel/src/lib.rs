@@ -22,6 +22,7 @@ mod net;
 mod panic;
 mod platform;
 mod power;
+mod profile;
 mod proc;
 mod random;
 mod sched;

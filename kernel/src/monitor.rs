@@ -1,7 +1,8 @@
 //! The operator's console: commands typed on the serial console, answered in the log.
 //!
 //! `help`, `stats` (memory, sockets, containers: what leak checks compare), `ps`
-//! (containers) and `halt` (power off). Input arrives by interrupt (COM1, ISA IRQ 4)
+//! (containers), `profile start|stop` (where the kernel spends its time) and `halt`
+//! (power off). Input arrives by interrupt (COM1, ISA IRQ 4)
 //! into a small buffer; the `console` thread reads lines from it.
 
 use crate::irq;
@@ -57,7 +58,9 @@ fn console_thread(_: usize) -> ! {
 fn run(command: &str) {
     match command {
         "" => {}
-        "help" => log::info!("commands: stats, ps, halt"),
+        "help" => log::info!("commands: stats, ps, profile start|stop, halt"),
+        "profile start" => crate::profile::start(),
+        "profile stop" => crate::profile::stop(),
         "stats" => log::info!("{}", stats_line()),
         "ps" => {
             for c in crate::container::registry::list() {
@@ -74,10 +77,13 @@ pub fn stats_line() -> String {
     let mem = crate::mm::usage();
     let net = crate::net::stats();
     alloc::format!(
-        "stats: frames_used={} frames_cached={} heap_bytes={} sockets={} listeners={} listener_sockets={} orphans={} tcp_ports={} udp_ports={} containers={} rx_packets={} tx_packets={}",
+        "stats: frames_used={} frames_cached={} heap_bytes={} heap_claimed={} container_bytes={} page_cache_pages={} sockets={} listeners={} listener_sockets={} orphans={} tcp_ports={} udp_ports={} containers={} rx_packets={} tx_packets={}",
         mem.frames_used,
         mem.frames_cached,
         mem.heap_bytes,
+        berth_hal::heap_stats().claimed,
+        crate::mm::container_memory().0,
+        crate::mm::page_cache::stats().1,
         net.sockets,
         net.listeners,
         net.listener_sockets,

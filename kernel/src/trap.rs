@@ -23,6 +23,7 @@ fn dispatch(frame: &mut TrapFrame) {
         14 if berth_hal::uaccess::in_user_copy(frame) => user_copy_fault(frame),
         0..=31 => kernel_fault(frame),
         v if v == u64::from(TIMER_VECTOR) => {
+            crate::profile::sample(frame);
             crate::time::tick();
             crate::sched::on_tick();
             apic::eoi();

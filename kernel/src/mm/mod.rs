@@ -53,6 +53,7 @@ pub fn usage() -> Usage {
 }
 
 mod charge;
+pub mod page_cache;
 mod space;
 
 pub use charge::{MemoryCounter, UserPage, container_memory, init_container_memory};

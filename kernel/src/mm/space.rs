@@ -73,10 +73,13 @@ pub enum VmaKind {
     File {
         /// The file's contents.
         data: Arc<[u8]>,
-        /// File offset of `vma.start`.
+        /// File offset of `vma.start` (a multiple of the page size).
         offset: u64,
         /// Bytes from `vma.start` that come from the file.
         file_len: u64,
+        /// The bytes are an image's: pages read before they are written come from
+        /// the shared page cache.
+        cached: bool,
     },
 }
 
@@ -312,10 +315,18 @@ impl AddressSpace {
         let page = page_down(addr);
         let flags = UserFlags { read: vma.prot.read, write: vma.prot.write, exec: vma.prot.exec };
         match self.pt.get(page) {
-            None => {
-                let new = self.fill_page(&vma, page)?;
-                self.pt.map(page, new, flags).map_err(|_| Fault::OutOfMemory)?;
-            }
+            None => match self.cached_page(&vma, page, access) {
+                // Shared with other mappers: read-only until a write copies it.
+                Some(shared) => {
+                    let shared = shared.ok_or(Fault::OutOfMemory)?;
+                    let read_only = UserFlags { write: false, ..flags };
+                    self.pt.map(page, shared, read_only).map_err(|_| Fault::OutOfMemory)?;
+                }
+                None => {
+                    let new = self.fill_page(&vma, page)?;
+                    self.pt.map(page, new, flags).map_err(|_| Fault::OutOfMemory)?;
+                }
+            },
             Some((existing, current)) => {
                 if access == Access::Write && !current.write {
                     // Two references: the table's and ours. Then nobody else has it.
@@ -334,9 +345,25 @@ impl AddressSpace {
         Ok(())
     }
 
+    /// The page-cache page for `page` of `vma` (None inside: out of memory), if the
+    /// page can be one: an image file's page, read before being written, wholly file
+    /// bytes (or the file's end), in a private mapping.
+    fn cached_page(&self, vma: &Vma, page: u64, access: Access) -> Option<Option<Arc<UserPage>>> {
+        let VmaKind::File { data, offset, file_len, cached: true } = &vma.kind else { return None };
+        if access == Access::Write || vma.shared {
+            return None;
+        }
+        let from = offset + (page - vma.start);
+        let file_end = vma.start.saturating_add(*file_len);
+        // Past the file bytes (bss) is private zeros; a page the mapping cuts short of
+        // the file's end holds bytes of its own.
+        let whole = page < file_end && (page + PAGE_SIZE <= file_end || offset + file_len >= data.len() as u64);
+        (whole && from.is_multiple_of(PAGE_SIZE)).then(|| super::page_cache::page(data, from / PAGE_SIZE))
+    }
+
     fn fill_page(&self, vma: &Vma, page: u64) -> Result<Arc<UserPage>, Fault> {
         let mut new = UserPage::zeroed(&self.counter).ok_or(Fault::OutOfMemory)?;
-        if let VmaKind::File { data, offset, file_len } = &vma.kind {
+        if let VmaKind::File { data, offset, file_len, .. } = &vma.kind {
             let end = (page + PAGE_SIZE).min(vma.start.saturating_add(*file_len));
             if page < end {
                 let from = (offset + (page - vma.start)) as usize;

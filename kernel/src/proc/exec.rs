@@ -98,6 +98,7 @@ fn load(
         if !is_executable(&inode) {
             return Err(ExecError::new(Errno::EACCES, format!("{path}: permission denied (not executable)")));
         }
+        let cached = inode.image_contents().is_some();
         let data = inode.contents().map_err(|e| ExecError::new(super::fs_errno(e.clone()), format!("{path}: {e}")))?;
         if let Some((interpreter, arg)) = shebang(&data) {
             // `#!interp arg` runs `interp [arg] path args...`.
@@ -112,7 +113,7 @@ fn load(
         let plan = berth_elf::plan(&data, &Limits::BERTH)
             .map_err(|e| ExecError::new(Errno::ENOEXEC, format!("{path}: {e}")))?;
         let space =
-            map_program(container, &plan, &data).map_err(|e| ExecError::new(Errno::ENOMEM, format!("{path}: {e}")))?;
+            map_program(container, &plan, &data, cached).map_err(|e| ExecError::new(Errno::ENOMEM, format!("{path}: {e}")))?;
         let mut loaded = Loaded { space, entry: plan.entry, sp: 0, exe: path.clone(), argv };
         loaded.sp = build_stack(&mut loaded.space, &plan, &data, &path, &loaded.argv, envp)
             .map_err(|e| ExecError::new(Errno::E2BIG, format!("{path}: {e}")))?;
@@ -133,11 +134,18 @@ fn shebang(data: &[u8]) -> Option<(String, Option<String>)> {
     (!interpreter.is_empty()).then(|| (interpreter.to_string(), arg))
 }
 
-fn map_program(container: &Arc<Container>, plan: &LoadPlan, data: &Arc<[u8]>) -> Result<AddressSpace, &'static str> {
+/// Maps the program's segments; `cached`: its bytes are an image's (see `page_cache`).
+fn map_program(
+    container: &Arc<Container>,
+    plan: &LoadPlan,
+    data: &Arc<[u8]>,
+    cached: bool,
+) -> Result<AddressSpace, &'static str> {
     let mut space = AddressSpace::new(container.memory.clone()).ok_or("out of memory for page tables")?;
     for seg in &plan.segments {
         let prot = Prot { read: seg.perms.read, write: seg.perms.write, exec: seg.perms.execute };
-        let kind = VmaKind::File { data: data.clone(), offset: seg.file_offset, file_len: seg.file_end - seg.start };
+        let kind =
+            VmaKind::File { data: data.clone(), offset: seg.file_offset, file_len: seg.file_end - seg.start, cached };
         let req = MapRequest {
             addr: seg.start,
             len: seg.end - seg.start,

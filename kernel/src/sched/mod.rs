@@ -203,6 +203,11 @@ pub fn on_tick() {
     }
 }
 
+/// Whether the CPU is running the idle thread (safe in interrupt handlers).
+pub fn current_is_idle() -> bool {
+    SCHED.lock().current.as_ref().is_some_and(|c| c.is_idle())
+}
+
 /// Whether the running thread should call [`schedule`] at its next chance.
 pub fn need_resched() -> bool {
     NEED_RESCHED.load(Ordering::Relaxed)

@@ -10,8 +10,10 @@ use alloc::vec::Vec;
 use berth_abi::Errno;
 use berth_abi::fs::*;
 
-/// Largest chunk moved between user memory and a file at once.
-const CHUNK: usize = 1 << 20;
+/// Largest chunk moved between user memory and a file at once: big enough to make
+/// copying cheap per byte, small enough that a kernel buffer of this size is not worth
+/// noticing (a read of a large buffer from a stream allocates only this much).
+const CHUNK: usize = 64 * 1024;
 
 /// The open file behind `fd` in the running process.
 pub fn file(fd: i32) -> Result<Arc<OpenFile>, Errno> {
@@ -355,23 +357,52 @@ pub fn getdents64(a: &Args) -> SysResult {
     Ok(n as isize)
 }
 
-/// sendfile(out_fd, in_fd, offset, count): copies through a kernel buffer.
+/// sendfile(out_fd, in_fd, offset, count): copies from a file (at `*offset`, or its
+/// own offset) to any writable file through a kernel buffer, a chunk at a time; stops
+/// at end of file or a short write and accounts only for what was written.
 pub fn sendfile(a: &Args) -> SysResult {
     let (out, input) = (file(a.fd(0))?, file(a.fd(1))?);
-    let (offset_ptr, count) = (a.u64(2), a.usize(3).min(CHUNK));
-    let mut buf = vec![0u8; count];
-    let n = if offset_ptr != 0 {
-        let off: i64 = uaccess::read_val(offset_ptr)?;
-        let n = input.ops.read_at(off as u64, &mut buf)?;
-        uaccess::write_val(offset_ptr, &(off + n as i64))?;
-        n
-    } else {
-        input.ops.read(&input, &mut buf)?
-    };
-    if n == 0 {
-        return Ok(0);
+    if !input.readable() || !out.writable() {
+        return Err(Errno::EBADF);
     }
-    out.ops.write(&out, &buf[..n]).map(|w| w as isize)
+    let (offset_ptr, count) = (a.u64(2), a.usize(3));
+    let mut off = if offset_ptr != 0 {
+        let off: i64 = uaccess::read_val(offset_ptr)?;
+        u64::try_from(off).map_err(|_| Errno::EINVAL)?
+    } else {
+        *input.offset.lock()
+    };
+    let mut buf = vec![0u8; count.min(CHUNK)];
+    let mut done = 0;
+    while done < count {
+        let want = (count - done).min(buf.len());
+        let n = match input.ops.read_at(off, &mut buf[..want]) {
+            Ok(n) => n,
+            // Only files with offsets can be sent from.
+            Err(Errno::ESPIPE) => return Err(Errno::EINVAL),
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        if n == 0 {
+            break;
+        }
+        let written = match out.ops.write(&out, &buf[..n]) {
+            Ok(w) => w,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        done += written;
+        off += written as u64;
+        if written < n {
+            break;
+        }
+    }
+    if offset_ptr != 0 {
+        uaccess::write_val(offset_ptr, &(off as i64))?;
+    } else {
+        *input.offset.lock() = off;
+    }
+    Ok(done as isize)
 }
 
 /// flock(fd, operation): advisory locks are granted at once (one writer per

@@ -54,9 +54,10 @@ pub fn mmap(a: &Args) -> SysResult {
                 if shared && prot.write && !f.writable() {
                     return Err(Errno::EACCES);
                 }
+                let cached = inode.image_contents().is_some();
                 let data = inode.contents().map_err(crate::proc::fs_errno)?;
                 let file_len = (data.len() as u64).saturating_sub(offset);
-                (VmaKind::File { data, offset, file_len }, f.path.clone())
+                (VmaKind::File { data, offset, file_len, cached }, f.path.clone())
             }
             Some(_) => return Err(Errno::ENODEV),
             // Devices such as /dev/zero map as zeros.

@@ -19,8 +19,12 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 const MAX_ADDR_LEN: usize = 128;
 /// Largest option value read or written.
 const MAX_OPT_LEN: usize = 256;
-/// Most bytes one send or receive moves through the kernel.
-const MAX_TRANSFER: usize = 4 << 20;
+/// Most bytes one send moves through the kernel (a blocking stream send of more
+/// returns this much, and the caller sends the rest).
+const MAX_TRANSFER: usize = 1 << 20;
+/// Most bytes one receive returns (streams return what they have; the largest
+/// datagram is smaller).
+const MAX_RECEIVE: usize = 256 * 1024;
 /// Most iovecs in a message (Linux's UIO_MAXIOV).
 const IOV_MAX: usize = 1024;
 
@@ -239,7 +243,7 @@ fn received_len(r: &Received, flags: i32) -> isize {
 /// recvfrom(fd, buf, len, flags, src_addr, addrlen)
 pub fn recvfrom(a: &Args) -> SysResult {
     let f = socket_file(a.fd(0))?;
-    let (buf, len, flags) = (a.u64(1), a.usize(2).min(MAX_TRANSFER), a.i32(3));
+    let (buf, len, flags) = (a.u64(1), a.usize(2).min(MAX_RECEIVE), a.i32(3));
     uaccess::check_writable(buf, len)?;
     let mut kbuf = vec![0u8; len];
     let r = ops(&f).recv(&mut kbuf, flags, f.nonblocking())?;
@@ -284,7 +288,7 @@ pub fn sendmsg(a: &Args) -> SysResult {
 fn recv_message(f: &OpenFile, msg_addr: u64, flags: i32, nonblocking: bool) -> SysResult {
     let mut msg: MsgHdr = uaccess::read_val(msg_addr)?;
     let iov = read_iovecs(msg.msg_iov, msg.msg_iovlen)?;
-    let total = iov.iter().map(|v| v.len as usize).sum::<usize>().min(MAX_TRANSFER);
+    let total = iov.iter().map(|v| v.len as usize).fold(0usize, usize::saturating_add).min(MAX_RECEIVE);
     let mut kbuf = vec![0u8; total];
     let r = ops(f).recv(&mut kbuf, flags, nonblocking || f.nonblocking())?;
     let mut done = 0;

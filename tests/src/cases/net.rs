@@ -65,7 +65,7 @@ fn wait_for(vm: &Vm, url: &str, timeout: Duration) -> Result<(), String> {
 }
 
 /// `SEQUENTIAL` requests one after another, then `CLIENTS` clients at once; every
-/// body must be `expected`.
+/// body must be `expected`. Run twice by each load test (see `serve_under_load`).
 fn load(vm: &Vm, url: &str, expected: &[u8]) -> Result<(), String> {
     let check = |body: Vec<u8>, what: &str| {
         if body == expected {
@@ -99,16 +99,6 @@ fn load(vm: &Vm, url: &str, expected: &[u8]) -> Result<(), String> {
     }
 }
 
-/// A short round of the same load.
-fn warm_up(vm: &Vm, url: &str, expected: &[u8]) -> Result<(), String> {
-    std::thread::scope(|s| {
-        let workers: Vec<_> = (0..CLIENTS).map(|_| s.spawn(|| (0..4).try_for_each(|_| get(url).map(drop)))).collect();
-        workers.into_iter().try_for_each(|w| w.join().unwrap_or_else(|_| Err("client panicked".into())))
-    })
-    .map_err(|e| vm.failure(&format!("warm-up: {e}")))?;
-    (0..50).try_for_each(|_| if get(url)? == expected { Ok(()) } else { Err(vm.failure("warm-up: wrong page")) })
-}
-
 /// The kernel's counts once no connection is still closing.
 fn settled_stats(vm: &mut Vm) -> Result<HashMap<String, u64>, String> {
     let deadline = Instant::now() + seconds(20);
@@ -132,10 +122,21 @@ fn expect_no_leak(vm: &mut Vm, before: &HashMap<String, u64>) -> Result<(), Stri
             .iter()
             .all(|k| n(&after, k) == n(before, k));
         let heap_growth = n(&after, "heap_bytes").saturating_sub(n(before, "heap_bytes"));
-        // Frames in use, not counting caches (stacks kept for reuse, empty heap pages).
-        let in_use = |m: &HashMap<String, u64>| n(m, "frames_used").saturating_sub(n(m, "frames_cached"));
+        // Frames the kernel uses for itself: not caches (stacks kept for reuse, empty
+        // heap pages, shared image pages) and not the containers' memory (which their
+        // programs' own caches, such as a C library's cache of thread stacks, grow).
+        let in_use = |m: &HashMap<String, u64>| {
+            n(m, "frames_used")
+                .saturating_sub(n(m, "frames_cached"))
+                .saturating_sub(n(m, "page_cache_pages"))
+                .saturating_sub(n(m, "container_bytes") / 4096)
+        };
         let frame_growth = in_use(&after).saturating_sub(in_use(before));
-        if same && heap_growth <= 64 * 1024 && frame_growth <= 16 {
+        // Tables that grow to their high-water mark (the socket set, maps, the page
+        // tables of the kernel's heap and stack windows) may still settle a little
+        // higher; a leak of 48 bytes or one frame per request over the 1,400 requests
+        // would not fit in this.
+        if same && heap_growth <= 64 * 1024 && frame_growth <= 32 {
             return Ok(());
         }
         if Instant::now() >= deadline {
@@ -179,9 +180,10 @@ fn serve_under_load(a: &Artifacts, test: &str, command: &str, path: &str, expect
     let result = (|| {
         let url = format!("http://127.0.0.1:{host}{path}");
         wait_for(&vm, &url, seconds(60))?;
-        // A first round fills the kernel's caches (thread stacks, heap, transmit
-        // buffers); what the full load leaves beyond that would be a leak.
-        warm_up(&vm, &url, expected)?;
+        // The first load fills the kernel's caches and high-water marks (thread
+        // stacks, heap, socket table); a second, identical load must leave the
+        // counts where the first left them, or something leaks per request.
+        load(&vm, &url, expected)?;
         let before = settled_stats(&mut vm)?;
         load(&vm, &url, expected)?;
         expect_no_leak(&mut vm, &before)

@@ -343,6 +343,16 @@ impl Inode {
         Ok(())
     }
 
+    /// The file's bytes if they are still its image's (unmodified, shared with every
+    /// container of the image).
+    pub fn image_contents(&self) -> Option<Arc<[u8]>> {
+        let Body::File(content) = &self.body else { return None };
+        match &*content.read() {
+            Content::Shared(b) => Some(b.clone()),
+            Content::Owned(_) => None,
+        }
+    }
+
     /// The file's whole contents, shared with the image where possible (for `execve`).
     pub fn contents(&self) -> Result<Arc<[u8]>> {
         let Body::File(content) = &self.body else { return Err(self.not_a_file()) };
