@@ -68,6 +68,7 @@ fn run(command: &str) {
             }
         }
         "halt" => crate::power::shutdown(),
+        "orphans" => log::info!("closing connections by state: {:?}", crate::net::orphan_states()),
         other => log::info!("unknown command `{other}` (try help)"),
     }
 }
@@ -77,7 +78,7 @@ pub fn stats_line() -> String {
     let mem = crate::mm::usage();
     let net = crate::net::stats();
     alloc::format!(
-        "stats: frames_used={} frames_cached={} heap_bytes={} heap_claimed={} container_bytes={} page_cache_pages={} sockets={} listeners={} listener_sockets={} orphans={} tcp_ports={} udp_ports={} containers={} rx_packets={} tx_packets={}",
+        "stats: frames_used={} frames_cached={} heap_bytes={} heap_claimed={} container_bytes={} page_cache_pages={} sockets={} listeners={} listener_sockets={} orphans={} tcp_ports={} udp_ports={} containers={} rx_packets={} tx_packets={} syns_dropped={}",
         mem.frames_used,
         mem.frames_cached,
         mem.heap_bytes,
@@ -93,5 +94,6 @@ pub fn stats_line() -> String {
         crate::container::registry::list().len(),
         net.rx_packets,
         net.tx_packets,
+        net.syns_dropped,
     )
 }

@@ -142,6 +142,14 @@ pub fn bench(args: &BenchArgs) -> Result<(), String> {
         berth.push(value);
     }
 
+    let network = match crate::bench_net::run(&kernel, &image) {
+        Ok(rows) => rows,
+        Err(e) => {
+            println!("    network benchmarks failed: {e}");
+            Vec::new()
+        }
+    };
+
     let linux = if args.no_linux {
         None
     } else {
@@ -181,6 +189,9 @@ pub fn bench(args: &BenchArgs) -> Result<(), String> {
         "container start: create to first system call",
         start_line.split(" median").next().unwrap_or("?")
     );
+    for (what, figure) in &network {
+        println!("  {what:<46} {figure}");
+    }
     println!("  {:<46} {} KiB (with symbols)", "kernel ELF file", elf.len() / 1024);
     println!("  {:<46} {} KiB from file, {} KiB in memory", "kernel image loaded", file / 1024, memory / 1024);
     Ok(())

@@ -79,6 +79,8 @@ pub struct NetStats {
     pub rx_packets: u64,
     /// Frames sent.
     pub tx_packets: u64,
+    /// Connection requests dropped for want of a listening socket (clients retry).
+    pub syns_dropped: u64,
 }
 
 /// The stack's counts now.
@@ -92,8 +94,14 @@ pub fn stats() -> NetStats {
         udp_ports: s.udp_ports.len(),
         rx_packets: s.nic.dev.counters().rx_packets,
         tx_packets: s.nic.dev.counters().tx_packets,
+        syns_dropped: s.nic.syns_dropped,
     })
     .unwrap_or(NetStats { sockets: tcp_socket::count(), ..NetStats::default() })
+}
+
+/// Closing connections by TCP state (for the console).
+pub fn orphan_states() -> alloc::collections::BTreeMap<&'static str, usize> {
+    stack::with(|s| s.orphans.states(&mut s.sockets)).unwrap_or_default()
 }
 
 /// The machine's address configuration, if it has one.

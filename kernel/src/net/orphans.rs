@@ -1,6 +1,7 @@
 //! Connections their programs have closed, kept until the goodbye (FIN exchange, or a
 //! reset) is done, then removed. TIME_WAIT is not kept: a socket is removed as soon as
-//! it reaches it, so thousands of short connections do not pin their buffers.
+//! it reaches it (or CLOSING with everything but its FIN acknowledged), so thousands of
+//! short connections do not pin their buffers.
 
 use super::tcp_socket::NetTcp;
 use alloc::vec::Vec;
@@ -42,6 +43,11 @@ impl Orphans {
             let socket = tcp.get(sockets);
             let done = match socket.state() {
                 State::TimeWait => true,
+                // Both sides closed at once and all our data is acknowledged; only the
+                // ACK of our FIN is missing. smoltcp drops the peer's FIN retransmission
+                // that carries it (the segment ends at the window's left edge, which
+                // Linux accepts), so it would wait a retransmission timeout for another.
+                State::Closing => socket.send_queue() == 0,
                 // An aborted socket forgets its endpoints once its reset is sent.
                 State::Closed => socket.local_endpoint().is_none(),
                 _ => {
@@ -58,6 +64,24 @@ impl Orphans {
                 i += 1;
             }
         }
+    }
+
+    /// How many closing connections are in each TCP state (for the console).
+    pub fn states(&self, sockets: &mut SocketSet<'static>) -> alloc::collections::BTreeMap<&'static str, usize> {
+        let mut counts = alloc::collections::BTreeMap::new();
+        for (tcp, _) in &self.list {
+            let name = match tcp.get(sockets).state() {
+                State::FinWait1 => "fin-wait-1",
+                State::FinWait2 => "fin-wait-2",
+                State::Closing => "closing",
+                State::LastAck => "last-ack",
+                State::CloseWait => "close-wait",
+                State::Established => "established",
+                _ => "other",
+            };
+            *counts.entry(name).or_insert(0) += 1;
+        }
+        counts
     }
 
     /// How many connections are closing.

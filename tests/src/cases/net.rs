@@ -4,6 +4,7 @@
 
 use super::run::{Boot, finish, start};
 use crate::artifacts::Artifacts;
+use crate::http::get;
 use crate::netprobe::{GUEST_HOST, net_probe_command, verdict};
 use crate::netserver::NetServer;
 use crate::qemu::{Forward, Vm, free_port};
@@ -43,13 +44,6 @@ fn web_image(a: &Artifacts, test: &str) -> Result<PathBuf, String> {
     let path = a.dir.join("test-scratch").join(format!("{test}-web.tar"));
     image.write(&path).map_err(|e| e.to_string())?;
     Ok(path)
-}
-
-/// GETs `url` with a real HTTP client on a fresh connection; the body.
-fn get(url: &str) -> Result<Vec<u8>, String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(30))).build().into();
-    let mut response = agent.get(url).call().map_err(|e| format!("GET {url}: {e}"))?;
-    response.body_mut().with_config().limit(16 << 20).read_to_vec().map_err(|e| format!("GET {url}: {e}"))
 }
 
 /// Waits until `url` answers (the server may still be starting).

@@ -5,8 +5,9 @@
 //! and exits 0 only if every check passed. Each check compares against values computed in
 //! the process itself, so the same binary passes on Linux and must pass on berth.
 //!
-//! Other modes serve the integration tests: `sleep SECONDS`, `echo-server PORT` and
-//! `http-server PORT` (see [`serve`]).
+//! Other modes serve the integration tests and benchmarks: `sleep SECONDS`,
+//! `echo-server PORT`, `http-server PORT`, `sink-server PORT` and `listen-only PORT`
+//! (see [`serve`]).
 
 mod checks;
 mod report;
@@ -16,7 +17,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 /// The usage text, printed for `--help` and after a bad command line.
-const USAGE: &str = "usage: rust-probe [--list | --only NAME | sleep SECONDS | echo-server PORT | http-server PORT]";
+const USAGE: &str = "usage: rust-probe [--list | --only NAME | sleep SECONDS | echo-server PORT | http-server PORT \
+                     | sink-server PORT | listen-only PORT]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -46,6 +48,14 @@ fn main() -> ExitCode {
         },
         ["http-server", port] => match port.parse() {
             Ok(port) => serve::exit_code(serve::http(port)),
+            Err(_) => usage(&format!("bad port {port:?}")),
+        },
+        ["sink-server", port] => match port.parse() {
+            Ok(port) => serve::exit_code(serve::sink(port)),
+            Err(_) => usage(&format!("bad port {port:?}")),
+        },
+        ["listen-only", port] => match port.parse() {
+            Ok(port) => serve::exit_code(serve::listen_only(port)),
             Err(_) => usage(&format!("bad port {port:?}")),
         },
         ["--help" | "-h"] => {

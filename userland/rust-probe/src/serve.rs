@@ -1,4 +1,5 @@
-//! The network modes: a TCP echo server and a tiny HTTP/1.0 server, one thread per connection.
+//! The network modes: a TCP echo server, a tiny HTTP/1.0 server and a sink that counts
+//! what it is sent (one thread per connection), and a listener that never accepts.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -29,6 +30,34 @@ pub fn http(port: u16) -> io::Result<()> {
         finish(&stream);
         Ok(())
     })
+}
+
+/// Reads everything each client sends until it half-closes, then answers with the byte
+/// count as a decimal line and closes (for throughput measurements). Runs forever.
+pub fn sink(port: u16) -> io::Result<()> {
+    serve("sink-server", port, |mut stream| {
+        let mut buf = vec![0; 256 * 1024];
+        let mut total: u64 = 0;
+        loop {
+            match stream.read(&mut buf)? {
+                0 => break,
+                n => total += n as u64,
+            }
+        }
+        stream.write_all(format!("{total}\n").as_bytes())?;
+        finish(&stream);
+        Ok(())
+    })
+}
+
+/// Listens on `0.0.0.0:port` and never accepts: connections fill the backlog (for tests
+/// of a connection flood). Runs forever.
+pub fn listen_only(port: u16) -> io::Result<()> {
+    let listener = TcpListener::bind(("0.0.0.0", port))?;
+    println!("rust-probe: listen-only on {}", listener.local_addr()?);
+    loop {
+        thread::park();
+    }
 }
 
 /// Accepts connections on `0.0.0.0:port` forever, handling each on its own thread.
