@@ -136,7 +136,11 @@ pub fn route(irq: u8, bus: Bus, handler: Handler) -> Result<Line, String> {
         Some(Polarity::ActiveHigh) => false,
         _ => default_low,
     };
-    let apic = routing.io_apics.iter().find(|a| a.serves(gsi)).ok_or_else(|| alloc::format!("no I/O APIC serves GSI {gsi}"))?;
+    let apic = routing
+        .io_apics
+        .iter()
+        .find(|a| a.serves(gsi))
+        .ok_or_else(|| alloc::format!("no I/O APIC serves GSI {gsi}"))?;
     let index = usize::from(routing.next_vector - FIRST_VECTOR);
     if index >= VECTORS {
         return Err("out of device interrupt vectors".into());
@@ -153,7 +157,11 @@ pub fn route(irq: u8, bus: Bus, handler: Handler) -> Result<Line, String> {
         low |= REDIRECT_ACTIVE_LOW;
     }
     apic.set_entry(gsi, low, berth_hal::apic::id());
-    log::debug!("irq: IRQ {irq} -> GSI {gsi} -> vector {vector:#x} ({}, active {})", if level { "level" } else { "edge" }, if active_low { "low" } else { "high" });
+    log::debug!(
+        "irq: IRQ {irq} -> GSI {gsi} -> vector {vector:#x} ({}, active {})",
+        if level { "level" } else { "edge" },
+        if active_low { "low" } else { "high" }
+    );
     Ok(line)
 }
 
@@ -175,11 +183,6 @@ impl Line {
     /// The vector the line raises.
     pub fn vector(&self) -> u8 {
         self.vector
-    }
-
-    /// Whether the line is level-triggered.
-    pub fn is_level(&self) -> bool {
-        self.level
     }
 }
 

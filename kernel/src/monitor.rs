@@ -1,8 +1,9 @@
 //! The operator's console: commands typed on the serial console, answered in the log.
 //!
 //! `help`, `stats` (memory, sockets, containers: what leak checks compare), `ps`
-//! (containers), `profile start|stop` (where the kernel spends its time) and `halt`
-//! (power off). Input arrives by interrupt (COM1, ISA IRQ 4)
+//! (containers), `ping ADDRESS` (one ICMP echo), `orphans` (closing connections by
+//! state), `profile start|stop` (where the kernel spends its time) and `halt` (power
+//! off). Input arrives by interrupt (COM1, ISA IRQ 4)
 //! into a small buffer; the `console` thread reads lines from it.
 
 use crate::irq;
@@ -58,18 +59,28 @@ fn console_thread(_: usize) -> ! {
 fn run(command: &str) {
     match command {
         "" => {}
-        "help" => log::info!("commands: stats, ps, profile start|stop, halt"),
+        "help" => log::info!("commands: stats, ps, ping ADDRESS, orphans, profile start|stop, halt"),
         "profile start" => crate::profile::start(),
         "profile stop" => crate::profile::stop(),
         "stats" => log::info!("{}", stats_line()),
         "ps" => {
             for c in crate::container::registry::list() {
-                log::info!("{} {} {:?} tasks={} memory={}", &c.id[..12], c.name, c.status(), c.task_count(), c.memory.used());
+                log::info!(
+                    "{} {} {:?} tasks={} memory={}",
+                    &c.id[..12],
+                    c.name,
+                    c.status(),
+                    c.task_count(),
+                    c.memory.used()
+                );
             }
         }
         "halt" => crate::power::shutdown(),
         "orphans" => log::info!("closing connections by state: {:?}", crate::net::orphan_states()),
-        other => log::info!("unknown command `{other}` (try help)"),
+        other => match other.strip_prefix("ping ") {
+            Some(address) => log::info!("{}", crate::net::ping_command(address)),
+            None => log::info!("unknown command `{other}` (try help)"),
+        },
     }
 }
 

@@ -46,12 +46,12 @@ pub fn stop() {
     let kernel: u64 = s.kernel.values().map(|&n| u64::from(n)).sum();
     log::info!("profile: {} samples: kernel {kernel}, user {}, idle {}", kernel + s.user + s.idle, s.user, s.idle);
     let mut top: Vec<(u64, u32)> = s.kernel.into_iter().collect();
-    top.sort_by(|a, b| b.1.cmp(&a.1));
+    top.sort_by_key(|&(_, n)| core::cmp::Reverse(n));
     for (rip, n) in top.into_iter().take(40) {
         log::info!("profile: {n:6} {rip:#x}");
     }
     let mut user: Vec<(u64, u32)> = s.user_rips.into_iter().collect();
-    user.sort_by(|a, b| b.1.cmp(&a.1));
+    user.sort_by_key(|&(_, n)| core::cmp::Reverse(n));
     for (rip, n) in user.into_iter().take(10) {
         log::info!("profile: user {n:6} {rip:#x}");
     }

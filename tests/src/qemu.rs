@@ -31,6 +31,18 @@ pub struct Forward {
     pub guest: u16,
 }
 
+/// A virtio-net device on a QEMU socket network: one VM listens on a host port, another
+/// connects to it, and the two share an Ethernet segment (no host stack in between).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SocketLink {
+    /// The host port (on 127.0.0.1) the pair meets on.
+    pub port: u16,
+    /// This VM listens (start it first); the other connects.
+    pub listen: bool,
+    /// This VM's MAC address (the two must differ).
+    pub mac: String,
+}
+
 /// How to boot a VM.
 #[derive(Debug, Clone)]
 pub struct VmConfig {
@@ -52,6 +64,8 @@ pub struct VmConfig {
     pub network: Option<Vec<Forward>>,
     /// Make the virtio-net device legacy-only (no virtio 1.x transport).
     pub legacy_virtio: bool,
+    /// Instead of user networking, a link to another VM.
+    pub link: Option<SocketLink>,
     /// The serial console on this terminal with QEMU's Ctrl-A escapes (`run`), rather
     /// than captured (tests).
     pub interactive: bool,
@@ -70,6 +84,7 @@ impl VmConfig {
             accel: Accel::Tcg,
             network: None,
             legacy_virtio: false,
+            link: None,
             interactive: false,
         }
     }
@@ -103,6 +118,11 @@ impl VmConfig {
                 }
                 cmd.arg("-append").arg(&self.cmdline);
             }
+        }
+        if let Some(link) = &self.link {
+            let side = if link.listen { "listen" } else { "connect" };
+            cmd.args(["-netdev", &format!("socket,id=net0,{side}=127.0.0.1:{}", link.port)]);
+            cmd.args(["-device", &format!("virtio-net-pci,netdev=net0,mac={}", link.mac)]);
         }
         if let Some(forwards) = &self.network {
             let mut netdev = String::from("user,id=net0");
@@ -163,7 +183,10 @@ impl Vm {
     pub fn send_line(&mut self, line: &str) -> Result<(), String> {
         use std::io::Write;
         let input = self.input.as_mut().ok_or("the console has no input")?;
-        input.write_all(format!("{line}\r").as_bytes()).and_then(|()| input.flush()).map_err(|e| format!("console: {e}"))
+        input
+            .write_all(format!("{line}\r").as_bytes())
+            .and_then(|()| input.flush())
+            .map_err(|e| format!("console: {e}"))
     }
 
     /// Runs the console command `stats` and returns its `key=value` numbers.

@@ -98,7 +98,7 @@ impl Container {
             .map_err(|e| format!("file system: {e}"))?;
         let id = registry::new_id();
         let name = config.name.clone().unwrap_or_else(|| registry::generated_name(&id));
-        let net = crate::net::Namespace::for_container(&name, config.publish.clone(), memory.clone())?;
+        let net = crate::net::Namespace::for_container(config.publish.clone(), memory.clone())?;
         let echo = config.echo.then(|| name.clone());
         let container = Arc::new(Container {
             id,

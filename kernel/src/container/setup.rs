@@ -36,7 +36,8 @@ fn write_file(container: &Container, dir: &Arc<Inode>, name: &str, text: &str) -
     Ok(())
 }
 
-/// Adds `/dev`, `/proc`, `/tmp` and `/etc/hostname`/`/etc/hosts` to a new container.
+/// Adds `/dev`, `/proc`, `/tmp`, `/etc/hostname`, `/etc/hosts` and (when the machine
+/// has a DNS server) `/etc/resolv.conf` to a new container.
 pub fn prepare_fs(container: &Arc<Container>) -> Result<(), String> {
     let err = |what: &str, e: FsError| format!("{what}: {e}");
     let root = container.fs.root();
@@ -73,6 +74,11 @@ pub fn prepare_fs(container: &Arc<Container>) -> Result<(), String> {
     write_file(container, &etc, "hostname", &format!("{host}\n")).map_err(|e| err("/etc/hostname", e))?;
     let hosts = format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{host}\n");
     write_file(container, &etc, "hosts", &hosts).map_err(|e| err("/etc/hosts", e))?;
+    // The machine's DNS server, as Docker gives containers the host's resolver.
+    if let Some(dns) = crate::net::addressing().and_then(|a| a.dns) {
+        let resolv = format!("nameserver {dns}\n");
+        write_file(container, &etc, "resolv.conf", &resolv).map_err(|e| err("/etc/resolv.conf", e))?;
+    }
     Ok(())
 }
 

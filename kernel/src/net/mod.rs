@@ -20,6 +20,7 @@ mod namespace;
 mod nic;
 mod orphans;
 mod pci;
+mod ping;
 mod socket;
 mod stack;
 mod tcp;
@@ -29,13 +30,13 @@ mod unix;
 mod waker;
 
 pub use namespace::Namespace;
+pub use ping::console as ping_command;
 pub use socket::{Received, SockAddr, SocketOps};
 pub use stack::{Addressing, wait_configured};
 pub use tcp::TcpSocket;
 pub use udp::UdpSocket;
 pub use unix::UnixSocket;
 
-use alloc::string::String;
 use berth_boot::KernelArgs;
 use berth_net::NetConfig;
 
@@ -107,12 +108,4 @@ pub fn orphan_states() -> alloc::collections::BTreeMap<&'static str, usize> {
 /// The machine's address configuration, if it has one.
 pub fn addressing() -> Option<Addressing> {
     stack::with(|s| s.addressing).flatten()
-}
-
-/// A one-line description of the network for the log.
-pub fn describe() -> String {
-    match addressing() {
-        Some(a) => alloc::format!("{}", a.address),
-        None => String::from("no address"),
-    }
 }

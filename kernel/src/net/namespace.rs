@@ -133,8 +133,6 @@ struct Ports {
 
 /// A port space.
 pub struct Namespace {
-    /// Its owner's name, for the log.
-    pub owner: String,
     /// Whether this is the machine's own namespace (ports are machine ports).
     pub machine: bool,
     /// Machine ports published into it.
@@ -150,15 +148,17 @@ pub struct Namespace {
 static PUBLISHED: Mutex<BTreeMap<(Protocol, u16), Weak<Namespace>>> = Mutex::new(BTreeMap::new());
 
 /// The machine's own namespace.
+// The control agent's listener lives here (next to land); sockets of the kernel's own
+// services work like containers' otherwise.
+#[allow(dead_code)]
 pub fn machine() -> Arc<Namespace> {
     static MACHINE: spin::Once<Arc<Namespace>> = spin::Once::new();
-    MACHINE.call_once(|| Arc::new(Namespace::empty(String::from("kernel"), true, Vec::new(), None))).clone()
+    MACHINE.call_once(|| Arc::new(Namespace::empty(true, Vec::new(), None))).clone()
 }
 
 impl Namespace {
-    fn empty(owner: String, machine: bool, published: Vec<PortMapping>, memory: Option<Arc<MemoryCounter>>) -> Namespace {
+    fn empty(machine: bool, published: Vec<PortMapping>, memory: Option<Arc<MemoryCounter>>) -> Namespace {
         Namespace {
-            owner,
             machine,
             published,
             memory,
@@ -170,12 +170,8 @@ impl Namespace {
 
     /// A container's namespace with `published` ports, which it reserves on the
     /// machine; fails if one is already published or in use.
-    pub fn for_container(
-        owner: &str,
-        published: Vec<PortMapping>,
-        memory: Arc<MemoryCounter>,
-    ) -> Result<Arc<Namespace>, String> {
-        let ns = Arc::new(Namespace::empty(String::from(owner), false, published, Some(memory)));
+    pub fn for_container(published: Vec<PortMapping>, memory: Arc<MemoryCounter>) -> Result<Arc<Namespace>, String> {
+        let ns = Arc::new(Namespace::empty(false, published, Some(memory)));
         let mut registry = PUBLISHED.lock();
         let mut reserved: Vec<PortMapping> = Vec::new();
         let mut failure = None;
@@ -287,11 +283,6 @@ impl Namespace {
     pub fn unbind_unix(&self, name: &[u8]) {
         self.unix.lock().remove(name);
     }
-
-    /// Ports bound in this namespace (TCP, UDP), for leak checks.
-    pub fn bound_ports(&self) -> (usize, usize) {
-        (self.tcp.lock().taken.len(), self.udp.lock().taken.len())
-    }
 }
 
 impl Drop for Namespace {
@@ -326,11 +317,6 @@ pub struct PortClaim {
 }
 
 impl PortClaim {
-    /// The namespace it is in.
-    pub fn namespace(&self) -> &Arc<Namespace> {
-        &self.ns
-    }
-
     /// Records the listener that connections from inside reach.
     pub fn set_listener(&self, listener: &Arc<LocalAccept>) {
         if let Some(e) = self.ns.ports(self.protocol).lock().entries.get_mut(&self.port) {

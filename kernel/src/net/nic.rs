@@ -27,7 +27,13 @@ pub struct Nic {
 impl Nic {
     /// Wraps a started device.
     pub fn new(dev: NetDevice<VirtioPci>) -> Nic {
-        Nic { dev, rx: Vec::with_capacity(MAX_FRAME), tx_scratch: Vec::new(), syn_budget: BTreeMap::new(), syns_dropped: 0 }
+        Nic {
+            dev,
+            rx: Vec::with_capacity(MAX_FRAME),
+            tx_scratch: Vec::new(),
+            syn_budget: BTreeMap::new(),
+            syns_dropped: 0,
+        }
     }
 
     /// Sets how many connection requests (SYNs) may reach each listening port before

@@ -74,7 +74,8 @@ pub fn find_net_device(legacy: bool) -> Option<Result<FoundDevice, String>> {
     let mut root = pci_root();
     let (df, device_id) = network_functions(&root).into_iter().next()?;
     let (_, command) = root.get_status_command(df);
-    let command = (command | Command::IO_SPACE | Command::MEMORY_SPACE | Command::BUS_MASTER) - Command::INTERRUPT_DISABLE;
+    let command =
+        (command | Command::IO_SPACE | Command::MEMORY_SPACE | Command::BUS_MASTER) - Command::INTERRUPT_DISABLE;
     root.set_command(df, command);
     let irq_line = berth_hal::pci::read_config(df.bus, df.device, df.function, 0x3c) as u8;
     let legacy_transport = || {

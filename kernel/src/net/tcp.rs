@@ -231,7 +231,9 @@ impl TcpSocket {
         // The connection comes from the address it goes to (127.0.0.1 to 127.0.0.1).
         let local = SocketAddrV4::new(*dst.ip(), claim.port);
         let (mine, theirs) = local::pair(self.waker.clone(), SocketWaker::new());
-        if let Err(e) = listener.push(PendingLocal { end: theirs, client: ipv4(local), dialled: ipv4(dst), client_pid: 0 }) {
+        if let Err(e) =
+            listener.push(PendingLocal { end: theirs, client: ipv4(local), dialled: ipv4(dst), client_pid: 0 })
+        {
             if was_bound {
                 inner.state = State::Bound(claim);
             }
@@ -333,7 +335,8 @@ impl TcpSocket {
         if let Some(p) = l.local.pop() {
             let (client, dialled) = (p.client.inet()?, p.dialled.inet()?);
             let waker = p.end.waker.clone();
-            let conn = LocalConn { end: p.end, local: dialled, peer: client, _claim: None, shut_rd: false, shut_wr: false };
+            let conn =
+                LocalConn { end: p.end, local: dialled, peer: client, _claim: None, shut_rd: false, shut_wr: false };
             let socket = TcpSocket::with_state(self.ns.clone(), waker, State::Connected(Conn::Local(conn)), opts);
             return Ok((socket, ipv4(client)));
         }
@@ -425,7 +428,8 @@ impl TcpSocket {
                         Ok(n) => Ok(n),
                         Err(tcp::RecvError::Finished) => Ok(0),
                         Err(tcp::RecvError::InvalidState) => {
-                            if socket.state() == tcp::State::Closed && !core::mem::replace(&mut c.reset_reported, true) {
+                            if socket.state() == tcp::State::Closed && !core::mem::replace(&mut c.reset_reported, true)
+                            {
                                 Err(Errno::ECONNRESET)
                             } else {
                                 Ok(0)
@@ -499,10 +503,7 @@ impl SocketOps for TcpSocket {
         let mut inner = self.inner.lock();
         let claim = match core::mem::replace(&mut inner.state, State::Unbound) {
             State::Bound(claim) => claim,
-            State::Unbound => match self.ns.claim(Protocol::Tcp, 0, BindAddr::Any) {
-                Ok(c) => c,
-                Err(e) => return Err(e),
-            },
+            State::Unbound => self.ns.claim(Protocol::Tcp, 0, BindAddr::Any)?,
             State::Listening(l) => {
                 l.local.set_backlog(backlog);
                 if let Some(id) = l.net {
@@ -652,7 +653,9 @@ impl SocketOps for TcpSocket {
         let machine = || stack::with(|s| s.address()).flatten();
         Ok(ipv4(match &inner.state {
             State::Unbound => SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0),
-            State::Bound(c) | State::Listening(Listening { claim: c, .. }) => SocketAddrV4::new(c.addr.shown(machine()), c.port),
+            State::Bound(c) | State::Listening(Listening { claim: c, .. }) => {
+                SocketAddrV4::new(c.addr.shown(machine()), c.port)
+            }
             State::Connecting(c) | State::Connected(Conn::Net(c)) => c.local,
             State::Connected(Conn::Local(c)) => c.local,
         }))
@@ -713,7 +716,7 @@ impl SocketOps for TcpSocket {
             (IPPROTO_TCP, TCP_DEFER_ACCEPT | TCP_LINGER2 | TCP_USER_TIMEOUT) => int_value(0),
             (IPPROTO_IP, 1) => int_value(o.tos),
             (IPPROTO_IP, 2) => int_value(o.ttl),
-            (SOL_SOCKET | IPPROTO_TCP | IPPROTO_IP, _) => return Err(Errno::ENOPROTOOPT),
+            (IPPROTO_TCP | IPPROTO_IP, _) => return Err(Errno::ENOPROTOOPT),
             // Linux's IP layer answers levels it does not know with EOPNOTSUPP.
             _ => return Err(Errno::EOPNOTSUPP),
         })
@@ -788,7 +791,13 @@ impl FileOps for TcpSocket {
             .unwrap_or(Ready { hangup: true, ..Ready::default() }),
             State::Connected(Conn::Local(c)) => {
                 let r = c.end.ready();
-                Ready { read: r.read || c.shut_rd, write: r.write, hangup: r.hangup, error: false, read_hangup: r.peer_done }
+                Ready {
+                    read: r.read || c.shut_rd,
+                    write: r.write,
+                    hangup: r.hangup,
+                    error: false,
+                    read_hangup: r.peer_done,
+                }
             }
         }
     }

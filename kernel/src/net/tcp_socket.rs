@@ -70,7 +70,8 @@ impl NetTcp {
     /// Adds a socket with `sizes` buffers to `sockets`.
     pub fn create(sockets: &mut SocketSet<'static>, sizes: BufSizes, charge: Option<Charge>) -> Result<NetTcp, Errno> {
         reserve_slot()?;
-        let socket = tcp::Socket::new(tcp::SocketBuffer::new(vec![0; sizes.rx]), tcp::SocketBuffer::new(vec![0; sizes.tx]));
+        let socket =
+            tcp::Socket::new(tcp::SocketBuffer::new(vec![0; sizes.rx]), tcp::SocketBuffer::new(vec![0; sizes.tx]));
         let handle = sockets.add(socket);
         Ok(NetTcp { handle, owned_port: None, _charge: charge })
     }

@@ -41,9 +41,12 @@ const BUFFER_PACKETS: usize = 64;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
+/// Datagrams (sender, bytes) waiting to be read, and their total size.
+type Datagrams = (VecDeque<(SocketAddrV4, Vec<u8>)>, usize);
+
 /// Datagrams from inside the namespace waiting to be read.
 struct Inbox {
-    queue: Mutex<(VecDeque<(SocketAddrV4, Vec<u8>)>, usize)>,
+    queue: Mutex<Datagrams>,
     waker: Arc<SocketWaker>,
 }
 
@@ -228,7 +231,11 @@ impl UdpSocket {
             let n = buf.len().min(data.len());
             buf[..n].copy_from_slice(&data[..n]);
             let IpAddress::Ipv4(ip) = meta.endpoint.addr;
-            Ok(Received { len: n, full_len: data.len(), from: Some(SockAddr::Inet(SocketAddrV4::new(ip, meta.endpoint.port))) })
+            Ok(Received {
+                len: n,
+                full_len: data.len(),
+                from: Some(SockAddr::Inet(SocketAddrV4::new(ip, meta.endpoint.port))),
+            })
         })
         .unwrap_or(Err(Errno::EAGAIN))
     }

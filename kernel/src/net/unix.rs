@@ -53,7 +53,13 @@ impl UnixSocket {
         UnixSocket::with_state(ns, pid, SocketWaker::new(), State::Fresh, None)
     }
 
-    fn with_state(ns: Arc<Namespace>, pid: i32, waker: Arc<SocketWaker>, state: State, name: Option<Vec<u8>>) -> UnixSocket {
+    fn with_state(
+        ns: Arc<Namespace>,
+        pid: i32,
+        waker: Arc<SocketWaker>,
+        state: State,
+        name: Option<Vec<u8>>,
+    ) -> UnixSocket {
         UnixSocket {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             ns,
@@ -68,7 +74,13 @@ impl UnixSocket {
         let (wa, wb) = (SocketWaker::new(), SocketWaker::new());
         let (a, b) = local::pair(wa.clone(), wb.clone());
         let connected = |end, waker| {
-            UnixSocket::with_state(ns.clone(), pid, waker, State::Connected { end, peer: Vec::new(), peer_pid: pid }, None)
+            UnixSocket::with_state(
+                ns.clone(),
+                pid,
+                waker,
+                State::Connected { end, peer: Vec::new(), peer_pid: pid },
+                None,
+            )
         };
         (connected(a, wa), connected(b, wb))
     }

@@ -112,8 +112,8 @@ fn load(
         }
         let plan = berth_elf::plan(&data, &Limits::BERTH)
             .map_err(|e| ExecError::new(Errno::ENOEXEC, format!("{path}: {e}")))?;
-        let space =
-            map_program(container, &plan, &data, cached).map_err(|e| ExecError::new(Errno::ENOMEM, format!("{path}: {e}")))?;
+        let space = map_program(container, &plan, &data, cached)
+            .map_err(|e| ExecError::new(Errno::ENOMEM, format!("{path}: {e}")))?;
         let mut loaded = Loaded { space, entry: plan.entry, sp: 0, exe: path.clone(), argv };
         loaded.sp = build_stack(&mut loaded.space, &plan, &data, &path, &loaded.argv, envp)
             .map_err(|e| ExecError::new(Errno::E2BIG, format!("{path}: {e}")))?;

@@ -44,7 +44,7 @@ fn ops(f: &OpenFile) -> &dyn SocketOps {
 /// Reads a socket address of `len` bytes at `addr`.
 fn read_addr(addr: u64, len: u32) -> Result<SockAddr, Errno> {
     let len = len as usize;
-    if len > MAX_ADDR_LEN || len < 2 {
+    if !(2..=MAX_ADDR_LEN).contains(&len) {
         return Err(Errno::EINVAL);
     }
     let bytes = uaccess::read_bytes(addr, len)?;
@@ -275,7 +275,8 @@ fn send_message(f: &OpenFile, msg_addr: u64, flags: i32) -> SysResult {
             break;
         }
     }
-    let to = if msg.msg_name != 0 && msg.msg_namelen != 0 { Some(read_addr(msg.msg_name, msg.msg_namelen)?) } else { None };
+    let to =
+        if msg.msg_name != 0 && msg.msg_namelen != 0 { Some(read_addr(msg.msg_name, msg.msg_namelen)?) } else { None };
     ops(f).send(&data, to.as_ref(), flags, f.nonblocking()).map(|n| n as isize)
 }
 

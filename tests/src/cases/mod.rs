@@ -112,10 +112,11 @@ pub const ALL: &[Case] = &[
         run: net::errnos_and_outgoing,
     },
     Case {
-        name: "net-legacy-static",
-        about: "legacy virtio transport with a static address",
-        run: net::legacy_static,
+        name: "net-ping",
+        about: "two machines on one segment ping each other (ARP, ICMP echo both ways)",
+        run: net::ping,
     },
+    Case { name: "net-legacy-static", about: "legacy virtio transport with a static address", run: net::legacy_static },
 ];
 
 /// Boots the kernel with `cmdline` (usually `test=<name>`), waits for QEMU to exit and

@@ -65,7 +65,11 @@ fn load(vm: &Vm, url: &str, expected: &[u8]) -> Result<(), String> {
         if body == expected {
             Ok(())
         } else {
-            Err(vm.failure(&format!("{what}: got {} bytes that differ from the {} expected", body.len(), expected.len())))
+            Err(vm.failure(&format!(
+                "{what}: got {} bytes that differ from the {} expected",
+                body.len(),
+                expected.len()
+            )))
         }
     };
     for i in 0..SEQUENTIAL {
@@ -230,7 +234,8 @@ pub fn two_on_port_80(a: &Artifacts) -> Result<(), String> {
             }
         }
         vm.expect("[loopback] refused", seconds(60))?;
-        let said: Vec<String> = vm.output().lines().filter_map(|l| Some(l.split_once("[loopback] ")?.1.to_string())).collect();
+        let said: Vec<String> =
+            vm.output().lines().filter_map(|l| Some(l.split_once("[loopback] ")?.1.to_string())).collect();
         if !said.iter().any(|l| l == "<h1>site B</h1>") || said.iter().any(|l| l.contains("REACHED-OTHER")) {
             return Err(vm.failure("127.0.0.1 in a container did not reach (only) its own listener"));
         }
@@ -246,12 +251,7 @@ pub fn two_on_port_80(a: &Artifacts) -> Result<(), String> {
 pub fn errnos_and_outgoing(a: &Artifacts) -> Result<(), String> {
     let test = "net-errnos-and-outgoing";
     let server = NetServer::start()?;
-    let probe = Boot::new(
-        &a.test_image,
-        "np",
-        "",
-        &net_probe_command(GUEST_HOST, server.port(), server.closed_port()),
-    );
+    let probe = Boot::new(&a.test_image, "np", "", &net_probe_command(GUEST_HOST, server.port(), server.closed_port()));
     let vm = start(a, test, &[probe], "halt-when-done", |c| c.network = Some(Vec::new()))?;
     let out = finish(a, test, vm, seconds(240))?;
     verdict(&out.output("np")).map_err(|e| out.vm.failure(&format!("net-probe: {e}")))?;
@@ -283,4 +283,38 @@ pub fn legacy_static(a: &Artifacts) -> Result<(), String> {
     })();
     save_console(a, test, &vm);
     result
+}
+
+/// Two berth machines on one Ethernet segment (a QEMU socket network) with static
+/// addresses ping each other: each resolves the other's address (ARP) and answers its
+/// echo requests. A third ping goes to QEMU's user-network gateway.
+pub fn ping(a: &Artifacts) -> Result<(), String> {
+    let test = "net-ping";
+    let _ = a.scratch(test);
+    let port = free_port();
+    let machine = |ip: &str, listen: bool, mac: &str| {
+        let mut config = crate::qemu::VmConfig::new(a.kernel.clone());
+        config.cmdline = format!("ip={ip}/24");
+        config.link = Some(crate::qemu::SocketLink { port, listen, mac: mac.to_string() });
+        config
+    };
+    let mut first = Vm::start(&machine("10.0.9.1", true, "52:54:00:00:09:01"))?;
+    first.expect("berth: ready", seconds(60))?;
+    let mut second = Vm::start(&machine("10.0.9.2", false, "52:54:00:00:09:02"))?;
+    second.expect("berth: ready", seconds(60))?;
+    let result = (|| {
+        second.send_line("ping 10.0.9.1")?;
+        second.expect("ping: reply from 10.0.9.1", seconds(20))?;
+        first.send_line("ping 10.0.9.2")?;
+        first.expect("ping: reply from 10.0.9.2", seconds(20))?;
+        first.send_line("ping 10.0.9.77")?;
+        first.expect("ping: 10.0.9.77: no reply", seconds(20))?;
+        Ok::<(), String>(())
+    })();
+    let _ = std::fs::write(a.dir.join("test-scratch").join(test).join("console.log"), first.output());
+    let _ = std::fs::write(a.dir.join("test-scratch").join(test).join("console-2.log"), second.output());
+    result?;
+    let mut gateway = start_net(a, test, &[], "", Vec::new(), false)?;
+    gateway.send_line("ping 10.0.2.2")?;
+    gateway.expect("ping: reply from 10.0.2.2", seconds(20)).map(drop)
 }

@@ -24,7 +24,8 @@ impl Ipv4Cidr {
     pub fn parse(s: &str) -> Result<Ipv4Cidr, String> {
         let (addr, prefix) = s.split_once('/').unwrap_or((s, "24"));
         let addr: Ipv4Addr = addr.parse().map_err(|_| format!("`{addr}` is not an IPv4 address"))?;
-        let prefix: u8 = prefix.parse().ok().filter(|&p| p <= 32).ok_or_else(|| format!("bad prefix length `{prefix}`"))?;
+        let prefix: u8 =
+            prefix.parse().ok().filter(|&p| p <= 32).ok_or_else(|| format!("bad prefix length `{prefix}`"))?;
         Ok(Ipv4Cidr { addr, prefix })
     }
 

@@ -86,7 +86,10 @@ mod tests {
         let m = PortMapping::parse("8080:80").unwrap();
         assert_eq!(m, PortMapping { host: 8080, container: 80, protocol: Protocol::Tcp });
         assert_eq!(PortMapping::parse("53:5353/udp").unwrap().protocol, Protocol::Udp);
-        assert_eq!(PortMapping::parse("9000").unwrap(), PortMapping { host: 9000, container: 9000, protocol: Protocol::Tcp });
+        assert_eq!(
+            PortMapping::parse("9000").unwrap(),
+            PortMapping { host: 9000, container: 9000, protocol: Protocol::Tcp }
+        );
         assert_eq!(PortMapping::parse("8080:80/tcp").unwrap().to_string(), "8080:80/tcp");
     }
 
