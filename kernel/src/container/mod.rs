@@ -269,6 +269,7 @@ impl Container {
             s.finished_at = crate::time::realtime_ns();
         }
         self.log.close();
+        self.net.release_published();
         self.state_changed.wake_all();
         registry::container_finished(self);
     }

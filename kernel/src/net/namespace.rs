@@ -142,6 +142,8 @@ pub struct Namespace {
     tcp: Mutex<Ports>,
     udp: Mutex<Ports>,
     unix: Mutex<BTreeMap<Vec<u8>, Weak<LocalAccept>>>,
+    /// The published ports have been given back.
+    released: core::sync::atomic::AtomicBool,
 }
 
 /// Machine port → the namespace it is published into, for every published port.
@@ -165,6 +167,7 @@ impl Namespace {
             tcp: Mutex::new(Ports::default()),
             udp: Mutex::new(Ports::default()),
             unix: Mutex::new(BTreeMap::new()),
+            released: core::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -196,8 +199,7 @@ impl Namespace {
                 release_machine_port(m.protocol, m.host);
             }
             // Dropping `ns` must not release what it never reserved.
-            let mut ns = Arc::into_inner(ns).expect("not shared yet");
-            ns.published.clear();
+            ns.released.store(true, core::sync::atomic::Ordering::Relaxed);
             return Err(e);
         }
         Ok(ns)
@@ -285,13 +287,29 @@ impl Namespace {
     }
 }
 
-impl Drop for Namespace {
-    fn drop(&mut self) {
+impl Namespace {
+    /// Gives the published machine ports back (when its container has ended, as Docker
+    /// frees a stopped container's ports). Idempotent.
+    pub fn release_published(&self) {
+        if self.released.swap(true, core::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
         let mut registry = PUBLISHED.lock();
         for m in &self.published {
-            registry.remove(&(m.protocol, m.host));
+            if registry.get(&(m.protocol, m.host)).is_some_and(|w| core::ptr::eq(w.as_ptr(), self)) {
+                registry.remove(&(m.protocol, m.host));
+            }
+        }
+        drop(registry);
+        for m in &self.published {
             release_machine_port(m.protocol, m.host);
         }
+    }
+}
+
+impl Drop for Namespace {
+    fn drop(&mut self) {
+        self.release_published();
     }
 }
 

@@ -112,6 +112,11 @@ pub const ALL: &[Case] = &[
         run: net::errnos_and_outgoing,
     },
     Case {
+        name: "net-connection-flood",
+        about: "a connection flood fills one container's queue only; its neighbour keeps serving",
+        run: net::connection_flood,
+    },
+    Case {
         name: "net-ping",
         about: "two machines on one segment ping each other (ARP, ICMP echo both ways)",
         run: net::ping,

@@ -258,15 +258,18 @@ pub fn errnos_and_outgoing(a: &Artifacts) -> Result<(), String> {
     out.expect_status("np", 0)
 }
 
-/// The legacy virtio transport with a static address from the command line.
+/// The legacy virtio transport with a static address from the command line; the DNS
+/// server reaches containers' `/etc/resolv.conf`.
 pub fn legacy_static(a: &Artifacts) -> Result<(), String> {
     let test = "net-legacy-static";
     let image = web_image(a, test)?;
     let host = free_port();
     let web = Boot::new(&image, "web", "publish=8080:80", "/bin/busybox httpd -f -p 80 -h /www/a");
+    let resolv = Boot::new(&image, "resolv", "", "/bin/busybox cat /etc/resolv.conf");
     let cmdline = "ip=10.0.2.15/24 gateway=10.0.2.2 dns=10.0.2.3";
-    let mut vm = start_net(a, test, &[web], cmdline, vec![Forward { host, guest: 8080 }], true)?;
+    let mut vm = start_net(a, test, &[web, resolv], cmdline, vec![Forward { host, guest: 8080 }], true)?;
     let result = (|| {
+        vm.expect("[resolv] nameserver 10.0.2.3", seconds(30))?;
         for needle in ["virtio-net (legacy)", "address 10.0.2.15/24, gateway 10.0.2.2, DNS 10.0.2.3"] {
             if !vm.output().contains(needle) {
                 return Err(vm.failure(&format!("the console never said {needle:?}")));
@@ -317,4 +320,81 @@ pub fn ping(a: &Artifacts) -> Result<(), String> {
     let mut gateway = start_net(a, test, &[], "", Vec::new(), false)?;
     gateway.send_line("ping 10.0.2.2")?;
     gateway.expect("ping: reply from 10.0.2.2", seconds(20)).map(drop)
+}
+
+/// Connections opened at once to the flood.
+const FLOOD: usize = 200;
+
+/// A flood of connections to a container that never accepts them fills its queue and
+/// no more; a container beside it keeps serving, and when the flooded one ends, its
+/// sockets are all freed.
+pub fn connection_flood(a: &Artifacts) -> Result<(), String> {
+    let test = "net-connection-flood";
+    let (victim, bystander) = (free_port(), free_port());
+    let containers = [
+        Boot::new(&a.test_image, "victim", "publish=8080:80 memory=32m timeout=10", "/usr/bin/rust-probe listen-only 80"),
+        Boot::new(&a.test_image, "bystander", "publish=8081:80", "/usr/bin/rust-probe http-server 80"),
+    ];
+    let forwards = vec![Forward { host: victim, guest: 8080 }, Forward { host: bystander, guest: 8081 }];
+    let mut vm = start_net(a, test, &containers, "", forwards, false)?;
+    let result = (|| {
+        let url = format!("http://127.0.0.1:{bystander}/");
+        wait_for(&vm, &url, seconds(60))?;
+        vm.expect("[victim] rust-probe: listen-only", seconds(30))?;
+        let release = std::sync::Barrier::new(FLOOD + 1);
+        let connected = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|s| -> Result<(), String> {
+            for _ in 0..FLOOD {
+                s.spawn(|| {
+                    let to = std::net::SocketAddr::from(([127, 0, 0, 1], victim));
+                    let stream = std::net::TcpStream::connect_timeout(&to, Duration::from_secs(3));
+                    if stream.is_ok() {
+                        connected.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    release.wait();
+                    drop(stream);
+                });
+            }
+            // While the flood holds its connections, the other container answers.
+            std::thread::sleep(Duration::from_secs(1));
+            let served = (0..20).try_for_each(|_| {
+                if get(&url)? == b"hello from rust-probe\n" { Ok(()) } else { Err("wrong page".to_string()) }
+            });
+            release.wait();
+            served.map_err(|e| vm.failure(&format!("the bystander stopped serving during the flood: {e}")))
+        })?;
+        let during = vm.stats(seconds(10))?;
+        // Held connections: at most the victim's accept queue and its listening sockets.
+        let sockets = during.get("sockets").copied().unwrap_or(u64::MAX);
+        if sockets > 32 + 128 + 16 {
+            return Err(vm.failure(&format!("{sockets} sockets during the flood: the queue is not bounded")));
+        }
+        vm.expect("container victim exited", seconds(60))?;
+        // Its listener and queue are gone with it, and its published port is free again;
+        // the bystander's listener and port remain.
+        let deadline = Instant::now() + seconds(20);
+        loop {
+            let after = vm.stats(seconds(10))?;
+            let freed = after.get("sockets") == Some(&16) && after.get("tcp_ports") == Some(&1);
+            if freed && after.get("orphans") == Some(&0) {
+                break;
+            }
+            if Instant::now() > deadline {
+                return Err(vm.failure(&format!("sockets not freed after the flooded container ended: {after:?}")));
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        let n = connected.load(std::sync::atomic::Ordering::Relaxed);
+        println!("    flood: {n} of {FLOOD} connections completed their handshake");
+        check_page(&vm, &url)
+    })();
+    save_console(a, test, &vm);
+    result
+}
+
+fn check_page(vm: &Vm, url: &str) -> Result<(), String> {
+    match get(url) {
+        Ok(body) if body == b"hello from rust-probe\n" => Ok(()),
+        other => Err(vm.failure(&format!("the bystander answered {other:?} after the flood"))),
+    }
 }
