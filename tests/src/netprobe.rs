@@ -16,6 +16,7 @@ pub const SOURCES: &[&str] = &[
     "userland/net-probe/helpers.c",
     "userland/net-probe/remote.c",
     "userland/net-probe/local.c",
+    "userland/net-probe/streams.c",
 ];
 
 /// Where the probe is installed in the test image (`images/test.tar`).

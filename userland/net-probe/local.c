@@ -307,6 +307,9 @@ const struct check local_checks[] = {
 	{"local-unconnected", check_unconnected},
 	{"local-udp", check_udp},
 	{"local-udp-truncate", check_udp_truncate},
+	{"local-epoll", check_epoll_sockets},
+	{"local-unix-stream", check_unix_stream},
+	{"local-socketpair", check_socketpair},
 };
 
 const int local_check_count = sizeof local_checks / sizeof local_checks[0];

@@ -127,6 +127,11 @@ int so_error(int fd);
 /* An int socket option's value, or -1 (with errno) if getsockopt fails or its size is not 4. */
 int get_int_opt(int fd, int level, int name);
 
+/* Checks in streams.c, listed among the local checks. */
+const char *check_epoll_sockets(void);
+const char *check_unix_stream(void);
+const char *check_socketpair(void);
+
 /* Milliseconds since `start` on CLOCK_MONOTONIC. */
 long elapsed_ms(struct timespec start);
 

@@ -141,7 +141,10 @@ pub struct Namespace {
     pub memory: Option<Arc<MemoryCounter>>,
     tcp: Mutex<Ports>,
     udp: Mutex<Ports>,
+    /// Unix listeners by abstract name.
     unix: Mutex<BTreeMap<Vec<u8>, Weak<LocalAccept>>>,
+    /// Unix listeners by the inode number of their socket file.
+    unix_files: Mutex<BTreeMap<u64, Weak<LocalAccept>>>,
     /// The published ports have been given back.
     released: core::sync::atomic::AtomicBool,
 }
@@ -167,6 +170,7 @@ impl Namespace {
             tcp: Mutex::new(Ports::default()),
             udp: Mutex::new(Ports::default()),
             unix: Mutex::new(BTreeMap::new()),
+            unix_files: Mutex::new(BTreeMap::new()),
             released: core::sync::atomic::AtomicBool::new(false),
         }
     }
@@ -284,6 +288,21 @@ impl Namespace {
     /// Forgets a Unix name.
     pub fn unbind_unix(&self, name: &[u8]) {
         self.unix.lock().remove(name);
+    }
+
+    /// Records the listener of the socket file with inode number `ino`.
+    pub fn bind_unix_file(&self, ino: u64, listener: &Arc<LocalAccept>) {
+        self.unix_files.lock().insert(ino, Arc::downgrade(listener));
+    }
+
+    /// The listener of the socket file with inode number `ino`.
+    pub fn unix_file_listener(&self, ino: u64) -> Option<Arc<LocalAccept>> {
+        self.unix_files.lock().get(&ino)?.upgrade()
+    }
+
+    /// Forgets the listener of a socket file (the file stays, as on Linux).
+    pub fn unbind_unix_file(&self, ino: u64) {
+        self.unix_files.lock().remove(&ino);
     }
 }
 

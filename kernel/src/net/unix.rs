@@ -1,6 +1,8 @@
-//! Unix stream sockets (`AF_UNIX`, `SOCK_STREAM`) inside a container: names live in the
-//! container's namespace (a path is a name; no file appears in the file system), and a
-//! connection is a [`LocalEnd`] pair, as for TCP over loopback.
+//! Unix stream sockets (`AF_UNIX`, `SOCK_STREAM`) inside a container. A path name is a
+//! socket file in the container's file system (bind creates it, unlink removes it, and
+//! it outlives its socket, as on Linux); an abstract name (leading NUL) lives only in
+//! the container's namespace. A connection is a [`LocalEnd`] pair, as for TCP over
+//! loopback.
 
 use super::local::{self, LocalEnd};
 use super::namespace::{LocalAccept, Namespace, PendingLocal};
@@ -32,6 +34,8 @@ enum State {
 struct Inner {
     state: State,
     name: Option<Vec<u8>>,
+    /// The inode number of the socket file a path name created.
+    file: Option<u64>,
     opts: CommonOptions,
     shut_rd: bool,
     shut_wr: bool,
@@ -65,7 +69,14 @@ impl UnixSocket {
             ns,
             waker,
             pid,
-            inner: Mutex::new(Inner { state, name, opts: CommonOptions::default(), shut_rd: false, shut_wr: false }),
+            inner: Mutex::new(Inner {
+                state,
+                name,
+                file: None,
+                opts: CommonOptions::default(),
+                shut_rd: false,
+                shut_wr: false,
+            }),
         }
     }
 
@@ -149,9 +160,15 @@ impl SocketOps for UnixSocket {
         if inner.name.is_some() {
             return Err(Errno::EINVAL);
         }
-        // The name is reserved now; `listen` attaches the queue connections go to.
+        // The name is reserved now; `listen` makes the queue take connections.
         let placeholder = LocalAccept::new(0, self.waker.clone());
-        self.ns.bind_unix(name, &placeholder)?;
+        if name[0] == 0 {
+            self.ns.bind_unix(name, &placeholder)?;
+        } else {
+            let ino = create_socket_file(name)?;
+            self.ns.bind_unix_file(ino, &placeholder);
+            inner.file = Some(ino);
+        }
         inner.name = Some(name.clone());
         inner.state = State::Listening(placeholder);
         Ok(())
@@ -184,7 +201,12 @@ impl SocketOps for UnixSocket {
             State::Connected { .. } => return Err(Errno::EISCONN),
             State::Listening(_) => return Err(Errno::EINVAL),
         }
-        let listener = self.ns.unix_listener(name).filter(|l| l.is_listening()).ok_or(Errno::ECONNREFUSED)?;
+        let listener = if name.first() == Some(&0) {
+            self.ns.unix_listener(name)
+        } else {
+            self.ns.unix_file_listener(socket_file(name)?)
+        };
+        let listener = listener.filter(|l| l.is_listening()).ok_or(Errno::ECONNREFUSED)?;
         let (mine, theirs) = local::pair(self.waker.clone(), SocketWaker::new());
         let client = SockAddr::Unix(inner.name.clone().unwrap_or_default());
         let pending = PendingLocal { end: theirs, client, dialled: addr.clone(), client_pid: self.pid };
@@ -327,8 +349,46 @@ impl FileOps for UnixSocket {
 impl Drop for UnixSocket {
     fn drop(&mut self) {
         let inner = self.inner.get_mut();
-        if let (Some(name), State::Listening(_)) = (&inner.name, &inner.state) {
-            self.ns.unbind_unix(name);
+        if let State::Listening(_) = &inner.state {
+            match (&inner.name, inner.file) {
+                (_, Some(ino)) => self.ns.unbind_unix_file(ino),
+                (Some(name), None) => self.ns.unbind_unix(name),
+                _ => {}
+            }
         }
     }
+}
+
+/// A path name as the running process's file system sees it.
+fn path_of(name: &[u8]) -> Result<&str, Errno> {
+    core::str::from_utf8(name).map_err(|_| Errno::EINVAL)
+}
+
+/// Creates the socket file `name` (relative to the working directory); its inode
+/// number. EADDRINUSE if something is there already.
+fn create_socket_file(name: &[u8]) -> Result<u64, Errno> {
+    let process = crate::proc::current_process();
+    let cwd = process.cwd.lock().clone();
+    let fs = &process.container.fs;
+    let (dir, leaf) = fs.lookup_parent(&cwd, path_of(name)?).map_err(crate::proc::fs_errno)?;
+    let umask = process.umask.load(core::sync::atomic::Ordering::Relaxed);
+    let mode = berth_abi::fs::S_IFSOCK | (0o777 & !umask);
+    match fs.mknod(&dir, &leaf, mode, 0) {
+        Ok(inode) => Ok(inode.ino()),
+        Err(berth_vfs::FsError::Exists) => Err(Errno::EADDRINUSE),
+        Err(e) => Err(crate::proc::fs_errno(e)),
+    }
+}
+
+/// The inode number of the socket file at `name`: ENOENT if there is none,
+/// ECONNREFUSED if the file is not a socket.
+fn socket_file(name: &[u8]) -> Result<u64, Errno> {
+    let process = crate::proc::current_process();
+    let cwd = process.cwd.lock().clone();
+    let inode = process.container.fs.lookup(&cwd, path_of(name)?, true).map_err(crate::proc::fs_errno)?;
+    let meta = inode.metadata();
+    if berth_vfs::FileType::from_mode(meta.mode) != berth_vfs::FileType::Socket {
+        return Err(Errno::ECONNREFUSED);
+    }
+    Ok(meta.ino)
 }

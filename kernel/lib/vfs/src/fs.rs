@@ -213,11 +213,11 @@ impl Filesystem {
         Ok(inode)
     }
 
-    /// Creates a device node or FIFO (`mode` carries the type).
+    /// Creates a device node, FIFO or socket node (`mode` carries the type).
     pub fn mknod(&self, dir: &Arc<Inode>, name: &str, mode: u32, rdev: u64) -> Result<Arc<Inode>> {
         check_name(name)?;
         match FileType::from_mode(mode) {
-            FileType::CharDevice | FileType::BlockDevice | FileType::Fifo => {}
+            FileType::CharDevice | FileType::BlockDevice | FileType::Fifo | FileType::Socket => {}
             FileType::Regular => return self.create_file(dir, name, mode),
             _ => return Err(FsError::Invalid),
         }

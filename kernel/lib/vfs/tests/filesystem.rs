@@ -232,3 +232,16 @@ fn malformed_images_are_refused_with_a_reason() {
     let err = Image::from_tar(&b.into_inner().unwrap(), ImageLimits::default()).unwrap_err();
     assert!(format!("{err}").contains(".."), "{err}");
 }
+
+#[test]
+fn socket_nodes_are_created_once_and_unlinked() {
+    let fs = Filesystem::new(&image(), None, clock).unwrap();
+    let tmp = fs.mkdir(&fs.root(), "tmp", 0o1777).unwrap();
+    let node = fs.mknod(&tmp, "s.sock", FileType::Socket.mode_bits() | 0o755, 0).unwrap();
+    let found = fs.lookup(&fs.root(), "/tmp/s.sock", true).unwrap();
+    assert_eq!(found.ino(), node.ino());
+    assert_eq!(FileType::from_mode(found.metadata().mode), FileType::Socket);
+    assert_eq!(fs.mknod(&tmp, "s.sock", FileType::Socket.mode_bits(), 0).err(), Some(FsError::Exists));
+    fs.unlink(&tmp, "s.sock").unwrap();
+    assert_eq!(fs.lookup(&fs.root(), "/tmp/s.sock", true).err(), Some(FsError::NotFound));
+}
