@@ -71,9 +71,7 @@ impl fmt::Display for Platform {
 /// The I/O APICs and the ISA interrupt overrides the MADT lists.
 pub fn interrupt_routing() -> Option<(Vec<acpi::platform::interrupt::IoApic>, Vec<InterruptSourceOverride>)> {
     match &ACPI.get()?.interrupt_model {
-        InterruptModel::Apic(apic) => {
-            Some((apic.io_apics.to_vec(), apic.interrupt_source_overrides.to_vec()))
-        }
+        InterruptModel::Apic(apic) => Some((apic.io_apics.to_vec(), apic.interrupt_source_overrides.to_vec())),
         _ => None,
     }
 }

@@ -332,7 +332,12 @@ pub fn connection_flood(a: &Artifacts) -> Result<(), String> {
     let test = "net-connection-flood";
     let (victim, bystander) = (free_port(), free_port());
     let containers = [
-        Boot::new(&a.test_image, "victim", "publish=8080:80 memory=32m timeout=10", "/usr/bin/rust-probe listen-only 80"),
+        Boot::new(
+            &a.test_image,
+            "victim",
+            "publish=8080:80 memory=32m timeout=10",
+            "/usr/bin/rust-probe listen-only 80",
+        ),
         Boot::new(&a.test_image, "bystander", "publish=8081:80", "/usr/bin/rust-probe http-server 80"),
     ];
     let forwards = vec![Forward { host: victim, guest: 8080 }, Forward { host: bystander, guest: 8081 }];
