@@ -21,7 +21,7 @@ use alloc::vec;
 use berth_hal::virtio::NetDevice;
 use berth_net::{Ipv4Cidr, NetConfig, PortSet, Protocol};
 use core::net::Ipv4Addr;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use smoltcp::iface::{Config, Interface, PollResult, SocketHandle, SocketSet};
 use smoltcp::socket::dhcpv4;
 use smoltcp::time::Instant;
@@ -72,6 +72,8 @@ static LINE: spin::Once<irq::Line> = spin::Once::new();
 pub static CONFIGURED: WaitQueue = WaitQueue::new();
 /// Woken to make the `net` thread recompute when to poll next.
 static POKE: WaitQueue = WaitQueue::new();
+/// When the `net` thread will poll next on its own (ns; `u64::MAX`: only on interrupt).
+static NET_DEADLINE: AtomicU64 = AtomicU64::new(u64::MAX);
 
 /// smoltcp's clock: the kernel's monotonic clock.
 pub fn now() -> Instant {
@@ -148,6 +150,7 @@ fn on_interrupt() {
 /// The `net` thread: services the device after interrupts and runs smoltcp's timers.
 fn net_thread(_: usize) -> ! {
     loop {
+        let seen = POKE.generation();
         let next = with(|s| {
             s.service_device();
             s.poll();
@@ -155,7 +158,12 @@ fn net_thread(_: usize) -> ! {
         })
         .flatten();
         let deadline = next.map(|at| (at.total_micros().max(0) as u64).saturating_mul(1000));
-        let _ = POKE.wait_until(|| IRQ_PENDING.swap(false, Ordering::Relaxed).then_some(()), deadline, None);
+        NET_DEADLINE.store(deadline.unwrap_or(u64::MAX), Ordering::Relaxed);
+        let _ = POKE.wait_until(
+            || (IRQ_PENDING.swap(false, Ordering::Relaxed) || POKE.generation() != seen).then_some(()),
+            deadline,
+            None,
+        );
     }
 }
 
@@ -197,6 +205,15 @@ impl Stack {
             }
         }
         self.orphans.reap(&mut self.sockets, &mut self.ports);
+        // A poll from a system call may have started a timer (a retransmission) that is
+        // due before the `net` thread would wake: have it wake in time.
+        if let Some(at) = self.iface.poll_at(now(), &self.sockets) {
+            let at_ns = (at.total_micros().max(0) as u64).saturating_mul(1000);
+            if at_ns < NET_DEADLINE.load(Ordering::Relaxed) {
+                NET_DEADLINE.store(at_ns, Ordering::Relaxed);
+                poke();
+            }
+        }
     }
 
     fn poll_dhcp(&mut self) {
