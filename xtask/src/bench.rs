@@ -17,6 +17,9 @@ pub struct BenchArgs {
     /// Skip running the same programs on Linux for comparison.
     #[arg(long)]
     pub no_linux: bool,
+    /// Run only the network benchmarks (HTTP servers and TCP throughput).
+    #[arg(long)]
+    pub network_only: bool,
 }
 
 /// An ELF program header's type and sizes.
@@ -104,6 +107,14 @@ pub fn bench(args: &BenchArgs) -> Result<(), String> {
     let kernel = built.direct.kernel.clone();
     let image = util::out_dir().join("boot-root/images/test.tar");
     let runs = args.runs.max(1);
+    if args.network_only {
+        let rows = crate::bench_net::run(&kernel, &image)?;
+        println!("\nberth network benchmarks (QEMU TCG, 1 vCPU, 512 MiB)");
+        for (what, figure) in &rows {
+            println!("  {what:<46} {figure}");
+        }
+        return Ok(());
+    }
 
     println!("==> boot time: {runs} boots, QEMU start to the kernel's `ready` line (TCG, 512 MiB)");
     let (mut wall, mut kernel_ms) = (Vec::new(), Vec::new());

@@ -251,7 +251,7 @@ impl TcpSocket {
     }
 
     fn connect_external(&self, inner: &mut Inner, dst: SocketAddrV4) -> Result<(), Errno> {
-        let claim = match core::mem::replace(&mut inner.state, State::Unbound) {
+        let mut claim = match core::mem::replace(&mut inner.state, State::Unbound) {
             State::Bound(claim) => Some(claim),
             _ => None,
         };
@@ -285,7 +285,7 @@ impl TcpSocket {
                 tcp,
                 local: SocketAddrV4::new(me, local_port),
                 peer: dst,
-                _claim: claim,
+                _claim: claim.take(),
                 shut_rd: false,
                 shut_wr: false,
                 reset_reported: false,
@@ -295,10 +295,21 @@ impl TcpSocket {
             s.poll();
             Ok(conn)
         })
-        .unwrap_or(Err(Errno::ENETUNREACH))?;
-        inner.state = State::Connecting(conn);
-        stack::poke();
-        Ok(())
+        .unwrap_or(Err(Errno::ENETUNREACH));
+        match conn {
+            Ok(conn) => {
+                inner.state = State::Connecting(conn);
+                stack::poke();
+                Ok(())
+            }
+            Err(e) => {
+                // A failed attempt leaves the socket bound where it was, as on Linux.
+                if let Some(claim) = claim {
+                    inner.state = State::Bound(claim);
+                }
+                Err(e)
+            }
+        }
     }
 
     /// Where the connection to `dst` goes: inside which namespace (and port), or out.
