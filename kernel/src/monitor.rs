@@ -89,7 +89,7 @@ pub fn stats_line() -> String {
     let mem = crate::mm::usage();
     let net = crate::net::stats();
     alloc::format!(
-        "stats: frames_used={} frames_cached={} heap_bytes={} heap_claimed={} container_bytes={} page_cache_pages={} sockets={} listeners={} listener_sockets={} orphans={} tcp_ports={} udp_ports={} containers={} rx_packets={} tx_packets={} syns_dropped={}",
+        "stats: frames_used={} frames_cached={} heap_bytes={} heap_claimed={} container_bytes={} page_cache_pages={} sockets={} listeners={} listener_sockets={} orphans={} tcp_ports={} udp_ports={} containers={} rx_packets={} tx_packets={} syns_dropped={} tx_dropped={}",
         mem.frames_used,
         mem.frames_cached,
         mem.heap_bytes,
@@ -106,5 +106,6 @@ pub fn stats_line() -> String {
         net.rx_packets,
         net.tx_packets,
         net.syns_dropped,
+        net.tx_dropped,
     )
 }

@@ -82,6 +82,8 @@ pub struct NetStats {
     pub tx_packets: u64,
     /// Connection requests dropped for want of a listening socket (clients retry).
     pub syns_dropped: u64,
+    /// Frames not sent because every transmit buffer was in flight.
+    pub tx_dropped: u64,
 }
 
 /// The stack's counts now.
@@ -96,6 +98,7 @@ pub fn stats() -> NetStats {
         rx_packets: s.nic.dev.counters().rx_packets,
         tx_packets: s.nic.dev.counters().tx_packets,
         syns_dropped: s.nic.syns_dropped,
+        tx_dropped: s.nic.dev.counters().tx_busy,
     })
     .unwrap_or(NetStats { sockets: tcp_socket::count(), ..NetStats::default() })
 }
