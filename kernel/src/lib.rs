@@ -82,6 +82,7 @@ fn init(_: usize) -> ! {
     }
     net::wait_configured(NET_CONFIG_WAIT_NS); // containers start with an address if DHCP answers
     monitor::init(); // commands on the serial console
+    container::boot::load_boot_images(boot); // `image NAME` modules, for the agent
     let started = container::boot::start_boot_containers(boot); // modules listed in limine.cfg
     log::info!("ready");
     if args.has("halt-when-done") {

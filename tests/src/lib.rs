@@ -8,6 +8,7 @@
 
 pub mod artifacts;
 pub mod cases;
+pub mod docker;
 pub mod http;
 pub mod netprobe;
 pub mod netserver;

@@ -41,6 +41,11 @@ const REQUIREMENTS: &[Requirement] = &[
         present: || is_static_elf(Path::new("/bin/busybox")),
     },
     Requirement { package: "wrk", what: "HTTP load generator (benchmarks)", present: || have_command("wrk") },
+    Requirement {
+        package: "docker.io",
+        what: "the docker CLI (the control agent's tests)",
+        present: || have_command("docker") || Path::new("/usr/local/bin/docker").exists(),
+    },
 ];
 
 /// The Debian `rust-src` known to match rustc 1.95.0, and its SHA-256.

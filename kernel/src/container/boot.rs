@@ -7,6 +7,34 @@ use alloc::vec::Vec;
 use berth_hal::bootinfo::BootInfo;
 use berth_vfs::{Image, ImageLimits};
 
+/// Adds every module whose command line is `image NAME[:TAG]` to the machine's images
+/// (a bare name is tagged `latest`), for the control agent to make containers from.
+pub fn load_boot_images(boot: &BootInfo) {
+    for (i, module) in boot.modules.iter().enumerate() {
+        let mut words = module.cmdline.split_whitespace();
+        if words.next() != Some("image") {
+            continue;
+        }
+        let Some(name) = words.next() else { continue };
+        let tag = if name.rsplit('/').next().is_some_and(|last| last.contains(':')) {
+            String::from(name)
+        } else {
+            alloc::format!("{name}:latest")
+        };
+        let Some(bytes) = berth_hal::mm::module_bytes(module.phys) else {
+            log::error!("module {i}: its bytes are not readable");
+            continue;
+        };
+        match Image::from_tar(bytes, ImageLimits::default()) {
+            Ok(image) => {
+                let stored = super::images::add(Arc::new(image), Some(tag.clone()));
+                log::info!("image {tag} ({}) loaded from module {i}", &stored.id[..12]);
+            }
+            Err(e) => log::error!("module {i}: image {tag}: {e}"),
+        }
+    }
+}
+
 /// Creates and starts a container for every module whose command line begins with
 /// `container`; returns them. Problems are logged and skip that module.
 pub fn start_boot_containers(boot: &BootInfo) -> Vec<Arc<Container>> {

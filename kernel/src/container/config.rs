@@ -44,6 +44,21 @@ pub struct ContainerConfig {
     pub timeout_secs: Option<u64>,
     /// Machine ports published into it (`-p 8080:80`).
     pub publish: Vec<berth_net::PortMapping>,
+    /// The leading words of `cmd` that are the image's or the caller's entrypoint
+    /// (`docker inspect` shows them apart from the arguments).
+    pub entrypoint_len: usize,
+    /// Remove the container once it has exited (`docker run --rm`).
+    pub auto_remove: bool,
+    /// Give its first process a standard input the agent writes to (`-i`), instead of
+    /// `/dev/null`.
+    pub open_stdin: bool,
+    /// The client asked for a terminal (`-t`): output goes unframed to attach and logs
+    /// (berth has no terminal emulation; programs still see pipes).
+    pub tty: bool,
+    /// Ports it declares (`80/tcp`), for `docker inspect`.
+    pub exposed_ports: Vec<String>,
+    /// Labels, for `docker inspect` and `ps`.
+    pub labels: Vec<(String, String)>,
 }
 
 impl Default for ContainerConfig {
@@ -59,6 +74,12 @@ impl Default for ContainerConfig {
             echo: true,
             timeout_secs: None,
             publish: Vec::new(),
+            entrypoint_len: 0,
+            auto_remove: false,
+            open_stdin: false,
+            tty: false,
+            exposed_ports: Vec::new(),
+            labels: Vec::new(),
         }
     }
 }

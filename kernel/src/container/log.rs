@@ -17,8 +17,6 @@ pub enum Stream {
 
 /// One write to the log.
 #[derive(Debug, Clone)]
-// Read back by the control agent (`docker logs`, attach).
-#[allow(dead_code)]
 pub struct LogEntry {
     /// Sequence number, increasing from 0.
     pub seq: u64,
@@ -51,8 +49,6 @@ pub struct LogBuffer {
     pub changed: WaitQueue,
 }
 
-// `read_from`, `is_closed` and `totals` serve the control agent (`docker logs`).
-#[allow(dead_code)]
 impl LogBuffer {
     /// A log keeping at most `cap` bytes, echoing to the console with `echo` as prefix.
     pub fn new(cap: usize, echo: Option<String>) -> LogBuffer {
@@ -118,6 +114,11 @@ impl LogBuffer {
         let inner = self.inner.lock();
         let entries = inner.entries.iter().filter(|e| e.seq >= from).cloned().collect();
         (entries, inner.next_seq)
+    }
+
+    /// The sequence number the next write will get.
+    pub fn next_seq(&self) -> u64 {
+        self.inner.lock().next_seq
     }
 
     /// Marks the log finished (the container exited): followers stop.

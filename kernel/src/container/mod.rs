@@ -7,13 +7,14 @@
 
 pub mod boot;
 mod config;
+pub mod images;
 mod log;
 mod pids;
 pub mod registry;
 mod setup;
 
-pub use config::{ContainerConfig, parse_module_cmdline};
-pub use log::{LogBuffer, Stream};
+pub use config::{ContainerConfig, parse_module_cmdline, parse_size};
+pub use log::{LogBuffer, LogEntry, Stream};
 
 use crate::mm::MemoryCounter;
 use crate::proc::{self, Process};
@@ -51,6 +52,8 @@ struct State {
     oom_killed: bool,
     /// When the watchdog kills it (a timeout, or the grace period of a stop).
     kill_at: Option<u64>,
+    /// Taken out of the registry (`docker rm`, or `--rm` after it exited).
+    removed: bool,
 }
 
 /// A container.
@@ -84,6 +87,9 @@ pub struct Container {
     first_syscall_ns: AtomicU64,
     /// CPU bandwidth control (the `cpus` limit).
     bandwidth: Bandwidth,
+    /// With `open_stdin`: the read end its first process gets as standard input (taken
+    /// at start), and the write end the agent feeds (dropped to close it).
+    stdin: Mutex<(Option<Arc<crate::fs::OpenFile>>, Option<Arc<crate::fs::OpenFile>>)>,
     /// Wall-clock creation time, ns since the epoch.
     // Read by the control agent's `ps` and `inspect`.
     #[allow(dead_code)]
@@ -116,11 +122,13 @@ impl Container {
                 init: Weak::new(),
                 oom_killed: false,
                 kill_at: None,
+                removed: false,
             }),
             state_changed: WaitQueue::new(),
             cpu_ns: AtomicU64::new(0),
             first_syscall_ns: AtomicU64::new(0),
             bandwidth: Bandwidth::new(config.limits.cpu_millis),
+            stdin: Mutex::new(if config.open_stdin { stdin_pipe() } else { (None, None) }),
             created_at: crate::time::realtime_ns(),
             config,
         });
@@ -161,6 +169,23 @@ impl Container {
                 Err(e.message)
             }
         }
+    }
+
+    /// The standard input its first process starts with, if it has one of its own
+    /// (taken once, at start).
+    pub fn take_stdin_reader(&self) -> Option<Arc<crate::fs::OpenFile>> {
+        self.stdin.lock().0.take()
+    }
+
+    /// Writes to its standard input (blocking while the pipe is full); EPIPE once closed.
+    pub fn write_stdin(&self, data: &[u8]) -> Result<usize, Errno> {
+        let writer = self.stdin.lock().1.clone().ok_or(Errno::EPIPE)?;
+        writer.ops.write(&writer, data)
+    }
+
+    /// Closes its standard input: its program reads end of file.
+    pub fn close_stdin(&self) {
+        self.stdin.lock().1 = None;
     }
 
     /// Its status.
@@ -270,9 +295,36 @@ impl Container {
         }
         self.log.close();
         self.net.release_published();
+        self.close_stdin();
         self.state_changed.wake_all();
         registry::container_finished(self);
+        if self.config.auto_remove {
+            self.remove();
+        }
     }
+
+    /// Takes it out of the registry (it must have exited: kill it first). Its name is
+    /// free again; whoever still holds it (a log reader) keeps what they have.
+    pub fn remove(&self) {
+        self.state.lock().removed = true;
+        registry::remove(self);
+        self.net.release_published();
+        self.state_changed.wake_all();
+    }
+
+    /// Whether it has been removed.
+    pub fn is_removed(&self) -> bool {
+        self.state.lock().removed
+    }
+}
+
+/// A pipe for a container's standard input: (read end, write end).
+fn stdin_pipe() -> (Option<Arc<crate::fs::OpenFile>>, Option<Arc<crate::fs::OpenFile>>) {
+    let (r, w) = crate::fs::pipe();
+    (
+        Some(crate::fs::OpenFile::new(r, berth_abi::fs::O_RDONLY, String::from("pipe:[stdin]"))),
+        Some(crate::fs::OpenFile::new(w, berth_abi::fs::O_WRONLY, String::from("pipe:[stdin]"))),
+    )
 }
 
 /// Called when a container's first process has exited with wait status `status`:

@@ -46,8 +46,8 @@ pub fn insert(container: &Arc<Container>) -> Result<(), String> {
 }
 
 /// Removes a container from the registry.
-pub fn remove(container: &Arc<Container>) {
-    CONTAINERS.lock().retain(|c| !Arc::ptr_eq(c, container));
+pub fn remove(container: &Container) {
+    CONTAINERS.lock().retain(|c| !core::ptr::eq(Arc::as_ptr(c), container));
 }
 
 /// Finds a container by exact name, full id, or unique id prefix.

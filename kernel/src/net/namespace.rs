@@ -147,6 +147,9 @@ pub struct Namespace {
     unix_files: Mutex<BTreeMap<u64, Weak<LocalAccept>>>,
     /// The published ports have been given back.
     released: core::sync::atomic::AtomicBool,
+    /// Bytes its sockets received and sent (payload, all protocols).
+    rx_bytes: core::sync::atomic::AtomicU64,
+    tx_bytes: core::sync::atomic::AtomicU64,
 }
 
 /// Machine port → the namespace it is published into, for every published port.
@@ -172,6 +175,8 @@ impl Namespace {
             unix: Mutex::new(BTreeMap::new()),
             unix_files: Mutex::new(BTreeMap::new()),
             released: core::sync::atomic::AtomicBool::new(false),
+            rx_bytes: core::sync::atomic::AtomicU64::new(0),
+            tx_bytes: core::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -268,6 +273,22 @@ impl Namespace {
             return None;
         }
         entry.inbox.as_ref()?.upgrade()
+    }
+
+    /// Counts `n` bytes received by one of its sockets.
+    pub fn count_rx(&self, n: usize) {
+        self.rx_bytes.fetch_add(n as u64, core::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Counts `n` bytes sent by one of its sockets.
+    pub fn count_tx(&self, n: usize) {
+        self.tx_bytes.fetch_add(n as u64, core::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Bytes its sockets have received and sent.
+    pub fn traffic(&self) -> (u64, u64) {
+        use core::sync::atomic::Ordering::Relaxed;
+        (self.rx_bytes.load(Relaxed), self.tx_bytes.load(Relaxed))
     }
 
     /// Binds a Unix socket name to a listener; EADDRINUSE if it is taken.

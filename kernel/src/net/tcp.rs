@@ -476,6 +476,7 @@ impl TcpSocket {
             match step {
                 Ok(n) => {
                     sent += n;
+                    self.ns.count_tx(n);
                     stack::with(|s| s.poll());
                     if sent == data.len() || nonblocking {
                         return Ok(sent);
@@ -621,6 +622,9 @@ impl SocketOps for TcpSocket {
             }
         }
         stack::with(|s| s.poll());
+        if !peek {
+            self.ns.count_rx(got);
+        }
         Ok(Received { len: got, full_len: got, from: None })
     }
 

@@ -306,6 +306,9 @@ impl SocketOps for UdpSocket {
         if result == Err(Errno::EPIPE) && flags & MSG_NOSIGNAL == 0 {
             crate::proc::raise_sigpipe();
         }
+        if let Ok(n) = result {
+            self.ns.count_tx(n);
+        }
         stack::with(|s| s.poll());
         result
     }
@@ -314,7 +317,11 @@ impl SocketOps for UdpSocket {
         let deadline = self.inner.lock().opts.recv_deadline();
         let nonblocking = nonblocking || flags & MSG_DONTWAIT != 0;
         let peek = flags & MSG_PEEK != 0;
-        block_on(&self.waker, nonblocking, deadline, || self.try_recv(buf, peek))
+        let received = block_on(&self.waker, nonblocking, deadline, || self.try_recv(buf, peek))?;
+        if !peek {
+            self.ns.count_rx(received.len);
+        }
+        Ok(received)
     }
 
     fn shutdown(&self, how: i32) -> Result<(), Errno> {

@@ -289,11 +289,17 @@ pub fn spawn_init(
     let pid =
         container.alloc_pid().map_err(|e| ExecError::new(e, "the container's process limit is reached".into()))?;
     let mut files = FdTable::new();
-    let null = crate::fs::device_for(crate::fs::devices::numbers::NULL, container)
-        .map_err(|e| ExecError::new(e, "no /dev/null".into()))?;
+    let stdin = match container.take_stdin_reader() {
+        Some(reader) => reader,
+        None => {
+            let null = crate::fs::device_for(crate::fs::devices::numbers::NULL, container)
+                .map_err(|e| ExecError::new(e, "no /dev/null".into()))?;
+            OpenFile::new(null, berth_abi::fs::O_RDONLY, "/dev/null".into())
+        }
+    };
     let stdout = Arc::new(crate::fs::Device::Console(Arc::downgrade(container), crate::container::Stream::Stdout));
     let stderr = Arc::new(crate::fs::Device::Console(Arc::downgrade(container), crate::container::Stream::Stderr));
-    let _ = files.insert(OpenFile::new(null, berth_abi::fs::O_RDONLY, "/dev/null".into()), false);
+    let _ = files.insert(stdin, false);
     let _ = files.insert(OpenFile::new(stdout, berth_abi::fs::O_WRONLY, "pipe:[stdout]".into()), false);
     let _ = files.insert(OpenFile::new(stderr, berth_abi::fs::O_WRONLY, "pipe:[stderr]".into()), false);
     let vm = Arc::new(Vm { space: Mutex::new(loaded.space) });

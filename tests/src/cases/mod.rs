@@ -1,5 +1,6 @@
 //! The integration tests, one module per area.
 
+mod agent;
 mod boot;
 mod containers;
 mod faults;
@@ -122,6 +123,21 @@ pub const ALL: &[Case] = &[
         run: net::ping,
     },
     Case { name: "net-legacy-static", about: "legacy virtio transport with a static address", run: net::legacy_static },
+    Case {
+        name: "agent-docker-workflow",
+        about: "the docker CLI: version, info, import, run, exit codes, -d -p, ps, logs, stop, rm",
+        run: agent::docker_workflow,
+    },
+    Case {
+        name: "agent-errors",
+        about: "agent errors (unknown names, conflicts, bad uploads, tokens) leave a running container alone",
+        run: agent::errors,
+    },
+    Case {
+        name: "agent-create-remove-cycles",
+        about: "200 create/start/remove cycles through the API, memory back at its baseline",
+        run: agent::create_remove_cycles,
+    },
 ];
 
 /// Boots the kernel with `cmdline` (usually `test=<name>`), waits for QEMU to exit and

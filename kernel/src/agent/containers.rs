@@ -1,0 +1,271 @@
+//! Container endpoints: create, start, stop, kill, wait, remove, list, inspect.
+
+use super::conn::Conn;
+use super::dispatch::{Handled, Next, no_content};
+use super::error::ApiError;
+use super::inspect;
+use crate::container::{Container, ContainerConfig, Status, images, registry};
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use berth_docker::api;
+use berth_docker::http::RequestHead;
+use berth_net::{PortMapping, Protocol};
+
+/// Docker's smallest memory limit.
+const MIN_MEMORY: i64 = 6 << 20;
+/// Seconds `docker stop` waits before killing, unless `t=` says otherwise.
+const DEFAULT_STOP_SECONDS: u64 = 10;
+
+/// The container `key` names (name, id, or unique id prefix).
+pub fn find(key: &str) -> Result<Arc<Container>, ApiError> {
+    registry::find(key.strip_prefix('/').unwrap_or(key)).ok_or_else(|| ApiError::no_container(key))
+}
+
+/// `GET /containers/json[?all=1]`.
+pub fn list(conn: &Conn, head: &RequestHead) -> Handled {
+    let all = head.query_flag("all");
+    let mut items: Vec<api::ContainerSummary> = registry::list()
+        .iter()
+        .filter(|c| all || c.status() == Status::Running)
+        .map(|c| inspect::summary(c))
+        .collect();
+    items.reverse(); // newest first, as Docker lists them
+    if let Some(limit) = head.query("limit").and_then(|l| l.parse::<usize>().ok()).filter(|&l| l > 0) {
+        items.truncate(limit);
+    }
+    conn.json(200, &items).map_err(ApiError::io)?;
+    Ok(Next::Continue)
+}
+
+/// The published ports of a create request.
+fn publish(bindings: &api::HostConfig) -> Result<Vec<PortMapping>, ApiError> {
+    let mut out = Vec::new();
+    for (host, container, proto) in api::port_bindings(bindings).map_err(ApiError::bad_request)? {
+        let protocol = match proto.as_str() {
+            "tcp" => Protocol::Tcp,
+            "udp" => Protocol::Udp,
+            other => return Err(ApiError::bad_request(format!("protocol {other} is not supported"))),
+        };
+        if out.iter().any(|m: &PortMapping| m.host == host && m.protocol == protocol) {
+            return Err(ApiError::bad_request(format!("host port {host}/{proto} is bound twice")));
+        }
+        out.push(PortMapping { host, container, protocol });
+    }
+    Ok(out)
+}
+
+/// The container configuration a create request asks for.
+fn config_of(req: &api::ContainerCreate, name: Option<String>, image_ref: String) -> Result<ContainerConfig, ApiError> {
+    let entrypoint = req.entrypoint.clone().unwrap_or_default();
+    let mut cmd = entrypoint.clone();
+    cmd.extend(req.cmd.clone().unwrap_or_default());
+    if cmd.is_empty() {
+        return Err(ApiError::bad_request("No command specified (berth images have no default command)"));
+    }
+    let hc = &req.host_config;
+    let mut config = ContainerConfig {
+        name,
+        image_name: image_ref,
+        cmd,
+        entrypoint_len: entrypoint.len(),
+        env: req.env.clone(),
+        hostname: req.hostname.clone(),
+        echo: false,
+        auto_remove: hc.auto_remove,
+        open_stdin: req.open_stdin,
+        tty: req.tty,
+        exposed_ports: req.exposed_ports.keys().cloned().collect(),
+        labels: req.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        publish: publish(hc)?,
+        ..ContainerConfig::default()
+    };
+    if !req.working_dir.is_empty() {
+        config.workdir = req.working_dir.clone();
+    }
+    if hc.memory > 0 {
+        if hc.memory < MIN_MEMORY {
+            return Err(ApiError::bad_request("Minimum memory limit allowed is 6MB"));
+        }
+        config.limits.memory = hc.memory as u64;
+    }
+    if let Some(pids) = hc.pids_limit.filter(|&p| p > 0) {
+        config.limits.pids = u32::try_from(pids).unwrap_or(u32::MAX);
+    }
+    let cpu_millis = if hc.nano_cpus > 0 {
+        hc.nano_cpus / 1_000_000
+    } else if hc.cpu_quota > 0 && hc.cpu_period > 0 {
+        hc.cpu_quota * 1000 / hc.cpu_period
+    } else {
+        0
+    };
+    if cpu_millis > 0 {
+        config.limits.cpu_millis = u32::try_from(cpu_millis).unwrap_or(u32::MAX);
+    }
+    Ok(config)
+}
+
+/// `POST /containers/create[?name=NAME]`.
+pub fn create(conn: &Conn, head: &RequestHead, body: &[u8]) -> Handled {
+    let req: api::ContainerCreate = serde_json::from_slice(body).map_err(ApiError::bad_json)?;
+    let name = match head.query("name").filter(|n| !n.is_empty()) {
+        Some(n) => {
+            let n = n.strip_prefix('/').unwrap_or(n);
+            if !berth_docker::names::valid_name(n) {
+                return Err(ApiError::bad_request(format!(
+                    "Invalid container name ({n}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+                )));
+            }
+            if let Some(other) = registry::list().iter().find(|c| c.name == n) {
+                return Err(ApiError::conflict(format!(
+                    "Conflict. The container name \"/{n}\" is already in use by container \"{}\". You have to \
+                     remove (or rename) that container to be able to reuse that name.",
+                    other.id
+                )));
+            }
+            Some(n.to_string())
+        }
+        None => None,
+    };
+    let (repo, tag) = berth_docker::names::image_ref(&req.image);
+    let reference = format!("{repo}:{tag}");
+    let stored = images::find(&reference)
+        .or_else(|| images::find(&req.image))
+        .ok_or_else(|| ApiError::no_image(&reference))?;
+    let config = config_of(&req, name, req.image.clone())?;
+    let container = Container::create(config, stored.image.clone()).map_err(|e| {
+        if e.contains("already in use") { ApiError::conflict(e) } else { ApiError::internal(e) }
+    })?;
+    let reply = api::CreateResponse { id: container.id.clone(), warnings: Vec::new() };
+    conn.json(201, &reply).map_err(ApiError::io)?;
+    Ok(Next::Continue)
+}
+
+/// `POST /containers/{id}/start`.
+pub fn start(conn: &Conn, key: &str) -> Handled {
+    let c = find(key)?;
+    match c.status() {
+        Status::Running => {
+            conn.respond(304, None, &[]).map_err(ApiError::io)?;
+            return Ok(Next::Continue);
+        }
+        Status::Exited(_) => {
+            return Err(ApiError::conflict(format!(
+                "container {} has exited; berth does not restart containers (run a new one)",
+                c.name
+            )));
+        }
+        Status::Created => {}
+    }
+    c.start().map_err(ApiError::bad_request)?;
+    no_content(conn)
+}
+
+/// Waits until `c` has exited, as long as `deadline_ns` (monotonic) allows.
+fn wait_exit(c: &Container, deadline_ns: Option<u64>) -> Option<i32> {
+    c.state_changed
+        .wait_until(
+            || match c.status() {
+                Status::Exited(code) => Some(code),
+                _ => None,
+            },
+            deadline_ns,
+            None,
+        )
+        .ok()
+}
+
+/// `POST /containers/{id}/stop[?t=SECONDS]`: SIGTERM, then SIGKILL after the timeout.
+pub fn stop(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
+    let c = find(key)?;
+    if c.status() != Status::Running {
+        conn.respond(304, None, &[]).map_err(ApiError::io)?;
+        return Ok(Next::Continue);
+    }
+    let seconds = head.query("t").and_then(|t| t.parse::<i64>().ok()).map_or(DEFAULT_STOP_SECONDS, |t| t.max(0) as u64);
+    let grace = crate::time::now_ns() + seconds * 1_000_000_000;
+    c.signal_all(berth_abi::signal::SIGTERM);
+    c.kill_at(grace);
+    // The watchdog kills it at the deadline; allow it a moment to act.
+    wait_exit(&c, Some(grace + 2_000_000_000));
+    no_content(conn)
+}
+
+/// `POST /containers/{id}/kill[?signal=SIG]`.
+pub fn kill(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
+    let c = find(key)?;
+    let sig = match head.query("signal").filter(|s| !s.is_empty()) {
+        Some(s) => berth_docker::signal::parse(s).ok_or_else(|| ApiError::bad_request(format!("Invalid signal: {s}")))?,
+        None => berth_abi::signal::SIGKILL,
+    };
+    if c.status() != Status::Running {
+        return Err(ApiError::conflict(format!("Container {} is not running", c.id)));
+    }
+    c.signal_all(sig);
+    no_content(conn)
+}
+
+/// `POST /containers/{id}/wait[?condition=not-running|next-exit|removed]`: the headers
+/// at once (the CLI waits for them before it starts the container), the status code
+/// when the condition is met.
+pub fn wait(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
+    let c = find(key)?;
+    let condition = head.query("condition").unwrap_or("not-running").to_string();
+    if !matches!(condition.as_str(), "not-running" | "next-exit" | "removed") {
+        return Err(ApiError::bad_request(format!("invalid condition: {condition}")));
+    }
+    conn.start_chunked(200, "application/json").map_err(ApiError::io)?;
+    // `docker run -d` drops this connection once the container has started: stop
+    // waiting when the client goes away, too.
+    let met = || match (c.status(), condition.as_str()) {
+        (Status::Exited(code), "removed") => c.is_removed().then_some(code),
+        (Status::Exited(code), _) => Some(code),
+        _ => None,
+    };
+    let Some(code) = super::streams::wait_unless_gone(conn, &[&c.state_changed], met) else {
+        return Ok(Next::Stop);
+    };
+    let mut reply = serde_json::to_vec(&api::WaitResponse { status_code: i64::from(code), error: None }).unwrap_or_default();
+    reply.push(b'\n');
+    if conn.chunk(&reply).and_then(|()| conn.end_chunked()).is_err() {
+        return Ok(Next::Stop);
+    }
+    Ok(Next::Continue)
+}
+
+/// `DELETE /containers/{id}[?force=1]`.
+pub fn remove(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
+    let c = find(key)?;
+    if c.status() == Status::Running {
+        if !head.query_flag("force") {
+            return Err(ApiError::conflict(format!(
+                "You cannot remove a running container {}. Stop the container before attempting removal or force remove",
+                c.id
+            )));
+        }
+        c.signal_all(berth_abi::signal::SIGKILL);
+        wait_exit(&c, Some(crate::time::now_ns() + 10_000_000_000));
+    }
+    c.remove();
+    no_content(conn)
+}
+
+/// `POST /containers/{id}/resize`: accepted (berth has no terminals to resize).
+pub fn resize(conn: &Conn, key: &str) -> Handled {
+    find(key)?;
+    conn.respond(200, None, &[]).map_err(ApiError::io)?;
+    Ok(Next::Continue)
+}
+
+/// `GET /containers/{id}/json`.
+pub fn inspect(conn: &Conn, key: &str) -> Handled {
+    let c = find(key)?;
+    conn.json(200, &inspect::container(&c)).map_err(ApiError::io)?;
+    Ok(Next::Continue)
+}
+
+/// The stored image a container was made from, if it is still there.
+pub fn image_of(c: &Container) -> Option<Arc<images::StoredImage>> {
+    images::list().into_iter().find(|i| Arc::ptr_eq(&i.image, &c.image))
+}

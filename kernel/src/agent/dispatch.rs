@@ -1,0 +1,113 @@
+//! The request loop of a connection: read a request, check its token, route it, answer,
+//! and go on while the connection stays open.
+
+use super::conn::Conn;
+use super::error::ApiError;
+use super::{containers, images, streams, system};
+use berth_docker::http::RequestHead;
+use berth_docker::route::{Route, route};
+
+/// How long a connection may sit idle between requests, seconds.
+const IDLE_SECONDS: u64 = 300;
+/// The largest JSON body accepted.
+const MAX_JSON: u64 = 1 << 20;
+
+/// What a handler left the connection fit for.
+pub enum Next {
+    /// Ready for the next request (if the client keeps the connection).
+    Continue,
+    /// Closed or handed over (an attach): stop serving it.
+    Stop,
+}
+
+/// A handler's result: the connection's state, or an error to answer with.
+pub type Handled = Result<Next, ApiError>;
+
+/// Serves requests on `conn` until the client or an error ends it.
+pub fn serve(mut conn: Conn) {
+    conn.set_receive_timeout(IDLE_SECONDS);
+    loop {
+        let head = match conn.read_head() {
+            Ok(Some(head)) => head,
+            Ok(None) => return,
+            Err(e) => {
+                conn.close_after();
+                let _ = conn.error(&e);
+                return;
+            }
+        };
+        if !head.keep_alive() {
+            conn.close_after();
+        }
+        match handle(&mut conn, &head) {
+            Ok(Next::Continue) => {}
+            Ok(Next::Stop) => return,
+            Err(e) => {
+                // Past a failed upload the rest of its body is still in flight: close.
+                if e.status == 413 || e.status == 400 {
+                    conn.close_after();
+                }
+                if conn.error(&e).is_err() {
+                    return;
+                }
+            }
+        }
+        if conn.closing() {
+            return;
+        }
+    }
+}
+
+/// Whether the request carries the configured token (or none is configured).
+fn authorized(head: &RequestHead) -> bool {
+    let Some(token) = &super::settings().token else { return true };
+    head.header("authorization").and_then(|v| v.strip_prefix("Bearer ")).is_some_and(|t| t.trim() == token)
+}
+
+fn handle(conn: &mut Conn, head: &RequestHead) -> Handled {
+    let body = head.body().map_err(ApiError::bad_http)?;
+    if !authorized(head) {
+        conn.close_after();
+        return Err(ApiError::new(401, "authentication required: send `Authorization: Bearer <token>` (the agent-token)"));
+    }
+    let target = route(&head.method, &head.path);
+    // Uploads stream their bodies; everything else has at most a small JSON body.
+    let json = match target {
+        Route::ImageCreate | Route::ImageLoad => None,
+        _ => Some(conn.read_body_bytes(body, MAX_JSON)?),
+    };
+    let json = json.as_deref().unwrap_or_default();
+    match target {
+        Route::Ping => system::ping(conn, head),
+        Route::Version => system::version(conn),
+        Route::Info => system::info(conn),
+        Route::Events => Err(ApiError::new(404, "berth does not report events")),
+        Route::ContainerList => containers::list(conn, head),
+        Route::ContainerCreate => containers::create(conn, head, json),
+        Route::ContainerInspect(id) => containers::inspect(conn, &id),
+        Route::ContainerStart(id) => containers::start(conn, &id),
+        Route::ContainerStop(id) => containers::stop(conn, head, &id),
+        Route::ContainerRestart(_) => Err(ApiError::unsupported("restarting a container (run a new one)")),
+        Route::ContainerKill(id) => containers::kill(conn, head, &id),
+        Route::ContainerWait(id) => containers::wait(conn, head, &id),
+        Route::ContainerRemove(id) => containers::remove(conn, head, &id),
+        Route::ContainerResize(id) => containers::resize(conn, &id),
+        Route::ContainerTop(_) => Err(ApiError::unsupported("docker top")),
+        Route::ContainerAttach(id) => streams::attach(conn, head, &id),
+        Route::ContainerLogs(id) => streams::logs(conn, head, &id),
+        Route::ContainerStats(id) => streams::stats(conn, head, &id),
+        Route::ImageCreate => images::create(conn, head, body),
+        Route::ImageLoad => Err(ApiError::unsupported("docker load (use docker import)")),
+        Route::ImageList => images::list(conn),
+        Route::ImageInspect(name) => images::inspect(conn, &name),
+        Route::ImageRemove(name) => images::remove(conn, head, &name),
+        Route::MethodNotAllowed => Err(ApiError::new(405, "method not allowed")),
+        Route::NotFound => Err(ApiError::new(404, "page not found")),
+    }
+}
+
+/// Answers 204 No Content.
+pub fn no_content(conn: &Conn) -> Handled {
+    conn.respond(204, None, &[]).map_err(ApiError::io)?;
+    Ok(Next::Continue)
+}

@@ -1,0 +1,257 @@
+//! Endpoints that stream: `logs` (with `follow`), `attach` (a hijacked connection,
+//! standard input included), and `stats`.
+
+use super::conn::Conn;
+use super::containers::find;
+use super::dispatch::{Handled, Next};
+use super::error::ApiError;
+use crate::container::{Container, LogEntry, Stream};
+use crate::sched::{self, WaitQueue};
+use alloc::vec::Vec;
+use berth_docker::http::RequestHead;
+
+/// The content type of a container's output: raw with a terminal, framed without.
+fn output_type(c: &Container) -> &'static str {
+    if c.config.tty { "application/vnd.docker.raw-stream" } else { "application/vnd.docker.multiplexed-stream" }
+}
+
+/// Waits until `ready` gives a value, waking when one of `queues` is woken or the
+/// client's connection changes; None when the client has gone away (closed its side
+/// of the connection).
+pub fn wait_unless_gone<T>(conn: &Conn, queues: &[&WaitQueue], ready: impl FnMut() -> Option<T>) -> Option<T> {
+    wait_for(conn, queues, ready, true)
+}
+
+/// As [`wait_unless_gone`]; with `half_close_ends` false, only a connection closed
+/// both ways counts as gone (an attach client half-closes after its input).
+fn wait_for<T>(
+    conn: &Conn,
+    queues: &[&WaitQueue],
+    mut ready: impl FnMut() -> Option<T>,
+    half_close_ends: bool,
+) -> Option<T> {
+    let mut all: Vec<&WaitQueue> = queues.to_vec();
+    all.extend(conn.file().wait_queue());
+    sched::wait_any(
+        &all,
+        || {
+            if let Some(v) = ready() {
+                return Some(Some(v));
+            }
+            let r = conn.file().ready();
+            (r.hangup || r.error || (half_close_ends && r.read_hangup)).then_some(None)
+        },
+        None,
+        None,
+    )
+    .ok()
+    .flatten()
+}
+
+/// Which of a container's output streams a request wants.
+#[derive(Clone, Copy)]
+struct Streams {
+    stdout: bool,
+    stderr: bool,
+}
+
+impl Streams {
+    fn of(head: &RequestHead) -> Streams {
+        Streams { stdout: head.query_flag("stdout"), stderr: head.query_flag("stderr") }
+    }
+
+    fn wants(self, s: Stream) -> bool {
+        match s {
+            Stream::Stdout => self.stdout,
+            Stream::Stderr => self.stderr,
+        }
+    }
+}
+
+/// The bytes that carry `entry` to the client: framed (stream id and length) unless
+/// the container has a terminal; each line stamped when `timestamps`.
+fn encode(c: &Container, entry: &LogEntry, timestamps: bool) -> Vec<u8> {
+    let data = if timestamps {
+        let stamp = berth_docker::time::rfc3339(entry.time_ns);
+        let mut out = Vec::new();
+        for line in entry.data.split_inclusive(|&b| b == b'\n') {
+            out.extend_from_slice(stamp.as_bytes());
+            out.push(b' ');
+            out.extend_from_slice(line);
+        }
+        out
+    } else {
+        entry.data.clone()
+    };
+    if c.config.tty {
+        data
+    } else {
+        let id = if entry.stream == Stream::Stdout { 1 } else { 2 };
+        berth_docker::frames::frame(id, &data)
+    }
+}
+
+/// The last `n` lines of `entries` (split at newlines, each keeping its stream and time).
+fn tail(entries: Vec<LogEntry>, n: usize) -> Vec<LogEntry> {
+    let mut lines: Vec<LogEntry> = Vec::new();
+    for e in entries {
+        for line in e.data.split_inclusive(|&b| b == b'\n') {
+            lines.push(LogEntry { data: line.to_vec(), ..e.clone() });
+        }
+    }
+    let skip = lines.len().saturating_sub(n);
+    lines.split_off(skip)
+}
+
+/// `GET /containers/{id}/logs?stdout=1&stderr=1[&follow=1][&tail=N][&timestamps=1]`.
+pub fn logs(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
+    let c = find(key)?;
+    let streams = Streams::of(head);
+    if !streams.stdout && !streams.stderr {
+        return Err(ApiError::bad_request("you must choose at least one stream"));
+    }
+    let (follow, timestamps) = (head.query_flag("follow"), head.query_flag("timestamps"));
+    let since_ns = head.query("since").and_then(|s| s.split('.').next()?.parse::<u64>().ok()).map(|s| s * 1_000_000_000);
+    conn.start_chunked(200, output_type(&c)).map_err(ApiError::io)?;
+    let (mut entries, mut next) = c.log.read_from(0);
+    entries.retain(|e| streams.wants(e.stream) && since_ns.is_none_or(|s| e.time_ns >= s));
+    if let Some(n) = head.query("tail").and_then(|t| t.parse::<usize>().ok()) {
+        entries = tail(entries, n);
+    }
+    let send = |conn: &Conn, entries: &[LogEntry]| -> bool {
+        let mut out = Vec::new();
+        for e in entries.iter().filter(|e| streams.wants(e.stream)) {
+            out.extend(encode(&c, e, timestamps));
+        }
+        conn.chunk(&out).is_ok()
+    };
+    if !send(conn, &entries) {
+        return Ok(Next::Stop);
+    }
+    while follow {
+        let more = wait_unless_gone(conn, &[&c.log.changed], || {
+            (c.log.next_seq() > next || c.log.is_closed()).then(|| c.log.read_from(next))
+        });
+        let Some((entries, after)) = more else { return Ok(Next::Stop) };
+        next = after;
+        if !send(conn, &entries) {
+            return Ok(Next::Stop);
+        }
+        if entries.is_empty() && c.log.is_closed() {
+            break;
+        }
+    }
+    conn.end_chunked().map_err(ApiError::io)?;
+    Ok(Next::Continue)
+}
+
+/// `POST /containers/{id}/attach?stream=1&stdout=1&stderr=1[&stdin=1][&logs=1]`: the
+/// connection becomes a raw stream of the container's output (and, with `stdin`, its
+/// input) until the container exits; then it is closed, which ends `docker run`.
+pub fn attach(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
+    let c = find(key)?;
+    let streams = Streams::of(head);
+    let stdin = head.query_flag("stdin") && c.config.open_stdin;
+    let mut next = if head.query_flag("logs") { 0 } else { c.log.next_seq() };
+    if head.upgrade() {
+        conn.upgrade(output_type(&c)).map_err(ApiError::io)?;
+    } else {
+        conn.close_after();
+        conn.respond_head_only(200, output_type(&c), 0).map_err(ApiError::io)?;
+    }
+    let mut stdin_open = stdin;
+    loop {
+        // Forward the client's input first, then any new output.
+        if stdin_open {
+            match conn.try_receive() {
+                Ok(Some(data)) if data.is_empty() => {
+                    c.close_stdin();
+                    stdin_open = false;
+                }
+                Ok(Some(data)) => {
+                    if c.write_stdin(&data).is_err() {
+                        stdin_open = false;
+                    }
+                }
+                Ok(None) => {}
+                Err(_) => stdin_open = false,
+            }
+        }
+        let (entries, after) = c.log.read_from(next);
+        next = after;
+        let mut out = Vec::new();
+        for e in entries.iter().filter(|e| streams.wants(e.stream)) {
+            out.extend(encode(&c, e, false));
+        }
+        if !out.is_empty() && conn.write_all(&out).is_err() {
+            return Ok(Next::Stop);
+        }
+        if c.log.is_closed() && c.log.next_seq() <= next {
+            break;
+        }
+        let woke = wait_for(
+            conn,
+            &[&c.log.changed],
+            || {
+                let output = c.log.next_seq() > next || c.log.is_closed();
+                let input = stdin_open && conn.file().ready().read;
+                (output || input).then_some(())
+            },
+            false,
+        );
+        if woke.is_none() {
+            return Ok(Next::Stop); // the client has gone away
+        }
+    }
+    // The program has exited: end the stream so `docker run` moves on to `wait`.
+    conn.shutdown_write();
+    Ok(Next::Stop)
+}
+
+/// One sample of a container's resource use.
+fn sample(c: &Container, read_ns: u64) -> berth_docker::api::Stats {
+    let (rx, tx) = c.net.traffic();
+    let limit = match c.memory.limit() {
+        u64::MAX => crate::mm::container_memory().1,
+        l => l,
+    };
+    berth_docker::api::Stats::sample(berth_docker::api::Sample {
+        read: berth_docker::time::rfc3339(read_ns),
+        name: alloc::format!("/{}", c.name),
+        id: c.id.clone(),
+        cpu_ns: c.cpu_ns(),
+        system_ns: crate::time::now_ns(),
+        online_cpus: 1,
+        memory_usage: c.memory.used(),
+        memory_limit: limit,
+        rx_bytes: rx,
+        tx_bytes: tx,
+        pids: c.task_count() as u64,
+    })
+}
+
+/// `GET /containers/{id}/stats[?stream=0]`: one sample (after a short interval, so CPU
+/// use can be computed), or one a second until the client goes away.
+pub fn stats(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
+    let c = find(key)?;
+    let stream = head.query("stream").is_none_or(|s| s == "1" || s == "true");
+    let mut previous = sample(&c, crate::time::realtime_ns());
+    let interval = if stream { 1_000_000_000 } else { 250_000_000 };
+    conn.start_chunked(200, "application/json").map_err(ApiError::io)?;
+    loop {
+        let _ = sched::sleep(crate::time::now_ns() + interval, None);
+        let mut now = sample(&c, crate::time::realtime_ns());
+        now.set_previous(&previous);
+        let mut line = serde_json::to_vec(&now).unwrap_or_default();
+        line.push(b'\n');
+        if conn.chunk(&line).is_err() {
+            return Ok(Next::Stop);
+        }
+        if !stream || c.is_removed() {
+            break;
+        }
+        previous = now;
+    }
+    conn.end_chunked().map_err(ApiError::io)?;
+    Ok(Next::Continue)
+}

@@ -1,0 +1,66 @@
+//! `/_ping`, `/version`, `/info`.
+
+use super::conn::Conn;
+use super::dispatch::{Handled, Next};
+use super::error::ApiError;
+use alloc::string::String;
+use alloc::vec::Vec;
+use berth_docker::api;
+use berth_docker::http::RequestHead;
+
+/// `HEAD|GET /_ping`: `OK`, with the `Api-Version` header the CLI negotiates from.
+pub fn ping(conn: &Conn, head: &RequestHead) -> Handled {
+    let sent = if head.method == "HEAD" {
+        conn.respond_head_only(200, "text/plain; charset=utf-8", 2)
+    } else {
+        conn.respond(200, Some("text/plain; charset=utf-8"), b"OK")
+    };
+    sent.map_err(ApiError::io)?;
+    Ok(Next::Continue)
+}
+
+/// `GET /version`.
+pub fn version(conn: &Conn) -> Handled {
+    let v = api::Version {
+        version: String::from(crate::VERSION),
+        api_version: String::from(super::API_VERSION),
+        min_api_version: String::from(super::MIN_API_VERSION),
+        git_commit: String::from("berth"),
+        go_version: String::from("none (berth is written in Rust)"),
+        os: String::from("linux"),
+        arch: String::from("amd64"),
+        kernel_version: String::from(crate::syscall::UNAME_RELEASE),
+        build_time: String::new(),
+        platform: api::Platform { name: String::from("berth") },
+        components: Vec::new(),
+    };
+    conn.json(200, &v).map_err(ApiError::io)?;
+    Ok(Next::Continue)
+}
+
+/// `GET /info`: berth and its resources.
+pub fn info(conn: &Conn) -> Handled {
+    let containers = crate::container::registry::list();
+    let running = containers.iter().filter(|c| c.status() == crate::container::Status::Running).count();
+    let (_, memory_limit) = crate::mm::container_memory();
+    let info = api::Info {
+        id: String::from("berth"),
+        containers: containers.len() as i64,
+        containers_running: running as i64,
+        containers_paused: 0,
+        containers_stopped: (containers.len() - running) as i64,
+        images: crate::container::images::list().len() as i64,
+        driver: String::from("berth"),
+        operating_system: alloc::format!("berth {}", crate::VERSION),
+        os_type: String::from("linux"),
+        architecture: String::from("x86_64"),
+        ncpu: 1,
+        mem_total: memory_limit as i64,
+        name: String::from("berth"),
+        server_version: String::from(crate::VERSION),
+        kernel_version: String::from(crate::syscall::UNAME_RELEASE),
+        ..api::Info::default()
+    };
+    conn.json(200, &info).map_err(ApiError::io)?;
+    Ok(Next::Continue)
+}

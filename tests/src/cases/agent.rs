@@ -1,0 +1,234 @@
+//! The control agent, driven by the real docker CLI (and, where the CLI cannot be made
+//! to misbehave, by hand-written HTTP).
+
+use super::run::start;
+use crate::artifacts::Artifacts;
+use crate::docker::Docker;
+use crate::http::get;
+use crate::qemu::{Forward, Vm, free_port};
+use crate::runner::seconds;
+use berth_image::rootfs::{self, HELLO};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// A time limit for one docker command.
+const CLI: Duration = Duration::from_secs(60);
+
+/// A busybox root file system tar (what `docker import` takes).
+fn busybox_tar(dir: &Path) -> Result<PathBuf, String> {
+    let path = dir.join("busybox-rootfs.tar");
+    rootfs::busybox_rootfs(&rootfs::system_busybox()).and_then(|r| r.write(&path)).map_err(|e| e.to_string())?;
+    Ok(path)
+}
+
+/// A VM with the agent on host port `agent` and host port `web` forwarded to guest
+/// port 8080; waits until the agent listens.
+fn boot(a: &Artifacts, test: &str, cmdline: &str, agent: u16, web: u16) -> Result<Vm, String> {
+    let forwards = vec![Forward { host: agent, guest: 2375 }, Forward { host: web, guest: 8080 }];
+    let mut vm = start(a, test, &[], cmdline, |c| c.network = Some(forwards))?;
+    vm.expect("agent: Docker Engine API", seconds(60))?;
+    Ok(vm)
+}
+
+fn save_console(a: &Artifacts, test: &str, vm: &Vm) {
+    let _ = std::fs::write(a.dir.join("test-scratch").join(test).join("console.log"), vm.output());
+}
+
+fn expect(vm: &Vm, ok: bool, what: &str) -> Result<(), String> {
+    if ok { Ok(()) } else { Err(vm.failure(what)) }
+}
+
+/// The workflow an operator uses: version, info, import, run (exit codes), run -d with
+/// a published port, ps, logs, stop, rm.
+pub fn docker_workflow(a: &Artifacts) -> Result<(), String> {
+    let test = "agent-docker-workflow";
+    let dir = a.scratch(test);
+    let tar = busybox_tar(&dir)?;
+    let (agent, web) = (free_port(), free_port());
+    let vm = boot(a, test, "", agent, web)?;
+    let result = (|| {
+        let docker = Docker::new(agent, &dir.join("docker-config"), None)?;
+        let version = docker.ok(&["version"], CLI)?;
+        expect(&vm, version.contains("1.50") && version.contains("berth"), &format!("docker version said:\n{version}"))?;
+        let info = docker.ok(&["info"], CLI)?;
+        expect(&vm, info.contains("berth") && info.contains("Total Memory"), &format!("docker info said:\n{info}"))?;
+
+        let tar = tar.to_string_lossy().into_owned();
+        let id = docker.ok(&["import", &tar, "bb:1"], CLI)?;
+        expect(&vm, id.trim().starts_with("sha256:"), &format!("docker import printed {id:?}"))?;
+        let images = docker.ok(&["images"], CLI)?;
+        expect(&vm, images.lines().any(|l| l.starts_with("bb ") && l.contains(" 1 ")), &format!("images:\n{images}"))?;
+
+        let hello = docker.run(&["run", "--rm", "bb:1", "/bin/busybox", "echo", "hello"], CLI)?;
+        expect(&vm, hello.code == 0 && hello.stdout == "hello\n", &hello.describe(&["run", "--rm", "...echo hello"]))?;
+        let three = docker.run(&["run", "--name", "three", "bb:1", "/bin/busybox", "sh", "-c", "echo bye >&2; exit 3"], CLI)?;
+        expect(&vm, three.code == 3 && three.stderr.contains("bye"), &three.describe(&["run", "...exit 3"]))?;
+
+        let web_args = ["run", "-d", "--name", "web", "-p", "8080:80", "bb:1", "/bin/busybox", "httpd", "-f", "-vv", "-p", "80", "-h", "/data"];
+        let id = docker.ok(&web_args, CLI)?;
+        expect(&vm, id.trim().len() == 64, &format!("docker run -d printed {id:?}"))?;
+        let url = format!("http://127.0.0.1:{web}/hello.txt");
+        let deadline = Instant::now() + seconds(30);
+        let page = loop {
+            match get(&url) {
+                Ok(body) => break body,
+                Err(e) if Instant::now() > deadline => return Err(vm.failure(&format!("the web container never answered: {e}"))),
+                Err(_) => std::thread::sleep(Duration::from_millis(200)),
+            }
+        };
+        expect(&vm, page == HELLO.as_bytes(), "the web container served the wrong page")?;
+        let ps = docker.ok(&["ps"], CLI)?;
+        expect(&vm, ps.contains("web") && ps.contains("0.0.0.0:8080->80/tcp"), &format!("docker ps:\n{ps}"))?;
+        let logs = docker.run(&["logs", "web"], CLI)?;
+        expect(&vm, logs.code == 0 && (logs.stdout + &logs.stderr).contains("hello.txt"), "docker logs lacks the request")?;
+
+        let started = Instant::now();
+        docker.ok(&["stop", "web"], CLI)?;
+        expect(&vm, started.elapsed() < seconds(15), "docker stop took longer than its timeout")?;
+        let ps = docker.ok(&["ps"], CLI)?;
+        expect(&vm, !ps.contains("web"), &format!("a stopped container is still listed by docker ps:\n{ps}"))?;
+        let all = docker.ok(&["ps", "-a"], CLI)?;
+        expect(&vm, all.contains("web") && all.contains("Exited"), &format!("docker ps -a:\n{all}"))?;
+        docker.ok(&["rm", "web", "three"], CLI)?;
+        let all = docker.ok(&["ps", "-a"], CLI)?;
+        expect(&vm, !all.contains("web") && !all.contains("three"), &format!("removed containers are listed:\n{all}"))
+    })();
+    save_console(a, test, &vm);
+    result
+}
+
+/// One raw HTTP request to the agent; the status and body.
+fn raw(port: u16, request: &[u8]) -> Result<(u16, String), String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(seconds(30))).map_err(|e| e.to_string())?;
+    s.write_all(request).map_err(|e| e.to_string())?;
+    let mut reply = Vec::new();
+    let _ = s.read_to_end(&mut reply);
+    let text = String::from_utf8_lossy(&reply).into_owned();
+    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    Ok((status, text))
+}
+
+/// Error paths: each gives its documented status and message, and a container started
+/// before keeps serving throughout.
+pub fn errors(a: &Artifacts) -> Result<(), String> {
+    let test = "agent-errors";
+    let dir = a.scratch(test);
+    let tar = busybox_tar(&dir)?;
+    let (agent, web) = (free_port(), free_port());
+    let vm = boot(a, test, "agent-token=s3cret agent-image-max=8m", agent, web)?;
+    let result = (|| {
+        let docker = Docker::new(agent, &dir.join("docker-config"), Some("s3cret"))?;
+        let tar_s = tar.to_string_lossy().into_owned();
+        docker.ok(&["import", &tar_s, "bb"], CLI)?;
+        docker.ok(&["run", "-d", "--name", "web", "-p", "8080:80", "bb", "/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/data"], CLI)?;
+        let url = format!("http://127.0.0.1:{web}/hello.txt");
+        let serving = || get(&url).is_ok_and(|b| b == HELLO.as_bytes());
+        let deadline = Instant::now() + seconds(30);
+        while !serving() {
+            expect(&vm, Instant::now() < deadline, "the web container never answered")?;
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let fails = |args: &[&str], needle: &str| -> Result<(), String> {
+            let out = docker.run(args, CLI)?;
+            let ok = out.code != 0 && out.stderr.contains(needle);
+            expect(&vm, ok, &format!("expected an error containing {needle:?}: {}", out.describe(args)))
+        };
+        fails(&["run", "--rm", "nosuch:1", "/bin/true"], "pull access denied for nosuch")?;
+        fails(&["stop", "nosuch"], "No such container: nosuch")?;
+        fails(&["logs", "nosuch"], "No such container: nosuch")?;
+        fails(&["create", "--name", "web", "bb", "/bin/true"], "is already in use by container")?;
+        fails(&["create", "--name", "bad name", "bb", "/bin/true"], "Invalid container name")?;
+        fails(&["rm", "web"], "You cannot remove a running container")?;
+        fails(&["rmi", "bb"], "container")?;
+        // A truncated archive and an oversized one (agent-image-max=8m).
+        let whole = std::fs::read(&tar).map_err(|e| e.to_string())?;
+        let cut = dir.join("truncated.tar");
+        std::fs::write(&cut, &whole[..whole.len() / 2 + 100]).map_err(|e| e.to_string())?;
+        fails(&["import", &cut.to_string_lossy(), "cut"], "not a valid tar")?;
+        let big = dir.join("big.tar");
+        let mut big_image = rootfs::Rootfs::new();
+        big_image.file("big", vec![7u8; 12 << 20], 0o644);
+        big_image.write(&big).map_err(|e| e.to_string())?;
+        fails(&["import", &big.to_string_lossy(), "big"], "limit of 8 MiB")?;
+        // Without the token, and with a wrong one.
+        let anonymous = Docker::new(agent, &dir.join("no-token"), None)?;
+        let out = anonymous.run(&["ps"], CLI)?;
+        expect(&vm, out.code != 0 && out.stderr.contains("authentication required"), &out.describe(&["ps (no token)"]))?;
+        let wrong = Docker::new(agent, &dir.join("wrong-token"), Some("nope"))?;
+        let out = wrong.run(&["ps"], CLI)?;
+        expect(&vm, out.code != 0 && out.stderr.contains("authentication required"), &out.describe(&["ps (wrong token)"]))?;
+        // Malformed JSON and a malformed request, by hand.
+        let body = b"{\"Image\": \"bb\", \"Cmd\": [";
+        let request = format!(
+            "POST /v1.50/containers/create HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        let (status, text) = raw(agent, &[request.as_bytes(), body].concat())?;
+        expect(&vm, status == 400 && text.contains("invalid JSON"), &format!("malformed JSON got {status}: {text}"))?;
+        let (status, text) = raw(agent, b"GARBAGE\r\n\r\n")?;
+        expect(&vm, status == 400, &format!("a malformed request got {status}: {text}"))?;
+        // Through all of it, the web container kept serving.
+        expect(&vm, serving(), "the web container stopped serving")?;
+        let ps = docker.ok(&["ps"], CLI)?;
+        expect(&vm, ps.contains("web") && ps.contains("Up"), &format!("docker ps after the errors:\n{ps}"))
+    })();
+    save_console(a, test, &vm);
+    result
+}
+
+/// Creates, starts, waits for and removes containers through the API `n` times.
+fn cycles(agent: u16, n: usize) -> Result<(), String> {
+    let agent_url = format!("http://127.0.0.1:{agent}/v1.50");
+    let client: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(seconds(60))).build().into();
+    for i in 0..n {
+        let mut created = client
+            .post(&format!("{agent_url}/containers/create"))
+            .send_json(serde_json::json!({"Image": "bb", "Cmd": ["/bin/busybox", "true"]}))
+            .map_err(|e| format!("create {i}: {e}"))?;
+        let reply: serde_json::Value = created.body_mut().read_json().map_err(|e| e.to_string())?;
+        let id = reply["Id"].as_str().ok_or("no Id")?.to_string();
+        client.post(&format!("{agent_url}/containers/{id}/start")).send_empty().map_err(|e| format!("start {i}: {e}"))?;
+        let mut waited =
+            client.post(&format!("{agent_url}/containers/{id}/wait")).send_empty().map_err(|e| format!("wait {i}: {e}"))?;
+        let status: serde_json::Value = waited.body_mut().read_json().map_err(|e| e.to_string())?;
+        if status["StatusCode"] != 0 {
+            return Err(format!("container {i} exited with {}", status["StatusCode"]));
+        }
+        client.delete(&format!("{agent_url}/containers/{id}")).call().map_err(|e| format!("remove {i}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// 200 create/start/remove cycles leave the kernel's memory in use where it was.
+pub fn create_remove_cycles(a: &Artifacts) -> Result<(), String> {
+    let test = "agent-create-remove-cycles";
+    let dir = a.scratch(test);
+    let tar = busybox_tar(&dir)?;
+    let (agent, web) = (free_port(), free_port());
+    let mut vm = boot(a, test, "", agent, web)?;
+    let result = (|| {
+        let docker = Docker::new(agent, &dir.join("docker-config"), None)?;
+        docker.ok(&["import", &tar.to_string_lossy(), "bb"], CLI)?;
+        // The first cycles fill caches (page cache, stacks, tables); then measure.
+        cycles(agent, 20)?;
+        let before = vm.stats(seconds(10))?;
+        cycles(agent, 200)?;
+        let after = vm.stats(seconds(10))?;
+        let n = |m: &std::collections::HashMap<String, u64>, k: &str| m.get(k).copied().unwrap_or(u64::MAX);
+        let in_use =
+            |m: &std::collections::HashMap<String, u64>| n(m, "frames_used").saturating_sub(n(m, "frames_cached"));
+        let heap = n(&after, "heap_bytes").saturating_sub(n(&before, "heap_bytes"));
+        let frames = in_use(&after).saturating_sub(in_use(&before));
+        let same = n(&after, "containers") == n(&before, "containers") && n(&after, "sockets") == n(&before, "sockets");
+        expect(
+            &vm,
+            same && heap <= 64 * 1024 && frames <= 32,
+            &format!("memory grew over 200 cycles: heap +{heap} bytes, +{frames} frames\nbefore {before:?}\nafter {after:?}"),
+        )
+    })();
+    save_console(a, test, &vm);
+    result
+}
