@@ -1,0 +1,27 @@
+//! The JSON the agent reads and writes, with the Docker Engine API's field names.
+//!
+//! Incoming types ignore fields they do not know and default every missing one (the
+//! CLI leaves many out, and sends `null` for empty lists and maps). Outgoing types
+//! carry what the docker CLI 28 reads; the agent fills them in.
+
+mod container;
+mod create;
+mod image;
+mod message;
+mod serde_util;
+mod stats;
+mod system;
+#[cfg(test)]
+mod tests;
+
+pub use container::{
+    ContainerConfig, ContainerInspect, ContainerState, ContainerSummary, CreateResponse, EndpointSettings,
+    NetworkSettings, Port, SummaryHostConfig, SummaryNetworkSettings, WaitError, WaitResponse,
+};
+pub use create::{
+    ContainerCreate, Empty, HostConfig, PortBinding, RestartPolicy, parse_port_key, port_key, published_ports,
+};
+pub use image::{ImageConfig, ImageDeleteItem, ImageInspect, ImageSummary, RootFs};
+pub use message::{ErrorDetail, ErrorResponse, JsonMessage, from_json, json_line, to_json};
+pub use stats::{BlkioStats, CpuStats, CpuUsage, MemoryStats, NetworkStats, PidsStats, Stats, ThrottlingData};
+pub use system::{Commit, Component, Info, Platform, Plugins, Runtime, SwarmInfo, Version};

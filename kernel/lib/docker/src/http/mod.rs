@@ -1,0 +1,17 @@
+//! HTTP/1.1 server-side framing: reading a request head, the length of its body, decoding
+//! a chunked body, and writing response heads and chunks.
+//!
+//! Nothing here reads or writes a socket: the agent feeds bytes in and sends the bytes
+//! these functions return.
+
+mod chunked;
+mod error;
+mod request;
+mod response;
+#[cfg(test)]
+mod tests;
+
+pub use chunked::{ChunkedDecoder, MAX_CHUNK_LINE, MAX_TRAILERS};
+pub use error::HttpError;
+pub use request::{Body, MAX_HEAD, MAX_HEADERS, RequestHead, parse_head};
+pub use response::{LAST_CHUNK, chunk, reason, response_head};

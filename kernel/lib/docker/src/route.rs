@@ -1,0 +1,296 @@
+//! Which endpoint a request is for: the Docker Engine API paths the agent serves.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+/// An endpoint, with its path parameters (container ids or names, image references) as
+/// the client wrote them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// `GET` or `HEAD /_ping`.
+    Ping,
+    /// `GET /version`.
+    Version,
+    /// `GET /info`.
+    Info,
+    /// `GET /events`.
+    Events,
+    /// `GET /containers/json`.
+    ContainerList,
+    /// `POST /containers/create`.
+    ContainerCreate,
+    /// `GET /containers/{id}/json`.
+    ContainerInspect(String),
+    /// `POST /containers/{id}/start`.
+    ContainerStart(String),
+    /// `POST /containers/{id}/stop`.
+    ContainerStop(String),
+    /// `POST /containers/{id}/restart`.
+    ContainerRestart(String),
+    /// `POST /containers/{id}/kill`.
+    ContainerKill(String),
+    /// `POST /containers/{id}/wait`.
+    ContainerWait(String),
+    /// `POST /containers/{id}/attach`.
+    ContainerAttach(String),
+    /// `GET /containers/{id}/logs`.
+    ContainerLogs(String),
+    /// `GET /containers/{id}/stats`.
+    ContainerStats(String),
+    /// `POST /containers/{id}/resize`.
+    ContainerResize(String),
+    /// `DELETE /containers/{id}`.
+    ContainerRemove(String),
+    /// `GET /containers/{id}/top`.
+    ContainerTop(String),
+    /// `POST /images/create` (import or pull).
+    ImageCreate,
+    /// `POST /images/load`.
+    ImageLoad,
+    /// `GET /images/json`.
+    ImageList,
+    /// `GET /images/{name}/json`; the name may hold `/` and `:`.
+    ImageInspect(String),
+    /// `DELETE /images/{name}`; the name may hold `/` and `:`.
+    ImageRemove(String),
+    /// A path the agent serves, with a method it does not serve there (405).
+    MethodNotAllowed,
+    /// A path the agent does not serve (404).
+    NotFound,
+}
+
+/// The API version of a path's `/vMAJOR.MINOR` prefix (`/v1.50/info` gives `(1, 50)`),
+/// if it has one.
+pub fn api_version(path: &str) -> Option<(u32, u32)> {
+    let (version, _) = split_version(path)?;
+    Some(version)
+}
+
+/// The version of a `/vM.N` prefix and the path after it.
+fn split_version(path: &str) -> Option<((u32, u32), &str)> {
+    let rest = path.strip_prefix("/v")?;
+    let end = rest.find('/').unwrap_or(rest.len());
+    let (major, minor) = rest[..end].split_once('.')?;
+    let number = |s: &str| s.bytes().all(|b| b.is_ascii_digit()).then(|| s.parse::<u32>().ok()).flatten();
+    Some(((number(major)?, number(minor)?), &rest[end..]))
+}
+
+/// The endpoint for `method` on `path` (decoded, without the query). An API version
+/// prefix (`/v1.50`) is stripped first; any version is accepted here.
+pub fn route(method: &str, path: &str) -> Route {
+    let path = split_version(path).map_or(path, |(_, rest)| rest);
+    let Some(path) = path.strip_prefix('/') else { return Route::NotFound };
+    if let Some(rest) = path.strip_prefix("images/") {
+        return image_route(method, rest);
+    }
+    let segments: Vec<&str> = path.split('/').collect();
+    if segments.iter().any(|s| s.is_empty()) {
+        return Route::NotFound;
+    }
+    let only = |allowed: &[&str], route: Route| if allowed.contains(&method) { route } else { Route::MethodNotAllowed };
+    match segments.as_slice() {
+        ["_ping"] => only(&["GET", "HEAD"], Route::Ping),
+        ["version"] => only(&["GET"], Route::Version),
+        ["info"] => only(&["GET"], Route::Info),
+        ["events"] => only(&["GET"], Route::Events),
+        // `DELETE /containers/{id}` takes any id, even `json` or `create`.
+        ["containers", id] if method == "DELETE" => Route::ContainerRemove(id.to_string()),
+        ["containers", "json"] => only(&["GET"], Route::ContainerList),
+        ["containers", "create"] => only(&["POST"], Route::ContainerCreate),
+        ["containers", _] => Route::MethodNotAllowed,
+        ["containers", id, action] => container_action(method, id, action),
+        _ => Route::NotFound,
+    }
+}
+
+/// `/containers/{id}/{action}`.
+fn container_action(method: &str, id: &str, action: &str) -> Route {
+    let id = id.to_string();
+    let (allowed, route) = match action {
+        "json" => ("GET", Route::ContainerInspect(id)),
+        "start" => ("POST", Route::ContainerStart(id)),
+        "stop" => ("POST", Route::ContainerStop(id)),
+        "restart" => ("POST", Route::ContainerRestart(id)),
+        "kill" => ("POST", Route::ContainerKill(id)),
+        "wait" => ("POST", Route::ContainerWait(id)),
+        "attach" => ("POST", Route::ContainerAttach(id)),
+        "logs" => ("GET", Route::ContainerLogs(id)),
+        "stats" => ("GET", Route::ContainerStats(id)),
+        "resize" => ("POST", Route::ContainerResize(id)),
+        "top" => ("GET", Route::ContainerTop(id)),
+        _ => return Route::NotFound,
+    };
+    if method == allowed { route } else { Route::MethodNotAllowed }
+}
+
+/// `/images/...`, where an image name runs over several segments
+/// (`/images/library/busybox:latest/json`). As in the Docker daemon's router,
+/// `DELETE /images/{name}` takes any name, so every other path under `/images/` is one
+/// the agent serves and a wrong method there is 405.
+fn image_route(method: &str, rest: &str) -> Route {
+    if rest.is_empty() || rest.split('/').any(str::is_empty) {
+        return Route::NotFound;
+    }
+    match (method, rest) {
+        ("DELETE", name) => Route::ImageRemove(name.to_string()),
+        ("GET", "json") => Route::ImageList,
+        ("POST", "create") => Route::ImageCreate,
+        ("POST", "load") => Route::ImageLoad,
+        ("GET", _) => match rest.strip_suffix("/json") {
+            Some(name) => Route::ImageInspect(name.to_string()),
+            None => Route::MethodNotAllowed,
+        },
+        _ => Route::MethodNotAllowed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+
+    fn both(method: &str, path: &str) -> Route {
+        let plain = route(method, path);
+        for prefix in ["/v1.50", "/v1.24", "/v1.41", "/v1.5", "/v2.0"] {
+            assert_eq!(route(method, &format!("{prefix}{path}")), plain, "{prefix}{path}");
+        }
+        plain
+    }
+
+    #[test]
+    fn every_endpoint() {
+        let id = || "4e1c7b3b2a5f".to_string();
+        let cases = [
+            ("GET", "/_ping", Route::Ping),
+            ("HEAD", "/_ping", Route::Ping),
+            ("GET", "/version", Route::Version),
+            ("GET", "/info", Route::Info),
+            ("GET", "/events", Route::Events),
+            ("GET", "/containers/json", Route::ContainerList),
+            ("POST", "/containers/create", Route::ContainerCreate),
+            ("GET", "/containers/4e1c7b3b2a5f/json", Route::ContainerInspect(id())),
+            ("POST", "/containers/4e1c7b3b2a5f/start", Route::ContainerStart(id())),
+            ("POST", "/containers/4e1c7b3b2a5f/stop", Route::ContainerStop(id())),
+            ("POST", "/containers/4e1c7b3b2a5f/restart", Route::ContainerRestart(id())),
+            ("POST", "/containers/4e1c7b3b2a5f/kill", Route::ContainerKill(id())),
+            ("POST", "/containers/4e1c7b3b2a5f/wait", Route::ContainerWait(id())),
+            ("POST", "/containers/4e1c7b3b2a5f/attach", Route::ContainerAttach(id())),
+            ("GET", "/containers/4e1c7b3b2a5f/logs", Route::ContainerLogs(id())),
+            ("GET", "/containers/4e1c7b3b2a5f/stats", Route::ContainerStats(id())),
+            ("POST", "/containers/4e1c7b3b2a5f/resize", Route::ContainerResize(id())),
+            ("GET", "/containers/4e1c7b3b2a5f/top", Route::ContainerTop(id())),
+            ("DELETE", "/containers/4e1c7b3b2a5f", Route::ContainerRemove(id())),
+            ("GET", "/containers/web/json", Route::ContainerInspect("web".to_string())),
+            ("POST", "/images/create", Route::ImageCreate),
+            ("POST", "/images/load", Route::ImageLoad),
+            ("GET", "/images/json", Route::ImageList),
+            ("GET", "/images/busybox/json", Route::ImageInspect("busybox".to_string())),
+            ("GET", "/images/img:tag/json", Route::ImageInspect("img:tag".to_string())),
+            ("GET", "/images/library/busybox:latest/json", Route::ImageInspect("library/busybox:latest".to_string())),
+            (
+                "GET",
+                "/images/localhost:5000/team/app:1.2/json",
+                Route::ImageInspect("localhost:5000/team/app:1.2".to_string()),
+            ),
+            ("GET", "/images/sha256:0123abcd/json", Route::ImageInspect("sha256:0123abcd".to_string())),
+            ("DELETE", "/images/img", Route::ImageRemove("img".to_string())),
+            ("DELETE", "/images/library/busybox:latest", Route::ImageRemove("library/busybox:latest".to_string())),
+            ("DELETE", "/images/localhost:5000/x:y", Route::ImageRemove("localhost:5000/x:y".to_string())),
+        ];
+        for (method, path, want) in cases {
+            assert_eq!(both(method, path), want, "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn wrong_methods() {
+        for (method, path) in [
+            ("POST", "/_ping"),
+            ("DELETE", "/version"),
+            ("POST", "/info"),
+            ("POST", "/containers/json"),
+            ("GET", "/containers/create"),
+            ("GET", "/containers/web"),
+            ("POST", "/containers/web"),
+            ("POST", "/containers/web/json"),
+            ("GET", "/containers/web/start"),
+            ("DELETE", "/containers/web/stop"),
+            ("GET", "/containers/web/kill"),
+            ("GET", "/containers/web/wait"),
+            ("GET", "/containers/web/attach"),
+            ("POST", "/containers/web/logs"),
+            ("POST", "/containers/web/stats"),
+            ("GET", "/containers/web/resize"),
+            ("POST", "/containers/web/top"),
+            ("GET", "/containers/web/restart"),
+            ("POST", "/images/json"),
+            ("GET", "/images/create"),
+            ("GET", "/images/load"),
+            ("POST", "/images/busybox/json"),
+            ("GET", "/images/busybox"),
+            ("HEAD", "/version"),
+            ("get", "/version"),
+        ] {
+            assert_eq!(both(method, path), Route::MethodNotAllowed, "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn unknown_paths() {
+        for (method, path) in [
+            ("GET", "/"),
+            ("GET", ""),
+            ("GET", "_ping"),
+            ("GET", "/_ping/"),
+            ("GET", "/nope"),
+            ("GET", "/containers"),
+            ("GET", "/containers/"),
+            ("GET", "/containers//json"),
+            ("GET", "/containers/json/"),
+            ("POST", "/containers/web/pause"),
+            ("GET", "/containers/web/json/extra"),
+            ("GET", "/images"),
+            ("GET", "/images/"),
+            ("GET", "/images//json"),
+            ("DELETE", "/images/a//b"),
+            ("GET", "/networks/x"),
+            ("GET", "/volumes"),
+        ] {
+            assert_eq!(both(method, path), Route::NotFound, "{method} {path:?}");
+        }
+        assert_eq!(route("GET", "/v1.50"), Route::NotFound);
+        assert_eq!(route("GET", "/v1.50/"), Route::NotFound);
+    }
+
+    #[test]
+    fn delete_takes_any_name() {
+        assert_eq!(route("DELETE", "/containers/json"), Route::ContainerRemove("json".to_string()));
+        assert_eq!(route("DELETE", "/v1.50/containers/create"), Route::ContainerRemove("create".to_string()));
+        assert_eq!(route("DELETE", "/images/json"), Route::ImageRemove("json".to_string()));
+        assert_eq!(route("DELETE", "/images/x/json"), Route::ImageRemove("x/json".to_string()));
+    }
+
+    #[test]
+    fn version_prefixes() {
+        assert_eq!(api_version("/v1.50/containers/json"), Some((1, 50)));
+        assert_eq!(api_version("/v1.24/_ping"), Some((1, 24)));
+        assert_eq!(api_version("/v1.5"), Some((1, 5)));
+        assert_eq!(api_version("/v10.100/info"), Some((10, 100)));
+        for none in [
+            "/_ping",
+            "/v1/info",
+            "/v.50/info",
+            "/v1./info",
+            "/va.b/info",
+            "/v1.50x/info",
+            "/v+1.5/info",
+            "v1.50/info",
+            "/version",
+        ] {
+            assert_eq!(api_version(none), None, "{none}");
+        }
+        // A path that only looks like a prefix is routed as it stands.
+        assert_eq!(route("GET", "/v1/info"), Route::NotFound);
+        assert_eq!(route("GET", "/version"), Route::Version);
+    }
+}
