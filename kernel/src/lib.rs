@@ -10,6 +10,7 @@
 
 extern crate alloc;
 
+mod agent;
 mod console;
 mod container;
 mod fs;
@@ -83,6 +84,7 @@ fn init(_: usize) -> ! {
     net::wait_configured(NET_CONFIG_WAIT_NS); // containers start with an address if DHCP answers
     monitor::init(); // commands on the serial console
     container::boot::load_boot_images(boot); // `image NAME` modules, for the agent
+    agent::start(&args); // the Docker Engine API on port 2375
     let started = container::boot::start_boot_containers(boot); // modules listed in limine.cfg
     log::info!("ready");
     if args.has("halt-when-done") {

@@ -5,7 +5,6 @@ use super::error::ApiError;
 use crate::fs::FileOps;
 use crate::net::SocketOps;
 use alloc::format;
-use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -162,7 +161,7 @@ impl Conn {
         }
         let mut scratch = core::mem::take(&mut self.scratch);
         let got = self.socket().recv(&mut scratch, berth_abi::net::MSG_DONTWAIT, true);
-        let data = got.as_ref().map(|g| scratch[..g.len].to_vec());
+        let data = got.map(|g| scratch[..g.len].to_vec());
         self.scratch = scratch;
         match data {
             Ok(bytes) => Ok(Some(bytes)),
@@ -209,14 +208,12 @@ impl Conn {
 
     /// Sends `value` as JSON.
     pub fn json<T: Serialize>(&self, status: u16, value: &T) -> Result<(), Errno> {
-        let mut body = serde_json::to_vec(value).unwrap_or_default();
-        body.push(b'\n');
-        self.respond(status, Some("application/json"), &body)
+        self.respond(status, Some("application/json"), &berth_docker::api::json_line(value))
     }
 
     /// Sends an error as Docker does: its status and `{"message": ...}`.
     pub fn error(&self, e: &ApiError) -> Result<(), Errno> {
-        self.json(e.status, &berth_docker::api::ErrorResponse { message: e.message.clone() })
+        self.json(e.status, &berth_docker::api::ErrorResponse::new(e.message.clone()))
     }
 
     /// Starts a chunked response (for streams: logs, wait, import progress).
@@ -259,7 +256,3 @@ impl Conn {
     }
 }
 
-/// A description of an errno for messages.
-pub fn errno_text(e: Errno) -> String {
-    format!("{e:?}")
-}

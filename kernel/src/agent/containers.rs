@@ -42,8 +42,8 @@ pub fn list(conn: &Conn, head: &RequestHead) -> Handled {
 /// The published ports of a create request.
 fn publish(bindings: &api::HostConfig) -> Result<Vec<PortMapping>, ApiError> {
     let mut out = Vec::new();
-    for (host, container, proto) in api::port_bindings(bindings).map_err(ApiError::bad_request)? {
-        let protocol = match proto.as_str() {
+    for (host, container, proto) in api::published_ports(bindings).map_err(ApiError::bad_request)? {
+        let protocol = match proto {
             "tcp" => Protocol::Tcp,
             "udp" => Protocol::Udp,
             other => return Err(ApiError::bad_request(format!("protocol {other} is not supported"))),
@@ -108,7 +108,7 @@ fn config_of(req: &api::ContainerCreate, name: Option<String>, image_ref: String
 
 /// `POST /containers/create[?name=NAME]`.
 pub fn create(conn: &Conn, head: &RequestHead, body: &[u8]) -> Handled {
-    let req: api::ContainerCreate = serde_json::from_slice(body).map_err(ApiError::bad_json)?;
+    let req: api::ContainerCreate = api::from_json(body).map_err(ApiError::bad_json)?;
     let name = match head.query("name").filter(|n| !n.is_empty()) {
         Some(n) => {
             let n = n.strip_prefix('/').unwrap_or(n);
@@ -226,8 +226,7 @@ pub fn wait(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
     let Some(code) = super::streams::wait_unless_gone(conn, &[&c.state_changed], met) else {
         return Ok(Next::Stop);
     };
-    let mut reply = serde_json::to_vec(&api::WaitResponse { status_code: i64::from(code), error: None }).unwrap_or_default();
-    reply.push(b'\n');
+    let reply = api::json_line(&api::WaitResponse { status_code: i64::from(code), error: None });
     if conn.chunk(&reply).and_then(|()| conn.end_chunked()).is_err() {
         return Ok(Next::Stop);
     }

@@ -31,7 +31,7 @@ impl ApiError {
     }
 
     /// 400 for an unparsable JSON body.
-    pub fn bad_json(e: serde_json::Error) -> ApiError {
+    pub fn bad_json(e: String) -> ApiError {
         ApiError::new(400, format!("invalid JSON: {e}"))
     }
 

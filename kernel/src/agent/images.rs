@@ -30,6 +30,8 @@ fn import_tag(head: &RequestHead) -> Result<Option<String>, ApiError> {
 /// `?fromImage=` (a pull, which berth cannot do: it reaches no registry).
 pub fn create(conn: &mut Conn, head: &RequestHead, body: Body) -> Handled {
     if let Some(from) = head.query("fromImage") {
+        // The CLI asks for the fully qualified name; say it as the user typed it.
+        let from = from.strip_prefix("docker.io/").map_or(from, |r| r.strip_prefix("library/").unwrap_or(r));
         conn.close_after();
         return Err(ApiError::new(
             404,
@@ -44,19 +46,27 @@ pub fn create(conn: &mut Conn, head: &RequestHead, body: Body) -> Handled {
     let limit = super::settings().image_limit;
     let limits = ImageLimits { max_bytes: limit, ..ImageLimits::default() };
     let mut builder = ImageBuilder::new(limits);
-    let mut parser = berth_tar::Parser::new(limit);
+    // The limit is on the image's file data (checked as each entry arrives); the upload
+    // may be a little larger (headers, padding).
+    let mut parser = berth_tar::Parser::new(u64::MAX);
+    let upload_limit = limit.saturating_add(limit / 8).saturating_add(1 << 20);
+    let mut declared: u64 = 0;
     let mut ended = false;
     let bad_tar = |e: &dyn core::fmt::Display| ApiError::bad_request(format!("the archive is not a valid tar: {e}"));
-    conn.read_body(body, limit, |mut piece| {
+    conn.read_body(body, upload_limit, |mut piece| {
         while !ended {
             match parser.next(&mut piece).map_err(|e| bad_tar(&e))? {
                 Some(event) => {
                     // Images live in kernel memory: a file is held twice for a moment
                     // while it is stored; refuse one that would eat into the reserve.
-                    if let berth_tar::Event::Entry(h) = &event
-                        && h.size.saturating_mul(2) > memory_for_images()
-                    {
-                        return Err(ApiError::new(507, "not enough memory left on the machine for this image"));
+                    if let berth_tar::Event::Entry(h) = &event {
+                        declared = declared.saturating_add(h.size);
+                        if declared > limit {
+                            return Err(ApiError::too_large(limit));
+                        }
+                        if h.size.saturating_mul(2) > memory_for_images() {
+                            return Err(ApiError::new(507, "not enough memory left on the machine for this image"));
+                        }
                     }
                     ended = builder.push(event).map_err(|e| bad_tar(&e))?;
                 }
@@ -71,14 +81,13 @@ pub fn create(conn: &mut Conn, head: &RequestHead, body: Body) -> Handled {
     let image = builder.finish().map_err(|e| bad_tar(&e))?;
     let stored = images::add(Arc::new(image), tag.clone());
     log::info!(
-        "agent: imported image {} as {} ({} entries, {} KiB)",
+        "imported image {} as {} ({} entries, {} KiB)",
         &stored.id[..12],
         tag.as_deref().unwrap_or("<none>"),
         stored.image.entries(),
         stored.image.bytes() / 1024
     );
-    let mut reply = serde_json::to_vec(&api::ProgressMessage::status(format!("sha256:{}", stored.id))).unwrap_or_default();
-    reply.push(b'\n');
+    let reply = api::json_line(&api::JsonMessage::status(&format!("sha256:{}", stored.id)));
     conn.respond(200, Some("application/json"), &reply).map_err(ApiError::io)?;
     Ok(Next::Continue)
 }
@@ -134,8 +143,8 @@ pub fn remove(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
     let items: Vec<api::ImageDeleteItem> = done
         .into_iter()
         .map(|r| match r {
-            Removal::Untagged(t) => api::ImageDeleteItem::untagged(t),
-            Removal::Deleted(id) => api::ImageDeleteItem::deleted(format!("sha256:{id}")),
+            Removal::Untagged(t) => api::ImageDeleteItem::untagged(&t),
+            Removal::Deleted(id) => api::ImageDeleteItem::deleted(&format!("sha256:{id}")),
         })
         .collect();
     conn.json(200, &items).map_err(ApiError::io)?;

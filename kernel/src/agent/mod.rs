@@ -93,16 +93,16 @@ fn listener_thread(_: usize) -> ! {
     let listener = TcpSocket::new(crate::net::machine_namespace());
     let at = SockAddr::Inet(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, s.port));
     if let Err(e) = listener.bind(&at).and_then(|()| listener.listen(64)) {
-        log::error!("agent: cannot listen on port {}: {e:?}", s.port);
+        log::error!("cannot listen on port {}: {e:?}", s.port);
         sched::exit_current();
     }
     let auth = if s.token.is_some() { "a bearer token is required" } else { "no authentication" };
-    log::info!("agent: Docker Engine API {API_VERSION} on port {} ({auth})", s.port);
+    log::info!("Docker Engine API {API_VERSION} on port {} ({auth})", s.port);
     loop {
         match listener.accept(false) {
             Ok((file, _)) => hand_over(file),
             Err(e) => {
-                log::warn!("agent: accept: {e:?}");
+                log::warn!("accept: {e:?}");
                 let _ = sched::sleep(crate::time::now_ns() + 100_000_000, None);
             }
         }
@@ -120,7 +120,7 @@ fn hand_over(file: Arc<dyn FileOps>) {
     ACTIVE.fetch_add(1, Ordering::Relaxed);
     PENDING.lock().push_back(file);
     if let Err(e) = sched::spawn_kernel("agent-conn", connection_thread, 0) {
-        log::warn!("agent: no thread for a connection: {e}");
+        log::warn!("no thread for a connection: {e}");
         PENDING.lock().pop_back();
         ACTIVE.fetch_sub(1, Ordering::Relaxed);
     }

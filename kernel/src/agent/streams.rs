@@ -8,6 +8,8 @@ use super::error::ApiError;
 use crate::container::{Container, LogEntry, Stream};
 use crate::sched::{self, WaitQueue};
 use alloc::vec::Vec;
+use alloc::string::String;
+use berth_docker::api;
 use berth_docker::http::RequestHead;
 
 /// The content type of a container's output: raw with a terminal, framed without.
@@ -208,26 +210,37 @@ pub fn attach(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
     Ok(Next::Stop)
 }
 
-/// One sample of a container's resource use.
-fn sample(c: &Container, read_ns: u64) -> berth_docker::api::Stats {
+/// One sample of a container's resource use (`previous`: the sample before, whose CPU
+/// figures the CLI subtracts to get a percentage).
+fn sample(c: &Container, previous: Option<&api::Stats>) -> api::Stats {
     let (rx, tx) = c.net.traffic();
     let limit = match c.memory.limit() {
         u64::MAX => crate::mm::container_memory().1,
         l => l,
     };
-    berth_docker::api::Stats::sample(berth_docker::api::Sample {
-        read: berth_docker::time::rfc3339(read_ns),
+    let cpu = api::CpuStats {
+        // berth does not split user and kernel time; all of it counts as user time.
+        cpu_usage: api::CpuUsage { total_usage: c.cpu_ns(), usage_in_kernelmode: 0, usage_in_usermode: c.cpu_ns() },
+        // One CPU: the machine's CPU time is the time since boot.
+        system_cpu_usage: crate::time::now_ns(),
+        online_cpus: 1,
+        throttling_data: api::ThrottlingData::default(),
+    };
+    let mut networks = alloc::collections::BTreeMap::new();
+    networks.insert(String::from("eth0"), api::NetworkStats { rx_bytes: rx, tx_bytes: tx, ..api::NetworkStats::default() });
+    api::Stats {
+        read: berth_docker::time::rfc3339(crate::time::realtime_ns()),
+        preread: previous.map_or_else(|| String::from(berth_docker::time::ZERO_TIME), |p| p.read.clone()),
+        pids_stats: api::PidsStats { current: c.task_count() as u64, limit: Some(u64::from(c.config.limits.pids)) },
+        num_procs: 0,
+        cpu_stats: cpu,
+        precpu_stats: previous.map(|p| p.cpu_stats.clone()).unwrap_or_default(),
+        memory_stats: api::MemoryStats { usage: c.memory.used(), limit, ..api::MemoryStats::default() },
         name: alloc::format!("/{}", c.name),
         id: c.id.clone(),
-        cpu_ns: c.cpu_ns(),
-        system_ns: crate::time::now_ns(),
-        online_cpus: 1,
-        memory_usage: c.memory.used(),
-        memory_limit: limit,
-        rx_bytes: rx,
-        tx_bytes: tx,
-        pids: c.task_count() as u64,
-    })
+        networks,
+        ..api::Stats::default()
+    }
 }
 
 /// `GET /containers/{id}/stats[?stream=0]`: one sample (after a short interval, so CPU
@@ -235,16 +248,13 @@ fn sample(c: &Container, read_ns: u64) -> berth_docker::api::Stats {
 pub fn stats(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
     let c = find(key)?;
     let stream = head.query("stream").is_none_or(|s| s == "1" || s == "true");
-    let mut previous = sample(&c, crate::time::realtime_ns());
+    let mut previous = sample(&c, None);
     let interval = if stream { 1_000_000_000 } else { 250_000_000 };
     conn.start_chunked(200, "application/json").map_err(ApiError::io)?;
     loop {
         let _ = sched::sleep(crate::time::now_ns() + interval, None);
-        let mut now = sample(&c, crate::time::realtime_ns());
-        now.set_previous(&previous);
-        let mut line = serde_json::to_vec(&now).unwrap_or_default();
-        line.push(b'\n');
-        if conn.chunk(&line).is_err() {
+        let now = sample(&c, Some(&previous));
+        if conn.chunk(&api::json_line(&now)).is_err() {
             return Ok(Next::Stop);
         }
         if !stream || c.is_removed() {

@@ -4,7 +4,6 @@ use super::conn::Conn;
 use super::dispatch::{Handled, Next};
 use super::error::ApiError;
 use alloc::string::String;
-use alloc::vec::Vec;
 use berth_docker::api;
 use berth_docker::http::RequestHead;
 
@@ -30,10 +29,10 @@ pub fn version(conn: &Conn) -> Handled {
         os: String::from("linux"),
         arch: String::from("amd64"),
         kernel_version: String::from(crate::syscall::UNAME_RELEASE),
-        build_time: String::new(),
-        platform: api::Platform { name: String::from("berth") },
-        components: Vec::new(),
-    };
+        platform: api::Platform { name: alloc::format!("berth {}", crate::VERSION) },
+        ..api::Version::default()
+    }
+    .with_engine_component();
     conn.json(200, &v).map_err(ApiError::io)?;
     Ok(Next::Continue)
 }
@@ -45,17 +44,22 @@ pub fn info(conn: &Conn) -> Handled {
     let (_, memory_limit) = crate::mm::container_memory();
     let info = api::Info {
         id: String::from("berth"),
-        containers: containers.len() as i64,
-        containers_running: running as i64,
+        containers: containers.len() as u64,
+        containers_running: running as u64,
         containers_paused: 0,
-        containers_stopped: (containers.len() - running) as i64,
-        images: crate::container::images::list().len() as i64,
+        containers_stopped: (containers.len() - running) as u64,
+        images: crate::container::images::list().len() as u64,
         driver: String::from("berth"),
         operating_system: alloc::format!("berth {}", crate::VERSION),
         os_type: String::from("linux"),
         architecture: String::from("x86_64"),
         ncpu: 1,
-        mem_total: memory_limit as i64,
+        mem_total: memory_limit,
+        memory_limit: true,
+        pids_limit: true,
+        cpu_cfs_quota: true,
+        cpu_cfs_period: true,
+        logging_driver: String::from("berth (in memory, 1 MiB per container)"),
         name: String::from("berth"),
         server_version: String::from(crate::VERSION),
         kernel_version: String::from(crate::syscall::UNAME_RELEASE),

@@ -140,10 +140,4 @@ impl LogBuffer {
     pub fn is_closed(&self) -> bool {
         self.inner.lock().closed
     }
-
-    /// Total bytes ever written, and bytes dropped to stay within the cap.
-    pub fn totals(&self) -> (u64, u64) {
-        let inner = self.inner.lock();
-        (inner.dropped + inner.bytes as u64, inner.dropped)
-    }
 }

@@ -65,8 +65,6 @@ pub struct Container {
     /// How it was configured.
     pub config: ContainerConfig,
     /// The image it was made from.
-    // Read by the control agent's `inspect` and `ps` (issue 5); kept from creation on.
-    #[allow(dead_code)]
     pub image: Arc<Image>,
     /// Its file system.
     pub fs: Arc<Filesystem>,
@@ -91,8 +89,6 @@ pub struct Container {
     /// at start), and the write end the agent feeds (dropped to close it).
     stdin: Mutex<(Option<Arc<crate::fs::OpenFile>>, Option<Arc<crate::fs::OpenFile>>)>,
     /// Wall-clock creation time, ns since the epoch.
-    // Read by the control agent's `ps` and `inspect`.
-    #[allow(dead_code)]
     pub created_at: u64,
 }
 
@@ -200,8 +196,6 @@ impl Container {
     }
 
     /// Whether the kernel killed a process of it for running out of memory.
-    // Reported by the control agent's `inspect` (State.OOMKilled).
-    #[allow(dead_code)]
     pub fn oom_killed(&self) -> bool {
         self.state.lock().oom_killed
     }
@@ -274,8 +268,6 @@ impl Container {
     }
 
     /// Asks the watchdog to kill it at monotonic time `deadline` (ns).
-    // The grace period of the control agent's `stop`.
-    #[allow(dead_code)]
     pub fn kill_at(&self, deadline: u64) {
         self.state.lock().kill_at = Some(deadline);
     }

@@ -29,7 +29,7 @@ mod udp;
 mod unix;
 mod waker;
 
-pub use namespace::Namespace;
+pub use namespace::{Namespace, machine as machine_namespace};
 pub use ping::console as ping_command;
 pub use socket::{Received, SockAddr, SocketOps};
 pub use stack::{Addressing, wait_configured};

@@ -155,10 +155,8 @@ pub struct Namespace {
 /// Machine port → the namespace it is published into, for every published port.
 static PUBLISHED: Mutex<BTreeMap<(Protocol, u16), Weak<Namespace>>> = Mutex::new(BTreeMap::new());
 
-/// The machine's own namespace.
-// The control agent's listener lives here (next to land); sockets of the kernel's own
-// services work like containers' otherwise.
-#[allow(dead_code)]
+/// The machine's own namespace, where the kernel's own services (the control agent)
+/// listen: its ports are machine ports.
 pub fn machine() -> Arc<Namespace> {
     static MACHINE: spin::Once<Arc<Namespace>> = spin::Once::new();
     MACHINE.call_once(|| Arc::new(Namespace::empty(true, Vec::new(), None))).clone()

@@ -44,10 +44,10 @@ fn expect(vm: &Vm, ok: bool, what: &str) -> Result<(), String> {
 /// a published port, ps, logs, stop, rm.
 pub fn docker_workflow(a: &Artifacts) -> Result<(), String> {
     let test = "agent-docker-workflow";
-    let dir = a.scratch(test);
-    let tar = busybox_tar(&dir)?;
     let (agent, web) = (free_port(), free_port());
     let vm = boot(a, test, "", agent, web)?;
+    let dir = a.dir.join("test-scratch").join(test);
+    let tar = busybox_tar(&dir)?;
     let result = (|| {
         let docker = Docker::new(agent, &dir.join("docker-config"), None)?;
         let version = docker.ok(&["version"], CLI)?;
@@ -115,10 +115,10 @@ fn raw(port: u16, request: &[u8]) -> Result<(u16, String), String> {
 /// before keeps serving throughout.
 pub fn errors(a: &Artifacts) -> Result<(), String> {
     let test = "agent-errors";
-    let dir = a.scratch(test);
-    let tar = busybox_tar(&dir)?;
     let (agent, web) = (free_port(), free_port());
     let vm = boot(a, test, "agent-token=s3cret agent-image-max=8m", agent, web)?;
+    let dir = a.dir.join("test-scratch").join(test);
+    let tar = busybox_tar(&dir)?;
     let result = (|| {
         let docker = Docker::new(agent, &dir.join("docker-config"), Some("s3cret"))?;
         let tar_s = tar.to_string_lossy().into_owned();
@@ -205,10 +205,10 @@ fn cycles(agent: u16, n: usize) -> Result<(), String> {
 /// 200 create/start/remove cycles leave the kernel's memory in use where it was.
 pub fn create_remove_cycles(a: &Artifacts) -> Result<(), String> {
     let test = "agent-create-remove-cycles";
-    let dir = a.scratch(test);
-    let tar = busybox_tar(&dir)?;
     let (agent, web) = (free_port(), free_port());
     let mut vm = boot(a, test, "", agent, web)?;
+    let dir = a.dir.join("test-scratch").join(test);
+    let tar = busybox_tar(&dir)?;
     let result = (|| {
         let docker = Docker::new(agent, &dir.join("docker-config"), None)?;
         docker.ok(&["import", &tar.to_string_lossy(), "bb"], CLI)?;

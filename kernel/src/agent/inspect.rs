@@ -1,0 +1,210 @@
+//! How containers and images look in Docker's JSON: `ps` rows, `inspect` documents,
+//! `images` rows.
+
+use super::containers::image_of;
+use crate::container::images::StoredImage;
+use crate::container::{Container, Status};
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use berth_docker::api;
+use berth_docker::time::{ZERO_TIME, rfc3339, status_text};
+use berth_net::{PortMapping, Protocol};
+
+fn proto(p: Protocol) -> &'static str {
+    p.name()
+}
+
+/// Docker's `State` word.
+fn state_word(c: &Container) -> &'static str {
+    match c.status() {
+        Status::Created => "created",
+        Status::Running => "running",
+        Status::Exited(_) => "exited",
+    }
+}
+
+/// The `Status` column: `Up 5 seconds`, `Exited (0) 3 minutes ago`, `Created`.
+fn status_column(c: &Container) -> String {
+    let now = crate::time::realtime_ns();
+    let (started, finished) = c.times();
+    match c.status() {
+        Status::Created => status_text(false, 0, 0, 0, true),
+        Status::Running => status_text(true, now.saturating_sub(started), 0, 0, false),
+        Status::Exited(code) => status_text(false, 0, i64::from(code), now.saturating_sub(finished), false),
+    }
+}
+
+/// The command as `ps` shows it.
+fn command(c: &Container) -> String {
+    c.config.cmd.join(" ")
+}
+
+/// The `sha256:` id of the image a container was made from ("" if it is gone).
+fn image_id(c: &Container) -> String {
+    image_of(c).map(|i| format!("sha256:{}", i.id)).unwrap_or_default()
+}
+
+fn published(c: &Container) -> &[PortMapping] {
+    &c.config.publish
+}
+
+/// The ports `ps` lists: published ones with their machine port (while it runs, as
+/// its ports are freed when it ends), exposed ones without.
+fn ports(c: &Container) -> Vec<api::Port> {
+    let running = c.status() == Status::Running;
+    let mut out: Vec<api::Port> = published(c)
+        .iter()
+        .filter(|_| running)
+        .map(|m| api::Port {
+            ip: Some(String::from("0.0.0.0")),
+            private_port: m.container,
+            public_port: Some(m.host),
+            kind: String::from(proto(m.protocol)),
+        })
+        .collect();
+    for key in &c.config.exposed_ports {
+        if let Some((port, kind)) = api::parse_port_key(key)
+            && !out.iter().any(|p| p.private_port == port && p.kind == kind)
+        {
+            out.push(api::Port { ip: None, private_port: port, public_port: None, kind: String::from(kind) });
+        }
+    }
+    out
+}
+
+fn labels(c: &Container) -> BTreeMap<String, String> {
+    c.config.labels.iter().cloned().collect()
+}
+
+/// A `docker ps` row.
+pub fn summary(c: &Container) -> api::ContainerSummary {
+    api::ContainerSummary {
+        id: c.id.clone(),
+        names: vec![format!("/{}", c.name)],
+        image: c.config.image_name.clone(),
+        image_id: image_id(c),
+        command: command(c),
+        created: (c.created_at / 1_000_000_000) as i64,
+        ports: ports(c),
+        labels: labels(c),
+        state: String::from(state_word(c)),
+        status: status_column(c),
+        host_config: api::SummaryHostConfig { network_mode: String::from("berth") },
+        ..api::ContainerSummary::default()
+    }
+}
+
+/// `NetworkSettings.Ports`: every exposed or published port, with its bindings.
+fn port_bindings(c: &Container) -> BTreeMap<String, Option<Vec<api::PortBinding>>> {
+    let mut map: BTreeMap<String, Option<Vec<api::PortBinding>>> =
+        c.config.exposed_ports.iter().map(|k| (k.clone(), None)).collect();
+    for m in published(c) {
+        let binding = api::PortBinding { host_ip: String::from("0.0.0.0"), host_port: format!("{}", m.host) };
+        map.entry(api::port_key(m.container, proto(m.protocol))).or_insert(None).get_or_insert_with(Vec::new).push(binding);
+    }
+    map
+}
+
+/// The `docker inspect` document of a container.
+pub fn container(c: &Container) -> api::ContainerInspect {
+    let (started, finished) = c.times();
+    let time = |ns: u64| if ns == 0 { String::from(ZERO_TIME) } else { rfc3339(ns) };
+    let (running, exit_code) = match c.status() {
+        Status::Running => (true, 0),
+        Status::Exited(code) => (false, i64::from(code)),
+        Status::Created => (false, 0),
+    };
+    let entry = c.config.entrypoint_len.min(c.config.cmd.len());
+    let (entrypoint, args) = c.config.cmd.split_at(entry);
+    let mut host_config = api::HostConfig {
+        memory: if c.config.limits.memory == u64::MAX { 0 } else { c.config.limits.memory as i64 },
+        nano_cpus: if c.config.limits.cpu_millis >= 1000 { 0 } else { i64::from(c.config.limits.cpu_millis) * 1_000_000 },
+        pids_limit: Some(i64::from(c.config.limits.pids)),
+        auto_remove: c.config.auto_remove,
+        network_mode: String::from("berth"),
+        ..api::HostConfig::default()
+    };
+    for m in published(c) {
+        let binding = api::PortBinding { host_ip: String::new(), host_port: format!("{}", m.host) };
+        host_config
+            .port_bindings
+            .entry(api::port_key(m.container, proto(m.protocol)))
+            .or_insert(None)
+            .get_or_insert_with(Vec::new)
+            .push(binding);
+    }
+    let address = crate::net::addressing();
+    api::ContainerInspect {
+        id: c.id.clone(),
+        created: rfc3339(c.created_at),
+        path: c.config.cmd.first().cloned().unwrap_or_default(),
+        args: c.config.cmd.iter().skip(1).cloned().collect(),
+        state: api::ContainerState {
+            status: String::from(state_word(c)),
+            running,
+            oom_killed: c.oom_killed(),
+            pid: if running { c.init().map_or(0, |p| i64::from(p.pid)) } else { 0 },
+            exit_code,
+            started_at: time(started),
+            finished_at: time(finished),
+            ..api::ContainerState::default()
+        },
+        image: image_id(c),
+        name: format!("/{}", c.name),
+        driver: String::from("berth"),
+        platform: String::from("linux"),
+        host_config,
+        config: api::ContainerConfig {
+            hostname: c.hostname(),
+            exposed_ports: c.config.exposed_ports.iter().map(|k| (k.clone(), api::Empty {})).collect(),
+            tty: c.config.tty,
+            open_stdin: c.config.open_stdin,
+            env: c.config.full_env(&c.hostname()),
+            cmd: Some(args.to_vec()),
+            image: c.config.image_name.clone(),
+            working_dir: c.config.workdir.clone(),
+            entrypoint: (!entrypoint.is_empty()).then(|| entrypoint.to_vec()),
+            labels: labels(c),
+            ..api::ContainerConfig::default()
+        },
+        network_settings: api::NetworkSettings {
+            ports: port_bindings(c),
+            ip_address: address.map(|a| format!("{}", a.address.addr)).unwrap_or_default(),
+            ip_prefix_len: address.map_or(0, |a| a.address.prefix),
+            gateway: address.and_then(|a| a.gateway).map(|g| format!("{g}")).unwrap_or_default(),
+            ..api::NetworkSettings::default()
+        },
+        ..api::ContainerInspect::default()
+    }
+}
+
+/// A `docker images` row.
+pub fn image_summary(i: &StoredImage) -> api::ImageSummary {
+    api::ImageSummary {
+        id: format!("sha256:{}", i.id),
+        repo_tags: i.tags.lock().clone(),
+        created: (i.created_ns / 1_000_000_000) as i64,
+        size: i.image.bytes() as i64,
+        shared_size: -1,
+        containers: i.containers() as i64,
+        ..api::ImageSummary::default()
+    }
+}
+
+/// The `docker image inspect` document of an image.
+pub fn image(i: &StoredImage) -> api::ImageInspect {
+    api::ImageInspect {
+        id: format!("sha256:{}", i.id),
+        repo_tags: i.tags.lock().clone(),
+        created: rfc3339(i.created_ns),
+        comment: String::from("imported"),
+        architecture: String::from("amd64"),
+        os: String::from("linux"),
+        size: i.image.bytes() as i64,
+        root_fs: api::RootFs { kind: String::from("layers"), layers: Vec::new() },
+        ..api::ImageInspect::default()
+    }
+}
