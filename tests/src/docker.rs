@@ -54,16 +54,27 @@ impl Docker {
 
     /// Runs `docker ARGS` with a time limit; the outcome.
     pub fn run(&self, args: &[&str], limit: Duration) -> Result<Output, String> {
+        self.run_with_input(args, &[], limit)
+    }
+
+    /// Runs `docker ARGS` with `input` on its standard input (closed after it).
+    pub fn run_with_input(&self, args: &[&str], input: &[u8], limit: Duration) -> Result<Output, String> {
         let mut child = Command::new(binary())
             .args(args)
             .env("DOCKER_HOST", &self.host)
             .env("DOCKER_CONFIG", &self.config_dir)
             .env_remove("DOCKER_CONTEXT")
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| format!("cannot run the docker CLI ({e}): install it (`cargo xtask setup` does)"))?;
+        let mut stdin = child.stdin.take().ok_or("no stdin")?;
+        let input = input.to_vec();
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let _ = stdin.write_all(&input);
+        });
         let mut out = child.stdout.take().ok_or("no stdout")?;
         let mut err = child.stderr.take().ok_or("no stderr")?;
         let readers = (

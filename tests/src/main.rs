@@ -30,6 +30,6 @@ fn main() {
         eprintln!("{e}");
         std::process::exit(2);
     }
-    let summary = runner::run(cases::ALL, &artifacts, jobs, filter.as_deref());
+    let summary = runner::run(cases::ALL, &artifacts, jobs, filter.as_deref(), cases::ALONE);
     std::process::exit(if summary.failed.is_empty() { 0 } else { 1 });
 }

@@ -25,18 +25,30 @@ pub struct Summary {
 }
 
 /// Runs `cases` (those whose name contains `filter`) on `jobs` threads, printing a line
-/// as each finishes.
-pub fn run(cases: &[Case], artifacts: &Artifacts, jobs: usize, filter: Option<&str>) -> Summary {
-    let selected: Vec<&Case> = cases.iter().filter(|c| filter.is_none_or(|f| c.name.contains(f))).collect();
+/// as each finishes. The cases named in `alone` run first, one at a time: they measure
+/// time, which another VM on the same host would take from them.
+pub fn run(cases: &[Case], artifacts: &Artifacts, jobs: usize, filter: Option<&str>, alone: &[&str]) -> Summary {
+    let mut selected: Vec<&Case> = cases.iter().filter(|c| filter.is_none_or(|f| c.name.contains(f))).collect();
+    selected.sort_by_key(|c| !alone.contains(&c.name));
+    let exclusive = selected.iter().filter(|c| alone.contains(&c.name)).count();
     let total = selected.len();
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let summary = Mutex::new(Summary::default());
     let started = Instant::now();
     std::thread::scope(|s| {
-        for _ in 0..jobs.max(1) {
-            s.spawn(|| {
-                while let Some(case) = selected.get(next.fetch_add(1, Ordering::Relaxed)) {
+        for worker in 0..jobs.max(1) {
+            let selected = &selected;
+            let (next, done, summary) = (&next, &done, &summary);
+            s.spawn(move || {
+                loop {
+                    // Workers other than the first wait until the exclusive cases are done.
+                    if worker > 0 && done.load(Ordering::Relaxed) < exclusive {
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                        continue;
+                    }
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(case) = selected.get(i) else { break };
                     let t = Instant::now();
                     let result = std::panic::catch_unwind(|| (case.run)(artifacts))
                         .unwrap_or_else(|_| Err("the test panicked".into()));

@@ -17,7 +17,7 @@ pub struct BenchArgs {
     /// Skip running the same programs on Linux for comparison.
     #[arg(long)]
     pub no_linux: bool,
-    /// Run only the network benchmarks (HTTP servers and TCP throughput).
+    /// Run only the network benchmarks (HTTP servers, TCP throughput, the agent).
     #[arg(long)]
     pub network_only: bool,
 }
@@ -108,7 +108,8 @@ pub fn bench(args: &BenchArgs) -> Result<(), String> {
     let image = util::out_dir().join("boot-root/images/test.tar");
     let runs = args.runs.max(1);
     if args.network_only {
-        let rows = crate::bench_net::run(&kernel, &image)?;
+        let mut rows = crate::bench_net::run(&kernel, &image)?;
+        rows.extend(crate::bench_agent::run(&kernel)?);
         println!("\nberth network benchmarks (QEMU TCG, 1 vCPU, 512 MiB)");
         for (what, figure) in &rows {
             println!("  {what:<46} {figure}");
@@ -153,13 +154,17 @@ pub fn bench(args: &BenchArgs) -> Result<(), String> {
         berth.push(value);
     }
 
-    let network = match crate::bench_net::run(&kernel, &image) {
+    let mut network = match crate::bench_net::run(&kernel, &image) {
         Ok(rows) => rows,
         Err(e) => {
             println!("    network benchmarks failed: {e}");
             Vec::new()
         }
     };
+    match crate::bench_agent::run(&kernel) {
+        Ok(rows) => network.extend(rows),
+        Err(e) => println!("    control agent benchmarks failed: {e}"),
+    }
 
     let linux = if args.no_linux {
         None

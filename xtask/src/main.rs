@@ -4,6 +4,7 @@
 //! fresh Debian machine `cargo xtask run` and `cargo xtask test` are all it takes.
 
 mod bench;
+mod bench_agent;
 mod bench_net;
 mod build;
 mod lint;

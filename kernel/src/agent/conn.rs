@@ -236,10 +236,8 @@ impl Conn {
 
     /// Answers an upgrade request and hands over the raw stream (attach).
     pub fn upgrade(&self, content_type: &str) -> Result<(), Errno> {
-        let head = http::response_head(
-            101,
-            &[("Content-Type", content_type), ("Connection", "Upgrade"), ("Upgrade", "tcp")],
-        );
+        let head =
+            http::response_head(101, &[("Content-Type", content_type), ("Connection", "Upgrade"), ("Upgrade", "tcp")]);
         self.write_all(&head)
     }
 
@@ -255,4 +253,3 @@ impl Conn {
         let _ = self.socket().set_option(berth_abi::net::SOL_SOCKET, berth_abi::net::SO_RCVTIMEO, &tv);
     }
 }
-

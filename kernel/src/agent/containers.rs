@@ -26,11 +26,8 @@ pub fn find(key: &str) -> Result<Arc<Container>, ApiError> {
 /// `GET /containers/json[?all=1]`.
 pub fn list(conn: &Conn, head: &RequestHead) -> Handled {
     let all = head.query_flag("all");
-    let mut items: Vec<api::ContainerSummary> = registry::list()
-        .iter()
-        .filter(|c| all || c.status() == Status::Running)
-        .map(|c| inspect::summary(c))
-        .collect();
+    let mut items: Vec<api::ContainerSummary> =
+        registry::list().iter().filter(|c| all || c.status() == Status::Running).map(|c| inspect::summary(c)).collect();
     items.reverse(); // newest first, as Docker lists them
     if let Some(limit) = head.query("limit").and_then(|l| l.parse::<usize>().ok()).filter(|&l| l > 0) {
         items.truncate(limit);
@@ -130,13 +127,11 @@ pub fn create(conn: &Conn, head: &RequestHead, body: &[u8]) -> Handled {
     };
     let (repo, tag) = berth_docker::names::image_ref(&req.image);
     let reference = format!("{repo}:{tag}");
-    let stored = images::find(&reference)
-        .or_else(|| images::find(&req.image))
-        .ok_or_else(|| ApiError::no_image(&reference))?;
+    let stored =
+        images::find(&reference).or_else(|| images::find(&req.image)).ok_or_else(|| ApiError::no_image(&reference))?;
     let config = config_of(&req, name, req.image.clone())?;
-    let container = Container::create(config, stored.image.clone()).map_err(|e| {
-        if e.contains("already in use") { ApiError::conflict(e) } else { ApiError::internal(e) }
-    })?;
+    let container = Container::create(config, stored.image.clone())
+        .map_err(|e| if e.contains("already in use") { ApiError::conflict(e) } else { ApiError::internal(e) })?;
     let reply = api::CreateResponse { id: container.id.clone(), warnings: Vec::new() };
     conn.json(201, &reply).map_err(ApiError::io)?;
     Ok(Next::Continue)
@@ -196,7 +191,9 @@ pub fn stop(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
 pub fn kill(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
     let c = find(key)?;
     let sig = match head.query("signal").filter(|s| !s.is_empty()) {
-        Some(s) => berth_docker::signal::parse(s).ok_or_else(|| ApiError::bad_request(format!("Invalid signal: {s}")))?,
+        Some(s) => {
+            berth_docker::signal::parse(s).ok_or_else(|| ApiError::bad_request(format!("Invalid signal: {s}")))?
+        }
         None => berth_abi::signal::SIGKILL,
     };
     if c.status() != Status::Running {

@@ -68,7 +68,10 @@ fn handle(conn: &mut Conn, head: &RequestHead) -> Handled {
     let body = head.body().map_err(ApiError::bad_http)?;
     if !authorized(head) {
         conn.close_after();
-        return Err(ApiError::new(401, "authentication required: send `Authorization: Bearer <token>` (the agent-token)"));
+        return Err(ApiError::new(
+            401,
+            "authentication required: send `Authorization: Bearer <token>` (the agent-token)",
+        ));
     }
     let target = route(&head.method, &head.path);
     // Uploads stream their bodies; everything else has at most a small JSON body.

@@ -21,7 +21,9 @@ fn import_tag(head: &RequestHead) -> Result<Option<String>, ApiError> {
     let (name, tag) = berth_docker::names::image_ref(repo);
     let tag = head.query("tag").filter(|t| !t.is_empty()).map_or(tag, String::from);
     if name.is_empty() || name.chars().any(|c| c.is_ascii_uppercase() || c.is_whitespace()) {
-        return Err(ApiError::bad_request(format!("invalid reference format: repository name ({repo}) must be lowercase")));
+        return Err(ApiError::bad_request(format!(
+            "invalid reference format: repository name ({repo}) must be lowercase"
+        )));
     }
     Ok(Some(format!("{name}:{tag}")))
 }
@@ -126,7 +128,7 @@ pub fn remove(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
     // Remove by the tag the user typed when it is one, else by id.
     let (repo, tag) = berth_docker::names::image_ref(key);
     let tagged = format!("{repo}:{tag}");
-    let by = if stored.tags.lock().iter().any(|t| *t == tagged) { tagged } else { stored.id.clone() };
+    let by = if stored.tags.lock().contains(&tagged) { tagged } else { stored.id.clone() };
     let done = images::remove(&by, head.query_flag("force")).map_err(|e| match e {
         RemoveError::NotFound => ApiError::no_image(key),
         RemoveError::InUse(id) => ApiError::conflict(format!(

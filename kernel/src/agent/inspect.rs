@@ -103,7 +103,10 @@ fn port_bindings(c: &Container) -> BTreeMap<String, Option<Vec<api::PortBinding>
         c.config.exposed_ports.iter().map(|k| (k.clone(), None)).collect();
     for m in published(c) {
         let binding = api::PortBinding { host_ip: String::from("0.0.0.0"), host_port: format!("{}", m.host) };
-        map.entry(api::port_key(m.container, proto(m.protocol))).or_insert(None).get_or_insert_with(Vec::new).push(binding);
+        map.entry(api::port_key(m.container, proto(m.protocol)))
+            .or_insert(None)
+            .get_or_insert_with(Vec::new)
+            .push(binding);
     }
     map
 }
@@ -121,7 +124,11 @@ pub fn container(c: &Container) -> api::ContainerInspect {
     let (entrypoint, args) = c.config.cmd.split_at(entry);
     let mut host_config = api::HostConfig {
         memory: if c.config.limits.memory == u64::MAX { 0 } else { c.config.limits.memory as i64 },
-        nano_cpus: if c.config.limits.cpu_millis >= 1000 { 0 } else { i64::from(c.config.limits.cpu_millis) * 1_000_000 },
+        nano_cpus: if c.config.limits.cpu_millis >= 1000 {
+            0
+        } else {
+            i64::from(c.config.limits.cpu_millis) * 1_000_000
+        },
         pids_limit: Some(i64::from(c.config.limits.pids)),
         auto_remove: c.config.auto_remove,
         network_mode: String::from("berth"),

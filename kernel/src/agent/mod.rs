@@ -81,6 +81,10 @@ pub fn start(args: &KernelArgs) {
         }
         None => DEFAULT_IMAGE_LIMIT,
     };
+    if !crate::net::present() {
+        log::info!("no network: the agent is off");
+        return;
+    }
     let token = args.get("agent-token").map(String::from);
     SETTINGS.call_once(|| Settings { port, token, image_limit });
     if let Err(e) = sched::spawn_kernel("agent", listener_thread, 0) {

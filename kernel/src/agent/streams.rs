@@ -7,8 +7,8 @@ use super::dispatch::{Handled, Next};
 use super::error::ApiError;
 use crate::container::{Container, LogEntry, Stream};
 use crate::sched::{self, WaitQueue};
-use alloc::vec::Vec;
 use alloc::string::String;
+use alloc::vec::Vec;
 use berth_docker::api;
 use berth_docker::http::RequestHead;
 
@@ -113,7 +113,8 @@ pub fn logs(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
         return Err(ApiError::bad_request("you must choose at least one stream"));
     }
     let (follow, timestamps) = (head.query_flag("follow"), head.query_flag("timestamps"));
-    let since_ns = head.query("since").and_then(|s| s.split('.').next()?.parse::<u64>().ok()).map(|s| s * 1_000_000_000);
+    let since_ns =
+        head.query("since").and_then(|s| s.split('.').next()?.parse::<u64>().ok()).map(|s| s * 1_000_000_000);
     conn.start_chunked(200, output_type(&c)).map_err(ApiError::io)?;
     let (mut entries, mut next) = c.log.read_from(0);
     entries.retain(|e| streams.wants(e.stream) && since_ns.is_none_or(|s| e.time_ns >= s));
@@ -130,7 +131,8 @@ pub fn logs(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
     if !send(conn, &entries) {
         return Ok(Next::Stop);
     }
-    while follow {
+    // Following: send what arrives until the log is closed and drained.
+    while follow && !(c.log.is_closed() && c.log.next_seq() <= next) {
         let more = wait_unless_gone(conn, &[&c.log.changed], || {
             (c.log.next_seq() > next || c.log.is_closed()).then(|| c.log.read_from(next))
         });
@@ -138,9 +140,6 @@ pub fn logs(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
         next = after;
         if !send(conn, &entries) {
             return Ok(Next::Stop);
-        }
-        if entries.is_empty() && c.log.is_closed() {
-            break;
         }
     }
     conn.end_chunked().map_err(ApiError::io)?;
@@ -227,7 +226,8 @@ fn sample(c: &Container, previous: Option<&api::Stats>) -> api::Stats {
         throttling_data: api::ThrottlingData::default(),
     };
     let mut networks = alloc::collections::BTreeMap::new();
-    networks.insert(String::from("eth0"), api::NetworkStats { rx_bytes: rx, tx_bytes: tx, ..api::NetworkStats::default() });
+    networks
+        .insert(String::from("eth0"), api::NetworkStats { rx_bytes: rx, tx_bytes: tx, ..api::NetworkStats::default() });
     api::Stats {
         read: berth_docker::time::rfc3339(crate::time::realtime_ns()),
         preread: previous.map_or_else(|| String::from(berth_docker::time::ZERO_TIME), |p| p.read.clone()),

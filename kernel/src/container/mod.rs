@@ -87,7 +87,7 @@ pub struct Container {
     bandwidth: Bandwidth,
     /// With `open_stdin`: the read end its first process gets as standard input (taken
     /// at start), and the write end the agent feeds (dropped to close it).
-    stdin: Mutex<(Option<Arc<crate::fs::OpenFile>>, Option<Arc<crate::fs::OpenFile>>)>,
+    stdin: Mutex<StdinPipe>,
     /// Wall-clock creation time, ns since the epoch.
     pub created_at: u64,
 }
@@ -310,8 +310,11 @@ impl Container {
     }
 }
 
-/// A pipe for a container's standard input: (read end, write end).
-fn stdin_pipe() -> (Option<Arc<crate::fs::OpenFile>>, Option<Arc<crate::fs::OpenFile>>) {
+/// The two ends of a container's standard input pipe: (read end, write end).
+type StdinPipe = (Option<Arc<crate::fs::OpenFile>>, Option<Arc<crate::fs::OpenFile>>);
+
+/// A pipe for a container's standard input.
+fn stdin_pipe() -> StdinPipe {
     let (r, w) = crate::fs::pipe();
     (
         Some(crate::fs::OpenFile::new(r, berth_abi::fs::O_RDONLY, String::from("pipe:[stdin]"))),

@@ -51,7 +51,11 @@ pub fn docker_workflow(a: &Artifacts) -> Result<(), String> {
     let result = (|| {
         let docker = Docker::new(agent, &dir.join("docker-config"), None)?;
         let version = docker.ok(&["version"], CLI)?;
-        expect(&vm, version.contains("1.50") && version.contains("berth"), &format!("docker version said:\n{version}"))?;
+        expect(
+            &vm,
+            version.contains("1.50") && version.contains("berth"),
+            &format!("docker version said:\n{version}"),
+        )?;
         let info = docker.ok(&["info"], CLI)?;
         expect(&vm, info.contains("berth") && info.contains("Total Memory"), &format!("docker info said:\n{info}"))?;
 
@@ -63,10 +67,27 @@ pub fn docker_workflow(a: &Artifacts) -> Result<(), String> {
 
         let hello = docker.run(&["run", "--rm", "bb:1", "/bin/busybox", "echo", "hello"], CLI)?;
         expect(&vm, hello.code == 0 && hello.stdout == "hello\n", &hello.describe(&["run", "--rm", "...echo hello"]))?;
-        let three = docker.run(&["run", "--name", "three", "bb:1", "/bin/busybox", "sh", "-c", "echo bye >&2; exit 3"], CLI)?;
+        let three =
+            docker.run(&["run", "--name", "three", "bb:1", "/bin/busybox", "sh", "-c", "echo bye >&2; exit 3"], CLI)?;
         expect(&vm, three.code == 3 && three.stderr.contains("bye"), &three.describe(&["run", "...exit 3"]))?;
 
-        let web_args = ["run", "-d", "--name", "web", "-p", "8080:80", "bb:1", "/bin/busybox", "httpd", "-f", "-vv", "-p", "80", "-h", "/data"];
+        let web_args = [
+            "run",
+            "-d",
+            "--name",
+            "web",
+            "-p",
+            "8080:80",
+            "bb:1",
+            "/bin/busybox",
+            "httpd",
+            "-f",
+            "-vv",
+            "-p",
+            "80",
+            "-h",
+            "/data",
+        ];
         let id = docker.ok(&web_args, CLI)?;
         expect(&vm, id.trim().len() == 64, &format!("docker run -d printed {id:?}"))?;
         let url = format!("http://127.0.0.1:{web}/hello.txt");
@@ -74,7 +95,9 @@ pub fn docker_workflow(a: &Artifacts) -> Result<(), String> {
         let page = loop {
             match get(&url) {
                 Ok(body) => break body,
-                Err(e) if Instant::now() > deadline => return Err(vm.failure(&format!("the web container never answered: {e}"))),
+                Err(e) if Instant::now() > deadline => {
+                    return Err(vm.failure(&format!("the web container never answered: {e}")));
+                }
                 Err(_) => std::thread::sleep(Duration::from_millis(200)),
             }
         };
@@ -82,7 +105,11 @@ pub fn docker_workflow(a: &Artifacts) -> Result<(), String> {
         let ps = docker.ok(&["ps"], CLI)?;
         expect(&vm, ps.contains("web") && ps.contains("0.0.0.0:8080->80/tcp"), &format!("docker ps:\n{ps}"))?;
         let logs = docker.run(&["logs", "web"], CLI)?;
-        expect(&vm, logs.code == 0 && (logs.stdout + &logs.stderr).contains("hello.txt"), "docker logs lacks the request")?;
+        expect(
+            &vm,
+            logs.code == 0 && (logs.stdout + &logs.stderr).contains("hello.txt"),
+            "docker logs lacks the request",
+        )?;
 
         let started = Instant::now();
         docker.ok(&["stop", "web"], CLI)?;
@@ -123,7 +150,25 @@ pub fn errors(a: &Artifacts) -> Result<(), String> {
         let docker = Docker::new(agent, &dir.join("docker-config"), Some("s3cret"))?;
         let tar_s = tar.to_string_lossy().into_owned();
         docker.ok(&["import", &tar_s, "bb"], CLI)?;
-        docker.ok(&["run", "-d", "--name", "web", "-p", "8080:80", "bb", "/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/data"], CLI)?;
+        docker.ok(
+            &[
+                "run",
+                "-d",
+                "--name",
+                "web",
+                "-p",
+                "8080:80",
+                "bb",
+                "/bin/busybox",
+                "httpd",
+                "-f",
+                "-p",
+                "80",
+                "-h",
+                "/data",
+            ],
+            CLI,
+        )?;
         let url = format!("http://127.0.0.1:{web}/hello.txt");
         let serving = || get(&url).is_ok_and(|b| b == HELLO.as_bytes());
         let deadline = Instant::now() + seconds(30);
@@ -156,10 +201,18 @@ pub fn errors(a: &Artifacts) -> Result<(), String> {
         // Without the token, and with a wrong one.
         let anonymous = Docker::new(agent, &dir.join("no-token"), None)?;
         let out = anonymous.run(&["ps"], CLI)?;
-        expect(&vm, out.code != 0 && out.stderr.contains("authentication required"), &out.describe(&["ps (no token)"]))?;
+        expect(
+            &vm,
+            out.code != 0 && out.stderr.contains("authentication required"),
+            &out.describe(&["ps (no token)"]),
+        )?;
         let wrong = Docker::new(agent, &dir.join("wrong-token"), Some("nope"))?;
         let out = wrong.run(&["ps"], CLI)?;
-        expect(&vm, out.code != 0 && out.stderr.contains("authentication required"), &out.describe(&["ps (wrong token)"]))?;
+        expect(
+            &vm,
+            out.code != 0 && out.stderr.contains("authentication required"),
+            &out.describe(&["ps (wrong token)"]),
+        )?;
         // Malformed JSON and a malformed request, by hand.
         let body = b"{\"Image\": \"bb\", \"Cmd\": [";
         let request = format!(
@@ -190,9 +243,14 @@ fn cycles(agent: u16, n: usize) -> Result<(), String> {
             .map_err(|e| format!("create {i}: {e}"))?;
         let reply: serde_json::Value = created.body_mut().read_json().map_err(|e| e.to_string())?;
         let id = reply["Id"].as_str().ok_or("no Id")?.to_string();
-        client.post(&format!("{agent_url}/containers/{id}/start")).send_empty().map_err(|e| format!("start {i}: {e}"))?;
-        let mut waited =
-            client.post(&format!("{agent_url}/containers/{id}/wait")).send_empty().map_err(|e| format!("wait {i}: {e}"))?;
+        client
+            .post(&format!("{agent_url}/containers/{id}/start"))
+            .send_empty()
+            .map_err(|e| format!("start {i}: {e}"))?;
+        let mut waited = client
+            .post(&format!("{agent_url}/containers/{id}/wait"))
+            .send_empty()
+            .map_err(|e| format!("wait {i}: {e}"))?;
         let status: serde_json::Value = waited.body_mut().read_json().map_err(|e| e.to_string())?;
         if status["StatusCode"] != 0 {
             return Err(format!("container {i} exited with {}", status["StatusCode"]));
@@ -226,8 +284,87 @@ pub fn create_remove_cycles(a: &Artifacts) -> Result<(), String> {
         expect(
             &vm,
             same && heap <= 64 * 1024 && frames <= 32,
-            &format!("memory grew over 200 cycles: heap +{heap} bytes, +{frames} frames\nbefore {before:?}\nafter {after:?}"),
+            &format!(
+                "memory grew over 200 cycles: heap +{heap} bytes, +{frames} frames\nbefore {before:?}\nafter {after:?}"
+            ),
         )
+    })();
+    save_console(a, test, &vm);
+    result
+}
+
+/// The rest of what the CLI offers: `run -i` (standard input), `create` with an
+/// entrypoint, environment, working directory and limits, `start`, `logs -f`, `wait`,
+/// `inspect`, `kill -s`, `stats --no-stream`, `rm -f`.
+pub fn docker_options(a: &Artifacts) -> Result<(), String> {
+    let test = "agent-docker-options";
+    let (agent, web) = (free_port(), free_port());
+    let vm = boot(a, test, "", agent, web)?;
+    let dir = a.dir.join("test-scratch").join(test);
+    let tar = busybox_tar(&dir)?;
+    let result = (|| {
+        let docker = Docker::new(agent, &dir.join("docker-config"), None)?;
+        docker.ok(&["import", &tar.to_string_lossy(), "bb"], CLI)?;
+
+        let out =
+            docker.run_with_input(&["run", "-i", "--rm", "bb", "/bin/busybox", "tr", "a-z", "A-Z"], b"shout\n", CLI)?;
+        expect(&vm, out.code == 0 && out.stdout == "SHOUT\n", &out.describe(&["run", "-i", "...tr"]))?;
+
+        let create = [
+            "create",
+            "--name",
+            "c1",
+            "--entrypoint",
+            "/bin/busybox",
+            "-e",
+            "GREETING=hi",
+            "-w",
+            "/data",
+            "-m",
+            "32m",
+            "--pids-limit",
+            "50",
+            "bb",
+            "sh",
+            "-c",
+            "echo $GREETING; pwd; sleep 1; echo done; exit 4",
+        ];
+        docker.ok(&create, CLI)?;
+        let inspect = docker.ok(&["inspect", "c1"], CLI)?;
+        for needle in [
+            "\"Entrypoint\": [",
+            "\"/bin/busybox\"",
+            "\"WorkingDir\": \"/data\"",
+            "\"Memory\": 33554432",
+            "\"PidsLimit\": 50",
+            "\"GREETING=hi\"",
+        ] {
+            expect(&vm, inspect.contains(needle), &format!("docker inspect lacks {needle}:\n{inspect}"))?;
+        }
+        docker.ok(&["start", "c1"], CLI)?;
+        let logs = docker.run(&["logs", "-f", "c1"], CLI)?;
+        expect(&vm, logs.code == 0 && logs.stdout == "hi\n/data\ndone\n", &logs.describe(&["logs", "-f", "c1"]))?;
+        let code = docker.ok(&["wait", "c1"], CLI)?;
+        expect(&vm, code.trim() == "4", &format!("docker wait printed {code:?}"))?;
+
+        let trap = "trap 'echo got USR1; exit 7' USR1; while true; do sleep 0.1; done";
+        docker.ok(&["run", "-d", "--name", "sig", "bb", "/bin/busybox", "sh", "-c", trap], CLI)?;
+        std::thread::sleep(Duration::from_millis(500));
+        docker.ok(&["kill", "-s", "USR1", "sig"], CLI)?;
+        let code = docker.ok(&["wait", "sig"], CLI)?;
+        expect(&vm, code.trim() == "7", &format!("after kill -s USR1, docker wait printed {code:?}"))?;
+        let logs = docker.ok(&["logs", "sig"], CLI)?;
+        expect(&vm, logs.contains("got USR1"), &format!("the trap did not run: {logs:?}"))?;
+
+        docker.ok(&["run", "-d", "--name", "busy", "bb", "/bin/busybox", "sh", "-c", "while true; do :; done"], CLI)?;
+        std::thread::sleep(Duration::from_millis(500));
+        let stats = docker.ok(&["stats", "--no-stream"], CLI)?;
+        let row = stats.lines().find(|l| l.contains("busy")).unwrap_or_default().to_string();
+        let cpu: f64 = row.split_whitespace().nth(2).and_then(|c| c.trim_end_matches('%').parse().ok()).unwrap_or(0.0);
+        expect(&vm, cpu > 50.0, &format!("docker stats did not show the busy loop using the CPU:\n{stats}"))?;
+        docker.ok(&["rm", "-f", "busy", "sig", "c1"], CLI)?;
+        let all = docker.ok(&["ps", "-a", "-q"], CLI)?;
+        expect(&vm, all.trim().is_empty(), &format!("containers left after rm -f: {all:?}"))
     })();
     save_console(a, test, &vm);
     result

@@ -14,6 +14,10 @@ use crate::qemu::{Vm, VmConfig};
 use crate::runner::Case;
 use std::time::Duration;
 
+/// Tests that measure time: they run first and alone, since a VM beside them on the
+/// host would take CPU time from them (TCG then merges timer interrupts).
+pub const ALONE: &[&str] = &["timer-100hz", "timer-250hz"];
+
 /// Every integration test, in the order they are listed.
 pub const ALL: &[Case] = &[
     Case { name: "boot-banner", about: "boots to `ready` with a sane banner and memory map", run: boot::banner },
@@ -127,6 +131,11 @@ pub const ALL: &[Case] = &[
         name: "agent-docker-workflow",
         about: "the docker CLI: version, info, import, run, exit codes, -d -p, ps, logs, stop, rm",
         run: agent::docker_workflow,
+    },
+    Case {
+        name: "agent-docker-options",
+        about: "run -i, create options, start, logs -f, wait, inspect, kill -s, stats, rm -f",
+        run: agent::docker_options,
     },
     Case {
         name: "agent-errors",

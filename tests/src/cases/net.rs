@@ -341,7 +341,7 @@ pub fn connection_flood(a: &Artifacts) -> Result<(), String> {
         Boot::new(&a.test_image, "bystander", "publish=8081:80", "/usr/bin/rust-probe http-server 80"),
     ];
     let forwards = vec![Forward { host: victim, guest: 8080 }, Forward { host: bystander, guest: 8081 }];
-    let mut vm = start_net(a, test, &containers, "", forwards, false)?;
+    let mut vm = start_net(a, test, &containers, "agent=off", forwards, false)?;
     let result = (|| {
         let url = format!("http://127.0.0.1:{bystander}/");
         wait_for(&vm, &url, seconds(60))?;
