@@ -89,12 +89,13 @@ pub fn stats_line() -> String {
     let mem = crate::mm::usage();
     let net = crate::net::stats();
     alloc::format!(
-        "stats: frames_used={} frames_cached={} heap_bytes={} heap_claimed={} container_bytes={} page_cache_pages={} sockets={} listeners={} listener_sockets={} orphans={} tcp_ports={} udp_ports={} containers={} rx_packets={} tx_packets={} syns_dropped={} tx_dropped={}",
+        "stats: frames_used={} frames_cached={} heap_bytes={} heap_claimed={} container_bytes={} container_limit={} page_cache_pages={} sockets={} listeners={} listener_sockets={} orphans={} tcp_ports={} udp_ports={} containers={} rx_packets={} tx_packets={} syns_dropped={} tx_dropped={}",
         mem.frames_used,
         mem.frames_cached,
         mem.heap_bytes,
         berth_hal::heap_stats().claimed,
         crate::mm::container_memory().0,
+        crate::mm::container_memory().1,
         crate::mm::page_cache::stats().1,
         net.sockets,
         net.listeners,

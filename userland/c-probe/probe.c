@@ -583,6 +583,11 @@ static const char *check_devices(void)
 	ENSURE(read(zero, buf, sizeof buf) == sizeof buf, "read /dev/zero: %s", strerror(errno));
 	for (size_t i = 0; i < sizeof buf; i++)
 		ENSURE(buf[i] == 0, "/dev/zero gave %#x at %zu", (unsigned char)buf[i], i);
+	/* As in Linux, a large read is filled whole (dd bs=1M counts on it). */
+	static char big[1 << 20];
+	memset(big, 0xaa, sizeof big);
+	ENSURE(read(zero, big, sizeof big) == sizeof big, "a 1 MiB read of /dev/zero was short");
+	ENSURE(big[sizeof big - 1] == 0, "a 1 MiB read of /dev/zero left its end unwritten");
 	TRY(close(zero));
 	return NULL;
 }

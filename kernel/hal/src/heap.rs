@@ -1,9 +1,10 @@
 //! The kernel heap: talc on a static bootstrap arena, then growing page by page into
-//! the heap window as the kernel needs more.
+//! the heap window as the kernel needs more. Allocations of exactly one page bypass it
+//! and take a frame from the pool (see [`KernelAllocator`]).
 
-use crate::layout::{HEAP_MAX, HEAP_START, PAGE_SIZE};
+use crate::layout::{HEAP_MAX, HEAP_START, KERNEL_VMA, PAGE_SIZE};
 use crate::sync::RawIrqLock;
-use core::alloc::Layout;
+use core::alloc::{GlobalAlloc, Layout};
 use core::cell::UnsafeCell;
 use core::ptr::NonNull;
 use talc::base::Talc;
@@ -75,9 +76,76 @@ unsafe impl Source for WindowSource {
 // kernel memory valid on every thread.
 unsafe impl Send for WindowSource {}
 
-#[global_allocator]
 static HEAP: talc::TalcLock<RawIrqLock, WindowSource> =
     talc::TalcLock::new(WindowSource { mapped_end: 0, heap_end: None });
+
+/// The kernel's allocator. A one-page allocation (a file block, a page-sized buffer)
+/// takes a frame straight from the pool, through the direct map, and gives it back when
+/// freed; so memory that such data held returns to the pool for user pages, rather than
+/// staying in the heap wherever the heap's top is pinned. Everything else, and pages
+/// wanted before the pool exists or after it ran dry, is talc's.
+struct KernelAllocator;
+
+#[global_allocator]
+static ALLOCATOR: KernelAllocator = KernelAllocator;
+
+/// Whether `layout` is one page, which the page path serves.
+fn is_page(layout: Layout) -> bool {
+    layout.size() == PAGE_SIZE as usize && layout.align() <= PAGE_SIZE as usize
+}
+
+/// Whether `ptr` is talc's: in the heap window or the bootstrap arena (in the kernel
+/// image); anything else a page allocation returned is in the direct map.
+fn is_talcs(ptr: *mut u8) -> bool {
+    let addr = ptr as u64;
+    (HEAP_START..HEAP_START + HEAP_MAX).contains(&addr) || addr >= KERNEL_VMA
+}
+
+// SAFETY: pages come from the frame pool, which hands each frame out once, and are
+// page-aligned and page-sized as `is_page` layouts need; they go back to the pool only
+// from `dealloc`/`realloc`, whose pointer the caller guarantees came from here with the
+// same layout. Everything else is forwarded to talc with the caller's guarantees.
+unsafe impl GlobalAlloc for KernelAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if is_page(layout)
+            && let Some(virt) = crate::mm::alloc_heap_page()
+        {
+            return virt as *mut u8;
+        }
+        // SAFETY: forwarded with the caller's guarantees (a non-zero-sized layout).
+        unsafe { HEAP.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if is_page(layout) && !is_talcs(ptr) {
+            crate::mm::free_heap_page(ptr as u64);
+        } else {
+            // SAFETY: `ptr` came from talc with this layout (the caller's guarantee,
+            // and not from the page path, by its address).
+            unsafe { HEAP.dealloc(ptr, layout) }
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: the caller guarantees `new_size` rounded to `layout.align()` does not
+        // overflow, so this layout is valid.
+        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+        if !is_page(layout) && !is_page(new_layout) {
+            // SAFETY: forwarded with the caller's guarantees; `ptr` is talc's, since only
+            // page layouts take the page path.
+            return unsafe { HEAP.realloc(ptr, layout, new_size) };
+        }
+        // SAFETY: a valid non-zero-sized layout, as above.
+        let new = unsafe { self.alloc(new_layout) };
+        if !new.is_null() {
+            // SAFETY: both blocks are live, distinct, and at least this long.
+            unsafe { core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size)) };
+            // SAFETY: `ptr` came from this allocator with `layout` (the caller's guarantee).
+            unsafe { self.dealloc(ptr, layout) };
+        }
+        new
+    }
+}
 
 /// Hands the static arena to the allocator. Called once, first thing at boot.
 pub(crate) fn init_bootstrap() {

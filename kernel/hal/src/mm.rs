@@ -344,6 +344,18 @@ fn alloc_zeroed_frame() -> Option<u64> {
     Some(addr)
 }
 
+/// A frame for the kernel allocator's page path, not zeroed: its direct-map address,
+/// or `None` before the pool exists or when it is empty.
+pub(crate) fn alloc_heap_page() -> Option<u64> {
+    let addr = FRAMES.lock().as_mut()?.alloc()?;
+    Some(phys_offset() + addr)
+}
+
+/// Returns a page [`alloc_heap_page`] gave out, by its direct-map address.
+pub(crate) fn free_heap_page(virt: u64) {
+    free_frame_addr(virt - phys_offset());
+}
+
 /// Allocates `count` physically contiguous frames, zeroed; returns the first address.
 pub(crate) fn alloc_contiguous_zeroed(count: usize) -> Option<u64> {
     let addr = FRAMES.lock().as_mut()?.alloc_contiguous(count, PAGE_SIZE)?;

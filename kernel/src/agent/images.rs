@@ -5,14 +5,14 @@ use super::conn::Conn;
 use super::dispatch::{Handled, Next};
 use super::error::ApiError;
 use super::inspect;
-use crate::container::images::{self, Removal, RemoveError};
+use crate::container::images::{self, ImageCharge, Removal, RemoveError};
 use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use berth_docker::api;
 use berth_docker::http::{Body, RequestHead};
-use berth_vfs::{ImageBuilder, ImageLimits};
+use berth_vfs::{FsError, ImageBuilder, ImageLimits};
 
 /// The `repository:tag` an import is to be known by, from `repo` (maybe with a tag)
 /// and `tag`.
@@ -48,6 +48,7 @@ pub fn create(conn: &mut Conn, head: &RequestHead, body: Body) -> Handled {
     let limit = super::settings().image_limit;
     let limits = ImageLimits { max_bytes: limit, ..ImageLimits::default() };
     let mut builder = ImageBuilder::new(limits);
+    let charge = ImageCharge::new();
     // The limit is on the image's file data (checked as each entry arrives); the upload
     // may be a little larger (headers, padding).
     let mut parser = berth_tar::Parser::new(u64::MAX);
@@ -59,18 +60,23 @@ pub fn create(conn: &mut Conn, head: &RequestHead, body: Body) -> Handled {
         while !ended {
             match parser.next(&mut piece).map_err(|e| bad_tar(&e))? {
                 Some(event) => {
-                    // Images live in kernel memory: a file is held twice for a moment
-                    // while it is stored; refuse one that would eat into the reserve.
+                    // Images live in kernel memory: refuse a file that would eat into
+                    // the kernel's reserve, or that the machine-wide container memory
+                    // has no room for.
                     if let berth_tar::Event::Entry(h) = &event {
                         declared = declared.saturating_add(h.size);
                         if declared > limit {
                             return Err(ApiError::too_large(limit));
                         }
-                        if h.size.saturating_mul(2) > memory_for_images() {
+                        if h.size > memory_for_images() {
                             return Err(ApiError::new(507, "not enough memory left on the machine for this image"));
                         }
+                        charge.take(h.size).map_err(|e| ApiError::new(507, e))?;
                     }
-                    ended = builder.push(event).map_err(|e| bad_tar(&e))?;
+                    ended = builder.push(event).map_err(|e| match e {
+                        FsError::NoSpace => ApiError::new(507, "not enough memory left on the machine for this image"),
+                        e => bad_tar(&e),
+                    })?;
                 }
                 None => break,
             }
@@ -81,7 +87,7 @@ pub fn create(conn: &mut Conn, head: &RequestHead, body: Body) -> Handled {
     })?;
     parser.finish().map_err(|e| bad_tar(&e))?;
     let image = builder.finish().map_err(|e| bad_tar(&e))?;
-    let stored = images::add(Arc::new(image), tag.clone());
+    let stored = images::add(Arc::new(image), charge, tag.clone());
     log::info!(
         "imported image {} as {} ({} entries, {} KiB)",
         &stored.id[..12],
@@ -94,11 +100,14 @@ pub fn create(conn: &mut Conn, head: &RequestHead, body: Body) -> Handled {
     Ok(Next::Continue)
 }
 
-/// Bytes of kernel memory an import may still take: what is free, less a reserve for
-/// the kernel and the containers' own needs.
+/// Bytes of kernel memory an import may still take: what is free in the frame pool and
+/// inside the heap, less a reserve for the kernel and the containers' own needs. (A
+/// rough guide only: each file's buffer is also allocated fallibly.)
 fn memory_for_images() -> u64 {
     const RESERVE: u64 = 64 << 20;
-    (berth_hal::mm::free_frames() as u64 * 4096).saturating_sub(RESERVE)
+    let heap = berth_hal::heap_stats();
+    let in_heap = heap.claimed.saturating_sub(heap.allocated) as u64;
+    (berth_hal::mm::free_frames() as u64 * 4096 + in_heap).saturating_sub(RESERVE)
 }
 
 /// `GET /images/json`.

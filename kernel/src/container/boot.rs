@@ -1,5 +1,6 @@
 //! Containers started at boot from the modules `limine.cfg` lists.
 
+use super::images::ImageCharge;
 use super::{Container, Status, parse_module_cmdline, registry};
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -27,7 +28,12 @@ pub fn load_boot_images(boot: &BootInfo) {
         };
         match Image::from_tar(bytes, ImageLimits::default()) {
             Ok(image) => {
-                let stored = super::images::add(Arc::new(image), Some(tag.clone()));
+                let charge = ImageCharge::new();
+                if let Err(e) = charge.take(image.bytes()) {
+                    log::error!("module {i}: image {tag}: {e}");
+                    continue;
+                }
+                let stored = super::images::add(Arc::new(image), charge, Some(tag.clone()));
                 log::info!("image {tag} ({}) loaded from module {i}", &stored.id[..12]);
             }
             Err(e) => log::error!("module {i}: image {tag}: {e}"),

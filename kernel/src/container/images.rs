@@ -5,6 +5,7 @@
 //! are; tags are `repository:tag` strings (the agent normalizes what users type).
 
 use super::registry;
+use crate::mm::MemoryCounter;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -21,6 +22,40 @@ pub struct StoredImage {
     pub created_ns: u64,
     /// The file tree.
     pub image: Arc<Image>,
+    /// Its bytes, held against the memory all containers share.
+    _charge: ImageCharge,
+}
+
+/// Image bytes charged to the memory all containers share (images are their data), so
+/// that imports cannot eat the kernel's reserve; given back when dropped. An import
+/// charges each file as it arrives, before it is stored.
+pub struct ImageCharge(MemoryCounter);
+
+impl ImageCharge {
+    /// Nothing charged yet.
+    pub fn new() -> ImageCharge {
+        ImageCharge(MemoryCounter::for_container(u64::MAX))
+    }
+
+    /// Charges `bytes` more, or says the machine has no room for them.
+    pub fn take(&self, bytes: u64) -> Result<(), String> {
+        if self.0.try_charge(bytes) {
+            Ok(())
+        } else {
+            let (used, limit) = crate::mm::container_memory();
+            Err(alloc::format!(
+                "not enough memory left on the machine for this image ({} MiB of {} MiB for containers and images in use)",
+                used >> 20,
+                limit >> 20
+            ))
+        }
+    }
+}
+
+impl Drop for ImageCharge {
+    fn drop(&mut self) {
+        self.0.uncharge(self.0.used());
+    }
 }
 
 impl StoredImage {
@@ -32,13 +67,15 @@ impl StoredImage {
 
 static IMAGES: Mutex<Vec<Arc<StoredImage>>> = Mutex::new(Vec::new());
 
-/// Adds `image`, tagged `tag` if given; the tag moves from any image that had it.
-pub fn add(image: Arc<Image>, tag: Option<String>) -> Arc<StoredImage> {
+/// Adds `image`, whose bytes `charge` holds, tagged `tag` if given; the tag moves from
+/// any image that had it.
+pub fn add(image: Arc<Image>, charge: ImageCharge, tag: Option<String>) -> Arc<StoredImage> {
     let stored = Arc::new(StoredImage {
         id: super::registry::new_id(),
         tags: Mutex::new(tag.iter().cloned().collect()),
         created_ns: crate::time::realtime_ns(),
         image,
+        _charge: charge,
     });
     let mut all = IMAGES.lock();
     if let Some(tag) = &tag {

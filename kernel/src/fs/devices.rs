@@ -130,6 +130,12 @@ impl FileOps for Device {
         Ok(Stat { st_mode: S_IFCHR | 0o666, st_rdev: self.rdev(), st_blksize: 4096, st_nlink: 1, ..Stat::default() })
     }
 
+    fn fills_reads(&self) -> bool {
+        // As in Linux: zero, full and urandom fill any buffer; a read of the console
+        // returns what was typed.
+        matches!(self, Device::Zero | Device::Full | Device::Random)
+    }
+
     fn supports_poll(&self) -> bool {
         // As in Linux, only the console (a terminal) can be polled; null, zero, full and
         // urandom have no poll operation.

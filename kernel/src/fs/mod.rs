@@ -116,6 +116,12 @@ pub trait FileOps: Send + Sync {
         None
     }
 
+    /// Whether a read is filled to the size asked (regular files, `/dev/zero`), rather
+    /// than returning what a stream has now.
+    fn fills_reads(&self) -> bool {
+        self.inode().is_some()
+    }
+
     /// Sets the file's length (ftruncate).
     fn truncate(&self, len: u64) -> Result<(), Errno> {
         let _ = len;

@@ -44,9 +44,8 @@ fn read_to_user(f: &OpenFile, buf: u64, len: usize, at: Option<u64>) -> SysResul
         };
         uaccess::write_bytes(buf + done as u64, &kbuf[..n])?;
         done += n;
-        // Only regular files are read on to fill the buffer; streams return what they
-        // have.
-        if n < want || f.ops.inode().is_none() {
+        // Only files that fill reads are read on; streams return what they have.
+        if n < want || !f.ops.fills_reads() {
             break;
         }
     }

@@ -147,6 +147,11 @@ pub const ALL: &[Case] = &[
         about: "200 create/start/remove cycles through the API, memory back at its baseline",
         run: agent::create_remove_cycles,
     },
+    Case {
+        name: "agent-image-memory",
+        about: "images count against container memory; imports refused when full, rmi gives back",
+        run: agent::image_memory,
+    },
 ];
 
 /// Boots the kernel with `cmdline` (usually `test=<name>`), waits for QEMU to exit and

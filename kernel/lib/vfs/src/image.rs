@@ -137,12 +137,24 @@ impl Meta {
     }
 }
 
-/// The file whose data is arriving.
+/// The file whose data is arriving, into a buffer of its final size.
 struct Pending {
     path: Vec<String>,
     meta: Meta,
-    data: Vec<u8>,
-    size: u64,
+    data: Arc<[u8]>,
+    filled: usize,
+}
+
+/// A zeroed buffer of `size` bytes, made in place (no copy, so an image file needs its
+/// size in memory once, not twice); `None` if the heap has no room for it.
+fn zeroed_shared(size: u64) -> Option<Arc<[u8]>> {
+    let size = usize::try_from(size).ok()?;
+    // `Arc<[u8]>` has no fallible constructor: first see that the heap can give this
+    // much (a freed block of the size is then there for the real allocation).
+    let mut probe: Vec<u8> = Vec::new();
+    probe.try_reserve_exact(size).ok()?;
+    drop(probe);
+    Some(core::iter::repeat_n(0u8, size).collect())
 }
 
 /// Builds an [`Image`] from tar [`Event`]s as they arrive (from a network upload, say),
@@ -173,8 +185,11 @@ impl ImageBuilder {
             Event::Entry(header) => self.entry(&header)?,
             Event::Data(data) => {
                 let Some(p) = self.pending.as_mut() else { return Ok(false) };
-                p.data.extend_from_slice(data);
-                if p.data.len() as u64 >= p.size {
+                let buf = Arc::get_mut(&mut p.data).expect("a pending file's data is not shared yet");
+                let n = data.len().min(buf.len() - p.filled);
+                buf[p.filled..p.filled + n].copy_from_slice(&data[..n]);
+                p.filled += n;
+                if p.filled == buf.len() {
                     self.complete_file()?;
                 }
             }
@@ -214,8 +229,8 @@ impl ImageBuilder {
                 }
                 let meta = Meta::from_header(h, S_IFREG);
                 if h.size > 0 {
-                    let data = Vec::with_capacity(h.size as usize);
-                    self.pending = Some(Pending { path, meta, data, size: h.size });
+                    let data = zeroed_shared(h.size).ok_or(FsError::NoSpace)?;
+                    self.pending = Some(Pending { path, meta, data, filled: 0 });
                     return Ok(());
                 }
                 Build::File { meta, data: Arc::from(Vec::new()) }
@@ -236,7 +251,7 @@ impl ImageBuilder {
 
     fn complete_file(&mut self) -> Result<()> {
         if let Some(p) = self.pending.take() {
-            let node = Build::File { meta: p.meta, data: Arc::from(p.data) };
+            let node = Build::File { meta: p.meta, data: p.data };
             self.insert(&p.path, node)?;
         }
         Ok(())

@@ -1,5 +1,6 @@
 //! Inodes: the objects of a container's file system.
 
+use crate::blocks::FileData;
 use crate::image::{ImageBody, ImageNode};
 use crate::{FsError, Result};
 use alloc::collections::BTreeMap;
@@ -137,14 +138,14 @@ pub(crate) enum Content {
     /// Still the image's bytes.
     Shared(Arc<[u8]>),
     /// The container's own copy.
-    Owned(Vec<u8>),
+    Owned(FileData),
 }
 
 impl Content {
-    fn bytes(&self) -> &[u8] {
+    fn len(&self) -> usize {
         match self {
-            Content::Shared(b) => b,
-            Content::Owned(v) => v,
+            Content::Shared(b) => b.len(),
+            Content::Owned(d) => d.len(),
         }
     }
 }
@@ -203,7 +204,7 @@ impl Inode {
 
     pub(crate) fn new_file(ino: u64, mode: u32, now: u64, budget: Option<Arc<dyn Budget>>) -> Inode {
         let mode = FileType::Regular.mode_bits() | (mode & 0o7777);
-        Inode::new(ino, mode, 0, Body::File(RwLock::new(Content::Owned(Vec::new()))), now, budget)
+        Inode::new(ino, mode, 0, Body::File(RwLock::new(Content::Owned(FileData::default()))), now, budget)
     }
 
     pub(crate) fn new_node(ino: u64, mode: u32, rdev: u64, now: u64, budget: Option<Arc<dyn Budget>>) -> Inode {
@@ -273,7 +274,7 @@ impl Inode {
     /// Its status.
     pub fn metadata(&self) -> Metadata {
         let size = match &self.body {
-            Body::File(c) => c.read().bytes().len() as u64,
+            Body::File(c) => c.read().len() as u64,
             Body::Symlink(t) => t.len() as u64,
             Body::Dir(_) | Body::Special(_) => 4096,
             Body::Device | Body::Fifo => 0,
@@ -296,12 +297,16 @@ impl Inode {
     /// Reads from `offset` into `buf`; returns the bytes read (0 at the end).
     pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
         let Body::File(content) = &self.body else { return Err(self.not_a_file()) };
-        let content = content.read();
-        let bytes = content.bytes();
-        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(bytes.len());
-        let n = buf.len().min(bytes.len() - start);
-        buf[..n].copy_from_slice(&bytes[start..start + n]);
-        Ok(n)
+        let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+        Ok(match &*content.read() {
+            Content::Shared(bytes) => {
+                let start = offset.min(bytes.len());
+                let n = buf.len().min(bytes.len() - start);
+                buf[..n].copy_from_slice(&bytes[start..start + n]);
+                n
+            }
+            Content::Owned(data) => data.read_at(offset, buf),
+        })
     }
 
     /// Writes `data` at `offset` (extending with zeros as needed), copying the file up
@@ -311,12 +316,7 @@ impl Inode {
         let end = offset.checked_add(data.len() as u64).ok_or(FsError::Invalid)?;
         let end = usize::try_from(end).map_err(|_| FsError::NoSpace)?;
         let mut content = content.write();
-        let owned = self.own(&mut content)?;
-        if end > owned.len() {
-            self.charge((end - owned.len()) as u64)?;
-            owned.resize(end, 0);
-        }
-        owned[offset as usize..end].copy_from_slice(data);
+        self.own(&mut content)?.write_at(end - data.len(), data, |bytes| self.charge(bytes).is_ok())?;
         drop(content);
         self.touch_modified(now);
         Ok(data.len())
@@ -327,17 +327,11 @@ impl Inode {
         let Body::File(content) = &self.body else { return Err(self.not_a_file()) };
         let len = usize::try_from(len).map_err(|_| FsError::NoSpace)?;
         let mut content = content.write();
-        if content.bytes().len() == len {
+        if content.len() == len {
             return Ok(());
         }
-        let owned = self.own(&mut content)?;
-        if len > owned.len() {
-            self.charge((len - owned.len()) as u64)?;
-        } else {
-            self.uncharge((owned.len() - len) as u64);
-        }
-        owned.resize(len, 0);
-        owned.shrink_to(len.max(64));
+        let freed = self.own(&mut content)?.truncate(len);
+        self.uncharge(freed);
         drop(content);
         self.touch_modified(now);
         Ok(())
@@ -358,7 +352,7 @@ impl Inode {
         let Body::File(content) = &self.body else { return Err(self.not_a_file()) };
         Ok(match &*content.read() {
             Content::Shared(b) => b.clone(),
-            Content::Owned(v) => Arc::from(v.as_slice()),
+            Content::Owned(data) => Arc::from(data.to_vec()?),
         })
     }
 
@@ -409,10 +403,9 @@ impl Inode {
     }
 
     /// Turns shared content into the container's own copy, charging for it.
-    fn own<'a>(&self, content: &'a mut Content) -> Result<&'a mut Vec<u8>> {
+    fn own<'a>(&self, content: &'a mut Content) -> Result<&'a mut FileData> {
         if let Content::Shared(bytes) = content {
-            self.charge(bytes.len() as u64)?;
-            *content = Content::Owned(bytes.to_vec());
+            *content = Content::Owned(FileData::copy_of(bytes, |n| self.charge(n).is_ok())?);
         }
         match content {
             Content::Owned(v) => Ok(v),
@@ -438,7 +431,7 @@ impl Drop for Inode {
     fn drop(&mut self) {
         let owned = match &self.body {
             Body::File(c) => match &*c.read() {
-                Content::Owned(v) => v.len() as u64,
+                Content::Owned(data) => data.allocated(),
                 Content::Shared(_) => 0,
             },
             _ => 0,

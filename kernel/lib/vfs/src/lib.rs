@@ -16,6 +16,7 @@
 
 extern crate alloc;
 
+mod blocks;
 mod error;
 mod fs;
 mod image;
