@@ -25,6 +25,8 @@ pub fn busybox_applets(a: &Artifacts) -> Result<(), String> {
         run("shexit", "", "/bin/busybox sh -c \"echo from sh; exit 3\""),
         run("false", "", "/bin/busybox false"),
         run("pipeline", "", "/bin/sh -c \"echo one two three | wc -w\""),
+        // A binary the container wrote itself (its file blocks, not the image's bytes).
+        run("copyexec", "", "/bin/sh -c \"cp /bin/busybox /tmp/busybox && /tmp/busybox echo the copy runs\""),
     ];
     let out = boot(a, "busybox-applets", &containers, "", seconds(120))?;
     for (name, code) in [("echo", 0), ("uname", 0), ("cat", 0), ("ls", 0), ("wc", 0), ("sha", 0), ("env", 0)] {
@@ -34,6 +36,8 @@ pub fn busybox_applets(a: &Artifacts) -> Result<(), String> {
     out.expect_status("shexit", 3)?;
     out.expect_status("false", 1)?;
     out.expect_status("pipeline", 0)?;
+    out.expect_status("copyexec", 0)?;
+    out.expect_line("copyexec", "the copy runs")?;
     out.expect_line("echo", "hello from busybox")?;
     out.expect_line("uname", "Linux berth-test ")?;
     out.expect_line("uname", " x86_64 ")?;

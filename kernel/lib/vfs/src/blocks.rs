@@ -8,6 +8,7 @@
 
 use crate::{FsError, Result};
 use alloc::boxed::Box;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 /// Bytes per block.
@@ -26,6 +27,18 @@ fn new_block() -> Option<Box<[u8]>> {
     v.try_reserve_exact(BLOCK).ok()?;
     v.resize(BLOCK, 0);
     Some(v.into_boxed_slice())
+}
+
+/// A zeroed buffer of `size` bytes, made in place (no copy, so an image file needs its
+/// size in memory once, not twice); `None` if the heap has no room for it.
+pub(crate) fn zeroed_shared(size: u64) -> Option<Arc<[u8]>> {
+    let size = usize::try_from(size).ok()?;
+    // `Arc<[u8]>` has no fallible constructor: first see that the heap can give this
+    // much (a freed block of the size is then there for the real allocation).
+    let mut probe: Vec<u8> = Vec::new();
+    probe.try_reserve_exact(size).ok()?;
+    drop(probe);
+    Some(core::iter::repeat_n(0u8, size).collect())
 }
 
 impl FileData {
@@ -131,12 +144,10 @@ impl FileData {
 
     /// All the bytes in one buffer (for `execve` of a file the container wrote);
     /// `NoSpace` if the heap has no room for it.
-    pub fn to_vec(&self) -> Result<Vec<u8>> {
-        let mut v = Vec::new();
-        v.try_reserve_exact(self.len).map_err(|_| FsError::NoSpace)?;
-        v.resize(self.len, 0);
-        self.read_at(0, &mut v);
-        Ok(v)
+    pub fn to_shared(&self) -> Result<Arc<[u8]>> {
+        let mut all = zeroed_shared(self.len as u64).ok_or(FsError::NoSpace)?;
+        self.read_at(0, Arc::get_mut(&mut all).expect("just made"));
+        Ok(all)
     }
 }
 
@@ -146,7 +157,7 @@ mod tests {
     use alloc::vec;
 
     fn all(d: &FileData) -> Vec<u8> {
-        d.to_vec().unwrap()
+        d.to_shared().unwrap().to_vec()
     }
 
     #[test]

@@ -145,18 +145,6 @@ struct Pending {
     filled: usize,
 }
 
-/// A zeroed buffer of `size` bytes, made in place (no copy, so an image file needs its
-/// size in memory once, not twice); `None` if the heap has no room for it.
-fn zeroed_shared(size: u64) -> Option<Arc<[u8]>> {
-    let size = usize::try_from(size).ok()?;
-    // `Arc<[u8]>` has no fallible constructor: first see that the heap can give this
-    // much (a freed block of the size is then there for the real allocation).
-    let mut probe: Vec<u8> = Vec::new();
-    probe.try_reserve_exact(size).ok()?;
-    drop(probe);
-    Some(core::iter::repeat_n(0u8, size).collect())
-}
-
 /// Builds an [`Image`] from tar [`Event`]s as they arrive (from a network upload, say),
 /// holding each file's data only once.
 pub struct ImageBuilder {
@@ -229,7 +217,7 @@ impl ImageBuilder {
                 }
                 let meta = Meta::from_header(h, S_IFREG);
                 if h.size > 0 {
-                    let data = zeroed_shared(h.size).ok_or(FsError::NoSpace)?;
+                    let data = crate::blocks::zeroed_shared(h.size).ok_or(FsError::NoSpace)?;
                     self.pending = Some(Pending { path, meta, data, filled: 0 });
                     return Ok(());
                 }

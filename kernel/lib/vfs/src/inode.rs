@@ -352,7 +352,7 @@ impl Inode {
         let Body::File(content) = &self.body else { return Err(self.not_a_file()) };
         Ok(match &*content.read() {
             Content::Shared(b) => b.clone(),
-            Content::Owned(data) => Arc::from(data.to_vec()?),
+            Content::Owned(data) => data.to_shared()?,
         })
     }
 
