@@ -59,11 +59,8 @@ impl Docker {
 
     /// Runs `docker ARGS` with `input` on its standard input (closed after it).
     pub fn run_with_input(&self, args: &[&str], input: &[u8], limit: Duration) -> Result<Output, String> {
-        let mut child = Command::new(binary())
-            .args(args)
-            .env("DOCKER_HOST", &self.host)
-            .env("DOCKER_CONFIG", &self.config_dir)
-            .env_remove("DOCKER_CONTEXT")
+        let mut child = self
+            .command(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -102,6 +99,17 @@ impl Docker {
             std::thread::sleep(Duration::from_millis(20));
         };
         Ok(Output { code, stdout: readers.0.join().unwrap_or_default(), stderr: readers.1.join().unwrap_or_default() })
+    }
+
+    /// `docker ARGS` pointed at this machine, not yet started.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(binary());
+        command
+            .args(args)
+            .env("DOCKER_HOST", &self.host)
+            .env("DOCKER_CONFIG", &self.config_dir)
+            .env_remove("DOCKER_CONTEXT");
+        command
     }
 
     /// Runs `docker ARGS` and requires exit status 0; its standard output.

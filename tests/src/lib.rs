@@ -14,3 +14,4 @@ pub mod netprobe;
 pub mod netserver;
 pub mod qemu;
 pub mod runner;
+pub mod terminal;

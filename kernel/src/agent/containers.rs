@@ -247,9 +247,14 @@ pub fn remove(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
     no_content(conn)
 }
 
-/// `POST /containers/{id}/resize`: accepted (berth has no terminals to resize).
-pub fn resize(conn: &Conn, key: &str) -> Handled {
-    find(key)?;
+/// `POST /containers/{id}/resize?h=ROWS&w=COLUMNS`: sets its terminal's size (accepted
+/// and ignored for a container without one, as Docker does).
+pub fn resize(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
+    let c = find(key)?;
+    let size = |k| head.query(k).map(|v| v.parse::<u16>().map_err(|_| ApiError::bad_request(format!("bad {k}={v}"))));
+    if let (Some(rows), Some(cols), Some(terminal)) = (size("h").transpose()?, size("w").transpose()?, &c.terminal) {
+        terminal.resize(rows, cols);
+    }
     conn.respond(200, None, &[]).map_err(ApiError::io)?;
     Ok(Next::Continue)
 }

@@ -94,7 +94,7 @@ fn handle(conn: &mut Conn, head: &RequestHead) -> Handled {
         Route::ContainerKill(id) => containers::kill(conn, head, &id),
         Route::ContainerWait(id) => containers::wait(conn, head, &id),
         Route::ContainerRemove(id) => containers::remove(conn, head, &id),
-        Route::ContainerResize(id) => containers::resize(conn, &id),
+        Route::ContainerResize(id) => containers::resize(conn, head, &id),
         Route::ContainerTop(_) => Err(ApiError::unsupported("docker top")),
         Route::ContainerAttach(id) => streams::attach(conn, head, &id),
         Route::ContainerLogs(id) => streams::logs(conn, head, &id),

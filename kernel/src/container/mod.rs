@@ -88,6 +88,8 @@ pub struct Container {
     /// With `open_stdin`: the read end its first process gets as standard input (taken
     /// at start), and the write end the agent feeds (dropped to close it).
     stdin: Mutex<StdinPipe>,
+    /// With `tty`: its terminal, which its first process's standard streams are.
+    pub terminal: Option<Arc<crate::fs::Terminal>>,
     /// Wall-clock creation time, ns since the epoch.
     pub created_at: u64,
 }
@@ -102,7 +104,8 @@ impl Container {
         let name = config.name.clone().unwrap_or_else(|| registry::generated_name(&id));
         let net = crate::net::Namespace::for_container(config.publish.clone(), memory.clone())?;
         let echo = config.echo.then(|| name.clone());
-        let container = Arc::new(Container {
+        let container = Arc::new_cyclic(|me| Container {
+            terminal: config.tty.then(|| Arc::new(crate::fs::Terminal::new(me.clone()))),
             id,
             name,
             image,
@@ -124,7 +127,7 @@ impl Container {
             cpu_ns: AtomicU64::new(0),
             first_syscall_ns: AtomicU64::new(0),
             bandwidth: Bandwidth::new(config.limits.cpu_millis),
-            stdin: Mutex::new(if config.open_stdin { stdin_pipe() } else { (None, None) }),
+            stdin: Mutex::new(if config.open_stdin && !config.tty { stdin_pipe() } else { (None, None) }),
             created_at: crate::time::realtime_ns(),
             config,
         });
@@ -173,14 +176,22 @@ impl Container {
         self.stdin.lock().0.take()
     }
 
-    /// Writes to its standard input (blocking while the pipe is full); EPIPE once closed.
+    /// Writes to its standard input (blocking while the pipe is full; typed at its
+    /// terminal if it has one); EPIPE once closed.
     pub fn write_stdin(&self, data: &[u8]) -> Result<usize, Errno> {
+        if let Some(terminal) = &self.terminal {
+            terminal.type_input(data);
+            return Ok(data.len());
+        }
         let writer = self.stdin.lock().1.clone().ok_or(Errno::EPIPE)?;
         writer.ops.write(&writer, data)
     }
 
     /// Closes its standard input: its program reads end of file.
     pub fn close_stdin(&self) {
+        if let Some(terminal) = &self.terminal {
+            terminal.hang_up();
+        }
         self.stdin.lock().1 = None;
     }
 

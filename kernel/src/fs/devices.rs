@@ -55,8 +55,8 @@ pub fn device_for(rdev: u64, container: &Arc<Container>) -> Result<Arc<dyn FileO
         FULL => Device::Full,
         RANDOM | URANDOM => Device::Random,
         CONSOLE => Device::Console(Arc::downgrade(container), Stream::Stdout),
-        // No controlling terminals in containers.
-        TTY => return Err(Errno::ENXIO),
+        // The container's terminal, if it has one (as Linux: ENXIO without).
+        TTY => return container.terminal.clone().map(|t| t as Arc<dyn FileOps>).ok_or(Errno::ENXIO),
         _ => return Err(Errno::ENODEV),
     };
     Ok(Arc::new(device))

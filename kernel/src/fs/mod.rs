@@ -12,6 +12,7 @@ mod fdtable;
 mod inode_file;
 mod pipe;
 pub mod procfs;
+mod terminal;
 
 pub use devices::{Device, device_for};
 pub use epoll::Epoll;
@@ -19,6 +20,7 @@ pub use eventfd::EventFd;
 pub use fdtable::{FdTable, MAX_FDS};
 pub use inode_file::{InodeFile, stat_of};
 pub use pipe::pipe;
+pub use terminal::Terminal;
 
 use crate::sched::{WaitError, WaitQueue};
 use alloc::string::String;

@@ -289,6 +289,31 @@ pub fn spawn_init(
     let pid =
         container.alloc_pid().map_err(|e| ExecError::new(e, "the container's process limit is reached".into()))?;
     let mut files = FdTable::new();
+    if let Some(terminal) = &container.terminal {
+        let tty = OpenFile::new(terminal.clone(), berth_abi::fs::O_RDWR, "/dev/pts/0".into());
+        for _ in 0..3 {
+            let _ = files.insert(tty.clone(), false);
+        }
+    } else {
+        standard_streams(container, &mut files)?;
+    }
+    let vm = Arc::new(Vm { space: Mutex::new(loaded.space) });
+    let process = Process::new_init(container.clone(), pid, vm, files, cwd);
+    *process.info.lock() = ProgramInfo { name: program_name(&loaded.exe), exe: loaded.exe, argv: loaded.argv };
+    container.register(&process);
+    let frame = entry_frame(loaded.entry, loaded.sp);
+    let ctx = ThreadContext::new_user(&frame, FpuState::initial(), 0)
+        .map_err(|_| ExecError::new(Errno::ENOMEM, "no memory for a kernel stack".into()))?;
+    let user = UserThread::new(process.clone(), pid, ThreadSignals::inherit(berth_abi::signal::SigSet::EMPTY));
+    let thread = Thread::new_user(&process.info.lock().name, ctx, user);
+    process.threads.lock().push(Arc::downgrade(&thread));
+    sched::make_ready(thread);
+    Ok(process)
+}
+
+/// Standard input (the container's stdin pipe, else `/dev/null`), output and error
+/// (its log) for a container without a terminal.
+fn standard_streams(container: &Arc<Container>, files: &mut FdTable) -> Result<(), ExecError> {
     let stdin = match container.take_stdin_reader() {
         Some(reader) => reader,
         None => {
@@ -302,18 +327,7 @@ pub fn spawn_init(
     let _ = files.insert(stdin, false);
     let _ = files.insert(OpenFile::new(stdout, berth_abi::fs::O_WRONLY, "pipe:[stdout]".into()), false);
     let _ = files.insert(OpenFile::new(stderr, berth_abi::fs::O_WRONLY, "pipe:[stderr]".into()), false);
-    let vm = Arc::new(Vm { space: Mutex::new(loaded.space) });
-    let process = Process::new_init(container.clone(), pid, vm, files, cwd);
-    *process.info.lock() = ProgramInfo { name: program_name(&loaded.exe), exe: loaded.exe, argv: loaded.argv };
-    container.register(&process);
-    let frame = entry_frame(loaded.entry, loaded.sp);
-    let ctx = ThreadContext::new_user(&frame, FpuState::initial(), 0)
-        .map_err(|_| ExecError::new(Errno::ENOMEM, "no memory for a kernel stack".into()))?;
-    let user = UserThread::new(process.clone(), pid, ThreadSignals::inherit(berth_abi::signal::SigSet::EMPTY));
-    let thread = Thread::new_user(&process.info.lock().name, ctx, user);
-    process.threads.lock().push(Arc::downgrade(&thread));
-    sched::make_ready(thread);
-    Ok(process)
+    Ok(())
 }
 
 /// `execve`: replaces the running process's program. On success the frame enters the

@@ -32,6 +32,26 @@ fn boot(a: &Artifacts, test: &str, cmdline: &str, agent: u16, web: u16) -> Resul
     Ok(vm)
 }
 
+/// Boots a VM for `test` with the agent, imports the busybox image as `bb` with the
+/// docker CLI and runs `body` with the VM, the CLI and the agent's host port; the
+/// console is saved whatever the outcome.
+fn with_busybox(
+    a: &Artifacts,
+    test: &str,
+    body: impl FnOnce(&mut Vm, &Docker, u16) -> Result<(), String>,
+) -> Result<(), String> {
+    let agent = free_port();
+    let mut vm = boot(a, test, "", agent, free_port())?;
+    let dir = a.dir.join("test-scratch").join(test);
+    let result = busybox_tar(&dir).and_then(|tar| {
+        let docker = Docker::new(agent, &dir.join("docker-config"), None)?;
+        docker.ok(&["import", &tar.to_string_lossy(), "bb"], CLI)?;
+        body(&mut vm, &docker, agent)
+    });
+    save_console(a, test, &vm);
+    result
+}
+
 fn save_console(a: &Artifacts, test: &str, vm: &Vm) {
     let _ = std::fs::write(a.dir.join("test-scratch").join(test).join("console.log"), vm.output());
 }
@@ -253,13 +273,7 @@ fn cycles(agent: u16, n: usize) -> Result<(), String> {
 /// 200 create/start/remove cycles leave the kernel's memory in use where it was.
 pub fn create_remove_cycles(a: &Artifacts) -> Result<(), String> {
     let test = "agent-create-remove-cycles";
-    let (agent, web) = (free_port(), free_port());
-    let mut vm = boot(a, test, "", agent, web)?;
-    let dir = a.dir.join("test-scratch").join(test);
-    let tar = busybox_tar(&dir)?;
-    let result = (|| {
-        let docker = Docker::new(agent, &dir.join("docker-config"), None)?;
-        docker.ok(&["import", &tar.to_string_lossy(), "bb"], CLI)?;
+    with_busybox(a, test, |vm, _, agent| {
         // The first cycles fill caches (page cache, stacks, tables); then measure.
         cycles(agent, 20)?;
         let before = vm.stats(seconds(10))?;
@@ -286,9 +300,7 @@ pub fn create_remove_cycles(a: &Artifacts) -> Result<(), String> {
             std::thread::sleep(Duration::from_millis(500));
         }
         Err(vm.failure(&report))
-    })();
-    save_console(a, test, &vm);
-    result
+    })
 }
 
 /// The rest of what the CLI offers: `run -i` (standard input), `create` with an
@@ -296,17 +308,10 @@ pub fn create_remove_cycles(a: &Artifacts) -> Result<(), String> {
 /// `inspect`, `kill -s`, `stats --no-stream`, `rm -f`.
 pub fn docker_options(a: &Artifacts) -> Result<(), String> {
     let test = "agent-docker-options";
-    let (agent, web) = (free_port(), free_port());
-    let vm = boot(a, test, "", agent, web)?;
-    let dir = a.dir.join("test-scratch").join(test);
-    let tar = busybox_tar(&dir)?;
-    let result = (|| {
-        let docker = Docker::new(agent, &dir.join("docker-config"), None)?;
-        docker.ok(&["import", &tar.to_string_lossy(), "bb"], CLI)?;
-
+    with_busybox(a, test, |vm, docker, _| {
         let out =
             docker.run_with_input(&["run", "-i", "--rm", "bb", "/bin/busybox", "tr", "a-z", "A-Z"], b"shout\n", CLI)?;
-        expect(&vm, out.code == 0 && out.stdout == "SHOUT\n", &out.describe(&["run", "-i", "...tr"]))?;
+        expect(vm, out.code == 0 && out.stdout == "SHOUT\n", &out.describe(&["run", "-i", "...tr"]))?;
 
         let create = [
             "create",
@@ -337,35 +342,33 @@ pub fn docker_options(a: &Artifacts) -> Result<(), String> {
             "\"PidsLimit\": 50",
             "\"GREETING=hi\"",
         ] {
-            expect(&vm, inspect.contains(needle), &format!("docker inspect lacks {needle}:\n{inspect}"))?;
+            expect(vm, inspect.contains(needle), &format!("docker inspect lacks {needle}:\n{inspect}"))?;
         }
         docker.ok(&["start", "c1"], CLI)?;
         let logs = docker.run(&["logs", "-f", "c1"], CLI)?;
-        expect(&vm, logs.code == 0 && logs.stdout == "hi\n/data\ndone\n", &logs.describe(&["logs", "-f", "c1"]))?;
+        expect(vm, logs.code == 0 && logs.stdout == "hi\n/data\ndone\n", &logs.describe(&["logs", "-f", "c1"]))?;
         let code = docker.ok(&["wait", "c1"], CLI)?;
-        expect(&vm, code.trim() == "4", &format!("docker wait printed {code:?}"))?;
+        expect(vm, code.trim() == "4", &format!("docker wait printed {code:?}"))?;
 
         let trap = "trap 'echo got USR1; exit 7' USR1; while true; do sleep 0.1; done";
         docker.ok(&["run", "-d", "--name", "sig", "bb", "/bin/busybox", "sh", "-c", trap], CLI)?;
         std::thread::sleep(Duration::from_millis(500));
         docker.ok(&["kill", "-s", "USR1", "sig"], CLI)?;
         let code = docker.ok(&["wait", "sig"], CLI)?;
-        expect(&vm, code.trim() == "7", &format!("after kill -s USR1, docker wait printed {code:?}"))?;
+        expect(vm, code.trim() == "7", &format!("after kill -s USR1, docker wait printed {code:?}"))?;
         let logs = docker.ok(&["logs", "sig"], CLI)?;
-        expect(&vm, logs.contains("got USR1"), &format!("the trap did not run: {logs:?}"))?;
+        expect(vm, logs.contains("got USR1"), &format!("the trap did not run: {logs:?}"))?;
 
         docker.ok(&["run", "-d", "--name", "busy", "bb", "/bin/busybox", "sh", "-c", "while true; do :; done"], CLI)?;
         std::thread::sleep(Duration::from_millis(500));
         let stats = docker.ok(&["stats", "--no-stream"], CLI)?;
         let row = stats.lines().find(|l| l.contains("busy")).unwrap_or_default().to_string();
         let cpu: f64 = row.split_whitespace().nth(2).and_then(|c| c.trim_end_matches('%').parse().ok()).unwrap_or(0.0);
-        expect(&vm, cpu > 50.0, &format!("docker stats did not show the busy loop using the CPU:\n{stats}"))?;
+        expect(vm, cpu > 50.0, &format!("docker stats did not show the busy loop using the CPU:\n{stats}"))?;
         docker.ok(&["rm", "-f", "busy", "sig", "c1"], CLI)?;
         let all = docker.ok(&["ps", "-a", "-q"], CLI)?;
-        expect(&vm, all.trim().is_empty(), &format!("containers left after rm -f: {all:?}"))
-    })();
-    save_console(a, test, &vm);
-    result
+        expect(vm, all.trim().is_empty(), &format!("containers left after rm -f: {all:?}"))
+    })
 }
 
 /// Image data counts against the memory all containers share: imports stop with a
@@ -436,4 +439,43 @@ pub fn image_memory(a: &Artifacts) -> Result<(), String> {
     })();
     save_console(a, test, &vm);
     result
+}
+
+/// `docker run -it IMG sh` from a terminal: an interactive shell with the operator's
+/// window size, `^C` interrupting the foreground command, the exit status returned;
+/// and `run -t` alone gives the program a terminal (newlines become `\r\n`).
+pub fn docker_terminal(a: &Artifacts) -> Result<(), String> {
+    let test = "agent-docker-terminal";
+    with_busybox(a, test, |vm, docker, _| {
+        let tty_test = ["run", "-t", "--rm", "bb", "/bin/busybox", "sh", "-c", "[ -t 1 ] && echo on a terminal"];
+        let out = docker.ok(&tty_test, CLI)?;
+        expect(vm, out == "on a terminal\r\n", &format!("`docker run -t` printed {out:?}"))?;
+
+        let run = docker.command(&["run", "-it", "--name", "term", "bb", "/bin/busybox", "sh"]);
+        let mut term = crate::terminal::Terminal::spawn(run, 40, 100)?;
+        let wait = seconds(30);
+        let failed = |e: String| vm.failure(&e);
+        let at = term.expect(0, "/ # ", wait).map_err(failed)?;
+        term.send(b"stty size; [ -t 0 ] && echo stdin is a terminal; echo $((6 * 7))\r")?;
+        let at = term.expect(at, "40 100\r\n", wait).map_err(failed)?;
+        let at = term.expect(at, "stdin is a terminal\r\n", wait).map_err(failed)?;
+        let at = term.expect(at, "42\r\n", wait).map_err(failed)?;
+        let at = term.expect(at, "/ # ", wait).map_err(failed)?;
+        // ^C ends the foreground command, not the shell: the next line runs at once.
+        term.send(b"sleep 60\r")?;
+        let at = term.expect(at, "sleep 60\r\n", wait).map_err(failed)?;
+        std::thread::sleep(Duration::from_millis(500));
+        let typed = Instant::now();
+        term.send(b"\x03")?;
+        let at = term.expect(at, "/ # ", wait).map_err(failed)?;
+        term.send(b"echo still here\r")?;
+        term.expect(at, "still here\r\n", wait).map_err(failed)?;
+        expect(vm, typed.elapsed() < seconds(20), "^C did not interrupt `sleep 60`")?;
+        term.send(b"exit 5\r")?;
+        let code = term.wait(wait)?;
+        expect(vm, code == 5, &format!("`docker run -it` exited {code}; the terminal showed:\n{:?}", term.screen()))?;
+        let logs = docker.ok(&["logs", "term"], CLI)?;
+        expect(vm, logs.contains("still here\r\n"), &format!("docker logs of the terminal: {logs:?}"))?;
+        docker.ok(&["rm", "term"], CLI).map(drop)
+    })
 }

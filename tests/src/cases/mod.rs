@@ -152,6 +152,11 @@ pub const ALL: &[Case] = &[
         about: "images count against container memory; imports refused when full, rmi gives back",
         run: agent::image_memory,
     },
+    Case {
+        name: "agent-docker-terminal",
+        about: "docker run -it: an interactive shell on a terminal, ^C, window size, exit status",
+        run: agent::docker_terminal,
+    },
 ];
 
 /// Boots the kernel with `cmdline` (usually `test=<name>`), waits for QEMU to exit and

@@ -1,0 +1,187 @@
+//! A container's terminal (`docker run -t`): standard input, output and error of its
+//! first process, and `/dev/tty`. What the operator types (through `attach`) goes
+//! through the line discipline (`berth-tty`); what programs write goes to the
+//! container's log as its output, with newlines translated as a terminal would.
+
+use super::{FileOps, OpenFile, Ready, wait_errno};
+use crate::container::{Container, Stream};
+use crate::sched::WaitQueue;
+use alloc::string::String;
+use alloc::sync::Weak;
+use berth_abi::Errno;
+use berth_abi::fs::{S_IFCHR, Stat};
+use berth_abi::ioctl::*;
+use berth_abi::signal::{SIGWINCH, SigInfo};
+use berth_tty::LineDiscipline;
+use core::sync::atomic::Ordering;
+use spin::Mutex;
+
+/// Device number of the terminal (`/dev/pts/0`).
+const RDEV: u64 = super::devices::dev(136, 0);
+
+struct State {
+    ld: LineDiscipline,
+    winsize: Winsize,
+    /// The foreground process group (container pids), which typed signals go to.
+    foreground: u32,
+    /// The operator's input is closed: reads with nothing ready return end of file.
+    hung_up: bool,
+}
+
+/// A container's terminal.
+pub struct Terminal {
+    container: Weak<Container>,
+    state: Mutex<State>,
+    /// Woken when input becomes readable or the terminal hangs up.
+    changed: WaitQueue,
+}
+
+impl Terminal {
+    /// The terminal of `container`: cooked mode, 80x24, the first process's group in
+    /// the foreground.
+    pub fn new(container: Weak<Container>) -> Terminal {
+        Terminal {
+            container,
+            state: Mutex::new(State {
+                ld: LineDiscipline::default(),
+                winsize: Winsize { ws_row: 24, ws_col: 80, ..Winsize::default() },
+                foreground: 1,
+                hung_up: false,
+            }),
+            changed: WaitQueue::new(),
+        }
+    }
+
+    /// Takes bytes the operator typed: echoes them and sends the signals they type.
+    pub fn type_input(&self, data: &[u8]) {
+        let (fx, foreground) = {
+            let mut s = self.state.lock();
+            (s.ld.input(data), s.foreground)
+        };
+        if !fx.echo.is_empty()
+            && let Some(c) = self.container.upgrade()
+        {
+            c.log.append(Stream::Stdout, &fx.echo);
+        }
+        for sig in fx.signals {
+            self.signal_foreground(foreground, sig);
+        }
+        self.changed.wake_all();
+    }
+
+    /// The operator's input ended: programs read end of file once input runs out.
+    pub fn hang_up(&self) {
+        self.state.lock().hung_up = true;
+        self.changed.wake_all();
+    }
+
+    /// Sets the window size (`docker` sends its terminal's) and tells the foreground
+    /// group (`SIGWINCH`) if it changed.
+    pub fn resize(&self, rows: u16, cols: u16) {
+        let (changed, foreground) = {
+            let mut s = self.state.lock();
+            let new = Winsize { ws_row: rows, ws_col: cols, ..s.winsize };
+            let changed = new != s.winsize;
+            s.winsize = new;
+            (changed, s.foreground)
+        };
+        if changed {
+            self.signal_foreground(foreground, SIGWINCH);
+        }
+    }
+
+    fn signal_foreground(&self, group: u32, sig: i32) {
+        let Some(c) = self.container.upgrade() else { return };
+        for p in c.processes().iter().filter(|p| p.pgid.load(Ordering::Relaxed) == group) {
+            crate::proc::send_to_process(p, SigInfo::kernel(sig));
+        }
+    }
+}
+
+impl FileOps for Terminal {
+    fn read(&self, file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        self.changed
+            .wait_until(
+                || {
+                    let mut s = self.state.lock();
+                    match s.ld.read(buf) {
+                        Some(n) => Some(Ok(n)),
+                        None if s.hung_up => Some(Ok(0)),
+                        None if file.nonblocking() => Some(Err(Errno::EAGAIN)),
+                        None => None,
+                    }
+                },
+                None,
+                Some(&crate::proc::signal_pending),
+            )
+            .map_err(wait_errno)?
+    }
+
+    fn write(&self, _file: &OpenFile, data: &[u8]) -> Result<usize, Errno> {
+        let out = self.state.lock().ld.output(data);
+        if let Some(c) = self.container.upgrade() {
+            c.log.append(Stream::Stdout, &out);
+        }
+        Ok(data.len())
+    }
+
+    fn stat(&self) -> Result<Stat, Errno> {
+        Ok(Stat { st_mode: S_IFCHR | 0o620, st_rdev: RDEV, st_blksize: 1024, st_nlink: 1, ..Stat::default() })
+    }
+
+    fn ioctl(&self, _file: &OpenFile, request: u32, arg: u64) -> Result<isize, Errno> {
+        use crate::uaccess::{read_val, write_val};
+        match request {
+            TCGETS => write_val(arg, &self.state.lock().ld.termios)?,
+            TCSETS | TCSETSW | TCSETSF => {
+                let termios: Termios = read_val(arg)?;
+                let mut s = self.state.lock();
+                s.ld.termios = termios;
+                if request == TCSETSF {
+                    s.ld.flush_input();
+                }
+                drop(s);
+                self.changed.wake_all(); // a reader's mode may have changed
+            }
+            TIOCGWINSZ => write_val(arg, &self.state.lock().winsize)?,
+            TIOCSWINSZ => {
+                let w: Winsize = read_val(arg)?;
+                self.resize(w.ws_row, w.ws_col);
+            }
+            TIOCGPGRP => write_val(arg, &self.state.lock().foreground)?,
+            TIOCSPGRP => {
+                let group: i32 = read_val(arg)?;
+                let group = u32::try_from(group).map_err(|_| Errno::EINVAL)?;
+                self.state.lock().foreground = group;
+            }
+            TIOCGSID => write_val(arg, &1u32)?,
+            FIONREAD => write_val(arg, &(self.state.lock().ld.available() as i32))?,
+            TCFLSH => {
+                if matches!(arg as i32, TCIFLUSH | TCIOFLUSH) {
+                    self.state.lock().ld.flush_input();
+                }
+            }
+            // The container's one terminal is every process's controlling terminal;
+            // output is never held back.
+            TIOCSCTTY | TIOCNOTTY | TCSBRK | TCXONC => {}
+            _ => return Err(Errno::ENOTTY),
+        }
+        Ok(0)
+    }
+
+    fn ready(&self) -> Ready {
+        let s = self.state.lock();
+        Ready { read: s.ld.readable() || s.hung_up, write: true, ..Ready::default() }
+    }
+
+    fn wait_queue(&self) -> Option<&WaitQueue> {
+        Some(&self.changed)
+    }
+
+    fn describe(&self) -> String {
+        String::from("/dev/pts/0")
+    }
+}
