@@ -3,6 +3,7 @@
 //! each end wakes the other's waiters when it adds data, takes data, or goes away.
 
 use super::waker::SocketWaker;
+use crate::fs::Ready;
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use berth_abi::Errno;
@@ -49,19 +50,6 @@ pub fn pair(a_waker: Arc<SocketWaker>, b_waker: Arc<SocketWaker>) -> (LocalEnd, 
     let a = LocalEnd { rx: ba.clone(), tx: ab.clone(), waker: a_waker.clone(), peer_waker: b_waker.clone() };
     let b = LocalEnd { rx: ab, tx: ba, waker: b_waker, peer_waker: a_waker };
     (a, b)
-}
-
-/// What this end may do now, for `poll`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct LocalReady {
-    /// Data or end of file to read.
-    pub read: bool,
-    /// Room to write (or writing would fail at once).
-    pub write: bool,
-    /// The peer will send nothing more.
-    pub peer_done: bool,
-    /// Neither direction carries data any more.
-    pub hangup: bool,
 }
 
 impl LocalEnd {
@@ -124,16 +112,17 @@ impl LocalEnd {
         self.peer_waker.queue.wake_all();
     }
 
-    /// Readiness now.
-    pub fn ready(&self) -> LocalReady {
+    /// Readiness now of the stream socket this end belongs to; `shut_rd` when its
+    /// reading side was shut down (reads then return end of file at once).
+    pub fn ready(&self, shut_rd: bool) -> Ready {
         let rx = self.rx.queue.lock();
         let tx = self.tx.queue.lock();
-        let peer_done = rx.writer_done;
-        LocalReady {
-            read: !rx.bytes.is_empty() || rx.writer_done || rx.reader_gone,
+        Ready {
+            read: !rx.bytes.is_empty() || rx.writer_done || rx.reader_gone || shut_rd,
             write: tx.bytes.len() < CAPACITY || tx.reader_gone || tx.writer_done,
-            peer_done,
             hangup: (rx.writer_done || rx.reader_gone) && (tx.reader_gone || tx.writer_done),
+            error: false,
+            read_hangup: rx.writer_done,
         }
     }
 }

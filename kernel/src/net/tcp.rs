@@ -804,16 +804,7 @@ impl FileOps for TcpSocket {
                 }
             })
             .unwrap_or(Ready { hangup: true, ..Ready::default() }),
-            State::Connected(Conn::Local(c)) => {
-                let r = c.end.ready();
-                Ready {
-                    read: r.read || c.shut_rd,
-                    write: r.write,
-                    hangup: r.hangup,
-                    error: false,
-                    read_hangup: r.peer_done,
-                }
-            }
+            State::Connected(Conn::Local(c)) => c.end.ready(c.shut_rd),
         }
     }
 

@@ -320,16 +320,7 @@ impl FileOps for UnixSocket {
         match &inner.state {
             State::Fresh => Ready { hangup: true, ..Ready::default() },
             State::Listening(q) => Ready { read: q.has_ready(), ..Ready::default() },
-            State::Connected { end, .. } => {
-                let r = end.ready();
-                Ready {
-                    read: r.read || inner.shut_rd,
-                    write: r.write,
-                    hangup: r.hangup,
-                    error: false,
-                    read_hangup: r.peer_done,
-                }
-            }
+            State::Connected { end, .. } => end.ready(inner.shut_rd),
         }
     }
 

@@ -112,10 +112,13 @@ fn iovecs(addr: u64, count: usize) -> Result<Vec<IoVec>, Errno> {
     (0..count).map(|i| uaccess::read_val::<IoVec>(addr + 16 * i as u64)).collect()
 }
 
-fn readv_at(f: &OpenFile, iov: &[IoVec], mut at: Option<u64>) -> SysResult {
+/// Moves each of `iov` in turn with `one` (a read or a write of one buffer at an
+/// optional offset), stopping at the first short transfer; an error after some bytes
+/// moved reports those bytes.
+fn vectored(iov: &[IoVec], mut at: Option<u64>, one: impl Fn(u64, usize, Option<u64>) -> SysResult) -> SysResult {
     let mut total = 0isize;
     for v in iov {
-        let n = match read_to_user(f, v.base, v.len as usize, at) {
+        let n = match one(v.base, v.len as usize, at) {
             Ok(n) => n,
             Err(e) if total == 0 => return Err(e),
             Err(_) => break,
@@ -129,21 +132,12 @@ fn readv_at(f: &OpenFile, iov: &[IoVec], mut at: Option<u64>) -> SysResult {
     Ok(total)
 }
 
-fn writev_at(f: &OpenFile, iov: &[IoVec], mut at: Option<u64>) -> SysResult {
-    let mut total = 0isize;
-    for v in iov {
-        let n = match write_from_user(f, v.base, v.len as usize, at) {
-            Ok(n) => n,
-            Err(e) if total == 0 => return Err(e),
-            Err(_) => break,
-        };
-        total += n;
-        at = at.map(|o| o + n as u64);
-        if (n as u64) < v.len {
-            break;
-        }
-    }
-    Ok(total)
+fn readv_at(f: &OpenFile, iov: &[IoVec], at: Option<u64>) -> SysResult {
+    vectored(iov, at, |buf, len, at| read_to_user(f, buf, len, at))
+}
+
+fn writev_at(f: &OpenFile, iov: &[IoVec], at: Option<u64>) -> SysResult {
+    vectored(iov, at, |buf, len, at| write_from_user(f, buf, len, at))
 }
 
 /// readv(fd, iov, iovcnt)
