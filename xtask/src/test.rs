@@ -68,6 +68,8 @@ fn parse_runner(line: &str) -> Option<Counts> {
 /// Builds everything, runs both test suites and prints the totals.
 pub fn test(args: &TestArgs) -> Result<(), String> {
     let started = std::time::Instant::now();
+    // The host tests need set-up too (musl-gcc builds a C program they run on Linux).
+    crate::setup::ensure()?;
     let mut host = Counts::default();
     let mut qemu = Counts::default();
     if !args.qemu_only {

@@ -9,6 +9,7 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use berth_abi::signal::Signal;
 use berth_docker::api;
 use berth_docker::http::RequestHead;
 use berth_net::{PortMapping, Protocol};
@@ -180,7 +181,7 @@ pub fn stop(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
     }
     let seconds = head.query("t").and_then(|t| t.parse::<i64>().ok()).map_or(DEFAULT_STOP_SECONDS, |t| t.max(0) as u64);
     let grace = crate::time::now_ns() + seconds * 1_000_000_000;
-    c.signal_all(berth_abi::signal::SIGTERM);
+    c.signal_all(Signal::of(berth_abi::signal::SIGTERM));
     c.kill_at(grace);
     // The watchdog kills it at the deadline; allow it a moment to act.
     wait_exit(&c, Some(grace + 2_000_000_000));
@@ -191,10 +192,10 @@ pub fn stop(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
 pub fn kill(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
     let c = find(key)?;
     let sig = match head.query("signal").filter(|s| !s.is_empty()) {
-        Some(s) => {
-            berth_docker::signal::parse(s).ok_or_else(|| ApiError::bad_request(format!("Invalid signal: {s}")))?
-        }
-        None => berth_abi::signal::SIGKILL,
+        Some(s) => berth_docker::signal::parse(s)
+            .and_then(Signal::new)
+            .ok_or_else(|| ApiError::bad_request(format!("Invalid signal: {s}")))?,
+        None => Signal::of(berth_abi::signal::SIGKILL),
     };
     if c.status() != Status::Running {
         return Err(ApiError::conflict(format!("Container {} is not running", c.id)));
@@ -240,7 +241,7 @@ pub fn remove(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
                 c.id
             )));
         }
-        c.signal_all(berth_abi::signal::SIGKILL);
+        c.signal_all(Signal::of(berth_abi::signal::SIGKILL));
         wait_exit(&c, Some(crate::time::now_ns() + 10_000_000_000));
     }
     c.remove();

@@ -24,6 +24,7 @@ use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use berth_abi::Errno;
+use berth_abi::signal::Signal;
 use berth_vfs::{Filesystem, Image};
 use core::sync::atomic::{AtomicU64, Ordering};
 use pids::PidNamespace;
@@ -284,9 +285,9 @@ impl Container {
     }
 
     /// Sends `sig` to every process (stop/kill from the outside).
-    pub fn signal_all(&self, sig: i32) {
+    pub fn signal_all(&self, sig: Signal) {
         for p in self.processes() {
-            proc::send_to_process(&p, berth_abi::signal::SigInfo::kernel(sig));
+            proc::send_to_process(&p, sig, berth_abi::signal::SigInfo::kernel(sig.number()));
         }
     }
 
@@ -370,7 +371,7 @@ pub fn watchdog(_: usize) -> ! {
             };
             if due {
                 ::log::info!("container {}: time is up, killing it", c.name);
-                c.signal_all(berth_abi::signal::SIGKILL);
+                c.signal_all(Signal::of(berth_abi::signal::SIGKILL));
             }
         }
     }

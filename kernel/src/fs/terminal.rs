@@ -11,7 +11,7 @@ use alloc::sync::Weak;
 use berth_abi::Errno;
 use berth_abi::fs::{S_IFCHR, Stat};
 use berth_abi::ioctl::*;
-use berth_abi::signal::{SIGWINCH, SigInfo};
+use berth_abi::signal::{SIGWINCH, SigInfo, Signal};
 use berth_tty::LineDiscipline;
 use core::sync::atomic::Ordering;
 use spin::Mutex;
@@ -86,14 +86,14 @@ impl Terminal {
             (changed, s.foreground)
         };
         if changed {
-            self.signal_foreground(foreground, SIGWINCH);
+            self.signal_foreground(foreground, Signal::of(SIGWINCH));
         }
     }
 
-    fn signal_foreground(&self, group: u32, sig: i32) {
+    fn signal_foreground(&self, group: u32, sig: Signal) {
         let Some(c) = self.container.upgrade() else { return };
         for p in c.processes().iter().filter(|p| p.pgid.load(Ordering::Relaxed) == group) {
-            crate::proc::send_to_process(p, SigInfo::kernel(sig));
+            crate::proc::send_to_process(p, sig, SigInfo::kernel(sig.number()));
         }
     }
 }

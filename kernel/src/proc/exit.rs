@@ -7,7 +7,7 @@ use crate::sched::{self, WaitError};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use berth_abi::Errno;
-use berth_abi::signal::{SA_NOCLDWAIT, SIG_IGN, SIGCHLD, SigInfo};
+use berth_abi::signal::{SA_NOCLDWAIT, SIG_IGN, SIGCHLD, SigInfo, Signal};
 use core::sync::atomic::Ordering;
 
 /// The wait status of a process killed by `sig`.
@@ -118,21 +118,19 @@ fn process_exited(process: &Arc<Process>) {
     process.vfork_done.wake_all();
     match process.parent() {
         Some(parent) => {
-            let action = parent.signals.action(SIGCHLD);
+            let action = parent.signals.action(Signal::of(SIGCHLD));
             if action.handler == SIG_IGN || action.flags & SA_NOCLDWAIT != 0 {
                 // The parent does not want zombies: reap at once.
                 parent.children.lock().retain(|c| !Arc::ptr_eq(c, process));
                 process.container.release_pid(process.pid);
-            } else if process.exit_signal != 0 {
+            } else if let Some(exit_signal) = process.exit_signal {
                 let (code, sig) = (status >> 8, status & 0x7f);
                 let info = if sig == 0 {
                     SigInfo::sigchld(berth_abi::signal::CLD_EXITED, process.pid as i32, 0, code)
                 } else {
                     SigInfo::sigchld(berth_abi::signal::CLD_KILLED, process.pid as i32, 0, sig)
                 };
-                let mut info = info;
-                info.signo = process.exit_signal;
-                send_to_process(&parent, info);
+                send_to_process(&parent, exit_signal, info);
             }
             parent.child_event.wake_all();
         }

@@ -35,7 +35,7 @@ pub fn user_exception(frame: &mut TrapFrame) {
                         process.container.memory.limit()
                     );
                     process.container.note_oom_kill();
-                    send_to_thread(&thread, SigInfo::kernel(SIGKILL));
+                    send_to_thread(&thread, Signal::of(SIGKILL), SigInfo::kernel(SIGKILL));
                     return;
                 }
             }
@@ -56,7 +56,7 @@ pub fn user_exception(frame: &mut TrapFrame) {
         frame.vector,
         frame.rip
     );
-    force_signal(&thread, SigInfo::fault(sig, code, addr));
+    force_signal(&thread, Signal::of(sig), SigInfo::fault(sig, code, addr));
 }
 
 /// What a page fault's error code says the access was.
@@ -72,16 +72,15 @@ pub fn page_fault_access(error: u64) -> Access {
 
 /// Delivers a signal caused by the thread's own instruction: if it is blocked or
 /// ignored, the default action is restored so the fault cannot loop forever.
-fn force_signal(thread: &alloc::sync::Arc<sched::Thread>, info: SigInfo) {
+fn force_signal(thread: &alloc::sync::Arc<sched::Thread>, sig: Signal, info: SigInfo) {
     let Some(user) = &thread.user else { return };
-    let sig = info.signo;
-    let blocked = user.signals.lock().mask.contains(sig);
+    let blocked = user.signals.lock().mask.contains(sig.number());
     let action = user.process.signals.action(sig);
     if blocked || action.handler == SIG_IGN {
-        user.signals.lock().mask.remove(sig);
+        user.signals.lock().mask.remove(sig.number());
         if action.handler == SIG_IGN || blocked {
             user.process.signals.actions.lock().lock().set(sig, KernelSigaction::default());
         }
     }
-    send_to_thread(thread, info);
+    send_to_thread(thread, sig, info);
 }

@@ -26,8 +26,8 @@ pub struct CloneArgs {
     pub child_tid: u64,
     /// The child's TLS pointer (CLONE_SETTLS).
     pub tls: u64,
-    /// Signal for the parent when the child exits.
-    pub exit_signal: i32,
+    /// Signal for the parent when the child exits (`None`: no signal).
+    pub exit_signal: Option<berth_abi::signal::Signal>,
 }
 
 /// Creates a thread or process as `args` say, starting from the caller's registers in
@@ -183,7 +183,7 @@ impl Process {
             exited_cpu_ns: AtomicU64::new(0),
             vfork_done: crate::sched::WaitQueue::new(),
             vforking: AtomicBool::new(false),
-            exit_signal: 0,
+            exit_signal: None,
         })
     }
 }

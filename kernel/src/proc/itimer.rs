@@ -6,7 +6,7 @@ use super::Process;
 use crate::sched::{self, WaitQueue};
 use alloc::collections::BTreeMap;
 use alloc::sync::{Arc, Weak};
-use berth_abi::signal::{SIGALRM, SigInfo};
+use berth_abi::signal::{SIGALRM, SigInfo, Signal};
 use spin::Mutex;
 
 /// One armed timer.
@@ -82,7 +82,7 @@ fn fire_due() -> Option<u64> {
     let next = armed.values().map(|a| a.deadline).min();
     drop(armed);
     for p in due.iter().filter_map(Weak::upgrade) {
-        super::send_to_process(&p, SigInfo::kernel(SIGALRM));
+        super::send_to_process(&p, Signal::of(SIGALRM), SigInfo::kernel(SIGALRM));
     }
     next
 }

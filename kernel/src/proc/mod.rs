@@ -91,8 +91,8 @@ pub struct Process {
     /// Parent waiting for this vfork child to exec or exit.
     pub vfork_done: WaitQueue,
     vforking: AtomicBool,
-    /// The signal sent to the parent when it exits (usually SIGCHLD; 0 for none).
-    pub exit_signal: i32,
+    /// The signal sent to the parent when it exits (usually SIGCHLD).
+    pub exit_signal: Option<berth_abi::signal::Signal>,
 }
 
 impl Process {

@@ -29,14 +29,14 @@ impl Default for SigActions {
 }
 
 impl SigActions {
-    /// The disposition of `sig` (1..=64).
-    pub fn get(&self, sig: i32) -> KernelSigaction {
-        self.actions[(sig - 1) as usize]
+    /// The disposition of `sig`.
+    pub fn get(&self, sig: Signal) -> KernelSigaction {
+        self.actions[sig.index()]
     }
 
     /// Sets the disposition of `sig`.
-    pub fn set(&mut self, sig: i32, action: KernelSigaction) {
-        self.actions[(sig - 1) as usize] = action;
+    pub fn set(&mut self, sig: Signal, action: KernelSigaction) {
+        self.actions[sig.index()] = action;
     }
 
     /// Resets handled signals to their defaults (what `execve` does; ignored signals
@@ -59,8 +59,9 @@ pub struct Pending {
 
 impl Pending {
     /// Queues a signal: a standard signal already pending is not queued twice.
-    pub fn queue(&mut self, info: SigInfo) {
-        let sig = info.signo;
+    pub fn queue(&mut self, sig: Signal, mut info: SigInfo) {
+        info.signo = sig.number();
+        let sig = sig.number();
         if sig < SIGRTMIN && self.set.contains(sig) {
             return;
         }
@@ -77,14 +78,14 @@ impl Pending {
     }
 
     /// Takes the lowest pending signal not in `blocked`.
-    pub fn take(&mut self, blocked: SigSet) -> Option<SigInfo> {
+    pub fn take(&mut self, blocked: SigSet) -> Option<(Signal, SigInfo)> {
         let sig = self.set.difference(blocked.blockable()).lowest()?;
-        let i = self.infos.iter().position(|i| i.signo == sig)?;
+        let i = self.infos.iter().position(|i| i.signo == sig.number())?;
         let info = self.infos.remove(i);
-        if !self.infos.iter().any(|i| i.signo == sig) {
-            self.set.remove(sig);
+        if !self.infos.iter().any(|i| i.signo == sig.number()) {
+            self.set.remove(sig.number());
         }
-        Some(info)
+        Some((sig, info))
     }
 
     /// Removes every instance of `sig`.
@@ -109,7 +110,7 @@ impl Signals {
     }
 
     /// The disposition of `sig`.
-    pub fn action(&self, sig: i32) -> KernelSigaction {
+    pub fn action(&self, sig: Signal) -> KernelSigaction {
         let actions = self.actions.lock().clone();
         actions.lock().get(sig)
     }
@@ -150,37 +151,39 @@ pub fn signal_pending() -> bool {
     pending.difference(s.mask.blockable()).iter().any(|sig| !is_ignored(process, sig))
 }
 
-fn is_ignored(process: &Process, sig: i32) -> bool {
+fn is_ignored(process: &Process, sig: Signal) -> bool {
     let action = process.signals.action(sig);
     action.handler == SIG_IGN
         || (action.handler == SIG_DFL
-            && matches!(default_action(sig), DefaultAction::Ignore | DefaultAction::Stop | DefaultAction::Continue))
+            && matches!(
+                default_action(sig.number()),
+                DefaultAction::Ignore | DefaultAction::Stop | DefaultAction::Continue
+            ))
 }
 
-/// Sends `info` to `thread` (tgkill).
-pub fn send_to_thread(thread: &Arc<Thread>, info: SigInfo) {
+/// Sends `sig` with `info` to `thread` (tgkill).
+pub fn send_to_thread(thread: &Arc<Thread>, sig: Signal, info: SigInfo) {
     let Some(user) = &thread.user else { return };
-    if info.signo == SIGKILL {
-        super::exit::begin_group_exit(&user.process, info.signo);
+    if sig.number() == SIGKILL {
+        super::exit::begin_group_exit(&user.process, SIGKILL);
         return;
     }
-    user.signals.lock().pending.queue(info);
+    user.signals.lock().pending.queue(sig, info);
     user.note_signal_work();
     sched::make_ready(thread.clone());
 }
 
-/// Sends `info` to `process` (kill): queued process-wide and one thread that does not
-/// block it is woken to take it.
-pub fn send_to_process(process: &Arc<Process>, info: SigInfo) {
-    let sig = info.signo;
-    if sig == SIGKILL {
-        super::exit::begin_group_exit(process, sig);
+/// Sends `sig` with `info` to `process` (kill): queued process-wide and one thread that
+/// does not block it is woken to take it.
+pub fn send_to_process(process: &Arc<Process>, sig: Signal, info: SigInfo) {
+    if sig.number() == SIGKILL {
+        super::exit::begin_group_exit(process, SIGKILL);
         return;
     }
     if is_ignored(process, sig) {
         return; // Discarded at once, as on Linux.
     }
-    process.signals.pending.lock().queue(info);
+    process.signals.pending.lock().queue(sig, info);
     let threads = process.threads();
     for t in &threads {
         if let Some(u) = &t.user {
@@ -189,7 +192,7 @@ pub fn send_to_process(process: &Arc<Process>, info: SigInfo) {
     }
     let target = threads
         .iter()
-        .find(|t| t.user.as_ref().is_some_and(|u| !u.signals.lock().mask.contains(sig)))
+        .find(|t| t.user.as_ref().is_some_and(|u| !u.signals.lock().mask.contains(sig.number())))
         .or(threads.first());
     if let Some(t) = target {
         sched::make_ready(t.clone());
@@ -200,7 +203,7 @@ pub fn send_to_process(process: &Arc<Process>, info: SigInfo) {
 pub fn raise_sigpipe() {
     let t = sched::current();
     if t.user.is_some() {
-        send_to_thread(&t, SigInfo::kernel(SIGPIPE));
+        send_to_thread(&t, Signal::of(SIGPIPE), SigInfo::kernel(SIGPIPE));
     }
 }
 
@@ -232,7 +235,7 @@ pub fn deliver_pending(frame: &mut TrapFrame) -> Delivery {
             let mask = s.mask;
             s.pending.take(mask).or_else(|| process.signals.pending.lock().take(mask))
         };
-        let Some(info) = info else {
+        let Some((sig, info)) = info else {
             // No handler runs: an interrupted system call resumes transparently, and a
             // mask saved by sigsuspend goes back.
             restart(frame, user, true);
@@ -242,16 +245,15 @@ pub fn deliver_pending(frame: &mut TrapFrame) -> Delivery {
             }
             return Delivery::Continue;
         };
-        let sig = info.signo;
         let action = process.signals.action(sig);
         if action.handler == SIG_IGN {
             continue;
         }
         if action.handler == SIG_DFL {
-            match default_action(sig) {
+            match default_action(sig.number()) {
                 DefaultAction::Ignore | DefaultAction::Stop | DefaultAction::Continue => continue,
                 DefaultAction::Terminate | DefaultAction::CoreDump => {
-                    super::exit::begin_group_exit(&process, sig);
+                    super::exit::begin_group_exit(&process, sig.number());
                     return Delivery::Exit;
                 }
             }

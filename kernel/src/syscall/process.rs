@@ -7,7 +7,7 @@ use crate::uaccess;
 use alloc::sync::Arc;
 use berth_abi::Errno;
 use berth_abi::process::*;
-use berth_abi::signal::{SIGCHLD, SigInfo};
+use berth_abi::signal::{SIGCHLD, SigInfo, Signal};
 use berth_hal::trap::TrapFrame;
 use core::sync::atomic::Ordering;
 
@@ -59,12 +59,13 @@ pub fn set_tid_address(a: &Args) -> SysResult {
 
 /// fork()
 pub fn fork(frame: &TrapFrame) -> SysResult {
-    proc::clone(CloneArgs { exit_signal: SIGCHLD, ..CloneArgs::default() }, frame).map(|t| t as isize)
+    proc::clone(CloneArgs { exit_signal: Some(Signal::of(SIGCHLD)), ..CloneArgs::default() }, frame).map(|t| t as isize)
 }
 
 /// vfork()
 pub fn vfork(frame: &TrapFrame) -> SysResult {
-    let args = CloneArgs { flags: CLONE_VM | CLONE_VFORK, exit_signal: SIGCHLD, ..CloneArgs::default() };
+    let args =
+        CloneArgs { flags: CLONE_VM | CLONE_VFORK, exit_signal: Some(Signal::of(SIGCHLD)), ..CloneArgs::default() };
     proc::clone(args, frame).map(|t| t as isize)
 }
 
@@ -77,7 +78,8 @@ pub fn clone(a: &Args, frame: &TrapFrame) -> SysResult {
         parent_tid: a.u64(2),
         child_tid: a.u64(3),
         tls: a.u64(4),
-        exit_signal: (flags & CSIGNAL) as i32,
+        // Linux takes any number here and sends nothing at exit unless it is a signal.
+        exit_signal: Signal::new((flags & CSIGNAL) as i32),
     };
     proc::clone(args, frame).map(|t| t as isize)
 }
@@ -102,7 +104,7 @@ pub fn clone3(a: &Args, frame: &TrapFrame) -> SysResult {
         parent_tid: c.parent_tid,
         child_tid: c.child_tid,
         tls: c.tls,
-        exit_signal: c.exit_signal as i32,
+        exit_signal: Signal::new(c.exit_signal as i32),
     };
     proc::clone(args, frame).map(|t| t as isize)
 }
@@ -167,14 +169,18 @@ pub fn waitid(a: &Args) -> SysResult {
     Ok(0)
 }
 
-fn check_signal(sig: i32) -> Result<(), Errno> {
-    if (0..=berth_abi::signal::NSIG).contains(&sig) { Ok(()) } else { Err(Errno::EINVAL) }
+/// A signal number from a `kill`-family call: `None` for 0 (check the target only),
+/// EINVAL outside `0..=64`.
+fn signal_arg(sig: i32) -> Result<Option<Signal>, Errno> {
+    match sig {
+        0 => Ok(None),
+        _ => Signal::new(sig).map(Some).ok_or(Errno::EINVAL),
+    }
 }
 
 /// kill(pid, sig): only processes of the caller's container can be named.
 pub fn kill(a: &Args) -> SysResult {
-    let (pid, sig) = (a.i32(0), a.i32(1));
-    check_signal(sig)?;
+    let (pid, sig) = (a.i32(0), signal_arg(a.i32(1))?);
     let me = current_process();
     let targets: alloc::vec::Vec<_> = match pid {
         p if p > 0 => alloc::vec![me.container.process(p as u32).ok_or(Errno::ESRCH)?],
@@ -192,9 +198,9 @@ pub fn kill(a: &Args) -> SysResult {
     if targets.is_empty() {
         return Err(Errno::ESRCH);
     }
-    if sig != 0 {
+    if let Some(sig) = sig {
         for t in targets {
-            proc::send_to_process(&t, SigInfo::kill(sig, me.pid as i32, 0));
+            proc::send_to_process(&t, sig, SigInfo::kill(sig.number(), me.pid as i32, 0));
         }
     }
     Ok(0)
@@ -215,27 +221,26 @@ fn find_thread(tgid: Option<u32>, tid: u32) -> Result<Arc<sched::Thread>, Errno>
 
 /// tkill(tid, sig)
 pub fn tkill(tid: i32, sig: i32) -> SysResult {
-    check_signal(sig)?;
+    let sig = signal_arg(sig)?;
     if tid <= 0 {
         return Err(Errno::EINVAL);
     }
     let t = find_thread(None, tid as u32)?;
-    if sig != 0 {
-        proc::send_to_thread(&t, SigInfo::tkill(sig, current_process().pid as i32, 0));
+    if let Some(sig) = sig {
+        proc::send_to_thread(&t, sig, SigInfo::tkill(sig.number(), current_process().pid as i32, 0));
     }
     Ok(0)
 }
 
 /// tgkill(tgid, tid, sig)
 pub fn tgkill(a: &Args) -> SysResult {
-    let (tgid, tid, sig) = (a.i32(0), a.i32(1), a.i32(2));
-    check_signal(sig)?;
+    let (tgid, tid, sig) = (a.i32(0), a.i32(1), signal_arg(a.i32(2))?);
     if tgid <= 0 || tid <= 0 {
         return Err(Errno::EINVAL);
     }
     let t = find_thread(Some(tgid as u32), tid as u32)?;
-    if sig != 0 {
-        proc::send_to_thread(&t, SigInfo::tkill(sig, current_process().pid as i32, 0));
+    if let Some(sig) = sig {
+        proc::send_to_thread(&t, sig, SigInfo::tkill(sig.number(), current_process().pid as i32, 0));
     }
     Ok(0)
 }

@@ -14,9 +14,9 @@ fn check_setsize(size: usize) -> Result<(), Errno> {
 
 /// rt_sigaction(sig, act, oldact, sigsetsize)
 pub fn rt_sigaction(a: &Args) -> SysResult {
-    let (sig, act, old) = (a.i32(0), a.u64(1), a.u64(2));
+    let (sig, act, old) = (Signal::new(a.i32(0)).ok_or(Errno::EINVAL)?, a.u64(1), a.u64(2));
     check_setsize(a.usize(3))?;
-    if !is_valid(sig) || (act != 0 && (sig == SIGKILL || sig == SIGSTOP)) {
+    if act != 0 && (sig.number() == SIGKILL || sig.number() == SIGSTOP) {
         return Err(Errno::EINVAL);
     }
     let process = current_process();
@@ -32,7 +32,7 @@ pub fn rt_sigaction(a: &Args) -> SysResult {
         previous
     };
     if new.is_some_and(|n| n.handler == SIG_IGN) {
-        process.signals.pending.lock().discard(sig);
+        process.signals.pending.lock().discard(sig.number());
     }
     if old != 0 {
         uaccess::write_val(old, &previous)?;

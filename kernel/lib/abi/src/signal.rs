@@ -142,6 +142,38 @@ pub const fn is_valid(sig: i32) -> bool {
     sig >= 1 && sig <= NSIG
 }
 
+/// A signal number known to lie in `1..=64`: the form in which the kernel keeps and
+/// indexes by signals. A number from user space becomes one through [`Signal::new`],
+/// where it enters, so nothing past that point can hold an out-of-range signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Signal(u8);
+
+impl Signal {
+    /// `sig` as a signal, or `None` outside `1..=64` (0 included: "no signal").
+    pub const fn new(sig: i32) -> Option<Signal> {
+        if is_valid(sig) { Some(Signal(sig as u8)) } else { None }
+    }
+
+    /// A signal constant, checked when the program is compiled (`Signal::of(SIGCHLD)`
+    /// in a `const`); panics for a number outside `1..=64`.
+    pub const fn of(sig: i32) -> Signal {
+        match Signal::new(sig) {
+            Some(s) => s,
+            None => panic!("not a signal number"),
+        }
+    }
+
+    /// The signal's number.
+    pub const fn number(self) -> i32 {
+        self.0 as i32
+    }
+
+    /// Its index in a table of the 64 signals (`number - 1`).
+    pub const fn index(self) -> usize {
+        self.0 as usize - 1
+    }
+}
+
 /// A kernel signal set: bit `sig - 1` stands for signal `sig`.
 ///
 /// Operations ignore numbers outside `1..=64`.
@@ -212,13 +244,13 @@ impl SigSet {
     }
 
     /// The lowest-numbered signal in the set.
-    pub const fn lowest(self) -> Option<i32> {
-        if self.0 == 0 { None } else { Some(self.0.trailing_zeros() as i32 + 1) }
+    pub const fn lowest(self) -> Option<Signal> {
+        if self.0 == 0 { None } else { Signal::new(self.0.trailing_zeros() as i32 + 1) }
     }
 
     /// The signals in the set, lowest first.
-    pub fn iter(self) -> impl Iterator<Item = i32> {
-        (1..=NSIG).filter(move |&sig| self.contains(sig))
+    pub fn iter(self) -> impl Iterator<Item = Signal> {
+        (1..=NSIG).filter(move |&sig| self.contains(sig)).filter_map(Signal::new)
     }
 }
 

@@ -86,9 +86,24 @@ fn sigset_operations() {
     assert_eq!(a.intersection(b), SigSet::of(SIGUSR2));
     assert_eq!(a.difference(b), SigSet::of(SIGUSR1));
     assert_eq!(SigSet::FULL.blockable().0, !(1 << 8 | 1 << 18));
-    assert_eq!(b.lowest(), Some(SIGUSR2));
+    assert_eq!(b.lowest(), Signal::new(SIGUSR2));
     assert_eq!(SigSet::EMPTY.lowest(), None);
-    assert_eq!(a.union(b).iter().collect::<Vec<_>>(), [SIGUSR1, SIGUSR2, SIGTERM]);
+    assert_eq!(a.union(b).iter().map(Signal::number).collect::<Vec<_>>(), [SIGUSR1, SIGUSR2, SIGTERM]);
+    assert_eq!(SigSet::of(64).iter().map(Signal::index).collect::<Vec<_>>(), [63]);
+}
+
+#[test]
+fn signals_exist_only_in_range() {
+    assert_eq!(Signal::new(0), None);
+    assert_eq!(Signal::new(65), None);
+    assert_eq!(Signal::new(-1), None);
+    assert_eq!(Signal::new(255), None);
+    let first = Signal::new(1).unwrap();
+    let last = Signal::new(64).unwrap();
+    assert_eq!((first.number(), first.index()), (1, 0));
+    assert_eq!((last.number(), last.index()), (64, 63));
+    const CHLD: Signal = Signal::of(SIGCHLD);
+    assert_eq!(CHLD.number(), SIGCHLD);
 }
 
 #[test]

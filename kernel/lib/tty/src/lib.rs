@@ -12,7 +12,7 @@ extern crate alloc;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use berth_abi::ioctl::*;
-use berth_abi::signal::{SIGINT, SIGQUIT, SIGTSTP};
+use berth_abi::signal::{SIGINT, SIGQUIT, SIGTSTP, Signal};
 
 /// Longest line canonical mode collects (Linux's `N_TTY_BUF_SIZE` less one).
 pub const MAX_LINE: usize = 4095;
@@ -26,7 +26,7 @@ pub struct Effects {
     /// Echo, to write to the terminal's output.
     pub echo: Vec<u8>,
     /// Signals typed (`^C`, `^\`, `^Z`), in order.
-    pub signals: Vec<i32>,
+    pub signals: Vec<Signal>,
 }
 
 /// A terminal's input state and settings.
@@ -65,7 +65,7 @@ impl LineDiscipline {
             _ => {}
         }
         if lflag & ISIG != 0 {
-            let signal = [(VINTR, SIGINT), (VQUIT, SIGQUIT), (VSUSP, SIGTSTP)]
+            let signal = [(VINTR, Signal::of(SIGINT)), (VQUIT, Signal::of(SIGQUIT)), (VSUSP, Signal::of(SIGTSTP))]
                 .into_iter()
                 .find(|&(v, _)| cc[v] != 0 && cc[v] == b)
                 .map(|(_, s)| s);
@@ -246,12 +246,12 @@ mod tests {
         let mut ld = LineDiscipline::default();
         ld.input(b"half a line");
         let fx = ld.input(&[0x03]);
-        assert_eq!(fx.signals, [SIGINT]);
+        assert_eq!(fx.signals, [Signal::of(SIGINT)]);
         assert_eq!(fx.echo, b"^C");
         ld.input(b"next\r");
         assert_eq!(read_all(&mut ld), b"next\n");
-        assert_eq!(ld.input(&[0x1c]).signals, [SIGQUIT]);
-        assert_eq!(ld.input(&[0x1a]).signals, [SIGTSTP]);
+        assert_eq!(ld.input(&[0x1c]).signals, [Signal::of(SIGQUIT)]);
+        assert_eq!(ld.input(&[0x1a]).signals, [Signal::of(SIGTSTP)]);
     }
 
     #[test]
