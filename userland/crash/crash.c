@@ -35,7 +35,9 @@ static int usage(void)
 			"  fork-bomb [MAX]   fork children that pause until fork fails (or MAX children),\n"
 			"                    then kill them and exit 0\n"
 			"  exit N            exit with status N\n"
-			"  print-loop N      print `tick 1` .. `tick N`, one every 100 ms\n");
+			"  print-loop N      print `tick 1` .. `tick N`, one every 100 ms\n"
+			"  init-signals      as a container's pid 1: a child's SIGTERM, SIGINT and SIGKILL\n"
+			"                    do not reach it, a signal it handles does; exits 0 if so\n");
 	return 2;
 }
 
@@ -250,6 +252,51 @@ static int syscall_garbage(void)
 	return garbage_wrong == 0 ? 0 : 1;
 }
 
+/* ---- init-signals ------------------------------------------------------------------- */
+
+static volatile sig_atomic_t got_usr1;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	got_usr1 = 1;
+}
+
+/* Runs `sig` from a child at pid 1; returns 0 if the child ran and exited 0. */
+static int child_signals_init(int sig)
+{
+	pid_t child = fork();
+	if (child == 0)
+		_exit(kill(1, sig) == 0 ? 0 : 1);
+	int status = 0;
+	return child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}
+
+/*
+ * A pid namespace's init gets only the signals it has a handler for from inside its
+ * namespace; SIGKILL never reaches it (pid_namespaces(7)). Containers run this as pid 1.
+ */
+static int init_signals(void)
+{
+	if (getpid() != 1) {
+		fprintf(stderr, "crash: init-signals must run as pid 1\n");
+		return 2;
+	}
+	if (child_signals_init(SIGTERM) || child_signals_init(SIGINT) || child_signals_init(SIGKILL)) {
+		printf("init-signals: kill(1, ...) failed in a child\n");
+		return 1;
+	}
+	printf("init-signals: survived SIGTERM, SIGINT and SIGKILL from inside\n");
+	fflush(stdout);
+	signal(SIGUSR1, on_usr1);
+	if (child_signals_init(SIGUSR1))
+		return 1;
+	for (int i = 0; i < 100 && !got_usr1; i++)
+		usleep(10000);
+	printf("init-signals: %s\n", got_usr1 ? "received the SIGUSR1 it handles" : "SIGUSR1 never arrived");
+	return got_usr1 ? 0 : 1;
+}
+
 /* ---- resource exhaustion ------------------------------------------------------------ */
 
 /* Allocates and touches 1 MiB chunks until malloc fails (or `max` MiB), then frees them. */
@@ -402,6 +449,8 @@ int main(int argc, char **argv)
 		return fork_bomb(arg);
 	if (!strcmp(mode, "exit"))
 		return (int)(arg & 0xff);
+	if (!strcmp(mode, "init-signals"))
+		return init_signals();
 	if (!strcmp(mode, "print-loop"))
 		return print_loop(arg);
 	return usage();

@@ -161,6 +161,13 @@ fn is_ignored(process: &Process, sig: Signal) -> bool {
             ))
 }
 
+/// Whether a signal sent from inside the container to `process` is dropped because it
+/// is the container's init, which, as a pid namespace's init on Linux, gets only the
+/// signals it has a handler for from inside (`SIGKILL` never; pid_namespaces(7)).
+pub fn init_ignores(process: &Process, sig: Signal) -> bool {
+    process.pid == 1 && process.signals.action(sig).handler == SIG_DFL
+}
+
 /// Sends `sig` with `info` to `thread` (tgkill).
 pub fn send_to_thread(thread: &Arc<Thread>, sig: Signal, info: SigInfo) {
     let Some(user) = &thread.user else { return };

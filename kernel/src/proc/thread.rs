@@ -20,6 +20,8 @@ pub struct UserThread {
     pub robust_list: AtomicU64,
     /// The system call number being handled, for restarting it after a signal.
     pub syscall_nr: AtomicU64,
+    /// Its arguments, so a kernel panic can name the call that led to it.
+    pub syscall_args: [AtomicU64; 6],
     /// Set when this thread alone must exit (another thread called `execve`).
     pub exit_requested: AtomicBool,
     /// A system call interrupted by a signal, to restart if the signal allows
@@ -41,6 +43,7 @@ impl UserThread {
             clear_child_tid: AtomicU64::new(0),
             robust_list: AtomicU64::new(0),
             syscall_nr: AtomicU64::new(u64::MAX),
+            syscall_args: [const { AtomicU64::new(0) }; 6],
             exit_requested: AtomicBool::new(false),
             restart_syscall: AtomicU64::new(u64::MAX),
             signal_work: AtomicBool::new(false),

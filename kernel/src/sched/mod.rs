@@ -75,6 +75,12 @@ pub fn current() -> Arc<Thread> {
     CURRENT.lock().clone().expect("the scheduler is initialized")
 }
 
+/// The running thread, if finding it needs no lock that is held: for the panic
+/// handler, which may run while the scheduler's own locks are taken.
+pub fn try_current() -> Option<Arc<Thread>> {
+    CURRENT.try_lock()?.clone()
+}
+
 /// Starts a kernel thread running `entry(arg)`.
 pub fn spawn_kernel(name: &str, entry: fn(usize) -> !, arg: usize) -> Result<Arc<Thread>, &'static str> {
     let ctx = ThreadContext::new_kernel(entry, arg).map_err(|_| "no memory for a kernel stack")?;

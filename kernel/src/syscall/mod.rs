@@ -75,6 +75,9 @@ fn handle(frame: &mut TrapFrame) {
     let thread = sched::current();
     let Some(user) = &thread.user else { return };
     user.syscall_nr.store(number, Ordering::Relaxed);
+    for (slot, value) in user.syscall_args.iter().zip(args.0) {
+        slot.store(value, Ordering::Relaxed);
+    }
     if user.process.pid == 1 {
         user.process.container.note_init_syscall();
     }

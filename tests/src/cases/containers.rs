@@ -123,6 +123,7 @@ pub fn faults_and_isolation(a: &Artifacts) -> Result<(), String> {
         crash("oom-touch", "memory=64m", "oom-touch"),
         crash("fork-bomb", "pids=32", "fork-bomb"),
         crash("spin", "timeout=2", "spin"),
+        crash("init-signals", "", "init-signals"),
     ];
     let out = boot(a, "faults", &containers, "", seconds(180))?;
     for (name, code) in [
@@ -135,12 +136,14 @@ pub fn faults_and_isolation(a: &Artifacts) -> Result<(), String> {
         ("fork-bomb", 0),
         ("spin", 137),
         ("bystander", 0),
+        ("init-signals", 0),
     ] {
         out.expect_status(name, code)?;
     }
     out.expect_line("oom", "allocation failed after")?;
     out.expect_line("fork-bomb", "fork failed: EAGAIN after")?;
     out.expect_line("fork-bomb", "killed and reaped")?;
+    out.expect_line("init-signals", "received the SIGUSR1 it handles")?;
     let ticks: Vec<String> = out.output("bystander");
     let expected: Vec<String> = (1..=30).map(|i| format!("tick {i}")).collect();
     if ticks != expected {
