@@ -1,7 +1,7 @@
 //! The operator's console: commands typed on the serial console, answered in the log.
 //!
 //! `help`, `stats` (memory, sockets, containers: what leak checks compare), `ps`
-//! (containers), `ping ADDRESS` (one ICMP echo), `orphans` (closing connections by
+//! (containers), `ps NAME` (a container's threads and the call each is in), `ping ADDRESS` (one ICMP echo), `orphans` (closing connections by
 //! state), `profile start|stop` (where the kernel spends its time) and `halt` (power
 //! off). Input arrives by interrupt (COM1, ISA IRQ 4)
 //! into a small buffer; the `console` thread reads lines from it.
@@ -59,7 +59,7 @@ fn console_thread(_: usize) -> ! {
 fn run(command: &str) {
     match command {
         "" => {}
-        "help" => log::info!("commands: stats, ps, ping ADDRESS, orphans, profile start|stop, halt"),
+        "help" => log::info!("commands: stats, ps [CONTAINER], ping ADDRESS, orphans, profile start|stop, halt"),
         "profile start" => crate::profile::start(),
         "profile stop" => crate::profile::stop(),
         "stats" => log::info!("{}", stats_line()),
@@ -77,10 +77,39 @@ fn run(command: &str) {
         }
         "halt" => crate::power::shutdown(),
         "orphans" => log::info!("closing connections by state: {:?}", crate::net::orphan_states()),
-        other => match other.strip_prefix("ping ") {
-            Some(address) => log::info!("{}", crate::net::ping_command(address)),
-            None => log::info!("unknown command `{other}` (try help)"),
-        },
+        other => {
+            if let Some(address) = other.strip_prefix("ping ") {
+                log::info!("{}", crate::net::ping_command(address));
+            } else if let Some(name) = other.strip_prefix("ps ") {
+                threads(name.trim());
+            } else {
+                log::info!("unknown command `{other}` (try help)");
+            }
+        }
+    }
+}
+
+/// `ps NAME`: each thread of the container, its state and the system call it is in.
+fn threads(name: &str) {
+    let Some(c) = crate::container::registry::list().into_iter().find(|c| c.name == name) else {
+        log::info!("no container named {name}");
+        return;
+    };
+    for p in c.processes() {
+        for t in p.threads() {
+            let Some(user) = &t.user else { continue };
+            let nr = user.syscall_nr.load(core::sync::atomic::Ordering::Relaxed);
+            let call = if nr == u64::MAX { "-" } else { berth_abi::syscalls::name(nr as usize).unwrap_or("?") };
+            log::info!(
+                "pid {} tid {} ppid {} {:?} in {call} ({}) cpu {} ms",
+                p.pid,
+                user.tid,
+                p.ppid(),
+                t.state(),
+                if nr == u64::MAX { -1 } else { nr as i64 },
+                t.cpu_ns() / 1_000_000
+            );
+        }
     }
 }
 

@@ -362,6 +362,28 @@ static const char *check_memory_mmap(void)
 	return NULL;
 }
 
+/* A shared anonymous mapping is one memory for parent and child after fork. */
+static const char *check_memory_shared(void)
+{
+	volatile unsigned *shared =
+		mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ENSURE(shared != MAP_FAILED, "mmap MAP_SHARED|MAP_ANONYMOUS: %s", strerror(errno));
+	shared[0] = 1; /* touched before the fork */
+	pid_t child = fork();
+	ENSURE(child >= 0, "fork: %s", strerror(errno));
+	if (child == 0) {
+		shared[0] = 2;
+		shared[1024] = 3; /* a page first touched in the child */
+		_exit(0);
+	}
+	int status;
+	TRY(waitpid(child, &status, 0));
+	ENSURE(shared[0] == 2 && shared[1024] == 3, "the parent sees %u and %u, not the child's 2 and 3", shared[0],
+	       shared[1024]);
+	TRY(munmap((void *)shared, 8192));
+	return NULL;
+}
+
 static sigjmp_buf fault_jump;
 static volatile sig_atomic_t fault_signal;
 static volatile uintptr_t fault_addr;
@@ -797,6 +819,7 @@ static const struct {
 	{"files-fd", check_files_fd},
 	{"memory-malloc", check_memory_malloc},
 	{"memory-mmap", check_memory_mmap},
+	{"memory-shared", check_memory_shared},
 	{"memory-mprotect", check_memory_mprotect},
 	{"memory-brk", check_memory_brk},
 	{"time-monotonic", check_time_monotonic},

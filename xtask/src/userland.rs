@@ -17,6 +17,8 @@ pub struct Programs {
     pub bench: PathBuf,
     /// The socket errno checks (musl, static).
     pub net_probe: PathBuf,
+    /// The random system-call fuzzer.
+    pub fuzz: PathBuf,
 }
 
 /// Compiles the C `sources` (paths from the repository root) into the static executable `out`.
@@ -50,6 +52,7 @@ pub fn build() -> Result<Programs, String> {
         crash: dir.join("crash"),
         bench: dir.join("bench"),
         net_probe: dir.join("net-probe"),
+        fuzz: dir.join("fuzz"),
     };
     std::fs::copy(target_dir.join("x86_64-unknown-linux-gnu/release/rust-probe"), &programs.rust_probe)
         .map_err(|e| format!("rust-probe: {e}"))?;
@@ -57,6 +60,7 @@ pub fn build() -> Result<Programs, String> {
     musl(&["userland/crash/crash.c"], &programs.crash, false)?;
     musl(&["userland/bench/bench.c"], &programs.bench, true)?;
     musl(berth_tests::netprobe::SOURCES, &programs.net_probe, true)?;
+    musl(&["userland/fuzz/fuzz.c"], &programs.fuzz, true)?;
     util::done(t, "container programs built");
     Ok(programs)
 }
@@ -76,6 +80,7 @@ pub fn images(programs: &Programs, images: &Path) -> Result<(), String> {
         ("crash", &programs.crash),
         ("bench", &programs.bench),
         ("net-probe", &programs.net_probe),
+        ("fuzz", &programs.fuzz),
     ] {
         test.copy(&format!("usr/bin/{name}"), path, 0o755).map_err(|e| e.to_string())?;
     }

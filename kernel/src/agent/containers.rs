@@ -70,7 +70,7 @@ fn config_of(req: &api::ContainerCreate, name: Option<String>, image_ref: String
         entrypoint_len: entrypoint.len(),
         env: req.env.clone(),
         hostname: req.hostname.clone(),
-        echo: false,
+        echo: crate::container::Echo::None,
         auto_remove: hc.auto_remove,
         open_stdin: req.open_stdin,
         tty: req.tty,
@@ -181,7 +181,7 @@ pub fn stop(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
     }
     let seconds = head.query("t").and_then(|t| t.parse::<i64>().ok()).map_or(DEFAULT_STOP_SECONDS, |t| t.max(0) as u64);
     let grace = crate::time::now_ns() + seconds * 1_000_000_000;
-    c.signal_all(Signal::of(berth_abi::signal::SIGTERM));
+    c.signal_init(Signal::of(berth_abi::signal::SIGTERM));
     c.kill_at(grace);
     // The watchdog kills it at the deadline; allow it a moment to act.
     wait_exit(&c, Some(grace + 2_000_000_000));
@@ -200,7 +200,7 @@ pub fn kill(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
     if c.status() != Status::Running {
         return Err(ApiError::conflict(format!("Container {} is not running", c.id)));
     }
-    c.signal_all(sig);
+    c.signal_init(sig);
     no_content(conn)
 }
 
@@ -241,7 +241,7 @@ pub fn remove(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
                 c.id
             )));
         }
-        c.signal_all(Signal::of(berth_abi::signal::SIGKILL));
+        c.signal_init(Signal::of(berth_abi::signal::SIGKILL));
         wait_exit(&c, Some(crate::time::now_ns() + 10_000_000_000));
     }
     c.remove();

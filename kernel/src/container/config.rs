@@ -21,6 +21,17 @@ impl Default for Limits {
     }
 }
 
+/// Which of a container's output streams are echoed on the kernel console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Echo {
+    /// Neither.
+    None,
+    /// Standard error only (`echo=stderr`: a chatty program's diagnostics).
+    Stderr,
+    /// Both.
+    All,
+}
+
 /// Everything needed to create a container.
 #[derive(Debug, Clone)]
 pub struct ContainerConfig {
@@ -38,8 +49,8 @@ pub struct ContainerConfig {
     pub hostname: String,
     /// Resource limits.
     pub limits: Limits,
-    /// Echo its output to the kernel console.
-    pub echo: bool,
+    /// Which of its output the kernel console shows.
+    pub echo: Echo,
     /// Kill it after this many seconds (like `timeout(1)`).
     pub timeout_secs: Option<u64>,
     /// Machine ports published into it (`-p 8080:80`).
@@ -71,7 +82,7 @@ impl Default for ContainerConfig {
             workdir: String::from("/"),
             hostname: String::new(),
             limits: Limits::default(),
-            echo: true,
+            echo: Echo::All,
             timeout_secs: None,
             publish: Vec::new(),
             entrypoint_len: 0,
@@ -129,7 +140,7 @@ fn parse_cpus(s: &str) -> Option<u32> {
 
 /// Reads a boot module's command line:
 /// `container [name=N] [memory=64m] [pids=N] [cpus=0.5] [env=K=V]... [workdir=/w]
-/// [hostname=H] [timeout=SECONDS] [echo=no] [publish=8080:80,53:53/udp] -- program
+/// [hostname=H] [timeout=SECONDS] [echo=no|stderr] [publish=8080:80,53:53/udp] -- program
 /// args...`. Quotes keep spaces
 /// inside one word.
 pub fn parse_module_cmdline(line: &str) -> Result<ContainerConfig, String> {
@@ -157,7 +168,13 @@ pub fn parse_module_cmdline(line: &str) -> Result<ContainerConfig, String> {
             "env" => config.env.push(value.to_string()),
             "workdir" => config.workdir = value.to_string(),
             "hostname" => config.hostname = value.to_string(),
-            "echo" => config.echo = value != "0" && value != "no",
+            "echo" => {
+                config.echo = match value {
+                    "0" | "no" => Echo::None,
+                    "stderr" => Echo::Stderr,
+                    _ => Echo::All,
+                }
+            }
             "timeout" => config.timeout_secs = Some(value.parse().ok().filter(|&t| t > 0).ok_or_else(bad)?),
             "publish" => {
                 let mut more = berth_net::PortMapping::parse_list(value).map_err(|e| format!("publish: {e}"))?;

@@ -45,13 +45,16 @@ pub struct LogBuffer {
     cap: usize,
     /// Echo lines to the kernel console, prefixed with this.
     echo: Option<String>,
+    /// Echo standard error only.
+    echo_stderr_only: bool,
     /// Woken on every append and on close.
     pub changed: WaitQueue,
 }
 
 impl LogBuffer {
-    /// A log keeping at most `cap` bytes, echoing to the console with `echo` as prefix.
-    pub fn new(cap: usize, echo: Option<String>) -> LogBuffer {
+    /// A log keeping at most `cap` bytes, echoing to the console with `echo` as prefix
+    /// (standard error only if `echo_stderr_only`).
+    pub fn new(cap: usize, echo: Option<String>, echo_stderr_only: bool) -> LogBuffer {
         LogBuffer {
             inner: Mutex::new(Inner {
                 entries: VecDeque::new(),
@@ -63,6 +66,7 @@ impl LogBuffer {
             }),
             cap,
             echo,
+            echo_stderr_only,
             changed: WaitQueue::new(),
         }
     }
@@ -89,7 +93,7 @@ impl LogBuffer {
                     None => break,
                 }
             }
-            if self.echo.is_some() {
+            if self.echo.is_some() && (stream == Stream::Stderr || !self.echo_stderr_only) {
                 let held = &mut inner.echo_line[stream as usize];
                 held.extend_from_slice(data);
                 while let Some(nl) = held.iter().position(|&b| b == b'\n') {
@@ -134,6 +138,25 @@ impl LogBuffer {
             }
         }
         self.changed.wake_all();
+    }
+
+    /// Passes the log's last `max` bytes or so (whole writes) to `f`, oldest first,
+    /// without allocating; nothing if the log is locked. For the panic report.
+    pub fn try_tail(&self, max: usize, mut f: impl FnMut(&[u8])) {
+        let Some(inner) = self.inner.try_lock() else { return };
+        let mut bytes = 0;
+        let skip = inner
+            .entries
+            .iter()
+            .rev()
+            .position(|e| {
+                bytes += e.data.len();
+                bytes > max
+            })
+            .map_or(0, |from_end| inner.entries.len() - from_end);
+        for e in inner.entries.iter().skip(skip) {
+            f(&e.data);
+        }
     }
 
     /// Whether the log is finished.

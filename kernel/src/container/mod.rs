@@ -13,7 +13,7 @@ mod pids;
 pub mod registry;
 mod setup;
 
-pub use config::{ContainerConfig, parse_module_cmdline, parse_size};
+pub use config::{ContainerConfig, Echo, parse_module_cmdline, parse_size};
 pub use log::{LogBuffer, LogEntry, Stream};
 
 use crate::mm::MemoryCounter;
@@ -104,7 +104,7 @@ impl Container {
         let id = registry::new_id();
         let name = config.name.clone().unwrap_or_else(|| registry::generated_name(&id));
         let net = crate::net::Namespace::for_container(config.publish.clone(), memory.clone())?;
-        let echo = config.echo.then(|| name.clone());
+        let echo = (config.echo != Echo::None).then(|| name.clone());
         let container = Arc::new_cyclic(|me| Container {
             terminal: config.tty.then(|| Arc::new(crate::fs::Terminal::new(me.clone()))),
             id,
@@ -113,7 +113,7 @@ impl Container {
             fs: Arc::new(fs),
             memory,
             net,
-            log: LogBuffer::new(LOG_CAPACITY, echo),
+            log: LogBuffer::new(LOG_CAPACITY, echo, config.echo == Echo::Stderr),
             pids: Mutex::new(PidNamespace::new(config.limits.pids)),
             state: Mutex::new(State {
                 status: Status::Created,
@@ -284,10 +284,13 @@ impl Container {
         self.state.lock().kill_at = Some(deadline);
     }
 
-    /// Sends `sig` to every process (stop/kill from the outside).
-    pub fn signal_all(&self, sig: Signal) {
-        for p in self.processes() {
-            proc::send_to_process(&p, sig, berth_abi::signal::SigInfo::kernel(sig.number()));
+    /// Sends `sig` from outside to its first process, as `docker kill` and `docker
+    /// stop` do. Like a pid namespace's init, that process takes only the signals it
+    /// handles, and `SIGKILL`; when it exits, the rest of the container is killed.
+    pub fn signal_init(&self, sig: Signal) {
+        if let Some(init) = self.process(1) {
+            let info = berth_abi::signal::SigInfo::kernel(sig.number());
+            proc::send_to_process(&init, sig, info, proc::Sender::Outside);
         }
     }
 
@@ -371,7 +374,7 @@ pub fn watchdog(_: usize) -> ! {
             };
             if due {
                 ::log::info!("container {}: time is up, killing it", c.name);
-                c.signal_all(Signal::of(berth_abi::signal::SIGKILL));
+                c.signal_init(Signal::of(berth_abi::signal::SIGKILL));
             }
         }
     }

@@ -93,7 +93,7 @@ impl Terminal {
     fn signal_foreground(&self, group: u32, sig: Signal) {
         let Some(c) = self.container.upgrade() else { return };
         for p in c.processes().iter().filter(|p| p.pgid.load(Ordering::Relaxed) == group) {
-            crate::proc::send_to_process(p, sig, SigInfo::kernel(sig.number()));
+            crate::proc::send_to_process(p, sig, SigInfo::kernel(sig.number()), crate::proc::Sender::Inside);
         }
     }
 }

@@ -16,7 +16,7 @@ fn run_one(image: &Arc<Image>, n: usize, cmd: &[&str]) -> Result<i32, String> {
     let config = ContainerConfig {
         name: Some(format!("churn-{n}")),
         cmd: cmd.iter().map(|s| String::from(*s)).collect(),
-        echo: false,
+        echo: crate::container::Echo::None,
         ..ContainerConfig::default()
     };
     let c = Container::create(config, image.clone())?;
@@ -84,7 +84,7 @@ pub fn start_latency(boot: &BootInfo, count: usize) -> Outcome {
         let config = ContainerConfig {
             name: Some(format!("start-{n}")),
             cmd: vec![String::from("/usr/bin/bench"), String::from("true")],
-            echo: false,
+            echo: crate::container::Echo::None,
             ..ContainerConfig::default()
         };
         let t0 = crate::time::now_ns();

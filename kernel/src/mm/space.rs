@@ -63,11 +63,41 @@ pub enum MapError {
     Exists,
 }
 
+/// The pages of a shared anonymous mapping (`MAP_SHARED|MAP_ANONYMOUS`), by page
+/// index: one memory for every process that maps it, created as first touched and
+/// alive while any of them maps it.
+#[derive(Debug, Default)]
+pub struct SharedPages {
+    pages: spin::Mutex<BTreeMap<u64, Arc<UserPage>>>,
+}
+
+impl SharedPages {
+    /// Page `index`, made (zeroed, charged to `counter`) if nobody touched it yet;
+    /// `None` when it cannot be paid for.
+    fn page(&self, index: u64, counter: &Arc<MemoryCounter>) -> Option<Arc<UserPage>> {
+        let mut pages = self.pages.lock();
+        if let Some(page) = pages.get(&index) {
+            return Some(page.clone());
+        }
+        let page = UserPage::zeroed(counter)?;
+        pages.insert(index, page.clone());
+        Some(page)
+    }
+}
+
 /// Where a region's bytes come from.
 #[derive(Debug, Clone)]
 pub enum VmaKind {
     /// Zero-filled memory.
     Anon,
+    /// Zero-filled memory shared by every process that maps it (`MAP_SHARED`): the page
+    /// at `vma.start` is page `first` of `pages`.
+    SharedAnon {
+        /// The pages.
+        pages: Arc<SharedPages>,
+        /// Index of the region's first page.
+        first: u64,
+    },
     /// A private copy of file bytes: the page at `vma.start` holds `data[offset..]`,
     /// for `file_len` bytes; beyond them the region reads as zeros.
     File {
@@ -81,6 +111,25 @@ pub enum VmaKind {
         /// the shared page cache.
         cached: bool,
     },
+}
+
+impl VmaKind {
+    /// A fresh shared anonymous region's backing.
+    pub fn shared_anon() -> VmaKind {
+        VmaKind::SharedAnon { pages: Arc::new(SharedPages::default()), first: 0 }
+    }
+
+    /// The same bytes seen from `delta` bytes (a multiple of the page size) further on.
+    fn advance(&mut self, delta: u64) {
+        match self {
+            VmaKind::Anon => {}
+            VmaKind::SharedAnon { first, .. } => *first += delta / PAGE_SIZE,
+            VmaKind::File { offset, file_len, .. } => {
+                *offset += delta;
+                *file_len = file_len.saturating_sub(delta);
+            }
+        }
+    }
 }
 
 /// A region of an address space.
@@ -105,10 +154,7 @@ impl Vma {
         let mut upper = self.clone();
         let delta = at - self.start;
         upper.start = at;
-        if let VmaKind::File { offset, file_len, .. } = &mut upper.kind {
-            *offset += delta;
-            *file_len = file_len.saturating_sub(delta);
-        }
+        upper.kind.advance(delta);
         if let VmaKind::File { file_len, .. } = &mut self.kind {
             *file_len = (*file_len).min(delta);
         }
@@ -362,6 +408,10 @@ impl AddressSpace {
     }
 
     fn fill_page(&self, vma: &Vma, page: u64) -> Result<Arc<UserPage>, Fault> {
+        if let VmaKind::SharedAnon { pages, first } = &vma.kind {
+            let index = first + (page - vma.start) / PAGE_SIZE;
+            return pages.page(index, &self.counter).ok_or(Fault::OutOfMemory);
+        }
         let mut new = UserPage::zeroed(&self.counter).ok_or(Fault::OutOfMemory)?;
         if let VmaKind::File { data, offset, file_len, .. } = &vma.kind {
             let end = (page + PAGE_SIZE).min(vma.start.saturating_add(*file_len));
@@ -427,11 +477,7 @@ impl AddressSpace {
             return Err(MapError::NoMemory);
         }
         let mut req_kind = vma.kind.clone();
-        if let VmaKind::File { offset, file_len, .. } = &mut req_kind {
-            let delta = old - vma.start;
-            *offset += delta;
-            *file_len = file_len.saturating_sub(delta);
-        }
+        req_kind.advance(old - vma.start);
         let new = self.map(MapRequest {
             addr: 0,
             len: new_len,

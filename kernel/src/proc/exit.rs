@@ -130,7 +130,7 @@ fn process_exited(process: &Arc<Process>) {
                 } else {
                     SigInfo::sigchld(berth_abi::signal::CLD_KILLED, process.pid as i32, 0, sig)
                 };
-                send_to_process(&parent, exit_signal, info);
+                send_to_process(&parent, exit_signal, info, super::Sender::Inside);
             }
             parent.child_event.wake_all();
         }

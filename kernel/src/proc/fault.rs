@@ -1,7 +1,7 @@
 //! Exceptions in user mode: page faults are resolved by demand paging where possible;
 //! everything else becomes the signal Linux would send.
 
-use super::signal::send_to_thread;
+use super::signal::{Sender, send_to_thread};
 use crate::mm::{Access, Fault};
 use crate::sched;
 use berth_abi::signal::*;
@@ -35,7 +35,7 @@ pub fn user_exception(frame: &mut TrapFrame) {
                         process.container.memory.limit()
                     );
                     process.container.note_oom_kill();
-                    send_to_thread(&thread, Signal::of(SIGKILL), SigInfo::kernel(SIGKILL));
+                    send_to_thread(&thread, Signal::of(SIGKILL), SigInfo::kernel(SIGKILL), Sender::Kernel);
                     return;
                 }
             }
@@ -82,5 +82,5 @@ fn force_signal(thread: &alloc::sync::Arc<sched::Thread>, sig: Signal, info: Sig
             user.process.signals.actions.lock().lock().set(sig, KernelSigaction::default());
         }
     }
-    send_to_thread(thread, sig, info);
+    send_to_thread(thread, sig, info, Sender::Kernel);
 }

@@ -82,7 +82,7 @@ fn fire_due() -> Option<u64> {
     let next = armed.values().map(|a| a.deadline).min();
     drop(armed);
     for p in due.iter().filter_map(Weak::upgrade) {
-        super::send_to_process(&p, Signal::of(SIGALRM), SigInfo::kernel(SIGALRM));
+        super::send_to_process(&p, Signal::of(SIGALRM), SigInfo::kernel(SIGALRM), super::Sender::Inside);
     }
     next
 }

@@ -18,7 +18,7 @@ pub use exit::{WaitFor, exit_group, exit_thread, kill_all, wait_child};
 pub use fault::{page_fault_access, user_exception};
 pub use fork::{CloneArgs, clone};
 pub use signal::{
-    Delivery, Signals, deliver_pending, init_ignores, raise_sigpipe, send_to_process, send_to_thread, signal_pending,
+    Delivery, Sender, Signals, deliver_pending, raise_sigpipe, send_to_process, send_to_thread, signal_pending,
     sigreturn,
 };
 pub use thread::UserThread;

@@ -161,16 +161,35 @@ fn is_ignored(process: &Process, sig: Signal) -> bool {
             ))
 }
 
-/// Whether a signal sent from inside the container to `process` is dropped because it
-/// is the container's init, which, as a pid namespace's init on Linux, gets only the
-/// signals it has a handler for from inside (`SIGKILL` never; pid_namespaces(7)).
-pub fn init_ignores(process: &Process, sig: Signal) -> bool {
-    process.pid == 1 && process.signals.action(sig).handler == SIG_DFL
+/// Who sends a signal, which decides whether a container's init takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sender {
+    /// A process of the container, or the kernel on its behalf (a child's exit signal,
+    /// `SIGPIPE`, `SIGALRM`, a terminal's `^C`).
+    Inside,
+    /// The operator, through the agent: as from a parent pid namespace on Linux.
+    Outside,
+    /// The kernel itself, which is obeyed (a fault, running out of memory).
+    Kernel,
+}
+
+/// Whether `process` drops `sig` from `from` because it is its container's init,
+/// which, as a pid namespace's init on Linux, takes only the signals it has a handler
+/// for, except `SIGKILL` and `SIGSTOP` from outside and what the kernel forces
+/// (pid_namespaces(7)).
+fn init_ignores(process: &Process, sig: Signal, from: Sender) -> bool {
+    process.pid == 1
+        && from != Sender::Kernel
+        && !(from == Sender::Outside && matches!(sig.number(), SIGKILL | SIGSTOP))
+        && process.signals.action(sig).handler == SIG_DFL
 }
 
 /// Sends `sig` with `info` to `thread` (tgkill).
-pub fn send_to_thread(thread: &Arc<Thread>, sig: Signal, info: SigInfo) {
+pub fn send_to_thread(thread: &Arc<Thread>, sig: Signal, info: SigInfo, from: Sender) {
     let Some(user) = &thread.user else { return };
+    if init_ignores(&user.process, sig, from) {
+        return;
+    }
     if sig.number() == SIGKILL {
         super::exit::begin_group_exit(&user.process, SIGKILL);
         return;
@@ -182,7 +201,10 @@ pub fn send_to_thread(thread: &Arc<Thread>, sig: Signal, info: SigInfo) {
 
 /// Sends `sig` with `info` to `process` (kill): queued process-wide and one thread that
 /// does not block it is woken to take it.
-pub fn send_to_process(process: &Arc<Process>, sig: Signal, info: SigInfo) {
+pub fn send_to_process(process: &Arc<Process>, sig: Signal, info: SigInfo, from: Sender) {
+    if init_ignores(process, sig, from) {
+        return;
+    }
     if sig.number() == SIGKILL {
         super::exit::begin_group_exit(process, SIGKILL);
         return;
@@ -210,7 +232,7 @@ pub fn send_to_process(process: &Arc<Process>, sig: Signal, info: SigInfo) {
 pub fn raise_sigpipe() {
     let t = sched::current();
     if t.user.is_some() {
-        send_to_thread(&t, Signal::of(SIGPIPE), SigInfo::kernel(SIGPIPE));
+        send_to_thread(&t, Signal::of(SIGPIPE), SigInfo::kernel(SIGPIPE), Sender::Inside);
     }
 }
 

@@ -43,7 +43,7 @@ pub fn mmap(a: &Args) -> SysResult {
     };
     let process = current_process();
     let (kind, name) = if flags & MAP_ANONYMOUS != 0 {
-        (VmaKind::Anon, String::new())
+        (if shared { VmaKind::shared_anon() } else { VmaKind::Anon }, String::new())
     } else {
         let f = process.fd_table().lock().get(a.fd(4))?;
         if !f.readable() {
@@ -60,8 +60,8 @@ pub fn mmap(a: &Args) -> SysResult {
                 (VmaKind::File { data, offset, file_len, cached }, f.path.clone())
             }
             Some(_) => return Err(Errno::ENODEV),
-            // Devices such as /dev/zero map as zeros.
-            None => (VmaKind::Anon, f.path.clone()),
+            // Devices such as /dev/zero map as zeros (shared ones as shared memory).
+            None => (if shared { VmaKind::shared_anon() } else { VmaKind::Anon }, f.path.clone()),
         }
     };
     // A private writable mapping bigger than what is left of the memory limit would

@@ -144,15 +144,21 @@ fn restartable(number: u64) -> bool {
     )
 }
 
-/// Logs an unknown system call, once per number.
+/// Logs an unknown system call once per number below 512 (Linux's numbers end near
+/// 460), and numbers beyond that once in all, so no program can flood the console.
 fn unknown(number: u64) -> SysResult {
-    static SEEN: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
-    let (word, bit) = ((number / 64) as usize, number % 64);
-    let first = word >= SEEN.len() || SEEN[word].fetch_or(1 << bit, Ordering::Relaxed) & (1 << bit) == 0;
-    if first {
+    static SEEN: [AtomicU64; 9] = [const { AtomicU64::new(0) }; 9];
+    let (word, bit) = ((number / 64).min(8) as usize, if number < 512 { number % 64 } else { 0 });
+    if SEEN[word].fetch_or(1 << bit, Ordering::Relaxed) & (1 << bit) == 0 {
         let name = berth_abi::syscalls::name(number as usize).unwrap_or("?");
         let container = proc::current_process().container.name.clone();
-        log::warn!("container {container}: unsupported system call {number} ({name}): ENOSYS");
+        if number < 512 {
+            log::warn!("container {container}: unsupported system call {number} ({name}): ENOSYS");
+        } else {
+            log::warn!(
+                "container {container}: system call number {number} is none (ENOSYS; numbers past 511 are not logged again)"
+            );
+        }
     }
     Err(Errno::ENOSYS)
 }

@@ -1,7 +1,7 @@
 //! Process system calls: identity, creation, exec, exit, wait, kill, limits.
 
 use super::{Args, SysResult};
-use crate::proc::{self, CloneArgs, WaitFor, current_process};
+use crate::proc::{self, CloneArgs, Sender, WaitFor, current_process};
 use crate::sched;
 use crate::uaccess;
 use alloc::sync::Arc;
@@ -199,8 +199,8 @@ pub fn kill(a: &Args) -> SysResult {
         return Err(Errno::ESRCH);
     }
     if let Some(sig) = sig {
-        for t in targets.iter().filter(|t| !proc::init_ignores(t, sig)) {
-            proc::send_to_process(t, sig, SigInfo::kill(sig.number(), me.pid as i32, 0));
+        for t in &targets {
+            proc::send_to_process(t, sig, SigInfo::kill(sig.number(), me.pid as i32, 0), Sender::Inside);
         }
     }
     Ok(0)
@@ -226,10 +226,9 @@ pub fn tkill(tid: i32, sig: i32) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let t = find_thread(None, tid as u32)?;
-    if let Some(sig) = sig
-        && !t.user.as_ref().is_some_and(|u| proc::init_ignores(&u.process, sig))
-    {
-        proc::send_to_thread(&t, sig, SigInfo::tkill(sig.number(), current_process().pid as i32, 0));
+    if let Some(sig) = sig {
+        let info = SigInfo::tkill(sig.number(), current_process().pid as i32, 0);
+        proc::send_to_thread(&t, sig, info, Sender::Inside);
     }
     Ok(0)
 }
@@ -241,10 +240,9 @@ pub fn tgkill(a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let t = find_thread(Some(tgid as u32), tid as u32)?;
-    if let Some(sig) = sig
-        && !t.user.as_ref().is_some_and(|u| proc::init_ignores(&u.process, sig))
-    {
-        proc::send_to_thread(&t, sig, SigInfo::tkill(sig.number(), current_process().pid as i32, 0));
+    if let Some(sig) = sig {
+        let info = SigInfo::tkill(sig.number(), current_process().pid as i32, 0);
+        proc::send_to_thread(&t, sig, info, Sender::Inside);
     }
     Ok(0)
 }

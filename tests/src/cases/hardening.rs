@@ -1,0 +1,202 @@
+//! Hardening: a container calling random system calls must not bring the kernel down
+//! or disturb its neighbours (`cargo xtask fuzz` runs it longer).
+
+use super::run::{Boot, start};
+use crate::artifacts::Artifacts;
+use crate::http::get;
+use crate::qemu::{Forward, Vm, free_port};
+use crate::runner::seconds;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How a fuzzing run goes.
+#[derive(Debug, Clone, Copy)]
+pub struct FuzzOptions {
+    /// How long the fuzzer calls.
+    pub seconds: u64,
+    /// Its seed (a fresh one if `None`; the report says which).
+    pub seed: Option<u64>,
+    /// Processes fuzzing at once.
+    pub workers: u32,
+}
+
+/// What a fuzzing run found, when the kernel survived.
+#[derive(Debug, Clone)]
+pub struct FuzzReport {
+    /// The fuzzer's summary line (calls, time, workers, seed).
+    pub summary: String,
+    /// Requests the neighbouring web server answered meanwhile.
+    pub requests: u64,
+    /// The slowest of them.
+    pub slowest: Duration,
+    /// Frames in use before the fuzzer started and after it ended.
+    pub frames: (u64, u64),
+}
+
+/// A request to the neighbour slower than this counts as disturbed.
+const SLOW: Duration = Duration::from_secs(5);
+/// Frames the machine may keep after the fuzzer beyond what it had before (caches of
+/// kernel stacks and the like): 4 MiB.
+const FRAME_SLACK: u64 = 1024;
+
+/// The short run `cargo xtask test` does.
+pub fn fuzz_short(a: &Artifacts) -> Result<(), String> {
+    fuzz(a, "fuzz-syscalls", FuzzOptions { seconds: 45, seed: None, workers: 4 }).map(drop)
+}
+
+/// Boots berth with a web server and a fuzzing container (64 MiB, 50 processes), has
+/// the fuzzer call for `options.seconds` while the host keeps requesting a page from
+/// the web server, and checks that the kernel survived, every request was answered in
+/// time and memory came back once the fuzzer ended.
+pub fn fuzz(a: &Artifacts, test: &str, options: FuzzOptions) -> Result<FuzzReport, String> {
+    let (web_port, go_port) = (free_port(), free_port());
+    let seed = options.seed.map(|s| format!(" -s {s}")).unwrap_or_default();
+    // The shell waits for the host to connect once it has its baseline, then becomes
+    // the fuzzer (still pid 1, which the fuzzer needs).
+    let fuzz_command = format!(
+        "/bin/busybox sh -c \"/bin/busybox nc -l -p 9000 </dev/null; exec /usr/bin/fuzz -q -t {} -w {}{seed}\"",
+        options.seconds, options.workers
+    );
+    let containers = [
+        Boot::new(&a.test_image, "web", "echo=no publish=8080:8080", "/bin/busybox httpd -f -p 8080 -h /etc"),
+        Boot::new(&a.test_image, "fuzz", "memory=64m pids=50 echo=stderr publish=9000:9000", &fuzz_command),
+    ];
+    let mut vm = start(a, test, &containers, "", |c| {
+        c.network = Some(vec![Forward { host: web_port, guest: 8080 }, Forward { host: go_port, guest: 9000 }]);
+    })?;
+    let result = (|| {
+        vm.expect("ready", seconds(60))?;
+        let url = format!("http://127.0.0.1:{web_port}/hostname");
+        wait_for(&vm, &url)?;
+        let before = frames_used(&mut vm)?;
+        start_fuzzer(&vm, go_port)?;
+        vm.expect("[fuzz] fuzz: seed", seconds(30))?;
+        let (summary, requests, slowest) = watch(&mut vm, &url, options.seconds)?;
+        if slowest > SLOW {
+            return Err(vm.failure(&format!("the web neighbour took {slowest:?} to answer while the fuzzer ran")));
+        }
+        vm.expect("container fuzz exited", seconds(30))?;
+        let after = settled_frames(&mut vm, before)?;
+        if after > before + FRAME_SLACK {
+            return Err(
+                vm.failure(&format!("frames in use went from {before} before the fuzzer to {after} after it ended"))
+            );
+        }
+        get(&url).map_err(|e| vm.failure(&format!("the web neighbour stopped answering: {e}")))?;
+        Ok(FuzzReport { summary, requests, slowest, frames: (before, after) })
+    })();
+    let _ = std::fs::write(a.scratch(test).join("console.log"), vm.output());
+    result
+}
+
+/// Requests `url` over and over until the fuzzer's summary appears on the console;
+/// returns the summary, the number of requests and the slowest one.
+fn watch(vm: &mut Vm, url: &str, fuzz_seconds: u64) -> Result<(String, u64, Duration), String> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let record = Arc::new(Mutex::new((0u64, Duration::ZERO, None::<String>)));
+    let poller = {
+        let (stop, record, url) = (stop.clone(), record.clone(), url.to_string());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                let t = Instant::now();
+                let outcome = get(&url);
+                let mut r = record.lock().unwrap_or_else(|e| e.into_inner());
+                match outcome {
+                    Ok(_) => {
+                        r.0 += 1;
+                        r.1 = r.1.max(t.elapsed());
+                    }
+                    Err(e) => {
+                        r.2.get_or_insert(e);
+                    }
+                }
+                drop(r);
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        })
+    };
+    let summary = vm.expect_where(
+        |l| is_summary(l) || l.contains("KERNEL PANIC"),
+        "the fuzzer's summary",
+        seconds(fuzz_seconds + 60),
+    );
+    stop.store(true, Ordering::Relaxed);
+    let _ = poller.join();
+    let summary = summary?;
+    if summary.contains("KERNEL PANIC") {
+        std::thread::sleep(Duration::from_millis(500)); // the rest of the report
+        return Err(vm.failure("the kernel panicked under the fuzzer"));
+    }
+    let (requests, slowest, error) = record.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if let Some(e) = error {
+        return Err(vm.failure(&format!("the web neighbour failed a request while the fuzzer ran: {e}")));
+    }
+    let summary = summary.split_once("fuzz: done, ").map_or(summary.as_str(), |(_, s)| s).to_string();
+    Ok((summary, requests, slowest))
+}
+
+/// Connects to the fuzz container's `nc -l`, which then execs the fuzzer.
+fn start_fuzzer(vm: &Vm, port: u16) -> Result<(), String> {
+    let deadline = Instant::now() + seconds(30);
+    loop {
+        match std::net::TcpStream::connect(("127.0.0.1", port)) {
+            // QEMU accepts for the guest before the guest has: wait for the guest's
+            // end, which closes once nc is done.
+            Ok(mut s) => {
+                use std::io::Read;
+                s.set_read_timeout(Some(seconds(5))).map_err(|e| e.to_string())?;
+                let _ = s.shutdown(std::net::Shutdown::Write);
+                if matches!(s.read(&mut [0u8; 16]), Ok(0)) {
+                    return Ok(());
+                }
+            }
+            Err(e) if Instant::now() >= deadline => {
+                return Err(vm.failure(&format!("cannot reach the fuzz container's port: {e}")));
+            }
+            Err(_) => {}
+        }
+        if Instant::now() >= deadline {
+            return Err(vm.failure("the fuzz container never took the go-ahead"));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The supervisor's last line, `fuzz: done, N calls ...` (the workers' random writes
+/// to the same log can hold pieces of its format, never a number after it).
+fn is_summary(line: &str) -> bool {
+    line.split_once("container: [fuzz] fuzz: done, ")
+        .is_some_and(|(_, rest)| rest.split(' ').next().is_some_and(|n| n.parse::<u64>().is_ok()))
+}
+
+fn wait_for(vm: &Vm, url: &str) -> Result<(), String> {
+    let deadline = Instant::now() + seconds(30);
+    loop {
+        match get(url) {
+            Ok(_) => return Ok(()),
+            Err(e) if Instant::now() >= deadline => return Err(vm.failure(&format!("{url} never answered: {e}"))),
+            Err(_) => std::thread::sleep(Duration::from_millis(200)),
+        }
+    }
+}
+
+fn frames_used(vm: &mut Vm) -> Result<u64, String> {
+    let stats = vm.stats(seconds(10))?;
+    let n = |k: &str| stats.get(k).copied().unwrap_or(0);
+    // Kernel stacks and heap pages kept for reuse are not memory in use.
+    Ok(n("frames_used").saturating_sub(n("frames_cached")))
+}
+
+/// Frames in use once closing connections and exited threads are gone (sampled for a
+/// few seconds until back within the slack of `before`).
+fn settled_frames(vm: &mut Vm, before: u64) -> Result<u64, String> {
+    let deadline = Instant::now() + seconds(15);
+    loop {
+        let now = frames_used(vm)?;
+        if now <= before + FRAME_SLACK || Instant::now() >= deadline {
+            return Ok(now);
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
