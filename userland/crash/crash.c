@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -16,8 +17,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 static int usage(void)
@@ -36,6 +39,13 @@ static int usage(void)
 			"                    then kill them and exit 0\n"
 			"  exit N            exit with status N\n"
 			"  print-loop N      print `tick 1` .. `tick N`, one every 100 ms\n"
+			"  bad-frame KIND    return from a signal handler into something invalid: KIND is\n"
+			"                    handler (a non-canonical handler address), rip (a forged\n"
+			"                    non-canonical return address) or mxcsr (reserved MXCSR bits);\n"
+			"                    dies by SIGSEGV, as on Linux\n"
+			"  hog KIND          work the kernel hard: sendfile (2 GiB from /dev/zero to\n"
+			"                    /dev/null in one call) or itimer (20 processes with 1 us\n"
+			"                    interval timers for 2 s); exits 0 when done\n"
 			"  init-signals      as a container's pid 1: a child's SIGTERM, SIGINT and SIGKILL\n"
 			"                    do not reach it, a signal it handles does; exits 0 if so\n");
 	return 2;
@@ -164,6 +174,16 @@ static void survive_bad_signals(void)
 		expect_true(name, child > 0 && waitpid(child, &status, __WALL) == child && WIFEXITED(status) &&
 					  WEXITSTATUS(status) == 7);
 	}
+	/* Linux ignores a tid it cannot write: the child exists (berth once leaked its pid). */
+	for (int i = 0; i < 2; i++) {
+		long flags = (i ? CLONE_CHILD_SETTID : CLONE_PARENT_SETTID) | SIGCHLD;
+		pid_t child = syscall(SYS_clone, flags, NULL, i ? NULL : (void *)1, i ? (void *)1 : NULL, NULL);
+		if (child == 0)
+			_exit(3);
+		int status = 0;
+		expect_true(i ? "clone(CLONE_CHILD_SETTID, 0x1)" : "clone(CLONE_PARENT_SETTID, 0x1)",
+			    child > 0 && waitpid(child, &status, 0) == child && WEXITSTATUS(status) == 3);
+	}
 	expect("kill(self, 65)", syscall(SYS_kill, getpid(), 65), EINVAL);
 	expect("tgkill(self, self, 65)", syscall(SYS_tgkill, getpid(), getpid(), 65), EINVAL);
 	expect("tkill(self, -1)", syscall(SYS_tkill, getpid(), -1), EINVAL);
@@ -250,6 +270,87 @@ static int syscall_garbage(void)
 	printf("garbage: %d ok, %d wrong\n", garbage_ok, garbage_wrong);
 	printf("survived\n");
 	return garbage_wrong == 0 ? 0 : 1;
+}
+
+/* ---- bad-frame ---------------------------------------------------------------------- */
+
+static void forge_rip(int sig, siginfo_t *info, void *context)
+{
+	(void)sig;
+	(void)info;
+	((ucontext_t *)context)->uc_mcontext.gregs[REG_RIP] = 0x800000000000;
+}
+
+static void forge_mxcsr(int sig, siginfo_t *info, void *context)
+{
+	(void)sig;
+	(void)info;
+	ucontext_t *uc = context;
+	uc->uc_mcontext.fpregs->mxcsr = 0xffffffff;
+	uc->uc_mcontext.fpregs->mxcr_mask = 0xffffffff;
+}
+
+/* Signal frames a kernel must refuse: the process dies by SIGSEGV, the kernel lives. */
+static int bad_frame(const char *kind)
+{
+	struct sigaction sa = {0};
+	sa.sa_flags = SA_SIGINFO;
+	if (!strcmp(kind, "handler")) {
+		sa.sa_handler = (void (*)(int))0x800000000000UL;
+		sa.sa_flags = 0;
+	} else if (!strcmp(kind, "rip")) {
+		sa.sa_sigaction = forge_rip;
+	} else if (!strcmp(kind, "mxcsr")) {
+		sa.sa_sigaction = forge_mxcsr;
+	} else {
+		return usage();
+	}
+	printf("bad-frame: %s\n", kind);
+	fflush(stdout);
+	if (sigaction(SIGUSR1, &sa, NULL) < 0) {
+		perror("crash: sigaction");
+		return 1;
+	}
+	raise(SIGUSR1);
+	printf("bad-frame: survived the %s frame\n", kind);
+	return 1;
+}
+
+/* ---- hog ---------------------------------------------------------------------------- */
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/* Calls that make the kernel work long for little effort; neighbours must keep going. */
+static int hog(const char *kind)
+{
+	if (!strcmp(kind, "sendfile")) {
+		int in = open("/dev/zero", O_RDONLY), out = open("/dev/null", O_WRONLY);
+		long n = syscall(SYS_sendfile, out, in, NULL, SIZE_MAX >> 1);
+		printf("hog: sendfile moved %#lx bytes\n", n);
+		return n == 0x7ffff000 ? 0 : 1;
+	}
+	if (!strcmp(kind, "itimer")) {
+		for (int i = 0; i < 20; i++) {
+			if (fork() == 0) {
+				signal(SIGALRM, SIG_IGN);
+				struct itimerval fast = {{0, 1}, {0, 1}};
+				setitimer(ITIMER_REAL, &fast, NULL);
+				for (uint64_t end = now_ms() + 2000; now_ms() < end;)
+					;
+				_exit(0);
+			}
+		}
+		while (wait(NULL) > 0)
+			;
+		printf("hog: itimer children done\n");
+		return 0;
+	}
+	return usage();
 }
 
 /* ---- init-signals ------------------------------------------------------------------- */
@@ -421,11 +522,16 @@ int main(int argc, char **argv)
 	if (argc < 2 || argc > 3)
 		return usage();
 	const char *mode = argv[1];
+	if (argc == 3 && !strcmp(mode, "bad-frame"))
+		return bad_frame(argv[2]);
+	if (argc == 3 && !strcmp(mode, "hog"))
+		return hog(argv[2]);
 	long arg = argc == 3 ? number(argv[2]) : -1;
 	if (argc == 3 && arg < 0)
 		return usage();
 	int takes_arg = !strcmp(mode, "oom") || !strcmp(mode, "fork-bomb");
-	int needs_arg = !strcmp(mode, "exit") || !strcmp(mode, "print-loop");
+	int needs_arg = !strcmp(mode, "exit") || !strcmp(mode, "print-loop") || !strcmp(mode, "bad-frame") ||
+			!strcmp(mode, "hog");
 	if ((argc == 3 && !takes_arg && !needs_arg) || (argc == 2 && needs_arg))
 		return usage();
 

@@ -127,7 +127,8 @@ impl ThreadContext {
         let stack = KernelStack::new()?;
         let frame_addr = stack.top() - core::mem::size_of::<TrapFrame>() as u64;
         let mut user = frame.clone();
-        sanitize_user_frame(&mut user);
+        // A clone's registers are its creator's, which returned from a system call.
+        let _ = sanitize_user_frame(&mut user);
         write_frame(&stack, frame_addr, &user);
         // What `switch` pops: r15, r14, r13, r12, rbx, rbp, return address.
         let words = [0, 0, 0, 0, 0, 0, user_thread_start as *const () as u64];
@@ -199,12 +200,20 @@ impl ThreadContext {
 }
 
 /// Makes a frame safe to return to user mode with: user selectors, interrupts on,
-/// IOPL 0, and only the flags user code may set.
-pub fn sanitize_user_frame(frame: &mut TrapFrame) {
+/// IOPL 0, only the flags user code may set, and an instruction pointer in user space
+/// (`iretq` to a non-canonical one would fault in the kernel). Returns false if the
+/// instruction pointer was not a user address; it is then 0, where the program
+/// faults, and the caller should deliver SIGSEGV.
+pub fn sanitize_user_frame(frame: &mut TrapFrame) -> bool {
     const USER_FLAGS: u64 = 0x0000_0000_0004_0dd5; // CF PF AF ZF SF TF DF OF AC
     frame.cs = USER_CS;
     frame.ss = USER_SS;
     frame.rflags = (frame.rflags & USER_FLAGS) | 0x202;
+    let user_rip = frame.rip < crate::layout::USER_END;
+    if !user_rip {
+        frame.rip = 0;
+    }
+    user_rip
 }
 
 fn write_words(stack: &KernelStack, at: u64, words: &[u64]) {

@@ -67,6 +67,14 @@ pub fn init() {
     });
 }
 
+/// The MXCSR bits this CPU allows, from the image `fxsave` wrote at boot (0 there
+/// means the architectural default, 0xffbf).
+fn mxcsr_mask() -> u32 {
+    let saved =
+        INITIAL.get().map_or(0, |s| u32::from_le_bytes([s.area.0[28], s.area.0[29], s.area.0[30], s.area.0[31]]));
+    if saved == 0 { 0xffbf } else { saved }
+}
+
 impl FpuState {
     /// The state a new program starts with.
     pub fn initial() -> FpuState {
@@ -119,18 +127,23 @@ impl FpuState {
         self.area.0.first_chunk::<512>().unwrap_or(&[0; 512])
     }
 
-    /// Replaces the legacy part from a signal frame being returned from. MXCSR's
-    /// reserved bits are cleared so a corrupted frame cannot make `fxrstor` fault.
-    pub fn set_legacy_area(&mut self, bytes: &[u8; 512]) {
+    /// Replaces the legacy part from a signal frame being returned from. A frame whose
+    /// MXCSR sets bits the CPU reserves (its own MXCSR_MASK says which, never the
+    /// frame's, which the program wrote) is refused and nothing changes: `fxrstor` of
+    /// it would fault. Linux refuses it too (the program gets SIGSEGV).
+    #[must_use]
+    pub fn set_legacy_area(&mut self, bytes: &[u8; 512]) -> bool {
+        // MXCSR lives at byte 24; MXCSR_MASK at 28.
+        let mask = mxcsr_mask();
+        if u32::from_le_bytes([bytes[24], bytes[25], bytes[26], bytes[27]]) & !mask != 0 {
+            return false;
+        }
         self.area.0[..512].copy_from_slice(bytes);
-        // MXCSR lives at byte 24; MXCSR_MASK at 28 (0 means the default 0xffbf).
-        let mask = u32::from_le_bytes([self.area.0[28], self.area.0[29], self.area.0[30], self.area.0[31]]);
-        let mask = if mask == 0 { 0xffbf } else { mask };
-        let mxcsr = u32::from_le_bytes([self.area.0[24], self.area.0[25], self.area.0[26], self.area.0[27]]) & mask;
-        self.area.0[24..28].copy_from_slice(&mxcsr.to_le_bytes());
+        self.area.0[28..32].copy_from_slice(&mask.to_le_bytes());
         if USE_XSAVE.load(Ordering::Relaxed) {
             // Mark x87 and SSE as present in XSTATE_BV so xrstor loads them.
             self.area.0[512] |= 0b11;
         }
+        true
     }
 }

@@ -59,6 +59,13 @@ pub fn user_exception(frame: &mut TrapFrame) {
     force_signal(&thread, Signal::of(sig), SigInfo::fault(sig, code, addr));
 }
 
+/// Forces `SIGSEGV` (`SI_KERNEL`) on the running thread: what Linux does when a
+/// signal frame cannot be built or returned from.
+pub fn force_segv() {
+    let thread = sched::current();
+    force_signal(&thread, Signal::of(SIGSEGV), SigInfo::fault(SIGSEGV, SI_KERNEL, 0));
+}
+
 /// What a page fault's error code says the access was.
 pub fn page_fault_access(error: u64) -> Access {
     if error & 0x10 != 0 {

@@ -54,20 +54,36 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
     let mask = parent_thread.user.as_ref().map(|u| u.signals.lock().mask).unwrap_or_default();
     let container = parent.container.clone();
     let tid = container.alloc_pid()?;
+    // As on Linux, a tid that cannot be written is not an error.
+    if f & CLONE_PARENT_SETTID != 0 {
+        let _ = crate::uaccess::write_val(args.parent_tid, &tid);
+    }
+    if f & CLONE_CHILD_SETTID != 0 && f & CLONE_VM != 0 {
+        let _ = crate::uaccess::write_val(args.child_tid, &tid);
+    }
+    let Ok(ctx) = ThreadContext::new_user(&child_frame, FpuState::current(), fs_base) else {
+        container.release_pid(tid);
+        return Err(Errno::ENOMEM);
+    };
 
     let (process, is_new) = if f & CLONE_THREAD != 0 {
         (parent.clone(), false)
     } else {
         let vm = if f & CLONE_VM != 0 {
-            parent.vm_arc().ok_or(Errno::ENOMEM)?
+            let Some(vm) = parent.vm_arc() else {
+                container.release_pid(tid);
+                return Err(Errno::ENOMEM);
+            };
+            vm
         } else {
-            match parent.with_vm(|s| s.fork()) {
-                Some(space) => Arc::new(Vm { space: Mutex::new(space) }),
-                None => {
-                    container.release_pid(tid);
-                    return Err(Errno::ENOMEM);
-                }
+            let Some(mut space) = parent.with_vm(|s| s.fork()) else {
+                container.release_pid(tid);
+                return Err(Errno::ENOMEM);
+            };
+            if f & CLONE_CHILD_SETTID != 0 {
+                let _ = space.poke(args.child_tid, &tid.to_ne_bytes());
             }
+            Arc::new(Vm { space: Mutex::new(space) })
         };
         let files = if f & CLONE_FILES != 0 {
             parent.fd_table()
@@ -104,13 +120,6 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
         (child, true)
     };
 
-    let ctx = match ThreadContext::new_user(&child_frame, FpuState::current(), fs_base) {
-        Ok(ctx) => ctx,
-        Err(_) => {
-            container.release_pid(tid);
-            return Err(Errno::ENOMEM);
-        }
-    };
     let user = UserThread::new(process.clone(), tid, ThreadSignals::inherit(mask));
     if f & CLONE_CHILD_CLEARTID != 0 {
         user.clear_child_tid.store(args.child_tid, Ordering::Relaxed);
@@ -118,16 +127,6 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
     let name = parent_thread.name.clone();
     let thread = Thread::new_user(&name, ctx, user);
     process.threads.lock().push(Arc::downgrade(&thread));
-    if f & CLONE_PARENT_SETTID != 0 {
-        crate::uaccess::write_val(args.parent_tid, &tid)?;
-    }
-    if f & CLONE_CHILD_SETTID != 0 {
-        if f & CLONE_VM != 0 {
-            crate::uaccess::write_val(args.child_tid, &tid)?;
-        } else {
-            process.with_vm(|s| s.poke(args.child_tid, &tid.to_ne_bytes())).map_err(|_| Errno::EFAULT)?;
-        }
-    }
     if is_new {
         parent.children.lock().push(process.clone());
     }

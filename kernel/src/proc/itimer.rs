@@ -87,10 +87,14 @@ fn fire_due() -> Option<u64> {
     next
 }
 
+/// The `timers` thread: fires what is due, then sleeps until the next expiry but at
+/// least a tick, so timers with tiny intervals cost one pass per tick however many
+/// there are (their missed expiries are not made up for).
 fn timer_thread(_: usize) -> ! {
+    let tick_ns = 1_000_000_000 / u64::from(crate::time::hz().max(1));
     loop {
         let seen = CHANGED.generation();
-        let next = fire_due();
+        let next = fire_due().map(|n| n.max(crate::time::now_ns() + tick_ns));
         let _ = CHANGED.wait_until(|| (CHANGED.generation() != seen).then_some(()), next, None);
     }
 }

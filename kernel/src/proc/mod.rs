@@ -15,7 +15,7 @@ mod thread;
 
 pub use exec::{exec, spawn_init};
 pub use exit::{WaitFor, exit_group, exit_thread, kill_all, wait_child};
-pub use fault::{page_fault_access, user_exception};
+pub use fault::{force_segv, page_fault_access, user_exception};
 pub use fork::{CloneArgs, clone};
 pub use signal::{
     Delivery, Sender, Signals, deliver_pending, raise_sigpipe, send_to_process, send_to_thread, signal_pending,

@@ -377,6 +377,10 @@ fn setup_frame(
         },
         info: *info,
     };
+    // A handler outside user space would fault on the way back: SIGSEGV, as on Linux.
+    if action.handler >= berth_hal::layout::USER_END {
+        return Err(Errno::EFAULT);
+    }
     uaccess::write_bytes(fpstate, &fpu)?;
     uaccess::write_val(sp, &sigframe)?;
     // The handler's view: rdi = signal, rsi = &info, rdx = &uc.
@@ -424,10 +428,12 @@ pub fn sigreturn(frame: &mut TrapFrame) -> Result<u64, Errno> {
     frame.rsp = c.rsp;
     frame.rip = c.rip;
     frame.rflags = c.eflags;
-    berth_hal::context::sanitize_user_frame(frame);
+    if !berth_hal::context::sanitize_user_frame(frame) {
+        return Err(Errno::EFAULT);
+    }
     let thread = sched::current();
-    if c.fpstate != 0 {
-        thread.context().with_fpu(|f| f.set_legacy_area(&fpu));
+    if c.fpstate != 0 && !thread.context().with_fpu(|f| f.set_legacy_area(&fpu)) {
+        return Err(Errno::EFAULT);
     }
     let user = thread.user.as_ref().expect("a user thread");
     user.note_signal_work(); // signals the restored mask unblocks may be pending

@@ -174,6 +174,14 @@ pub fn yield_now() {
     schedule();
 }
 
+/// Gives up the CPU if the running thread's time slice is over: for long loops in the
+/// kernel, which is otherwise never preempted. Call it holding no lock.
+pub fn preempt_point() {
+    if need_resched() {
+        schedule();
+    }
+}
+
 /// Called on every timer tick (interrupts disabled): wakes sleepers whose deadline
 /// has passed and asks the running thread to yield when its time slice is over.
 pub fn on_tick() {

@@ -15,6 +15,18 @@ use berth_abi::fs::*;
 /// noticing (a read of a large buffer from a stream allocates only this much).
 const CHUNK: usize = 64 * 1024;
 
+/// Most bytes one read, write or sendfile moves, as on Linux (`MAX_RW_COUNT`): larger
+/// counts are cut to it.
+const MAX_RW_COUNT: usize = 0x7fff_f000;
+
+/// Between chunks of a long transfer: lets other threads run if this one's time is up
+/// (kernel code is not preempted) and says whether to stop early because the process
+/// is being killed.
+fn must_stop() -> bool {
+    crate::sched::preempt_point();
+    current_process().is_exiting()
+}
+
 /// The open file behind `fd` in the running process.
 pub fn file(fd: i32) -> Result<Arc<OpenFile>, Errno> {
     current_process().fd_table().lock().get(fd)
@@ -28,10 +40,14 @@ fn read_to_user(f: &OpenFile, buf: u64, len: usize, at: Option<u64>) -> SysResul
     if let Some(off) = at {
         f.ops.read_at(off, &mut [])?; // ESPIPE for streams comes before EFAULT
     }
+    let len = len.min(MAX_RW_COUNT);
     uaccess::check_writable(buf, len)?;
     let mut done = 0;
     let mut kbuf = vec![0u8; len.min(CHUNK)];
     while done < len {
+        if done > 0 && must_stop() {
+            break;
+        }
         let want = (len - done).min(CHUNK);
         let n = match at {
             Some(off) => f.ops.read_at(off + done as u64, &mut kbuf[..want]),
@@ -57,8 +73,12 @@ fn write_from_user(f: &OpenFile, buf: u64, len: usize, at: Option<u64>) -> SysRe
     if !f.writable() {
         return Err(Errno::EBADF);
     }
+    let len = len.min(MAX_RW_COUNT);
     let mut done = 0;
     while done < len || (len == 0 && done == 0) {
+        if done > 0 && must_stop() {
+            break;
+        }
         let want = (len - done).min(CHUNK);
         let kbuf = uaccess::read_bytes(buf + done as u64, want)?;
         let n = match at {
@@ -116,16 +136,24 @@ fn iovecs(addr: u64, count: usize) -> Result<Vec<IoVec>, Errno> {
 /// optional offset), stopping at the first short transfer; an error after some bytes
 /// moved reports those bytes.
 fn vectored(iov: &[IoVec], mut at: Option<u64>, one: impl Fn(u64, usize, Option<u64>) -> SysResult) -> SysResult {
+    if at.is_some_and(|o| (o as i64) < 0) {
+        return Err(Errno::EINVAL);
+    }
     let mut total = 0isize;
     for v in iov {
-        let n = match one(v.base, v.len as usize, at) {
+        // All of them together move at most MAX_RW_COUNT bytes, as on Linux.
+        let len = (v.len as usize).min(MAX_RW_COUNT - total as usize);
+        if len == 0 && v.len > 0 {
+            break;
+        }
+        let n = match one(v.base, len, at) {
             Ok(n) => n,
             Err(e) if total == 0 => return Err(e),
             Err(_) => break,
         };
         total += n;
         at = at.map(|o| o + n as u64);
-        if (n as u64) < v.len {
+        if (n as usize) < len || must_stop() {
             break;
         }
     }
@@ -358,7 +386,7 @@ pub fn sendfile(a: &Args) -> SysResult {
     if !input.readable() || !out.writable() {
         return Err(Errno::EBADF);
     }
-    let (offset_ptr, count) = (a.u64(2), a.usize(3));
+    let (offset_ptr, count) = (a.u64(2), a.usize(3).min(MAX_RW_COUNT));
     let mut off = if offset_ptr != 0 {
         let off: i64 = uaccess::read_val(offset_ptr)?;
         u64::try_from(off).map_err(|_| Errno::EINVAL)?
@@ -368,6 +396,9 @@ pub fn sendfile(a: &Args) -> SysResult {
     let mut buf = vec![0u8; count.min(CHUNK)];
     let mut done = 0;
     while done < count {
+        if done > 0 && must_stop() {
+            break;
+        }
         let want = (count - done).min(buf.len());
         let n = match input.ops.read_at(off, &mut buf[..want]) {
             Ok(n) => n,

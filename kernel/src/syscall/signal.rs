@@ -69,8 +69,17 @@ pub fn rt_sigprocmask(a: &Args) -> SysResult {
 }
 
 /// rt_sigreturn()
+///
+/// A frame that cannot be read, or that returns outside user space, earns SIGSEGV (as
+/// on Linux); the registers are then whatever was restored.
 pub fn rt_sigreturn(frame: &mut TrapFrame) -> SysResult {
-    proc::sigreturn(frame).map(|rax| rax as isize)
+    match proc::sigreturn(frame) {
+        Ok(rax) => Ok(rax as isize),
+        Err(_) => {
+            proc::force_segv();
+            Ok(frame.rax as isize)
+        }
+    }
 }
 
 /// sigaltstack(ss, old_ss)

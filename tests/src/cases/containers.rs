@@ -124,6 +124,11 @@ pub fn faults_and_isolation(a: &Artifacts) -> Result<(), String> {
         crash("fork-bomb", "pids=32", "fork-bomb"),
         crash("spin", "timeout=2", "spin"),
         crash("init-signals", "", "init-signals"),
+        crash("bad-handler", "", "bad-frame handler"),
+        crash("bad-rip", "", "bad-frame rip"),
+        crash("bad-mxcsr", "", "bad-frame mxcsr"),
+        crash("sendfile-hog", "", "hog sendfile"),
+        crash("itimer-hog", "", "hog itimer"),
     ];
     let out = boot(a, "faults", &containers, "", seconds(180))?;
     for (name, code) in [
@@ -137,6 +142,11 @@ pub fn faults_and_isolation(a: &Artifacts) -> Result<(), String> {
         ("spin", 137),
         ("bystander", 0),
         ("init-signals", 0),
+        ("bad-handler", 139),
+        ("bad-rip", 139),
+        ("bad-mxcsr", 139),
+        ("sendfile-hog", 0),
+        ("itimer-hog", 0),
     ] {
         out.expect_status(name, code)?;
     }
