@@ -12,20 +12,26 @@ use alloc::vec::Vec;
 use berth_abi::Errno;
 use spin::Mutex;
 
+/// A thread waiting on a futex. It sleeps on its own queue, so it can move between
+/// addresses (requeue) and still be woken, and it knows which address it is on, so
+/// it can always leave.
 struct Waiter {
     bitset: u32,
-    woken: bool,
+    state: Mutex<WaiterState>,
+    queue: WaitQueue,
 }
 
-struct Bucket {
-    waiters: Vec<Arc<Mutex<Waiter>>>,
-    queue: Arc<WaitQueue>,
+struct WaiterState {
+    woken: bool,
+    /// The address it waits on now.
+    key: Key,
 }
 
 /// Key: the address space's identity and the user address.
 type Key = (usize, u64);
 
-static FUTEXES: Mutex<BTreeMap<Key, Bucket>> = Mutex::new(BTreeMap::new());
+/// Waiters by address, in arrival order; an address with none has no entry.
+static FUTEXES: Mutex<BTreeMap<Key, Vec<Arc<Waiter>>>> = Mutex::new(BTreeMap::new());
 
 fn key(process: &Process, addr: u64) -> Result<Key, Errno> {
     if !addr.is_multiple_of(4) {
@@ -48,26 +54,23 @@ pub fn wait(addr: u64, expected: u32, bitset: u32, deadline: Option<u64>) -> Res
     if value != expected {
         return Err(Errno::EAGAIN);
     }
-    let me = Arc::new(Mutex::new(Waiter { bitset, woken: false }));
-    let queue = {
+    let me = Arc::new(Waiter { bitset, state: Mutex::new(WaiterState { woken: false, key }), queue: WaitQueue::new() });
+    FUTEXES.lock().entry(key).or_default().push(me.clone());
+    let result = me.queue.wait_until(|| me.state.lock().woken.then_some(()), deadline, Some(&proc::signal_pending));
+    // Leave the address it is on now (a requeue may have moved it), if still there.
+    {
         let mut all = FUTEXES.lock();
-        let bucket =
-            all.entry(key).or_insert_with(|| Bucket { waiters: Vec::new(), queue: Arc::new(WaitQueue::new()) });
-        bucket.waiters.push(me.clone());
-        bucket.queue.clone()
-    };
-    let result = queue.wait_until(|| me.lock().woken.then_some(()), deadline, Some(&proc::signal_pending));
-    // Leave the bucket if still in it (timeout or signal).
-    let mut all = FUTEXES.lock();
-    if let Some(bucket) = all.get_mut(&key) {
-        bucket.waiters.retain(|w| !Arc::ptr_eq(w, &me));
-        if bucket.waiters.is_empty() {
-            all.remove(&key);
+        let at = me.state.lock().key;
+        if let Some(waiters) = all.get_mut(&at) {
+            waiters.retain(|w| !Arc::ptr_eq(w, &me));
+            if waiters.is_empty() {
+                all.remove(&at);
+            }
         }
     }
     match result {
         Ok(()) => Ok(()),
-        Err(_) if me.lock().woken => Ok(()),
+        Err(_) if me.state.lock().woken => Ok(()),
         Err(WaitError::TimedOut) => Err(Errno::ETIMEDOUT),
         Err(WaitError::Interrupted) => Err(Errno::EINTR),
     }
@@ -77,30 +80,27 @@ pub fn wait(addr: u64, expected: u32, bitset: u32, deadline: Option<u64>) -> Res
 /// bitset intersects `bitset`; returns how many.
 pub fn wake_bitset(process: &Process, addr: u64, count: u32, bitset: u32) -> Result<usize, Errno> {
     let key = key(process, addr)?;
-    let mut woken = 0;
-    let queue = {
+    let mut woken = Vec::new();
+    {
         let mut all = FUTEXES.lock();
-        let Some(bucket) = all.get_mut(&key) else { return Ok(0) };
-        bucket.waiters.retain(|w| {
-            let mut w = w.lock();
-            if woken < count as usize && w.bitset & bitset != 0 {
-                w.woken = true;
-                woken += 1;
+        let Some(waiters) = all.get_mut(&key) else { return Ok(0) };
+        waiters.retain(|w| {
+            if woken.len() < count as usize && w.bitset & bitset != 0 {
+                w.state.lock().woken = true;
+                woken.push(w.clone());
                 false
             } else {
                 true
             }
         });
-        let queue = bucket.queue.clone();
-        if bucket.waiters.is_empty() {
+        if waiters.is_empty() {
             all.remove(&key);
         }
-        queue
-    };
-    if woken > 0 {
-        queue.wake_all();
     }
-    Ok(woken)
+    for w in &woken {
+        w.queue.wake_all();
+    }
+    Ok(woken.len())
 }
 
 /// FUTEX_WAKE for `process`.
@@ -109,15 +109,15 @@ pub fn wake(process: &Process, addr: u64, count: u32) -> usize {
 }
 
 /// FUTEX_REQUEUE / FUTEX_CMP_REQUEUE: wakes `wake_count` waiters on `addr`, moves up
-/// to `requeue_count` others to `addr2`. With `expected`, fails with EAGAIN unless
-/// `*addr == expected`.
+/// to `requeue_count` others to `addr2`; returns (woken, moved). With `expected`,
+/// fails with EAGAIN unless `*addr == expected`.
 pub fn requeue(
     addr: u64,
     wake_count: u32,
     requeue_count: u32,
     addr2: u64,
     expected: Option<u32>,
-) -> Result<usize, Errno> {
+) -> Result<(usize, usize), Errno> {
     let process = proc::current_process();
     if let Some(expected) = expected {
         let value: u32 = crate::uaccess::read_val(addr)?;
@@ -127,32 +127,21 @@ pub fn requeue(
     }
     let woken = wake_bitset(&process, addr, wake_count, u32::MAX)?;
     let (from, to) = (key(&process, addr)?, key(&process, addr2)?);
-    let mut moved = 0;
+    if from == to {
+        return Ok((woken, 0));
+    }
     let mut all = FUTEXES.lock();
-    let mut taken = Vec::new();
-    if let Some(bucket) = all.get_mut(&from) {
-        while moved < requeue_count as usize && !bucket.waiters.is_empty() {
-            taken.push(bucket.waiters.remove(0));
-            moved += 1;
-        }
+    let Some(waiters) = all.get_mut(&from) else { return Ok((woken, 0)) };
+    let moved: Vec<Arc<Waiter>> = waiters.drain(..waiters.len().min(requeue_count as usize)).collect();
+    if waiters.is_empty() {
+        all.remove(&from);
     }
-    if !taken.is_empty() {
-        // Moved waiters keep sleeping on their old queue; they are marked woken by
-        // wakes on the new address through the new bucket's list.
-        let old_queue = all.get(&from).map(|b| b.queue.clone());
-        let bucket = all.entry(to).or_insert_with(|| Bucket {
-            waiters: Vec::new(),
-            queue: old_queue.clone().unwrap_or_else(|| Arc::new(WaitQueue::new())),
-        });
-        bucket.waiters.extend(taken);
-        if let Some(old) = old_queue
-            && !Arc::ptr_eq(&old, &bucket.queue)
-        {
-            // Different queues: wake the moved ones so they re-sleep correctly later.
-            drop(all);
-            old.wake_all();
-            return Ok(woken + moved);
-        }
+    for w in &moved {
+        w.state.lock().key = to;
     }
-    Ok(woken + moved)
+    let count = moved.len();
+    if count > 0 {
+        all.entry(to).or_default().extend(moved);
+    }
+    Ok((woken, count))
 }

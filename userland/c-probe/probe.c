@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -381,6 +382,62 @@ static const char *check_memory_shared(void)
 	ENSURE(shared[0] == 2 && shared[1024] == 3, "the parent sees %u and %u, not the child's 2 and 3", shared[0],
 	       shared[1024]);
 	TRY(munmap((void *)shared, 8192));
+	return NULL;
+}
+
+/* ---- futex requeue ------------------------------------------------------------------- */
+
+/* From <linux/futex.h>, which musl does not ship. */
+#define FUTEX_WAIT_PRIVATE 128
+#define FUTEX_WAKE_PRIVATE 129
+#define FUTEX_CMP_REQUEUE_PRIVATE 132
+
+static int futex_a, futex_b;
+static volatile int waiter_result = 1; /* 1: not finished */
+
+static void *futex_waiter(void *timeout)
+{
+	long r = syscall(SYS_futex, &futex_a, FUTEX_WAIT_PRIVATE, 0, timeout, NULL, 0);
+	waiter_result = r == 0 ? 0 : errno;
+	return NULL;
+}
+
+/* Requeues the one waiter on futex_a to futex_b (retrying until it is there). */
+static long requeue_waiter(void)
+{
+	long r = 0;
+	for (int i = 0; i < 2000 && r == 0; i++) {
+		r = syscall(SYS_futex, &futex_a, FUTEX_CMP_REQUEUE_PRIVATE, 0, (void *)1L, &futex_b, 0);
+		if (r == 0)
+			usleep(1000);
+	}
+	return r;
+}
+
+/*
+ * A waiter moved to another futex is woken there (not on its first), and one that
+ * times out after being moved leaves nothing behind.
+ */
+static const char *check_futex_requeue(void)
+{
+	pthread_t t;
+	waiter_result = 1;
+	ENSURE(pthread_create(&t, NULL, futex_waiter, NULL) == 0, "pthread_create");
+	long moved = requeue_waiter();
+	ENSURE(moved == 1, "FUTEX_CMP_REQUEUE moved %ld waiters, want 1", moved);
+	ENSURE(syscall(SYS_futex, &futex_a, FUTEX_WAKE_PRIVATE, 1) == 0, "a wake of the first futex found a waiter");
+	ENSURE(syscall(SYS_futex, &futex_b, FUTEX_WAKE_PRIVATE, 1) == 1, "the moved waiter was not on the second");
+	pthread_join(t, NULL);
+	ENSURE(waiter_result == 0, "the moved waiter's wait returned %s", strerror(waiter_result));
+
+	struct timespec brief = {0, 200 * 1000 * 1000};
+	waiter_result = 1;
+	ENSURE(pthread_create(&t, NULL, futex_waiter, &brief) == 0, "pthread_create");
+	ENSURE(requeue_waiter() == 1, "the second waiter was never requeued");
+	pthread_join(t, NULL);
+	ENSURE(waiter_result == ETIMEDOUT, "the moved waiter's timed wait returned %s", strerror(waiter_result));
+	long left = syscall(SYS_futex, &futex_b, FUTEX_WAKE_PRIVATE, 1);
+	ENSURE(left == 0, "a waiter that timed out is still on the futex it was moved to (%ld woken)", left);
 	return NULL;
 }
 
@@ -820,6 +877,7 @@ static const struct {
 	{"memory-malloc", check_memory_malloc},
 	{"memory-mmap", check_memory_mmap},
 	{"memory-shared", check_memory_shared},
+	{"futex-requeue", check_futex_requeue},
 	{"memory-mprotect", check_memory_mprotect},
 	{"memory-brk", check_memory_brk},
 	{"time-monotonic", check_time_monotonic},

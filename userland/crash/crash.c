@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -45,7 +46,12 @@ static int usage(void)
 			"                    dies by SIGSEGV, as on Linux\n"
 			"  hog KIND          work the kernel hard: sendfile (2 GiB from /dev/zero to\n"
 			"                    /dev/null in one call) or itimer (20 processes with 1 us\n"
-			"                    interval timers for 2 s); exits 0 when done\n"
+			"                    interval timers for 2 s); exits 0 when done. Or make it\n"
+			"                    hold memory until refused, print `hog: KIND holding N (ERRNO)`\n"
+			"                    and hold it 3 s: fork (sleeping children), sockets (full\n"
+			"                    socket pairs), pipes (full pipes), maps (one-page mappings),\n"
+			"                    sparse-maps (mappings of a 1 GiB sparse file), log (1-byte\n"
+			"                    writes, 300000; never refused)\n"
 			"  init-signals      as a container's pid 1: a child's SIGTERM, SIGINT and SIGKILL\n"
 			"                    do not reach it, a signal it handles does; exits 0 if so\n");
 	return 2;
@@ -80,6 +86,8 @@ static const char *errno_name(int e)
 	case ENOTDIR: return "ENOTDIR";
 	case EINVAL: return "EINVAL";
 	case EMFILE: return "EMFILE";
+	case ENFILE: return "ENFILE";
+	case ENOBUFS: return "ENOBUFS";
 	case ENOSPC: return "ENOSPC";
 	case ESPIPE: return "ESPIPE";
 	case EPIPE: return "EPIPE";
@@ -325,6 +333,74 @@ static uint64_t now_ms(void)
 	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }
 
+#define HOLD_SECONDS 3
+
+/* Reports what a holding hog got, holds it, and returns 0. */
+static int holding(const char *kind, long n, int e)
+{
+	printf("hog: %s holding %ld (%s)\n", kind, n, errno_name(e));
+	fflush(stdout);
+	sleep(HOLD_SECONDS);
+	return 0;
+}
+
+/* Takes kernel memory of one kind until the kernel refuses (the container's limit). */
+static int hold(const char *kind)
+{
+	long n = 0;
+	if (!strcmp(kind, "fork")) {
+		for (;; n++) {
+			pid_t pid = fork();
+			if (pid < 0)
+				break;
+			if (pid == 0) {
+				for (;;)
+					pause();
+			}
+		}
+		int e = errno;
+		holding(kind, n, e);
+		kill(0, SIGKILL); /* the children, and this process */
+		return 0;
+	}
+	if (!strcmp(kind, "sockets") || !strcmp(kind, "pipes")) {
+		static char chunk[65536];
+		for (;; n++) {
+			int fds[2];
+			int r = !strcmp(kind, "pipes") ? pipe2(fds, O_NONBLOCK)
+						       : socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds);
+			if (r < 0)
+				return holding(kind, n, errno);
+			ssize_t w;
+			while ((w = write(fds[1], chunk, sizeof chunk)) > 0)
+				;
+			if (errno != EAGAIN)
+				return holding(kind, n, errno);
+		}
+	}
+	if (!strcmp(kind, "maps")) {
+		for (char *at = (char *)0x10000000000UL;; n++, at += 8192)
+			if (mmap(at, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) == MAP_FAILED)
+				return holding(kind, n, errno);
+	}
+	if (!strcmp(kind, "sparse-maps")) {
+		int fd = open("/tmp/sparse", O_RDWR | O_CREAT, 0600);
+		if (fd < 0 || ftruncate(fd, 1L << 30) < 0)
+			return holding(kind, 0, errno);
+		for (;; n++)
+			if (mmap(NULL, 1L << 30, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED)
+				return holding(kind, n, errno);
+	}
+	if (!strcmp(kind, "log")) {
+		for (; n < 300000; n++)
+			if (write(1, "x", 1) != 1)
+				return holding(kind, n, errno);
+		printf("\n");
+		return holding(kind, n, 0);
+	}
+	return usage();
+}
+
 /* Calls that make the kernel work long for little effort; neighbours must keep going. */
 static int hog(const char *kind)
 {
@@ -350,7 +426,7 @@ static int hog(const char *kind)
 		printf("hog: itimer children done\n");
 		return 0;
 	}
-	return usage();
+	return hold(kind);
 }
 
 /* ---- init-signals ------------------------------------------------------------------- */

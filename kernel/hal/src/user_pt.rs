@@ -58,20 +58,48 @@ impl UserFlags {
     }
 }
 
+/// What a user page table's own memory is charged to (the container whose address
+/// space it is): its table frames, and each mapped page's entry in the lookup map.
+pub trait TableBudget: Send + Sync {
+    /// Takes `bytes`; false if that is refused.
+    fn charge(&self, bytes: u64) -> bool;
+    /// Gives `bytes` back.
+    fn uncharge(&self, bytes: u64);
+}
+
+/// What each mapped page costs the table besides its frame: its node in the lookup
+/// map (a shared page costs every table that maps it this much).
+pub const ENTRY_COST: u64 = 64;
+
 /// A user address space's page table. Beside the hardware tables it keeps each mapped
-/// page's frame and rights in a map, which is what lookups read.
+/// page's frame and rights in a map, which is what lookups read. Its own memory (table
+/// frames, map entries) is charged to its budget before it is taken.
 pub struct UserPageTable<F: AsFrame> {
     pml4: Frame,
     pages: BTreeMap<u64, (Arc<F>, UserFlags)>,
+    budget: Arc<dyn TableBudget>,
+    /// Bytes charged to `budget`, given back when the table is dropped.
+    charged: u64,
 }
 
-struct TableFrames;
+/// Table frames for one mapping, each charged to the table's budget first.
+struct TableFrames<'a> {
+    budget: &'a dyn TableBudget,
+    charged: &'a mut u64,
+}
 
 // SAFETY: frames come from the pool, zeroed, each handed out once; page-table frames
 // are owned by the table and freed in `Drop`.
-unsafe impl FrameAllocator<Size4KiB> for TableFrames {
+unsafe impl FrameAllocator<Size4KiB> for TableFrames<'_> {
     fn allocate_frame(&mut self) -> Option<PhysFrame<Size4KiB>> {
-        let frame = Frame::alloc()?;
+        if !self.budget.charge(PAGE_SIZE) {
+            return None;
+        }
+        let Some(frame) = Frame::alloc() else {
+            self.budget.uncharge(PAGE_SIZE);
+            return None;
+        };
+        *self.charged += PAGE_SIZE;
         let phys = frame.phys();
         core::mem::forget(frame); // owned by the page table from here on
         Some(PhysFrame::containing_address(PhysAddr::new(phys)))
@@ -79,13 +107,19 @@ unsafe impl FrameAllocator<Size4KiB> for TableFrames {
 }
 
 impl<F: AsFrame> UserPageTable<F> {
-    /// An empty user space sharing the kernel half.
-    pub fn new() -> Result<UserPageTable<F>, MapError> {
-        let mut pml4 = Frame::alloc().ok_or(MapError::OutOfMemory)?;
+    /// An empty user space sharing the kernel half, its memory charged to `budget`.
+    pub fn new(budget: Arc<dyn TableBudget>) -> Result<UserPageTable<F>, MapError> {
+        if !budget.charge(PAGE_SIZE) {
+            return Err(MapError::OutOfMemory);
+        }
+        let Some(mut pml4) = Frame::alloc() else {
+            budget.uncharge(PAGE_SIZE);
+            return Err(MapError::OutOfMemory);
+        };
         let mut kernel_half = [0u8; 2048];
         kernel_pml4().read(2048, &mut kernel_half);
         pml4.write(2048, &kernel_half);
-        Ok(UserPageTable { pml4, pages: BTreeMap::new() })
+        Ok(UserPageTable { pml4, pages: BTreeMap::new(), budget, charged: PAGE_SIZE })
     }
 
     fn mapper(&mut self) -> OffsetPageTable<'_> {
@@ -108,19 +142,39 @@ impl<F: AsFrame> UserPageTable<F> {
         // Replacing a mapping (copy-on-write) must flush the old translation; a new
         // one needs no flush, since x86 never caches not-present entries.
         let old = if self.pages.contains_key(&virt) { self.unmap(virt) } else { None };
+        if !self.budget.charge(ENTRY_COST) {
+            return Err(MapError::OutOfMemory);
+        }
         let frame = PhysFrame::containing_address(PhysAddr::new(page.frame().phys()));
         // Intermediate tables grant everything; a page's own entry sets its rights, so
         // a page mapped read-only (copy-on-write) can later be made writable.
         let tables = Flags::PRESENT | Flags::WRITABLE | Flags::USER_ACCESSIBLE;
         // SAFETY: `page` owns the frame and is kept in `pages` for as long as the
         // mapping exists; `virt` is a user address, so no kernel mapping changes.
-        let result =
-            unsafe { self.mapper().map_to_with_table_flags(p, frame, flags.to_flags(), tables, &mut TableFrames) };
-        match result {
-            Ok(flush) => flush.ignore(),
-            Err(MapToError::FrameAllocationFailed) => return Err(MapError::OutOfMemory),
-            Err(_) => return Err(MapError::AlreadyMapped(virt)),
+        let result = {
+            let offset = phys_offset();
+            // SAFETY: as in `mapper` (the table's frames are borrowed through `self`
+            // alone for this call).
+            let mut mapper = unsafe {
+                OffsetPageTable::new(&mut *((offset + self.pml4.phys()) as *mut PageTable), VirtAddr::new(offset))
+            };
+            let mut frames = TableFrames { budget: &*self.budget, charged: &mut self.charged };
+            // SAFETY: (of the mapping) see above.
+            unsafe { mapper.map_to_with_table_flags(p, frame, flags.to_flags(), tables, &mut frames) }
+        };
+        let error = match result {
+            Ok(flush) => {
+                flush.ignore();
+                None
+            }
+            Err(MapToError::FrameAllocationFailed) => Some(MapError::OutOfMemory),
+            Err(_) => Some(MapError::AlreadyMapped(virt)),
+        };
+        if let Some(e) = error {
+            self.budget.uncharge(ENTRY_COST);
+            return Err(e);
         }
+        self.charged += ENTRY_COST;
         self.pages.insert(virt, (page, flags));
         Ok(old)
     }
@@ -132,6 +186,8 @@ impl<F: AsFrame> UserPageTable<F> {
         if let Ok((_, flush)) = self.mapper().unmap(p) {
             flush.flush();
         }
+        self.charged -= ENTRY_COST;
+        self.budget.uncharge(ENTRY_COST);
         Some(page)
     }
 
@@ -209,5 +265,6 @@ impl<F: AsFrame> Drop for UserPageTable<F> {
             }
             crate::mm::release_table_frame(e4.addr().as_u64());
         }
+        self.budget.uncharge(self.charged);
     }
 }

@@ -93,18 +93,6 @@ fn encode(c: &Container, entry: &LogEntry, timestamps: bool) -> Vec<u8> {
     }
 }
 
-/// The last `n` lines of `entries` (split at newlines, each keeping its stream and time).
-fn tail(entries: Vec<LogEntry>, n: usize) -> Vec<LogEntry> {
-    let mut lines: Vec<LogEntry> = Vec::new();
-    for e in entries {
-        for line in e.data.split_inclusive(|&b| b == b'\n') {
-            lines.push(LogEntry { data: line.to_vec(), ..e.clone() });
-        }
-    }
-    let skip = lines.len().saturating_sub(n);
-    lines.split_off(skip)
-}
-
 /// `GET /containers/{id}/logs?stdout=1&stderr=1[&follow=1][&tail=N][&timestamps=1]`.
 pub fn logs(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
     let c = find(key)?;
@@ -116,29 +104,45 @@ pub fn logs(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
     let since_ns =
         head.query("since").and_then(|s| s.split('.').next()?.parse::<u64>().ok()).map(|s| s * 1_000_000_000);
     conn.start_chunked(200, output_type(&c)).map_err(ApiError::io)?;
-    let (mut entries, mut next) = c.log.read_from(0);
-    entries.retain(|e| streams.wants(e.stream) && since_ns.is_none_or(|s| e.time_ns >= s));
-    if let Some(n) = head.query("tail").and_then(|t| t.parse::<usize>().ok()) {
-        entries = tail(entries, n);
-    }
-    let send = |conn: &Conn, entries: &[LogEntry]| -> bool {
+    let wanted = |e: &LogEntry| streams.wants(e.stream) && since_ns.is_none_or(|s| e.time_ns >= s);
+    // With `tail`, start where the last lines begin (skipping the lines before them in
+    // that first entry); then send the log a batch at a time.
+    let (mut next, mut skip_lines) = match head.query("tail").and_then(|t| t.parse::<usize>().ok()) {
+        Some(n) => c.log.tail_start(n, |s| streams.wants(s)),
+        None => (0, 0),
+    };
+    let send = |conn: &Conn, entries: &[LogEntry], skip_lines: &mut usize| -> bool {
         let mut out = Vec::new();
-        for e in entries.iter().filter(|e| streams.wants(e.stream)) {
-            out.extend(encode(&c, e, timestamps));
+        for e in entries.iter().filter(|e| wanted(e)) {
+            if *skip_lines > 0 {
+                let rest: Vec<u8> =
+                    e.data.split_inclusive(|&b| b == b'\n').skip(*skip_lines).flatten().copied().collect();
+                *skip_lines = 0;
+                out.extend(encode(&c, &LogEntry { data: rest, ..e.clone() }, timestamps));
+            } else {
+                out.extend(encode(&c, e, timestamps));
+            }
         }
         conn.chunk(&out).is_ok()
     };
-    if !send(conn, &entries) {
-        return Ok(Next::Stop);
+    loop {
+        let (entries, after) = c.log.read_from(next);
+        next = after;
+        if !send(conn, &entries, &mut skip_lines) {
+            return Ok(Next::Stop);
+        }
+        if entries.is_empty() || c.log.caught_up(next) {
+            break;
+        }
     }
     // Following: send what arrives until the log is closed and drained.
-    while follow && !(c.log.is_closed() && c.log.next_seq() <= next) {
+    while follow && !(c.log.is_closed() && c.log.caught_up(next)) {
         let more = wait_unless_gone(conn, &[&c.log.changed], || {
-            (c.log.next_seq() > next || c.log.is_closed()).then(|| c.log.read_from(next))
+            (!c.log.caught_up(next) || c.log.is_closed()).then(|| c.log.read_from(next))
         });
         let Some((entries, after)) = more else { return Ok(Next::Stop) };
         next = after;
-        if !send(conn, &entries) {
+        if !send(conn, &entries, &mut skip_lines) {
             return Ok(Next::Stop);
         }
     }
@@ -187,7 +191,7 @@ pub fn attach(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
         if !out.is_empty() && conn.write_all(&out).is_err() {
             return Ok(Next::Stop);
         }
-        if c.log.is_closed() && c.log.next_seq() <= next {
+        if c.log.is_closed() && c.log.caught_up(next) {
             break;
         }
         let woke = wait_for(

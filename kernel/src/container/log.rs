@@ -1,8 +1,14 @@
 //! A container's output: a bounded ring of timestamped chunks of stdout and stderr.
+//!
+//! What the log holds (each write's bytes and its entry's own cost) counts against its
+//! cap and is charged to the container; when the container cannot pay for a write, the
+//! oldest writes make room, as they do at the cap. Readers take it in bounded batches.
 
+use crate::mm::MemoryCounter;
 use crate::sched::WaitQueue;
 use alloc::collections::VecDeque;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use spin::Mutex;
 
@@ -14,6 +20,13 @@ pub enum Stream {
     /// Standard error.
     Stderr,
 }
+
+/// What an entry costs beyond its bytes (the entry, its place in the ring, the
+/// allocation's rounding), so that many tiny writes cannot make a small log large.
+const ENTRY_OVERHEAD: usize = 64;
+
+/// Most bytes one batch read returns (at least one whole entry).
+pub const READ_BATCH: usize = 64 * 1024;
 
 /// One write to the log.
 #[derive(Debug, Clone)]
@@ -30,6 +43,7 @@ pub struct LogEntry {
 
 struct Inner {
     entries: VecDeque<LogEntry>,
+    /// What the entries cost (their bytes plus [`ENTRY_OVERHEAD`] each), all charged.
     bytes: usize,
     next_seq: u64,
     /// Bytes dropped from the front to stay within the cap.
@@ -43,6 +57,8 @@ struct Inner {
 pub struct LogBuffer {
     inner: Mutex<Inner>,
     cap: usize,
+    /// What the log is charged to (its container's memory).
+    memory: Option<Arc<MemoryCounter>>,
     /// Echo lines to the kernel console, prefixed with this.
     echo: Option<String>,
     /// Echo standard error only.
@@ -52,9 +68,14 @@ pub struct LogBuffer {
 }
 
 impl LogBuffer {
-    /// A log keeping at most `cap` bytes, echoing to the console with `echo` as prefix
-    /// (standard error only if `echo_stderr_only`).
-    pub fn new(cap: usize, echo: Option<String>, echo_stderr_only: bool) -> LogBuffer {
+    /// A log costing at most `cap` bytes, charged to `memory`, echoing to the console
+    /// with `echo` as prefix (standard error only if `echo_stderr_only`).
+    pub fn new(
+        cap: usize,
+        memory: Option<Arc<MemoryCounter>>,
+        echo: Option<String>,
+        echo_stderr_only: bool,
+    ) -> LogBuffer {
         LogBuffer {
             inner: Mutex::new(Inner {
                 entries: VecDeque::new(),
@@ -65,6 +86,7 @@ impl LogBuffer {
                 echo_line: [Vec::new(), Vec::new()],
             }),
             cap,
+            memory,
             echo,
             echo_stderr_only,
             changed: WaitQueue::new(),
@@ -76,22 +98,34 @@ impl LogBuffer {
         if data.is_empty() {
             return;
         }
-        let data = if data.len() > self.cap { &data[data.len() - self.cap..] } else { data };
+        let room = self.cap - ENTRY_OVERHEAD;
+        let data = if data.len() > room { &data[data.len() - room..] } else { data };
+        let cost = data.len() + ENTRY_OVERHEAD;
         let mut lines = Vec::new();
         {
             let mut inner = self.inner.lock();
-            let seq = inner.next_seq;
-            inner.next_seq += 1;
-            inner.bytes += data.len();
-            inner.entries.push_back(LogEntry { seq, time_ns: crate::time::realtime_ns(), stream, data: data.to_vec() });
-            while inner.bytes > self.cap {
-                match inner.entries.pop_front() {
-                    Some(e) => {
-                        inner.bytes -= e.data.len();
-                        inner.dropped += e.data.len() as u64;
-                    }
-                    None => break,
+            // Make room within the cap, then within what the container can pay for.
+            while inner.bytes + cost > self.cap && self.drop_oldest(&mut inner) {}
+            let paid = loop {
+                if self.memory.as_ref().is_none_or(|m| m.try_charge(cost as u64)) {
+                    break true;
                 }
+                if !self.drop_oldest(&mut inner) {
+                    break false;
+                }
+            };
+            let mut copy = Vec::new();
+            if paid && copy.try_reserve_exact(data.len()).is_ok() {
+                copy.extend_from_slice(data);
+                let seq = inner.next_seq;
+                inner.next_seq += 1;
+                inner.bytes += cost;
+                inner.entries.push_back(LogEntry { seq, time_ns: crate::time::realtime_ns(), stream, data: copy });
+            } else {
+                if paid && let Some(m) = &self.memory {
+                    m.uncharge(cost as u64);
+                }
+                inner.dropped += data.len() as u64;
             }
             if self.echo.is_some() && (stream == Stream::Stderr || !self.echo_stderr_only) {
                 let held = &mut inner.echo_line[stream as usize];
@@ -113,11 +147,55 @@ impl LogBuffer {
         self.changed.wake_all();
     }
 
-    /// The entries with `seq >= from`, and the sequence number to ask for next.
+    /// Removes the oldest entry; false if there is none.
+    fn drop_oldest(&self, inner: &mut Inner) -> bool {
+        let Some(e) = inner.entries.pop_front() else { return false };
+        let cost = e.data.len() + ENTRY_OVERHEAD;
+        inner.bytes -= cost;
+        inner.dropped += e.data.len() as u64;
+        if let Some(m) = &self.memory {
+            m.uncharge(cost as u64);
+        }
+        true
+    }
+
+    /// The entries with `seq >= from`, up to about [`READ_BATCH`] bytes of them (at
+    /// least one), and the sequence number to ask for next.
     pub fn read_from(&self, from: u64) -> (Vec<LogEntry>, u64) {
         let inner = self.inner.lock();
-        let entries = inner.entries.iter().filter(|e| e.seq >= from).cloned().collect();
-        (entries, inner.next_seq)
+        let first = inner.entries.partition_point(|e| e.seq < from);
+        let mut bytes = 0;
+        let mut entries = Vec::new();
+        for e in inner.entries.range(first..) {
+            if bytes > 0 && bytes + e.data.len() > READ_BATCH {
+                break;
+            }
+            bytes += e.data.len();
+            entries.push(e.clone());
+        }
+        let next = entries.last().map_or(inner.next_seq.max(from), |e| e.seq + 1);
+        (entries, next)
+    }
+
+    /// Where the last `n` lines of the streams `wanted` says begin: the sequence
+    /// number of the entry holding the first of them, and how many lines of that
+    /// entry's come before it (to skip).
+    pub fn tail_start(&self, n: usize, wanted: impl Fn(Stream) -> bool) -> (u64, usize) {
+        let inner = self.inner.lock();
+        let mut lines = 0;
+        for e in inner.entries.iter().rev().filter(|e| wanted(e.stream)) {
+            let here = e.data.split_inclusive(|&b| b == b'\n').count();
+            if lines + here >= n {
+                return (e.seq, here - (n - lines));
+            }
+            lines += here;
+        }
+        (inner.entries.front().map_or(inner.next_seq, |e| e.seq), 0)
+    }
+
+    /// Everything has been read up to `next` (nothing newer is there).
+    pub fn caught_up(&self, next: u64) -> bool {
+        self.inner.lock().next_seq <= next
     }
 
     /// The sequence number the next write will get.
@@ -162,5 +240,13 @@ impl LogBuffer {
     /// Whether the log is finished.
     pub fn is_closed(&self) -> bool {
         self.inner.lock().closed
+    }
+}
+
+impl Drop for LogBuffer {
+    fn drop(&mut self) {
+        if let Some(m) = &self.memory {
+            m.uncharge(self.inner.lock().bytes as u64);
+        }
     }
 }

@@ -105,6 +105,8 @@ impl Container {
         let name = config.name.clone().unwrap_or_else(|| registry::generated_name(&id));
         let net = crate::net::Namespace::for_container(config.publish.clone(), memory.clone())?;
         let echo = (config.echo != Echo::None).then(|| name.clone());
+        let stdin = if config.open_stdin && !config.tty { stdin_pipe(&memory) } else { (None, None) };
+        let log_memory = memory.clone();
         let container = Arc::new_cyclic(|me| Container {
             terminal: config.tty.then(|| Arc::new(crate::fs::Terminal::new(me.clone()))),
             id,
@@ -113,7 +115,7 @@ impl Container {
             fs: Arc::new(fs),
             memory,
             net,
-            log: LogBuffer::new(LOG_CAPACITY, echo, config.echo == Echo::Stderr),
+            log: LogBuffer::new(LOG_CAPACITY, Some(log_memory), echo, config.echo == Echo::Stderr),
             pids: Mutex::new(PidNamespace::new(config.limits.pids)),
             state: Mutex::new(State {
                 status: Status::Created,
@@ -128,7 +130,7 @@ impl Container {
             cpu_ns: AtomicU64::new(0),
             first_syscall_ns: AtomicU64::new(0),
             bandwidth: Bandwidth::new(config.limits.cpu_millis),
-            stdin: Mutex::new(if config.open_stdin && !config.tty { stdin_pipe() } else { (None, None) }),
+            stdin: Mutex::new(stdin),
             created_at: crate::time::realtime_ns(),
             config,
         });
@@ -329,8 +331,8 @@ impl Container {
 type StdinPipe = (Option<Arc<crate::fs::OpenFile>>, Option<Arc<crate::fs::OpenFile>>);
 
 /// A pipe for a container's standard input.
-fn stdin_pipe() -> StdinPipe {
-    let (r, w) = crate::fs::pipe();
+fn stdin_pipe(memory: &Arc<MemoryCounter>) -> StdinPipe {
+    let (r, w) = crate::fs::pipe(Some(memory.clone()));
     (
         Some(crate::fs::OpenFile::new(r, berth_abi::fs::O_RDONLY, String::from("pipe:[stdin]"))),
         Some(crate::fs::OpenFile::new(w, berth_abi::fs::O_WRONLY, String::from("pipe:[stdin]"))),

@@ -18,6 +18,7 @@
 //! keeps a closed file (or its pipe buffer) alive.
 
 use super::{FileOps, OpenFile, Ready};
+use crate::mm::{Charge, MemoryCounter};
 use crate::sched::{WaitError, WaitQueue, WakeRelay};
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
@@ -33,6 +34,9 @@ const MAX_NESTS: usize = 4;
 
 /// Most interests one instance holds (Linux bounds watches per user): ENOSPC beyond.
 const MAX_INTERESTS: usize = 1 << 16;
+/// What each interest is charged: itself, its relay in the watched file's queue, and
+/// room in the list.
+const INTEREST_COST: u64 = 256;
 
 /// One watched (file, descriptor) pair.
 struct Interest {
@@ -48,6 +52,8 @@ struct Interest {
     last_report: Option<(u64, u32)>,
     /// Wakes the instance's queue when the file's queue is woken.
     _relay: Option<WakeRelay>,
+    /// [`INTEREST_COST`], charged to the instance's container.
+    _charge: Option<Charge>,
 }
 
 /// The `EPOLL*` bits a file's readiness amounts to.
@@ -113,16 +119,19 @@ pub struct Epoll {
     watchers: Mutex<Vec<Weak<Epoll>>>,
     /// This instance, for the watchers lists of the instances it watches.
     me: Weak<Epoll>,
+    /// What its interests are charged to (the container that made it).
+    memory: Option<Arc<MemoryCounter>>,
 }
 
 impl Epoll {
-    /// An instance with an empty interest list.
-    pub fn new() -> Arc<Epoll> {
+    /// An instance with an empty interest list, charging its interests to `memory`.
+    pub fn new(memory: Option<Arc<MemoryCounter>>) -> Arc<Epoll> {
         Arc::new_cyclic(|me| Epoll {
             queue: Arc::new(WaitQueue::new()),
             interests: Mutex::new(Vec::new()),
             watchers: Mutex::new(Vec::new()),
             me: me.clone(),
+            memory,
         })
     }
 
@@ -146,6 +155,8 @@ impl Epoll {
             if interests.len() >= MAX_INTERESTS {
                 return Err(Errno::ENOSPC);
             }
+            let charge = Charge::maybe(self.memory.as_ref(), INTEREST_COST).ok_or(Errno::ENOMEM)?;
+            interests.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
             interests.push(Interest {
                 file: Arc::downgrade(file),
                 fd,
@@ -154,6 +165,7 @@ impl Epoll {
                 armed: true,
                 last_report: None,
                 _relay: file.ops.wait_queue().map(|q| q.relay_to(&self.queue)),
+                _charge: charge,
             });
         }
         if let Some(inner) = nested {

@@ -1,12 +1,21 @@
 //! A process's file descriptor table.
+//!
+//! Each open descriptor is charged to the container (its slot, and a share of the open
+//! file and the object behind it), so a container that opens files by the thousand in
+//! thousands of processes pays for them.
 
 use super::OpenFile;
+use crate::mm::MemoryCounter;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use berth_abi::Errno;
 
 /// Most descriptors a process may have open (RLIMIT_NOFILE).
 pub const MAX_FDS: usize = 1024;
+
+/// What each open descriptor is charged: its slot, and the open file and file object
+/// behind it (sockets and buffers charge their own memory on top).
+pub const FD_COST: u64 = 512;
 
 #[derive(Clone)]
 struct Slot {
@@ -15,15 +24,47 @@ struct Slot {
 }
 
 /// Descriptor numbers to open files.
-#[derive(Clone, Default)]
 pub struct FdTable {
     slots: Vec<Option<Slot>>,
+    /// What open descriptors are charged to (none for the kernel's own tables).
+    counter: Option<Arc<MemoryCounter>>,
+    /// Open descriptors, each charged [`FD_COST`].
+    open: usize,
 }
 
 impl FdTable {
-    /// An empty table.
-    pub fn new() -> FdTable {
-        FdTable::default()
+    /// An empty table charging its descriptors to `counter`.
+    pub fn new(counter: Option<Arc<MemoryCounter>>) -> FdTable {
+        FdTable { slots: Vec::new(), counter, open: 0 }
+    }
+
+    /// A copy for a `fork` child, charged like the original; ENOMEM if it cannot be.
+    pub fn try_clone(&self) -> Result<FdTable, Errno> {
+        if let Some(c) = &self.counter
+            && !c.try_charge(self.open as u64 * FD_COST)
+        {
+            return Err(Errno::ENOMEM);
+        }
+        Ok(FdTable { slots: self.slots.clone(), counter: self.counter.clone(), open: self.open })
+    }
+
+    /// Charges one more open descriptor.
+    fn charge_one(&mut self) -> Result<(), Errno> {
+        if let Some(c) = &self.counter
+            && !c.try_charge(FD_COST)
+        {
+            return Err(Errno::ENOMEM);
+        }
+        self.open += 1;
+        Ok(())
+    }
+
+    /// Gives back the charge of `n` closed descriptors.
+    fn uncharge(&mut self, n: usize) {
+        self.open -= n;
+        if let Some(c) = &self.counter {
+            c.uncharge(n as u64 * FD_COST);
+        }
     }
 
     /// The open file behind `fd`.
@@ -41,6 +82,7 @@ impl FdTable {
             return Err(Errno::EINVAL);
         }
         let free = (min..MAX_FDS).find(|&i| self.slots.get(i).is_none_or(Option::is_none)).ok_or(Errno::EMFILE)?;
+        self.charge_one()?;
         self.place(free, file, cloexec);
         Ok(free as i32)
     }
@@ -53,6 +95,9 @@ impl FdTable {
     /// Installs `file` at exactly `fd`, closing what was there; returns the old file.
     pub fn insert_at(&mut self, fd: i32, file: Arc<OpenFile>, cloexec: bool) -> Result<Option<Arc<OpenFile>>, Errno> {
         let i = usize::try_from(fd).ok().filter(|&i| i < MAX_FDS).ok_or(Errno::EBADF)?;
+        if self.slots.get(i).is_none_or(Option::is_none) {
+            self.charge_one()?;
+        }
         let old = self.slots.get_mut(i).and_then(Option::take).map(|s| s.file);
         self.place(i, file, cloexec);
         Ok(old)
@@ -68,7 +113,9 @@ impl FdTable {
     /// Closes `fd`; returns its file (dropped by the caller, outside any lock).
     pub fn remove(&mut self, fd: i32) -> Result<Arc<OpenFile>, Errno> {
         let i = usize::try_from(fd).map_err(|_| Errno::EBADF)?;
-        self.slots.get_mut(i).and_then(Option::take).map(|s| s.file).ok_or(Errno::EBADF)
+        let file = self.slots.get_mut(i).and_then(Option::take).map(|s| s.file).ok_or(Errno::EBADF)?;
+        self.uncharge(1);
+        Ok(file)
     }
 
     /// The close-on-exec flag of `fd`.
@@ -96,16 +143,26 @@ impl FdTable {
                 closed.extend(slot.take().map(|s| s.file));
             }
         }
+        self.uncharge(closed.len());
         closed
     }
 
     /// Closes everything (at exit); returns the files.
     pub fn close_all(&mut self) -> Vec<Arc<OpenFile>> {
-        core::mem::take(&mut self.slots).into_iter().flatten().map(|s| s.file).collect()
+        let closed: Vec<Arc<OpenFile>> =
+            core::mem::take(&mut self.slots).into_iter().flatten().map(|s| s.file).collect();
+        self.uncharge(closed.len());
+        closed
     }
 
     /// Open descriptors and their files, in order.
     pub fn iter(&self) -> impl Iterator<Item = (i32, &Arc<OpenFile>)> {
         self.slots.iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|s| (i as i32, &s.file)))
+    }
+}
+
+impl Drop for FdTable {
+    fn drop(&mut self) {
+        self.uncharge(self.open);
     }
 }

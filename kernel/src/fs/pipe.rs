@@ -1,8 +1,8 @@
 //! Pipes.
 
 use super::{FileOps, OpenFile, Ready, wait_errno};
+use crate::mm::{ChargedQueue, MemoryCounter};
 use crate::sched::WaitQueue;
-use alloc::collections::VecDeque;
 use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -19,7 +19,7 @@ const ATOMIC_WRITE: usize = 4096;
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 struct State {
-    buf: VecDeque<u8>,
+    buf: ChargedQueue,
     readers: usize,
     writers: usize,
 }
@@ -38,11 +38,12 @@ pub struct PipeEnd {
     writer: bool,
 }
 
-/// A new pipe: (read end, write end).
-pub fn pipe() -> (Arc<PipeEnd>, Arc<PipeEnd>) {
+/// A new pipe: (read end, write end). What it holds is charged to `memory` (the
+/// container that made it; none for the kernel's).
+pub fn pipe(memory: Option<Arc<MemoryCounter>>) -> (Arc<PipeEnd>, Arc<PipeEnd>) {
     let pipe = Arc::new(Pipe {
         id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-        state: Mutex::new(State { buf: VecDeque::new(), readers: 1, writers: 1 }),
+        state: Mutex::new(State { buf: ChargedQueue::new(CAPACITY, memory), readers: 1, writers: 1 }),
         changed: WaitQueue::new(),
     });
     (Arc::new(PipeEnd { pipe: pipe.clone(), writer: false }), Arc::new(PipeEnd { pipe, writer: true }))
@@ -64,10 +65,7 @@ impl FileOps for PipeEnd {
                     let mut s = pipe.state.lock();
                     if !s.buf.is_empty() {
                         let space_before = CAPACITY - s.buf.len();
-                        let n = buf.len().min(s.buf.len());
-                        for (dst, src) in buf.iter_mut().zip(s.buf.drain(..n)) {
-                            *dst = src;
-                        }
+                        let n = s.buf.take(buf, false);
                         Some(Ok((n, space_before)))
                     } else if s.writers == 0 {
                         Some(Ok((0, CAPACITY)))
@@ -107,9 +105,8 @@ impl FileOps for PipeEnd {
                     // Small writes go in whole or not at all.
                     let fits = if left.len() <= ATOMIC_WRITE { space >= left.len() } else { space > 0 };
                     if fits {
-                        let n = left.len().min(space);
-                        s.buf.extend(&left[..n]);
-                        Some(Ok(n))
+                        // Memory the container cannot pay for: ENOMEM, as on Linux.
+                        Some(s.buf.push(left).ok_or(Errno::ENOMEM))
                     } else if file.nonblocking() {
                         Some(Err(Errno::EAGAIN))
                     } else {

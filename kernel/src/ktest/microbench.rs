@@ -18,7 +18,8 @@ fn time<R>(what: &str, n: u32, mut f: impl FnMut() -> R) {
 pub fn primitives() -> Outcome {
     time("frame alloc+free", 2000, Frame::alloc);
     time("kernel stack new+drop", 200, KernelStack::new);
-    let mut pt: UserPageTable<Frame> = UserPageTable::new().map_err(|_| "page table")?;
+    let budget = Arc::new(crate::mm::MemoryCounter::new(u64::MAX));
+    let mut pt: UserPageTable<Frame> = UserPageTable::new(budget.clone()).map_err(|_| "page table")?;
     let frames: alloc::vec::Vec<Arc<Frame>> = (0..256).map(|_| Arc::new(Frame::alloc().expect("frame"))).collect();
     let flags = UserFlags { read: true, write: true, exec: false };
     let mut i = 0u64;
@@ -45,7 +46,7 @@ pub fn primitives() -> Outcome {
         i += 1;
         r
     });
-    time("page table new+drop", 200, || UserPageTable::<Frame>::new().is_ok());
+    time("page table new+drop", 200, || UserPageTable::<Frame>::new(budget.clone()).is_ok());
     time("fpu save", 1000, berth_hal::fpu::FpuState::current);
     time("heap 4 KiB alloc+free", 1000, || alloc::vec![0u8; 4096]);
     time("now_ns", 10000, crate::time::now_ns);

@@ -108,6 +108,47 @@ impl berth_vfs::Budget for MemoryCounter {
     }
 }
 
+impl berth_hal::user_pt::TableBudget for MemoryCounter {
+    fn charge(&self, bytes: u64) -> bool {
+        self.try_charge(bytes)
+    }
+
+    fn uncharge(&self, bytes: u64) {
+        MemoryCounter::uncharge(self, bytes);
+    }
+}
+
+/// Bytes charged to a memory counter, given back when dropped: what an object the
+/// kernel keeps for a container (a thread, a buffer, a mapping's copy) holds to pay
+/// for itself.
+#[derive(Debug)]
+pub struct Charge {
+    counter: Arc<MemoryCounter>,
+    bytes: u64,
+}
+
+impl Charge {
+    /// Charges `bytes` to `counter`; `None` if that is over its limit.
+    pub fn new(counter: &Arc<MemoryCounter>, bytes: u64) -> Option<Charge> {
+        counter.try_charge(bytes).then(|| Charge { counter: counter.clone(), bytes })
+    }
+
+    /// Charges `bytes` to `counter` if there is one (the kernel's own objects have
+    /// none and use its reserve); `None` if refused.
+    pub fn maybe(counter: Option<&Arc<MemoryCounter>>, bytes: u64) -> Option<Option<Charge>> {
+        match counter {
+            Some(c) => Charge::new(c, bytes).map(Some),
+            None => Some(None),
+        }
+    }
+}
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        self.counter.uncharge(self.bytes);
+    }
+}
+
 /// A page of user memory: a frame charged to a container.
 #[derive(Debug)]
 pub struct UserPage {

@@ -52,9 +52,39 @@ pub fn usage() -> Usage {
     }
 }
 
+/// A file's bytes for mapping them (`mmap`, `execve`).
+pub struct FileBytes {
+    /// The bytes.
+    pub data: alloc::sync::Arc<[u8]>,
+    /// They are the image's own: shared by every container of the image, charged to
+    /// none, and their pages can come from the page cache.
+    pub cached: bool,
+    /// For a copy of a file the container wrote: its charge, held by every mapping of
+    /// the copy.
+    pub charge: Option<alloc::sync::Arc<Charge>>,
+}
+
+impl FileBytes {
+    /// The bytes of `inode`: the image's where the file is unmodified, else a copy
+    /// charged to `counter` (ENOMEM if over its limit, or the heap has no room).
+    pub fn of(
+        inode: &berth_vfs::Inode,
+        counter: &alloc::sync::Arc<MemoryCounter>,
+    ) -> Result<FileBytes, berth_abi::Errno> {
+        if let Some(data) = inode.image_contents() {
+            return Ok(FileBytes { data, cached: true, charge: None });
+        }
+        let charge = Charge::new(counter, inode.metadata().size).ok_or(berth_abi::Errno::ENOMEM)?;
+        let data = inode.contents().map_err(|_| berth_abi::Errno::ENOMEM)?;
+        Ok(FileBytes { data, cached: false, charge: Some(alloc::sync::Arc::new(charge)) })
+    }
+}
+
 mod charge;
 pub mod page_cache;
+mod queue;
 mod space;
 
-pub use charge::{MemoryCounter, UserPage, container_memory, init_container_memory};
+pub use charge::{Charge, MemoryCounter, UserPage, container_memory, init_container_memory};
+pub use queue::ChargedQueue;
 pub use space::{Access, AddressSpace, Fault, MapError, MapRequest, Prot, VmaKind};

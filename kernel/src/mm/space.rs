@@ -110,6 +110,8 @@ pub enum VmaKind {
         /// The bytes are an image's: pages read before they are written come from
         /// the shared page cache.
         cached: bool,
+        /// What a copy of a file the container wrote is charged, while mapped.
+        _charge: Option<Arc<super::Charge>>,
     },
 }
 
@@ -184,10 +186,17 @@ pub struct MapRequest {
     pub name: String,
 }
 
+/// Most regions an address space may have (Linux's default `vm.max_map_count`).
+pub const MAX_REGIONS: usize = 65530;
+/// What each region costs its container: the region and its node in the map.
+const REGION_COST: u64 = 256;
+
 /// A process's user address space.
 pub struct AddressSpace {
     pt: UserPageTable<UserPage>,
     vmas: BTreeMap<u64, Vma>,
+    /// Regions paid for ([`REGION_COST`] each): at least as many as there are.
+    regions_charged: usize,
     counter: Arc<MemoryCounter>,
     /// Start of the heap (`brk` cannot go below it).
     pub brk_start: u64,
@@ -206,8 +215,31 @@ fn page_down(x: u64) -> u64 {
 impl AddressSpace {
     /// An empty address space charging its pages to `counter`.
     pub fn new(counter: Arc<MemoryCounter>) -> Option<AddressSpace> {
-        let pt = UserPageTable::new().ok()?;
-        Some(AddressSpace { pt, vmas: BTreeMap::new(), counter, brk_start: 0, brk: 0 })
+        let pt = UserPageTable::new(counter.clone()).ok()?;
+        Some(AddressSpace { pt, vmas: BTreeMap::new(), regions_charged: 0, counter, brk_start: 0, brk: 0 })
+    }
+
+    /// Runs a change of the regions that adds at most three (a new one and two
+    /// splits), paying for them first: ENOMEM past [`MAX_REGIONS`] or the memory limit.
+    /// What was paid for regions that do not exist afterwards is given back.
+    fn changing_regions<R>(&mut self, change: impl FnOnce(&mut Self) -> Result<R, MapError>) -> Result<R, MapError> {
+        let want = self.vmas.len() + 3;
+        if want > MAX_REGIONS {
+            return Err(MapError::NoMemory);
+        }
+        if want > self.regions_charged {
+            if !self.counter.try_charge((want - self.regions_charged) as u64 * REGION_COST) {
+                return Err(MapError::NoMemory);
+            }
+            self.regions_charged = want;
+        }
+        let result = change(self);
+        let have = self.vmas.len();
+        if have < self.regions_charged {
+            self.counter.uncharge((self.regions_charged - have) as u64 * REGION_COST);
+            self.regions_charged = have;
+        }
+        result
     }
     /// Makes the CPU use this address space.
     pub fn activate(&self) {
@@ -251,6 +283,10 @@ impl AddressSpace {
 
     /// Creates a region; returns its address.
     pub fn map(&mut self, req: MapRequest) -> Result<u64, MapError> {
+        self.changing_regions(|s| s.map_region(req))
+    }
+
+    fn map_region(&mut self, req: MapRequest) -> Result<u64, MapError> {
         let len = page_up(req.len).filter(|&l| l > 0).ok_or(MapError::Invalid)?;
         let fixed = req.fixed || req.no_replace;
         if fixed && !req.addr.is_multiple_of(PAGE_SIZE) {
@@ -269,7 +305,7 @@ impl AddressSpace {
                 if req.no_replace {
                     return Err(MapError::Exists);
                 }
-                self.unmap(req.addr, len)?;
+                self.unmap_range(req.addr, len)?;
             }
             req.addr
         } else {
@@ -298,6 +334,10 @@ impl AddressSpace {
 
     /// Removes the regions (and pages) in `[addr, addr + len)`.
     pub fn unmap(&mut self, addr: u64, len: u64) -> Result<(), MapError> {
+        self.changing_regions(|s| s.unmap_range(addr, len))
+    }
+
+    fn unmap_range(&mut self, addr: u64, len: u64) -> Result<(), MapError> {
         let len = page_up(len).filter(|&l| l > 0).ok_or(MapError::Invalid)?;
         if !addr.is_multiple_of(PAGE_SIZE) || addr.checked_add(len).is_none_or(|e| e > USER_END) {
             return Err(MapError::Invalid);
@@ -318,6 +358,10 @@ impl AddressSpace {
 
     /// Changes the rights of `[addr, addr + len)`, which must be fully mapped.
     pub fn protect(&mut self, addr: u64, len: u64, prot: Prot) -> Result<(), MapError> {
+        self.changing_regions(|s| s.protect_range(addr, len, prot))
+    }
+
+    fn protect_range(&mut self, addr: u64, len: u64, prot: Prot) -> Result<(), MapError> {
         let len = page_up(len).ok_or(MapError::NoMemory)?;
         if !addr.is_multiple_of(PAGE_SIZE) {
             return Err(MapError::Invalid);
@@ -395,7 +439,7 @@ impl AddressSpace {
     /// page can be one: an image file's page, read before being written, wholly file
     /// bytes (or the file's end), in a private mapping.
     fn cached_page(&self, vma: &Vma, page: u64, access: Access) -> Option<Option<Arc<UserPage>>> {
-        let VmaKind::File { data, offset, file_len, cached: true } = &vma.kind else { return None };
+        let VmaKind::File { data, offset, file_len, cached: true, .. } = &vma.kind else { return None };
         if access == Access::Write || vma.shared {
             return None;
         }
@@ -450,6 +494,10 @@ impl AddressSpace {
 
     /// Grows, shrinks or moves a region (mremap); returns its new address.
     pub fn remap(&mut self, old: u64, old_len: u64, new_len: u64, may_move: bool) -> Result<u64, MapError> {
+        self.changing_regions(|s| s.remap_region(old, old_len, new_len, may_move))
+    }
+
+    fn remap_region(&mut self, old: u64, old_len: u64, new_len: u64, may_move: bool) -> Result<u64, MapError> {
         let old_len = page_up(old_len).ok_or(MapError::Invalid)?;
         let new_len = page_up(new_len).filter(|&l| l > 0).ok_or(MapError::Invalid)?;
         if !old.is_multiple_of(PAGE_SIZE) {
@@ -461,7 +509,7 @@ impl AddressSpace {
         }
         if new_len <= old_len {
             if new_len < old_len {
-                self.unmap(old + new_len, old_len - new_len)?;
+                self.unmap_range(old + new_len, old_len - new_len)?;
             }
             return Ok(old);
         }
@@ -478,7 +526,7 @@ impl AddressSpace {
         }
         let mut req_kind = vma.kind.clone();
         req_kind.advance(old - vma.start);
-        let new = self.map(MapRequest {
+        let new = self.map_region(MapRequest {
             addr: 0,
             len: new_len,
             prot: vma.prot,
@@ -496,7 +544,7 @@ impl AddressSpace {
                 self.pt.map(new + (v - old), page, flags).map_err(|_| MapError::NoMemory)?;
             }
         }
-        self.unmap(old, old_len)?;
+        self.unmap_range(old, old_len)?;
         Ok(new)
     }
 
@@ -555,6 +603,10 @@ impl AddressSpace {
     /// A copy for a `fork` child: private pages become shared copy-on-write.
     pub fn fork(&mut self) -> Option<AddressSpace> {
         let mut child = AddressSpace::new(self.counter.clone())?;
+        if !self.counter.try_charge(self.vmas.len() as u64 * REGION_COST) {
+            return None;
+        }
+        child.regions_charged = self.vmas.len();
         child.vmas = self.vmas.clone();
         child.brk_start = self.brk_start;
         child.brk = self.brk;
@@ -570,5 +622,11 @@ impl AddressSpace {
             child.pt.map(v, page, flags).ok()?;
         }
         Some(child)
+    }
+}
+
+impl Drop for AddressSpace {
+    fn drop(&mut self) {
+        self.counter.uncharge(self.regions_charged as u64 * REGION_COST);
     }
 }

@@ -3,7 +3,7 @@
 //! that got connected to its queue of connections waiting for `accept` and puts fresh
 //! ones in their place.
 
-use super::charge::Charge;
+use super::charge;
 use super::tcp_socket::{BufSizes, NetTcp};
 use super::waker::SocketWaker;
 use crate::mm::MemoryCounter;
@@ -62,7 +62,7 @@ impl ListenState {
     fn replenish(&mut self, sockets: &mut SocketSet<'static>) -> Result<(), Errno> {
         for port in self.params.ports.clone() {
             for _ in self.listening_on(sockets, port)..LISTENING {
-                let charge = Charge::maybe(self.params.memory.as_ref(), self.params.sizes.total())?;
+                let charge = charge::charge(self.params.memory.as_ref(), self.params.sizes.total())?;
                 let tcp = NetTcp::create(sockets, self.params.sizes, charge)?;
                 let socket = tcp.get(sockets);
                 socket.register_recv_waker(&self.params.waker.waker());

@@ -1,10 +1,11 @@
 //! Connections that never leave the machine: TCP over 127.0.0.1 inside a container,
 //! and Unix stream sockets. A connection is two bounded byte queues, one each way;
 //! each end wakes the other's waiters when it adds data, takes data, or goes away.
+//! What a direction holds is charged to the container of the end that writes it.
 
 use super::waker::SocketWaker;
 use crate::fs::Ready;
-use alloc::collections::VecDeque;
+use crate::mm::{ChargedQueue, MemoryCounter};
 use alloc::sync::Arc;
 use berth_abi::Errno;
 use spin::Mutex;
@@ -14,7 +15,7 @@ pub const CAPACITY: usize = 256 * 1024;
 
 /// One direction of a connection.
 struct Queue {
-    bytes: VecDeque<u8>,
+    bytes: ChargedQueue,
     /// The writer will send no more (shutdown or close): the reader sees end of file
     /// once the queue is empty.
     writer_done: bool,
@@ -27,9 +28,14 @@ struct Direction {
 }
 
 impl Direction {
-    fn new() -> Arc<Direction> {
+    /// A direction whose bytes are charged to `writer` (the writing end's container).
+    fn new(writer: Option<Arc<MemoryCounter>>) -> Arc<Direction> {
         Arc::new(Direction {
-            queue: Mutex::new(Queue { bytes: VecDeque::new(), writer_done: false, reader_gone: false }),
+            queue: Mutex::new(Queue {
+                bytes: ChargedQueue::new(CAPACITY, writer),
+                writer_done: false,
+                reader_gone: false,
+            }),
         })
     }
 }
@@ -43,10 +49,18 @@ pub struct LocalEnd {
     peer_waker: Arc<SocketWaker>,
 }
 
-/// A new connection: the ends for the side with `a_waker` and for the side with
-/// `b_waker`.
-pub fn pair(a_waker: Arc<SocketWaker>, b_waker: Arc<SocketWaker>) -> (LocalEnd, LocalEnd) {
-    let (ab, ba) = (Direction::new(), Direction::new());
+/// One side of a connection to make: its waker, and what its writes are charged to.
+pub struct Side {
+    /// Woken when the side can read or write more.
+    pub waker: Arc<SocketWaker>,
+    /// Its container's memory (none for the kernel's own sockets).
+    pub memory: Option<Arc<MemoryCounter>>,
+}
+
+/// A new connection between sides `a` and `b`: their ends.
+pub fn pair(a: Side, b: Side) -> (LocalEnd, LocalEnd) {
+    let (a_waker, b_waker) = (a.waker, b.waker);
+    let (ab, ba) = (Direction::new(a.memory), Direction::new(b.memory));
     let a = LocalEnd { rx: ba.clone(), tx: ab.clone(), waker: a_waker.clone(), peer_waker: b_waker.clone() };
     let b = LocalEnd { rx: ab, tx: ba, waker: b_waker, peer_waker: a_waker };
     (a, b)
@@ -60,14 +74,7 @@ impl LocalEnd {
         if q.bytes.is_empty() {
             return if q.writer_done || q.reader_gone { Ok(0) } else { Err(Errno::EAGAIN) };
         }
-        let n = buf.len().min(q.bytes.len());
-        let (front, back) = q.bytes.as_slices();
-        let from_front = n.min(front.len());
-        buf[..from_front].copy_from_slice(&front[..from_front]);
-        buf[from_front..n].copy_from_slice(&back[..n - from_front]);
-        if !peek {
-            q.bytes.drain(..n);
-        }
+        let n = q.bytes.take(buf, peek);
         drop(q);
         if !peek {
             self.peer_waker.queue.wake_all();
@@ -75,18 +82,17 @@ impl LocalEnd {
         Ok(n)
     }
 
-    /// Queues up to `data.len()` bytes; EAGAIN when full, EPIPE when the peer is gone.
+    /// Queues up to `data.len()` bytes; EAGAIN when full, EPIPE when the peer is gone,
+    /// ENOBUFS when the writer's container cannot pay for the memory.
     pub fn send(&self, data: &[u8]) -> Result<usize, Errno> {
         let mut q = self.tx.queue.lock();
         if q.reader_gone || q.writer_done {
             return Err(Errno::EPIPE);
         }
-        let room = CAPACITY - q.bytes.len();
-        if room == 0 {
+        if q.bytes.room() == 0 {
             return Err(Errno::EAGAIN);
         }
-        let n = data.len().min(room);
-        q.bytes.extend(&data[..n]);
+        let n = q.bytes.push(data).ok_or(Errno::ENOBUFS)?;
         drop(q);
         self.peer_waker.queue.wake_all();
         Ok(n)

@@ -6,7 +6,7 @@
 //! and never touches smoltcp. A listener takes both kinds: connections from outside
 //! through its published ports, connections from inside through its [`LocalAccept`].
 
-use super::charge::Charge;
+use super::charge;
 use super::listen::{ListenParams, ListenerId};
 use super::local::{self, LocalEnd};
 use super::namespace::{BindAddr, LocalAccept, Namespace, PendingLocal, PortClaim};
@@ -230,7 +230,10 @@ impl TcpSocket {
         };
         // The connection comes from the address it goes to (127.0.0.1 to 127.0.0.1).
         let local = SocketAddrV4::new(*dst.ip(), claim.port);
-        let (mine, theirs) = local::pair(self.waker.clone(), SocketWaker::new());
+        let (mine, theirs) = local::pair(
+            local::Side { waker: self.waker.clone(), memory: self.ns.memory.clone() },
+            local::Side { waker: SocketWaker::new(), memory: target.memory.clone() },
+        );
         if let Err(e) =
             listener.push(PendingLocal { end: theirs, client: ipv4(local), dialled: ipv4(dst), client_pid: 0 })
         {
@@ -259,7 +262,7 @@ impl TcpSocket {
         let memory = self.ns.memory.clone();
         let conn = stack::with(|s| -> Result<NetConn, Errno> {
             let me = s.address().ok_or(Errno::ENETUNREACH)?;
-            let charge = Charge::maybe(memory.as_ref(), opts.sizes().total())?;
+            let charge = charge::charge(memory.as_ref(), opts.sizes().total())?;
             let port = s.ports.take_ephemeral().ok_or(Errno::EADDRNOTAVAIL)?;
             let mut tcp = match NetTcp::create(&mut s.sockets, opts.sizes(), charge) {
                 Ok(t) => t,

@@ -1,7 +1,7 @@
 //! smoltcp TCP sockets as the socket layer owns them: created with bounded buffers,
 //! charged to their container, counted against a machine-wide limit.
 
-use super::charge::Charge;
+use crate::mm::Charge;
 use alloc::vec;
 use berth_abi::Errno;
 use berth_net::PortSet;

@@ -5,13 +5,14 @@
 //! leave from a smoltcp socket on a machine port: the published port the namespace
 //! port is mapped to, or an ephemeral one taken at the first send.
 
-use super::charge::Charge;
+use super::charge;
 use super::namespace::{BindAddr, DatagramInbox, Namespace, PortClaim};
 use super::socket::*;
 use super::stack::{self, Stack};
 use super::tcp_socket;
 use super::waker::SocketWaker;
 use crate::fs::{FileOps, OpenFile, Ready};
+use crate::mm::Charge;
 use crate::sched::WaitQueue;
 use alloc::collections::VecDeque;
 use alloc::format;
@@ -130,7 +131,7 @@ impl UdpSocket {
         if inner.external.is_some() {
             return Ok(());
         }
-        let charge = Charge::maybe(self.ns.memory.as_ref(), 2 * BUFFER_BYTES)?;
+        let charge = charge::charge(self.ns.memory.as_ref(), 2 * BUFFER_BYTES)?;
         tcp_socket::reserve_slot()?;
         let (port, owned_port) = match port {
             Some(p) => (p, None),

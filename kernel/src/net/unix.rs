@@ -83,7 +83,8 @@ impl UnixSocket {
     /// Two connected sockets (`socketpair`).
     pub fn pair(ns: Arc<Namespace>, pid: i32) -> (UnixSocket, UnixSocket) {
         let (wa, wb) = (SocketWaker::new(), SocketWaker::new());
-        let (a, b) = local::pair(wa.clone(), wb.clone());
+        let side = |waker: &Arc<SocketWaker>| local::Side { waker: waker.clone(), memory: ns.memory.clone() };
+        let (a, b) = local::pair(side(&wa), side(&wb));
         let connected = |end, waker| {
             UnixSocket::with_state(
                 ns.clone(),
@@ -207,7 +208,10 @@ impl SocketOps for UnixSocket {
             self.ns.unix_file_listener(socket_file(name)?)
         };
         let listener = listener.filter(|l| l.is_listening()).ok_or(Errno::ECONNREFUSED)?;
-        let (mine, theirs) = local::pair(self.waker.clone(), SocketWaker::new());
+        let (mine, theirs) = local::pair(
+            local::Side { waker: self.waker.clone(), memory: self.ns.memory.clone() },
+            local::Side { waker: SocketWaker::new(), memory: self.ns.memory.clone() },
+        );
         let client = SockAddr::Unix(inner.name.clone().unwrap_or_default());
         let pending = PendingLocal { end: theirs, client, dialled: addr.clone(), client_pid: self.pid };
         // A full queue makes Linux's connect wait; berth asks the caller to try again.

@@ -9,7 +9,7 @@ use super::signal::ThreadSignals;
 use super::{Process, ProgramInfo, UserThread, Vm};
 use crate::container::Container;
 use crate::fs::{FdTable, OpenFile};
-use crate::mm::{AddressSpace, MapRequest, Prot, VmaKind};
+use crate::mm::{AddressSpace, Charge, FileBytes, MapRequest, Prot, VmaKind};
 use crate::sched::{self, Thread};
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -98,8 +98,9 @@ fn load(
         if !is_executable(&inode) {
             return Err(ExecError::new(Errno::EACCES, format!("{path}: permission denied (not executable)")));
         }
-        let cached = inode.image_contents().is_some();
-        let data = inode.contents().map_err(|e| ExecError::new(super::fs_errno(e.clone()), format!("{path}: {e}")))?;
+        let bytes = FileBytes::of(&inode, &container.memory)
+            .map_err(|e| ExecError::new(e, format!("{path}: no memory for a copy of the program")))?;
+        let data = bytes.data.clone();
         if let Some((interpreter, arg)) = shebang(&data) {
             // `#!interp arg` runs `interp [arg] path args...`.
             let mut new_argv = Vec::from([interpreter.clone()]);
@@ -112,8 +113,8 @@ fn load(
         }
         let plan = berth_elf::plan(&data, &Limits::BERTH)
             .map_err(|e| ExecError::new(Errno::ENOEXEC, format!("{path}: {e}")))?;
-        let space = map_program(container, &plan, &data, cached)
-            .map_err(|e| ExecError::new(Errno::ENOMEM, format!("{path}: {e}")))?;
+        let space =
+            map_program(container, &plan, &bytes).map_err(|e| ExecError::new(Errno::ENOMEM, format!("{path}: {e}")))?;
         let mut loaded = Loaded { space, entry: plan.entry, sp: 0, exe: path.clone(), argv };
         loaded.sp = build_stack(&mut loaded.space, &plan, &data, &path, &loaded.argv, envp)
             .map_err(|e| ExecError::new(Errno::E2BIG, format!("{path}: {e}")))?;
@@ -134,18 +135,18 @@ fn shebang(data: &[u8]) -> Option<(String, Option<String>)> {
     (!interpreter.is_empty()).then(|| (interpreter.to_string(), arg))
 }
 
-/// Maps the program's segments; `cached`: its bytes are an image's (see `page_cache`).
-fn map_program(
-    container: &Arc<Container>,
-    plan: &LoadPlan,
-    data: &Arc<[u8]>,
-    cached: bool,
-) -> Result<AddressSpace, &'static str> {
+/// Maps the program's segments.
+fn map_program(container: &Arc<Container>, plan: &LoadPlan, bytes: &FileBytes) -> Result<AddressSpace, &'static str> {
     let mut space = AddressSpace::new(container.memory.clone()).ok_or("out of memory for page tables")?;
     for seg in &plan.segments {
         let prot = Prot { read: seg.perms.read, write: seg.perms.write, exec: seg.perms.execute };
-        let kind =
-            VmaKind::File { data: data.clone(), offset: seg.file_offset, file_len: seg.file_end - seg.start, cached };
+        let kind = VmaKind::File {
+            data: bytes.data.clone(),
+            offset: seg.file_offset,
+            file_len: seg.file_end - seg.start,
+            cached: bytes.cached,
+            _charge: bytes.charge.clone(),
+        };
         let req = MapRequest {
             addr: seg.start,
             len: seg.end - seg.start,
@@ -286,9 +287,7 @@ pub fn spawn_init(
     let path = search_path(container, &cwd, &program, search)
         .ok_or_else(|| ExecError::new(Errno::ENOENT, format!("{program}: not found in PATH")))?;
     let loaded = load(container, &cwd, &path, argv, &envp)?;
-    let pid =
-        container.alloc_pid().map_err(|e| ExecError::new(e, "the container's process limit is reached".into()))?;
-    let mut files = FdTable::new();
+    let mut files = FdTable::new(Some(container.memory.clone()));
     if let Some(terminal) = &container.terminal {
         let tty = OpenFile::new(terminal.clone(), berth_abi::fs::O_RDWR, "/dev/pts/0".into());
         for _ in 0..3 {
@@ -297,14 +296,26 @@ pub fn spawn_init(
     } else {
         standard_streams(container, &mut files)?;
     }
+    let pid =
+        container.alloc_pid().map_err(|e| ExecError::new(e, "the container's process limit is reached".into()))?;
+    let no_memory = || ExecError::new(Errno::ENOMEM, "no memory for the first process".into());
+    let (Some(process_charge), Some(thread_charge)) =
+        (Charge::new(&container.memory, super::PROCESS_COST), Charge::new(&container.memory, super::THREAD_COST))
+    else {
+        container.release_pid(pid);
+        return Err(no_memory());
+    };
+    let frame = entry_frame(loaded.entry, loaded.sp);
+    let Ok(ctx) = ThreadContext::new_user(&frame, FpuState::initial(), 0) else {
+        container.release_pid(pid);
+        return Err(no_memory());
+    };
     let vm = Arc::new(Vm { space: Mutex::new(loaded.space) });
-    let process = Process::new_init(container.clone(), pid, vm, files, cwd);
+    let process = Process::new_init(container.clone(), pid, vm, files, cwd, process_charge);
     *process.info.lock() = ProgramInfo { name: program_name(&loaded.exe), exe: loaded.exe, argv: loaded.argv };
     container.register(&process);
-    let frame = entry_frame(loaded.entry, loaded.sp);
-    let ctx = ThreadContext::new_user(&frame, FpuState::initial(), 0)
-        .map_err(|_| ExecError::new(Errno::ENOMEM, "no memory for a kernel stack".into()))?;
-    let user = UserThread::new(process.clone(), pid, ThreadSignals::inherit(berth_abi::signal::SigSet::EMPTY));
+    let user =
+        UserThread::new(process.clone(), pid, ThreadSignals::inherit(berth_abi::signal::SigSet::EMPTY), thread_charge);
     let thread = Thread::new_user(&process.info.lock().name, ctx, user);
     process.threads.lock().push(Arc::downgrade(&thread));
     sched::make_ready(thread);

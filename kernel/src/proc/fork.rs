@@ -2,6 +2,7 @@
 
 use super::signal::{SigActions, Signals, ThreadSignals};
 use super::{Process, ProgramInfo, UserThread, Vm, current_process};
+use crate::mm::Charge;
 use crate::sched::{self, Thread};
 use alloc::sync::Arc;
 use alloc::vec;
@@ -61,10 +62,18 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
     if f & CLONE_CHILD_SETTID != 0 && f & CLONE_VM != 0 {
         let _ = crate::uaccess::write_val(args.child_tid, &tid);
     }
-    let Ok(ctx) = ThreadContext::new_user(&child_frame, FpuState::current(), fs_base) else {
+    // The kernel memory the child needs is paid for before anything is made.
+    let thread_charge = Charge::new(&container.memory, super::THREAD_COST);
+    let process_charge = if f & CLONE_THREAD != 0 { None } else { Charge::new(&container.memory, super::PROCESS_COST) };
+    let ctx = ThreadContext::new_user(&child_frame, FpuState::current(), fs_base).ok();
+    let (Some(thread_charge), Some(ctx)) = (thread_charge, ctx) else {
         container.release_pid(tid);
         return Err(Errno::ENOMEM);
     };
+    if f & CLONE_THREAD == 0 && process_charge.is_none() {
+        container.release_pid(tid);
+        return Err(Errno::ENOMEM);
+    }
 
     let (process, is_new) = if f & CLONE_THREAD != 0 {
         (parent.clone(), false)
@@ -88,7 +97,13 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
         let files = if f & CLONE_FILES != 0 {
             parent.fd_table()
         } else {
-            Arc::new(Mutex::new(parent.fd_table().lock().clone()))
+            match parent.fd_table().lock().try_clone() {
+                Ok(table) => Arc::new(Mutex::new(table)),
+                Err(e) => {
+                    container.release_pid(tid);
+                    return Err(e);
+                }
+            }
         };
         let actions = parent.signals.actions.lock().clone();
         let actions = if f & CLONE_SIGHAND != 0 { actions } else { Arc::new(Mutex::new(actions.lock().clone())) };
@@ -115,12 +130,13 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
             vfork_done: crate::sched::WaitQueue::new(),
             vforking: AtomicBool::new(f & CLONE_VFORK != 0),
             exit_signal: args.exit_signal,
+            _charge: process_charge.expect("checked above for a new process"),
         });
         container.register(&child);
         (child, true)
     };
 
-    let user = UserThread::new(process.clone(), tid, ThreadSignals::inherit(mask));
+    let user = UserThread::new(process.clone(), tid, ThreadSignals::inherit(mask), thread_charge);
     if f & CLONE_CHILD_CLEARTID != 0 {
         user.clear_child_tid.store(args.child_tid, Ordering::Relaxed);
     }
@@ -159,6 +175,7 @@ impl Process {
         vm: Arc<Vm>,
         files: crate::fs::FdTable,
         cwd: Arc<berth_vfs::Inode>,
+        charge: Charge,
     ) -> Arc<Process> {
         Arc::new(Process {
             pid,
@@ -183,6 +200,7 @@ impl Process {
             vfork_done: crate::sched::WaitQueue::new(),
             vforking: AtomicBool::new(false),
             exit_signal: None,
+            _charge: charge,
         })
     }
 }

@@ -25,7 +25,7 @@ pub use thread::UserThread;
 
 use crate::container::Container;
 use crate::fs::FdTable;
-use crate::mm::AddressSpace;
+use crate::mm::{AddressSpace, Charge};
 use crate::sched::{self, Thread, WaitQueue};
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
@@ -34,6 +34,15 @@ use berth_abi::Errno;
 use berth_vfs::{FsError, Inode};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use spin::Mutex;
+
+/// Kernel memory each thread of a container costs it while the thread exists: its
+/// kernel stack, FPU save area and structures, and the most signals that can queue for
+/// it.
+pub const THREAD_COST: u64 = berth_hal::mm::KernelStack::SIZE + 4096 + 2048 + signal::QUEUE_COST;
+/// What each process costs besides its threads: its structures, signal dispositions
+/// and process-wide signal queue. (Its descriptors are charged as they are opened, its
+/// page tables as they are made, its memory page by page.)
+pub const PROCESS_COST: u64 = 4096 + signal::QUEUE_COST;
 
 /// An address space, shared by a process's threads (and by a `vfork` child until it
 /// calls `execve`).
@@ -94,6 +103,8 @@ pub struct Process {
     vforking: AtomicBool,
     /// The signal sent to the parent when it exits (usually SIGCHLD).
     pub exit_signal: Option<berth_abi::signal::Signal>,
+    /// [`PROCESS_COST`], charged to its container while it exists.
+    _charge: Charge,
 }
 
 impl Process {

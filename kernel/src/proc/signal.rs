@@ -13,8 +13,13 @@ use spin::Mutex;
 
 /// Bytes below the interrupted stack pointer left alone (the System V red zone).
 const RED_ZONE: u64 = 128;
-/// Real-time signals queued per receiver at most.
-const MAX_QUEUED: usize = 1024;
+/// Signals queued per receiver (thread, or process as a whole) at most: the standard
+/// ones once each, real-time ones up to this many in all. (Linux bounds them per user
+/// with RLIMIT_SIGPENDING; berth per receiver, so a thread's cost has a bound.)
+const MAX_QUEUED: usize = 64;
+
+/// The most memory one receiver's queued signals hold.
+pub const QUEUE_COST: u64 = (MAX_QUEUED * core::mem::size_of::<SigInfo>()) as u64;
 
 /// The 64 signal dispositions of a process (shared with CLONE_SIGHAND clones).
 #[derive(Clone)]

@@ -2,6 +2,7 @@
 
 use super::Process;
 use super::signal::ThreadSignals;
+use crate::mm::Charge;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use spin::Mutex;
@@ -31,11 +32,13 @@ pub struct UserThread {
     /// queued, a mask to restore, an exit requested), so the common case skips the
     /// signal locks.
     pub signal_work: AtomicBool,
+    /// [`super::THREAD_COST`], charged to the container while the thread exists.
+    _charge: Charge,
 }
 
 impl UserThread {
-    /// The user part of a new thread `tid` of `process`.
-    pub fn new(process: Arc<Process>, tid: u32, signals: ThreadSignals) -> UserThread {
+    /// The user part of a new thread `tid` of `process`, paid for by `charge`.
+    pub fn new(process: Arc<Process>, tid: u32, signals: ThreadSignals, charge: Charge) -> UserThread {
         UserThread {
             process,
             tid,
@@ -47,6 +50,7 @@ impl UserThread {
             exit_requested: AtomicBool::new(false),
             restart_syscall: AtomicU64::new(u64::MAX),
             signal_work: AtomicBool::new(false),
+            _charge: charge,
         }
     }
 

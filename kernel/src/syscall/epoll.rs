@@ -23,7 +23,7 @@ const MAX_EVENTS: usize = i32::MAX as usize / core::mem::size_of::<EpollEvent>()
 const EXCLUSIVE_OK: u32 = EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE;
 
 fn create(cloexec: bool) -> SysResult {
-    let file = OpenFile::new(Epoll::new(), O_RDWR, String::new());
+    let file = OpenFile::new(Epoll::new(Some(current_process().container.memory.clone())), O_RDWR, String::new());
     let fd = current_process().fd_table().lock().insert(file, cloexec)?;
     Ok(fd as isize)
 }

@@ -295,7 +295,7 @@ pub fn pipe2(fds: u64, flags: u32) -> SysResult {
     if flags & !(O_CLOEXEC | O_NONBLOCK | O_DIRECT) != 0 {
         return Err(Errno::EINVAL);
     }
-    let (r, w) = pipe();
+    let (r, w) = pipe(Some(current_process().container.memory.clone()));
     let nonblock = flags & O_NONBLOCK;
     let cloexec = flags & O_CLOEXEC != 0;
     let table = current_process().fd_table();

@@ -54,10 +54,11 @@ pub fn mmap(a: &Args) -> SysResult {
                 if shared && prot.write && !f.writable() {
                     return Err(Errno::EACCES);
                 }
-                let cached = inode.image_contents().is_some();
-                let data = inode.contents().map_err(crate::proc::fs_errno)?;
-                let file_len = (data.len() as u64).saturating_sub(offset);
-                (VmaKind::File { data, offset, file_len, cached }, f.path.clone())
+                let bytes = crate::mm::FileBytes::of(inode, &process.container.memory)?;
+                let file_len = (bytes.data.len() as u64).saturating_sub(offset);
+                let kind =
+                    VmaKind::File { data: bytes.data, offset, file_len, cached: bytes.cached, _charge: bytes.charge };
+                (kind, f.path.clone())
             }
             Some(_) => return Err(Errno::ENODEV),
             // Devices such as /dev/zero map as zeros (shared ones as shared memory).

@@ -71,8 +71,11 @@ pub fn futex(a: &Args) -> SysResult {
             }
             futex::wake_bitset(&process, addr, val, val3).map(|n| n as isize)
         }
-        FUTEX_REQUEUE => futex::requeue(addr, val, arg4 as u32, addr2, None).map(|n| n as isize),
-        FUTEX_CMP_REQUEUE => futex::requeue(addr, val, arg4 as u32, addr2, Some(val3)).map(|n| n as isize),
+        // FUTEX_REQUEUE counts only those woken; FUTEX_CMP_REQUEUE those moved too.
+        FUTEX_REQUEUE => futex::requeue(addr, val, arg4 as u32, addr2, None).map(|(woken, _)| woken as isize),
+        FUTEX_CMP_REQUEUE => {
+            futex::requeue(addr, val, arg4 as u32, addr2, Some(val3)).map(|(woken, moved)| (woken + moved) as isize)
+        }
         FUTEX_WAKE_OP => {
             let wake_op = WakeOp::decode(val3);
             let old = apply_op(addr2, &wake_op)?;

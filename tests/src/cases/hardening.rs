@@ -3,6 +3,7 @@
 
 use super::run::{Boot, start};
 use crate::artifacts::Artifacts;
+use crate::docker::Docker;
 use crate::http::get;
 use crate::qemu::{Forward, Vm, free_port};
 use crate::runner::seconds;
@@ -33,6 +34,9 @@ pub struct FuzzReport {
     /// Frames in use before the fuzzer started and after it ended.
     pub frames: (u64, u64),
 }
+
+/// A time limit for one docker command.
+const CLI: Duration = Duration::from_secs(60);
 
 /// A request to the neighbour slower than this counts as disturbed.
 const SLOW: Duration = Duration::from_secs(5);
@@ -196,6 +200,107 @@ fn settled_frames(vm: &mut Vm, before: u64) -> Result<u64, String> {
         let now = frames_used(vm)?;
         if now <= before + FRAME_SLACK || Instant::now() >= deadline {
             return Ok(now);
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// Ways of making the kernel take memory for a container (`crash hog KIND`).
+const HOGS: [&str; 6] = ["fork", "sockets", "pipes", "maps", "sparse-maps", "log"];
+/// Memory the kernel may take for a hog beyond what the hog is charged (heap rounding,
+/// caches): 4 MiB.
+const CHARGE_SLACK: u64 = 4 << 20;
+
+/// Each way a container can make the kernel allocate for it (sleeping children, full
+/// socket pairs and pipes, tens of thousands of mappings, mappings of a sparse file, a
+/// flood of tiny log writes) is charged to it: in a 32 MiB container the hog is
+/// refused, every frame it made the machine take is paid for, a web server beside it
+/// keeps serving, and the memory comes back when it ends.
+pub fn kernel_charges(a: &Artifacts) -> Result<(), String> {
+    let test = "memory-kernel-charges";
+    let (agent, web) = (free_port(), free_port());
+    let containers =
+        [Boot::new(&a.test_image, "web", "echo=no publish=8080:8080", "/bin/busybox httpd -f -p 8080 -h /etc")];
+    let mut vm = start(a, test, &containers, "", |c| {
+        c.network = Some(vec![Forward { host: agent, guest: 2375 }, Forward { host: web, guest: 8080 }]);
+    })?;
+    let result = (|| {
+        vm.expect("agent: Docker Engine API", seconds(60))?;
+        let url = format!("http://127.0.0.1:{web}/hostname");
+        wait_for(&vm, &url)?;
+        let dir = a.scratch(test);
+        let docker = Docker::new(agent, &dir.join("docker-config"), None)?;
+        docker.ok(&["import", &a.test_image.to_string_lossy(), "t"], CLI)?;
+        let before = usage(&mut vm)?;
+        for kind in HOGS {
+            let name = format!("hog-{kind}");
+            docker.ok(&["run", "-d", "--name", &name, "-m", "32m", "t", "/usr/bin/crash", "hog", kind], CLI)?;
+            let said = wait_for_log(&vm, &docker, &name, "holding")?;
+            let held = usage(&mut vm)?;
+            let taken = held.frames.saturating_sub(before.frames) * 4096;
+            let charged = held.charged.saturating_sub(before.charged);
+            if taken > charged + CHARGE_SLACK {
+                return Err(vm.failure(&format!(
+                    "hog {kind} ({said}) made the kernel take {} KiB but was charged {} KiB",
+                    taken >> 10,
+                    charged >> 10
+                )));
+            }
+            if charged > (32 << 20) + CHARGE_SLACK {
+                return Err(vm.failure(&format!("hog {kind} was charged {} KiB past its 32 MiB", charged >> 10)));
+            }
+            get(&url).map_err(|e| vm.failure(&format!("the web neighbour failed while hog {kind} held: {e}")))?;
+            let code = docker.ok(&["wait", &name], CLI)?;
+            if code.trim() != "0" {
+                return Err(vm.failure(&format!("hog {kind} exited {code}")));
+            }
+            docker.ok(&["rm", &name], CLI)?;
+            let after = settled_usage(&mut vm, &before)?;
+            if after.frames > before.frames + FRAME_SLACK || after.charged > before.charged {
+                return Err(vm.failure(&format!("after hog {kind}: {before:?} became {after:?}")));
+            }
+        }
+        Ok(())
+    })();
+    let _ = std::fs::write(a.scratch(test).join("console.log"), vm.output());
+    result
+}
+
+/// Memory in use: frames (less caches) and bytes charged to containers and images.
+#[derive(Debug, Clone, Copy)]
+struct Usage {
+    frames: u64,
+    charged: u64,
+}
+
+fn usage(vm: &mut Vm) -> Result<Usage, String> {
+    let stats = vm.stats(seconds(10))?;
+    let n = |k: &str| stats.get(k).copied().unwrap_or(0);
+    Ok(Usage { frames: n("frames_used").saturating_sub(n("frames_cached")), charged: n("container_bytes") })
+}
+
+/// Usage once closing work is done (sampled for a while until back near `before`).
+fn settled_usage(vm: &mut Vm, before: &Usage) -> Result<Usage, String> {
+    let deadline = Instant::now() + seconds(15);
+    loop {
+        let now = usage(vm)?;
+        if (now.frames <= before.frames + FRAME_SLACK && now.charged <= before.charged) || Instant::now() >= deadline {
+            return Ok(now);
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// Waits until `docker logs NAME` has a line containing `needle`; returns that line.
+fn wait_for_log(vm: &Vm, docker: &Docker, name: &str, needle: &str) -> Result<String, String> {
+    let deadline = Instant::now() + seconds(90);
+    loop {
+        let out = docker.run(&["logs", name], CLI)?;
+        if let Some(line) = out.stdout.lines().chain(out.stderr.lines()).find(|l| l.contains(needle)) {
+            return Ok(line.to_string());
+        }
+        if Instant::now() >= deadline {
+            return Err(vm.failure(&format!("{name} never printed {needle:?}: {}", out.describe(&["logs", name]))));
         }
         std::thread::sleep(Duration::from_millis(500));
     }

@@ -26,6 +26,11 @@ pub const ALL: &[Case] = &[
         about: "random system calls for 45 s in a 64 MiB container: the kernel survives, a neighbour keeps serving",
         run: hardening::fuzz_short,
     },
+    Case {
+        name: "memory-kernel-charges",
+        about: "children, buffers, mappings, logs a container makes the kernel keep are charged to it",
+        run: hardening::kernel_charges,
+    },
     Case { name: "boot-banner", about: "boots to `ready` with a sane banner and memory map", run: boot::banner },
     Case { name: "boot-memory-map", about: "the in-kernel memory map checks pass", run: boot::memory_map },
     Case {

@@ -8,17 +8,21 @@
 
 use crate::{FsError, Result};
 use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 /// Bytes per block.
 pub(crate) const BLOCK: usize = 4096;
+/// What a block costs its owner: the block and its share of the map that finds it.
+pub(crate) const BLOCK_COST: u64 = BLOCK as u64 + 64;
 
-/// A file's bytes: `len` of them, in blocks; a missing block reads as zeros.
+/// A file's bytes: `len` of them, in blocks by index; a missing block reads as zeros.
+/// The map holds only the blocks written, so a sparse file's size costs nothing.
 #[derive(Default)]
 pub(crate) struct FileData {
     len: usize,
-    blocks: Vec<Option<Box<[u8]>>>,
+    blocks: BTreeMap<usize, Box<[u8]>>,
 }
 
 /// A zeroed block, or `None` if the heap has no room.
@@ -47,9 +51,9 @@ impl FileData {
         self.len
     }
 
-    /// Bytes of memory the blocks hold (what the container is charged).
+    /// What the blocks cost (what the container is charged).
     pub fn allocated(&self) -> u64 {
-        (self.blocks.iter().filter(|b| b.is_some()).count() * BLOCK) as u64
+        self.blocks.len() as u64 * BLOCK_COST
     }
 
     /// Reads from `offset` into `buf`; returns the bytes read (0 at or past the end).
@@ -61,7 +65,7 @@ impl FileData {
             let (index, within) = (at / BLOCK, at % BLOCK);
             let take = (BLOCK - within).min(n - done);
             let out = &mut buf[done..done + take];
-            match self.blocks.get(index).and_then(Option::as_ref) {
+            match self.blocks.get(&index) {
                 Some(block) => out.copy_from_slice(&block[within..within + take]),
                 None => out.fill(0),
             }
@@ -79,28 +83,20 @@ impl FileData {
         }
         let end = offset.checked_add(data.len()).ok_or(FsError::NoSpace)?;
         let (first, last) = (offset / BLOCK, (end - 1) / BLOCK);
-        let missing = (first..=last).filter(|&i| self.blocks.get(i).is_none_or(Option::is_none)).count();
-        if missing > 0 {
-            // Everything that can fail happens before anything changes: room for the
-            // block table and the blocks, then the charge.
-            if self.blocks.len() <= last {
-                self.blocks.try_reserve(last + 1 - self.blocks.len()).map_err(|_| FsError::NoSpace)?;
-            }
+        let missing: Vec<usize> = (first..=last).filter(|i| !self.blocks.contains_key(i)).collect();
+        if !missing.is_empty() {
+            // Everything that can fail happens before anything changes: the blocks,
+            // then the charge.
             let mut fresh = Vec::new();
-            fresh.try_reserve_exact(missing).map_err(|_| FsError::NoSpace)?;
-            for _ in 0..missing {
+            fresh.try_reserve_exact(missing.len()).map_err(|_| FsError::NoSpace)?;
+            for _ in 0..missing.len() {
                 fresh.push(new_block().ok_or(FsError::NoSpace)?);
             }
-            if !charge((missing * BLOCK) as u64) {
+            if !charge(missing.len() as u64 * BLOCK_COST) {
                 return Err(FsError::NoSpace);
             }
-            if self.blocks.len() <= last {
-                self.blocks.resize_with(last + 1, || None);
-            }
-            for slot in &mut self.blocks[first..=last] {
-                if slot.is_none() {
-                    *slot = fresh.pop();
-                }
+            for (index, block) in missing.into_iter().zip(fresh) {
+                self.blocks.insert(index, block);
             }
         }
         let mut done = 0;
@@ -108,7 +104,7 @@ impl FileData {
             let at = offset + done;
             let (index, within) = (at / BLOCK, at % BLOCK);
             let take = (BLOCK - within).min(data.len() - done);
-            let block = self.blocks[index].as_mut().expect("every block written was made above");
+            let block = self.blocks.get_mut(&index).expect("every block written was made above");
             block[within..within + take].copy_from_slice(&data[done..done + take]);
             done += take;
         }
@@ -121,12 +117,9 @@ impl FileData {
     pub fn truncate(&mut self, len: usize) -> u64 {
         let before = self.allocated();
         let keep = len.div_ceil(BLOCK);
-        if keep < self.blocks.len() {
-            self.blocks.truncate(keep);
-            self.blocks.shrink_to_fit();
-        }
+        drop(self.blocks.split_off(&keep));
         if !len.is_multiple_of(BLOCK)
-            && let Some(Some(block)) = self.blocks.get_mut(len / BLOCK)
+            && let Some(block) = self.blocks.get_mut(&(len / BLOCK))
         {
             block[len % BLOCK..].fill(0);
         }
@@ -182,9 +175,9 @@ mod tests {
             true
         })
         .unwrap();
-        assert_eq!(charged, BLOCK as u64, "only the block written is paid for");
+        assert_eq!(charged, BLOCK_COST, "only the block written is paid for");
         assert_eq!(d.len(), 10 * BLOCK + 2);
-        assert_eq!(d.allocated(), BLOCK as u64);
+        assert_eq!(d.allocated(), BLOCK_COST);
         let v = all(&d);
         assert!(v[..10 * BLOCK + 1].iter().all(|&b| b == 0));
         assert_eq!(v[10 * BLOCK + 1], b'x');
@@ -197,22 +190,39 @@ mod tests {
         assert_eq!(d.write_at(50, &[2; 2 * BLOCK], |_| false), Err(FsError::NoSpace));
         assert_eq!(d.len(), 100);
         assert_eq!(all(&d), vec![1; 100]);
-        assert_eq!(d.allocated(), BLOCK as u64);
+        assert_eq!(d.allocated(), BLOCK_COST);
         // Rewriting inside allocated blocks needs no charge.
         d.write_at(10, &[3; 10], |_| false).unwrap();
+    }
+
+    #[test]
+    fn a_block_far_out_costs_one_block() {
+        let mut d = FileData::default();
+        let mut charged = 0;
+        d.write_at(1 << 40, b"far", |n| {
+            charged += n;
+            true
+        })
+        .unwrap();
+        assert_eq!((charged, d.allocated(), d.len()), (BLOCK_COST, BLOCK_COST, (1 << 40) + 3));
+        let mut buf = [1u8; 8];
+        assert_eq!(d.read_at((1 << 40) - 5, &mut buf), 8);
+        assert_eq!(&buf, b"\0\0\0\0\0far");
+        assert_eq!(d.truncate(1 << 39), BLOCK_COST);
+        assert_eq!(d.allocated(), 0);
     }
 
     #[test]
     fn truncate_frees_blocks_and_zeroes_the_tail() {
         let mut d = FileData::default();
         d.write_at(0, &[9; 3 * BLOCK], |_| true).unwrap();
-        assert_eq!(d.truncate(BLOCK + 10), BLOCK as u64);
+        assert_eq!(d.truncate(BLOCK + 10), BLOCK_COST);
         assert_eq!(d.len(), BLOCK + 10);
         d.truncate(2 * BLOCK);
         let v = all(&d);
         assert!(v[..BLOCK + 10].iter().all(|&b| b == 9));
         assert!(v[BLOCK + 10..].iter().all(|&b| b == 0), "bytes cut off come back as zeros");
-        assert_eq!(d.truncate(0), 2 * BLOCK as u64);
+        assert_eq!(d.truncate(0), 2 * BLOCK_COST);
         assert_eq!(d.allocated(), 0);
     }
 
@@ -224,7 +234,7 @@ mod tests {
             true
         })
         .unwrap();
-        assert_eq!(charged, 2 * BLOCK as u64);
+        assert_eq!(charged, 2 * BLOCK_COST);
         assert_eq!(all(&d), vec![5; BLOCK + 1]);
         assert_eq!(FileData::copy_of(&[], |_| false).unwrap().len(), 0);
     }
