@@ -1,6 +1,7 @@
 //! The kernel heap: talc on a static bootstrap arena, then growing page by page into
 //! the heap window as the kernel needs more. Allocations of exactly one page bypass it
-//! and take a frame from the pool (see [`KernelAllocator`]).
+//! and take a frame from the pool, and larger ones get mapped ranges of their own
+//! (`large.rs`); see [`KernelAllocator`].
 
 use crate::layout::{HEAP_MAX, HEAP_START, KERNEL_VMA, PAGE_SIZE};
 use crate::sync::RawIrqLock;
@@ -80,10 +81,11 @@ static HEAP: talc::TalcLock<RawIrqLock, WindowSource> =
     talc::TalcLock::new(WindowSource { mapped_end: 0, heap_end: None });
 
 /// The kernel's allocator. A one-page allocation (a file block, a page-sized buffer)
-/// takes a frame straight from the pool, through the direct map, and gives it back when
-/// freed; so memory that such data held returns to the pool for user pages, rather than
-/// staying in the heap wherever the heap's top is pinned. Everything else, and pages
-/// wanted before the pool exists or after it ran dry, is talc's.
+/// takes a frame straight from the pool, through the direct map, and a larger one a
+/// range of freshly mapped frames (`large.rs`); either gives its frames back to the
+/// pool when freed, so memory that such data held returns for user pages rather than
+/// staying in the heap wherever the heap's top is pinned. What is smaller than a page,
+/// and pages wanted before the pool exists or after it ran dry, are talc's.
 struct KernelAllocator;
 
 #[global_allocator]
@@ -112,12 +114,20 @@ unsafe impl GlobalAlloc for KernelAllocator {
         {
             return virt as *mut u8;
         }
+        if crate::large::fits(layout) {
+            let ptr = crate::large::alloc(layout);
+            if !ptr.is_null() {
+                return ptr;
+            }
+        }
         // SAFETY: forwarded with the caller's guarantees (a non-zero-sized layout).
         unsafe { HEAP.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if is_page(layout) && !is_talcs(ptr) {
+        if crate::large::owns(ptr) {
+            crate::large::dealloc(ptr, layout);
+        } else if is_page(layout) && !is_talcs(ptr) {
             crate::mm::free_heap_page(ptr as u64);
         } else {
             // SAFETY: `ptr` came from talc with this layout (the caller's guarantee,
@@ -130,7 +140,8 @@ unsafe impl GlobalAlloc for KernelAllocator {
         // SAFETY: the caller guarantees `new_size` rounded to `layout.align()` does not
         // overflow, so this layout is valid.
         let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
-        if !is_page(layout) && !is_page(new_layout) {
+        let talcs = |l: Layout| !is_page(l) && !crate::large::fits(l);
+        if talcs(layout) && talcs(new_layout) && is_talcs(ptr) {
             // SAFETY: forwarded with the caller's guarantees; `ptr` is talc's, since only
             // page layouts take the page path.
             return unsafe { HEAP.realloc(ptr, layout, new_size) };
@@ -166,9 +177,15 @@ pub struct HeapStats {
     pub claimed: usize,
 }
 
-/// Current heap usage.
+/// Current heap usage (large allocations included: their mapped pages as allocated,
+/// and the pages cached for reuse as claimed but free).
 pub fn stats() -> HeapStats {
+    let (live, cached) = crate::large::pages();
     let heap = HEAP.lock();
     let c = heap.counters();
-    HeapStats { allocated: c.allocated_bytes, allocations: c.allocation_count, claimed: c.claimed_bytes }
+    HeapStats {
+        allocated: c.allocated_bytes + (live * PAGE_SIZE) as usize,
+        allocations: c.allocation_count,
+        claimed: c.claimed_bytes + ((live + cached) * PAGE_SIZE) as usize,
+    }
 }

@@ -7,6 +7,7 @@
 //!                                                   QEMU PVH's and Limine's usual one)
 //! 0xffff_c000_0000_0000 .. +HEAP_MAX                kernel heap, mapped as it grows
 //! 0xffff_c800_0000_0000 .. +STACKS_MAX              kernel stacks, each under a guard page
+//! 0xffff_d000_0000_0000 .. +21 * 64 GiB             large allocations, a region per size class
 //! 0xffff_ffff_8000_0000 ..                          the kernel image (-2 GiB)
 //! ```
 
@@ -22,6 +23,10 @@ pub const HEAP_MAX: u64 = 64 << 30;
 pub const STACKS_START: u64 = 0xffff_c800_0000_0000;
 /// Size of the kernel stack window.
 pub const STACKS_MAX: u64 = 64 << 30;
+/// Start of the large-allocation window (see `large.rs`).
+pub const LARGE_START: u64 = 0xffff_d000_0000_0000;
+/// The window's region for each size class.
+pub const LARGE_CLASS_REGION: u64 = 64 << 30;
 /// One past the highest user address (the last page below the canonical hole is kept
 /// unmapped, as on Linux, so `sysret` never returns to a non-canonical address).
 pub const USER_END: u64 = 0x0000_7fff_ffff_f000;

@@ -22,6 +22,7 @@ pub mod cpu;
 pub mod fpu;
 mod gdt;
 mod heap;
+mod large;
 pub mod layout;
 pub mod mm;
 pub mod mmio;

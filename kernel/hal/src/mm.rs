@@ -218,6 +218,12 @@ fn table_at(pml4: u64) -> OffsetPageTable<'static> {
 /// mapped. Called by the heap with its lock held, so this must not allocate heap memory.
 pub(crate) fn map_heap(start: u64, end: u64) -> Result<(), MapError> {
     debug_assert!(start >= HEAP_START && start.is_multiple_of(PAGE_SIZE));
+    map_fresh_range(start, end)
+}
+
+/// Maps fresh (zeroed) frames at `[start, end)` of a kernel window nothing else maps;
+/// on failure nothing stays mapped. Allocates no heap memory.
+fn map_fresh_range(start: u64, end: u64) -> Result<(), MapError> {
     let _guard = KERNEL_TABLES.lock();
     let mut table = kernel_table();
     let flags = Flags::PRESENT | Flags::WRITABLE | Flags::NO_EXECUTE | Flags::GLOBAL;
@@ -228,6 +234,58 @@ pub(crate) fn map_heap(start: u64, end: u64) -> Result<(), MapError> {
         }
     }
     Ok(())
+}
+
+/// Maps fresh frames at `[start, end)` of the large-allocation window. On failure
+/// nothing stays mapped. Must not allocate heap memory (the allocator calls it).
+pub(crate) fn map_large(start: u64, end: u64) -> Result<(), MapError> {
+    debug_assert!(start >= crate::layout::LARGE_START && start.is_multiple_of(PAGE_SIZE));
+    map_fresh_range(start, end)
+}
+
+/// Unmaps `[start, end)` of the large-allocation window and frees its frames, and the
+/// page tables (level 1) the unmapping left empty, so the window's tables stay in
+/// proportion to what is mapped now rather than to the most ever mapped.
+pub(crate) fn unmap_large(start: u64, end: u64) {
+    let _guard = KERNEL_TABLES.lock();
+    unmap_and_free(&mut kernel_table(), start, end);
+    let pml4 = KERNEL_PML4.load(Ordering::Relaxed);
+    let mut chunk = start / HUGE * HUGE;
+    while chunk < end {
+        free_table_if_empty(pml4, chunk);
+        chunk += HUGE;
+    }
+}
+
+/// Frees the level-1 table mapping the 2 MiB at `virt` if none of its entries is in
+/// use. Higher levels stay: the kernel half's PDPTs are shared with every user address
+/// space, and page directories cost one frame per GiB. Called with KERNEL_TABLES held.
+fn free_table_if_empty(pml4: u64, virt: u64) {
+    let addr = VirtAddr::new(virt);
+    let offset = phys_offset();
+    // SAFETY: page-table frames of the kernel's table, reached through the direct map
+    // with KERNEL_TABLES held, so nothing else changes them meanwhile.
+    let table = |phys: u64| unsafe { &mut *((offset + phys) as *mut PageTable) };
+    let l4e = &table(pml4)[addr.p4_index()];
+    if l4e.is_unused() {
+        return;
+    }
+    let l3e = &table(l4e.addr().as_u64())[addr.p3_index()];
+    if l3e.is_unused() || l3e.flags().contains(Flags::HUGE_PAGE) {
+        return;
+    }
+    let pd = table(l3e.addr().as_u64());
+    let l2e = &mut pd[addr.p2_index()];
+    if l2e.is_unused() || l2e.flags().contains(Flags::HUGE_PAGE) {
+        return;
+    }
+    let pt = l2e.addr().as_u64();
+    if table(pt).iter().all(|e| e.is_unused()) {
+        l2e.set_unused();
+        // Drops the paging-structure caches' entries for this 2 MiB too.
+        x86_64::instructions::tlb::flush(addr);
+        free_frame_addr(pt);
+    }
 }
 
 /// Unmaps `[start, end)` of the heap window and returns its frames to the pool.

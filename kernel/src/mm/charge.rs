@@ -96,6 +96,13 @@ impl MemoryCounter {
     pub fn limit(&self) -> u64 {
         self.limit
     }
+
+    /// Bytes that could still be charged: what is left under this limit and under the
+    /// machine-wide one it is part of.
+    pub fn available(&self) -> u64 {
+        let own = self.limit.saturating_sub(self.used());
+        self.parent.map_or(own, |p| own.min(p.available()))
+    }
 }
 
 impl berth_vfs::Budget for MemoryCounter {

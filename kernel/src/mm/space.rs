@@ -576,7 +576,7 @@ impl AddressSpace {
                 return self.brk;
             }
             let grow = new_end - old_end;
-            if self.counter.used().saturating_add(grow) > self.counter.limit() {
+            if grow > self.counter.available() {
                 return self.brk; // over the limit: brk fails, malloc sees ENOMEM
             }
             let prot = Prot { read: true, write: true, exec: false };

@@ -65,13 +65,11 @@ pub fn mmap(a: &Args) -> SysResult {
             None => (if shared { VmaKind::shared_anon() } else { VmaKind::Anon }, f.path.clone()),
         }
     };
-    // A private writable mapping bigger than what is left of the memory limit would
-    // only fail page by page later: refuse it now, as an allocation failure.
-    if !shared && prot.write && flags & MAP_NORESERVE == 0 {
-        let memory = &process.container.memory;
-        if memory.used().saturating_add(len) > memory.limit() {
-            return Err(Errno::ENOMEM);
-        }
+    // A private writable mapping bigger than what is left of the memory limit (the
+    // container's, or the machine's for containers) would only fail page by page
+    // later: refuse it now, as an allocation failure.
+    if !shared && prot.write && flags & MAP_NORESERVE == 0 && len > process.container.memory.available() {
+        return Err(Errno::ENOMEM);
     }
     let req = MapRequest {
         addr,

@@ -231,6 +231,7 @@ pub fn kernel_charges(a: &Artifacts) -> Result<(), String> {
         let dir = a.scratch(test);
         let docker = Docker::new(agent, &dir.join("docker-config"), None)?;
         docker.ok(&["import", &a.test_image.to_string_lossy(), "t"], CLI)?;
+        let reach_before = memory_reach(&vm, &docker, "reach-before")?;
         let before = usage(&mut vm)?;
         for kind in HOGS {
             let name = format!("hog-{kind}");
@@ -260,10 +261,26 @@ pub fn kernel_charges(a: &Artifacts) -> Result<(), String> {
                 return Err(vm.failure(&format!("after hog {kind}: {before:?} became {after:?}")));
             }
         }
+        // Everything came back: a program can touch as much memory as before.
+        let reach_after = memory_reach(&vm, &docker, "reach-after")?;
+        if reach_after + 8 < reach_before {
+            return Err(vm.failure(&format!(
+                "a program could touch {reach_before} MiB before the hogs and {reach_after} MiB after"
+            )));
+        }
         Ok(())
     })();
     let _ = std::fs::write(a.scratch(test).join("console.log"), vm.output());
     result
+}
+
+/// How many MiB a container without a memory limit can allocate and touch (`crash
+/// oom`), which is what the machine has to give.
+fn memory_reach(vm: &Vm, docker: &Docker, name: &str) -> Result<u64, String> {
+    let out = docker.ok(&["run", "--rm", "--name", name, "t", "/usr/bin/crash", "oom"], seconds(180))?;
+    out.lines()
+        .find_map(|l| l.strip_prefix("oom: allocation failed after ")?.split(' ').next()?.parse().ok())
+        .ok_or_else(|| vm.failure(&format!("crash oom said: {out}")))
 }
 
 /// Memory in use: frames (less caches) and bytes charged to containers and images.
