@@ -66,12 +66,13 @@ fn run(command: &str) {
         "ps" => {
             for c in crate::container::registry::list() {
                 log::info!(
-                    "{} {} {:?} tasks={} memory={}",
+                    "{} {} {:?} tasks={} memory={} cpu_ms={}",
                     &c.id[..12],
                     c.name,
                     c.status(),
                     c.task_count(),
-                    c.memory.used()
+                    c.memory.used(),
+                    c.cpu_ns() / 1_000_000
                 );
             }
         }
@@ -118,7 +119,7 @@ pub fn stats_line() -> String {
     let mem = crate::mm::usage();
     let net = crate::net::stats();
     alloc::format!(
-        "stats: frames_used={} frames_cached={} heap_bytes={} heap_claimed={} container_bytes={} container_limit={} page_cache_pages={} sockets={} listeners={} listener_sockets={} orphans={} tcp_ports={} udp_ports={} containers={} rx_packets={} tx_packets={} syns_dropped={} tx_dropped={}",
+        "stats: frames_used={} frames_cached={} heap_bytes={} heap_claimed={} container_bytes={} container_limit={} page_cache_pages={} processes={} threads={} sockets={} listeners={} listener_sockets={} orphans={} tcp_ports={} udp_ports={} containers={} rx_packets={} tx_packets={} syns_dropped={} tx_dropped={}",
         mem.frames_used,
         mem.frames_cached,
         mem.heap_bytes,
@@ -126,6 +127,8 @@ pub fn stats_line() -> String {
         crate::mm::container_memory().0,
         crate::mm::container_memory().1,
         crate::mm::page_cache::stats().1,
+        crate::proc::live_counts().0,
+        crate::proc::live_counts().1,
         net.sockets,
         net.listeners,
         net.listener_sockets,

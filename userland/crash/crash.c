@@ -51,7 +51,8 @@ static int usage(void)
 			"                    and hold it 3 s: fork (sleeping children), sockets (full\n"
 			"                    socket pairs), pipes (full pipes), maps (one-page mappings),\n"
 			"                    sparse-maps (mappings of a 1 GiB sparse file), log (1-byte\n"
-			"                    writes, 300000; never refused)\n"
+			"                    writes, 300000; never refused), fork-spin (children that\n"
+			"                    all spin once forked, until fork fails or 1000 of them)\n"
 			"  init-signals      as a container's pid 1: a child's SIGTERM, SIGINT and SIGKILL\n"
 			"                    do not reach it, a signal it handles does; exits 0 if so\n");
 	return 2;
@@ -361,6 +362,29 @@ static int hold(const char *kind)
 		int e = errno;
 		holding(kind, n, e);
 		kill(0, SIGKILL); /* the children, and this process */
+		return 0;
+	}
+	if (!strcmp(kind, "fork-spin")) {
+		/* The children wait for the last fork, then all spin until killed. */
+		int gate[2];
+		if (pipe(gate) < 0)
+			return holding(kind, 0, errno);
+		for (; n < 1000; n++) {
+			pid_t pid = fork();
+			if (pid < 0)
+				break;
+			if (pid == 0) {
+				char c;
+				close(gate[1]);
+				read(gate[0], &c, 1);
+				for (;;)
+					;
+			}
+		}
+		int e = n < 1000 ? errno : 0;
+		close(gate[1]);
+		holding(kind, n, e);
+		kill(0, SIGKILL); /* the children, and this process unless it is pid 1 */
 		return 0;
 	}
 	if (!strcmp(kind, "sockets") || !strcmp(kind, "pipes")) {

@@ -10,6 +10,7 @@
 use crate::fpu::FpuState;
 use crate::mm::{KernelStack, MapError};
 use crate::trap::{SYSCALL_VECTOR, TrapFrame};
+use alloc::sync::Arc;
 use core::arch::{global_asm, naked_asm};
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
@@ -229,9 +230,34 @@ fn write_frame(stack: &KernelStack, at: u64, frame: &TrapFrame) {
     unsafe { core::ptr::write(at as *mut TrapFrame, frame.clone()) };
 }
 
+/// Something that owns a thread context (the kernel's thread).
+pub trait HasContext: Send + Sync {
+    /// The context.
+    fn context(&self) -> &ThreadContext;
+}
+
+/// The thread last switched to, kept here until the next switch rather than on the
+/// stack of the thread that switched to it, which may then sleep for a long time: a
+/// reference there would keep the incoming thread alive after it exits.
+static INCOMING: spin::Mutex<Option<Arc<dyn HasContext>>> = spin::Mutex::new(None);
+
+/// Switches the CPU from `from` (the running thread) to `to`, which is kept alive for
+/// the switch without this stack holding it. Returns when some other thread switches
+/// back to `from`. Panics if `from` is not running or `to` is.
+pub fn switch_to(from: &ThreadContext, to: Arc<dyn HasContext>) {
+    let to_context: *const ThreadContext = to.context();
+    // The thread switched to before (which has run since, or is gone) is let go.
+    let earlier = crate::cpu::without_interrupts(|| INCOMING.lock().replace(to));
+    drop(earlier);
+    // SAFETY: `INCOMING` keeps `to`, and so its context, alive until the next switch,
+    // which can only happen after this one has moved to `to`'s stack; `switch` does
+    // not touch `to` after that.
+    switch(from, unsafe { &*to_context });
+}
+
 /// Switches the CPU from `from` (the running thread) to `to`. Returns when some other
 /// thread switches back to `from`. Panics if `from` is not running or `to` is.
-pub fn switch(from: &ThreadContext, to: &ThreadContext) {
+fn switch(from: &ThreadContext, to: &ThreadContext) {
     crate::cpu::without_interrupts(|| {
         assert!(from.is_current(), "switch from a thread that is not running");
         assert!(to.state.load(Ordering::Relaxed) == STOPPED, "switch to a thread that is running");

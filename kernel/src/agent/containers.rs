@@ -101,6 +101,14 @@ fn config_of(req: &api::ContainerCreate, name: Option<String>, image_ref: String
     if cpu_millis > 0 {
         config.limits.cpu_millis = u32::try_from(cpu_millis).unwrap_or(u32::MAX);
     }
+    match hc.cpu_shares {
+        0 => {}
+        // As Docker (the kernel's range of cgroup v1 shares).
+        shares @ 2..=262_144 => config.limits.cpu_shares = shares as u32,
+        shares => {
+            return Err(ApiError::bad_request(format!("invalid CPU shares {shares}: it must be between 2 and 262144")));
+        }
+    }
     Ok(config)
 }
 

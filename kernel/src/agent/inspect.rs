@@ -129,6 +129,11 @@ pub fn container(c: &Container) -> api::ContainerInspect {
         } else {
             i64::from(c.config.limits.cpu_millis) * 1_000_000
         },
+        // Docker shows 0 for the default share.
+        cpu_shares: match c.config.limits.cpu_shares {
+            crate::sched::DEFAULT_WEIGHT => 0,
+            shares => i64::from(shares),
+        },
         pids_limit: Some(i64::from(c.config.limits.pids)),
         auto_remove: c.config.auto_remove,
         network_mode: String::from("berth"),

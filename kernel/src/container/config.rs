@@ -9,15 +9,19 @@ use alloc::vec::Vec;
 pub struct Limits {
     /// Bytes of memory (pages and file data); `u64::MAX` for no limit of its own.
     pub memory: u64,
-    /// Processes and threads at once.
+    /// Processes and threads at once (0: the machine's default,
+    /// [`crate::proc::default_task_limit`]).
     pub pids: u32,
-    /// CPU share in thousandths of a CPU (1000 = one whole CPU).
+    /// CPU bandwidth in thousandths of a CPU (1000 = one whole CPU: no limit).
     pub cpu_millis: u32,
+    /// Weight against other containers when the CPU is contended (1024 by default;
+    /// Docker's `--cpu-shares`).
+    pub cpu_shares: u32,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { memory: u64::MAX, pids: 4096, cpu_millis: 1000 }
+        Limits { memory: u64::MAX, pids: 0, cpu_millis: 1000, cpu_shares: crate::sched::DEFAULT_WEIGHT }
     }
 }
 
@@ -139,7 +143,7 @@ fn parse_cpus(s: &str) -> Option<u32> {
 }
 
 /// Reads a boot module's command line:
-/// `container [name=N] [memory=64m] [pids=N] [cpus=0.5] [env=K=V]... [workdir=/w]
+/// `container [name=N] [memory=64m] [pids=N] [cpus=0.5] [cpu-shares=1024] [env=K=V]... [workdir=/w]
 /// [hostname=H] [timeout=SECONDS] [echo=no|stderr] [publish=8080:80,53:53/udp] -- program
 /// args...`. Quotes keep spaces
 /// inside one word.
@@ -165,6 +169,9 @@ pub fn parse_module_cmdline(line: &str) -> Result<ContainerConfig, String> {
             "memory" => config.limits.memory = parse_size(value).filter(|&m| m >= 1 << 20).ok_or_else(bad)?,
             "pids" => config.limits.pids = value.parse().ok().filter(|&p| p > 0).ok_or_else(bad)?,
             "cpus" => config.limits.cpu_millis = parse_cpus(value).ok_or_else(bad)?,
+            "cpu-shares" => {
+                config.limits.cpu_shares = value.parse().ok().filter(|&w| (2..=262_144).contains(&w)).ok_or_else(bad)?
+            }
             "env" => config.env.push(value.to_string()),
             "workdir" => config.workdir = value.to_string(),
             "hostname" => config.hostname = value.to_string(),

@@ -79,13 +79,11 @@ pub struct Container {
     state: Mutex<State>,
     /// Woken when its status changes.
     pub state_changed: WaitQueue,
-    /// CPU time used by its threads, ns.
-    cpu_ns: AtomicU64,
+    /// The scheduling group its threads share the CPU as (its weight and bandwidth).
+    pub sched_group: Arc<crate::sched::Group>,
     /// Monotonic time of its first process's first system call (0 before), which
     /// marks when its program started running.
     first_syscall_ns: AtomicU64,
-    /// CPU bandwidth control (the `cpus` limit).
-    bandwidth: Bandwidth,
     /// With `open_stdin`: the read end its first process gets as standard input (taken
     /// at start), and the write end the agent feeds (dropped to close it).
     stdin: Mutex<StdinPipe>,
@@ -97,7 +95,10 @@ pub struct Container {
 
 impl Container {
     /// Creates a container of `image`; it does not run yet.
-    pub fn create(config: ContainerConfig, image: Arc<Image>) -> Result<Arc<Container>, String> {
+    pub fn create(mut config: ContainerConfig, image: Arc<Image>) -> Result<Arc<Container>, String> {
+        if config.limits.pids == 0 {
+            config.limits.pids = proc::default_task_limit();
+        }
         let memory = Arc::new(MemoryCounter::for_container(config.limits.memory));
         let fs = Filesystem::new(&image, Some(memory.clone()), crate::time::realtime_ns)
             .map_err(|e| format!("file system: {e}"))?;
@@ -127,9 +128,8 @@ impl Container {
                 removed: false,
             }),
             state_changed: WaitQueue::new(),
-            cpu_ns: AtomicU64::new(0),
+            sched_group: crate::sched::Group::new(config.limits.cpu_shares, config.limits.cpu_millis),
             first_syscall_ns: AtomicU64::new(0),
-            bandwidth: Bandwidth::new(config.limits.cpu_millis),
             stdin: Mutex::new(stdin),
             created_at: crate::time::realtime_ns(),
             config,
@@ -255,7 +255,7 @@ impl Container {
 
     /// CPU time used by its processes, ns.
     pub fn cpu_ns(&self) -> u64 {
-        self.cpu_ns.load(Ordering::Relaxed)
+        self.sched_group.cpu_ns()
     }
 
     /// Notes a system call by its first process (the first one marks its start).
@@ -268,17 +268,6 @@ impl Container {
     /// Monotonic time its program made its first system call (0 if not yet).
     pub fn first_syscall_ns(&self) -> u64 {
         self.first_syscall_ns.load(Ordering::Relaxed)
-    }
-
-    /// Charges CPU time used by one of its threads.
-    pub fn charge_cpu(&self, ns: u64, now: u64) {
-        self.cpu_ns.fetch_add(ns, Ordering::Relaxed);
-        self.bandwidth.charge(ns, now);
-    }
-
-    /// Whether it has used up its CPU share for the current period.
-    pub fn cpu_throttled(&self, now: u64) -> bool {
-        self.bandwidth.throttled(now)
     }
 
     /// Asks the watchdog to kill it at monotonic time `deadline` (ns).
@@ -379,47 +368,5 @@ pub fn watchdog(_: usize) -> ! {
                 c.signal_init(Signal::of(berth_abi::signal::SIGKILL));
             }
         }
-    }
-}
-
-/// Length of a CPU bandwidth period.
-const CPU_PERIOD_NS: u64 = 100_000_000;
-
-/// CPU bandwidth control: at most `quota` ns of CPU per period (like CFS bandwidth).
-struct Bandwidth {
-    /// ns per period; 0 for no limit.
-    quota: u64,
-    period_start: AtomicU64,
-    used: AtomicU64,
-}
-
-impl Bandwidth {
-    fn new(cpu_millis: u32) -> Bandwidth {
-        // One CPU is all berth schedules on: a share of 1.0 or more is no limit.
-        let quota = if cpu_millis >= 1000 { 0 } else { CPU_PERIOD_NS * u64::from(cpu_millis) / 1000 };
-        Bandwidth { quota, period_start: AtomicU64::new(0), used: AtomicU64::new(0) }
-    }
-
-    fn roll(&self, now: u64) {
-        let start = self.period_start.load(Ordering::Relaxed);
-        if now.saturating_sub(start) >= CPU_PERIOD_NS {
-            self.period_start.store(now - (now - start) % CPU_PERIOD_NS, Ordering::Relaxed);
-            self.used.store(0, Ordering::Relaxed);
-        }
-    }
-
-    fn charge(&self, ns: u64, now: u64) {
-        if self.quota != 0 {
-            self.roll(now);
-            self.used.fetch_add(ns, Ordering::Relaxed);
-        }
-    }
-
-    fn throttled(&self, now: u64) -> bool {
-        if self.quota == 0 {
-            return false;
-        }
-        self.roll(now);
-        self.used.load(Ordering::Relaxed) >= self.quota
     }
 }

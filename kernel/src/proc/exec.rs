@@ -316,7 +316,7 @@ pub fn spawn_init(
     container.register(&process);
     let user =
         UserThread::new(process.clone(), pid, ThreadSignals::inherit(berth_abi::signal::SigSet::EMPTY), thread_charge);
-    let thread = Thread::new_user(&process.info.lock().name, ctx, user);
+    let thread = Thread::new_user(&process.info.lock().name, ctx, container.sched_group.clone(), user);
     process.threads.lock().push(Arc::downgrade(&thread));
     sched::make_ready(thread);
     Ok(process)

@@ -107,6 +107,7 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
         };
         let actions = parent.signals.actions.lock().clone();
         let actions = if f & CLONE_SIGHAND != 0 { actions } else { Arc::new(Mutex::new(actions.lock().clone())) };
+        super::LIVE_PROCESSES.fetch_add(1, Ordering::Relaxed);
         let child = Arc::new(Process {
             pid: tid,
             container: container.clone(),
@@ -141,7 +142,7 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
         user.clear_child_tid.store(args.child_tid, Ordering::Relaxed);
     }
     let name = parent_thread.name.clone();
-    let thread = Thread::new_user(&name, ctx, user);
+    let thread = Thread::new_user(&name, ctx, container.sched_group.clone(), user);
     process.threads.lock().push(Arc::downgrade(&thread));
     if is_new {
         parent.children.lock().push(process.clone());
@@ -177,6 +178,7 @@ impl Process {
         cwd: Arc<berth_vfs::Inode>,
         charge: Charge,
     ) -> Arc<Process> {
+        super::LIVE_PROCESSES.fetch_add(1, Ordering::Relaxed);
         Arc::new(Process {
             pid,
             container,

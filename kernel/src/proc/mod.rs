@@ -44,6 +44,31 @@ pub const THREAD_COST: u64 = berth_hal::mm::KernelStack::SIZE + 4096 + 2048 + si
 /// page tables as they are made, its memory page by page.)
 pub const PROCESS_COST: u64 = 4096 + signal::QUEUE_COST;
 
+/// Processes and user threads alive on the machine (zombies included): what leak
+/// checks compare.
+static LIVE_PROCESSES: AtomicU64 = AtomicU64::new(0);
+static LIVE_THREADS: AtomicU64 = AtomicU64::new(0);
+
+/// Processes and user threads that exist now (not yet freed).
+pub fn live_counts() -> (u64, u64) {
+    (LIVE_PROCESSES.load(Ordering::Relaxed), LIVE_THREADS.load(Ordering::Relaxed))
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        LIVE_PROCESSES.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The process and thread limit of a container that sets none: a quarter of the
+/// threads the machine's memory for containers could hold, between 64 and 4096. One
+/// container can then not take every thread the machine has room for, and the
+/// default stays what a server can bear.
+pub fn default_task_limit() -> u32 {
+    let threads = crate::mm::container_memory().1 / THREAD_COST;
+    (threads / 4).clamp(64, 4096) as u32
+}
+
 /// An address space, shared by a process's threads (and by a `vfork` child until it
 /// calls `execve`).
 pub struct Vm {

@@ -39,6 +39,7 @@ pub struct UserThread {
 impl UserThread {
     /// The user part of a new thread `tid` of `process`, paid for by `charge`.
     pub fn new(process: Arc<Process>, tid: u32, signals: ThreadSignals, charge: Charge) -> UserThread {
+        super::LIVE_THREADS.fetch_add(1, Ordering::Relaxed);
         UserThread {
             process,
             tid,
@@ -57,5 +58,11 @@ impl UserThread {
     /// Notes that signal work may be waiting for this thread.
     pub fn note_signal_work(&self) {
         self.signal_work.store(true, Ordering::Release);
+    }
+}
+
+impl Drop for UserThread {
+    fn drop(&mut self) {
+        super::LIVE_THREADS.fetch_sub(1, Ordering::Relaxed);
     }
 }

@@ -1,16 +1,23 @@
-//! The scheduler: threads, the run queue, blocking and waking, and time accounting.
+//! The scheduler: threads, fair shares between groups, blocking and waking, and time
+//! accounting.
 //!
 //! berth runs on one CPU. Threads in user mode are preempted by the timer; in kernel
 //! mode a thread runs until it blocks, yields or returns to user mode (where a pending
 //! reschedule is honoured). So kernel code never loses the CPU while holding a lock,
 //! and the spin locks of the pure libraries never contend.
 //!
+//! Ready threads wait in their group's queue ([`Group`]: a container, or the kernel);
+//! the next to run is the first of the group with the least virtual time. Threads
+//! that service devices are woken "urgently" and run before any group.
+//!
 //! A thread that exits gives its last reference to the scheduler and switches to the
 //! idle thread, which frees it once nothing runs on its stack any more.
 
+mod group;
 mod thread;
 mod wait;
 
+pub use group::{DEFAULT_WEIGHT, Group};
 pub use thread::{Thread, ThreadState, Tid};
 pub use wait::{WaitError, WaitQueue, WakeRelay, sleep, wait_any};
 
@@ -27,7 +34,13 @@ const TIMESLICE_TICKS: u64 = 2;
 struct Scheduler {
     current: Option<Arc<Thread>>,
     idle: Option<Arc<Thread>>,
-    ready: VecDeque<Arc<Thread>>,
+    /// Groups with threads in their ready queues.
+    groups: Vec<Arc<Group>>,
+    /// Threads woken to service a device, run before any group.
+    urgent: VecDeque<Arc<Thread>>,
+    /// The virtual time of the group last picked; never goes down. A group joining
+    /// the run starts no lower.
+    min_vruntime: u64,
     /// Threads sleeping until a deadline (ns), keyed by (deadline, tid).
     sleepers: BTreeMap<(u64, Tid), Weak<Thread>>,
     /// Exited threads whose stacks the idle thread frees.
@@ -41,7 +54,9 @@ struct Scheduler {
 static SCHED: IrqLock<Scheduler> = IrqLock::new(Scheduler {
     current: None,
     idle: None,
-    ready: VecDeque::new(),
+    groups: Vec::new(),
+    urgent: VecDeque::new(),
+    min_vruntime: 0,
     sleepers: BTreeMap::new(),
     dead: Vec::new(),
     since: 0,
@@ -89,25 +104,36 @@ pub fn spawn_kernel(name: &str, entry: fn(usize) -> !, arg: usize) -> Result<Arc
     Ok(thread)
 }
 
-/// Puts a new or woken thread on the run queue.
+/// Puts a new or woken thread in its group's ready queue.
 pub fn make_ready(thread: Arc<Thread>) {
     let mut s = SCHED.lock();
     if thread.set_state_if(ThreadState::Blocked, ThreadState::Ready)
         || thread.set_state_if(ThreadState::New, ThreadState::Ready)
     {
-        s.ready.push_back(thread);
+        enqueue(&mut s, thread);
     }
 }
 
-/// Puts a woken thread at the front of the run queue and asks the running thread to
-/// yield at its next chance: for threads that service devices, whose latency matters
-/// more than fairness (an interrupt handler's bottom half).
+/// Queues a ready thread in its group; a group that had none ready joins the run at
+/// no less than the least virtual time (sleeping earns no credit).
+fn enqueue(s: &mut Scheduler, thread: Arc<Thread>) {
+    let group = thread.group().clone();
+    group.ready.lock().push_back(thread);
+    if !group.listed.swap(true, Ordering::Relaxed) {
+        group.catch_up(s.min_vruntime);
+        s.groups.push(group);
+    }
+}
+
+/// Runs a woken thread before any group's and asks the running thread to yield at its
+/// next chance: for threads that service devices, whose latency matters more than
+/// fairness (an interrupt handler's bottom half).
 pub fn make_ready_urgent(thread: Arc<Thread>) {
     let mut s = SCHED.lock();
     if thread.set_state_if(ThreadState::Blocked, ThreadState::Ready)
         || thread.set_state_if(ThreadState::New, ThreadState::Ready)
     {
-        s.ready.push_front(thread);
+        s.urgent.push_back(thread);
         NEED_RESCHED.store(true, Ordering::Relaxed);
     }
 }
@@ -120,14 +146,14 @@ pub fn schedule() {
         let (prev, next) = {
             let mut s = SCHED.lock();
             let prev = s.current.clone().expect("the scheduler is initialized");
+            if !prev.is_idle() && prev.set_state_if(ThreadState::Running, ThreadState::Ready) {
+                enqueue(&mut s, prev.clone());
+            }
             let next = match pick_next(&mut s) {
                 Some(next) => next,
-                None if prev.state() == ThreadState::Running => return,
+                None if prev.state() == ThreadState::Running => return, // the idle thread
                 None => s.idle.clone().expect("an idle thread"),
             };
-            if prev.set_state_if(ThreadState::Running, ThreadState::Ready) && !prev.is_idle() {
-                s.ready.push_back(prev.clone());
-            }
             if Arc::ptr_eq(&prev, &next) {
                 next.set_state(ThreadState::Running);
                 return;
@@ -137,26 +163,49 @@ pub fn schedule() {
         };
         NEED_RESCHED.store(false, Ordering::Relaxed);
         next.activate_address_space();
-        context::switch(prev.context(), next.context());
+        // `next` goes with the switch rather than staying on this stack, which may
+        // sleep for long: an exited thread must not be kept alive by it.
+        context::switch_to(prev.context(), next);
     });
 }
 
-/// The next thread to run, taken off the run queue: the first ready one whose
-/// container has CPU share left (throttled ones stay queued).
+/// The next thread to run, taken off its queue: an urgent one, else the first of the
+/// group with the least virtual time among those not throttled.
 fn pick_next(s: &mut Scheduler) -> Option<Arc<Thread>> {
-    let now = crate::time::now_ns();
-    for _ in 0..s.ready.len() {
-        let t = s.ready.pop_front()?;
-        if t.state() != ThreadState::Ready {
-            continue; // exited, or blocked again since it was queued
+    while let Some(t) = s.urgent.pop_front() {
+        if t.state() == ThreadState::Ready {
+            return Some(t);
         }
-        if t.throttled(now) {
-            s.ready.push_back(t);
-            continue;
-        }
-        return Some(t);
     }
-    None
+    let now = crate::time::now_ns();
+    loop {
+        let (at, group) = s
+            .groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| !g.throttled(now))
+            .min_by_key(|(_, g)| g.vruntime())
+            .map(|(at, g)| (at, g.clone()))?;
+        let (thread, now_empty) = {
+            let mut ready = group.ready.lock();
+            let thread = ready.pop_front();
+            (thread, ready.is_empty())
+        };
+        if now_empty {
+            s.groups.swap_remove(at);
+            group.listed.store(false, Ordering::Relaxed);
+        }
+        s.min_vruntime = s.min_vruntime.max(group.vruntime());
+        // A queued thread may have exited, or blocked again, since.
+        if let Some(t) = thread.filter(|t| t.state() == ThreadState::Ready) {
+            return Some(t);
+        }
+    }
+}
+
+/// Whether some thread is ready to run now (urgent, or in a group not throttled).
+fn has_work(s: &Scheduler, now: u64) -> bool {
+    !s.urgent.is_empty() || s.groups.iter().any(|g| !g.throttled(now))
 }
 
 fn switch_accounting(s: &mut Scheduler, prev: &Arc<Thread>, next: &Arc<Thread>) {
@@ -204,10 +253,11 @@ pub fn on_tick() {
             }
         }
         let ran = crate::time::ticks().saturating_sub(s.since_tick);
-        if ran >= TIMESLICE_TICKS && !s.ready.is_empty() {
+        let work = has_work(&s, now);
+        if ran >= TIMESLICE_TICKS && work {
             NEED_RESCHED.store(true, Ordering::Relaxed);
         }
-        if s.current.as_ref().is_some_and(|c| c.is_idle()) && (!woken.is_empty() || !s.ready.is_empty()) {
+        if s.current.as_ref().is_some_and(|c| c.is_idle()) && (!woken.is_empty() || work) {
             NEED_RESCHED.store(true, Ordering::Relaxed);
         }
         woken
@@ -263,7 +313,7 @@ pub fn idle_loop() -> ! {
         let dead = core::mem::take(&mut SCHED.lock().dead);
         drop(dead);
         let now = crate::time::now_ns();
-        let busy = SCHED.lock().ready.iter().any(|t| t.state() == ThreadState::Ready && !t.throttled(now));
+        let busy = has_work(&SCHED.lock(), now);
         if busy {
             schedule();
         } else {

@@ -1,8 +1,9 @@
 //! Threads: what the scheduler runs.
 
+use super::Group;
 use alloc::string::String;
 use alloc::sync::Arc;
-use berth_hal::context::ThreadContext;
+use berth_hal::context::{HasContext, ThreadContext};
 use core::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
 
 /// A thread id, unique across the machine (containers see their own numbering).
@@ -35,6 +36,8 @@ pub struct Thread {
     ctx: ContextRef,
     state: AtomicU8,
     cpu_ns: AtomicU64,
+    /// The group it shares the CPU with.
+    group: Arc<Group>,
     /// The user-mode part, for threads of processes.
     pub user: Option<crate::proc::UserThread>,
 }
@@ -52,11 +55,12 @@ impl Thread {
             ctx: ContextRef::Static(ctx),
             state: AtomicU8::new(ThreadState::Running as u8),
             cpu_ns: AtomicU64::new(0),
+            group: Group::kernel(),
             user: None,
         })
     }
 
-    /// A thread that has not started yet.
+    /// A kernel thread that has not started yet.
     pub fn new_kernel(name: &str, ctx: ThreadContext) -> Arc<Thread> {
         Arc::new(Thread {
             tid: NEXT_TID.fetch_add(1, Ordering::Relaxed),
@@ -64,20 +68,27 @@ impl Thread {
             ctx: ContextRef::Owned(ctx),
             state: AtomicU8::new(ThreadState::New as u8),
             cpu_ns: AtomicU64::new(0),
+            group: Group::kernel(),
             user: None,
         })
     }
 
-    /// A thread of a process that has not started yet.
-    pub fn new_user(name: &str, ctx: ThreadContext, user: crate::proc::UserThread) -> Arc<Thread> {
+    /// A thread of a process that has not started yet, in `group` (its container's).
+    pub fn new_user(name: &str, ctx: ThreadContext, group: Arc<Group>, user: crate::proc::UserThread) -> Arc<Thread> {
         Arc::new(Thread {
             tid: NEXT_TID.fetch_add(1, Ordering::Relaxed),
             name: String::from(name),
             ctx: ContextRef::Owned(ctx),
             state: AtomicU8::new(ThreadState::New as u8),
             cpu_ns: AtomicU64::new(0),
+            group,
             user: Some(user),
         })
+    }
+
+    /// The group it shares the CPU with.
+    pub fn group(&self) -> &Arc<Group> {
+        &self.group
     }
 
     /// Its CPU context.
@@ -87,7 +98,15 @@ impl Thread {
             ContextRef::Static(c) => c,
         }
     }
+}
 
+impl HasContext for Thread {
+    fn context(&self) -> &ThreadContext {
+        Thread::context(self)
+    }
+}
+
+impl Thread {
     /// Its state.
     pub fn state(&self) -> ThreadState {
         match self.state.load(Ordering::Acquire) {
@@ -113,15 +132,16 @@ impl Thread {
     }
 
     pub(super) fn charge_cpu(&self, ns: u64, now: u64) {
-        self.cpu_ns.fetch_add(ns, Ordering::Relaxed);
-        if let Some(user) = &self.user {
-            user.process.container.charge_cpu(ns, now);
+        if self.is_idle() {
+            return;
         }
+        self.cpu_ns.fetch_add(ns, Ordering::Relaxed);
+        self.group.charge(ns, now);
     }
 
-    /// Whether its container has used up its CPU share for now.
+    /// Whether its group has used up its CPU bandwidth for now.
     pub(super) fn throttled(&self, now: u64) -> bool {
-        self.user.as_ref().is_some_and(|u| u.process.container.cpu_throttled(now))
+        self.group.throttled(now)
     }
 
     /// CPU time used, in ns.

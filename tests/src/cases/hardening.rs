@@ -257,7 +257,11 @@ pub fn kernel_charges(a: &Artifacts) -> Result<(), String> {
             }
             docker.ok(&["rm", &name], CLI)?;
             let after = settled_usage(&mut vm, &before)?;
-            if after.frames > before.frames + FRAME_SLACK || after.charged > before.charged {
+            if after.frames > before.frames + FRAME_SLACK
+                || after.charged > before.charged
+                || after.processes > before.processes
+                || after.threads > before.threads
+            {
                 return Err(vm.failure(&format!("after hog {kind}: {before:?} became {after:?}")));
             }
         }
@@ -288,12 +292,19 @@ fn memory_reach(vm: &Vm, docker: &Docker, name: &str) -> Result<u64, String> {
 struct Usage {
     frames: u64,
     charged: u64,
+    processes: u64,
+    threads: u64,
 }
 
 fn usage(vm: &mut Vm) -> Result<Usage, String> {
     let stats = vm.stats(seconds(10))?;
     let n = |k: &str| stats.get(k).copied().unwrap_or(0);
-    Ok(Usage { frames: n("frames_used").saturating_sub(n("frames_cached")), charged: n("container_bytes") })
+    Ok(Usage {
+        frames: n("frames_used").saturating_sub(n("frames_cached")),
+        charged: n("container_bytes"),
+        processes: n("processes"),
+        threads: n("threads"),
+    })
 }
 
 /// Usage once closing work is done (sampled for a while until back near `before`).
@@ -301,7 +312,11 @@ fn settled_usage(vm: &mut Vm, before: &Usage) -> Result<Usage, String> {
     let deadline = Instant::now() + seconds(15);
     loop {
         let now = usage(vm)?;
-        if (now.frames <= before.frames + FRAME_SLACK && now.charged <= before.charged) || Instant::now() >= deadline {
+        let back = now.frames <= before.frames + FRAME_SLACK
+            && now.charged <= before.charged
+            && now.processes <= before.processes
+            && now.threads <= before.threads;
+        if back || Instant::now() >= deadline {
             return Ok(now);
         }
         std::thread::sleep(Duration::from_millis(300));
@@ -321,4 +336,60 @@ fn wait_for_log(vm: &Vm, docker: &Docker, name: &str, needle: &str) -> Result<St
         }
         std::thread::sleep(Duration::from_millis(500));
     }
+}
+
+/// A fork bomb shares the CPU like any other container: while one container runs
+/// hundreds of spinning processes, a web server beside it answers every request
+/// promptly, and a container with a single spinning process gets about as much CPU
+/// time as the whole bomb.
+pub fn fork_bomb_fairness(a: &Artifacts) -> Result<(), String> {
+    let test = "sched-fork-bomb";
+    let web = free_port();
+    let containers = [
+        Boot::new(&a.test_image, "web", "echo=no publish=8080:8080", "/bin/busybox httpd -f -p 8080 -h /etc"),
+        Boot::new(&a.test_image, "bomb", "", "/usr/bin/crash hog fork-spin"),
+        Boot::new(&a.test_image, "solo", "timeout=60", "/usr/bin/crash spin"),
+    ];
+    let mut vm = start(a, test, &containers, "", |c| c.network = Some(vec![Forward { host: web, guest: 8080 }]))?;
+    let result = (|| {
+        let line = vm.expect("[bomb] hog: fork-spin holding", seconds(60))?;
+        let before = cpu_ms(&mut vm, &["bomb", "solo"])?;
+        let url = format!("http://127.0.0.1:{web}/hostname");
+        let mut slowest = Duration::ZERO;
+        let started = Instant::now();
+        let mut answered = 0;
+        while started.elapsed() < seconds(2) {
+            let t = Instant::now();
+            get(&url).map_err(|e| vm.failure(&format!("the web server failed during the fork bomb: {e}")))?;
+            slowest = slowest.max(t.elapsed());
+            answered += 1;
+        }
+        let after = cpu_ms(&mut vm, &["bomb", "solo"])?;
+        let (bomb, solo) = (after[0] - before[0], after[1] - before[1]);
+        eprintln!(
+            "    fork bomb ({line}): {answered} requests, slowest {slowest:?}; CPU bomb {bomb} ms, solo {solo} ms"
+        );
+        if slowest > seconds(2) {
+            return Err(vm.failure(&format!("a request took {slowest:?} during the fork bomb ({line})")));
+        }
+        // One spinning process against hundreds: the same share, give or take.
+        if solo * 2 < bomb || bomb * 2 < solo {
+            return Err(vm.failure(&format!("over 2 s the bomb got {bomb} ms of CPU and the solo spinner {solo} ms")));
+        }
+        Ok(())
+    })();
+    let _ = std::fs::write(a.scratch(test).join("console.log"), vm.output());
+    result
+}
+
+/// CPU time (ms) of the containers `names`, from the console's `ps`.
+fn cpu_ms(vm: &mut Vm, names: &[&str]) -> Result<Vec<u64>, String> {
+    vm.send_line("ps")?;
+    let mut out = Vec::new();
+    for name in names {
+        let line = vm.expect(&format!(" {name} Running"), seconds(10))?;
+        let ms = line.split("cpu_ms=").nth(1).and_then(|v| v.trim().parse().ok());
+        out.push(ms.ok_or_else(|| vm.failure(&format!("no cpu_ms in `{line}`")))?);
+    }
+    Ok(out)
 }

@@ -27,6 +27,11 @@ pub const ALL: &[Case] = &[
         run: hardening::fuzz_short,
     },
     Case {
+        name: "sched-fork-bomb",
+        about: "a fork bomb shares the CPU like any container: a web server beside it stays prompt",
+        run: hardening::fork_bomb_fairness,
+    },
+    Case {
         name: "memory-kernel-charges",
         about: "children, buffers, mappings, logs a container makes the kernel keep are charged to it",
         run: hardening::kernel_charges,

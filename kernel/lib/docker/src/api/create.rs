@@ -83,6 +83,9 @@ pub struct HostConfig {
     pub memory: i64,
     /// CPU share in billionths of a CPU (`--cpus 0.5` is 500000000).
     pub nano_cpus: i64,
+    /// Weight against other containers when the CPU is contended (`--cpu-shares`);
+    /// 0 means the default, 1024.
+    pub cpu_shares: i64,
     /// CPU time allowed per period, in microseconds (`--cpu-quota`).
     pub cpu_quota: i64,
     /// The CPU period, in microseconds (`--cpu-period`).

@@ -112,9 +112,12 @@ fn nulls_and_missing_fields_default() {
     assert_eq!(parse("{}"), ContainerCreate::default());
     let c = parse(r#"{"Image":"x","ExposedPorts":{"80/tcp":null,"53/udp":{"junk":1}},"Unknown":{"a":[1]}}"#);
     assert_eq!(c.exposed_ports.len(), 2);
-    let c = parse(r#"{"HostConfig":{"PidsLimit":100,"NanoCpus":500000000,"AutoRemove":true,"ConsoleSize":[24,80]}}"#);
+    let c = parse(
+        r#"{"HostConfig":{"PidsLimit":100,"NanoCpus":500000000,"CpuShares":512,"AutoRemove":true,"ConsoleSize":[24,80]}}"#,
+    );
     assert_eq!(c.host_config.pids_limit, Some(100));
     assert_eq!(c.host_config.nano_cpus, 500_000_000);
+    assert_eq!(c.host_config.cpu_shares, 512);
     assert!(c.host_config.auto_remove);
     assert_eq!(c.host_config.console_size, [24, 80]);
     let c = parse(r#"{"Labels":{"a":"b"},"StopSignal":"SIGINT","StopTimeout":3,"WorkingDir":"/w","User":"1:1"}"#);
