@@ -101,7 +101,7 @@ impl Write for LineBuffer {
 pub fn banner(boot: &BootInfo, memory: &MemoryInfo, platform: &Platform) {
     const MIB: u64 = 1 << 20;
     log::info!("berth {} booted by {}", crate::VERSION, boot.loader);
-    log::info!("command line: {:?}", boot.cmdline);
+    log::info!("command line: {:?}", redact_secrets(&boot.cmdline));
     for r in &boot.memory_map {
         log::info!("memory: {:#012x}-{:#012x} {:?}", r.start, r.end, r.kind);
     }
@@ -124,4 +124,13 @@ pub fn banner(boot: &BootInfo, memory: &MemoryInfo, platform: &Platform) {
 /// FNV-1a (64-bit) of a module's bytes, so the test harness can check they arrived intact.
 fn fnv1a(data: &[u8]) -> u64 {
     data.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+}
+
+/// The command line with the value of `agent-token=` hidden.
+fn redact_secrets(cmdline: &str) -> alloc::string::String {
+    cmdline
+        .split(' ')
+        .map(|word| if word.starts_with("agent-token=") { "agent-token=(hidden)" } else { word })
+        .collect::<alloc::vec::Vec<_>>()
+        .join(" ")
 }

@@ -5,6 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The agent token the tests boot berth with (`agent-token=`), and give the CLI.
+pub const TEST_TOKEN: &str = "berth-test-token";
+
 /// What a `docker` command did.
 #[derive(Debug, Clone)]
 pub struct Output {

@@ -2,7 +2,7 @@
 //! start to its exit, and requests per second for `GET /containers/json`.
 
 use crate::util;
-use berth_tests::docker::Docker;
+use berth_tests::docker::{Docker, TEST_TOKEN};
 use berth_tests::qemu::{Forward, Vm, VmConfig, free_port};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -22,11 +22,12 @@ pub fn run(kernel: &Path) -> Result<Vec<(String, String)>, String> {
     println!("==> control agent: the docker CLI and wrk against berth's Docker API");
     let port = free_port();
     let mut config = VmConfig::new(kernel.to_path_buf());
+    config.cmdline = format!("agent-token={TEST_TOKEN}");
     config.network = Some(vec![Forward { host: port, guest: 2375 }]);
     let mut vm = Vm::start(&config)?;
     vm.expect("Docker Engine API", Duration::from_secs(60))?;
     let dir = util::out_dir().join("bench-agent");
-    let docker = Docker::new(port, &dir, None)?;
+    let docker = Docker::new(port, &dir, Some(TEST_TOKEN))?;
     let image = util::out_dir().join("boot-root/images/busybox.tar");
     docker.ok(&["import", &image.to_string_lossy(), "bb"], Duration::from_secs(120))?;
     let mut times = Vec::new();
@@ -48,7 +49,8 @@ pub fn run(kernel: &Path) -> Result<Vec<(String, String)>, String> {
     )];
     for connections in [1, 16] {
         let out = std::process::Command::new("wrk")
-            .args(["-t", &connections.min(4).to_string(), "-c", &connections.to_string(), "-d", "5s", &url])
+            .args(["-t", &connections.min(4).to_string(), "-c", &connections.to_string(), "-d", "5s"])
+            .args(["-H", &format!("Authorization: Bearer {TEST_TOKEN}"), &url])
             .output();
         let text = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
         let rps = text.lines().find_map(|l| l.trim().strip_prefix("Requests/sec:").map(|v| v.trim().to_string()));

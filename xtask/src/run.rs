@@ -65,6 +65,44 @@ pub fn forwards(args: &RunArgs) -> Vec<Forward> {
     f
 }
 
+/// The control agent's token for `run` (made once, kept in `target/berth/docker/token`)
+/// and a docker CLI configuration directory beside it whose `config.json` sends it, so
+/// `DOCKER_CONFIG=target/berth/docker` is all a client needs. Returns the token and the
+/// directory.
+fn agent_credentials() -> Result<(String, PathBuf), String> {
+    let dir = crate::util::out_dir().join("docker");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let token_file = dir.join("token");
+    let token = match std::fs::read_to_string(&token_file) {
+        Ok(t) if t.trim().len() >= 32 => t.trim().to_string(),
+        _ => {
+            let mut bytes = [0u8; 32];
+            std::fs::File::open("/dev/urandom")
+                .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes))
+                .map_err(|e| format!("/dev/urandom: {e}"))?;
+            let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            write_private(&token_file, &token)?;
+            token
+        }
+    };
+    let config = serde_json::json!({ "HttpHeaders": { "Authorization": format!("Bearer {token}") } });
+    write_private(&dir.join("config.json"), &format!("{config:#}\n"))?;
+    Ok((token, dir))
+}
+
+/// Writes `text` to `path`, readable by its owner only.
+fn write_private(path: &std::path::Path, text: &str) -> Result<(), String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// Builds everything and boots it.
 pub fn run(args: &RunArgs) -> Result<(), String> {
     let built = build::image(&ImageArgs { entry: args.entry.clone() })?;
@@ -74,6 +112,13 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
         Some(extra) => format!("{} {extra}", built.direct.cmdline),
         None => built.direct.cmdline.clone(),
     };
+    // The agent serves only clients with its token (unless asked otherwise).
+    if !config.cmdline.contains("agent-token=") && !config.cmdline.contains("agent-insecure") {
+        let (token, dir) = agent_credentials()?;
+        config.cmdline = format!("{} agent-token={token}", config.cmdline);
+        println!("    the docker CLI reaches berth's agent with:");
+        println!("        export DOCKER_CONFIG={} DOCKER_HOST=tcp://127.0.0.1:{}", dir.display(), args.agent_port);
+    }
     config.memory_mib = args.memory;
     config.accel = match args.accel {
         AccelArg::Tcg => Accel::Tcg,

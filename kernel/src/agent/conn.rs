@@ -14,6 +14,14 @@ use serde::Serialize;
 
 /// Bytes asked of the socket at a time.
 const READ_CHUNK: usize = 64 * 1024;
+/// How long a connection may sit idle between requests.
+const IDLE_NS: u64 = 60_000_000_000;
+/// How long a request head may take to arrive once its first byte has.
+const HEAD_NS: u64 = 10_000_000_000;
+/// How long a request body may pause between bytes.
+const BODY_STALL_NS: u64 = 30_000_000_000;
+/// How long a small (JSON) body may take in all.
+const SMALL_BODY_NS: u64 = 30_000_000_000;
 
 /// Headers every response carries.
 const COMMON_HEADERS: [(&str, &str); 4] =
@@ -67,8 +75,12 @@ impl Conn {
         Ok(got?.len)
     }
 
-    /// Reads the next request head; None when the client closed between requests.
-    pub fn read_head(&mut self) -> Result<Option<RequestHead>, ApiError> {
+    /// Reads the next request head; None when the client closed between requests, sat
+    /// idle too long, or `evicted` says the connection was closed to make room. A head
+    /// that does not arrive whole within [`HEAD_NS`] of its first byte is a 408.
+    pub fn read_head(&mut self, evicted: &dyn Fn() -> bool) -> Result<Option<RequestHead>, ApiError> {
+        let waiting = crate::time::now_ns();
+        let mut first_byte = (!self.input.is_empty()).then_some(waiting);
         loop {
             if !self.input.is_empty()
                 && let Some((head, used)) = http::parse_head(&self.input).map_err(ApiError::bad_http)?
@@ -76,13 +88,43 @@ impl Conn {
                 self.input.drain(..used);
                 return Ok(Some(head));
             }
+            if evicted() {
+                return Ok(None);
+            }
+            let deadline = first_byte.map_or(waiting + IDLE_NS, |t| t + HEAD_NS);
+            let now = crate::time::now_ns();
+            if now >= deadline {
+                return match first_byte {
+                    Some(_) => Err(ApiError::new(408, "the request head did not arrive in time")),
+                    None => Ok(None),
+                };
+            }
+            self.set_receive_timeout_ns(deadline - now);
             match self.fill() {
                 Ok(0) if self.input.is_empty() => return Ok(None),
                 Ok(0) => return Err(ApiError::bad_request("the request ended before its headers did")),
-                Ok(_) => {}
-                // A connection idle past its timeout, or reset, just ends.
+                Ok(_) => {
+                    first_byte.get_or_insert(now);
+                }
+                Err(Errno::EAGAIN) => {} // the deadline is checked above
+                // A reset connection just ends.
                 Err(_) => return Ok(None),
             }
+        }
+    }
+
+    /// Receives more body bytes, allowing at most [`BODY_STALL_NS`] without any and
+    /// ending at `deadline`; Ok(0) when the client has closed.
+    fn fill_body(&mut self, deadline: Option<u64>) -> Result<usize, ApiError> {
+        let now = crate::time::now_ns();
+        let wait = deadline.map_or(BODY_STALL_NS, |d| d.saturating_sub(now).min(BODY_STALL_NS));
+        if wait == 0 {
+            return Err(ApiError::new(408, "the request body did not arrive in time"));
+        }
+        self.set_receive_timeout_ns(wait);
+        match self.fill() {
+            Err(Errno::EAGAIN) => Err(ApiError::new(408, "the request body did not arrive in time")),
+            other => other.map_err(ApiError::io),
         }
     }
 
@@ -92,6 +134,7 @@ impl Conn {
         &mut self,
         body: Body,
         limit: u64,
+        deadline: Option<u64>,
         mut sink: impl FnMut(&[u8]) -> Result<(), ApiError>,
     ) -> Result<u64, ApiError> {
         let mut total: u64 = 0;
@@ -110,7 +153,7 @@ impl Conn {
                 }
                 let mut left = len;
                 while left > 0 {
-                    if self.input.is_empty() && self.fill().map_err(ApiError::io)? == 0 {
+                    if self.input.is_empty() && self.fill_body(deadline)? == 0 {
                         return Err(ApiError::bad_request("the request body ended early"));
                     }
                     let n = (self.input.len() as u64).min(left) as usize;
@@ -123,7 +166,7 @@ impl Conn {
                 let mut decoder = ChunkedDecoder::new();
                 let mut out = Vec::new();
                 while !decoder.is_done() {
-                    if self.input.is_empty() && self.fill().map_err(ApiError::io)? == 0 {
+                    if self.input.is_empty() && self.fill_body(deadline)? == 0 {
                         return Err(ApiError::bad_request("the chunked request body ended early"));
                     }
                     let used = decoder.decode(&self.input, &mut out).map_err(ApiError::bad_http)?;
@@ -138,10 +181,11 @@ impl Conn {
         Ok(total)
     }
 
-    /// Reads a whole (small) body into memory.
+    /// Reads a whole (small) body into memory, within [`SMALL_BODY_NS`].
     pub fn read_body_bytes(&mut self, body: Body, limit: u64) -> Result<Vec<u8>, ApiError> {
         let mut bytes = Vec::new();
-        self.read_body(body, limit, |piece| {
+        let deadline = crate::time::now_ns() + SMALL_BODY_NS;
+        self.read_body(body, limit, Some(deadline), |piece| {
             bytes.extend_from_slice(piece);
             Ok(())
         })?;
@@ -241,15 +285,40 @@ impl Conn {
         self.write_all(&head)
     }
 
+    /// Before closing after an error: ends the sending side and reads (and drops) what
+    /// the client is still sending, for a little while, so the close does not reset
+    /// the connection and take the error response with it (a refused upload's client
+    /// is still sending its body).
+    pub fn linger(&mut self) {
+        const LINGER_NS: u64 = 2_000_000_000;
+        const LINGER_BYTES: usize = 16 << 20;
+        self.shutdown_write();
+        let end = crate::time::now_ns() + LINGER_NS;
+        let mut dropped = 0;
+        while dropped < LINGER_BYTES {
+            let now = crate::time::now_ns();
+            if now >= end {
+                break;
+            }
+            self.input.clear();
+            self.set_receive_timeout_ns(end - now);
+            match self.fill() {
+                Ok(n) if n > 0 => dropped += n,
+                _ => break,
+            }
+        }
+    }
+
     /// Closes the sending side (the client sees end of stream).
     pub fn shutdown_write(&self) {
         let _ = self.socket().shutdown(berth_abi::net::SHUT_WR);
     }
 
-    /// Limits how long a receive may wait (an idle keep-alive connection ends).
-    pub fn set_receive_timeout(&self, seconds: u64) {
+    /// Limits how long a receive may wait (it then fails with EAGAIN).
+    fn set_receive_timeout_ns(&self, ns: u64) {
+        let (seconds, micros) = (ns / 1_000_000_000, (ns % 1_000_000_000 / 1000).max(1));
         let mut tv = (seconds as i64).to_ne_bytes().to_vec();
-        tv.extend_from_slice(&0i64.to_ne_bytes());
+        tv.extend_from_slice(&(micros as i64).to_ne_bytes());
         let _ = self.socket().set_option(berth_abi::net::SOL_SOCKET, berth_abi::net::SO_RCVTIMEO, &tv);
     }
 }

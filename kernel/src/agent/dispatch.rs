@@ -3,12 +3,11 @@
 
 use super::conn::Conn;
 use super::error::ApiError;
+use super::{Auth, Slot};
 use super::{containers, images, streams, system};
 use berth_docker::http::RequestHead;
 use berth_docker::route::{Route, route};
 
-/// How long a connection may sit idle between requests, seconds.
-const IDLE_SECONDS: u64 = 300;
 /// The largest JSON body accepted.
 const MAX_JSON: u64 = 1 << 20;
 
@@ -23,19 +22,23 @@ pub enum Next {
 /// A handler's result: the connection's state, or an error to answer with.
 pub type Handled = Result<Next, ApiError>;
 
-/// Serves requests on `conn` until the client or an error ends it.
-pub fn serve(mut conn: Conn) {
-    conn.set_receive_timeout(IDLE_SECONDS);
+/// Serves requests on `conn` until the client, an error or the listener (making room,
+/// see `Slot`) ends it.
+pub fn serve(mut conn: Conn, slot: &Slot) {
     loop {
-        let head = match conn.read_head() {
+        slot.set_waiting(true);
+        let head = match conn.read_head(&|| slot.evicted()) {
             Ok(Some(head)) => head,
             Ok(None) => return,
             Err(e) => {
                 conn.close_after();
-                let _ = conn.error(&e);
+                if conn.error(&e).is_ok() {
+                    conn.linger();
+                }
                 return;
             }
         };
+        slot.set_waiting(false);
         if !head.keep_alive() {
             conn.close_after();
         }
@@ -44,10 +47,14 @@ pub fn serve(mut conn: Conn) {
             Ok(Next::Stop) => return,
             Err(e) => {
                 // Past a failed upload the rest of its body is still in flight: close.
-                if e.status == 413 || e.status == 400 {
+                if matches!(e.status, 400 | 408 | 413) {
                     conn.close_after();
                 }
                 if conn.error(&e).is_err() {
+                    return;
+                }
+                if conn.closing() {
+                    conn.linger();
                     return;
                 }
             }
@@ -58,20 +65,31 @@ pub fn serve(mut conn: Conn) {
     }
 }
 
-/// Whether the request carries the configured token (or none is configured).
-fn authorized(head: &RequestHead) -> bool {
-    let Some(token) = &super::settings().token else { return true };
-    head.header("authorization").and_then(|v| v.strip_prefix("Bearer ")).is_some_and(|t| t.trim() == token)
+/// Whether the request may use the agent: it carries the configured token (compared
+/// in constant time), in one `Authorization` field only.
+fn authorize(head: &RequestHead) -> Result<(), ApiError> {
+    if head.header_count("authorization") > 1 {
+        return Err(ApiError::bad_request("more than one Authorization header"));
+    }
+    let Auth::Token(token) = &super::settings().auth else { return Ok(()) };
+    let given = head.header("authorization").and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
+    if given.is_some_and(|g| same_secret(g.as_bytes(), token.as_bytes())) {
+        Ok(())
+    } else {
+        Err(ApiError::new(401, "authentication required: send `Authorization: Bearer <token>` (the agent-token)"))
+    }
+}
+
+/// Whether `a` and `b` are equal, taking as long whatever bytes differ.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn handle(conn: &mut Conn, head: &RequestHead) -> Handled {
     let body = head.body().map_err(ApiError::bad_http)?;
-    if !authorized(head) {
+    if let Err(e) = authorize(head) {
         conn.close_after();
-        return Err(ApiError::new(
-            401,
-            "authentication required: send `Authorization: Bearer <token>` (the agent-token)",
-        ));
+        return Err(e);
     }
     let target = route(&head.method, &head.path);
     // Uploads stream their bodies; everything else has at most a small JSON body.

@@ -56,7 +56,7 @@ pub fn create(conn: &mut Conn, head: &RequestHead, body: Body) -> Handled {
     let mut declared: u64 = 0;
     let mut ended = false;
     let bad_tar = |e: &dyn core::fmt::Display| ApiError::bad_request(format!("the archive is not a valid tar: {e}"));
-    conn.read_body(body, upload_limit, |mut piece| {
+    conn.read_body(body, upload_limit, None, |mut piece| {
         while !ended {
             match parser.next(&mut piece).map_err(|e| bad_tar(&e))? {
                 Some(event) => {

@@ -7,8 +7,15 @@
 //! routing and the JSON shapes come from `berth-docker`.
 //!
 //! Command line: `agent=PORT` (default 2375) or `agent=off`; `agent-token=SECRET`
-//! requires `Authorization: Bearer SECRET` on every request; `agent-image-max=SIZE`
-//! bounds an imported image (default 512m).
+//! requires `Authorization: Bearer SECRET` on every request, and without one the agent
+//! does not start unless `agent-insecure` asks it to serve anyone (then every container
+//! that can reach the port can manage every other); `agent-image-max=SIZE` bounds an
+//! imported image (default 512m).
+//!
+//! Connections cost a bounded amount: at most [`MAX_CONNECTIONS`] are served at once,
+//! a request head must arrive whole within a deadline, an idle connection is closed
+//! after a while, and when all are taken, the one that has waited longest for a
+//! request is closed to make room for a new client.
 
 mod conn;
 mod containers;
@@ -25,35 +32,72 @@ use crate::sched;
 use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use berth_boot::KernelArgs;
 use core::net::{Ipv4Addr, SocketAddrV4};
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use spin::Mutex;
 
 /// The API version berth speaks (the docker CLI uses the lower of this and its own).
 pub const API_VERSION: &str = "1.50";
 /// The oldest API version accepted.
 pub const MIN_API_VERSION: &str = "1.24";
-/// Connections served at once; more are answered 503 and closed.
+/// Connections served at once. When all are taken, a new one takes the place of the
+/// connection that has waited longest for a request (if it has waited more than
+/// [`EVICT_AFTER_NS`]); else it is answered 503 and closed.
 const MAX_CONNECTIONS: usize = 64;
+/// How long a connection must have waited for a request before a new client may take
+/// its place.
+const EVICT_AFTER_NS: u64 = 2_000_000_000;
 /// Default bound on an imported image.
 const DEFAULT_IMAGE_LIMIT: u64 = 512 << 20;
+
+/// Who may use the agent.
+pub enum Auth {
+    /// Requests carrying `Authorization: Bearer <token>`.
+    Token(String),
+    /// Anyone who can connect (`agent-insecure`).
+    Anyone,
+}
 
 /// How the agent was configured.
 pub struct Settings {
     /// The machine port it listens on.
     pub port: u16,
-    /// The bearer token every request must carry, if any.
-    pub token: Option<String>,
+    /// Who may use it.
+    pub auth: Auth,
     /// The largest image upload, bytes.
     pub image_limit: u64,
 }
 
 static SETTINGS: spin::Once<Settings> = spin::Once::new();
 /// Accepted connections waiting for their thread.
-static PENDING: Mutex<VecDeque<Arc<dyn FileOps>>> = Mutex::new(VecDeque::new());
+static PENDING: Mutex<VecDeque<Arc<Slot>>> = Mutex::new(VecDeque::new());
 /// Connections being served.
-static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+static SLOTS: Mutex<Vec<Arc<Slot>>> = Mutex::new(Vec::new());
+
+/// One connection being served, as the listener sees it.
+pub struct Slot {
+    /// The connection.
+    pub file: Arc<dyn FileOps>,
+    /// Monotonic time it began waiting for the next request (0 while serving one).
+    waiting_since: AtomicU64,
+    /// Closed by the listener to make room: its thread ends quietly.
+    evicted: AtomicBool,
+}
+
+impl Slot {
+    /// Notes that the connection now waits for a request (or no longer does).
+    pub fn set_waiting(&self, waiting: bool) {
+        let since = if waiting { crate::time::now_ns().max(1) } else { 0 };
+        self.waiting_since.store(since, Ordering::Relaxed);
+    }
+
+    /// Whether the listener closed it to make room.
+    pub fn evicted(&self) -> bool {
+        self.evicted.load(Ordering::Relaxed)
+    }
+}
 
 /// The agent's settings (after `start`).
 pub fn settings() -> &'static Settings {
@@ -85,8 +129,21 @@ pub fn start(args: &KernelArgs) {
         log::info!("no network: the agent is off");
         return;
     }
-    let token = args.get("agent-token").map(String::from);
-    SETTINGS.call_once(|| Settings { port, token, image_limit });
+    let auth = match (args.get("agent-token").filter(|t| !t.is_empty()), args.has("agent-insecure")) {
+        (Some(token), _) => Auth::Token(String::from(token)),
+        (None, true) => {
+            log::warn!("agent-insecure: the Docker API on port {port} serves anyone who connects, containers included");
+            Auth::Anyone
+        }
+        (None, false) => {
+            log::error!(
+                "agent: not started: set agent-token=SECRET (clients send `Authorization: Bearer SECRET`), \
+                 or agent-insecure to serve anyone who can connect, every container included"
+            );
+            return;
+        }
+    };
+    SETTINGS.call_once(|| Settings { port, auth, image_limit });
     if let Err(e) = sched::spawn_kernel("agent", listener_thread, 0) {
         log::error!("cannot start the agent: {e}");
     }
@@ -100,7 +157,10 @@ fn listener_thread(_: usize) -> ! {
         log::error!("cannot listen on port {}: {e:?}", s.port);
         sched::exit_current();
     }
-    let auth = if s.token.is_some() { "a bearer token is required" } else { "no authentication" };
+    let auth = match s.auth {
+        Auth::Token(_) => "a bearer token is required",
+        Auth::Anyone => "no authentication",
+    };
     log::info!("Docker Engine API {API_VERSION} on port {} ({auth})", s.port);
     loop {
         match listener.accept(false) {
@@ -113,28 +173,60 @@ fn listener_thread(_: usize) -> ! {
     }
 }
 
-/// Gives a new connection its own thread (or turns it away when too many are open).
+/// Gives a new connection its own thread; when all are taken, closes the one that has
+/// waited longest for a request to make room, or turns the new one away.
 fn hand_over(file: Arc<dyn FileOps>) {
-    if ACTIVE.load(Ordering::Relaxed) >= MAX_CONNECTIONS {
-        let mut conn = conn::Conn::new(file);
-        conn.close_after();
-        let _ = conn.error(&error::ApiError::new(503, "too many connections to the agent; try again"));
-        return;
+    let slot = Arc::new(Slot { file, waiting_since: AtomicU64::new(0), evicted: AtomicBool::new(false) });
+    slot.set_waiting(true);
+    {
+        let mut slots = SLOTS.lock();
+        if slots.len() >= MAX_CONNECTIONS {
+            let now = crate::time::now_ns();
+            let oldest = slots
+                .iter()
+                .filter(|s| s.waiting_since.load(Ordering::Relaxed) != 0 && !s.evicted())
+                .min_by_key(|s| s.waiting_since.load(Ordering::Relaxed))
+                .filter(|s| now.saturating_sub(s.waiting_since.load(Ordering::Relaxed)) > EVICT_AFTER_NS)
+                .cloned();
+            match oldest {
+                Some(old) => {
+                    old.evicted.store(true, Ordering::Relaxed);
+                    // Its thread wakes from its receive and ends; the slot goes with it.
+                    if let Some(socket) = old.file.socket() {
+                        let _ = socket.shutdown(berth_abi::net::SHUT_RDWR);
+                    }
+                    slots.retain(|s| !Arc::ptr_eq(s, &old));
+                }
+                None => {
+                    drop(slots);
+                    let mut conn = conn::Conn::new(slot.file.clone());
+                    conn.close_after();
+                    // What the client sent is read first (without waiting), so closing
+                    // ends the connection rather than resetting it, which would lose
+                    // the answer.
+                    let _ = conn.try_receive();
+                    let _ = conn.error(&error::ApiError::new(503, "too many connections to the agent; try again"));
+                    conn.shutdown_write();
+                    let _ = conn.try_receive();
+                    return;
+                }
+            }
+        }
+        slots.push(slot.clone());
     }
-    ACTIVE.fetch_add(1, Ordering::Relaxed);
-    PENDING.lock().push_back(file);
+    PENDING.lock().push_back(slot.clone());
     if let Err(e) = sched::spawn_kernel("agent-conn", connection_thread, 0) {
         log::warn!("no thread for a connection: {e}");
-        PENDING.lock().pop_back();
-        ACTIVE.fetch_sub(1, Ordering::Relaxed);
+        PENDING.lock().retain(|s| !Arc::ptr_eq(s, &slot));
+        SLOTS.lock().retain(|s| !Arc::ptr_eq(s, &slot));
     }
 }
 
 fn connection_thread(_: usize) -> ! {
-    let file = PENDING.lock().pop_front();
-    if let Some(file) = file {
-        dispatch::serve(conn::Conn::new(file));
+    let slot = PENDING.lock().pop_front();
+    if let Some(slot) = slot {
+        dispatch::serve(conn::Conn::new(slot.file.clone()), &slot);
+        SLOTS.lock().retain(|s| !Arc::ptr_eq(s, &slot));
     }
-    ACTIVE.fetch_sub(1, Ordering::Relaxed);
     sched::exit_current()
 }

@@ -3,7 +3,7 @@
 
 use super::run::start;
 use crate::artifacts::Artifacts;
-use crate::docker::Docker;
+use crate::docker::{Docker, TEST_TOKEN};
 use crate::http::get;
 use crate::qemu::{Forward, Vm, free_port};
 use crate::runner::seconds;
@@ -23,11 +23,17 @@ fn busybox_tar(dir: &Path) -> Result<PathBuf, String> {
     Ok(path)
 }
 
+/// `cmdline` with the test token unless it sets a token of its own.
+fn with_token(cmdline: &str) -> String {
+    if cmdline.contains("agent-token=") { cmdline.to_string() } else { format!("agent-token={TEST_TOKEN} {cmdline}") }
+}
+
 /// A VM with the agent on host port `agent` and host port `web` forwarded to guest
 /// port 8080; waits until the agent listens.
 fn boot(a: &Artifacts, test: &str, cmdline: &str, agent: u16, web: u16) -> Result<Vm, String> {
     let forwards = vec![Forward { host: agent, guest: 2375 }, Forward { host: web, guest: 8080 }];
-    let mut vm = start(a, test, &[], cmdline, |c| c.network = Some(forwards))?;
+    let cmdline = with_token(cmdline);
+    let mut vm = start(a, test, &[], &cmdline, |c| c.network = Some(forwards))?;
     vm.expect("agent: Docker Engine API", seconds(60))?;
     Ok(vm)
 }
@@ -44,7 +50,7 @@ fn with_busybox(
     let mut vm = boot(a, test, "", agent, free_port())?;
     let dir = a.dir.join("test-scratch").join(test);
     let result = busybox_tar(&dir).and_then(|tar| {
-        let docker = Docker::new(agent, &dir.join("docker-config"), None)?;
+        let docker = Docker::new(agent, &dir.join("docker-config"), Some(TEST_TOKEN))?;
         docker.ok(&["import", &tar.to_string_lossy(), "bb"], CLI)?;
         body(&mut vm, &docker, agent)
     });
@@ -69,7 +75,7 @@ pub fn docker_workflow(a: &Artifacts) -> Result<(), String> {
     let dir = a.dir.join("test-scratch").join(test);
     let tar = busybox_tar(&dir)?;
     let result = (|| {
-        let docker = Docker::new(agent, &dir.join("docker-config"), None)?;
+        let docker = Docker::new(agent, &dir.join("docker-config"), Some(TEST_TOKEN))?;
         let version = docker.ok(&["version"], CLI)?;
         expect(
             &vm,
@@ -223,6 +229,24 @@ pub fn errors(a: &Artifacts) -> Result<(), String> {
             out.code != 0 && out.stderr.contains("authentication required"),
             &out.describe(&["ps (wrong token)"]),
         )?;
+        // A container cannot manage its neighbours: the agent wants the token from it
+        // too, through the host's forwarded port and at the machine's own address.
+        let delete = "printf 'DELETE /v1.50/containers/web?force=1 HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'";
+        let attack = format!(
+            "{delete} | /bin/busybox nc 10.0.2.2 {agent}; {delete} | /bin/busybox nc 10.0.2.15 2375; echo tried"
+        );
+        let out = docker.run(&["run", "--rm", "bb", "/bin/busybox", "sh", "-c", &attack], CLI)?;
+        expect(
+            &vm,
+            out.stdout.contains("HTTP/1.1 401") && !out.stdout.contains("HTTP/1.1 204") && out.stdout.contains("tried"),
+            &format!("a container's DELETE of its neighbour: {}", out.describe(&["run", "attack"])),
+        )?;
+        // Two Authorization headers are refused, even if one is right.
+        let (status, text) = raw(
+            agent,
+            b"GET /v1.50/containers/json HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\nAuthorization: Bearer s3cret\r\n\r\n",
+        )?;
+        expect(&vm, status == 400, &format!("two Authorization headers got {status}: {text}"))?;
         // Malformed JSON and a malformed request, by hand.
         let body = b"{\"Image\": \"bb\", \"Cmd\": [";
         let request = format!(
@@ -246,26 +270,34 @@ pub fn errors(a: &Artifacts) -> Result<(), String> {
 fn cycles(agent: u16, n: usize) -> Result<(), String> {
     let agent_url = format!("http://127.0.0.1:{agent}/v1.50");
     let client: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(seconds(60))).build().into();
+    let bearer = format!("Bearer {TEST_TOKEN}");
     for i in 0..n {
         let mut created = client
             .post(&format!("{agent_url}/containers/create"))
+            .header("Authorization", &bearer)
             .send_json(serde_json::json!({"Image": "bb", "Cmd": ["/bin/busybox", "true"]}))
             .map_err(|e| format!("create {i}: {e}"))?;
         let reply: serde_json::Value = created.body_mut().read_json().map_err(|e| e.to_string())?;
         let id = reply["Id"].as_str().ok_or("no Id")?.to_string();
         client
             .post(&format!("{agent_url}/containers/{id}/start"))
+            .header("Authorization", &bearer)
             .send_empty()
             .map_err(|e| format!("start {i}: {e}"))?;
         let mut waited = client
             .post(&format!("{agent_url}/containers/{id}/wait"))
+            .header("Authorization", &bearer)
             .send_empty()
             .map_err(|e| format!("wait {i}: {e}"))?;
         let status: serde_json::Value = waited.body_mut().read_json().map_err(|e| e.to_string())?;
         if status["StatusCode"] != 0 {
             return Err(format!("container {i} exited with {}", status["StatusCode"]));
         }
-        client.delete(&format!("{agent_url}/containers/{id}")).call().map_err(|e| format!("remove {i}: {e}"))?;
+        client
+            .delete(&format!("{agent_url}/containers/{id}"))
+            .header("Authorization", &bearer)
+            .call()
+            .map_err(|e| format!("remove {i}: {e}"))?;
     }
     Ok(())
 }
@@ -378,7 +410,7 @@ pub fn image_memory(a: &Artifacts) -> Result<(), String> {
     let test = "agent-image-memory";
     let (agent, web) = (free_port(), free_port());
     let forwards = vec![Forward { host: agent, guest: 2375 }, Forward { host: web, guest: 8080 }];
-    let mut vm = start(a, test, &[], "agent-image-max=64m", |c| {
+    let mut vm = start(a, test, &[], &with_token("agent-image-max=64m"), |c| {
         c.network = Some(forwards);
         c.memory_mib = 256;
     })?;
@@ -386,7 +418,7 @@ pub fn image_memory(a: &Artifacts) -> Result<(), String> {
     let dir = a.dir.join("test-scratch").join(test);
     let tar = busybox_tar(&dir)?;
     let result = (|| {
-        let docker = Docker::new(agent, &dir.join("docker-config"), None)?;
+        let docker = Docker::new(agent, &dir.join("docker-config"), Some(TEST_TOKEN))?;
         docker.ok(&["import", &tar.to_string_lossy(), "bb"], CLI)?;
         let serving = start_web(&docker, &vm, web)?;
 
@@ -477,5 +509,69 @@ pub fn docker_terminal(a: &Artifacts) -> Result<(), String> {
         let logs = docker.ok(&["logs", "term"], CLI)?;
         expect(vm, logs.contains("still here\r\n"), &format!("docker logs of the terminal: {logs:?}"))?;
         docker.ok(&["rm", "term"], CLI).map(drop)
+    })
+}
+
+/// Clients that hold connections without finishing requests cost the agent a bounded
+/// amount: 70 idle connections and then 70 with half a request head still leave room
+/// for the CLI (the longest-waiting ones make room), the half-finished requests get
+/// 408 within the head deadline, and clients at once are all answered.
+pub fn connection_abuse(a: &Artifacts) -> Result<(), String> {
+    let test = "agent-connection-abuse";
+    with_busybox(a, test, |vm, docker, agent| {
+        let connect = || TcpStream::connect(("127.0.0.1", agent)).map_err(|e| e.to_string());
+        // (QEMU's port forwarding takes connections one at a time: a few beyond the
+        // agent's 64 make the point without taking minutes.)
+        let idle: Vec<TcpStream> = (0..70).map(|_| connect()).collect::<Result<_, _>>()?;
+        std::thread::sleep(seconds(3));
+        let ps = docker.run(&["ps"], seconds(30))?;
+        expect(vm, ps.code == 0, &format!("with 70 idle connections: {}", ps.describe(&["ps"])))?;
+        drop(idle);
+
+        let mut partial: Vec<TcpStream> = Vec::new();
+        for _ in 0..70 {
+            let mut s = connect()?;
+            s.write_all(b"GET /v1.50/containers/json HTTP/1.1\r\nHost: x\r\nUser-Agent: slow")
+                .map_err(|e| e.to_string())?;
+            partial.push(s);
+        }
+        let started = Instant::now();
+        std::thread::sleep(seconds(3));
+        let ps = docker.run(&["ps"], seconds(30))?;
+        expect(vm, ps.code == 0, &format!("with 70 half-sent requests: {}", ps.describe(&["ps"])))?;
+        // Each half-sent request ends within the deadline: a 408, or closed to make room.
+        for s in partial.iter_mut().take(20) {
+            s.set_read_timeout(Some(seconds(20))).map_err(|e| e.to_string())?;
+            let mut reply = Vec::new();
+            let _ = s.read_to_end(&mut reply);
+            let text = String::from_utf8_lossy(&reply);
+            expect(
+                vm,
+                reply.is_empty() || text.starts_with("HTTP/1.1 408"),
+                &format!("a half-sent request got {text:?}"),
+            )?;
+        }
+        expect(vm, started.elapsed() < seconds(25), "half-sent requests were held past their deadline")?;
+        drop(partial);
+
+        // Clients at once: as many as berth takes into its handshake per port (16), and
+        // about what QEMU's port forwarding lets through at once (it takes one
+        // connection at a time; the host makes the rest retry for seconds).
+        const CLIENTS: usize = 16;
+        let ok = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..CLIENTS {
+                s.spawn(|| {
+                    let request = format!("GET /_ping HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TEST_TOKEN}\r\nConnection: close\r\n\r\n");
+                    if raw(agent, request.as_bytes()).is_ok_and(|(status, _)| status == 200) {
+                        ok.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                });
+            }
+        });
+        let ok = ok.into_inner();
+        expect(vm, ok == CLIENTS, &format!("of {CLIENTS} clients at once, {ok} were answered 200"))?;
+        let ps = docker.run(&["ps"], seconds(30))?;
+        expect(vm, ps.code == 0, &format!("after the abuse: {}", ps.describe(&["ps"])))
     })
 }

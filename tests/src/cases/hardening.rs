@@ -3,7 +3,7 @@
 
 use super::run::{Boot, start};
 use crate::artifacts::Artifacts;
-use crate::docker::Docker;
+use crate::docker::{Docker, TEST_TOKEN};
 use crate::http::get;
 use crate::qemu::{Forward, Vm, free_port};
 use crate::runner::seconds;
@@ -221,7 +221,7 @@ pub fn kernel_charges(a: &Artifacts) -> Result<(), String> {
     let (agent, web) = (free_port(), free_port());
     let containers =
         [Boot::new(&a.test_image, "web", "echo=no publish=8080:8080", "/bin/busybox httpd -f -p 8080 -h /etc")];
-    let mut vm = start(a, test, &containers, "", |c| {
+    let mut vm = start(a, test, &containers, &format!("agent-token={TEST_TOKEN}"), |c| {
         c.network = Some(vec![Forward { host: agent, guest: 2375 }, Forward { host: web, guest: 8080 }]);
     })?;
     let result = (|| {
@@ -229,7 +229,7 @@ pub fn kernel_charges(a: &Artifacts) -> Result<(), String> {
         let url = format!("http://127.0.0.1:{web}/hostname");
         wait_for(&vm, &url)?;
         let dir = a.scratch(test);
-        let docker = Docker::new(agent, &dir.join("docker-config"), None)?;
+        let docker = Docker::new(agent, &dir.join("docker-config"), Some(TEST_TOKEN))?;
         docker.ok(&["import", &a.test_image.to_string_lossy(), "t"], CLI)?;
         let reach_before = memory_reach(&vm, &docker, "reach-before")?;
         let before = usage(&mut vm)?;

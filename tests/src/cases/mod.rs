@@ -164,6 +164,11 @@ pub const ALL: &[Case] = &[
         run: agent::create_remove_cycles,
     },
     Case {
+        name: "agent-connection-abuse",
+        about: "idle and half-sent connections cost the agent a bound; new clients still get in",
+        run: agent::connection_abuse,
+    },
+    Case {
         name: "agent-image-memory",
         about: "images count against container memory; imports refused when full, rmi gives back",
         run: agent::image_memory,

@@ -127,6 +127,12 @@ impl RequestHead {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
+    /// How many header fields are called `name` (a request with two `Authorization`
+    /// fields, say, is refused rather than have one of them chosen).
+    pub fn header_count(&self, name: &str) -> usize {
+        self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).count()
+    }
+
     /// Every comma-separated element of every header field called `name`, trimmed.
     fn elements<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.headers

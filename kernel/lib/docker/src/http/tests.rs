@@ -476,3 +476,11 @@ fn error_messages() {
         assert_eq!((e.status(), e.to_string()), (status, string::String::from(text)));
     }
 }
+
+#[test]
+fn repeated_headers_are_counted() {
+    let h = head(b"GET /_ping HTTP/1.1\r\nAuthorization: Bearer a\r\nauthorization: Bearer b\r\nHost: x\r\n\r\n");
+    assert_eq!(h.header_count("Authorization"), 2);
+    assert_eq!(h.header_count("host"), 1);
+    assert_eq!(h.header_count("cookie"), 0);
+}
