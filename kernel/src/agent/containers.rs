@@ -21,7 +21,12 @@ const DEFAULT_STOP_SECONDS: u64 = 10;
 
 /// The container `key` names (name, id, or unique id prefix).
 pub fn find(key: &str) -> Result<Arc<Container>, ApiError> {
-    registry::find(key.strip_prefix('/').unwrap_or(key)).ok_or_else(|| ApiError::no_container(key))
+    registry::find(key).map_err(|e| match e {
+        registry::FindError::Ambiguous => {
+            ApiError::bad_request(format!("multiple IDs found with provided prefix: {key}"))
+        }
+        registry::FindError::NotFound => ApiError::no_container(key),
+    })
 }
 
 /// `GET /containers/json[?all=1]`.

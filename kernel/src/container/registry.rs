@@ -32,7 +32,7 @@ pub fn generated_name(id: &str) -> String {
     ];
     let n = u32::from_str_radix(&id[..8], 16).unwrap_or(0) as usize;
     let base = format!("{}_{}", ADJECTIVES[n % 16], NAMES[(n / 16) % 16]);
-    if find(&base).is_none() { base } else { format!("{base}_{}", &id[..6]) }
+    if find(&base).is_err() { base } else { format!("{base}_{}", &id[..6]) }
 }
 
 /// Adds a container; its name must be unused.
@@ -50,15 +50,24 @@ pub fn remove(container: &Container) {
     CONTAINERS.lock().retain(|c| !core::ptr::eq(Arc::as_ptr(c), container));
 }
 
-/// Finds a container by exact name, full id, or unique id prefix.
-pub fn find(key: &str) -> Option<Arc<Container>> {
+/// Why no container was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindError {
+    /// Nothing has that id, name or id prefix.
+    NotFound,
+    /// The id prefix fits several containers.
+    Ambiguous,
+}
+
+/// Finds a container as the Docker daemon does: by full id, exact name, or unique id
+/// prefix (`berth_docker::names::lookup`).
+pub fn find(key: &str) -> Result<Arc<Container>, FindError> {
     let all = CONTAINERS.lock();
-    if let Some(c) = all.iter().find(|c| c.name == key || c.id == key) {
-        return Some(c.clone());
+    match berth_docker::names::lookup(&all, key, |c| &c.id, |c| &c.name) {
+        berth_docker::names::Lookup::Found(i) => Ok(all[i].clone()),
+        berth_docker::names::Lookup::Ambiguous => Err(FindError::Ambiguous),
+        berth_docker::names::Lookup::NotFound => Err(FindError::NotFound),
     }
-    let mut matches = all.iter().filter(|c| !key.is_empty() && c.id.starts_with(key));
-    let first = matches.next()?;
-    matches.next().is_none().then(|| first.clone())
 }
 
 /// Every container, oldest first.

@@ -212,7 +212,24 @@ mod tests {
         assert_eq!(find("4"), Lookup::Ambiguous);
         // A name wins over an id prefix.
         assert_eq!(find("4e1d"), Lookup::Found(2));
-        for missing in ["", "/", "nope", "Web", "4e1c7b3b2a5fx", "ffff", "we"] {
+        // Only an exact name or an id (prefix) names a container: nothing close to one.
+        for missing in [
+            "",
+            "/",
+            "nope",
+            "Web",
+            "4e1c7b3b2a5fx",
+            "ffff",
+            "we",
+            "web\0",
+            "web ",
+            " web",
+            "web/..",
+            "//web",
+            "%2Fweb",
+            "*",
+            "web*",
+        ] {
             assert_eq!(find(missing), Lookup::NotFound, "{missing:?}");
         }
         assert_eq!(lookup(&[] as &[C], "web", |c| c.id, |c| c.name), Lookup::NotFound);

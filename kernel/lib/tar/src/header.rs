@@ -67,6 +67,8 @@ pub struct Header {
     pub mtime: u64,
     /// Offset of the entry's first data byte from the start of the archive.
     pub data_offset: u64,
+    /// A device entry's major and minor numbers (0 for other kinds).
+    pub device: (u32, u32),
 }
 
 /// The raw fields of one header block, before long-name and PAX overrides.
@@ -79,6 +81,7 @@ pub(crate) struct RawHeader {
     pub gid: u32,
     pub size: u64,
     pub mtime: u64,
+    pub device: (u32, u32),
 }
 
 /// Whether a block is all zeros (the end-of-archive marker).
@@ -109,6 +112,10 @@ pub(crate) fn parse(block: &[u8; BLOCK], offset: u64) -> Result<RawHeader, Error
         }
     }
     let link_name = field_str(&block[157..257], offset)?;
+    // Device numbers (ustar and GNU headers alike); absent or bad ones read as 0.
+    let device_number =
+        |range: core::ops::Range<usize>| parse_number(&block[range]).and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
+    let device = if is_ustar { (device_number(329..337), device_number(337..345)) } else { (0, 0) };
     Ok(RawHeader {
         flag,
         name,
@@ -118,6 +125,7 @@ pub(crate) fn parse(block: &[u8; BLOCK], offset: u64) -> Result<RawHeader, Error
         gid: u32::try_from(gid).map_err(|_| Error::BadNumber { field: "gid", offset })?,
         size,
         mtime,
+        device,
     })
 }
 

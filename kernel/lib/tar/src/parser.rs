@@ -217,6 +217,10 @@ impl Parser {
             size,
             mtime: o.mtime.unwrap_or(raw.mtime),
             data_offset: self.offset,
+            device: match kind {
+                EntryKind::CharDevice | EntryKind::BlockDevice => raw.device,
+                _ => (0, 0),
+            },
         })
     }
 

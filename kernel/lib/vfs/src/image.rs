@@ -229,7 +229,10 @@ impl ImageBuilder {
             }
             EntryKind::CharDevice | EntryKind::BlockDevice => {
                 let kind = if h.kind == EntryKind::CharDevice { S_IFCHR } else { S_IFBLK };
-                Build::Device { meta: Meta::from_header(h, kind), rdev: 0 }
+                // The device numbers stay: opening it gives one of the devices a
+                // container has (an image's own /dev/null works), or ENODEV.
+                let (major, minor) = h.device;
+                Build::Device { meta: Meta::from_header(h, kind), rdev: u64::from(major) << 8 | u64::from(minor) }
             }
             EntryKind::Fifo => Build::Fifo { meta: Meta::from_header(h, S_IFIFO) },
             EntryKind::Other(_) => return Ok(()), // e.g. GNU sparse/volume headers: skipped

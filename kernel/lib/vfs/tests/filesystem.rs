@@ -245,3 +245,74 @@ fn socket_nodes_are_created_once_and_unlinked() {
     fs.unlink(&tmp, "s.sock").unwrap();
     assert_eq!(fs.lookup(&fs.root(), "/tmp/s.sock", true).err(), Some(FsError::NotFound));
 }
+
+/// An archive of `(kind, path, link target, device)` members written as raw headers,
+/// so names no well-behaved archiver writes (`../`, absolute paths) get in.
+fn raw_archive(members: &[(tar::EntryType, &str, &str, (u32, u32))]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for &(kind, path, link, (major, minor)) in members {
+        let mut h = tar::Header::new_ustar();
+        h.set_entry_type(kind);
+        h.set_mode(0o644);
+        let data: &[u8] = if kind == tar::EntryType::Regular { b"data" } else { b"" };
+        h.set_size(data.len() as u64);
+        if matches!(kind, tar::EntryType::Char | tar::EntryType::Block) {
+            h.set_device_major(major).unwrap();
+            h.set_device_minor(minor).unwrap();
+        }
+        {
+            let raw = h.as_old_mut();
+            raw.name[..path.len()].copy_from_slice(path.as_bytes());
+            raw.linkname[..link.len()].copy_from_slice(link.as_bytes());
+        }
+        h.set_cksum();
+        b.append(&h, data).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+#[test]
+fn image_members_stay_inside_the_root() {
+    use tar::EntryType::*;
+    let build = |members: &[(tar::EntryType, &str, &str, (u32, u32))]| {
+        Image::from_tar(&raw_archive(members), ImageLimits::default())
+    };
+    // An absolute member path is taken from the image's root, as GNU tar and Docker do.
+    let img = build(&[(Regular, "/etc/absolute", "", (0, 0))]).unwrap();
+    let fs = Filesystem::new(&img, None, clock).unwrap();
+    assert_eq!(read_all(&fs.lookup(&fs.root(), "/etc/absolute", true).unwrap()), b"data");
+    // A hard link must name a member inside the archive.
+    for target in ["../../etc/shadow", "/../etc/shadow", "etc/../../x"] {
+        let err = build(&[(Regular, "etc/passwd", "", (0, 0)), (Link, "x", target, (0, 0))]).unwrap_err();
+        assert!(format!("{err}").contains(".."), "{target}: {err}");
+    }
+    assert!(matches!(build(&[(Link, "x", "not/there", (0, 0))]), Err(FsError::BadImage(_))));
+    // Symbolic links keep their targets, and resolve inside the container's root
+    // however far up they point.
+    let img = build(&[
+        (Regular, "etc/hostname", "", (0, 0)),
+        (Symlink, "root", "/", (0, 0)),
+        (Symlink, "up", "../../../../../etc", (0, 0)),
+    ])
+    .unwrap();
+    let fs = Filesystem::new(&img, None, clock).unwrap();
+    let root = fs.root();
+    assert_eq!(fs.lookup(&root, "up", false).unwrap().readlink().unwrap(), "../../../../../etc");
+    assert_eq!(read_all(&fs.lookup(&root, "up/hostname", true).unwrap()), b"data");
+    assert_eq!(read_all(&fs.lookup(&root, "root/root/etc/hostname", true).unwrap()), b"data");
+    assert!(Arc::ptr_eq(&fs.lookup(&root, "root/..", true).unwrap(), &root));
+}
+
+#[test]
+fn device_nodes_keep_their_numbers() {
+    use tar::EntryType::*;
+    let archive =
+        raw_archive(&[(Char, "dev/null", "", (1, 3)), (Block, "dev/sda", "", (8, 0)), (Fifo, "fifo", "", (0, 0))]);
+    let img = Image::from_tar(&archive, ImageLimits::default()).unwrap();
+    let fs = Filesystem::new(&img, None, clock).unwrap();
+    let null = fs.lookup(&fs.root(), "dev/null", true).unwrap();
+    assert_eq!((null.file_type(), null.metadata().rdev), (FileType::CharDevice, 1 << 8 | 3));
+    let sda = fs.lookup(&fs.root(), "dev/sda", true).unwrap();
+    assert_eq!((sda.file_type(), sda.metadata().rdev), (FileType::BlockDevice, 8 << 8));
+    assert_eq!(fs.lookup(&fs.root(), "fifo", true).unwrap().file_type(), FileType::Fifo);
+}
