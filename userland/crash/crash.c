@@ -53,6 +53,7 @@ static int usage(void)
 			"                    sparse-maps (mappings of a 1 GiB sparse file), log (1-byte\n"
 			"                    writes, 300000; never refused), fork-spin (children that\n"
 			"                    all spin once forked, until fork fails or 1000 of them)\n"
+			"  fds               open /dev/null until refused; exits 0 if that was EMFILE\n"
 			"  init-signals      as a container's pid 1: a child's SIGTERM, SIGINT and SIGKILL\n"
 			"                    do not reach it, a signal it handles does; exits 0 if so\n");
 	return 2;
@@ -657,6 +658,14 @@ int main(int argc, char **argv)
 		return (int)(arg & 0xff);
 	if (!strcmp(mode, "init-signals"))
 		return init_signals();
+	if (!strcmp(mode, "fds")) {
+		long n = 0;
+		while (open("/dev/null", O_RDONLY) >= 0)
+			n++;
+		int e = errno;
+		printf("fds: %ld opened, then %s\n", n, errno_name(e));
+		return e == EMFILE ? 0 : 1;
+	}
 	if (!strcmp(mode, "print-loop"))
 		return print_loop(arg);
 	return usage();

@@ -11,6 +11,7 @@ pub fn lint() -> Result<(), String> {
     util::done(t, "formatted");
     let t = util::step("clippy (host crates)");
     util::run(util::cargo().args(["clippy", "--all-targets", "--", "-D", "warnings"]), "clippy (host)")?;
+    util::run(util::cargo().args(["clippy", "-p", "berth-fuzz", "--", "-D", "warnings"]), "clippy (fuzz targets)")?;
     util::done(t, "clean");
     let t = util::step("clippy (kernel, x86_64-unknown-none)");
     util::run(build::kernel_cargo("clippy").args(["-p", "berth-hal", "--", "-D", "warnings"]), "clippy (kernel)")?;

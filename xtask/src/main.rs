@@ -7,6 +7,7 @@ mod bench;
 mod bench_agent;
 mod bench_net;
 mod build;
+mod fuzz;
 mod lint;
 mod linux;
 mod run;
@@ -42,6 +43,14 @@ enum Command {
     Setup,
     /// Check formatting and run clippy (host crates and the kernel) with warnings denied.
     Lint,
+    /// Random system calls against the kernel in QEMU beside a web server (the kernel
+    /// must survive, the neighbour keep serving, memory come back), and coverage-guided
+    /// fuzzing of the parsers of untrusted input on the host.
+    Fuzz(fuzz::FuzzArgs),
+    /// Containers created, run and removed for a chosen time, faulting, flooding their
+    /// logs, forking, exhausting memory and descriptors, beside a web server under load;
+    /// memory is checked against where it started.
+    Soak(fuzz::SoakArgs),
     /// Measure berth: boot time, kernel primitives, container start, system-call and
     /// memory benchmarks in a container — and the same programs on Linux in the same
     /// QEMU for comparison — and the kernel's size.
@@ -57,6 +66,8 @@ fn main() -> ExitCode {
         Command::Setup => setup::ensure(),
         Command::Lint => lint::lint(),
         Command::Bench(args) => bench::bench(&args),
+        Command::Fuzz(args) => fuzz::fuzz(&args),
+        Command::Soak(args) => fuzz::soak(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

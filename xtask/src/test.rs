@@ -22,6 +22,9 @@ pub struct TestArgs {
     pub host_only: bool,
 }
 
+/// Seconds each host fuzz target runs in `cargo xtask test`.
+const HOST_FUZZ_SECONDS: u64 = 10;
+
 /// Passed and failed counts.
 #[derive(Default, Clone, Copy)]
 struct Counts {
@@ -80,6 +83,18 @@ pub fn test(args: &TestArgs) -> Result<(), String> {
             host.failed += 1; // the tests did not even build
         }
         util::done(t, &format!("host unit tests: {} passed, {} failed", host.passed, host.failed));
+        // A short run of each coverage-guided fuzz target (`cargo xtask fuzz` runs longer).
+        let targets = crate::fuzz::HOST_TARGETS;
+        match crate::fuzz::fuzz_host(&targets, HOST_FUZZ_SECONDS) {
+            Ok(crashed) => {
+                host.passed += targets.len() - crashed.len();
+                host.failed += crashed.len();
+            }
+            Err(e) => {
+                println!("{e}");
+                host.failed += targets.len();
+            }
+        }
     }
     if !args.host_only {
         build::image(&ImageArgs::default())?;

@@ -8,6 +8,7 @@ pub mod hardening;
 mod memory;
 mod net;
 pub mod run;
+pub mod soak;
 mod timer;
 
 use crate::artifacts::Artifacts;
@@ -25,6 +26,11 @@ pub const ALL: &[Case] = &[
         name: "fuzz-syscalls",
         about: "random system calls for 45 s in a 64 MiB container: the kernel survives, a neighbour keeps serving",
         run: hardening::fuzz_short,
+    },
+    Case {
+        name: "soak",
+        about: "60 s of containers faulting, flooding, forking, running out, beside a web server; memory back",
+        run: soak::soak_short,
     },
     Case {
         name: "sched-fork-bomb",
