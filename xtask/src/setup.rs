@@ -42,6 +42,11 @@ const REQUIREMENTS: &[Requirement] = &[
     },
     Requirement { package: "wrk", what: "HTTP load generator (benchmarks)", present: || have_command("wrk") },
     Requirement {
+        package: "g++",
+        what: "C++ compiler (libFuzzer, for the host fuzz targets)",
+        present: || have_command("g++"),
+    },
+    Requirement {
         package: "docker.io",
         what: "the docker CLI (the control agent's tests)",
         present: || have_command("docker") || Path::new("/usr/local/bin/docker").exists(),
