@@ -72,6 +72,12 @@ pub fn write_val<T: IntoBytes + Immutable>(addr: u64, value: &T) -> Result<(), E
 
 /// Reads a NUL-terminated string of at most `max` bytes (ENAMETOOLONG beyond).
 pub fn read_cstr(addr: u64, max: usize) -> Result<String, Errno> {
+    String::from_utf8(read_cbytes(addr, max)?).map_err(|_| Errno::EINVAL)
+}
+
+/// Reads a NUL-terminated string of any bytes (an argument or environment string, which
+/// Linux takes as bytes) of fewer than `max` bytes; ENAMETOOLONG past that.
+pub fn read_cbytes(addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
     let mut out = Vec::new();
     let mut at = addr;
     loop {
@@ -93,12 +99,12 @@ pub fn read_cstr(addr: u64, max: usize) -> Result<String, Errno> {
     if out.len() >= max {
         return Err(Errno::ENAMETOOLONG);
     }
-    String::from_utf8(out).map_err(|_| Errno::EINVAL)
+    Ok(out)
 }
 
 /// Reads a NULL-terminated array of string pointers (argv, envp), at most `max_count`
 /// strings and `max_total` bytes (E2BIG beyond).
-pub fn read_cstr_array(addr: u64, max_count: usize, max_total: usize) -> Result<Vec<String>, Errno> {
+pub fn read_cstr_array(addr: u64, max_count: usize, max_total: usize) -> Result<Vec<Vec<u8>>, Errno> {
     let mut out = Vec::new();
     if addr == 0 {
         return Ok(out);
@@ -112,7 +118,8 @@ pub fn read_cstr_array(addr: u64, max_count: usize, max_total: usize) -> Result<
         if out.len() >= max_count {
             return Err(Errno::E2BIG);
         }
-        let s = read_cstr(ptr, MAX_STRING * 32).map_err(|e| if e == Errno::ENAMETOOLONG { Errno::E2BIG } else { e })?;
+        let s =
+            read_cbytes(ptr, MAX_STRING * 32).map_err(|e| if e == Errno::ENAMETOOLONG { Errno::E2BIG } else { e })?;
         total += s.len() + 1;
         if total > max_total {
             return Err(Errno::E2BIG);

@@ -13,6 +13,10 @@ pub struct Artifacts {
     pub test_image: PathBuf,
     /// The plain busybox image (`images/busybox.tar`).
     pub busybox_image: PathBuf,
+    /// The Debian bookworm image of dynamically linked programs (`debian/bookworm.tar`).
+    pub debian_image: PathBuf,
+    /// The root it was made from, for running the same programs on Linux (`chroot`).
+    pub debian_root: PathBuf,
 }
 
 impl Artifacts {
@@ -23,6 +27,17 @@ impl Artifacts {
             kernel: dir.join("boot-root/boot/berth"),
             test_image: dir.join("boot-root/images/test.tar"),
             busybox_image: dir.join("boot-root/images/busybox.tar"),
+            debian_image: dir.join("debian/bookworm.tar"),
+            debian_root: dir.join("debian/root"),
+        }
+    }
+
+    /// The Debian image, or why it is missing.
+    pub fn debian(&self) -> Result<&Path, String> {
+        if self.debian_image.is_file() {
+            Ok(&self.debian_image)
+        } else {
+            Err(format!("{} is missing: `cargo xtask test` builds it (with debootstrap)", self.debian_image.display()))
         }
     }
 

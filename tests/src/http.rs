@@ -8,3 +8,9 @@ pub fn get(url: &str) -> Result<Vec<u8>, String> {
     let mut response = agent.get(url).call().map_err(|e| format!("GET {url}: {e}"))?;
     response.body_mut().with_config().limit(16 << 20).read_to_vec().map_err(|e| format!("GET {url}: {e}"))
 }
+
+/// Bytes for a test page of `len` bytes: no pattern a short-cut could fake, the same on
+/// every run (the web servers in the tests serve them, and the clients compare).
+pub fn sample_page(len: usize) -> Vec<u8> {
+    (0..len as u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect()
+}

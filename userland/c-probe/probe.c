@@ -724,6 +724,36 @@ static const char *check_pipes_exec(void)
 	return NULL;
 }
 
+/* Arguments and environment are bytes, not text: Python's test runner passes Latin-1. */
+static const char bytes_arg[] = "caf\xe9-\xff\x80";
+static const char bytes_env[] = "BERTH_BYTES=\xc3\x28\xfe";
+
+/* The child side of check_exec_bytes: exits 4 when both byte strings arrived intact. */
+static int bytes_mode(char **argv)
+{
+	const char *env = getenv("BERTH_BYTES");
+	int arg_ok = strcmp(argv[2], bytes_arg) == 0;
+	int env_ok = env && strcmp(env, bytes_env + strlen("BERTH_BYTES=")) == 0;
+	return arg_ok && env_ok ? 4 : 5;
+}
+
+/* execve passes argument and environment strings that are not UTF-8 unchanged. */
+static const char *check_exec_bytes(void)
+{
+	pid_t child = fork_flushed();
+	TRY(child);
+	if (child == 0) {
+		char *argv[] = {"c-probe", "bytes-mode", (char *)bytes_arg, NULL};
+		char *envp[] = {(char *)bytes_env, NULL};
+		execve("/proc/self/exe", argv, envp);
+		_exit(126);
+	}
+	int status = wait_status(child);
+	ENSURE(!(WIFEXITED(status) && WEXITSTATUS(status) == 126), "execve with non-UTF-8 bytes failed: %#x", status);
+	ENSURE(WIFEXITED(status) && WEXITSTATUS(status) == 4, "bytes-mode status %#x, want exit 4", status);
+	return NULL;
+}
+
 /* ---- signals ------------------------------------------------------------------------ */
 
 static volatile sig_atomic_t caught_signal, caught_code, caught_pid, caught_count;
@@ -889,6 +919,7 @@ static const struct {
 	{"devices", check_devices},
 	{"pipes-fork", check_pipes_fork},
 	{"pipes-exec", check_pipes_exec},
+	{"exec-bytes", check_exec_bytes},
 	{"signals-raise", check_signals_raise},
 	{"signals-mask", check_signals_mask},
 	{"signals-kill", check_signals_kill},
@@ -940,6 +971,8 @@ int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "child-mode") == 0)
 		return 3;
+	if (argc == 3 && strcmp(argv[1], "bytes-mode") == 0)
+		return bytes_mode(argv);
 	if (argc == 2 && strcmp(argv[1], "--list") == 0) {
 		for (int i = 0; i < CHECKS; i++)
 			puts(checks[i].name);

@@ -7,6 +7,7 @@ mod bench;
 mod bench_agent;
 mod bench_net;
 mod build;
+mod debian;
 mod fuzz;
 mod lint;
 mod linux;

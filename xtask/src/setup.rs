@@ -42,6 +42,11 @@ const REQUIREMENTS: &[Requirement] = &[
     },
     Requirement { package: "wrk", what: "HTTP load generator (benchmarks)", present: || have_command("wrk") },
     Requirement {
+        package: "debootstrap",
+        what: "Debian root builder (the test image of real, dynamically linked programs)",
+        present: || have_command("debootstrap"),
+    },
+    Requirement {
         package: "g++",
         what: "C++ compiler (libFuzzer, for the host fuzz targets)",
         present: || have_command("g++"),

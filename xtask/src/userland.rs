@@ -19,12 +19,26 @@ pub struct Programs {
     pub net_probe: PathBuf,
     /// The random system-call fuzzer.
     pub fuzz: PathBuf,
+    /// The C probe linked dynamically against musl (run by musl's dynamic loader).
+    pub c_probe_dynamic: PathBuf,
 }
+
+/// musl's dynamic loader (and libc), where Debian's `musl` package puts it, and where
+/// dynamically linked musl programs look for it.
+const MUSL_LOADER: (&str, &str) = ("/lib/x86_64-linux-musl/libc.so", "lib/ld-musl-x86_64.so.1");
 
 /// Compiles the C `sources` (paths from the repository root) into the static executable `out`.
 fn musl(sources: &[&str], out: &Path, strict: bool) -> Result<(), String> {
+    musl_linked(sources, out, strict, true)
+}
+
+/// Compiles the C `sources` into `out`, statically linked or not.
+fn musl_linked(sources: &[&str], out: &Path, strict: bool, static_link: bool) -> Result<(), String> {
     let mut cmd = Command::new("musl-gcc");
-    cmd.args(["-static", "-O2", "-Wall", "-Wextra"]);
+    if static_link {
+        cmd.arg("-static");
+    }
+    cmd.args(["-O2", "-Wall", "-Wextra"]);
     if strict {
         cmd.arg("-Werror");
     }
@@ -53,6 +67,7 @@ pub fn build() -> Result<Programs, String> {
         bench: dir.join("bench"),
         net_probe: dir.join("net-probe"),
         fuzz: dir.join("fuzz"),
+        c_probe_dynamic: dir.join("c-probe-dynamic"),
     };
     std::fs::copy(target_dir.join("x86_64-unknown-linux-gnu/release/rust-probe"), &programs.rust_probe)
         .map_err(|e| format!("rust-probe: {e}"))?;
@@ -61,6 +76,7 @@ pub fn build() -> Result<Programs, String> {
     musl(&["userland/bench/bench.c"], &programs.bench, true)?;
     musl(berth_tests::netprobe::SOURCES, &programs.net_probe, true)?;
     musl(&["userland/fuzz/fuzz.c"], &programs.fuzz, true)?;
+    musl_linked(&["userland/c-probe/probe.c", "userland/c-probe/readiness.c"], &programs.c_probe_dynamic, true, false)?;
     util::done(t, "container programs built");
     Ok(programs)
 }
@@ -81,9 +97,11 @@ pub fn images(programs: &Programs, images: &Path) -> Result<(), String> {
         ("bench", &programs.bench),
         ("net-probe", &programs.net_probe),
         ("fuzz", &programs.fuzz),
+        ("c-probe-dynamic", &programs.c_probe_dynamic),
     ] {
         test.copy(&format!("usr/bin/{name}"), path, 0o755).map_err(|e| e.to_string())?;
     }
+    test.copy(MUSL_LOADER.1, Path::new(MUSL_LOADER.0), 0o755).map_err(|e| format!("{}: {e}", MUSL_LOADER.0))?;
     test.write(&images.join("test.tar")).map_err(|e| e.to_string())?;
     util::done(t, "images written");
     Ok(())

@@ -169,8 +169,13 @@ pub struct OpenFile {
     pub path: String,
 }
 
-/// Flags `fcntl(F_SETFL)` may change.
-const SETTABLE_FLAGS: u32 = berth_abi::fs::O_APPEND | berth_abi::fs::O_NONBLOCK;
+/// Flags `fcntl(F_SETFL)` may change (as on Linux; berth keeps O_ASYNC, O_DIRECT and
+/// O_NOATIME but acts on none of them).
+const SETTABLE_FLAGS: u32 = berth_abi::fs::O_APPEND
+    | berth_abi::fs::O_NONBLOCK
+    | berth_abi::fs::O_ASYNC
+    | berth_abi::fs::O_DIRECT
+    | berth_abi::fs::O_NOATIME;
 
 impl OpenFile {
     /// An open file over `ops` with `flags`.

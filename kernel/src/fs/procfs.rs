@@ -123,7 +123,7 @@ impl SpecialDir for PidDir {
             "cmdline" => {
                 let mut bytes = Vec::new();
                 for a in &p.info.lock().argv {
-                    bytes.extend_from_slice(a.as_bytes());
+                    bytes.extend_from_slice(a);
                     bytes.push(0);
                 }
                 Some(Inode::synthetic_file(id, 0o444, bytes, now()))

@@ -10,6 +10,7 @@ mod exit;
 mod fault;
 mod fork;
 pub mod itimer;
+mod loader;
 mod signal;
 mod thread;
 
@@ -81,8 +82,8 @@ pub struct Vm {
 pub struct ProgramInfo {
     /// Path of the executable.
     pub exe: String,
-    /// Its arguments.
-    pub argv: Vec<String>,
+    /// Its arguments (any bytes, as Linux takes them).
+    pub argv: Vec<Vec<u8>>,
     /// The command name (`comm`, 15 bytes at most).
     pub name: String,
 }

@@ -280,10 +280,12 @@ pub fn ioctl(a: &Args) -> SysResult {
             table.lock().set_cloexec(a.fd(0), request == berth_abi::ioctl::FIOCLEX)?;
             Ok(0)
         }
-        berth_abi::ioctl::FIONBIO => {
+        // Both set a status flag, as `fcntl(F_SETFL)` would: on any file, as on Linux.
+        // (O_ASYNC is kept, but no SIGIO is ever sent.)
+        berth_abi::ioctl::FIONBIO | berth_abi::ioctl::FIOASYNC => {
             let on: i32 = uaccess::read_val(arg)?;
-            let flags = if on != 0 { f.flags() | O_NONBLOCK } else { f.flags() & !O_NONBLOCK };
-            f.set_flags(flags);
+            let flag = if request == berth_abi::ioctl::FIONBIO { O_NONBLOCK } else { O_ASYNC };
+            f.set_flags(if on != 0 { f.flags() | flag } else { f.flags() & !flag });
             Ok(0)
         }
         _ => f.ops.ioctl(&f, request, arg),

@@ -13,7 +13,7 @@ use berth_abi::time::Timespec;
 use berth_vfs::{FileType, Inode};
 
 /// Reads a path argument.
-fn path_arg(addr: u64) -> Result<String, Errno> {
+pub(super) fn path_arg(addr: u64) -> Result<String, Errno> {
     uaccess::read_cstr(addr, PATH_MAX)
 }
 
@@ -32,7 +32,7 @@ fn start_dir(process: &Process, dirfd: i32, path: &str) -> Result<Arc<Inode>, Er
 }
 
 /// Resolves `path` relative to `dirfd`.
-fn lookup(process: &Process, dirfd: i32, path: &str, follow: bool) -> Result<Arc<Inode>, Errno> {
+pub(super) fn lookup(process: &Process, dirfd: i32, path: &str, follow: bool) -> Result<Arc<Inode>, Errno> {
     let start = start_dir(process, dirfd, path)?;
     process.container.fs.lookup(&start, path, follow).map_err(fs_errno)
 }

@@ -16,6 +16,7 @@ mod signal;
 mod sync;
 mod system;
 mod time;
+mod xattr;
 
 use crate::proc;
 use crate::sched;
@@ -240,6 +241,19 @@ fn dispatch(number: u64, a: &Args, frame: &mut TrapFrame) -> SysResult {
         nr::TRUNCATE => fs_path::truncate(a),
         nr::UTIMENSAT => fs_path::utimensat(a),
         nr::UMASK => fs_path::umask(a),
+        // Extended attributes (xattr.rs): there are none.
+        nr::GETXATTR => xattr::by_path(a, xattr::Op::Get, true),
+        nr::LGETXATTR => xattr::by_path(a, xattr::Op::Get, false),
+        nr::FGETXATTR => xattr::by_fd(a, xattr::Op::Get),
+        nr::LISTXATTR => xattr::by_path(a, xattr::Op::List, true),
+        nr::LLISTXATTR => xattr::by_path(a, xattr::Op::List, false),
+        nr::FLISTXATTR => xattr::by_fd(a, xattr::Op::List),
+        nr::SETXATTR => xattr::by_path(a, xattr::Op::Set, true),
+        nr::LSETXATTR => xattr::by_path(a, xattr::Op::Set, false),
+        nr::FSETXATTR => xattr::by_fd(a, xattr::Op::Set),
+        nr::REMOVEXATTR => xattr::by_path(a, xattr::Op::Remove, true),
+        nr::LREMOVEXATTR => xattr::by_path(a, xattr::Op::Remove, false),
+        nr::FREMOVEXATTR => xattr::by_fd(a, xattr::Op::Remove),
         // Memory (mm.rs).
         nr::BRK => mm::brk(a),
         nr::MMAP => mm::mmap(a),

@@ -103,7 +103,14 @@ pub fn rust_probe(a: &Artifacts) -> Result<(), String> {
 /// The C probe: files, memory, time, randomness, identity, pipes, fork/exec, signals,
 /// errno values, epoll and eventfd.
 pub fn c_probe(a: &Artifacts) -> Result<(), String> {
-    probe(a, "c-probe", "/usr/bin/c-probe", "")?.expect_line("c-probe", "c-probe: 35 passed, 0 failed")
+    probe(a, "c-probe", "/usr/bin/c-probe", "")?.expect_line("c-probe", "c-probe: 36 passed, 0 failed")
+}
+
+/// The same C probe linked dynamically: musl's dynamic loader (`PT_INTERP`
+/// `/lib/ld-musl-x86_64.so.1`, from the image) is mapped beside it and runs it.
+pub fn c_probe_dynamic(a: &Artifacts) -> Result<(), String> {
+    probe(a, "c-probe-dynamic", "/usr/bin/c-probe-dynamic", "")?
+        .expect_line("c-probe-dynamic", "c-probe: 36 passed, 0 failed")
 }
 
 /// Misbehaving containers end with the status Linux gives them, while a well-behaved
@@ -287,10 +294,10 @@ pub fn malformed_elf(a: &Artifacts) -> Result<(), String> {
         ("overlap", "overlap"),
         ("huge", "ELF segment"),
         ("empty", "ELF"),
-        ("dynamic", "dynamically linked"),
     ];
     let mut containers: Vec<Boot> =
         cases.iter().map(|(name, _)| Boot::new(&image, name, "", &format!("/bad/{name}"))).collect();
+    containers.push(Boot::new(&image, "dynamic", "", "/bad/dynamic"));
     containers.push(Boot::new(&image, "fine", "", "/bin/busybox echo still fine"));
     let out = boot(a, "malformed-elf", &containers, "", seconds(120))?;
     for (name, why) in cases {
@@ -299,6 +306,13 @@ pub fn malformed_elf(a: &Artifacts) -> Result<(), String> {
         if !lines.iter().any(|l| l.contains("cannot run") && l.contains(why)) {
             return Err(out.vm.failure(&format!("/bad/{name}: expected a message mentioning {why:?}, got {lines:?}")));
         }
+    }
+    // A dynamically linked program whose interpreter the image lacks: ENOENT, as on
+    // Linux, so the status is 127 and the message names the missing interpreter.
+    out.expect_status("dynamic", 127)?;
+    let lines = out.output("dynamic");
+    if !lines.iter().any(|l| l.contains("interpreter /lib64/ld-linux-x86-64.so.2: no such file")) {
+        return Err(out.vm.failure(&format!("/bad/dynamic: expected the missing interpreter named, got {lines:?}")));
     }
     out.expect_line("fine", "still fine")?;
     out.expect_status("fine", 0)

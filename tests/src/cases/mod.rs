@@ -3,6 +3,7 @@
 mod agent;
 mod boot;
 mod containers;
+pub mod debian;
 mod faults;
 pub mod hardening;
 mod memory;
@@ -89,6 +90,21 @@ pub const ALL: &[Case] = &[
     },
     Case { name: "container-c-probe", about: "the musl C probe passes all its checks", run: containers::c_probe },
     Case {
+        name: "debian-programs",
+        about: "Debian's bash, coreutils, python3 and ps run unmodified by glibc's dynamic loader",
+        run: debian::programs,
+    },
+    Case {
+        name: "debian-nginx",
+        about: "Debian's nginx serves through a published port under load, no leak",
+        run: debian::nginx,
+    },
+    Case {
+        name: "container-c-probe-dynamic",
+        about: "the C probe linked dynamically, run by musl's dynamic loader, passes all its checks",
+        run: containers::c_probe_dynamic,
+    },
+    Case {
         name: "container-faults",
         about: "faulting, looping, forking, OOM containers end right; a bystander is unharmed",
         run: containers::faults_and_isolation,
@@ -105,7 +121,7 @@ pub const ALL: &[Case] = &[
     },
     Case {
         name: "container-malformed-elf",
-        about: "bad executables are refused with a reason (status 126)",
+        about: "bad executables are refused with a reason (status 126); a missing interpreter is ENOENT (127)",
         run: containers::malformed_elf,
     },
     Case {

@@ -29,7 +29,7 @@ struct Pages {
 }
 
 fn pages() -> Pages {
-    let big: Vec<u8> = (0..96 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let big = crate::http::sample_page(96 * 1024);
     Pages { a: b"<h1>site A</h1>\n".to_vec(), b: b"<h1>site B</h1>\n".to_vec(), big }
 }
 
@@ -155,10 +155,12 @@ fn start_net(
     cmdline: &str,
     forwards: Vec<Forward>,
     legacy: bool,
+    memory_mib: u32,
 ) -> Result<Vm, String> {
     let mut vm = start(a, test, containers, cmdline, |c| {
         c.network = Some(forwards);
         c.legacy_virtio = legacy;
+        c.memory_mib = memory_mib;
     })?;
     vm.expect("berth: ready", seconds(60))?;
     Ok(vm)
@@ -172,9 +174,22 @@ fn save_console(a: &Artifacts, test: &str, vm: &Vm) {
 /// memory leak in the kernel afterwards.
 fn serve_under_load(a: &Artifacts, test: &str, command: &str, path: &str, expected: &[u8]) -> Result<(), String> {
     let image = web_image(a, test)?;
+    serve_image_under_load(a, test, &image, 512, command, path, expected)
+}
+
+/// [`serve_under_load`] with a server from `image` in a VM of `memory_mib`.
+pub fn serve_image_under_load(
+    a: &Artifacts,
+    test: &str,
+    image: &std::path::Path,
+    memory_mib: u32,
+    command: &str,
+    path: &str,
+    expected: &[u8],
+) -> Result<(), String> {
     let host = free_port();
-    let web = Boot::new(&image, "web", "publish=8080:80", command);
-    let mut vm = start_net(a, test, &[web], "", vec![Forward { host, guest: 8080 }], false)?;
+    let web = Boot::new(image, "web", "publish=8080:80", command);
+    let mut vm = start_net(a, test, &[web], "", vec![Forward { host, guest: 8080 }], false, memory_mib)?;
     let result = (|| {
         let url = format!("http://127.0.0.1:{host}{path}");
         wait_for(&vm, &url, seconds(60))?;
@@ -223,7 +238,7 @@ pub fn two_on_port_80(a: &Artifacts) -> Result<(), String> {
         ),
     ];
     let forwards = vec![Forward { host: host_a, guest: 8081 }, Forward { host: host_b, guest: 8082 }];
-    let mut vm = start_net(a, test, &containers, "", forwards, false)?;
+    let mut vm = start_net(a, test, &containers, "", forwards, false, 512)?;
     let result = (|| {
         let (url_a, url_b) = (format!("http://127.0.0.1:{host_a}/"), format!("http://127.0.0.1:{host_b}/"));
         wait_for(&vm, &url_a, seconds(60))?;
@@ -267,7 +282,7 @@ pub fn legacy_static(a: &Artifacts) -> Result<(), String> {
     let web = Boot::new(&image, "web", "publish=8080:80", "/bin/busybox httpd -f -p 80 -h /www/a");
     let resolv = Boot::new(&image, "resolv", "", "/bin/busybox cat /etc/resolv.conf");
     let cmdline = "ip=10.0.2.15/24 gateway=10.0.2.2 dns=10.0.2.3";
-    let mut vm = start_net(a, test, &[web, resolv], cmdline, vec![Forward { host, guest: 8080 }], true)?;
+    let mut vm = start_net(a, test, &[web, resolv], cmdline, vec![Forward { host, guest: 8080 }], true, 512)?;
     let result = (|| {
         vm.expect("[resolv] nameserver 10.0.2.3", seconds(30))?;
         for needle in ["virtio-net (legacy)", "address 10.0.2.15/24, gateway 10.0.2.2, DNS 10.0.2.3"] {
@@ -317,7 +332,7 @@ pub fn ping(a: &Artifacts) -> Result<(), String> {
     let _ = std::fs::write(a.dir.join("test-scratch").join(test).join("console.log"), first.output());
     let _ = std::fs::write(a.dir.join("test-scratch").join(test).join("console-2.log"), second.output());
     result?;
-    let mut gateway = start_net(a, test, &[], "", Vec::new(), false)?;
+    let mut gateway = start_net(a, test, &[], "", Vec::new(), false, 512)?;
     gateway.send_line("ping 10.0.2.2")?;
     gateway.expect("ping: reply from 10.0.2.2", seconds(20)).map(drop)
 }
@@ -341,7 +356,7 @@ pub fn connection_flood(a: &Artifacts) -> Result<(), String> {
         Boot::new(&a.test_image, "bystander", "publish=8081:80", "/usr/bin/rust-probe http-server 80"),
     ];
     let forwards = vec![Forward { host: victim, guest: 8080 }, Forward { host: bystander, guest: 8081 }];
-    let mut vm = start_net(a, test, &containers, "agent=off", forwards, false)?;
+    let mut vm = start_net(a, test, &containers, "agent=off", forwards, false, 512)?;
     let result = (|| {
         let url = format!("http://127.0.0.1:{bystander}/");
         wait_for(&vm, &url, seconds(60))?;

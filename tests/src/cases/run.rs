@@ -66,7 +66,19 @@ pub fn boot(
     cmdline: &str,
     timeout: Duration,
 ) -> Result<Outcome, String> {
-    let vm = start(a, test, containers, &format!("halt-when-done {cmdline}"), |_| {})?;
+    boot_with(a, test, containers, cmdline, timeout, |_| {})
+}
+
+/// [`boot`], with `configure` adjusting the VM (more memory, say) before it starts.
+pub fn boot_with(
+    a: &Artifacts,
+    test: &str,
+    containers: &[Boot],
+    cmdline: &str,
+    timeout: Duration,
+    configure: impl FnOnce(&mut VmConfig),
+) -> Result<Outcome, String> {
+    let vm = start(a, test, containers, &format!("halt-when-done {cmdline}"), configure)?;
     finish(a, test, vm, timeout)
 }
 

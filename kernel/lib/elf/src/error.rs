@@ -47,10 +47,10 @@ pub enum ElfError {
         /// goblin's message.
         message: String,
     },
-    /// The file names a program interpreter: it is dynamically linked.
-    Dynamic {
-        /// The interpreter path (at most 256 bytes, control characters replaced), if readable.
-        interpreter: Option<String>,
+    /// `PT_INTERP` (the dynamic loader's path) is malformed.
+    BadInterpreter {
+        /// What is wrong with it.
+        reason: &'static str,
     },
     /// A program header is malformed.
     Segment {
@@ -191,11 +191,7 @@ impl fmt::Display for ElfError {
                 "ELF program header table (e_phoff {phoff:#x} + {size:#x} bytes) is past the end of the {len}-byte file"
             ),
             ElfError::Parse { what, message } => write!(f, "ELF {what} could not be parsed: {message}"),
-            ElfError::Dynamic { interpreter } => write!(
-                f,
-                "dynamically linked (PT_INTERP {}): berth runs static executables",
-                interpreter.as_deref().unwrap_or("<unreadable>")
-            ),
+            ElfError::BadInterpreter { reason } => write!(f, "ELF PT_INTERP (the program interpreter): {reason}"),
             ElfError::Segment { index, error } => write!(f, "ELF segment {index}: {error}"),
             ElfError::Duplicate { kind, first, second } => {
                 write!(f, "ELF segments {first} and {second} are both {kind}; at most one is allowed")

@@ -10,8 +10,8 @@ use crate::{ElfError, SegmentError};
 use alloc::string::String;
 use goblin::elf::program_header::{PF_X, PT_GNU_STACK, PT_INTERP, PT_PHDR, PT_TLS, ProgramHeader};
 
-/// Longest interpreter path quoted in [`ElfError::Dynamic`].
-const MAX_INTERP_QUOTE: usize = 256;
+/// Longest interpreter path, with its NUL (Linux's `PATH_MAX`).
+const MAX_INTERP: u64 = 4096;
 
 /// A program header and its index in the table.
 type Indexed<'a> = Option<(usize, &'a ProgramHeader)>;
@@ -25,17 +25,16 @@ pub(crate) struct Singles<'a> {
     pub tls: Indexed<'a>,
     /// `PT_GNU_STACK`.
     pub stack: Indexed<'a>,
+    /// `PT_INTERP`.
+    pub interp: Indexed<'a>,
 }
 
-/// Refuses a dynamically linked file, then finds `PT_PHDR`, `PT_TLS` and `PT_GNU_STACK`,
-/// refusing duplicates.
-pub(crate) fn find<'a>(file: &[u8], headers: &'a Headers) -> Result<Singles<'a>, ElfError> {
-    if let Some(interp) = headers.phdrs.iter().find(|ph| ph.p_type == PT_INTERP) {
-        return Err(ElfError::Dynamic { interpreter: interpreter(file, interp) });
-    }
+/// Finds `PT_PHDR`, `PT_TLS`, `PT_GNU_STACK` and `PT_INTERP`, refusing duplicates.
+pub(crate) fn find<'a>(headers: &'a Headers) -> Result<Singles<'a>, ElfError> {
     let mut singles = Singles::default();
     for (index, ph) in headers.phdrs.iter().enumerate() {
         let (slot, kind) = match ph.p_type {
+            PT_INTERP => (&mut singles.interp, "PT_INTERP"),
             PT_PHDR => (&mut singles.phdr, "PT_PHDR"),
             PT_TLS => (&mut singles.tls, "PT_TLS"),
             PT_GNU_STACK => (&mut singles.stack, "PT_GNU_STACK"),
@@ -49,15 +48,25 @@ pub(crate) fn find<'a>(file: &[u8], headers: &'a Headers) -> Result<Singles<'a>,
     Ok(singles)
 }
 
-/// The `PT_INTERP` path, if it lies in the file: at most [`MAX_INTERP_QUOTE`] bytes, cut
-/// at the first NUL, with control characters replaced so the message stays on one line.
-fn interpreter(file: &[u8], ph: &ProgramHeader) -> Option<String> {
-    let start = usize::try_from(ph.p_offset).ok()?;
-    let len = usize::try_from(ph.p_filesz.min(MAX_INTERP_QUOTE as u64)).ok()?;
-    let bytes = file.get(start..start.checked_add(len)?)?;
-    let bytes = bytes.split(|&b| b == 0).next().unwrap_or_default();
-    let text = String::from_utf8_lossy(bytes);
-    Some(text.chars().map(|c| if c.is_control() { '?' } else { c }).collect())
+/// The program interpreter `PT_INTERP` names (the dynamic loader), if any: a path of
+/// 2 to 4096 bytes in the file, UTF-8, ending with its only NUL (as Linux requires).
+pub(crate) fn interpreter(file: &[u8], singles: &Singles) -> Result<Option<String>, ElfError> {
+    let Some((_, ph)) = singles.interp else { return Ok(None) };
+    let bad = |reason| ElfError::BadInterpreter { reason };
+    if !(2..=MAX_INTERP).contains(&ph.p_filesz) {
+        return Err(bad("its path must be 2 to 4096 bytes long"));
+    }
+    let start = usize::try_from(ph.p_offset).map_err(|_| bad("its path is outside the file"))?;
+    let bytes = start
+        .checked_add(ph.p_filesz as usize)
+        .and_then(|end| file.get(start..end))
+        .ok_or(bad("its path is outside the file"))?;
+    let (last, path) = bytes.split_last().ok_or(bad("its path is empty"))?;
+    if *last != 0 || path.contains(&0) {
+        return Err(bad("its path does not end with its only NUL"));
+    }
+    let path = core::str::from_utf8(path).map_err(|_| bad("its path is not UTF-8"))?;
+    Ok(Some(String::from(path)))
 }
 
 /// Checks that the entry point lies in the file-backed part of an executable segment and

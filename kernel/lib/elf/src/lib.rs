@@ -1,9 +1,11 @@
-//! Validation of static x86_64 ELF executables and the load plan the kernel maps them by.
+//! Validation of x86_64 ELF executables and the load plan the kernel maps them by.
 //!
-//! berth runs unmodified static Linux binaries: non-PIE `ET_EXEC` files and static-PIE
-//! `ET_DYN` files without a `PT_INTERP`. [`plan`] reads one such file and returns a
+//! berth runs unmodified Linux binaries: `ET_EXEC` files and `ET_DYN` files (PIEs,
+//! static-PIEs, and dynamic loaders themselves). [`plan`] reads one and returns a
 //! [`LoadPlan`]: the page ranges to map, which part of each comes from the file, their
-//! permissions, the entry point, and the values for the auxiliary vector. The kernel
+//! permissions, the entry point, the values for the auxiliary vector, and for a
+//! dynamically linked program the interpreter (`PT_INTERP`) that the kernel loads beside
+//! it and starts instead. The kernel
 //! demand-pages each [`Segment`], filling a faulting page from the file bytes and zeroing
 //! the rest, so everything it will ever read from the file is bounded here.
 //!
@@ -14,7 +16,7 @@
 //! - the ELF header: length, magic, ELFCLASS64, little-endian, `e_version` 1, `e_machine`
 //!   x86_64, `e_type` `ET_EXEC` or `ET_DYN`, `e_phentsize` 56, `e_phnum` 1 to 512, and the
 //!   program header table inside the file;
-//! - `PT_INTERP`: refused, naming the interpreter, since berth has no dynamic loader;
+//! - `PT_INTERP`: a path of 2 to 4096 bytes in the file, UTF-8, ending with its only NUL;
 //! - each non-empty `PT_LOAD`: `p_filesz <= p_memsz`, file bytes inside the file,
 //!   `p_align` a power of two, `p_vaddr ≡ p_offset` modulo the page size (or file pages
 //!   could not be mapped), no address overflow, all pages inside the user range, not W+X;
@@ -138,14 +140,18 @@ pub struct LoadPlan {
     pub tls: Option<(u64, u64)>,
     /// Whether `PT_GNU_STACK` has `PF_X`; `false` when it does not or is absent.
     pub executable_stack: bool,
+    /// The program interpreter (`PT_INTERP`, e.g. `/lib64/ld-linux-x86-64.so.2`) for a
+    /// dynamically linked program: the kernel maps it too and starts there.
+    pub interpreter: Option<alloc::string::String>,
 }
 
-/// Validates a static x86_64 executable and computes how to load it. See the crate
+/// Validates an x86_64 executable and computes how to load it. See the crate
 /// documentation for what is checked.
 pub fn plan(file: &[u8], limits: &Limits) -> Result<LoadPlan, ElfError> {
     limits.check()?;
     let headers = header::read(file)?;
-    let singles = info::find(file, &headers)?;
+    let singles = info::find(&headers)?;
+    let interpreter = info::interpreter(file, &singles)?;
     let load_bias = if headers.e_type == ET_DYN { limits.pie_base } else { 0 };
     let count = headers.phdrs.iter().filter(|ph| ph.p_type == PT_LOAD && ph.p_memsz != 0).count();
     if count == 0 {
@@ -176,5 +182,6 @@ pub fn plan(file: &[u8], limits: &Limits) -> Result<LoadPlan, ElfError> {
         highest,
         tls,
         executable_stack: info::executable_stack(&singles),
+        interpreter,
     })
 }

@@ -106,19 +106,33 @@ fn dynamically_linked() {
     let mut image = exec();
     image.phdrs.insert(0, Phdr::other(PT_INTERP, PF_R, 0x1f0, 0x40_01f0, path.len() as u64));
     image.blobs.push((0x1f0, path.to_vec()));
-    let e = refuse(&image);
-    assert_eq!(
-        e.to_string(),
-        "dynamically linked (PT_INTERP /lib64/ld-linux-x86-64.so.2): berth runs static executables"
-    );
-    // An interpreter path outside the file still refuses the file.
-    image.phdrs[0].p_offset = u64::MAX;
-    assert_eq!(refuse(&image), ElfError::Dynamic { interpreter: None });
-    // A huge one is quoted up to 256 bytes, control characters replaced.
-    image.phdrs[0] = Phdr::other(PT_INTERP, PF_R, 0x1000, 0, 0x100_0000);
-    image.blobs = vec![(0x1000, b"\n".repeat(0x1030))];
-    let ElfError::Dynamic { interpreter: Some(quoted) } = refuse(&image) else { panic!() };
-    assert_eq!(quoted, "?".repeat(256));
+    let p = plan(&image.build(), &Limits::BERTH).unwrap();
+    assert_eq!(p.interpreter.as_deref(), Some("/lib64/ld-linux-x86-64.so.2"));
+    // A path outside the file, too long, without its NUL, with a NUL inside, or not
+    // UTF-8 is refused, as Linux refuses it.
+    let refused = |image: &Image| match refuse(image) {
+        ElfError::BadInterpreter { reason } => reason,
+        other => panic!("{other:?}"),
+    };
+    let mut outside = image.clone();
+    outside.phdrs[0].p_offset = u64::MAX;
+    assert!(refused(&outside).contains("outside"));
+    let mut huge = image.clone();
+    huge.phdrs[0] = Phdr::other(PT_INTERP, PF_R, 0x1000, 0, 0x100_0000);
+    assert!(refused(&huge).contains("4096"));
+    for (bytes, why) in
+        [(&b"/lib/ld.so"[..], "NUL"), (b"/lib/\0ld.so\0", "NUL"), (b"/lib/\xffld.so\0", "UTF-8"), (b"\0", "2 to")]
+    {
+        let mut bad = image.clone();
+        bad.phdrs[0].p_filesz = bytes.len() as u64;
+        bad.blobs.retain(|(at, _)| *at != 0x1f0);
+        bad.blobs.push((0x1f0, bytes.to_vec()));
+        assert!(refused(&bad).contains(why), "{bytes:?}");
+    }
+    // Two of them are refused like any duplicate.
+    let mut two = image.clone();
+    two.phdrs.insert(1, Phdr::other(PT_INTERP, PF_R, 0x1f0, 0x40_01f0, path.len() as u64));
+    assert!(matches!(refuse(&two), ElfError::Duplicate { kind: "PT_INTERP", .. }));
 }
 
 #[test]

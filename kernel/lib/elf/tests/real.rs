@@ -30,7 +30,7 @@
 
 mod common;
 
-use berth_elf::{ElfError, Limits, LoadPlan, PAGE_SIZE, plan};
+use berth_elf::{Limits, LoadPlan, PAGE_SIZE, plan};
 use common::{PF_R, PF_W, PF_X, PT_INTERP, PT_LOAD, PT_PHDR, PT_TLS, Phdr, check_invariants};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -102,7 +102,7 @@ fn busybox() {
     let file = std::fs::read(path).unwrap();
     if raw_phdrs(&file).1.iter().any(|p| p.p_type == PT_INTERP) {
         // A dynamically linked busybox (Debian's `busybox` rather than `busybox-static`).
-        assert!(matches!(plan(&file, &Limits::BERTH), Err(ElfError::Dynamic { interpreter: Some(_) })));
+        assert!(plan(&file, &Limits::BERTH).unwrap().interpreter.is_some());
         eprintln!("skipped: /bin/busybox is dynamically linked");
         return;
     }
@@ -199,11 +199,11 @@ fn debian_musl_gcc_static_pie_is_dynamic() {
     let dir = scratch("musl_gcc");
     let Some(path) = build(&dir, "musl-gcc-static-pie", "musl-gcc", &["-static-pie", "-O2", "hello.c"]) else { return };
     let file = std::fs::read(&path).unwrap();
-    match plan(&file, &Limits::BERTH) {
-        // A musl-gcc that really makes static-PIEs.
-        Ok(plan) => check_invariants(&plan, file.len(), &Limits::BERTH),
-        Err(ElfError::Dynamic { interpreter: Some(interp) }) => assert!(interp.contains("ld-musl"), "{interp}"),
-        Err(e) => panic!("{e}"),
+    let plan = plan(&file, &Limits::BERTH).unwrap();
+    check_invariants(&plan, file.len(), &Limits::BERTH);
+    // Debian's musl-gcc makes it dynamic after all (a PT_INTERP for musl's loader).
+    if let Some(interp) = &plan.interpreter {
+        assert!(interp.contains("ld-musl"), "{interp}");
     }
 }
 

@@ -44,6 +44,7 @@ fn non_pie_executable() {
             highest: 0x40_5000,
             tls: None,
             executable_stack: false,
+            interpreter: None,
         }
     );
 }
