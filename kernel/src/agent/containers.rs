@@ -13,6 +13,7 @@ use berth_abi::signal::Signal;
 use berth_docker::api;
 use berth_docker::http::RequestHead;
 use berth_net::{PortMapping, Protocol};
+use berth_oci::RunConfig;
 
 /// Docker's smallest memory limit.
 const MIN_MEMORY: i64 = 6 << 20;
@@ -59,33 +60,62 @@ fn publish(bindings: &api::HostConfig) -> Result<Vec<PortMapping>, ApiError> {
     Ok(out)
 }
 
-/// The container configuration a create request asks for.
-fn config_of(req: &api::ContainerCreate, name: Option<String>, image_ref: String) -> Result<ContainerConfig, ApiError> {
-    let entrypoint = req.entrypoint.clone().unwrap_or_default();
-    let mut cmd = entrypoint.clone();
-    cmd.extend(req.cmd.clone().unwrap_or_default());
-    if cmd.is_empty() {
-        return Err(ApiError::bad_request("No command specified (berth images have no default command)"));
+/// What a create request asks to run, as an image configuration's fields (empty
+/// meaning "the image's").
+fn requested_run(req: &api::ContainerCreate) -> RunConfig {
+    RunConfig {
+        user: req.user.clone(),
+        exposed_ports: req.exposed_ports.keys().map(|k| (k.clone(), berth_oci::Empty {})).collect(),
+        env: req.env.clone(),
+        entrypoint: req.entrypoint.clone(),
+        cmd: req.cmd.clone(),
+        volumes: Default::default(),
+        working_dir: req.working_dir.clone(),
+        labels: req.labels.clone(),
+        stop_signal: req.stop_signal.clone(),
     }
+}
+
+/// The container configuration a create request asks for, from an image whose
+/// defaults are `image`.
+fn config_of(
+    req: &api::ContainerCreate,
+    image: &RunConfig,
+    name: Option<String>,
+    image_ref: String,
+) -> Result<ContainerConfig, ApiError> {
+    let run = image.merged_with(&requested_run(req));
+    let cmd = run.argv();
+    if cmd.is_empty() {
+        return Err(ApiError::bad_request("No command specified"));
+    }
+    let stop_signal = match run.stop_signal.as_str() {
+        "" => Signal::of(berth_abi::signal::SIGTERM),
+        s => berth_docker::signal::parse(s)
+            .and_then(Signal::new)
+            .ok_or_else(|| ApiError::bad_request(format!("Invalid signal: {s}")))?,
+    };
     let hc = &req.host_config;
     let mut config = ContainerConfig {
         name,
         image_name: image_ref,
+        entrypoint_len: run.entrypoint.as_ref().map_or(0, Vec::len),
         cmd,
-        entrypoint_len: entrypoint.len(),
-        env: req.env.clone(),
+        env: run.env,
+        user: run.user,
+        stop_signal,
         hostname: req.hostname.clone(),
         echo: crate::container::Echo::None,
         auto_remove: hc.auto_remove,
         open_stdin: req.open_stdin,
         tty: req.tty,
-        exposed_ports: req.exposed_ports.keys().cloned().collect(),
-        labels: req.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        exposed_ports: run.exposed_ports.into_keys().collect(),
+        labels: run.labels.into_iter().collect(),
         publish: publish(hc)?,
         ..ContainerConfig::default()
     };
-    if !req.working_dir.is_empty() {
-        config.workdir = req.working_dir.clone();
+    if !run.working_dir.is_empty() {
+        config.workdir = run.working_dir;
     }
     if hc.memory > 0 {
         if hc.memory < MIN_MEMORY {
@@ -143,7 +173,7 @@ pub fn create(conn: &Conn, head: &RequestHead, body: &[u8]) -> Handled {
     let reference = format!("{repo}:{tag}");
     let stored =
         images::find(&reference).or_else(|| images::find(&req.image)).ok_or_else(|| ApiError::no_image(&reference))?;
-    let config = config_of(&req, name, req.image.clone())?;
+    let config = config_of(&req, &stored.config.config, name, req.image.clone())?;
     let container = Container::create(config, stored.image.clone())
         .map_err(|e| if e.contains("already in use") { ApiError::conflict(e) } else { ApiError::internal(e) })?;
     let reply = api::CreateResponse { id: container.id.clone(), warnings: Vec::new() };
@@ -185,7 +215,8 @@ fn wait_exit(c: &Container, deadline_ns: Option<u64>) -> Option<i32> {
         .ok()
 }
 
-/// `POST /containers/{id}/stop[?t=SECONDS]`: SIGTERM, then SIGKILL after the timeout.
+/// `POST /containers/{id}/stop[?t=SECONDS]`: the container's stop signal (SIGTERM unless
+/// the image or `--stop-signal` names another), then SIGKILL after the timeout.
 pub fn stop(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
     let c = find(key)?;
     if c.status() != Status::Running {
@@ -194,7 +225,7 @@ pub fn stop(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
     }
     let seconds = head.query("t").and_then(|t| t.parse::<i64>().ok()).map_or(DEFAULT_STOP_SECONDS, |t| t.max(0) as u64);
     let grace = crate::time::now_ns() + seconds * 1_000_000_000;
-    c.signal_init(Signal::of(berth_abi::signal::SIGTERM));
+    c.signal_init(c.config.stop_signal);
     c.kill_at(grace);
     // The watchdog kills it at the deadline; allow it a moment to act.
     wait_exit(&c, Some(grace + 2_000_000_000));

@@ -119,9 +119,12 @@ fn handle(conn: &mut Conn, head: &RequestHead) -> Handled {
         Route::ContainerStats(id) => streams::stats(conn, head, &id),
         Route::ImageCreate => images::create(conn, head, body),
         Route::ImageLoad => Err(ApiError::unsupported("docker load (use docker import)")),
-        Route::ImageList => images::list(conn),
+        Route::ImageList => images::list(conn, head),
         Route::ImageInspect(name) => images::inspect(conn, &name),
         Route::ImageRemove(name) => images::remove(conn, head, &name),
+        Route::ImageTag(name) => images::tag(conn, head, &name),
+        Route::ImageHistory(name) => images::history(conn, &name),
+        Route::ImageSave(_) => Err(ApiError::unsupported("docker save")),
         Route::MethodNotAllowed => Err(ApiError::new(405, "method not allowed")),
         Route::NotFound => Err(ApiError::new(404, "page not found")),
     }

@@ -1,18 +1,18 @@
 //! Image endpoints: `docker import` (a root file system tar, streamed into an image as
-//! it arrives), `images`, `rmi`, `image inspect`.
+//! it arrives), `images`, `rmi`, `image inspect`, `tag`, `history`.
 
 use super::conn::Conn;
 use super::dispatch::{Handled, Next};
 use super::error::ApiError;
 use super::inspect;
-use crate::container::images::{self, ImageCharge, Removal, RemoveError};
+use crate::container::images::{self, Removal, RemoveError};
+use crate::container::layers::{LayerBuilder, LayerError};
 use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use berth_docker::api;
 use berth_docker::http::{Body, RequestHead};
-use berth_vfs::{FsError, ImageBuilder, ImageLimits};
 
 /// The `repository:tag` an import is to be known by, from `repo` (maybe with a tag)
 /// and `tag`.
@@ -28,8 +28,8 @@ fn import_tag(head: &RequestHead) -> Result<Option<String>, ApiError> {
     Ok(Some(format!("{name}:{tag}")))
 }
 
-/// `POST /images/create?fromSrc=-&repo=NAME:TAG` (import: the body is the tar), or
-/// `?fromImage=` (a pull, which berth cannot do: it reaches no registry).
+/// `POST /images/create?fromSrc=-&repo=NAME:TAG[&changes=...][&message=...]` (import:
+/// the body is the tar), or `?fromImage=` (a pull).
 pub fn create(conn: &mut Conn, head: &RequestHead, body: Body) -> Handled {
     if let Some(from) = head.query("fromImage") {
         // The CLI asks for the fully qualified name; say it as the user typed it.
@@ -45,49 +45,28 @@ pub fn create(conn: &mut Conn, head: &RequestHead, body: Body) -> Handled {
         return Err(ApiError::bad_request("only imports from the request body (fromSrc=-) are supported"));
     }
     let tag = import_tag(head)?;
+    // The changes are checked before the upload, so a typo costs no upload.
+    let mut run = berth_oci::RunConfig::default();
+    for change in head.query_all("changes") {
+        if let Err(e) = berth_oci::changes::apply(&mut run, change) {
+            conn.close_after();
+            return Err(ApiError::bad_request(format!("{e}")));
+        }
+    }
     let limit = super::settings().image_limit;
-    let limits = ImageLimits { max_bytes: limit, ..ImageLimits::default() };
-    let mut builder = ImageBuilder::new(limits);
-    let charge = ImageCharge::new();
     // The limit is on the image's file data (checked as each entry arrives); the upload
     // may be a little larger (headers, padding).
-    let mut parser = berth_tar::Parser::new(u64::MAX);
     let upload_limit = limit.saturating_add(limit / 8).saturating_add(1 << 20);
-    let mut declared: u64 = 0;
-    let mut ended = false;
-    let bad_tar = |e: &dyn core::fmt::Display| ApiError::bad_request(format!("the archive is not a valid tar: {e}"));
-    conn.read_body(body, upload_limit, None, |mut piece| {
-        while !ended {
-            match parser.next(&mut piece).map_err(|e| bad_tar(&e))? {
-                Some(event) => {
-                    // Images live in kernel memory: refuse a file that would eat into
-                    // the kernel's reserve, or that the machine-wide container memory
-                    // has no room for.
-                    if let berth_tar::Event::Entry(h) = &event {
-                        declared = declared.saturating_add(h.size);
-                        if declared > limit {
-                            return Err(ApiError::too_large(limit));
-                        }
-                        if h.size > memory_for_images() {
-                            return Err(ApiError::new(507, "not enough memory left on the machine for this image"));
-                        }
-                        charge.take(h.size).map_err(|e| ApiError::new(507, e))?;
-                    }
-                    ended = builder.push(event).map_err(|e| match e {
-                        FsError::NoSpace => ApiError::new(507, "not enough memory left on the machine for this image"),
-                        e => bad_tar(&e),
-                    })?;
-                }
-                None => break,
-            }
-        }
+    let mut builder = LayerBuilder::new(limit);
+    conn.read_body(body, upload_limit, None, |piece| {
+        builder.push(piece).map_err(layer_error)?;
         // Hundreds of megabytes arrive in pieces; let the containers run between them.
         crate::sched::yield_now();
         Ok(())
     })?;
-    parser.finish().map_err(|e| bad_tar(&e))?;
-    let image = builder.finish().map_err(|e| bad_tar(&e))?;
-    let stored = images::add(Arc::new(image), charge, tag.clone());
+    let layer = builder.finish().map_err(layer_error)?;
+    let stored = images::import(layer, run, head.query("message").unwrap_or(""), tag.clone())
+        .map_err(|e| ApiError::bad_request(format!("{e}")))?;
     log::info!(
         "imported image {} as {} ({} entries, {} KiB)",
         &stored.id[..12],
@@ -100,19 +79,28 @@ pub fn create(conn: &mut Conn, head: &RequestHead, body: Body) -> Handled {
     Ok(Next::Continue)
 }
 
-/// Bytes of kernel memory an import may still take: what is free in the frame pool and
-/// inside the heap, less a reserve for the kernel and the containers' own needs. (A
-/// rough guide only: each file's buffer is also allocated fallibly.)
-fn memory_for_images() -> u64 {
-    const RESERVE: u64 = 64 << 20;
-    let heap = berth_hal::heap_stats();
-    let in_heap = heap.claimed.saturating_sub(heap.allocated) as u64;
-    (berth_hal::mm::free_frames() as u64 * 4096 + in_heap).saturating_sub(RESERVE)
+/// The HTTP error for a layer that could not be built.
+pub fn layer_error(e: LayerError) -> ApiError {
+    match e {
+        LayerError::TooLarge(limit) => ApiError::too_large(limit),
+        LayerError::NoSpace(why) => ApiError::new(507, why),
+        LayerError::BadTar(_) => ApiError::bad_request(format!("{e}")),
+    }
 }
 
-/// `GET /images/json`.
-pub fn list(conn: &Conn) -> Handled {
-    let mut items: Vec<api::ImageSummary> = images::list().iter().map(|i| inspect::image_summary(i)).collect();
+/// `GET /images/json[?filters={"reference":{"PATTERN":true}}]`. Other filters are
+/// refused rather than ignored.
+pub fn list(conn: &Conn, head: &RequestHead) -> Handled {
+    let patterns = match head.query("filters").filter(|f| !f.is_empty()) {
+        Some(filters) => api::reference_filters(filters).map_err(ApiError::bad_request)?,
+        None => Vec::new(),
+    };
+    let wanted = |i: &images::StoredImage| {
+        patterns.is_empty()
+            || i.tags.lock().iter().any(|t| patterns.iter().any(|p| berth_docker::names::reference_matches(p, t)))
+    };
+    let mut items: Vec<api::ImageSummary> =
+        images::list().iter().filter(|i| wanted(i)).map(|i| inspect::image_summary(i)).collect();
     items.reverse();
     conn.json(200, &items).map_err(ApiError::io)?;
     Ok(Next::Continue)
@@ -159,5 +147,49 @@ pub fn remove(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
         })
         .collect();
     conn.json(200, &items).map_err(ApiError::io)?;
+    Ok(Next::Continue)
+}
+
+/// `POST /images/{name}/tag?repo=REPO&tag=TAG` (`docker tag`).
+pub fn tag(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
+    let stored = find(key)?;
+    let Some(tag) = import_tag(head)? else {
+        return Err(ApiError::bad_request("repository name must have at least one component"));
+    };
+    if !berth_docker::names::valid_image_ref(&tag) {
+        return Err(ApiError::bad_request(format!("invalid reference format: {tag}")));
+    }
+    images::tag(&stored, tag);
+    conn.respond(201, None, &[]).map_err(ApiError::io)?;
+    Ok(Next::Continue)
+}
+
+/// `GET /images/{name}/history` (`docker history`): the configuration's steps, newest
+/// first, each layer's size on the step that made it.
+pub fn history(conn: &Conn, key: &str) -> Handled {
+    let stored = find(key)?;
+    let mut layers = stored.layers.iter();
+    let seconds = |t: &Option<String>| {
+        t.as_deref().and_then(berth_docker::time::parse_rfc3339).map_or(0, |ns| (ns / 1_000_000_000) as i64)
+    };
+    let mut rows: Vec<api::HistoryItem> = stored
+        .config
+        .history
+        .iter()
+        .map(|h| api::HistoryItem {
+            id: String::from("<missing>"),
+            created: seconds(&h.created),
+            created_by: h.created_by.clone(),
+            tags: None,
+            size: if h.empty_layer { 0 } else { layers.next().map_or(0, |l| l.tree.bytes() as i64) },
+            comment: h.comment.clone(),
+        })
+        .collect();
+    rows.reverse();
+    if let Some(top) = rows.first_mut() {
+        top.id = format!("sha256:{}", stored.id);
+        top.tags = Some(stored.tags.lock().clone());
+    }
+    conn.json(200, &rows).map_err(ApiError::io)?;
     Ok(Next::Continue)
 }

@@ -178,6 +178,7 @@ pub fn container(c: &Container) -> api::ContainerInspect {
             cmd: Some(args.to_vec()),
             image: c.config.image_name.clone(),
             working_dir: c.config.workdir.clone(),
+            user: c.config.user.clone(),
             entrypoint: (!entrypoint.is_empty()).then(|| entrypoint.to_vec()),
             labels: labels(c),
             ..api::ContainerConfig::default()
@@ -198,9 +199,11 @@ pub fn image_summary(i: &StoredImage) -> api::ImageSummary {
     api::ImageSummary {
         id: format!("sha256:{}", i.id),
         repo_tags: i.tags.lock().clone(),
+        repo_digests: i.digests.lock().clone(),
         created: (i.created_ns / 1_000_000_000) as i64,
-        size: i.image.bytes() as i64,
+        size: i.size() as i64,
         shared_size: -1,
+        labels: i.config.config.labels.clone(),
         containers: i.containers() as i64,
         ..api::ImageSummary::default()
     }
@@ -208,15 +211,29 @@ pub fn image_summary(i: &StoredImage) -> api::ImageSummary {
 
 /// The `docker image inspect` document of an image.
 pub fn image(i: &StoredImage) -> api::ImageInspect {
+    let run = &i.config.config;
     api::ImageInspect {
         id: format!("sha256:{}", i.id),
         repo_tags: i.tags.lock().clone(),
+        repo_digests: i.digests.lock().clone(),
         created: rfc3339(i.created_ns),
-        comment: String::from("imported"),
-        architecture: String::from("amd64"),
-        os: String::from("linux"),
-        size: i.image.bytes() as i64,
-        root_fs: api::RootFs { kind: String::from("layers"), layers: Vec::new() },
+        comment: i.config.comment.clone(),
+        author: i.config.author.clone(),
+        config: api::ImageConfig {
+            cmd: run.cmd.clone(),
+            env: run.env.clone(),
+            working_dir: run.working_dir.clone(),
+            entrypoint: run.entrypoint.clone(),
+            user: run.user.clone(),
+            labels: run.labels.clone(),
+            exposed_ports: run.exposed_ports.keys().map(|k| (k.clone(), api::Empty {})).collect(),
+            volumes: run.volumes.keys().map(|k| (k.clone(), api::Empty {})).collect(),
+            stop_signal: run.stop_signal.clone(),
+        },
+        architecture: i.config.architecture.clone(),
+        os: i.config.os.clone(),
+        size: i.size() as i64,
+        root_fs: api::RootFs { kind: String::from("layers"), layers: i.config.rootfs.diff_ids.clone() },
         ..api::ImageInspect::default()
     }
 }

@@ -1,6 +1,5 @@
 //! Containers started at boot from the modules `limine.cfg` lists.
 
-use super::images::ImageCharge;
 use super::{Container, Status, parse_module_cmdline, registry};
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -26,16 +25,14 @@ pub fn load_boot_images(boot: &BootInfo) {
             log::error!("module {i}: its bytes are not readable");
             continue;
         };
-        match Image::from_tar(bytes, ImageLimits::default()) {
-            Ok(image) => {
-                let charge = ImageCharge::new();
-                if let Err(e) = charge.take(image.bytes()) {
-                    log::error!("module {i}: image {tag}: {e}");
-                    continue;
-                }
-                let stored = super::images::add(Arc::new(image), charge, Some(tag.clone()));
-                log::info!("image {tag} ({}) loaded from module {i}", &stored.id[..12]);
-            }
+        let mut builder = super::layers::LayerBuilder::new(ImageLimits::default().max_bytes);
+        let added =
+            builder.push(bytes).and_then(|()| builder.finish()).map_err(|e| alloc::format!("{e}")).and_then(|layer| {
+                super::images::import(layer, berth_oci::RunConfig::default(), "", Some(tag.clone()))
+                    .map_err(|e| alloc::format!("{e}"))
+            });
+        match added {
+            Ok(stored) => log::info!("image {tag} ({}) loaded from module {i}", &stored.id[..12]),
             Err(e) => log::error!("module {i}: image {tag}: {e}"),
         }
     }

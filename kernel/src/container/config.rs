@@ -74,6 +74,11 @@ pub struct ContainerConfig {
     pub exposed_ports: Vec<String>,
     /// Labels, for `docker inspect` and `ps`.
     pub labels: Vec<(String, String)>,
+    /// The user its first process runs as (`name`, `uid`, `name:group`, `uid:gid`,
+    /// looked up in its `/etc/passwd` and `/etc/group`); empty is root.
+    pub user: String,
+    /// The signal `docker stop` sends.
+    pub stop_signal: berth_abi::signal::Signal,
 }
 
 impl Default for ContainerConfig {
@@ -95,13 +100,16 @@ impl Default for ContainerConfig {
             tty: false,
             exposed_ports: Vec::new(),
             labels: Vec::new(),
+            user: String::new(),
+            stop_signal: berth_abi::signal::Signal::of(berth_abi::signal::SIGTERM),
         }
     }
 }
 
 impl ContainerConfig {
     /// The environment a program starts with: PATH and HOSTNAME unless set, then
-    /// the configured variables.
+    /// the configured variables (HOME, unless set, comes from the user's passwd entry
+    /// when the first process starts).
     pub fn full_env(&self, hostname: &str) -> Vec<String> {
         let mut env = Vec::new();
         if !self.env.iter().any(|e| e.starts_with("PATH=")) {
@@ -109,9 +117,6 @@ impl ContainerConfig {
         }
         if !self.env.iter().any(|e| e.starts_with("HOSTNAME=")) {
             env.push(format!("HOSTNAME={hostname}"));
-        }
-        if !self.env.iter().any(|e| e.starts_with("HOME=")) {
-            env.push(String::from("HOME=/root"));
         }
         env.extend(self.env.iter().cloned());
         env

@@ -1,29 +1,39 @@
 //! The machine's images: root file systems containers are made from, by id and by tag.
 //!
-//! An image arrives from a boot module (`image NAME:TAG` on its command line) or from
-//! the control agent (`docker import`). Ids are 64 random hex digits, as container ids
-//! are; tags are `repository:tag` strings (the agent normalizes what users type).
+//! An image is a configuration file (its default command, environment, user, ports,
+//! and the digests of its layers) and the layers it names, bottom first, each stored
+//! once however many images share it (`layers.rs`); the file tree containers see is
+//! the layers stacked. Its id is the sha256 of the configuration file, as Docker's is.
+//! Images arrive from boot modules (`image NAME:TAG` on the module's command line), or
+//! through the control agent (`docker import`, `docker load`, `docker pull`).
 
+use super::layers::Layer;
 use super::registry;
 use crate::mm::MemoryCounter;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use berth_oci::{Digest, ImageConfig};
 use berth_vfs::Image;
 use spin::Mutex;
 
 /// An image and what it is known by.
 pub struct StoredImage {
-    /// 64 hex digits.
+    /// 64 hex digits: the digest of its configuration file.
     pub id: String,
     /// Its `repository:tag` names.
     pub tags: Mutex<Vec<String>>,
-    /// Wall-clock time it was added, ns since the epoch.
+    /// Its `repository@sha256:...` names: the registry manifests it was pulled by.
+    pub digests: Mutex<Vec<String>>,
+    /// When it was made (the configuration's `created`, else when it arrived), ns since
+    /// the epoch.
     pub created_ns: u64,
-    /// The file tree.
+    /// The configuration.
+    pub config: ImageConfig,
+    /// The layers, bottom first.
+    pub layers: Vec<Arc<Layer>>,
+    /// The file tree: the layers stacked.
     pub image: Arc<Image>,
-    /// Its bytes, held against the memory all containers share.
-    _charge: ImageCharge,
 }
 
 /// Image bytes charged to the memory all containers share (images are their data), so
@@ -63,28 +73,88 @@ impl StoredImage {
     pub fn containers(&self) -> usize {
         registry::list().iter().filter(|c| Arc::ptr_eq(&c.image, &self.image)).count()
     }
+
+    /// Bytes of file data in its layers.
+    pub fn size(&self) -> u64 {
+        self.layers.iter().map(|l| l.tree.bytes()).sum()
+    }
 }
 
-static IMAGES: Mutex<Vec<Arc<StoredImage>>> = Mutex::new(Vec::new());
+/// Why an image could not be added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddError {
+    /// The configuration is malformed or for another platform.
+    Config(berth_oci::Error),
+    /// The layers given are not the ones the configuration names.
+    Layers(String),
+}
 
-/// Adds `image`, whose bytes `charge` holds, tagged `tag` if given; the tag moves from
-/// any image that had it.
-pub fn add(image: Arc<Image>, charge: ImageCharge, tag: Option<String>) -> Arc<StoredImage> {
-    let stored = Arc::new(StoredImage {
-        id: super::registry::new_id(),
-        tags: Mutex::new(tag.iter().cloned().collect()),
-        created_ns: crate::time::realtime_ns(),
-        image,
-        _charge: charge,
-    });
-    let mut all = IMAGES.lock();
-    if let Some(tag) = &tag {
-        for other in all.iter() {
-            other.tags.lock().retain(|t| t != tag);
+impl core::fmt::Display for AddError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            AddError::Config(e) => write!(f, "{e}"),
+            AddError::Layers(why) => f.write_str(why),
         }
     }
-    all.push(stored.clone());
-    stored
+}
+static IMAGES: Mutex<Vec<Arc<StoredImage>>> = Mutex::new(Vec::new());
+
+/// Adds the image whose configuration file is `config_bytes`, made of `layers` (which
+/// must be the ones it names, in order), tagged `tag` if given; the tag moves from any
+/// image that had it. The same configuration added again is the same image: it gains
+/// the tag.
+pub fn add(config_bytes: Vec<u8>, layers: Vec<Arc<Layer>>, tag: Option<String>) -> Result<Arc<StoredImage>, AddError> {
+    let config = ImageConfig::parse(&config_bytes).map_err(AddError::Config)?;
+    let wanted = config.diff_ids().map_err(AddError::Config)?;
+    let have: Vec<Digest> = layers.iter().map(|l| l.diff_id).collect();
+    if wanted != have {
+        return Err(AddError::Layers(alloc::format!(
+            "the image config names {} layers that are not the {} given",
+            wanted.len(),
+            have.len()
+        )));
+    }
+    let id = Digest::of(&config_bytes).hex();
+    let existing = find(&id).filter(|i| i.id == id);
+    let stored = match existing {
+        Some(stored) => stored,
+        None => {
+            let image = Arc::new(berth_oci::stack(layers.iter().map(|l| &*l.tree)));
+            let created_ns = config
+                .created
+                .as_deref()
+                .and_then(berth_docker::time::parse_rfc3339)
+                .unwrap_or_else(crate::time::realtime_ns);
+            let stored = Arc::new(StoredImage {
+                id,
+                tags: Mutex::new(Vec::new()),
+                digests: Mutex::new(Vec::new()),
+                created_ns,
+                config,
+                layers,
+                image,
+            });
+            IMAGES.lock().push(stored.clone());
+            stored
+        }
+    };
+    if let Some(tag) = tag {
+        self::tag(&stored, tag);
+    }
+    Ok(stored)
+}
+
+/// Gives `image` the name `tag`, taking it from any image that had it.
+pub fn tag(image: &Arc<StoredImage>, tag: String) {
+    for other in IMAGES.lock().iter() {
+        if !Arc::ptr_eq(other, image) {
+            other.tags.lock().retain(|t| *t != tag);
+        }
+    }
+    let mut tags = image.tags.lock();
+    if !tags.contains(&tag) {
+        tags.push(tag);
+    }
 }
 
 /// Finds an image by tag (`repository:tag`), id (with or without `sha256:`), or unique
@@ -154,4 +224,18 @@ pub fn remove(key: &str, force: bool) -> Result<Vec<Removal>, RemoveError> {
     IMAGES.lock().retain(|i| !Arc::ptr_eq(i, &stored));
     done.push(Removal::Deleted(stored.id.clone()));
     Ok(done)
+}
+
+/// Adds the image `docker import` makes of one layer: a configuration with `run` as
+/// what containers run, `comment` (empty for Docker's "Imported from -") and the time
+/// now.
+pub fn import(
+    layer: Arc<Layer>,
+    run: berth_oci::RunConfig,
+    comment: &str,
+    tag: Option<String>,
+) -> Result<Arc<StoredImage>, AddError> {
+    let created = berth_docker::time::rfc3339(crate::time::realtime_ns());
+    let config = ImageConfig::imported(layer.diff_id, &created, comment, run);
+    add(config.to_bytes(), alloc::vec![layer], tag)
 }

@@ -8,6 +8,7 @@
 pub mod boot;
 mod config;
 pub mod images;
+pub mod layers;
 mod log;
 mod pids;
 pub mod registry;

@@ -171,13 +171,19 @@ fn stat_line(p: &Process) -> String {
 
 fn status_text(p: &Process) -> String {
     let rss = p.vm_arc().map_or(0, |vm| vm.space.lock().resident_pages() * 4);
+    let creds = p.creds.lock().clone();
+    let ids = |i: berth_abi::process::creds::Ids| format!("{}\t{}\t{}\t{}", i.real, i.effective, i.saved, i.fs);
+    let groups: alloc::vec::Vec<String> = creds.groups.iter().map(|g| format!("{g}")).collect();
     format!(
-        "Name:\t{}\nState:\t{}\nTgid:\t{}\nPid:\t{}\nPPid:\t{}\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t{}\nVmRSS:\t{rss} kB\n",
+        "Name:\t{}\nState:\t{}\nTgid:\t{}\nPid:\t{}\nPPid:\t{}\nUid:\t{}\nGid:\t{}\nGroups:\t{}\nThreads:\t{}\nVmRSS:\t{rss} kB\n",
         p.info.lock().name,
         if p.exit_status().is_some() { "Z (zombie)" } else { "R (running)" },
         p.pid,
         p.pid,
         p.ppid(),
+        ids(creds.uid),
+        ids(creds.gid),
+        groups.join(" "),
         p.threads().len()
     )
 }

@@ -134,13 +134,15 @@ fn program_name(exe: &str) -> String {
 pub fn spawn_init(
     container: &Arc<Container>,
     argv: Vec<String>,
-    envp: Vec<String>,
+    mut envp: Vec<String>,
     cwd: &str,
 ) -> Result<Arc<Process>, ExecError> {
-    let root = container.fs.root();
-    let cwd = container
-        .fs
-        .lookup(&root, cwd, true)
+    let user = exec_user(container)?;
+    if !envp.iter().any(|e| e.starts_with("HOME=")) {
+        envp.push(format!("HOME={}", user.home));
+    }
+    let creds = berth_abi::process::creds::Credentials::of(user.uid, user.gid, user.groups);
+    let cwd = working_dir(container, cwd)
         .map_err(|e| ExecError::new(super::fs_errno(e.clone()), format!("working directory {cwd}: {e}")))?;
     let program = argv.first().cloned().ok_or_else(|| ExecError::new(Errno::ENOENT, "no command given".into()))?;
     let search = envp.iter().find_map(|e| e.strip_prefix("PATH=")).unwrap_or(DEFAULT_PATH);
@@ -173,7 +175,7 @@ pub fn spawn_init(
         return Err(no_memory());
     };
     let vm = Arc::new(Vm { space: Mutex::new(loaded.space) });
-    let process = Process::new_init(container.clone(), pid, vm, files, cwd, process_charge);
+    let process = Process::new_init(container.clone(), pid, vm, files, cwd, creds, process_charge);
     *process.info.lock() = ProgramInfo { name: program_name(&loaded.exe), exe: loaded.exe, argv: loaded.argv };
     container.register(&process);
     let user =
@@ -182,6 +184,42 @@ pub fn spawn_init(
     process.threads.lock().push(Arc::downgrade(&thread));
     sched::make_ready(thread);
     Ok(process)
+}
+
+/// The container's working directory `path`, made (with its parents, owned by root)
+/// if the image lacks it, as Docker does.
+fn working_dir(container: &Container, path: &str) -> Result<Arc<berth_vfs::Inode>, berth_vfs::FsError> {
+    let fs = &container.fs;
+    let mut dir = fs.root();
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        dir = match fs.lookup(&dir, part, true) {
+            Ok(next) => next,
+            Err(berth_vfs::FsError::NotFound) => fs.mkdir(&dir, part, 0o755)?,
+            Err(e) => return Err(e),
+        };
+    }
+    if !dir.is_dir() {
+        return Err(berth_vfs::FsError::NotDirectory);
+    }
+    Ok(dir)
+}
+
+/// The user the container's first process runs as: its configured `User` looked up in
+/// its own `/etc/passwd` and `/etc/group`.
+fn exec_user(container: &Container) -> Result<berth_oci::user::ExecUser, ExecError> {
+    let read = |path: &str| {
+        let inode = container.fs.lookup(&container.fs.root(), path, true).ok()?;
+        let bytes = inode.contents().ok()?;
+        String::from_utf8(bytes.to_vec()).ok()
+    };
+    let mut user =
+        berth_oci::user::resolve(&container.config.user, read("/etc/passwd").as_deref(), read("/etc/group").as_deref())
+            .map_err(|why| ExecError::new(Errno::EINVAL, why))?;
+    if user.uid == 0 && user.home == "/" {
+        // Root without a passwd entry (a static program's image) still has /root.
+        user.home = String::from("/root");
+    }
+    Ok(user)
 }
 
 /// Standard input (the container's stdin pipe, else `/dev/null`), output and error

@@ -118,6 +118,7 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
             files: Mutex::new(files),
             cwd: Mutex::new(parent.cwd.lock().clone()),
             umask: AtomicU32::new(parent.umask.load(Ordering::Relaxed)),
+            creds: Mutex::new(parent.creds.lock().clone()),
             signals: Signals::new(actions),
             exit_status: Mutex::new(None),
             group_exit: AtomicBool::new(false),
@@ -176,6 +177,7 @@ impl Process {
         vm: Arc<Vm>,
         files: crate::fs::FdTable,
         cwd: Arc<berth_vfs::Inode>,
+        creds: berth_abi::process::creds::Credentials,
         charge: Charge,
     ) -> Arc<Process> {
         super::LIVE_PROCESSES.fetch_add(1, Ordering::Relaxed);
@@ -189,6 +191,7 @@ impl Process {
             files: Mutex::new(Arc::new(Mutex::new(files))),
             cwd: Mutex::new(cwd),
             umask: AtomicU32::new(0o022),
+            creds: Mutex::new(creds),
             signals: Signals::new(Arc::new(Mutex::new(SigActions::default()))),
             exit_status: Mutex::new(None),
             group_exit: AtomicBool::new(false),

@@ -105,6 +105,8 @@ pub struct Process {
     pub cwd: Mutex<Arc<Inode>>,
     /// Its file creation mask.
     pub umask: AtomicU32,
+    /// Its user and group ids (shared by its threads).
+    pub creds: Mutex<berth_abi::process::creds::Credentials>,
     /// Signal dispositions and process-wide pending signals.
     pub signals: Signals,
     /// The wait status once every thread has exited (a zombie until reaped).

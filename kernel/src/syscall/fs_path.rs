@@ -80,7 +80,7 @@ pub fn open(dirfd: i32, path: u64, flags: u32, mode: u32) -> SysResult {
             Ok(existing) => existing,
             Err(berth_vfs::FsError::NotFound) => {
                 let umask = process.umask.load(core::sync::atomic::Ordering::Relaxed);
-                fs.create_file(&dir, &name, mode & !umask & 0o7777).map_err(fs_errno)?
+                owned(&process, fs.create_file(&dir, &name, mode & !umask & 0o7777).map_err(fs_errno)?)
             }
             Err(e) => return Err(fs_errno(e)),
         }
@@ -251,7 +251,7 @@ pub fn mkdir(dirfd: i32, path: u64, mode: u32) -> SysResult {
     let process = current_process();
     let (dir, name) = lookup_parent(&process, dirfd, &path_arg(path)?)?;
     let umask = process.umask.load(core::sync::atomic::Ordering::Relaxed);
-    process.container.fs.mkdir(&dir, &name, mode & !umask & 0o7777).map_err(fs_errno)?;
+    owned(&process, process.container.fs.mkdir(&dir, &name, mode & !umask & 0o7777).map_err(fs_errno)?);
     Ok(0)
 }
 
@@ -264,7 +264,7 @@ pub fn mknod(dirfd: i32, path: u64, mode: u32, _dev: u64) -> SysResult {
     }
     let (dir, name) = lookup_parent(&process, dirfd, &path_arg(path)?)?;
     let umask = process.umask.load(core::sync::atomic::Ordering::Relaxed);
-    process.container.fs.create_file(&dir, &name, mode & !umask & 0o7777).map_err(fs_errno)?;
+    owned(&process, process.container.fs.create_file(&dir, &name, mode & !umask & 0o7777).map_err(fs_errno)?);
     Ok(0)
 }
 
@@ -303,7 +303,7 @@ pub fn symlink(target: u64, dirfd: i32, path: u64) -> SysResult {
     let process = current_process();
     let target = path_arg(target)?;
     let (dir, name) = lookup_parent(&process, dirfd, &path_arg(path)?)?;
-    process.container.fs.symlink(&dir, &name, &target).map_err(fs_errno)?;
+    owned(&process, process.container.fs.symlink(&dir, &name, &target).map_err(fs_errno)?);
     Ok(0)
 }
 
@@ -337,20 +337,40 @@ fn owner(id: u32) -> Option<u32> {
     (id != u32::MAX).then_some(id)
 }
 
+/// Gives a file just created to the creating process's fs uid and gid (root's, 0:0,
+/// is what a new inode already has).
+pub(super) fn owned(process: &Process, inode: Arc<Inode>) -> Arc<Inode> {
+    let (uid, gid) = {
+        let creds = process.creds.lock();
+        (creds.uid.fs, creds.gid.fs)
+    };
+    if (uid, gid) != (0, 0) {
+        inode.set_owner(Some(uid), Some(gid), process.container.fs.now());
+    }
+    inode
+}
+
+/// Changes `inode`'s owner if the process may (EPERM otherwise).
+fn change_owner(process: &Process, inode: &Inode, uid: u32, gid: u32) -> SysResult {
+    if !process.creds.lock().may_chown(inode.metadata().uid, uid, gid) {
+        return Err(Errno::EPERM);
+    }
+    inode.set_owner(owner(uid), owner(gid), process.container.fs.now());
+    Ok(0)
+}
+
 /// fchownat(dirfd, path, uid, gid, flags)
 pub fn chown(dirfd: i32, path: u64, uid: u32, gid: u32, flags: u32) -> SysResult {
     let process = current_process();
     let inode = lookup(&process, dirfd, &path_arg(path)?, flags & AT_SYMLINK_NOFOLLOW == 0)?;
-    inode.set_owner(owner(uid), owner(gid), process.container.fs.now());
-    Ok(0)
+    change_owner(&process, &inode, uid, gid)
 }
 
 /// fchown(fd, uid, gid)
 pub fn fchown(a: &Args) -> SysResult {
     let process = current_process();
     let f = process.fd_table().lock().get(a.fd(0))?;
-    f.ops.inode().ok_or(Errno::EINVAL)?.set_owner(owner(a.u32(1)), owner(a.u32(2)), process.container.fs.now());
-    Ok(0)
+    change_owner(&process, f.ops.inode().ok_or(Errno::EINVAL)?, a.u32(1), a.u32(2))
 }
 
 /// truncate(path, length)

@@ -5,6 +5,7 @@
 //! mode honours a pending reschedule and delivers signals. An unknown number returns
 //! ENOSYS and is logged once per number.
 
+mod creds;
 mod epoll;
 mod fs;
 mod fs_path;
@@ -24,6 +25,7 @@ use berth_abi::Errno;
 use berth_abi::syscalls::nr;
 use berth_hal::trap::TrapFrame;
 use core::sync::atomic::{AtomicU64, Ordering};
+use creds::Kind::{Group, User};
 
 /// The release `uname` reports: a Linux version the C libraries accept.
 pub const UNAME_RELEASE: &str = "6.1.0-berth";
@@ -279,12 +281,22 @@ fn dispatch(number: u64, a: &Args, frame: &mut TrapFrame) -> SysResult {
         nr::KILL => process::kill(a),
         nr::TKILL => process::tkill(a.i32(0), a.i32(1)),
         nr::TGKILL => process::tgkill(a),
-        nr::GETUID | nr::GETEUID | nr::GETGID | nr::GETEGID => Ok(0),
-        nr::GETRESUID | nr::GETRESGID => process::getresid(a),
-        nr::SETUID | nr::SETGID | nr::SETREUID | nr::SETREGID | nr::SETRESUID | nr::SETRESGID => Ok(0),
-        nr::SETFSUID | nr::SETFSGID => Ok(0),
-        nr::GETGROUPS => Ok(0),
-        nr::SETGROUPS => Ok(0),
+        nr::GETUID => creds::get_real(User),
+        nr::GETGID => creds::get_real(Group),
+        nr::GETEUID => creds::get_effective(User),
+        nr::GETEGID => creds::get_effective(Group),
+        nr::GETRESUID => creds::get_res(a, User),
+        nr::GETRESGID => creds::get_res(a, Group),
+        nr::SETUID => creds::set(a, User),
+        nr::SETGID => creds::set(a, Group),
+        nr::SETREUID => creds::set_re(a, User),
+        nr::SETREGID => creds::set_re(a, Group),
+        nr::SETRESUID => creds::set_res(a, User),
+        nr::SETRESGID => creds::set_res(a, Group),
+        nr::SETFSUID => creds::set_fs(a, User),
+        nr::SETFSGID => creds::set_fs(a, Group),
+        nr::GETGROUPS => creds::getgroups(a),
+        nr::SETGROUPS => creds::setgroups(a),
         nr::GETPGID => process::getpgid(a),
         nr::GETPGRP => process::getpgid(&Args([0; 6])),
         nr::SETPGID => process::setpgid(a),

@@ -6,6 +6,7 @@ mod containers;
 pub mod debian;
 mod faults;
 pub mod hardening;
+mod images;
 mod memory;
 mod net;
 pub mod run;
@@ -169,6 +170,11 @@ pub const ALL: &[Case] = &[
         name: "agent-docker-workflow",
         about: "the docker CLI: version, info, import, run, exit codes, -d -p, ps, logs, stop, rm",
         run: agent::docker_workflow,
+    },
+    Case {
+        name: "agent-image-config",
+        about: "import --change sets command, env, workdir, user, ports, labels; run overrides; tag, history",
+        run: images::image_config,
     },
     Case {
         name: "agent-docker-options",

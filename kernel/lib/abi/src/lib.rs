@@ -17,6 +17,8 @@
 
 #![no_std]
 
+extern crate alloc;
+
 #[macro_use]
 mod macros;
 

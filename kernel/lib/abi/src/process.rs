@@ -3,6 +3,7 @@
 //! ELF auxiliary vector.
 
 mod auxv;
+pub mod creds;
 mod prctl;
 
 pub use auxv::*;

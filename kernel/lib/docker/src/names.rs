@@ -164,6 +164,26 @@ fn valid_component(component: &str) -> bool {
         .all(|sep| sep.is_empty() || sep == "." || sep == "_" || sep == "__" || sep.bytes().all(|b| b == b'-'))
 }
 
+/// Whether the image tag `tag` (`repo:tag`) matches a `docker images` reference filter
+/// (`busybox`, `busybox:1`, `team/*`, `*:latest`): the pattern is matched against the
+/// whole tag and against its repository, `*` matching any run of characters but `/`.
+pub fn reference_matches(pattern: &str, tag: &str) -> bool {
+    let (repo, _) = image_ref(tag);
+    glob(pattern.as_bytes(), tag.as_bytes()) || glob(pattern.as_bytes(), repo.as_bytes())
+}
+
+/// `*` (any run without `/`), `?` (one character but `/`), others literal.
+fn glob(pattern: &[u8], text: &[u8]) -> bool {
+    match pattern.split_first() {
+        None => text.is_empty(),
+        Some((b'*', rest)) => {
+            (0..=text.len()).take_while(|&i| i == 0 || text[i - 1] != b'/').any(|i| glob(rest, &text[i..]))
+        }
+        Some((b'?', rest)) => text.first().is_some_and(|&c| c != b'/') && glob(rest, &text[1..]),
+        Some((c, rest)) => text.first() == Some(c) && glob(rest, &text[1..]),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,5 +378,17 @@ mod tests {
         let bare = [I { id: &IMG1[7..], tags: vec![] }];
         assert_eq!(lookup_image(&bare, IMG1, |i| i.id, |i| &i.tags), Lookup::Found(0));
         assert_eq!(lookup_image(&bare, "sha256:5a3f", |i| i.id, |i| &i.tags), Lookup::Found(0));
+    }
+
+    #[test]
+    fn reference_filters() {
+        assert!(reference_matches("busybox", "busybox:latest"));
+        assert!(reference_matches("busybox:latest", "busybox:latest"));
+        assert!(!reference_matches("busybox:1", "busybox:latest"));
+        assert!(!reference_matches("bad", "badger:latest"));
+        assert!(reference_matches("team/*", "team/app:2"));
+        assert!(!reference_matches("*", "team/app:2"));
+        assert!(reference_matches("*:latest", "busybox:latest"));
+        assert!(reference_matches("localhost:5000/app", "localhost:5000/app:1"));
     }
 }

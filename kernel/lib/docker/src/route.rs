@@ -53,6 +53,12 @@ pub enum Route {
     ImageInspect(String),
     /// `DELETE /images/{name}`; the name may hold `/` and `:`.
     ImageRemove(String),
+    /// `POST /images/{name}/tag?repo=&tag=`.
+    ImageTag(String),
+    /// `GET /images/{name}/history`.
+    ImageHistory(String),
+    /// `GET /images/get?names=...` (`docker save`), or `GET /images/{name}/get` for one.
+    ImageSave(Option<String>),
     /// A path the agent serves, with a method it does not serve there (405).
     MethodNotAllowed,
     /// A path the agent does not serve (404).
@@ -136,8 +142,20 @@ fn image_route(method: &str, rest: &str) -> Route {
         ("GET", "json") => Route::ImageList,
         ("POST", "create") => Route::ImageCreate,
         ("POST", "load") => Route::ImageLoad,
-        ("GET", _) => match rest.strip_suffix("/json") {
-            Some(name) => Route::ImageInspect(name.to_string()),
+        ("GET", "get") => Route::ImageSave(None),
+        ("GET", _) => {
+            if let Some(name) = rest.strip_suffix("/json") {
+                Route::ImageInspect(name.to_string())
+            } else if let Some(name) = rest.strip_suffix("/history") {
+                Route::ImageHistory(name.to_string())
+            } else if let Some(name) = rest.strip_suffix("/get") {
+                Route::ImageSave(Some(name.to_string()))
+            } else {
+                Route::MethodNotAllowed
+            }
+        }
+        ("POST", _) => match rest.strip_suffix("/tag") {
+            Some(name) => Route::ImageTag(name.to_string()),
             None => Route::MethodNotAllowed,
         },
         _ => Route::MethodNotAllowed,
@@ -194,6 +212,10 @@ mod tests {
             ),
             ("GET", "/images/sha256:0123abcd/json", Route::ImageInspect("sha256:0123abcd".to_string())),
             ("DELETE", "/images/img", Route::ImageRemove("img".to_string())),
+            ("POST", "/images/localhost:5000/app:1/tag", Route::ImageTag("localhost:5000/app:1".to_string())),
+            ("GET", "/images/busybox/history", Route::ImageHistory("busybox".to_string())),
+            ("GET", "/images/get", Route::ImageSave(None)),
+            ("GET", "/images/team/app:2/get", Route::ImageSave(Some("team/app:2".to_string()))),
             ("DELETE", "/images/library/busybox:latest", Route::ImageRemove("library/busybox:latest".to_string())),
             ("DELETE", "/images/localhost:5000/x:y", Route::ImageRemove("localhost:5000/x:y".to_string())),
         ];

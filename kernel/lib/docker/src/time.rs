@@ -35,6 +35,63 @@ pub fn rfc3339(unix_ns: u64) -> String {
     text
 }
 
+/// Reads an RFC 3339 time (`2024-11-26T18:42:08.123Z`, `...+02:00`) as ns after 1970;
+/// `None` for anything else or a time before 1970.
+pub fn parse_rfc3339(text: &str) -> Option<u64> {
+    let b = text.as_bytes();
+    let digits = |from: usize, len: usize| -> Option<u64> {
+        let part = b.get(from..from + len)?;
+        part.iter().all(u8::is_ascii_digit).then(|| part.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0')))
+    };
+    let (year, month, day) = (digits(0, 4)?, digits(5, 2)?, digits(8, 2)?);
+    let (h, m, s) = (digits(11, 2)?, digits(14, 2)?, digits(17, 2)?);
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') || !matches!(b.get(10), Some(b'T' | b't' | b' ')) {
+        return None;
+    }
+    if b.get(13) != Some(&b':') || b.get(16) != Some(&b':') || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    if h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    let mut at = 19;
+    let mut fraction = 0;
+    if b.get(at) == Some(&b'.') {
+        at += 1;
+        let start = at;
+        while b.get(at).is_some_and(u8::is_ascii_digit) {
+            at += 1;
+        }
+        if at == start {
+            return None;
+        }
+        let used = (at - start).min(9);
+        fraction = digits(start, used)? * 10u64.pow(9 - used as u32);
+    }
+    let offset: i64 = match b.get(at)? {
+        b'Z' | b'z' if at + 1 == b.len() => 0,
+        sign @ (b'+' | b'-') if at + 6 == b.len() && b[at + 3] == b':' => {
+            let minutes = (digits(at + 1, 2)? * 60 + digits(at + 4, 2)?) as i64;
+            if *sign == b'+' { minutes * 60 } else { -minutes * 60 }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(year, month, day)?;
+    let secs = (days * 86_400 + h * 3600 + m * 60 + s) as i64 - offset;
+    u64::try_from(secs).ok().map(|secs| secs * SECOND + fraction)
+}
+
+/// Days from 1970-01-01 to a date on or after it (the inverse of `civil_from_days`).
+fn days_from_civil(year: u64, month: u64, day: u64) -> Option<u64> {
+    let y = if month <= 2 { year.checked_sub(1)? } else { year };
+    let era = y / 400;
+    let yoe = y % 400;
+    let mp = if month > 2 { month - 3 } else { month + 9 };
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe).checked_sub(719_468)
+}
+
 /// The proleptic Gregorian date `days` days after 1970-01-01 (Howard Hinnant's
 /// `civil_from_days`, for days on or after the epoch).
 fn civil_from_days(days: u64) -> (u64, u64, u64) {
@@ -114,6 +171,22 @@ mod tests {
         assert_eq!(rfc3339(1_795_428_000 * S), "2026-11-23T10:00:00Z");
         assert_eq!(rfc3339(946_684_799 * S), "1999-12-31T23:59:59Z");
         assert_eq!(rfc3339(946_684_800 * S), "2000-01-01T00:00:00Z");
+        for ns in [1, S, 1_795_428_000 * S + 123_456_789, 946_684_799 * S, 951_782_400 * S, 4_102_444_800 * S] {
+            assert_eq!(parse_rfc3339(&rfc3339(ns)), Some(ns), "{}", rfc3339(ns));
+        }
+        assert_eq!(parse_rfc3339("2026-11-23T12:00:00+02:00"), Some(1_795_428_000 * S));
+        assert_eq!(parse_rfc3339("2026-11-23T05:30:00.5-04:30"), Some(1_795_428_000 * S + S / 2));
+        for bad in [
+            "",
+            "2026-11-23",
+            "2026-13-01T00:00:00Z",
+            "2026-11-23T10:00:00",
+            "1969-12-31T23:59:59Z",
+            "2026-11-23T10:00:00.Z",
+            "2026-11-23T10:00:00Zjunk",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
         assert_eq!(rfc3339(951_782_400 * S), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(951_868_800 * S), "2000-03-01T00:00:00Z");
         assert_eq!(rfc3339(4_107_542_399 * S), "2100-02-28T23:59:59Z");

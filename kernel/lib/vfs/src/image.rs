@@ -93,6 +93,14 @@ impl Image {
         builder.finish()
     }
 
+    /// An image of the tree under `root` (made by stacking layers, say), counting its
+    /// entries and file bytes (a file with several names counts once).
+    pub fn from_root(root: Arc<ImageNode>) -> Image {
+        let mut seen = alloc::collections::BTreeSet::new();
+        let (entries, bytes) = count(&root, &mut seen);
+        Image { root, entries, bytes }
+    }
+
     /// The root directory.
     pub fn root(&self) -> &Arc<ImageNode> {
         &self.root
@@ -347,4 +355,19 @@ fn freeze(node: Build) -> ImageNode {
         Build::Fifo { meta } => (meta, ImageBody::Fifo),
     };
     ImageNode { mode: meta.mode, uid: meta.uid, gid: meta.gid, mtime: meta.mtime, body }
+}
+
+/// Entries under `node` and the bytes of distinct files (by address, in `seen`).
+fn count(node: &ImageNode, seen: &mut alloc::collections::BTreeSet<usize>) -> (usize, u64) {
+    match &node.body {
+        ImageBody::Dir(entries) => entries.values().fold((0, 0), |(n, b), child| {
+            let (cn, cb) = count(child, seen);
+            (n + 1 + cn, b + cb)
+        }),
+        ImageBody::File(data) => {
+            let fresh = seen.insert(Arc::as_ptr(data) as *const u8 as usize);
+            (0, if fresh { data.len() as u64 } else { 0 })
+        }
+        _ => (0, 0),
+    }
 }

@@ -25,7 +25,7 @@ mod path;
 
 pub use error::FsError;
 pub use fs::{Filesystem, MAX_SYMLINKS};
-pub use image::{Image, ImageBuilder, ImageLimits, ImageNode};
+pub use image::{Image, ImageBody, ImageBuilder, ImageLimits, ImageNode};
 pub use inode::{Budget, DirEntry, FileType, Inode, Metadata, SpecialDir};
 pub use path::{MAX_NAME, MAX_PATH, normalize_archive_path};
 

@@ -80,6 +80,33 @@ pub struct ImageConfig {
     pub user: String,
     /// Labels.
     pub labels: BTreeMap<String, String>,
+    /// Ports it listens on, `80/tcp`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub exposed_ports: BTreeMap<String, super::Empty>,
+    /// Volumes it declares.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub volumes: BTreeMap<String, super::Empty>,
+    /// The signal `docker stop` sends.
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub stop_signal: String,
+}
+
+/// One row of `GET /images/{name}/history` (newest first).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HistoryItem {
+    /// The image's id for its top row, else `<missing>`.
+    pub id: String,
+    /// Unix seconds.
+    pub created: i64,
+    /// The instruction.
+    pub created_by: String,
+    /// The image's tags on its top row.
+    pub tags: Option<Vec<String>>,
+    /// Bytes the step added.
+    pub size: i64,
+    /// Its comment.
+    pub comment: String,
 }
 
 /// `RootFS` of an [`ImageInspect`].
@@ -114,5 +141,39 @@ impl ImageDeleteItem {
     /// `{"Deleted": id}`.
     pub fn deleted(id: &str) -> Self {
         ImageDeleteItem { untagged: None, deleted: Some(String::from(id)) }
+    }
+}
+
+/// The patterns of a `docker images` filter (`{"reference":{"PATTERN":true}}`, or the
+/// older `{"reference":["PATTERN"]}`); other filters are refused rather than ignored.
+pub fn reference_filters(filters: &str) -> Result<Vec<String>, String> {
+    let parsed: BTreeMap<String, serde_json::Value> =
+        serde_json::from_str(filters).map_err(|e| alloc::format!("invalid filters: {e}"))?;
+    let mut patterns = Vec::new();
+    for (name, values) in parsed {
+        if name != "reference" {
+            return Err(alloc::format!("berth does not filter images by {name}"));
+        }
+        match values {
+            serde_json::Value::Object(map) => patterns.extend(map.into_iter().map(|(k, _)| k)),
+            serde_json::Value::Array(list) => {
+                patterns.extend(list.into_iter().filter_map(|v| v.as_str().map(String::from)))
+            }
+            _ => return Err(String::from("invalid filters: reference")),
+        }
+    }
+    Ok(patterns)
+}
+
+#[cfg(test)]
+mod filter_tests {
+    use super::reference_filters;
+
+    #[test]
+    fn reference_filters_as_the_cli_sends_them() {
+        assert_eq!(reference_filters(r#"{"reference":{"bad":true}}"#).unwrap(), ["bad"]);
+        assert_eq!(reference_filters(r#"{"reference":["a","b"]}"#).unwrap(), ["a", "b"]);
+        assert!(reference_filters(r#"{"dangling":{"true":true}}"#).unwrap_err().contains("dangling"));
+        assert!(reference_filters("{").is_err());
     }
 }

@@ -153,6 +153,12 @@ impl RequestHead {
         self.query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
+    /// Every value of a query parameter given more than once (`changes=...&changes=...`),
+    /// in order.
+    pub fn query_all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.query.iter().filter(move |(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
     /// A boolean query parameter read as the Docker daemon reads it: absent, empty, `0`,
     /// `no`, `false` and `none` (any case, spaces trimmed) are false, anything else (`1`,
     /// `true`, `True`...) is true.
