@@ -265,12 +265,17 @@ impl Conn {
         self.write_all(&self.head(status, &[("Content-Type", content_type), ("Transfer-Encoding", "chunked")]))
     }
 
-    /// Sends one chunk of a chunked response.
+    /// Sends one chunk of a chunked response (large data is sent as it is, not copied).
     pub fn chunk(&self, data: &[u8]) -> Result<(), Errno> {
         if data.is_empty() {
             return Ok(());
         }
-        self.write_all(&http::chunk(data))
+        if data.len() < 4096 {
+            return self.write_all(&http::chunk(data));
+        }
+        self.write_all(format!("{:x}\r\n", data.len()).as_bytes())?;
+        self.write_all(data)?;
+        self.write_all(b"\r\n")
     }
 
     /// Ends a chunked response.

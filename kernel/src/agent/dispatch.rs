@@ -4,7 +4,7 @@
 use super::conn::Conn;
 use super::error::ApiError;
 use super::{Auth, Slot};
-use super::{containers, images, streams, system};
+use super::{archive, containers, images, streams, system};
 use berth_docker::http::RequestHead;
 use berth_docker::route::{Route, route};
 
@@ -118,13 +118,13 @@ fn handle(conn: &mut Conn, head: &RequestHead) -> Handled {
         Route::ContainerLogs(id) => streams::logs(conn, head, &id),
         Route::ContainerStats(id) => streams::stats(conn, head, &id),
         Route::ImageCreate => images::create(conn, head, body),
-        Route::ImageLoad => Err(ApiError::unsupported("docker load (use docker import)")),
+        Route::ImageLoad => archive::load(conn, body),
         Route::ImageList => images::list(conn, head),
         Route::ImageInspect(name) => images::inspect(conn, &name),
         Route::ImageRemove(name) => images::remove(conn, head, &name),
         Route::ImageTag(name) => images::tag(conn, head, &name),
         Route::ImageHistory(name) => images::history(conn, &name),
-        Route::ImageSave(_) => Err(ApiError::unsupported("docker save")),
+        Route::ImageSave(name) => archive::save(conn, head, name.as_deref()),
         Route::MethodNotAllowed => Err(ApiError::new(405, "method not allowed")),
         Route::NotFound => Err(ApiError::new(404, "page not found")),
     }

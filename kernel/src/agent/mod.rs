@@ -17,6 +17,7 @@
 //! after a while, and when all are taken, the one that has waited longest for a
 //! request is closed to make room for a new client.
 
+mod archive;
 mod conn;
 mod containers;
 mod dispatch;

@@ -19,7 +19,7 @@ use spin::Mutex;
 
 /// An image and what it is known by.
 pub struct StoredImage {
-    /// 64 hex digits: the digest of its configuration file.
+    /// 64 hex digits: the digest of [`Self::config_bytes`].
     pub id: String,
     /// Its `repository:tag` names.
     pub tags: Mutex<Vec<String>>,
@@ -28,6 +28,8 @@ pub struct StoredImage {
     /// When it was made (the configuration's `created`, else when it arrived), ns since
     /// the epoch.
     pub created_ns: u64,
+    /// The configuration file, as it arrived.
+    pub config_bytes: Vec<u8>,
     /// The configuration.
     pub config: ImageConfig,
     /// The layers, bottom first.
@@ -35,6 +37,10 @@ pub struct StoredImage {
     /// The file tree: the layers stacked.
     pub image: Arc<Image>,
 }
+
+/// An image and the names one operation gives it (`docker save` saves it under them,
+/// `docker load` loaded it as them).
+pub type Named = (Arc<StoredImage>, Vec<String>);
 
 /// Image bytes charged to the memory all containers share (images are their data), so
 /// that imports cannot eat the kernel's reserve; given back when dropped. An import
@@ -99,21 +105,30 @@ impl core::fmt::Display for AddError {
 }
 static IMAGES: Mutex<Vec<Arc<StoredImage>>> = Mutex::new(Vec::new());
 
+/// Reads the configuration file `config_bytes` and checks that `layers` are the ones
+/// it names, in order.
+pub fn check(config_bytes: &[u8], layers: &[Arc<Layer>]) -> Result<ImageConfig, AddError> {
+    let config = ImageConfig::parse(config_bytes).map_err(AddError::Config)?;
+    let wanted = config.diff_ids().map_err(AddError::Config)?;
+    let have: Vec<Digest> = layers.iter().map(|l| l.diff_id).collect();
+    if wanted != have {
+        let differ = wanted.iter().zip(&have).position(|(w, h)| w != h).unwrap_or(wanted.len().min(have.len()));
+        return Err(AddError::Layers(alloc::format!(
+            "the image config names {} layers; layer {} of the {} given is not the one it names",
+            wanted.len(),
+            differ + 1,
+            have.len()
+        )));
+    }
+    Ok(config)
+}
+
 /// Adds the image whose configuration file is `config_bytes`, made of `layers` (which
 /// must be the ones it names, in order), tagged `tag` if given; the tag moves from any
 /// image that had it. The same configuration added again is the same image: it gains
 /// the tag.
 pub fn add(config_bytes: Vec<u8>, layers: Vec<Arc<Layer>>, tag: Option<String>) -> Result<Arc<StoredImage>, AddError> {
-    let config = ImageConfig::parse(&config_bytes).map_err(AddError::Config)?;
-    let wanted = config.diff_ids().map_err(AddError::Config)?;
-    let have: Vec<Digest> = layers.iter().map(|l| l.diff_id).collect();
-    if wanted != have {
-        return Err(AddError::Layers(alloc::format!(
-            "the image config names {} layers that are not the {} given",
-            wanted.len(),
-            have.len()
-        )));
-    }
+    let config = check(&config_bytes, &layers)?;
     let id = Digest::of(&config_bytes).hex();
     let existing = find(&id).filter(|i| i.id == id);
     let stored = match existing {
@@ -130,6 +145,7 @@ pub fn add(config_bytes: Vec<u8>, layers: Vec<Arc<Layer>>, tag: Option<String>) 
                 tags: Mutex::new(Vec::new()),
                 digests: Mutex::new(Vec::new()),
                 created_ns,
+                config_bytes,
                 config,
                 layers,
                 image,

@@ -3,8 +3,9 @@
 
 use super::images::ImageCharge;
 use alloc::collections::BTreeMap;
+use alloc::string::String;
 use alloc::sync::{Arc, Weak};
-use berth_oci::Digest;
+use berth_oci::{Digest, TarSplit, UnpackError, Unpacked};
 use berth_vfs::Image;
 use spin::Mutex;
 
@@ -14,6 +15,8 @@ pub struct Layer {
     pub diff_id: Digest,
     /// Its files.
     pub tree: Arc<Image>,
+    /// Its tar as it arrived, to write again (`docker save`).
+    pub tar: TarSplit,
     /// The memory its file data takes, charged to what containers and images share.
     _charge: ImageCharge,
 }
@@ -21,15 +24,16 @@ pub struct Layer {
 /// Every layer some image holds, by diff id.
 static LAYERS: Mutex<BTreeMap<Digest, Weak<Layer>>> = Mutex::new(BTreeMap::new());
 
-/// Stores a layer just built, or gives the one already stored with its diff id (then
-/// `tree` and its charge are dropped: the bytes are held once).
-pub fn add(diff_id: Digest, tree: Image, charge: ImageCharge) -> Arc<Layer> {
+/// Stores a layer just read, or gives the one already stored with its diff id (then
+/// the new one and its charge are dropped: the bytes are held once).
+fn add(unpacked: Unpacked, charge: ImageCharge) -> Arc<Layer> {
+    let diff_id = unpacked.diff_id;
     let mut all = LAYERS.lock();
     if let Some(layer) = all.get(&diff_id).and_then(Weak::upgrade) {
         return layer;
     }
     all.retain(|_, weak| weak.strong_count() > 0);
-    let layer = Arc::new(Layer { diff_id, tree: Arc::new(tree), _charge: charge });
+    let layer = Arc::new(Layer { diff_id, tree: Arc::new(unpacked.tree), tar: unpacked.split, _charge: charge });
     all.insert(diff_id, Arc::downgrade(&layer));
     layer
 }
@@ -40,9 +44,9 @@ pub enum LayerError {
     /// Its file data is over the limit (bytes).
     TooLarge(u64),
     /// The machine has no memory left for it.
-    NoSpace(alloc::string::String),
+    NoSpace(String),
     /// It is not a valid tar archive.
-    BadTar(alloc::string::String),
+    BadTar(String),
 }
 
 impl core::fmt::Display for LayerError {
@@ -68,16 +72,25 @@ fn memory_for_images() -> u64 {
 /// Builds a layer from its tar as the bytes arrive (an upload, a registry blob after
 /// inflating), hashing them for its diff id and charging each file before it is held.
 pub struct LayerBuilder {
-    parser: berth_tar::Parser,
-    builder: berth_vfs::ImageBuilder,
-    hasher: berth_oci::Hasher,
+    unpacker: berth_oci::Unpacker,
     charge: ImageCharge,
     limit: u64,
     declared: u64,
-    ended: bool,
     /// Set when the machine ran out of room: from then on the tar is only hashed, in
     /// case it is a layer already stored (which costs nothing more to share).
-    no_room: Option<LayerError>,
+    no_room: Option<(LayerError, berth_oci::Hasher)>,
+}
+
+fn no_space() -> LayerError {
+    LayerError::NoSpace(String::from("not enough memory left on the machine for this image"))
+}
+
+fn from_unpack(e: UnpackError<LayerError>) -> LayerError {
+    match e {
+        UnpackError::Refused(e) => e,
+        UnpackError::BadTar(why) => LayerError::BadTar(why),
+        UnpackError::NoSpace => no_space(),
+    }
 }
 
 impl LayerBuilder {
@@ -85,73 +98,55 @@ impl LayerBuilder {
     pub fn new(limit: u64) -> LayerBuilder {
         let limits = berth_vfs::ImageLimits { max_bytes: limit, ..berth_vfs::ImageLimits::default() };
         LayerBuilder {
-            parser: berth_tar::Parser::new(u64::MAX),
-            builder: berth_vfs::ImageBuilder::new(limits),
-            hasher: berth_oci::Hasher::new(),
+            unpacker: berth_oci::Unpacker::new(limits),
             charge: ImageCharge::new(),
             limit,
             declared: 0,
-            ended: false,
             no_room: None,
         }
     }
 
     /// Takes the next bytes of the tar.
     pub fn push(&mut self, piece: &[u8]) -> Result<(), LayerError> {
-        self.hasher.update(piece);
-        if self.no_room.is_some() {
+        if let Some((_, hasher)) = &mut self.no_room {
+            hasher.update(piece);
             return Ok(());
         }
-        match self.build(piece) {
+        let (charge, limit, declared) = (&self.charge, self.limit, &mut self.declared);
+        let result = self.unpacker.push(piece, |h| {
+            // Layers live in kernel memory: refuse a file that would eat into the
+            // kernel's reserve, or that the memory containers share has no room for.
+            *declared = declared.saturating_add(h.size);
+            if *declared > limit {
+                return Err(LayerError::TooLarge(limit));
+            }
+            if h.size > memory_for_images() {
+                return Err(no_space());
+            }
+            charge.take(h.size).map_err(LayerError::NoSpace)
+        });
+        match result.map_err(from_unpack) {
             Err(e @ LayerError::NoSpace(_)) => {
                 // Give back what was built so far and go on hashing.
-                self.builder = berth_vfs::ImageBuilder::new(berth_vfs::ImageLimits::default());
+                let unpacker = core::mem::replace(&mut self.unpacker, berth_oci::Unpacker::new(Default::default()));
                 self.charge = ImageCharge::new();
-                self.no_room = Some(e);
+                self.no_room = Some((e, unpacker.into_hasher()));
                 Ok(())
             }
             other => other,
         }
     }
 
-    fn build(&mut self, mut piece: &[u8]) -> Result<(), LayerError> {
-        let bad = |e: &dyn core::fmt::Display| LayerError::BadTar(alloc::format!("{e}"));
-        while !self.ended {
-            let Some(event) = self.parser.next(&mut piece).map_err(|e| bad(&e))? else { break };
-            // Layers live in kernel memory: refuse a file that would eat into the
-            // kernel's reserve, or that the memory containers share has no room for.
-            if let berth_tar::Event::Entry(h) = &event {
-                self.declared = self.declared.saturating_add(h.size);
-                if self.declared > self.limit {
-                    return Err(LayerError::TooLarge(self.limit));
-                }
-                if h.size > memory_for_images() {
-                    return Err(LayerError::NoSpace(alloc::string::String::from(
-                        "not enough memory left on the machine for this image",
-                    )));
-                }
-                self.charge.take(h.size).map_err(LayerError::NoSpace)?;
-            }
-            self.ended = self.builder.push(event).map_err(|e| match e {
-                berth_vfs::FsError::NoSpace => LayerError::NoSpace(alloc::string::String::from(
-                    "not enough memory left on the machine for this image",
-                )),
-                e => bad(&e),
-            })?;
-        }
-        Ok(())
-    }
-
     /// The layer, stored (or the same one already stored, which is all a tar that did
     /// not fit may be).
     pub fn finish(self) -> Result<Arc<Layer>, LayerError> {
-        if let Some(no_room) = self.no_room {
-            let diff_id = self.hasher.finish();
+        if let Some((no_room, hasher)) = self.no_room {
+            let diff_id = hasher.finish();
             return LAYERS.lock().get(&diff_id).and_then(Weak::upgrade).ok_or(no_room);
         }
-        let bad = |e: &dyn core::fmt::Display| LayerError::BadTar(alloc::format!("{e}"));
-        self.parser.finish().map_err(|e| bad(&e))?;
-        let tree = self.builder.finish().map_err(|e| bad(&e))?;
-        Ok(add(self.hasher.finish(), tree, self.charge))
+        let unpacked = self.unpacker.finish().map_err(from_unpack)?;
+        // The headers kept to write the tar again are the layer's too.
+        self.charge.take(unpacked.split.held_bytes()).map_err(LayerError::NoSpace)?;
+        Ok(add(unpacked, self.charge))
     }
 }

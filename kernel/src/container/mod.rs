@@ -5,6 +5,7 @@
 //! process limit and CPU accounting. Processes reach only their own container's
 //! objects: every pid they name is looked up here, in their own namespace.
 
+pub mod archive;
 pub mod boot;
 mod config;
 pub mod images;

@@ -1,11 +1,15 @@
 //! Images as operators use them: configurations (`docker import --change`), what a
-//! container of an image runs and as whom, `tag`, `history`, `image inspect`.
+//! container of an image runs and as whom, `tag`, `history`, `image inspect`;
+//! `docker save` and `docker load` of Docker's archives and OCI layouts.
 
-use super::agent::{CLI, boot, expect, save_console};
+use super::agent::{CLI, boot, busybox_tar, expect, save_console};
 use crate::artifacts::Artifacts;
 use crate::docker::{Docker, TEST_TOKEN};
 use crate::qemu::free_port;
 use berth_image::rootfs;
+use std::fs;
+use std::path::Path;
+use std::process::Command;
 
 /// The users and groups of the test image.
 const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n";
@@ -111,6 +115,171 @@ pub fn image_config(a: &Artifacts) -> Result<(), String> {
         expect(&vm, none.code != 0, "a run of a missing tag succeeded")?;
         let images = docker.ok(&["images", "-q", "bad"], CLI)?;
         expect(&vm, images.trim().is_empty(), &format!("a refused import left an image: {images}"))
+    })();
+    save_console(a, test, &vm);
+    result
+}
+
+/// The sha256 of a file, in hex (`sha256sum`).
+fn sha256_of(path: &Path) -> Result<String, String> {
+    let out = Command::new("sha256sum").arg(path).output().map_err(|e| format!("sha256sum: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace().next().map(String::from).ok_or_else(|| format!("sha256sum {}: {text}", path.display()))
+}
+
+/// Writes `data` to the blob store of the OCI layout at `layout`; gives its digest.
+fn blob(layout: &Path, data: &[u8]) -> Result<String, String> {
+    let tmp = layout.join("tmp-blob");
+    fs::write(&tmp, data).map_err(|e| e.to_string())?;
+    let hex = sha256_of(&tmp)?;
+    fs::rename(&tmp, layout.join("blobs/sha256").join(&hex)).map_err(|e| e.to_string())?;
+    Ok(format!("sha256:{hex}"))
+}
+
+/// An OCI image layout, as `skopeo` or BuildKit write it, of two gzip layers (busybox,
+/// then a layer that adds /etc/motd and whites out /data/hello.txt) named `name`, in a
+/// tar at `out`. `swap` names the layers in the config in the wrong order.
+fn oci_layout(dir: &Path, name: &str, out: &Path, swap: bool) -> Result<(), String> {
+    let layout = dir.join("oci-layout-dir");
+    let _ = fs::remove_dir_all(&layout);
+    fs::create_dir_all(layout.join("blobs/sha256")).map_err(|e| e.to_string())?;
+    let mut top = rootfs::Rootfs::new();
+    top.file("etc/motd", "from the second layer\n", 0o644).file("data/.wh.hello.txt", "", 0o644);
+    let mut layers = Vec::new();
+    for (i, tar) in [busybox_tar(dir)?, {
+        top.write(&dir.join("top.tar")).map_err(|e| e.to_string())?;
+        dir.join("top.tar")
+    }]
+    .iter()
+    .enumerate()
+    {
+        let diff_id = format!("sha256:{}", sha256_of(tar)?);
+        let gz = Command::new("gzip").args(["-n", "-c"]).arg(tar).output().map_err(|e| format!("gzip: {e}"))?;
+        let digest = blob(&layout, &gz.stdout)?;
+        layers.push((diff_id, digest, gz.stdout.len(), i));
+    }
+    let mut diff_ids: Vec<String> = layers.iter().map(|l| l.0.clone()).collect();
+    if swap {
+        diff_ids.swap(0, 1);
+    }
+    let config = serde_json::json!({
+        "architecture": "amd64", "os": "linux", "created": "2026-01-02T03:04:05Z",
+        "config": {"Cmd": ["/bin/busybox", "sh", "-c", "cat /etc/motd; test -e /data/hello.txt && echo hello-still-there || echo hello-gone"]},
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+        "history": [{"created_by": "busybox"}, {"created_by": "motd and a whiteout"}],
+    })
+    .to_string();
+    let config_digest = blob(&layout, config.as_bytes())?;
+    let manifest = serde_json::json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+        "layers": layers.iter().map(|(_, digest, size, _)| serde_json::json!({
+            "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": digest, "size": size,
+        })).collect::<Vec<_>>(),
+    })
+    .to_string();
+    let manifest_digest = blob(&layout, manifest.as_bytes())?;
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifest_digest,
+                       "size": manifest.len(), "annotations": {"org.opencontainers.image.ref.name": name}}],
+    });
+    fs::write(layout.join("index.json"), index.to_string()).map_err(|e| e.to_string())?;
+    fs::write(layout.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).map_err(|e| e.to_string())?;
+    let status = Command::new("tar").arg("-cf").arg(out).arg("-C").arg(&layout).arg(".").status();
+    if !status.as_ref().is_ok_and(|s| s.success()) {
+        return Err(format!("tar of the OCI layout failed: {status:?}"));
+    }
+    Ok(())
+}
+
+/// `docker save` writes an archive `docker load` takes back as the same image (same
+/// id, same files, same command), byte for byte the same each time; an OCI layout with
+/// gzip layers and a whiteout loads and runs; an archive with a corrupt blob, cut
+/// short, or whose config names other layers is refused with a reason and adds nothing.
+pub fn save_load(a: &Artifacts) -> Result<(), String> {
+    let test = "agent-save-load";
+    let agent = free_port();
+    let vm = boot(a, test, "", agent, free_port())?;
+    let dir = a.dir.join("test-scratch").join(test);
+    let result = (|| {
+        let docker = Docker::new(agent, &dir.join("docker-config"), Some(TEST_TOKEN))?;
+        let tar = busybox_tar(&dir)?.to_string_lossy().into_owned();
+        let cmd = "CMD [\"/bin/busybox\", \"cat\", \"/data/hello.txt\"]";
+        docker.ok(&["import", "--change", cmd, &tar, "bb:1"], CLI)?;
+        let id = |name: &str| docker.ok(&["image", "inspect", name, "--format", "{{.Id}}"], CLI);
+        let before = id("bb:1")?;
+
+        let saved = dir.join("saved.tar");
+        let saved_s = saved.to_string_lossy().into_owned();
+        docker.ok(&["save", "-o", &saved_s, "bb:1"], CLI)?;
+        let again = dir.join("again.tar");
+        docker.ok(&["save", "-o", &again.to_string_lossy(), "bb:1"], CLI)?;
+        let bytes = fs::read(&saved).map_err(|e| e.to_string())?;
+        expect(&vm, bytes == fs::read(&again).map_err(|e| e.to_string())?, "two saves of one image differ")?;
+        let listing = Command::new("tar").arg("-tf").arg(&saved).output().map_err(|e| e.to_string())?;
+        let listing = String::from_utf8_lossy(&listing.stdout).into_owned();
+        for member in ["oci-layout", "index.json", "manifest.json", "blobs/sha256/"] {
+            expect(&vm, listing.lines().any(|l| l == member), &format!("the archive lacks {member}:\n{listing}"))?;
+        }
+
+        docker.ok(&["rmi", "bb:1"], CLI)?;
+        let loaded = docker.ok(&["load", "-i", &saved_s], CLI)?;
+        expect(&vm, loaded.contains("Loaded image: bb:1"), &format!("docker load said {loaded:?}"))?;
+        let after = id("bb:1")?;
+        expect(&vm, after == before, &format!("the image id changed from {before} to {after}"))?;
+        let out = docker.ok(&["run", "--rm", "bb:1"], CLI)?;
+        expect(&vm, out == rootfs::HELLO, &format!("the loaded image's command printed {out:?}"))?;
+
+        // An OCI layout made elsewhere: gzip layers, a whiteout in the second.
+        let oci = dir.join("oci.tar");
+        oci_layout(&dir, "oci/two:1", &oci, false)?;
+        let loaded = docker.ok(&["load", "-i", &oci.to_string_lossy()], CLI)?;
+        expect(&vm, loaded.contains("Loaded image: oci/two:1"), &format!("docker load of a layout said {loaded:?}"))?;
+        let out = docker.ok(&["run", "--rm", "oci/two:1"], CLI)?;
+        expect(&vm, out == "from the second layer\nhello-gone\n", &format!("the two-layer image printed {out:?}"))?;
+        let history = docker.ok(&["history", "oci/two:1"], CLI)?;
+        expect(&vm, history.contains("motd and a whiteout"), &format!("history:\n{history}"))?;
+        // Saved again, its layers are the tars the gzip blobs held: the id stays.
+        let oci_id = id("oci/two:1")?;
+        let resaved = dir.join("resaved.tar");
+        docker.ok(&["save", "-o", &resaved.to_string_lossy(), "oci/two:1"], CLI)?;
+        docker.ok(&["rmi", "oci/two:1"], CLI)?;
+        docker.ok(&["load", "-i", &resaved.to_string_lossy()], CLI)?;
+        let reloaded = id("oci/two:1")?;
+        expect(&vm, reloaded == oci_id, &format!("the layout's image id changed from {oci_id} to {reloaded}"))?;
+
+        // Bad archives: each refused with its reason, and nothing added.
+        let images_before = docker.ok(&["images", "-q", "--no-trunc"], CLI)?;
+        let hello = rootfs::HELLO.as_bytes();
+        let at = bytes.windows(hello.len()).position(|w| w == hello).ok_or("the saved archive lacks hello.txt")?;
+        let mut corrupt = bytes.clone();
+        corrupt[at] ^= 0x20;
+        let cut = &bytes[..bytes.len() * 3 / 5];
+        let swapped = dir.join("swapped.tar");
+        oci_layout(&dir, "oci/swapped:1", &swapped, true)?;
+        let swapped = fs::read(&swapped).map_err(|e| e.to_string())?;
+        let rootfs_tar = fs::read(&tar).map_err(|e| e.to_string())?;
+        for (what, archive, reason) in [
+            ("a corrupt layer", &corrupt[..], "content has digest"),
+            ("a truncated archive", cut, "truncated"),
+            ("layers in the wrong order", &swapped[..], "is not the one it names"),
+            ("a root file system tar", &rootfs_tar[..], "manifest.json or index.json"),
+            ("not a tar", b"{\"hello\": 1}", "truncated"),
+        ] {
+            let path = dir.join("bad.tar");
+            fs::write(&path, archive).map_err(|e| e.to_string())?;
+            let out = docker.run(&["load", "-i", &path.to_string_lossy()], CLI)?;
+            expect(
+                &vm,
+                out.code != 0 && out.stderr.contains(reason),
+                &format!("{what}: want an error with {reason:?}; {}", out.describe(&["load"])),
+            )?;
+        }
+        let images_after = docker.ok(&["images", "-q", "--no-trunc"], CLI)?;
+        expect(&vm, images_after == images_before, &format!("refused loads changed the images:\n{images_after}"))?;
+        let out = docker.ok(&["run", "--rm", "bb:1"], CLI)?;
+        expect(&vm, out == rootfs::HELLO, &format!("after the refused loads bb:1 printed {out:?}"))
     })();
     save_console(a, test, &vm);
     result

@@ -177,6 +177,11 @@ pub const ALL: &[Case] = &[
         run: images::image_config,
     },
     Case {
+        name: "agent-save-load",
+        about: "docker save | docker load keeps image ids; OCI layouts with gzip layers and whiteouts load; bad archives add nothing",
+        run: images::save_load,
+    },
+    Case {
         name: "agent-docker-options",
         about: "run -i, create options, start, logs -f, wait, inspect, kill -s, stats, rm -f",
         run: agent::docker_options,

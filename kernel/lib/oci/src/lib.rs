@@ -12,15 +12,21 @@
 
 extern crate alloc;
 
+pub mod archive;
 pub mod changes;
 mod config;
 mod digest;
+pub mod gzip;
 mod layers;
+mod split;
+mod unpack;
 pub mod user;
 
 pub use config::{Empty, History, ImageConfig, MAX_CONFIG_BYTES, RootFs, RunConfig};
 pub use digest::{BadDigest, Digest, Hasher};
 pub use layers::stack;
+pub use split::TarSplit;
+pub use unpack::{UnpackError, Unpacked, Unpacker};
 
 use alloc::string::String;
 use alloc::vec;

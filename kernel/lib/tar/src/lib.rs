@@ -7,6 +7,7 @@
 //!
 //! [`Parser`] is a push parser: feed it bytes in chunks of any size (a network upload)
 //! and it reports [`Event`]s. [`entries`] wraps it for an archive already in memory.
+//! [`writer`] makes the headers of an archive berth writes (`docker save`).
 
 #![no_std]
 
@@ -15,6 +16,7 @@ extern crate alloc;
 mod header;
 mod parser;
 mod slice;
+pub mod writer;
 
 pub use header::{EntryKind, Header};
 pub use parser::{Event, Parser};

@@ -161,6 +161,7 @@ pub struct ImageBuilder {
     entries: usize,
     bytes: u64,
     pending: Option<Pending>,
+    completed: Option<Arc<[u8]>>,
 }
 
 impl ImageBuilder {
@@ -172,7 +173,20 @@ impl ImageBuilder {
             entries: 0,
             bytes: 0,
             pending: None,
+            completed: None,
         }
+    }
+
+    /// Whether the next data bytes belong to a file being built (rather than to an
+    /// entry the image skips).
+    pub fn in_file(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// The data of the file whose last byte the latest event brought, once: a caller
+    /// keeping the archive's layout (a tar split) holds it without a copy.
+    pub fn take_completed(&mut self) -> Option<Arc<[u8]>> {
+        self.completed.take()
     }
 
     /// Takes the next event; returns true at the end of the archive.
@@ -250,6 +264,7 @@ impl ImageBuilder {
 
     fn complete_file(&mut self) -> Result<()> {
         if let Some(p) = self.pending.take() {
+            self.completed = Some(p.data.clone());
             let node = Build::File { meta: p.meta, data: p.data };
             self.insert(&p.path, node)?;
         }

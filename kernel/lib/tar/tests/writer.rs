@@ -1,0 +1,65 @@
+//! Archives made by `berth_tar::writer` read back with the `tar` crate (as GNU tar and
+//! Docker read them) and with berth's own parser.
+
+use berth_tar::writer::{self, Member, MemberKind};
+
+fn archive(members: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend(writer::header(&Member { name: "blobs/", kind: MemberKind::Directory, mode: 0o755, size: 0, mtime: 0 }));
+    for (name, data) in members {
+        let member =
+            Member { name, kind: MemberKind::File, mode: 0o644, size: data.len() as u64, mtime: 1_700_000_000 };
+        out.extend(writer::header(&member));
+        out.extend_from_slice(data);
+        out.extend(std::iter::repeat_n(0, writer::padding(data.len() as u64)));
+    }
+    out.extend_from_slice(&writer::end());
+    out
+}
+
+#[test]
+fn members_read_back_with_names_of_any_length() {
+    let long = format!("blobs/{}/{}", "d".repeat(120), "file-ü.json");
+    let members = vec![
+        ("blobs/sha256/a".to_string(), b"hello".to_vec()),
+        (long.clone(), vec![7u8; 1500]),
+        ("empty".to_string(), Vec::new()),
+        ("blobs/exact".to_string(), vec![1u8; 512]),
+    ];
+    let bytes = archive(&members);
+    assert_eq!(bytes.len() % 512, 0);
+
+    let mut read = tar::Archive::new(&bytes[..]);
+    let mut seen = Vec::new();
+    for entry in read.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().to_string_lossy().into_owned();
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut data).unwrap();
+        seen.push((name, data, entry.header().mtime().unwrap()));
+    }
+    assert_eq!(seen[0].0, "blobs/");
+    for ((name, data), (seen_name, seen_data, mtime)) in members.iter().zip(&seen[1..]) {
+        assert_eq!(name, seen_name);
+        assert_eq!(data, seen_data);
+        assert_eq!(*mtime, 1_700_000_000);
+    }
+
+    let entries = berth_tar::entries(&bytes, u64::MAX).unwrap();
+    let names: Vec<&str> = entries.iter().map(|e| e.header.name.as_str()).collect();
+    assert_eq!(names, ["blobs/", "blobs/sha256/a", long.as_str(), "empty", "blobs/exact"]);
+}
+
+#[test]
+fn pax_record_lengths_count_themselves_at_digit_boundaries() {
+    // Names whose records are near 100 and 1000 bytes, where the length's digits change.
+    for len in [101, 102, 180, 990, 991, 992, 993, 994, 995, 996, 997, 998, 999, 1000] {
+        let name = "n".repeat(len);
+        let bytes = archive(&[(name.clone(), b"x".to_vec())]);
+        let entries = berth_tar::entries(&bytes, u64::MAX).unwrap();
+        assert_eq!(entries[1].header.name, name, "name of {len} bytes");
+        let mut read = tar::Archive::new(&bytes[..]);
+        let last = read.entries().unwrap().last().unwrap().unwrap();
+        assert_eq!(last.path().unwrap().to_string_lossy(), name);
+    }
+}
