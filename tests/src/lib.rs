@@ -13,5 +13,6 @@ pub mod http;
 pub mod netprobe;
 pub mod netserver;
 pub mod qemu;
+pub mod registry;
 pub mod runner;
 pub mod terminal;

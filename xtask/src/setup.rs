@@ -52,6 +52,11 @@ const REQUIREMENTS: &[Requirement] = &[
         present: || have_command("g++"),
     },
     Requirement {
+        package: "docker-registry",
+        what: "a local image registry (docker pull tests)",
+        present: || have_command("docker-registry"),
+    },
+    Requirement {
         package: "docker.io",
         what: "the docker CLI (the control agent's tests)",
         present: || have_command("docker") || Path::new("/usr/local/bin/docker").exists(),

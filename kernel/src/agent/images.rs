@@ -1,5 +1,5 @@
 //! Image endpoints: `docker import` (a root file system tar, streamed into an image as
-//! it arrives), `images`, `rmi`, `image inspect`, `tag`, `history`.
+//! it arrives), `docker pull`, `images`, `rmi`, `image inspect`, `tag`, `history`.
 
 use super::conn::Conn;
 use super::dispatch::{Handled, Next};
@@ -7,12 +7,14 @@ use super::error::ApiError;
 use super::inspect;
 use crate::container::images::{self, Removal, RemoveError};
 use crate::container::layers::{LayerBuilder, LayerError};
+use crate::container::pull::{self, Progress};
 use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use berth_docker::api;
 use berth_docker::http::{Body, RequestHead};
+use berth_oci::reference::Reference;
 
 /// The `repository:tag` an import is to be known by, from `repo` (maybe with a tag)
 /// and `tag`.
@@ -29,16 +31,10 @@ fn import_tag(head: &RequestHead) -> Result<Option<String>, ApiError> {
 }
 
 /// `POST /images/create?fromSrc=-&repo=NAME:TAG[&changes=...][&message=...]` (import:
-/// the body is the tar), or `?fromImage=` (a pull).
+/// the body is the tar), or `?fromImage=NAME` (a pull).
 pub fn create(conn: &mut Conn, head: &RequestHead, body: Body) -> Handled {
     if let Some(from) = head.query("fromImage") {
-        // The CLI asks for the fully qualified name; say it as the user typed it.
-        let from = from.strip_prefix("docker.io/").map_or(from, |r| r.strip_prefix("library/").unwrap_or(r));
-        conn.close_after();
-        return Err(ApiError::new(
-            404,
-            format!("pull access denied for {from}: berth does not pull from registries; use docker import"),
-        ));
+        return pull(conn, head, from);
     }
     if head.query("fromSrc") != Some("-") {
         conn.close_after();
@@ -79,12 +75,46 @@ pub fn create(conn: &mut Conn, head: &RequestHead, body: Body) -> Handled {
     Ok(Next::Continue)
 }
 
+/// `POST /images/create?fromImage=NAME[&tag=TAG]`: a pull, its progress streamed as
+/// JSON messages; a failure after the stream began is its last message.
+fn pull(conn: &Conn, head: &RequestHead, from: &str) -> Handled {
+    let reference = Reference::parse(from, head.query("tag")).map_err(|e| ApiError::bad_request(format!("{e}")))?;
+    let settings = super::settings();
+    let addr = pull::registry_address(&reference, &settings.insecure_registries)
+        .map_err(|e| ApiError::new(404, format!("pull access denied for {reference}: {e}")))?;
+    conn.start_chunked(200, "application/json").map_err(ApiError::io)?;
+    let mut gone = false;
+    let mut send = |message: &api::JsonMessage| {
+        gone = gone || conn.chunk(&api::json_line(message)).is_err();
+    };
+    let result = pull::pull(&reference, addr, settings.image_limit, &mut |p| match p {
+        Progress::Status(text) => send(&api::JsonMessage::status(text)),
+        Progress::Layer { id, status, current, total } => send(&api::JsonMessage::layer(id, status, current, total)),
+    });
+    let last = match &result {
+        Ok(((image, _), fresh)) => {
+            log::info!("pulled {reference} as image {}", &image.id[..12]);
+            let what = if *fresh { "Downloaded newer image" } else { "Image is up to date" };
+            api::JsonMessage::status(&format!("Status: {what} for {reference}"))
+        }
+        Err(e) => {
+            log::info!("pull of {reference} failed: {e}");
+            api::JsonMessage::error(&format!("{e}"))
+        }
+    };
+    send(&last);
+    if gone || conn.end_chunked().is_err() {
+        return Ok(Next::Stop);
+    }
+    Ok(Next::Continue)
+}
+
 /// The HTTP error for a layer that could not be built.
 pub fn layer_error(e: LayerError) -> ApiError {
     match e {
         LayerError::TooLarge(limit) => ApiError::too_large(limit),
         LayerError::NoSpace(why) => ApiError::new(507, why),
-        LayerError::BadTar(_) => ApiError::bad_request(format!("{e}")),
+        LayerError::BadTar(_) | LayerError::BadCompression(_) => ApiError::bad_request(format!("{e}")),
     }
 }
 

@@ -69,6 +69,9 @@ pub struct Settings {
     pub auth: Auth,
     /// The largest image upload, bytes.
     pub image_limit: u64,
+    /// Registries (`host:port`) `docker pull` may use, over plain HTTP
+    /// (`insecure-registry=HOST:PORT[,HOST:PORT...]`).
+    pub insecure_registries: Vec<String>,
 }
 
 static SETTINGS: spin::Once<Settings> = spin::Once::new();
@@ -144,7 +147,9 @@ pub fn start(args: &KernelArgs) {
             return;
         }
     };
-    SETTINGS.call_once(|| Settings { port, auth, image_limit });
+    let insecure_registries =
+        args.get("insecure-registry").unwrap_or("").split(',').filter(|r| !r.is_empty()).map(String::from).collect();
+    SETTINGS.call_once(|| Settings { port, auth, image_limit, insecure_registries });
     if let Err(e) = sched::spawn_kernel("agent", listener_thread, 0) {
         log::error!("cannot start the agent: {e}");
     }

@@ -5,13 +5,14 @@
 //! layers make which images. Nothing is added unless every image named is whole.
 
 use super::images::{self, AddError, Named};
-use super::layers::{Layer, LayerBuilder, LayerError};
+use super::layers::{Layer, LayerBlob, LayerError};
+use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use berth_oci::gzip::{self, GzipDecoder};
+use berth_oci::gzip;
 use berth_oci::{Digest, Hasher};
 use berth_tar::{EntryKind, Event};
 
@@ -62,10 +63,8 @@ impl core::fmt::Display for LoadError {
 enum Sink {
     /// Its first bytes, until it is clear what it is.
     Sniff(Vec<u8>),
-    /// An uncompressed layer.
-    Tar(LayerBuilder),
-    /// A gzip-compressed layer.
-    Gzip(GzipDecoder, LayerBuilder),
+    /// A layer, compressed or not (boxed: it is large beside the others).
+    Layer(Box<LayerBlob>),
     /// A JSON document.
     Json(Vec<u8>),
     /// Anything else: only hashed.
@@ -100,10 +99,8 @@ pub struct Loader {
 /// What a member whose first bytes are `head` (all of it if it is shorter) is.
 fn sniff(head: &[u8], size: u64, layer_limit: u64) -> Sink {
     let tar_header = head.len() >= SNIFF && (&head[257..262] == b"ustar" || head[..SNIFF].iter().all(|&b| b == 0));
-    if head.starts_with(&gzip::MAGIC) {
-        Sink::Gzip(GzipDecoder::new(), LayerBuilder::new(layer_limit))
-    } else if tar_header {
-        Sink::Tar(LayerBuilder::new(layer_limit))
+    if head.starts_with(&gzip::MAGIC) || tar_header {
+        Sink::Layer(Box::new(LayerBlob::new(head.starts_with(&gzip::MAGIC), layer_limit)))
     } else if size <= MAX_JSON && matches!(head.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{' | b'[')) {
         Sink::Json(Vec::new())
     } else {
@@ -129,8 +126,7 @@ impl Member {
 
     fn feed(&mut self, data: &[u8], json_kept: &mut usize) -> Result<(), LoadError> {
         match &mut self.sink {
-            Sink::Tar(layer) => layer.push(data)?,
-            Sink::Gzip(decoder, layer) => decoder.push(data, |out| layer.push(out).map_err(LoadError::Layer))?,
+            Sink::Layer(layer) => layer.push(data)?,
             Sink::Json(json) => {
                 *json_kept += data.len();
                 if *json_kept > MAX_JSON_TOTAL {
@@ -156,11 +152,7 @@ impl Member {
             return Err(LoadError::Image(berth_oci::Error::DigestMismatch { what, expected, actual }));
         }
         let blob = match self.sink {
-            Sink::Tar(layer) => Blob::Layer(layer.finish()?),
-            Sink::Gzip(decoder, layer) => {
-                decoder.finish()?;
-                Blob::Layer(layer.finish()?)
-            }
+            Sink::Layer(layer) => Blob::Layer(layer.finish()?),
             Sink::Json(json) => Blob::Json(json),
             Sink::Sniff(_) | Sink::Skip => Blob::Other,
         };

@@ -173,12 +173,18 @@ pub fn tag(image: &Arc<StoredImage>, tag: String) {
     }
 }
 
-/// Finds an image by tag (`repository:tag`), id (with or without `sha256:`), or unique
-/// id prefix.
+/// Finds an image by tag (`repository:tag`), digest (`repository@sha256:...`), id (with
+/// or without `sha256:`), or unique id prefix.
 pub fn find(key: &str) -> Option<Arc<StoredImage>> {
     let all = IMAGES.lock();
     if let Some(i) = all.iter().find(|i| i.tags.lock().iter().any(|t| t == key)) {
         return Some(i.clone());
+    }
+    if let Some((name, digest)) = key.split_once('@') {
+        // `repository@sha256:...`: the manifest an image was pulled by.
+        let (repository, _) = berth_docker::names::image_ref(name);
+        let wanted = alloc::format!("{repository}@{digest}");
+        return all.iter().find(|i| i.digests.lock().contains(&wanted)).cloned();
     }
     let id = key.strip_prefix("sha256:").unwrap_or(key);
     if id.is_empty() || !id.bytes().all(|b| b.is_ascii_hexdigit()) {

@@ -5,6 +5,7 @@ use super::images::ImageCharge;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
+use berth_oci::gzip::GzipDecoder;
 use berth_oci::{Digest, TarSplit, UnpackError, Unpacked};
 use berth_vfs::Image;
 use spin::Mutex;
@@ -23,6 +24,11 @@ pub struct Layer {
 
 /// Every layer some image holds, by diff id.
 static LAYERS: Mutex<BTreeMap<Digest, Weak<Layer>>> = Mutex::new(BTreeMap::new());
+
+/// The stored layer with `diff_id`, if an image holds it.
+pub fn stored(diff_id: &Digest) -> Option<Arc<Layer>> {
+    LAYERS.lock().get(diff_id).and_then(Weak::upgrade)
+}
 
 /// Stores a layer just read, or gives the one already stored with its diff id (then
 /// the new one and its charge are dropped: the bytes are held once).
@@ -47,6 +53,8 @@ pub enum LayerError {
     NoSpace(String),
     /// It is not a valid tar archive.
     BadTar(String),
+    /// Its compression is broken (the reason says how).
+    BadCompression(String),
 }
 
 impl core::fmt::Display for LayerError {
@@ -55,6 +63,7 @@ impl core::fmt::Display for LayerError {
             LayerError::TooLarge(limit) => write!(f, "the layer holds more than {} MiB of files", limit >> 20),
             LayerError::NoSpace(why) => f.write_str(why),
             LayerError::BadTar(why) => write!(f, "the layer is not a valid tar archive: {why}"),
+            LayerError::BadCompression(why) => f.write_str(why),
         }
     }
 }
@@ -141,12 +150,54 @@ impl LayerBuilder {
     /// not fit may be).
     pub fn finish(self) -> Result<Arc<Layer>, LayerError> {
         if let Some((no_room, hasher)) = self.no_room {
-            let diff_id = hasher.finish();
-            return LAYERS.lock().get(&diff_id).and_then(Weak::upgrade).ok_or(no_room);
+            return stored(&hasher.finish()).ok_or(no_room);
         }
         let unpacked = self.unpacker.finish().map_err(from_unpack)?;
         // The headers kept to write the tar again are the layer's too.
         self.charge.take(unpacked.split.held_bytes()).map_err(LayerError::NoSpace)?;
         Ok(add(unpacked, self.charge))
+    }
+}
+
+/// A layer blob as it arrives: a tar, or a tar compressed with gzip.
+pub enum LayerBlob {
+    /// An uncompressed tar.
+    Tar(LayerBuilder),
+    /// A gzip-compressed tar.
+    Gzip(GzipDecoder, LayerBuilder),
+}
+
+impl LayerBlob {
+    /// A blob holding up to `limit` bytes of files, compressed or not.
+    pub fn new(gzip: bool, limit: u64) -> LayerBlob {
+        match gzip {
+            true => LayerBlob::Gzip(GzipDecoder::new(), LayerBuilder::new(limit)),
+            false => LayerBlob::Tar(LayerBuilder::new(limit)),
+        }
+    }
+
+    /// Takes the next bytes of the blob.
+    pub fn push(&mut self, data: &[u8]) -> Result<(), LayerError> {
+        match self {
+            LayerBlob::Tar(layer) => layer.push(data),
+            LayerBlob::Gzip(decoder, layer) => decoder.push(data, |out| layer.push(out)),
+        }
+    }
+
+    /// The layer, once the blob has ended whole.
+    pub fn finish(self) -> Result<Arc<Layer>, LayerError> {
+        match self {
+            LayerBlob::Tar(layer) => layer.finish(),
+            LayerBlob::Gzip(decoder, layer) => {
+                decoder.finish()?;
+                layer.finish()
+            }
+        }
+    }
+}
+
+impl From<berth_oci::Error> for LayerError {
+    fn from(e: berth_oci::Error) -> LayerError {
+        LayerError::BadCompression(alloc::format!("{e}"))
     }
 }

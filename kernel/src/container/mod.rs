@@ -12,6 +12,7 @@ pub mod images;
 pub mod layers;
 mod log;
 mod pids;
+pub mod pull;
 pub mod registry;
 mod setup;
 

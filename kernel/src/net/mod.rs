@@ -13,6 +13,7 @@
 //! Each container has its own port space ([`Namespace`]); see `namespace.rs`.
 
 mod charge;
+pub mod http_client;
 mod legacy;
 mod listen;
 mod local;

@@ -9,6 +9,7 @@ pub mod hardening;
 mod images;
 mod memory;
 mod net;
+mod pull;
 pub mod run;
 pub mod soak;
 mod timer;
@@ -180,6 +181,11 @@ pub const ALL: &[Case] = &[
         name: "agent-save-load",
         about: "docker save | docker load keeps image ids; OCI layouts with gzip layers and whiteouts load; bad archives add nothing",
         run: images::save_load,
+    },
+    Case {
+        name: "agent-pull",
+        about: "docker pull from a local registry: tags, digests, platform indexes, shared layers, spoiled blobs refused",
+        run: pull::pull,
     },
     Case {
         name: "agent-docker-options",

@@ -18,6 +18,8 @@ mod config;
 mod digest;
 pub mod gzip;
 mod layers;
+pub mod reference;
+pub mod registry;
 mod split;
 mod unpack;
 pub mod user;

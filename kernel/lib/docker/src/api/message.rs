@@ -39,12 +39,24 @@ pub struct JsonMessage {
     /// A progress bar's text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub progress: Option<String>,
+    /// A progress bar's numbers (the CLI draws the bar from them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress_detail: Option<ProgressDetail>,
     /// The error, for clients that read the detail.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_detail: Option<ErrorDetail>,
     /// The error's message.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// `progressDetail` of a [`JsonMessage`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgressDetail {
+    /// Bytes done.
+    pub current: u64,
+    /// Bytes in all.
+    pub total: u64,
 }
 
 /// `errorDetail` of a [`JsonMessage`].
@@ -58,6 +70,17 @@ impl JsonMessage {
     /// `{"status": text}`.
     pub fn status(text: &str) -> Self {
         JsonMessage { status: Some(text.to_string()), ..Default::default() }
+    }
+
+    /// `{"status": status, "id": id}`, with a progress bar's numbers when `total` is
+    /// not 0: one line of a layer's progress.
+    pub fn layer(id: &str, status: &str, current: u64, total: u64) -> Self {
+        JsonMessage {
+            status: Some(status.to_string()),
+            id: Some(id.to_string()),
+            progress_detail: (total != 0).then_some(ProgressDetail { current, total }),
+            ..Default::default()
+        }
     }
 
     /// `{"stream": text}`.

@@ -22,6 +22,6 @@ pub use create::{
     ContainerCreate, Empty, HostConfig, PortBinding, RestartPolicy, parse_port_key, port_key, published_ports,
 };
 pub use image::{HistoryItem, ImageConfig, ImageDeleteItem, ImageInspect, ImageSummary, RootFs, reference_filters};
-pub use message::{ErrorDetail, ErrorResponse, JsonMessage, from_json, json_line, to_json};
+pub use message::{ErrorDetail, ErrorResponse, JsonMessage, ProgressDetail, from_json, json_line, to_json};
 pub use stats::{BlkioStats, CpuStats, CpuUsage, MemoryStats, NetworkStats, PidsStats, Stats, ThrottlingData};
 pub use system::{Commit, Component, Info, Platform, Plugins, Runtime, SwarmInfo, Version};

@@ -135,12 +135,7 @@ impl RequestHead {
 
     /// Every comma-separated element of every header field called `name`, trimmed.
     fn elements<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.headers
-            .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .flat_map(|(_, v)| v.split(','))
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
+        elements(&self.headers, name)
     }
 
     /// Whether the header field `name` lists `token` (any case), as `Connection` does.
@@ -171,33 +166,7 @@ impl RequestHead {
     /// `Content-Length`, else none. Refuses both at once, any other transfer coding, and
     /// a `Content-Length` that is not a decimal number (repeated values must agree).
     pub fn body(&self) -> Result<Body, HttpError> {
-        let has = |name: &str| self.headers.iter().any(|(n, _)| n == name);
-        if has("transfer-encoding") {
-            if has("content-length") {
-                return Err(HttpError::ConflictingFraming);
-            }
-            let codings: Vec<&str> = self.elements("transfer-encoding").collect();
-            return match codings.as_slice() {
-                [only] if only.eq_ignore_ascii_case("chunked") => Ok(Body::Chunked),
-                _ => Err(HttpError::UnsupportedTransferEncoding(codings.join(", "))),
-            };
-        }
-        let mut length = None;
-        for value in self.headers.iter().filter(|(n, _)| n == "content-length").flat_map(|(_, v)| v.split(',')) {
-            let value = value.trim();
-            let n = match value.bytes().all(|b| b.is_ascii_digit()) {
-                true => value.parse::<u64>().ok(),
-                false => None,
-            };
-            match (n, length) {
-                (None, _) => return Err(HttpError::BadContentLength(value.to_string())),
-                (Some(n), Some(before)) if n != before => {
-                    return Err(HttpError::BadContentLength(format!("{before} and {n}")));
-                }
-                (Some(n), _) => length = Some(n),
-            }
-        }
-        Ok(length.map_or(Body::None, Body::Length))
+        framing(&self.headers)
     }
 
     /// Whether the connection stays open after this exchange: HTTP/1.1 unless
@@ -215,4 +184,48 @@ impl RequestHead {
     pub fn upgrade(&self) -> bool {
         self.has_token("connection", "upgrade") && self.header("upgrade").is_some_and(|v| !v.is_empty())
     }
+}
+
+/// The comma-separated elements of every header field called `name`.
+fn elements<'a>(headers: &'a [(String, String)], name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    headers
+        .iter()
+        .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+        .flat_map(|(_, v)| v.split(','))
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+}
+
+/// How a message with `headers` frames its body: chunked if `Transfer-Encoding:
+/// chunked`, else the `Content-Length`, else none. Refuses both at once, any other
+/// transfer coding, and a `Content-Length` that is not a decimal number (repeated
+/// values must agree).
+pub(super) fn framing(headers: &[(String, String)]) -> Result<Body, HttpError> {
+    let has = |name: &str| headers.iter().any(|(n, _)| n == name);
+    if has("transfer-encoding") {
+        if has("content-length") {
+            return Err(HttpError::ConflictingFraming);
+        }
+        let codings: Vec<&str> = elements(headers, "transfer-encoding").collect();
+        return match codings.as_slice() {
+            [only] if only.eq_ignore_ascii_case("chunked") => Ok(Body::Chunked),
+            _ => Err(HttpError::UnsupportedTransferEncoding(codings.join(", "))),
+        };
+    }
+    let mut length = None;
+    for value in headers.iter().filter(|(n, _)| n == "content-length").flat_map(|(_, v)| v.split(',')) {
+        let value = value.trim();
+        let n = match value.bytes().all(|b| b.is_ascii_digit()) {
+            true => value.parse::<u64>().ok(),
+            false => None,
+        };
+        match (n, length) {
+            (None, _) => return Err(HttpError::BadContentLength(value.to_string())),
+            (Some(n), Some(before)) if n != before => {
+                return Err(HttpError::BadContentLength(format!("{before} and {n}")));
+            }
+            (Some(n), _) => length = Some(n),
+        }
+    }
+    Ok(length.map_or(Body::None, Body::Length))
 }

@@ -484,3 +484,34 @@ fn repeated_headers_are_counted() {
     assert_eq!(h.header_count("host"), 1);
     assert_eq!(h.header_count("cookie"), 0);
 }
+
+#[test]
+fn response_heads_and_their_framing() {
+    let raw = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nDocker-Content-Digest: sha256:ab\r\n\r\nhello";
+    let (head, used) = parse_response_head(raw).unwrap().unwrap();
+    assert_eq!((head.status, used), (200, raw.len() - 5));
+    assert_eq!(head.header("docker-content-digest"), Some("sha256:ab"));
+    assert_eq!(head.body(), Ok(ResponseBody::Length(5)));
+
+    assert_eq!(parse_response_head(b"HTTP/1.1 200 OK\r\nContent-Le").unwrap(), None);
+    let chunked = parse_response_head(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n").unwrap().unwrap().0;
+    assert_eq!(chunked.body(), Ok(ResponseBody::Chunked));
+    let close = parse_response_head(b"HTTP/1.0 200 OK\r\n\r\n").unwrap().unwrap().0;
+    assert_eq!(close.body(), Ok(ResponseBody::UntilClose));
+    let none = parse_response_head(b"HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n").unwrap().unwrap().0;
+    assert_eq!(none.body(), Ok(ResponseBody::Length(0)));
+    let both = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n";
+    assert_eq!(parse_response_head(both).unwrap().unwrap().0.body(), Err(HttpError::ConflictingFraming));
+    assert!(parse_response_head(b"HTTP/1.1 abc\r\n\r\n").is_err());
+    assert!(parse_response_head(&vec![b'x'; MAX_HEAD + 1]).is_err());
+}
+
+#[test]
+fn get_requests_name_host_and_fields() {
+    let req = get_request("10.0.2.2:5000", "/v2/a/manifests/1", &[("Accept", "x/y")]);
+    let (head, used) = parse_head(&req).unwrap().unwrap();
+    assert_eq!((head.method.as_str(), head.path.as_str(), used), ("GET", "/v2/a/manifests/1", req.len()));
+    assert_eq!(head.header("host"), Some("10.0.2.2:5000"));
+    assert_eq!(head.header("accept"), Some("x/y"));
+    assert!(!head.keep_alive());
+}

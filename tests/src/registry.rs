@@ -1,0 +1,131 @@
+//! A local image registry for the pull tests: Debian's `docker-registry` (the CNCF
+//! distribution registry) on 127.0.0.1 with its store in a scratch directory, and a
+//! pusher speaking its HTTP API (blob uploads, manifests).
+
+use sha2::{Digest, Sha256};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running registry; stopped when dropped.
+pub struct Registry {
+    child: Child,
+    /// Its port on 127.0.0.1 (the guest reaches it as 10.0.2.2).
+    pub port: u16,
+    root: PathBuf,
+    client: ureq::Agent,
+}
+
+/// `sha256:<hex>` of `data`.
+pub fn digest_of(data: &[u8]) -> String {
+    let hash = Sha256::digest(data);
+    format!("sha256:{}", hash.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+impl Registry {
+    /// Starts a registry storing under `dir`, and waits until it answers.
+    pub fn start(dir: &Path) -> Result<Registry, String> {
+        let port = crate::qemu::free_port();
+        let root = dir.join("registry");
+        let _ = fs::remove_dir_all(&root);
+        fs::create_dir_all(&root).map_err(|e| e.to_string())?;
+        let config = format!(
+            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n  secret: berth-tests\n",
+            root.join("data").display()
+        );
+        fs::write(root.join("config.yml"), config).map_err(|e| e.to_string())?;
+        let log = fs::File::create(root.join("log")).map_err(|e| e.to_string())?;
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(root.join("config.yml"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("docker-registry (set-up installs it): {e}"))?;
+        let client: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(30)))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let registry = Registry { child, port, root, client };
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(20) {
+            if registry.client.get(&registry.url("/v2/")).call().is_ok_and(|r| r.status() == 200) {
+                return Ok(registry);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Err(format!(
+            "the registry did not start: {}",
+            fs::read_to_string(registry.root.join("log")).unwrap_or_default()
+        ))
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Uploads a blob to `repository`; gives its digest.
+    pub fn push_blob(&self, repository: &str, data: &[u8]) -> Result<String, String> {
+        let digest = digest_of(data);
+        let started = self
+            .client
+            .post(&self.url(&format!("/v2/{repository}/blobs/uploads/")))
+            .send_empty()
+            .map_err(|e| e.to_string())?;
+        let location = started
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .ok_or_else(|| format!("blob upload answered {} without a Location", started.status()))?;
+        let location = if location.starts_with('/') { self.url(location) } else { location.to_string() };
+        let separator = if location.contains('?') { '&' } else { '?' };
+        let done = self
+            .client
+            .put(&format!("{location}{separator}digest={digest}"))
+            .header("Content-Type", "application/octet-stream")
+            .send(data)
+            .map_err(|e| e.to_string())?;
+        if done.status() != 201 {
+            return Err(format!("blob upload answered {}", done.status()));
+        }
+        Ok(digest)
+    }
+
+    /// Puts a manifest (or index) of `media_type` under `reference` (a tag or digest);
+    /// gives its digest.
+    pub fn push_manifest(
+        &self,
+        repository: &str,
+        reference: &str,
+        media_type: &str,
+        body: &str,
+    ) -> Result<String, String> {
+        let put = self
+            .client
+            .put(&self.url(&format!("/v2/{repository}/manifests/{reference}")))
+            .header("Content-Type", media_type)
+            .send(body.as_bytes())
+            .map_err(|e| e.to_string())?;
+        if put.status() != 201 {
+            let status = put.status();
+            let text = put.into_body().read_to_string().unwrap_or_default();
+            return Err(format!("manifest upload answered {status}: {text}"));
+        }
+        Ok(digest_of(body.as_bytes()))
+    }
+
+    /// Where the registry keeps a blob's bytes (to spoil one).
+    pub fn blob_file(&self, digest: &str) -> PathBuf {
+        let hex = digest.trim_start_matches("sha256:");
+        self.root.join("data/docker/registry/v2/blobs/sha256").join(&hex[..2]).join(hex).join("data")
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
