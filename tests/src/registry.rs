@@ -129,3 +129,83 @@ impl Drop for Registry {
         let _ = self.child.wait();
     }
 }
+
+/// A gate in front of a registry, as Docker Hub and cloud registries behave: it asks for
+/// a bearer token (answering 401 with a challenge naming its own token endpoint), and
+/// sends requests that carry the token on to the registry with a redirect.
+pub struct AuthGate {
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    /// Tokens handed out.
+    pub tokens: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// Requests redirected.
+    pub redirects: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// The token the gate hands out and wants.
+const GATE_TOKEN: &str = "berth-test-token";
+
+impl AuthGate {
+    /// A gate for the registry on `registry_port`, both reached by the guest at 10.0.2.2.
+    pub fn start(registry_port: u16) -> Result<AuthGate, String> {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let (tokens, redirects) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (t, r, s) = (tokens.clone(), redirects.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if s.load(Ordering::Relaxed) {
+                    break;
+                }
+                let Ok(mut stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && head.len() < 65536 {
+                    match std::io::Read::read(&mut stream, &mut byte) {
+                        Ok(1) => head.push(byte[0]),
+                        _ => break,
+                    }
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let authorized = head.lines().any(|l| {
+                    l.to_ascii_lowercase().starts_with("authorization:") && l.ends_with(&format!("Bearer {GATE_TOKEN}"))
+                });
+                let reply = if path.starts_with("/token?") && path.contains("scope=repository%3Atest%2F") {
+                    t.fetch_add(1, Ordering::Relaxed);
+                    let body = format!("{{\"token\":\"{GATE_TOKEN}\",\"expires_in\":300}}");
+                    format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
+                } else if !authorized {
+                    let repository = path.strip_prefix("/v2/").and_then(|p| p.rsplitn(3, '/').nth(2)).unwrap_or("");
+                    let body = r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#;
+                    format!(
+                        "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"http://10.0.2.2:{port}/token\",\
+                         service=\"berth-test\",scope=\"repository:{repository}:pull\"\r\nContent-Length: {}\r\n\
+                         Connection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                } else {
+                    r.fetch_add(1, Ordering::Relaxed);
+                    format!(
+                        "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://10.0.2.2:{registry_port}{path}\r\n\
+                         Content-Length: 0\r\nConnection: close\r\n\r\n"
+                    )
+                };
+                let _ = std::io::Write::write_all(&mut stream, reply.as_bytes());
+            }
+        });
+        Ok(AuthGate { port, tokens, redirects, stop })
+    }
+}
+
+impl Drop for AuthGate {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = std::net::TcpStream::connect(("127.0.0.1", self.port));
+    }
+}

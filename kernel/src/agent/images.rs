@@ -80,14 +80,14 @@ pub fn create(conn: &mut Conn, head: &RequestHead, body: Body) -> Handled {
 fn pull(conn: &Conn, head: &RequestHead, from: &str) -> Handled {
     let reference = Reference::parse(from, head.query("tag")).map_err(|e| ApiError::bad_request(format!("{e}")))?;
     let settings = super::settings();
-    let addr = pull::registry_address(&reference, &settings.insecure_registries)
+    pull::check_registry(&reference, &settings.insecure_registries)
         .map_err(|e| ApiError::new(404, format!("pull access denied for {reference}: {e}")))?;
     conn.start_chunked(200, "application/json").map_err(ApiError::io)?;
     let mut gone = false;
     let mut send = |message: &api::JsonMessage| {
         gone = gone || conn.chunk(&api::json_line(message)).is_err();
     };
-    let result = pull::pull(&reference, addr, settings.image_limit, &mut |p| match p {
+    let result = pull::pull(&reference, settings.image_limit, &mut |p| match p {
         Progress::Status(text) => send(&api::JsonMessage::status(text)),
         Progress::Layer { id, status, current, total } => send(&api::JsonMessage::layer(id, status, current, total)),
     });

@@ -70,7 +70,7 @@ pub struct Settings {
     /// The largest image upload, bytes.
     pub image_limit: u64,
     /// Registries (`host:port`) `docker pull` may use, over plain HTTP
-    /// (`insecure-registry=HOST:PORT[,HOST:PORT...]`).
+    /// (`insecure-registry=HOST:PORT`, repeatable, or several joined by commas).
     pub insecure_registries: Vec<String>,
 }
 
@@ -147,8 +147,12 @@ pub fn start(args: &KernelArgs) {
             return;
         }
     };
-    let insecure_registries =
-        args.get("insecure-registry").unwrap_or("").split(',').filter(|r| !r.is_empty()).map(String::from).collect();
+    let insecure_registries = args
+        .get_all("insecure-registry")
+        .flat_map(|r| r.split(','))
+        .filter(|r| !r.is_empty())
+        .map(String::from)
+        .collect();
     SETTINGS.call_once(|| Settings { port, auth, image_limit, insecure_registries });
     if let Err(e) = sched::spawn_kernel("agent", listener_thread, 0) {
         log::error!("cannot start the agent: {e}");

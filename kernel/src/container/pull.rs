@@ -3,7 +3,8 @@
 //! linux/amd64 one, where the tag names a multi-platform index), the configuration
 //! and each layer are fetched and checked against their digests; a layer already
 //! stored (by its diff id) is not fetched again. Nothing is added unless all arrive
-//! whole. Not yet: TLS, registry authentication, names that need DNS.
+//! whole. Redirects are followed, and a bearer token fetched where the registry asks
+//! for one (anonymous pulls). Not yet: TLS, registry logins, names that need DNS.
 
 use super::images::{self, AddError, Named};
 use super::layers::{self, LayerBlob, LayerError};
@@ -13,8 +14,9 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use berth_oci::archive::{Manifest, for_this_platform};
 use berth_oci::reference::{Reference, Target};
-use berth_oci::registry::{MANIFEST_ACCEPT, layer_is_gzip};
+use berth_oci::registry::{BearerChallenge, HttpUrl, MANIFEST_ACCEPT, layer_is_gzip};
 use berth_oci::{Digest, Hasher, ImageConfig, MAX_CONFIG_BYTES};
+use core::cell::RefCell;
 use core::net::SocketAddrV4;
 
 /// The largest manifest or index taken.
@@ -76,33 +78,81 @@ pub enum Progress<'a> {
     Layer { id: &'a str, status: &'a str, current: u64, total: u64 },
 }
 
+/// Redirects followed for one request, at most.
+const MAX_REDIRECTS: usize = 5;
+
 /// One registry, reached over plain HTTP.
 struct Registry<'a> {
-    addr: SocketAddrV4,
     host: &'a str,
     repository: &'a str,
+    /// The bearer token a token server gave for this pull, once the registry asked.
+    token: RefCell<Option<String>>,
+}
+
+/// Where `url` is: an IPv4 address and port (berth resolves no names yet).
+fn address(url: &HttpUrl) -> Result<SocketAddrV4, PullError> {
+    url.host.parse().map_err(|_| {
+        PullError::Registry(format!("{}: berth reaches servers by IPv4 address and port (no DNS yet)", url.host))
+    })
 }
 
 impl Registry<'_> {
-    /// GETs `/v2/<repository>/<what>`; a status other than 200 is an error.
+    /// GETs `/v2/<repository>/<what>`, following redirects (without the registry's
+    /// token, which is for the registry only) and, when the registry asks for one,
+    /// fetching a bearer token from the server its challenge names. A final status
+    /// other than 200 is an error.
     fn get(&self, what: &str, accept: Option<&str>) -> Result<http_client::Response, PullError> {
-        let path = format!("/v2/{}/{what}", self.repository);
-        let headers: Vec<(&str, &str)> = accept.map(|a| ("Accept", a)).into_iter().collect();
-        let response = http_client::get(self.addr, self.host, &path, &headers)?;
-        match response.status() {
-            200 => Ok(response),
-            status => {
-                let body = response.read_all(64 * 1024).unwrap_or_default();
-                let message = berth_oci::registry::error_message(&body);
-                Err(match status {
-                    404 => PullError::NotFound(format!("{}: {message}", self.host)),
-                    401 | 403 => PullError::Registry(format!(
-                        "{} asks for credentials ({message}); berth pulls only from registries without authentication",
-                        self.host
-                    )),
-                    _ => PullError::Registry(format!("{} answered {status} for {path}: {message}", self.host)),
-                })
+        let home = HttpUrl { host: String::from(self.host), path: format!("/v2/{}/{what}", self.repository) };
+        let mut url = home.clone();
+        let mut asked_token = false;
+        for _ in 0..=MAX_REDIRECTS {
+            let bearer = self.token.borrow().as_ref().map(|t| format!("Bearer {t}"));
+            let mut headers: Vec<(&str, &str)> = accept.map(|a| ("Accept", a)).into_iter().collect();
+            if let Some(bearer) = bearer.as_deref().filter(|_| url.host == home.host) {
+                headers.push(("Authorization", bearer));
             }
+            let response = http_client::get(address(&url)?, &url.host, &url.path, &headers)?;
+            let status = response.status();
+            let location = response.head.header("location").map(String::from);
+            let challenge = response.head.header("www-authenticate").and_then(BearerChallenge::parse);
+            match (status, location, challenge) {
+                (200, _, _) => return Ok(response),
+                (301 | 302 | 303 | 307 | 308, Some(location), _) => {
+                    url = HttpUrl::parse(&location, Some(&url))?;
+                }
+                (401, _, Some(challenge)) if !asked_token && url.host == home.host => {
+                    asked_token = true;
+                    *self.token.borrow_mut() = Some(self.bearer_token(&challenge)?);
+                }
+                (status, _, _) => return Err(self.refusal(status, response, &url)),
+            }
+        }
+        Err(PullError::Registry(format!("{}: more than {MAX_REDIRECTS} redirects for {}", self.host, home.path)))
+    }
+
+    /// A token from the token server `challenge` names.
+    fn bearer_token(&self, challenge: &BearerChallenge) -> Result<String, PullError> {
+        let url = HttpUrl::parse(&challenge.token_url(), None)?;
+        let response = http_client::get(address(&url)?, &url.host, &url.path, &[])?;
+        if response.status() != 200 {
+            return Err(self.refusal(response.status(), response, &url));
+        }
+        let body = response.read_all(64 * 1024)?;
+        berth_oci::registry::token_from(&body)
+            .ok_or_else(|| PullError::Registry(format!("the token server {} sent no token", challenge.realm)))
+    }
+
+    /// The error for a final `status` other than 200 (reading the registry's reason).
+    fn refusal(&self, status: u16, response: http_client::Response, url: &HttpUrl) -> PullError {
+        let body = response.read_all(64 * 1024).unwrap_or_default();
+        let message = berth_oci::registry::error_message(&body);
+        match status {
+            404 => PullError::NotFound(format!("{}: {message}", self.host)),
+            401 | 403 => PullError::Registry(format!(
+                "{} refused access ({message}); berth pulls anonymously (no registry logins yet)",
+                self.host
+            )),
+            _ => PullError::Registry(format!("{} answered {status} for {}: {message}", url.host, url.path)),
         }
     }
 
@@ -135,33 +185,34 @@ fn short(digest: &Digest) -> String {
     digest.hex()[..12].to_string()
 }
 
-/// Where `reference`'s registry is, if it is one of `allowed`.
-pub fn registry_address(reference: &Reference, allowed: &[String]) -> Result<SocketAddrV4, PullError> {
+/// Whether berth may pull from `reference`'s registry: one of `allowed`, at an IPv4
+/// address and port.
+pub fn check_registry(reference: &Reference, allowed: &[String]) -> Result<(), PullError> {
     if !allowed.contains(&reference.registry) {
         return Err(PullError::NotAllowed(format!(
             "berth pulls only from registries named by insecure-registry=HOST:PORT on its command line, over \
-             plain HTTP; {} is not one (TLS and registry logins are not built yet)",
+             plain HTTP; {} is not one (TLS is not built yet)",
             reference.registry
         )));
     }
-    reference.registry.parse().map_err(|_| {
-        PullError::NotAllowed(format!(
+    match reference.registry.parse::<SocketAddrV4>() {
+        Ok(_) => Ok(()),
+        Err(_) => Err(PullError::NotAllowed(format!(
             "{}: berth reaches registries by IPv4 address and port (it resolves no names yet)",
             reference.registry
-        ))
-    })
+        ))),
+    }
 }
 
-/// Pulls `reference` from its registry at `addr` (see [`registry_address`]), each
-/// layer holding up to `layer_limit` bytes of files. Gives the image, its names, and
-/// whether it is new to this machine.
+/// Pulls `reference` from its registry (see [`check_registry`]), each layer holding up
+/// to `layer_limit` bytes of files. Gives the image, its names, and whether it is new
+/// to this machine.
 pub fn pull(
     reference: &Reference,
-    addr: SocketAddrV4,
     layer_limit: u64,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<(Named, bool), PullError> {
-    let registry = Registry { addr, host: &reference.registry, repository: &reference.repository };
+    let registry = Registry { host: &reference.registry, repository: &reference.repository, token: RefCell::new(None) };
     let target = reference.target_text();
     progress(Progress::Status(&format!("{}: Pulling from {}", target, reference.repository)));
 
@@ -236,6 +287,13 @@ pub fn pull(
             crate::sched::yield_now();
             Ok(())
         })?;
+        if hasher.len() != desc.size {
+            return Err(PullError::Registry(format!(
+                "layer {id} is truncated: the registry sent {} of its {} bytes",
+                hasher.len(),
+                desc.size
+            )));
+        }
         let actual = hasher.finish();
         if actual != digest {
             return Err(PullError::Image(berth_oci::Error::DigestMismatch {

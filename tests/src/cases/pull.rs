@@ -1,15 +1,16 @@
 //! `docker pull` from a registry on the host (Debian's docker-registry, which the
 //! guest reaches as 10.0.2.2): images pushed to it by the test, gzip and plain layers,
-//! a multi-platform index, layers shared with what is already stored, and a registry
-//! that serves a spoiled blob.
+//! a multi-platform index, layers shared with what is already stored, a gate that
+//! wants a bearer token and redirects, and a registry that serves spoiled or short blobs.
 
 use super::agent::{CLI, boot, busybox_tar, expect, save_console};
 use crate::artifacts::Artifacts;
 use crate::docker::{Docker, TEST_TOKEN};
 use crate::qemu::free_port;
-use crate::registry::{Registry, digest_of};
+use crate::registry::{AuthGate, Registry, digest_of};
 use berth_image::rootfs;
 use std::process::Command;
+use std::sync::atomic::Ordering;
 
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
@@ -84,9 +85,10 @@ fn tar_of(root: &rootfs::Rootfs) -> Result<Vec<u8>, String> {
     root.to_tar().map_err(|e| e.to_string())
 }
 
-/// Pulls by tag, digest and index; a second pull is up to date; layers already stored
-/// are not fetched again; a missing tag, a registry not named on the command line and
-/// a blob that does not match its digest are errors that add no image.
+/// Pulls by tag, digest and index, and through a token-and-redirect gate; a second pull
+/// is up to date; layers already stored are not fetched again; a missing tag, a
+/// registry not named on the command line, and a blob that does not match its digest or
+/// is cut short are errors that add no image.
 pub fn pull(a: &Artifacts) -> Result<(), String> {
     let test = "agent-pull";
     let dir = a.dir.join("test-scratch").join(test);
@@ -129,8 +131,20 @@ pub fn pull(a: &Artifacts) -> Result<(), String> {
     bytes[5000] ^= 1; // inside bad.txt's data: the tar still reads, the digest does not match
     std::fs::write(&spoiled, bytes).map_err(|e| e.to_string())?;
 
+    // An image whose layer the registry will serve cut short.
+    let mut short = rootfs::Rootfs::new();
+    short.file("short.txt", vec![b's'; 20_000], 0o644);
+    let short_layer = layer(&tar_of(&short)?, false)?;
+    push_image(&registry, "test/short", "1", &[&base, &short_layer], "true", OCI_MANIFEST)?;
+    let cut = registry.blob_file(&digest_of(&short_layer.blob));
+    let bytes = std::fs::read(&cut).map_err(|e| format!("{}: {e}", cut.display()))?;
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).map_err(|e| e.to_string())?;
+
+    // The same registry behind a gate that wants a bearer token and redirects.
+    let gate = AuthGate::start(registry.port)?;
+
     let agent = free_port();
-    let cmdline = format!("insecure-registry=10.0.2.2:{}", registry.port);
+    let cmdline = format!("insecure-registry=10.0.2.2:{} insecure-registry=10.0.2.2:{}", registry.port, gate.port);
     let vm = boot(a, test, &cmdline, agent, free_port())?;
     let result = (|| {
         let docker = Docker::new(agent, &dir.join("docker-config"), Some(TEST_TOKEN))?;
@@ -159,11 +173,22 @@ pub fn pull(a: &Artifacts) -> Result<(), String> {
         let ran = docker.ok(&["run", "--rm", &multi], CLI)?;
         expect(&vm, ran == "multi\npulled from a registry\n", &format!("the index's amd64 image printed {ran:?}"))?;
 
+        // Through the gate: a token fetched, every request redirected to the registry.
+        let gated = format!("10.0.2.2:{}/test/two:1", gate.port);
+        docker.ok(&["rmi", &two, &multi], CLI)?;
+        let out = docker.ok(&["pull", &gated], CLI)?;
+        expect(&vm, out.contains("Downloaded newer image"), &format!("a pull through the gate said:\n{out}"))?;
+        let (tokens, redirects) = (gate.tokens.load(Ordering::Relaxed), gate.redirects.load(Ordering::Relaxed));
+        expect(&vm, tokens >= 1 && redirects >= 3, &format!("the gate gave {tokens} tokens, redirected {redirects}"))?;
+        let ran = docker.ok(&["run", "--rm", &gated], CLI)?;
+        expect(&vm, ran.starts_with("pulled from a registry"), &format!("the gated image printed {ran:?}"))?;
+
         let images_before = docker.ok(&["images", "-q", "--no-trunc"], CLI)?;
         for (what, name, reason) in [
             ("a missing tag", format!("{host}/test/two:9"), "manifest unknown"),
             ("a registry not named", "10.0.2.2:1/test/two:1".to_string(), "insecure-registry"),
             ("a spoiled blob", format!("{host}/test/bad:1"), "content has digest"),
+            ("a blob cut short", format!("{host}/test/short:1"), "is truncated"),
         ] {
             let out = docker.run(&["pull", &name], CLI)?;
             expect(

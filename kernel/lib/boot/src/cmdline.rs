@@ -28,6 +28,12 @@ impl KernelArgs {
         self.words.iter().rev().find(|(k, v)| k == key && v.is_some()).and_then(|(_, v)| v.as_deref())
     }
 
+    /// Every value of a repeatable `key=value` (`insecure-registry=a insecure-registry=b`),
+    /// in order.
+    pub fn get_all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.words.iter().filter(move |(k, _)| k == key).filter_map(|(_, v)| v.as_deref())
+    }
+
     /// Whether the bare flag `flag` (or `flag=...`) is present.
     pub fn has(&self, flag: &str) -> bool {
         self.words.iter().any(|(k, _)| k == flag)
@@ -81,6 +87,8 @@ mod tests {
         assert!(!args.has("loud"));
         assert_eq!(args.number("hz"), Some(250));
         assert_eq!(args.get("quiet"), None);
+        assert_eq!(args.get_all("log").collect::<Vec<_>>(), ["debug", "info"]);
+        assert_eq!(args.get_all("quiet").count(), 0);
     }
 
     #[test]
