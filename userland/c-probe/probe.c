@@ -125,6 +125,31 @@ static const char *check_files_rw(void)
 	return NULL;
 }
 
+/* A trailing slash means a directory: O_CREAT of "name/" is EISDIR whatever is there
+ * (Python's shutil relies on it), as is O_CREAT of a directory; opening a file named
+ * with a slash is ENOTDIR. */
+static const char *check_files_slash(void)
+{
+	char path[128], file[128], slashed[140];
+	in_scratch(path, sizeof path, "missing/");
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ENSURE(fd < 0 && errno == EISDIR, "O_CREAT of \"missing/\" gave %d (%s), want EISDIR", fd, strerror(errno));
+	path[strlen(path) - 1] = 0;
+	ENSURE(access(path, F_OK) < 0 && errno == ENOENT, "O_CREAT of \"missing/\" made \"missing\"");
+	fd = open(scratch, O_RDONLY | O_CREAT, 0644);
+	ENSURE(fd < 0 && errno == EISDIR, "O_CREAT of a directory gave %d (%s), want EISDIR", fd, strerror(errno));
+	in_scratch(file, sizeof file, "plain");
+	TRY(fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+	close(fd);
+	snprintf(slashed, sizeof slashed, "%s/", file);
+	fd = open(slashed, O_RDONLY);
+	ENSURE(fd < 0 && errno == ENOTDIR, "open of \"plain/\" gave %d (%s), want ENOTDIR", fd, strerror(errno));
+	fd = open(slashed, O_WRONLY | O_CREAT, 0644);
+	ENSURE(fd < 0 && errno == EISDIR, "O_CREAT of \"plain/\" gave %d (%s), want EISDIR", fd, strerror(errno));
+	TRY(unlink(file));
+	return NULL;
+}
+
 /* readv/writev and O_APPEND. */
 static const char *check_files_vector(void)
 {
@@ -899,6 +924,7 @@ static const struct {
 	check_fn run;
 } checks[] = {
 	{"files-rw", check_files_rw},
+	{"files-slash", check_files_slash},
 	{"files-vector", check_files_vector},
 	{"files-dir", check_files_dir},
 	{"files-links", check_files_links},

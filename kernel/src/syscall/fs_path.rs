@@ -71,9 +71,14 @@ pub fn open(dirfd: i32, path: u64, flags: u32, mode: u32) -> SysResult {
     }
     let fs = process.container.fs.clone();
     let inode = if flags & O_CREAT != 0 {
+        // A trailing slash names a directory, which O_CREAT cannot make or open.
+        if path.len() > 1 && path.ends_with('/') {
+            return Err(Errno::EISDIR);
+        }
         let (dir, name) = lookup_parent(&process, dirfd, &path)?;
         match fs.child(&dir, &name) {
             Ok(_) if flags & O_EXCL != 0 => return Err(Errno::EEXIST),
+            Ok(existing) if existing.is_dir() => return Err(Errno::EISDIR),
             Ok(existing) if existing.file_type() == FileType::Symlink && flags & O_NOFOLLOW == 0 => {
                 lookup(&process, dirfd, &path, true)?
             }

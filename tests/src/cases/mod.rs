@@ -102,6 +102,11 @@ pub const ALL: &[Case] = &[
         run: debian::nginx,
     },
     Case {
+        name: "debian-python-regrtest",
+        about: "Python's own regression tests for 24 standard-library modules: each that passes on Linux passes on berth",
+        run: debian::python_regrtest,
+    },
+    Case {
         name: "container-c-probe-dynamic",
         about: "the C probe linked dynamically, run by musl's dynamic loader, passes all its checks",
         run: containers::c_probe_dynamic,
