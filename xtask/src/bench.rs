@@ -20,6 +20,10 @@ pub struct BenchArgs {
     /// Run only the network benchmarks (HTTP servers, TCP throughput, the agent).
     #[arg(long)]
     pub network_only: bool,
+    /// Run only the Debian benchmarks (nginx, python3 start-up, idle containers; with
+    /// Linux unless --no-linux).
+    #[arg(long)]
+    pub debian_only: bool,
 }
 
 /// An ELF program header's type and sizes.
@@ -107,6 +111,14 @@ pub fn bench(args: &BenchArgs) -> Result<(), String> {
     let kernel = built.direct.kernel.clone();
     let image = util::out_dir().join("boot-root/images/test.tar");
     let runs = args.runs.max(1);
+    if args.debian_only {
+        let rows = crate::bench_debian::run(&kernel, !args.no_linux)?;
+        println!("\nberth and Linux with Debian's programs (QEMU TCG, 1 vCPU, 1536 MiB; each round's pair)");
+        for (what, figure) in &rows {
+            println!("  {what:<52} {figure}");
+        }
+        return Ok(());
+    }
     if args.network_only {
         let mut rows = crate::bench_net::run(&kernel, &image)?;
         rows.extend(crate::bench_agent::run(&kernel)?);
@@ -164,6 +176,10 @@ pub fn bench(args: &BenchArgs) -> Result<(), String> {
     match crate::bench_agent::run(&kernel) {
         Ok(rows) => network.extend(rows),
         Err(e) => println!("    control agent benchmarks failed: {e}"),
+    }
+    match crate::bench_debian::run(&kernel, !args.no_linux) {
+        Ok(rows) => network.extend(rows),
+        Err(e) => println!("    Debian benchmarks failed: {e}"),
     }
 
     let linux = if args.no_linux {

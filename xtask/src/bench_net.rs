@@ -18,8 +18,9 @@ const HTTP_SECONDS: u64 = 5;
 const BULK_BYTES: usize = 64 << 20;
 
 /// Requests per second and latency percentiles of one HTTP measurement.
-struct HttpFigures {
-    requests_per_second: f64,
+pub struct HttpFigures {
+    /// Requests answered per second.
+    pub requests_per_second: f64,
     p50_ms: f64,
     p99_ms: f64,
     errors: usize,
@@ -67,7 +68,7 @@ fn wrk(url: &str, connections: usize) -> Option<HttpFigures> {
 
 /// Measures `url` with `connections` connections: wrk if it is there, else the Rust
 /// client.
-fn http_load(url: &str, connections: usize) -> HttpFigures {
+pub fn http_load(url: &str, connections: usize) -> HttpFigures {
     wrk(url, connections).unwrap_or_else(|| rust_client(url, connections))
 }
 

@@ -1,8 +1,10 @@
 //! Linux in the same QEMU, running the same benchmark programs, for comparison.
 //!
 //! Debian's current kernel (`linux-image-amd64`) is fetched once with `apt-get
-//! download` into `target/berth/linux/` and booted with an initramfs holding busybox,
-//! the benchmark programs and an `/init` script that runs them and powers off.
+//! download` into `target/berth/linux/` (with the modules of the virtio network card)
+//! and booted with an initramfs holding busybox, the benchmark programs and an `/init`
+//! script that runs them and powers off; or, for the Debian benchmarks, the whole
+//! Debian test root ([`root_initramfs`]).
 
 use crate::util;
 use berth_tests::qemu::{Vm, VmConfig};
@@ -18,10 +20,32 @@ pub struct Kernel {
     pub version: String,
 }
 
-/// Fetches (once) Debian's kernel package and unpacks its bzImage.
+/// The modules Linux needs for QEMU's virtio network card (Debian builds them as
+/// modules), in the order they load.
+pub const NET_MODULES: &[&str] = &[
+    "drivers/virtio/virtio_ring.ko",
+    "drivers/virtio/virtio.ko",
+    "drivers/virtio/virtio_pci_legacy_dev.ko",
+    "drivers/virtio/virtio_pci_modern_dev.ko",
+    "drivers/virtio/virtio_pci.ko",
+    "net/core/failover.ko",
+    "drivers/net/net_failover.ko",
+    "drivers/net/virtio_net.ko",
+];
+
+/// Where the kept [`NET_MODULES`] are.
+pub fn modules_dir() -> PathBuf {
+    util::out_dir().join("linux/modules")
+}
+
+/// Fetches (once) Debian's kernel package and unpacks its bzImage and the network
+/// modules.
 pub fn kernel() -> Result<Kernel, String> {
     let dir = util::out_dir().join("linux");
     let found = |dir: &Path| -> Option<Kernel> {
+        if !NET_MODULES.iter().all(|m| modules_dir().join(module_file(m)).is_file()) {
+            return None;
+        }
         let entry = std::fs::read_dir(dir.join("boot"))
             .ok()?
             .filter_map(Result::ok)
@@ -49,11 +73,26 @@ pub fn kernel() -> Result<Kernel, String> {
         .find(|p| p.extension().is_some_and(|x| x == "deb"))
         .ok_or("no .deb downloaded")?;
     util::run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&dir), "unpacking the kernel package")?;
+    std::fs::create_dir_all(modules_dir()).map_err(|e| e.to_string())?;
+    for module in NET_MODULES {
+        let from = std::fs::read_dir(dir.join("lib/modules"))
+            .map_err(|e| e.to_string())?
+            .filter_map(Result::ok)
+            .map(|e| e.path().join("kernel").join(module))
+            .find(|p| p.is_file())
+            .ok_or_else(|| format!("the kernel package has no {module}"))?;
+        std::fs::copy(&from, modules_dir().join(module_file(module))).map_err(|e| e.to_string())?;
+    }
     let _ = std::fs::remove_dir_all(dir.join("lib"));
     let _ = std::fs::remove_dir_all(dir.join("usr"));
     let _ = std::fs::remove_file(&deb);
     util::done(t, &format!("{package} unpacked"));
     found(&dir).ok_or_else(|| "the kernel package holds no /boot/vmlinuz-*".into())
+}
+
+/// A module's file name (`virtio_net.ko`).
+pub fn module_file(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
 }
 
 /// Builds an initramfs with busybox, `files` (name, host path) in `/bin`, and `/init`
@@ -92,4 +131,47 @@ pub fn run(kernel: &Kernel, initramfs: &Path, timeout: Duration) -> Result<(Vec<
     let boot = vm.elapsed();
     vm.expect("LINUX-DONE", timeout)?;
     Ok((vm.output().lines().map(str::to_string).collect(), boot))
+}
+
+/// Builds an initramfs of the directory tree `root` (device nodes and sockets left out:
+/// `/init` mounts devtmpfs) with `extra` files added (path in the archive, mode,
+/// contents); hard links become copies.
+pub fn root_initramfs(root: &Path, extra: Vec<(String, u32, Vec<u8>)>, out: &Path) -> Result<(), String> {
+    use cpio::NewcBuilder;
+    use std::io::Cursor;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let mut entries: Vec<(NewcBuilder, Cursor<Vec<u8>>)> = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let mut children: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map_err(|e| format!("{}: {e}", dir.display()))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .collect();
+        children.sort();
+        for path in children {
+            let meta = std::fs::symlink_metadata(&path).map_err(|e| e.to_string())?;
+            let name = path.strip_prefix(root).map_err(|e| e.to_string())?.to_string_lossy().into_owned();
+            let mode = meta.permissions().mode();
+            let builder = NewcBuilder::new(&name).mode(mode).uid(meta.uid()).gid(meta.gid());
+            let file_type = meta.file_type();
+            let data = if file_type.is_symlink() {
+                std::fs::read_link(&path).map_err(|e| e.to_string())?.to_string_lossy().into_owned().into_bytes()
+            } else if file_type.is_file() {
+                std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?
+            } else if file_type.is_dir() {
+                stack.push(path.clone());
+                Vec::new()
+            } else {
+                continue;
+            };
+            entries.push((builder, Cursor::new(data)));
+        }
+    }
+    for (name, mode, data) in extra {
+        entries.push((NewcBuilder::new(&name).mode(mode), Cursor::new(data)));
+    }
+    let file = std::fs::File::create(out).map_err(|e| e.to_string())?;
+    cpio::write_cpio(entries.into_iter(), std::io::BufWriter::new(file)).map_err(|e| e.to_string())?;
+    Ok(())
 }

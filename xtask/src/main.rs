@@ -5,6 +5,7 @@
 
 mod bench;
 mod bench_agent;
+mod bench_debian;
 mod bench_net;
 mod build;
 mod debian;
