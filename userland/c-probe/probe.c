@@ -654,6 +654,70 @@ static const char *check_identity(void)
 	return NULL;
 }
 
+/* mincore: touched pages are in memory, untouched anonymous ones are not; an unaligned
+ * address is EINVAL, a range with an unmapped page ENOMEM. */
+static const char *check_memory_mincore(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned char *p = mmap(NULL, 4 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ENSURE(p != MAP_FAILED, "mmap: %s", strerror(errno));
+	p[0] = 1;
+	p[2 * page] = 1;
+	unsigned char vec[4] = {9, 9, 9, 9};
+	TRY(mincore(p, 4 * page, vec));
+	ENSURE((vec[0] & 1) && !(vec[1] & 1) && (vec[2] & 1) && !(vec[3] & 1), "mincore gave %d %d %d %d, want 1 0 1 0",
+	       vec[0], vec[1], vec[2], vec[3]);
+	ENSURE(mincore(p + 1, page, vec) < 0 && errno == EINVAL, "mincore of an unaligned address did not fail with EINVAL");
+	TRY(munmap(p + 3 * page, page));
+	ENSURE(mincore(p, 4 * page, vec) < 0 && errno == ENOMEM, "mincore over an unmapped page did not fail with ENOMEM");
+	TRY(munmap(p, 3 * page));
+	return NULL;
+}
+
+/* Reads a /proc/sys file into buf (NUL-terminated, trailing newline kept); 0 or -1. */
+static int read_sysctl(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	return 0;
+}
+
+/* The /proc/sys values programs read are there, and are what the uname and limits say. */
+static const char *check_proc_sys(void)
+{
+	char buf[128];
+	ENSURE(read_sysctl("/proc/sys/kernel/ostype", buf, sizeof buf) == 0 && strcmp(buf, "Linux\n") == 0,
+	       "kernel/ostype: \"%s\" (%s)", buf, strerror(errno));
+	struct utsname u;
+	TRY(uname(&u));
+	ENSURE(read_sysctl("/proc/sys/kernel/osrelease", buf, sizeof buf) == 0 && strncmp(buf, u.release, strlen(u.release)) == 0,
+	       "kernel/osrelease \"%s\" is not uname's %s", buf, u.release);
+	ENSURE(read_sysctl("/proc/sys/net/core/somaxconn", buf, sizeof buf) == 0 && atoi(buf) >= 128,
+	       "net/core/somaxconn: \"%s\"", buf);
+	ENSURE(read_sysctl("/proc/sys/vm/overcommit_memory", buf, sizeof buf) == 0 && buf[0] >= '0' && buf[0] <= '2',
+	       "vm/overcommit_memory: \"%s\"", buf);
+	ENSURE(read_sysctl("/proc/sys/kernel/pid_max", buf, sizeof buf) == 0 && atoi(buf) >= 32768,
+	       "kernel/pid_max: \"%s\"", buf);
+	ENSURE(read_sysctl("/proc/sys/fs/nr_open", buf, sizeof buf) == 0 && atoi(buf) >= 1024, "fs/nr_open: \"%s\"",
+	       buf);
+	DIR *d = opendir("/proc/sys/net");
+	ENSURE(d != NULL, "opendir /proc/sys/net: %s", strerror(errno));
+	int core = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		core |= strcmp(e->d_name, "core") == 0 && e->d_type == DT_DIR;
+	closedir(d);
+	ENSURE(core, "/proc/sys/net has no directory core");
+	int fd = open("/proc/sys/kernel/no-such-tunable", O_RDONLY);
+	ENSURE(fd < 0 && errno == ENOENT, "a missing tunable opened (%d, %s)", fd, strerror(errno));
+	return NULL;
+}
+
 /* uname fields are filled in; prints `uname: <sysname> <release> <machine>` as information. */
 static const char *check_uname(void)
 {
@@ -935,6 +999,7 @@ static const struct {
 	{"memory-shared", check_memory_shared},
 	{"futex-requeue", check_futex_requeue},
 	{"memory-mprotect", check_memory_mprotect},
+	{"memory-mincore", check_memory_mincore},
 	{"memory-brk", check_memory_brk},
 	{"time-monotonic", check_time_monotonic},
 	{"time-realtime", check_time_realtime},
@@ -942,6 +1007,7 @@ static const struct {
 	{"random-urandom", check_random_urandom},
 	{"identity", check_identity},
 	{"uname", check_uname},
+	{"proc-sys", check_proc_sys},
 	{"devices", check_devices},
 	{"pipes-fork", check_pipes_fork},
 	{"pipes-exec", check_pipes_exec},

@@ -18,6 +18,7 @@ mod setup;
 
 pub use config::{ContainerConfig, Echo, parse_module_cmdline, parse_size};
 pub use log::{LogBuffer, LogEntry, Stream};
+pub use pids::PID_MAX;
 
 use crate::mm::MemoryCounter;
 use crate::proc::{self, Process};

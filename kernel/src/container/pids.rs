@@ -6,7 +6,7 @@ use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 
 /// Largest pid handed out before numbers wrap around (Linux's default pid_max).
-const PID_MAX: u32 = 32_768;
+pub const PID_MAX: u32 = 32_768;
 
 /// Pids (and thread ids) in use in one container.
 pub struct PidNamespace {

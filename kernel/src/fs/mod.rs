@@ -12,6 +12,7 @@ mod fdtable;
 mod inode_file;
 mod pipe;
 pub mod procfs;
+mod procfs_sys;
 mod terminal;
 
 pub use devices::{Device, device_for};

@@ -1,5 +1,5 @@
-//! `/proc` inside a container: the container's own processes, and a few files about
-//! the machine.
+//! `/proc` inside a container: the container's own processes, a few files about the
+//! machine, and `/proc/sys` (`procfs_sys.rs`).
 
 use crate::container::Container;
 use crate::proc::Process;
@@ -37,6 +37,9 @@ impl SpecialDir for ProcRoot {
             let pid = me.user.as_ref()?.process.pid;
             return Some(Inode::synthetic_symlink(ino(0, 1), pid.to_string(), now()));
         }
+        if name == "sys" {
+            return Some(super::procfs_sys::root(&container));
+        }
         if name == "thread-self" {
             let me = crate::sched::current();
             let user = me.user.as_ref()?;
@@ -58,6 +61,7 @@ impl SpecialDir for ProcRoot {
         let mut out = Vec::from([
             DirEntry { name: "self".into(), ino: ino(0, 1), kind: FileType::Symlink },
             DirEntry { name: "thread-self".into(), ino: ino(0, 2), kind: FileType::Symlink },
+            DirEntry { name: "sys".into(), ino: ino(0, 3), kind: FileType::Directory },
         ]);
         for (i, f) in ROOT_FILES.iter().enumerate() {
             out.push(DirEntry { name: (*f).into(), ino: ino(0, 10 + i as u32), kind: FileType::Regular });

@@ -492,6 +492,21 @@ impl AddressSpace {
         }
     }
 
+    /// One byte per page of `[addr, addr + len)`: 1 where the page is in memory (mincore);
+    /// NoMemory if any page of the range is not mapped.
+    pub fn residency(&self, addr: u64, len: u64) -> Result<alloc::vec::Vec<u8>, MapError> {
+        let end = addr.checked_add(len).and_then(page_up).ok_or(MapError::NoMemory)?;
+        let mut at = addr;
+        while at < end {
+            at = self.vma_at(at).ok_or(MapError::NoMemory)?.end;
+        }
+        let mut pages = alloc::vec![0u8; ((end - addr) / 4096) as usize];
+        for (v, _) in self.pt.pages_in(addr, end) {
+            pages[((v - addr) / 4096) as usize] = 1;
+        }
+        Ok(pages)
+    }
+
     /// Grows, shrinks or moves a region (mremap); returns its new address.
     pub fn remap(&mut self, old: u64, old_len: u64, new_len: u64, may_move: bool) -> Result<u64, MapError> {
         self.changing_regions(|s| s.remap_region(old, old_len, new_len, may_move))

@@ -34,7 +34,7 @@ pub use namespace::{Namespace, machine as machine_namespace};
 pub use ping::console as ping_command;
 pub use socket::{Received, SockAddr, SocketOps};
 pub use stack::{Addressing, present, wait_configured};
-pub use tcp::TcpSocket;
+pub use tcp::{MAX_BACKLOG, TcpSocket};
 pub use udp::UdpSocket;
 pub use unix::UnixSocket;
 

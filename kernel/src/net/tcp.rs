@@ -33,7 +33,7 @@ use spin::Mutex;
 /// minutes of SYN retransmissions).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(75);
 /// Largest accept queue (Linux's `somaxconn`).
-const MAX_BACKLOG: usize = 4096;
+pub const MAX_BACKLOG: usize = 4096;
 /// `TCP_MAXSEG` as reported.
 const MSS: i32 = 1460;
 

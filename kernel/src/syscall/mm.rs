@@ -114,6 +114,20 @@ pub fn madvise(a: &Args) -> SysResult {
     Ok(0)
 }
 
+/// mincore(addr, length, vec): which pages of a mapped range are in memory.
+pub fn mincore(a: &Args) -> SysResult {
+    let (addr, len) = (a.u64(0), a.u64(1));
+    if !addr.is_multiple_of(4096) {
+        return Err(Errno::EINVAL);
+    }
+    if len > (1 << 40) {
+        return Err(Errno::ENOMEM); // no mapping is that large
+    }
+    let pages = current_process().with_vm(|s| s.residency(addr, len)).map_err(errno)?;
+    crate::uaccess::write_bytes(a.u64(2), &pages)?;
+    Ok(0)
+}
+
 /// mremap(old_address, old_size, new_size, flags, new_address)
 pub fn mremap(a: &Args) -> SysResult {
     let flags = a.u32(3);

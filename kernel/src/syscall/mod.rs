@@ -262,6 +262,7 @@ fn dispatch(number: u64, a: &Args, frame: &mut TrapFrame) -> SysResult {
         nr::MUNMAP => mm::munmap(a),
         nr::MPROTECT => mm::mprotect(a),
         nr::MADVISE => mm::madvise(a),
+        nr::MINCORE => mm::mincore(a),
         nr::MREMAP => mm::mremap(a),
         nr::MSYNC | nr::MLOCK | nr::MUNLOCK | nr::MLOCKALL | nr::MUNLOCKALL => Ok(0),
         // Processes (process.rs).

@@ -1,0 +1,95 @@
+//! `/proc/sys` inside a container: the tunables programs read (nginx its accept queue,
+//! redis the overcommit policy, runtimes the pid and descriptor limits), each giving
+//! berth's own value. They are read-only: a container cannot change the machine.
+
+use crate::container::Container;
+use alloc::collections::BTreeSet;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use berth_vfs::{DirEntry, FileType, Inode, SpecialDir};
+
+/// Inode numbers of `/proc/sys` entries: a tag and the entry's index.
+fn ino(index: usize) -> u64 {
+    0x7100_0000_0000_0000 | index as u64
+}
+
+/// Every file under `/proc/sys`, by path, with its value.
+fn files(container: &Container) -> Vec<(&'static str, String)> {
+    let (low, high) = (berth_net::ports::EPHEMERAL.start(), berth_net::ports::EPHEMERAL.end());
+    Vec::from([
+        ("fs/file-max", String::from("9223372036854775807")),
+        ("fs/nr_open", crate::fs::MAX_FDS.to_string()),
+        ("kernel/hostname", container.hostname()),
+        ("kernel/ngroups_max", berth_abi::process::creds::NGROUPS_MAX.to_string()),
+        ("kernel/osrelease", String::from(crate::syscall::UNAME_RELEASE)),
+        ("kernel/ostype", String::from("Linux")),
+        ("kernel/pid_max", crate::container::PID_MAX.to_string()),
+        ("net/core/somaxconn", crate::net::MAX_BACKLOG.to_string()),
+        ("net/ipv4/ip_local_port_range", format!("{low}\t{high}")),
+        ("vm/max_map_count", crate::mm::MAX_REGIONS.to_string()),
+        // Memory is charged as it is touched, not when it is mapped: Linux's heuristic.
+        ("vm/overcommit_memory", String::from("0")),
+    ])
+}
+
+/// The `/proc/sys` directory of `container`.
+pub fn root(container: &Arc<Container>) -> Arc<Inode> {
+    dir(container, "")
+}
+
+fn dir(container: &Arc<Container>, prefix: &str) -> Arc<Inode> {
+    let index =
+        if prefix.is_empty() { 0 } else { 1000 + prefix.len() * 31 + prefix.bytes().map(usize::from).sum::<usize>() };
+    let dir = SysDir { container: Arc::downgrade(container), prefix: String::from(prefix) };
+    Inode::synthetic_dir(ino(index), Arc::new(dir), crate::time::realtime_ns())
+}
+
+/// One directory of `/proc/sys`: the entries under `prefix`.
+struct SysDir {
+    container: Weak<Container>,
+    /// `net/core/`, or empty for `/proc/sys` itself.
+    prefix: String,
+}
+
+impl SysDir {
+    /// The names directly inside, each with whether it is a directory.
+    fn children(&self, container: &Container) -> BTreeSet<(String, bool)> {
+        files(container)
+            .iter()
+            .filter_map(|(path, _)| path.strip_prefix(self.prefix.as_str()))
+            .map(|rest| match rest.split_once('/') {
+                Some((dir, _)) => (String::from(dir), true),
+                None => (String::from(rest), false),
+            })
+            .collect()
+    }
+}
+
+impl SpecialDir for SysDir {
+    fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
+        let container = self.container.upgrade()?;
+        let path = format!("{}{name}", self.prefix);
+        let all = files(&container);
+        if let Some(i) = all.iter().position(|(p, _)| *p == path) {
+            let value = format!("{}\n", all[i].1);
+            return Some(Inode::synthetic_file(ino(i + 1), 0o444, value.into_bytes(), crate::time::realtime_ns()));
+        }
+        let sub = format!("{path}/");
+        all.iter().any(|(p, _)| p.starts_with(&sub)).then(|| dir(&container, &sub))
+    }
+
+    fn entries(&self) -> Vec<DirEntry> {
+        let Some(container) = self.container.upgrade() else { return Vec::new() };
+        self.children(&container)
+            .into_iter()
+            .enumerate()
+            .map(|(i, (name, is_dir))| DirEntry {
+                name,
+                ino: ino(500 + i),
+                kind: if is_dir { FileType::Directory } else { FileType::Regular },
+            })
+            .collect()
+    }
+}
