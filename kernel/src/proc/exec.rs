@@ -15,6 +15,7 @@ use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use berth_abi::Errno;
+use berth_abi::process::creds::{Credentials, MAY_EXEC};
 use berth_hal::context::{ThreadContext, USER_CS, USER_SS};
 use berth_hal::fpu::FpuState;
 use berth_hal::trap::TrapFrame;
@@ -68,6 +69,7 @@ fn is_executable(inode: &Inode) -> bool {
 /// Reads, checks and maps the program at `path`, building its initial stack.
 fn load(
     container: &Arc<Container>,
+    creds: &Credentials,
     cwd: &Arc<Inode>,
     path: &str,
     argv: Vec<Vec<u8>>,
@@ -85,7 +87,8 @@ fn load(
             FileType::Directory => return Err(ExecError::new(Errno::EACCES, format!("{path}: is a directory"))),
             _ => return Err(ExecError::new(Errno::EACCES, format!("{path}: not a regular file"))),
         }
-        if !is_executable(&inode) {
+        let m = inode.metadata();
+        if !creds.may_access(m.mode, m.uid, m.gid, MAY_EXEC) {
             return Err(ExecError::new(Errno::EACCES, format!("{path}: permission denied (not executable)")));
         }
         let bytes = FileBytes::of(&inode, &container.memory)
@@ -141,7 +144,7 @@ pub fn spawn_init(
     if !envp.iter().any(|e| e.starts_with("HOME=")) {
         envp.push(format!("HOME={}", user.home));
     }
-    let creds = berth_abi::process::creds::Credentials::of(user.uid, user.gid, user.groups);
+    let creds = Credentials::of(user.uid, user.gid, user.groups);
     let cwd = working_dir(container, cwd)
         .map_err(|e| ExecError::new(super::fs_errno(e.clone()), format!("working directory {cwd}: {e}")))?;
     let program = argv.first().cloned().ok_or_else(|| ExecError::new(Errno::ENOENT, "no command given".into()))?;
@@ -150,7 +153,7 @@ pub fn spawn_init(
         .ok_or_else(|| ExecError::new(Errno::ENOENT, format!("{program}: not found in PATH")))?;
     let argv = argv.into_iter().map(String::into_bytes).collect();
     let envp: Vec<Vec<u8>> = envp.into_iter().map(String::into_bytes).collect();
-    let loaded = load(container, &cwd, &path, argv, &envp)?;
+    let loaded = load(container, &creds, &cwd, &path, argv, &envp)?;
     let mut files = FdTable::new(Some(container.memory.clone()));
     if let Some(terminal) = &container.terminal {
         let tty = OpenFile::new(terminal.clone(), berth_abi::fs::O_RDWR, "/dev/pts/0".into());
@@ -248,7 +251,8 @@ pub fn exec(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>, frame: &mut Trap
     let user = thread.user.as_ref().expect("a user thread");
     let process = user.process.clone();
     let cwd = process.cwd.lock().clone();
-    let loaded = load(&process.container, &cwd, path, argv, &envp).map_err(|e| {
+    let creds = process.creds.lock().clone();
+    let loaded = load(&process.container, &creds, &cwd, path, argv, &envp).map_err(|e| {
         log::debug!("container {}: execve refused: {}", process.container.name, e.message);
         e.errno
     })?;

@@ -9,6 +9,7 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use berth_abi::Errno;
 use berth_abi::fs::*;
+use berth_abi::process::creds::{MAY_EXEC, MAY_READ, MAY_WRITE};
 use berth_abi::time::Timespec;
 use berth_vfs::{FileType, Inode};
 
@@ -58,6 +59,28 @@ fn magic_fd(process: &Process, path: &str) -> Option<i32> {
     rest.parse().ok()
 }
 
+/// EACCES unless the process may `want` (`MAY_*`) `inode`, by its file-system ids.
+/// (Only the object itself is checked: search permission on the directories of a
+/// path is not, yet.)
+pub(crate) fn permit(process: &Process, inode: &Inode, want: u32) -> Result<(), Errno> {
+    let m = inode.metadata();
+    if process.creds.lock().may_access(m.mode, m.uid, m.gid, want) { Ok(()) } else { Err(Errno::EACCES) }
+}
+
+/// Whether the process may add entries to `dir` (write and search permission).
+fn permit_create(process: &Process, dir: &Inode) -> Result<(), Errno> {
+    permit(process, dir, MAY_WRITE | MAY_EXEC)
+}
+
+/// Whether the process may remove or replace `name` in `dir`: write and search
+/// permission, and in a sticky directory, ownership of the entry or the directory.
+fn permit_remove(process: &Process, dir: &Arc<Inode>, name: &str) -> Result<(), Errno> {
+    permit_create(process, dir)?;
+    let Ok(entry) = process.container.fs.child(dir, name) else { return Ok(()) };
+    let (d, e) = (dir.metadata(), entry.metadata());
+    if process.creds.lock().may_remove(d.mode, d.uid, e.uid) { Ok(()) } else { Err(Errno::EPERM) }
+}
+
 /// openat(dirfd, path, flags, mode)
 pub fn open(dirfd: i32, path: u64, flags: u32, mode: u32) -> SysResult {
     let path = path_arg(path)?;
@@ -84,8 +107,11 @@ pub fn open(dirfd: i32, path: u64, flags: u32, mode: u32) -> SysResult {
             }
             Ok(existing) => existing,
             Err(berth_vfs::FsError::NotFound) => {
+                permit_create(&process, &dir)?;
                 let umask = process.umask.load(core::sync::atomic::Ordering::Relaxed);
-                owned(&process, fs.create_file(&dir, &name, mode & !umask & 0o7777).map_err(fs_errno)?)
+                let created = owned(&process, fs.create_file(&dir, &name, mode & !umask & 0o7777).map_err(fs_errno)?);
+                // The creator may open what it made, whatever its mode says.
+                return finish_open(&process, &fs, created, flags, path, cloexec);
             }
             Err(e) => return Err(fs_errno(e)),
         }
@@ -103,6 +129,25 @@ pub fn open(dirfd: i32, path: u64, flags: u32, mode: u32) -> SysResult {
     if inode.is_dir() && (writing || flags & O_TRUNC != 0) {
         return Err(Errno::EISDIR);
     }
+    if flags & O_PATH == 0 && kind != FileType::Symlink {
+        let read = if matches!(flags & O_ACCMODE, O_RDONLY | O_RDWR) { MAY_READ } else { 0 };
+        let write = if writing || flags & O_TRUNC != 0 { MAY_WRITE } else { 0 };
+        permit(&process, &inode, read | write)?;
+    }
+    finish_open(&process, &fs, inode, flags, path, cloexec)
+}
+
+/// Opens `inode` (checked) as a descriptor of `process`.
+fn finish_open(
+    process: &Arc<Process>,
+    fs: &Arc<berth_vfs::Filesystem>,
+    inode: Arc<Inode>,
+    flags: u32,
+    path: String,
+    cloexec: bool,
+) -> SysResult {
+    let kind = inode.file_type();
+    let writing = matches!(flags & O_ACCMODE, O_WRONLY | O_RDWR);
     let ops: Arc<dyn crate::fs::FileOps> = match kind {
         FileType::CharDevice | FileType::BlockDevice if flags & O_PATH == 0 => {
             device_for(inode.metadata().rdev, &process.container)?
@@ -255,6 +300,7 @@ pub fn fchdir(a: &Args) -> SysResult {
 pub fn mkdir(dirfd: i32, path: u64, mode: u32) -> SysResult {
     let process = current_process();
     let (dir, name) = lookup_parent(&process, dirfd, &path_arg(path)?)?;
+    permit_create(&process, &dir)?;
     let umask = process.umask.load(core::sync::atomic::Ordering::Relaxed);
     owned(&process, process.container.fs.mkdir(&dir, &name, mode & !umask & 0o7777).map_err(fs_errno)?);
     Ok(0)
@@ -268,6 +314,7 @@ pub fn mknod(dirfd: i32, path: u64, mode: u32, _dev: u64) -> SysResult {
         return Err(Errno::EPERM);
     }
     let (dir, name) = lookup_parent(&process, dirfd, &path_arg(path)?)?;
+    permit_create(&process, &dir)?;
     let umask = process.umask.load(core::sync::atomic::Ordering::Relaxed);
     owned(&process, process.container.fs.create_file(&dir, &name, mode & !umask & 0o7777).map_err(fs_errno)?);
     Ok(0)
@@ -277,6 +324,7 @@ pub fn mknod(dirfd: i32, path: u64, mode: u32, _dev: u64) -> SysResult {
 pub fn unlink(dirfd: i32, path: u64, flags: u32) -> SysResult {
     let process = current_process();
     let (dir, name) = lookup_parent(&process, dirfd, &path_arg(path)?)?;
+    permit_remove(&process, &dir, &name)?;
     let fs = &process.container.fs;
     if flags & AT_REMOVEDIR != 0 { fs.rmdir(&dir, &name) } else { fs.unlink(&dir, &name) }.map_err(fs_errno)?;
     Ok(0)
@@ -290,6 +338,8 @@ pub fn rename(olddirfd: i32, old: u64, newdirfd: i32, new: u64, flags: u32) -> S
     let process = current_process();
     let (odir, oname) = lookup_parent(&process, olddirfd, &path_arg(old)?)?;
     let (ndir, nname) = lookup_parent(&process, newdirfd, &path_arg(new)?)?;
+    permit_remove(&process, &odir, &oname)?;
+    permit_remove(&process, &ndir, &nname)?;
     process.container.fs.rename(&odir, &oname, &ndir, &nname, flags & RENAME_NOREPLACE != 0).map_err(fs_errno)?;
     Ok(0)
 }
@@ -299,6 +349,7 @@ pub fn link(olddirfd: i32, old: u64, newdirfd: i32, new: u64, flags: u32) -> Sys
     let process = current_process();
     let target = lookup(&process, olddirfd, &path_arg(old)?, flags & AT_SYMLINK_FOLLOW != 0)?;
     let (dir, name) = lookup_parent(&process, newdirfd, &path_arg(new)?)?;
+    permit_create(&process, &dir)?;
     process.container.fs.link(&dir, &name, &target).map_err(fs_errno)?;
     Ok(0)
 }
@@ -308,24 +359,40 @@ pub fn symlink(target: u64, dirfd: i32, path: u64) -> SysResult {
     let process = current_process();
     let target = path_arg(target)?;
     let (dir, name) = lookup_parent(&process, dirfd, &path_arg(path)?)?;
+    permit_create(&process, &dir)?;
     owned(&process, process.container.fs.symlink(&dir, &name, &target).map_err(fs_errno)?);
     Ok(0)
 }
 
-/// faccessat2(dirfd, path, mode, flags): everyone in a container is root, so only
-/// existence and the execute bit are checked.
+/// faccessat2(dirfd, path, mode, flags): by the real ids, or the effective ones with
+/// `AT_EACCESS`.
 pub fn access(dirfd: i32, path: u64, mode: i32, flags: u32) -> SysResult {
-    let inode = lookup(&current_process(), dirfd, &path_arg(path)?, flags & AT_SYMLINK_NOFOLLOW == 0)?;
-    if mode & X_OK != 0 && !inode.is_dir() && inode.metadata().mode & 0o111 == 0 {
-        return Err(Errno::EACCES);
+    if mode & !(R_OK | W_OK | X_OK) != 0 {
+        return Err(Errno::EINVAL);
     }
-    Ok(0)
+    let process = current_process();
+    let inode = lookup(&process, dirfd, &path_arg(path)?, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+    let m = inode.metadata();
+    let want = mode as u32;
+    let creds = process.creds.lock();
+    let allowed = if flags & AT_EACCESS != 0 {
+        creds.may_access(m.mode, m.uid, m.gid, want)
+    } else {
+        creds.may_access_real(m.mode, m.uid, m.gid, want)
+    };
+    if allowed { Ok(0) } else { Err(Errno::EACCES) }
+}
+
+/// EPERM unless the process owns `inode` or is root (chmod, explicit times).
+fn permit_owner(process: &Process, inode: &Inode) -> Result<(), Errno> {
+    if process.creds.lock().owns_or_root(inode.metadata().uid) { Ok(()) } else { Err(Errno::EPERM) }
 }
 
 /// fchmodat(dirfd, path, mode)
 pub fn chmod(dirfd: i32, path: u64, mode: u32, _flags: u32) -> SysResult {
     let process = current_process();
     let inode = lookup(&process, dirfd, &path_arg(path)?, true)?;
+    permit_owner(&process, &inode)?;
     inode.set_mode(mode, process.container.fs.now());
     Ok(0)
 }
@@ -334,7 +401,9 @@ pub fn chmod(dirfd: i32, path: u64, mode: u32, _flags: u32) -> SysResult {
 pub fn fchmod(a: &Args) -> SysResult {
     let process = current_process();
     let f = process.fd_table().lock().get(a.fd(0))?;
-    f.ops.inode().ok_or(Errno::EINVAL)?.set_mode(a.u32(1), process.container.fs.now());
+    let inode = f.ops.inode().ok_or(Errno::EINVAL)?;
+    permit_owner(&process, inode)?;
+    inode.set_mode(a.u32(1), process.container.fs.now());
     Ok(0)
 }
 
@@ -389,6 +458,7 @@ pub fn truncate(a: &Args) -> SysResult {
     if inode.is_dir() {
         return Err(Errno::EISDIR);
     }
+    permit(&process, &inode, MAY_WRITE)?;
     inode.truncate(len as u64, process.container.fs.now()).map_err(fs_errno)?;
     Ok(0)
 }
@@ -414,6 +484,13 @@ pub fn utimensat(a: &Args) -> SysResult {
         };
         (pick(times[0])?, pick(times[1])?)
     };
+    // Times of one's choosing need ownership; "now" needs write permission will do.
+    let chosen = |t: Option<u64>| t.is_some_and(|t| t != now);
+    if chosen(atime) || chosen(mtime) {
+        permit_owner(&process, &inode)?;
+    } else if permit_owner(&process, &inode).is_err() {
+        permit(&process, &inode, MAY_WRITE)?;
+    }
     inode.set_times(atime, mtime, now);
     Ok(0)
 }

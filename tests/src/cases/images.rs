@@ -34,6 +34,8 @@ pub fn image_config(a: &Artifacts) -> Result<(), String> {
     let result = (|| {
         let mut root = rootfs::busybox_rootfs(&rootfs::system_busybox()).map_err(|e| e.to_string())?;
         root.file("etc/passwd", PASSWD, 0o644).file("etc/group", GROUP, 0o644).dir("tmp", 0o1777);
+        root.file("etc/secret", "root only\n", 0o600).file("tmp/roots", "root's\n", 0o644);
+        root.file("usr/local/bin/notexec", "#!/bin/busybox sh\necho ran\n", 0o644);
         let tar = dir.join("users.tar");
         root.write(&tar).map_err(|e| e.to_string())?;
         let tar = tar.to_string_lossy().into_owned();
@@ -52,6 +54,22 @@ pub fn image_config(a: &Artifacts) -> Result<(), String> {
                     chown-refused\n";
         let want = want.replace('"', "");
         expect(&vm, out == want, &format!("the image's command as app printed {out:?}, want {want:?}"))?;
+
+        // File modes hold for app as Linux applies them; root passes (but needs an
+        // execute bit to run a file).
+        let modes = "b=/bin/busybox; { $b cat /etc/secret || echo secret-refused; } 2>/dev/null; \
+                     { echo x >> /etc/passwd && echo wrote-passwd || echo passwd-refused; } 2>/dev/null; \
+                     { $b touch /etc/new && echo made-in-etc || echo etc-refused; } 2>/dev/null; \
+                     { $b rm -f /tmp/roots && echo removed-roots || echo sticky-refused; } 2>/dev/null; \
+                     echo hi > /tmp/mine && $b rm /tmp/mine && echo tmp-ok; \
+                     { $b chmod 777 /etc/hosts && echo chmod-ok || echo chmod-refused; } 2>/dev/null; \
+                     { /usr/local/bin/notexec; echo exec=$?; } 2>/dev/null";
+        let out = docker.ok(&["run", "--rm", "cfg:1", "/bin/busybox", "sh", "-c", modes], CLI)?;
+        let want = "secret-refused\npasswd-refused\netc-refused\nsticky-refused\ntmp-ok\nchmod-refused\nexec=126\n";
+        expect(&vm, out == want, &format!("file modes as app: {out:?}, want {want:?}"))?;
+        let out = docker.ok(&["run", "--rm", "-u", "0", "cfg:1", "/bin/busybox", "sh", "-c", modes], CLI)?;
+        let want = "root only\nwrote-passwd\nmade-in-etc\nremoved-roots\ntmp-ok\nchmod-ok\nexec=126\n";
+        expect(&vm, out == want, &format!("file modes as root: {out:?}, want {want:?}"))?;
 
         let out = docker.ok(&["run", "--rm", "-u", "0", "-w", "/", "-e", "GREETING=yo", "cfg:1"], CLI)?;
         let want = "uid=0 gid=0 groups=0 home=/root pwd=/ greet=yo owner=0:0\nchown-allowed\n";

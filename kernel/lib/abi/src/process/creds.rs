@@ -9,6 +9,37 @@ use alloc::vec::Vec;
 /// Most supplementary groups (`NGROUPS_MAX`).
 pub const NGROUPS_MAX: usize = 65_536;
 
+/// Asks to read (as `access(2)`'s `R_OK`).
+pub const MAY_READ: u32 = 4;
+/// Asks to write (`W_OK`).
+pub const MAY_WRITE: u32 = 2;
+/// Asks to execute a file or search a directory (`X_OK`).
+pub const MAY_EXEC: u32 = 1;
+
+/// The file type bits of a mode, and a directory's.
+const S_IFMT: u32 = 0o170_000;
+const S_IFDIR: u32 = 0o040_000;
+/// The sticky bit: in a directory, only owners may remove or rename entries.
+const S_ISVTX: u32 = 0o1000;
+
+/// Linux's `generic_permission`: the owner's, group's or others' bits of `mode` (the
+/// first class `uid` and `in_group` fall in) must allow `want`; failing that, root
+/// (holding CAP_DAC_OVERRIDE) may read and write anything, and execute what has an
+/// execute bit or is a directory.
+fn permits(mode: u32, owner: u32, group: u32, want: u32, uid: u32, in_group: impl Fn(u32) -> bool) -> bool {
+    let bits = if uid == owner {
+        (mode >> 6) & 7
+    } else if in_group(group) {
+        (mode >> 3) & 7
+    } else {
+        mode & 7
+    };
+    if want & !bits == 0 {
+        return true;
+    }
+    uid == 0 && (want & MAY_EXEC == 0 || mode & S_IFMT == S_IFDIR || mode & 0o111 != 0)
+}
+
 /// The id given as -1 in the set calls: "leave it".
 const UNCHANGED: u32 = u32::MAX;
 
@@ -154,6 +185,32 @@ impl Credentials {
         Ok(())
     }
 
+    /// Whether the process may `want` ([`MAY_READ`] | [`MAY_WRITE`] | [`MAY_EXEC`]) a
+    /// file of `mode` owned by `owner:group`, by its file-system ids.
+    pub fn may_access(&self, mode: u32, owner: u32, group: u32, want: u32) -> bool {
+        permits(mode, owner, group, want, self.uid.fs, |g| g == self.gid.fs || self.groups.contains(&g))
+    }
+
+    /// [`Self::may_access`] by the real ids, as `access(2)` asks.
+    pub fn may_access_real(&self, mode: u32, owner: u32, group: u32, want: u32) -> bool {
+        permits(mode, owner, group, want, self.uid.real, |g| g == self.gid.real || self.groups.contains(&g))
+    }
+
+    /// Whether the process may remove or rename an entry owned by `entry_owner` from a
+    /// directory of `dir_mode` owned by `dir_owner` (it needs write and search
+    /// permission on the directory too): in a sticky directory (`/tmp`) only the
+    /// entry's or the directory's owner, or root, may.
+    pub fn may_remove(&self, dir_mode: u32, dir_owner: u32, entry_owner: u32) -> bool {
+        let uid = self.uid.fs;
+        dir_mode & S_ISVTX == 0 || uid == 0 || uid == entry_owner || uid == dir_owner
+    }
+
+    /// Whether the process may change the mode or set the times of a file owned by
+    /// `owner`: its owner, or root.
+    pub fn owns_or_root(&self, owner: u32) -> bool {
+        self.uid.fs == 0 || self.uid.fs == owner
+    }
+
     /// Whether `chown` of a file owned by `owner:group` to `uid:gid` (-1 leaving one
     /// alone) is allowed: privileged, or the owner giving the file to a group it is in
     /// without changing the owner.
@@ -166,6 +223,50 @@ impl Credentials {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_modes_as_linux_reads_them() {
+        let app = Credentials::of(1000, 1000, alloc::vec![50]);
+        let file = |mode: u32| S_IFMT & 0o100_000 | mode;
+        // Owner, group (supplementary too), others.
+        assert!(app.may_access(file(0o600), 1000, 0, MAY_READ | MAY_WRITE));
+        assert!(!app.may_access(file(0o600), 0, 0, MAY_READ));
+        assert!(app.may_access(file(0o640), 0, 50, MAY_READ));
+        assert!(!app.may_access(file(0o640), 0, 50, MAY_WRITE));
+        assert!(app.may_access(file(0o644), 0, 0, MAY_READ));
+        assert!(!app.may_access(file(0o644), 0, 0, MAY_WRITE));
+        // The first class that matches decides: an owner without a bit is refused even
+        // where others have it.
+        assert!(!app.may_access(file(0o066), 1000, 0, MAY_READ));
+        assert!(!app.may_access(file(0o644), 0, 0, MAY_EXEC));
+        // Directories: write and search to create in them.
+        assert!(!app.may_access(S_IFDIR | 0o755, 0, 0, MAY_WRITE | MAY_EXEC));
+        assert!(app.may_access(S_IFDIR | 0o1777, 0, 0, MAY_WRITE | MAY_EXEC));
+
+        let root = Credentials::root();
+        assert!(root.may_access(file(0o000), 1000, 1000, MAY_READ | MAY_WRITE));
+        assert!(!root.may_access(file(0o644), 1000, 1000, MAY_EXEC), "root needs some execute bit");
+        assert!(root.may_access(file(0o100), 1000, 1000, MAY_EXEC));
+        assert!(root.may_access(S_IFDIR, 1000, 1000, MAY_EXEC), "root searches any directory");
+
+        // access(2) asks by the real ids: a setuid-root program run by app is app there.
+        let mut setuid = Credentials::of(1000, 1000, alloc::vec![]);
+        setuid.uid.effective = 0;
+        setuid.uid.fs = 0;
+        assert!(setuid.may_access(file(0o600), 0, 0, MAY_READ));
+        assert!(!setuid.may_access_real(file(0o600), 0, 0, MAY_READ));
+    }
+
+    #[test]
+    fn sticky_directories_and_owners() {
+        let app = Credentials::of(1000, 1000, alloc::vec![]);
+        assert!(app.may_remove(S_IFDIR | 0o1777, 0, 1000), "its own file in /tmp");
+        assert!(!app.may_remove(S_IFDIR | 0o1777, 0, 1001), "another's file in /tmp");
+        assert!(app.may_remove(S_IFDIR | 0o1777, 1000, 1001), "in its own sticky directory");
+        assert!(app.may_remove(S_IFDIR | 0o777, 0, 1001), "no sticky bit");
+        assert!(Credentials::root().may_remove(S_IFDIR | 0o1777, 5, 6));
+        assert!(app.owns_or_root(1000) && !app.owns_or_root(0) && Credentials::root().owns_or_root(7));
+    }
 
     #[test]
     fn root_drops_to_a_user_for_good_with_setuid() {
