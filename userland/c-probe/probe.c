@@ -138,6 +138,13 @@ static const char *check_files_slash(void)
 	ENSURE(access(path, F_OK) < 0 && errno == ENOENT, "O_CREAT of \"missing/\" made \"missing\"");
 	fd = open(scratch, O_RDONLY | O_CREAT, 0644);
 	ENSURE(fd < 0 && errno == EISDIR, "O_CREAT of a directory gave %d (%s), want EISDIR", fd, strerror(errno));
+	char link[128];
+	in_scratch(link, sizeof link, "to-dir");
+	TRY(symlink(scratch, link));
+	fd = open(link, O_RDONLY | O_CREAT, 0644);
+	ENSURE(fd < 0 && errno == EISDIR, "O_CREAT through a link to a directory gave %d (%s), want EISDIR", fd,
+	       strerror(errno));
+	TRY(unlink(link));
 	in_scratch(file, sizeof file, "plain");
 	TRY(fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644));
 	close(fd);
@@ -713,6 +720,18 @@ static const char *check_proc_sys(void)
 		core |= strcmp(e->d_name, "core") == 0 && e->d_type == DT_DIR;
 	closedir(d);
 	ENSURE(core, "/proc/sys/net has no directory core");
+	/* readdir and stat agree on inode numbers. */
+	d = opendir("/proc/sys/net/core");
+	ENSURE(d != NULL, "opendir /proc/sys/net/core: %s", strerror(errno));
+	ino_t listed = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		if (strcmp(e->d_name, "somaxconn") == 0)
+			listed = e->d_ino;
+	closedir(d);
+	struct stat st;
+	TRY(stat("/proc/sys/net/core/somaxconn", &st));
+	ENSURE(listed != 0 && listed == st.st_ino, "somaxconn: readdir gives inode %llu, stat %llu",
+	       (unsigned long long)listed, (unsigned long long)st.st_ino);
 	int fd = open("/proc/sys/kernel/no-such-tunable", O_RDONLY);
 	ENSURE(fd < 0 && errno == ENOENT, "a missing tunable opened (%d, %s)", fd, strerror(errno));
 	return NULL;

@@ -22,6 +22,8 @@ const MAX_JSON: u64 = 4 << 20;
 const MAX_JSON_TOTAL: usize = 16 << 20;
 /// Bytes looked at to tell what a member is.
 const SNIFF: usize = 512;
+/// Layers one archive may hold (Docker's limit on an image is 127).
+const MAX_LAYERS: usize = 1024;
 
 /// Why an archive was not loaded.
 #[derive(Debug)]
@@ -209,6 +211,16 @@ impl Loader {
 
     fn complete(&mut self, member: Member) -> Result<(), LoadError> {
         let (path, blob) = member.finish()?;
+        // Only what manifests can name is kept: layers and JSON (bounded above).
+        match blob {
+            Blob::Other => return Ok(()),
+            Blob::Layer(_) if self.blobs.values().filter(|b| matches!(b, Blob::Layer(_))).count() >= MAX_LAYERS => {
+                return Err(LoadError::Image(berth_oci::Error::Format(format!(
+                    "the archive holds more than {MAX_LAYERS} layers"
+                ))));
+            }
+            _ => {}
+        }
         self.blobs.insert(path, blob);
         Ok(())
     }

@@ -130,18 +130,19 @@ pub fn check(config_bytes: &[u8], layers: &[Arc<Layer>]) -> Result<ImageConfig, 
 pub fn add(config_bytes: Vec<u8>, layers: Vec<Arc<Layer>>, tag: Option<String>) -> Result<Arc<StoredImage>, AddError> {
     let config = check(&config_bytes, &layers)?;
     let id = Digest::of(&config_bytes).hex();
-    let existing = find(&id).filter(|i| i.id == id);
+    let existing = IMAGES.lock().iter().find(|i| i.id == id).cloned();
     let stored = match existing {
         Some(stored) => stored,
         None => {
+            // Stacked outside the lock; two adds of one image at once keep the first.
             let image = Arc::new(berth_oci::stack(layers.iter().map(|l| &*l.tree)));
             let created_ns = config
                 .created
                 .as_deref()
                 .and_then(berth_docker::time::parse_rfc3339)
                 .unwrap_or_else(crate::time::realtime_ns);
-            let stored = Arc::new(StoredImage {
-                id,
+            let candidate = Arc::new(StoredImage {
+                id: id.clone(),
                 tags: Mutex::new(Vec::new()),
                 digests: Mutex::new(Vec::new()),
                 created_ns,
@@ -150,8 +151,14 @@ pub fn add(config_bytes: Vec<u8>, layers: Vec<Arc<Layer>>, tag: Option<String>) 
                 layers,
                 image,
             });
-            IMAGES.lock().push(stored.clone());
-            stored
+            let mut all = IMAGES.lock();
+            match all.iter().find(|i| i.id == id) {
+                Some(first) => first.clone(),
+                None => {
+                    all.push(candidate.clone());
+                    candidate
+                }
+            }
         }
     };
     if let Some(tag) = tag {

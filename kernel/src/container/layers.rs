@@ -84,7 +84,10 @@ pub struct LayerBuilder {
     unpacker: berth_oci::Unpacker,
     charge: ImageCharge,
     limit: u64,
+    /// File and header bytes counted against `limit` so far.
     declared: u64,
+    /// Header bytes (the tar split's) charged so far.
+    charged_meta: u64,
     /// Set when the machine ran out of room: from then on the tar is only hashed, in
     /// case it is a layer already stored (which costs nothing more to share).
     no_room: Option<(LayerError, berth_oci::Hasher)>,
@@ -111,6 +114,7 @@ impl LayerBuilder {
             charge: ImageCharge::new(),
             limit,
             declared: 0,
+            charged_meta: 0,
             no_room: None,
         }
     }
@@ -134,7 +138,7 @@ impl LayerBuilder {
             }
             charge.take(h.size).map_err(LayerError::NoSpace)
         });
-        match result.map_err(from_unpack) {
+        match result.map_err(from_unpack).and_then(|()| self.charge_meta()) {
             Err(e @ LayerError::NoSpace(_)) => {
                 // Give back what was built so far and go on hashing.
                 let unpacker = core::mem::replace(&mut self.unpacker, berth_oci::Unpacker::new(Default::default()));
@@ -146,6 +150,23 @@ impl LayerBuilder {
         }
     }
 
+    /// Charges (and counts against the limit) what the tar split holds beyond what was
+    /// charged: headers, long names, bytes after the end marker.
+    fn charge_meta(&mut self) -> Result<(), LayerError> {
+        let held = self.unpacker.held_bytes();
+        let more = held.saturating_sub(self.charged_meta);
+        if more == 0 {
+            return Ok(());
+        }
+        self.declared = self.declared.saturating_add(more);
+        if self.declared > self.limit {
+            return Err(LayerError::TooLarge(self.limit));
+        }
+        self.charge.take(more).map_err(LayerError::NoSpace)?;
+        self.charged_meta = held;
+        Ok(())
+    }
+
     /// The layer, stored (or the same one already stored, which is all a tar that did
     /// not fit may be).
     pub fn finish(self) -> Result<Arc<Layer>, LayerError> {
@@ -153,8 +174,10 @@ impl LayerBuilder {
             return stored(&hasher.finish()).ok_or(no_room);
         }
         let unpacked = self.unpacker.finish().map_err(from_unpack)?;
-        // The headers kept to write the tar again are the layer's too.
-        self.charge.take(unpacked.split.held_bytes()).map_err(LayerError::NoSpace)?;
+        // The headers kept to write the tar again are the layer's too (charged as they
+        // came; finishing may have moved the last few).
+        let more = unpacked.split.held_bytes().saturating_sub(self.charged_meta);
+        self.charge.take(more).map_err(LayerError::NoSpace)?;
         Ok(add(unpacked, self.charge))
     }
 }

@@ -10,9 +10,11 @@ use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use berth_vfs::{DirEntry, FileType, Inode, SpecialDir};
 
-/// Inode numbers of `/proc/sys` entries: a tag and the entry's index.
-fn ino(index: usize) -> u64 {
-    0x7100_0000_0000_0000 | index as u64
+/// The inode number of the `/proc/sys` entry at `path` (`net/core`, `` for the
+/// directory itself): a tag and an FNV-1a hash of the path, the same wherever asked.
+fn ino(path: &str) -> u64 {
+    let hash = path.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    0x7100_0000_0000_0000 | (hash & 0x00ff_ffff_ffff_ffff)
 }
 
 /// Every file under `/proc/sys`, by path, with its value.
@@ -40,10 +42,8 @@ pub fn root(container: &Arc<Container>) -> Arc<Inode> {
 }
 
 fn dir(container: &Arc<Container>, prefix: &str) -> Arc<Inode> {
-    let index =
-        if prefix.is_empty() { 0 } else { 1000 + prefix.len() * 31 + prefix.bytes().map(usize::from).sum::<usize>() };
     let dir = SysDir { container: Arc::downgrade(container), prefix: String::from(prefix) };
-    Inode::synthetic_dir(ino(index), Arc::new(dir), crate::time::realtime_ns())
+    Inode::synthetic_dir(ino(prefix.trim_end_matches('/')), Arc::new(dir), crate::time::realtime_ns())
 }
 
 /// One directory of `/proc/sys`: the entries under `prefix`.
@@ -72,9 +72,9 @@ impl SpecialDir for SysDir {
         let container = self.container.upgrade()?;
         let path = format!("{}{name}", self.prefix);
         let all = files(&container);
-        if let Some(i) = all.iter().position(|(p, _)| *p == path) {
-            let value = format!("{}\n", all[i].1);
-            return Some(Inode::synthetic_file(ino(i + 1), 0o444, value.into_bytes(), crate::time::realtime_ns()));
+        if let Some((_, value)) = all.iter().find(|(p, _)| *p == path) {
+            let value = format!("{value}\n");
+            return Some(Inode::synthetic_file(ino(&path), 0o444, value.into_bytes(), crate::time::realtime_ns()));
         }
         let sub = format!("{path}/");
         all.iter().any(|(p, _)| p.starts_with(&sub)).then(|| dir(&container, &sub))
@@ -84,10 +84,9 @@ impl SpecialDir for SysDir {
         let Some(container) = self.container.upgrade() else { return Vec::new() };
         self.children(&container)
             .into_iter()
-            .enumerate()
-            .map(|(i, (name, is_dir))| DirEntry {
+            .map(|(name, is_dir)| DirEntry {
+                ino: ino(&format!("{}{name}", self.prefix)),
                 name,
-                ino: ino(500 + i),
                 kind: if is_dir { FileType::Directory } else { FileType::Regular },
             })
             .collect()

@@ -492,19 +492,27 @@ impl AddressSpace {
         }
     }
 
-    /// One byte per page of `[addr, addr + len)`: 1 where the page is in memory (mincore);
-    /// NoMemory if any page of the range is not mapped.
-    pub fn residency(&self, addr: u64, len: u64) -> Result<alloc::vec::Vec<u8>, MapError> {
-        let end = addr.checked_add(len).and_then(page_up).ok_or(MapError::NoMemory)?;
+    /// Whether every page of `[addr, addr + len)` is mapped.
+    pub fn is_mapped(&self, addr: u64, len: u64) -> bool {
+        let Some(end) = addr.checked_add(len).and_then(page_up) else { return false };
         let mut at = addr;
         while at < end {
-            at = self.vma_at(at).ok_or(MapError::NoMemory)?.end;
+            match self.vma_at(at) {
+                Some(vma) => at = vma.end,
+                None => return false,
+            }
         }
-        let mut pages = alloc::vec![0u8; ((end - addr) / 4096) as usize];
+        true
+    }
+
+    /// Sets `pages[i]` to 1 where page `i` from `addr` (page-aligned) is in memory, 0
+    /// where not (mincore).
+    pub fn residency(&self, addr: u64, pages: &mut [u8]) {
+        pages.fill(0);
+        let end = addr.saturating_add(pages.len() as u64 * 4096);
         for (v, _) in self.pt.pages_in(addr, end) {
             pages[((v - addr) / 4096) as usize] = 1;
         }
-        Ok(pages)
     }
 
     /// Grows, shrinks or moves a region (mremap); returns its new address.

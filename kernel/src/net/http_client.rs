@@ -1,6 +1,7 @@
 //! A small HTTP/1.1 client over the kernel's own TCP, for the servers berth calls
-//! (image registries): one GET per connection, and a deadline on every wait, so a
-//! server that stalls costs its caller an error, never a hung thread.
+//! (image registries): one GET per connection. The response head must arrive within
+//! [`STALL_NS`], and a body must keep a pace of [`MIN_PACE`] bytes per [`STALL_NS`], so
+//! a server that stalls or trickles costs its caller an error, never a hung thread.
 
 use super::{SockAddr, SocketOps, TcpSocket};
 use alloc::vec;
@@ -9,8 +10,37 @@ use berth_abi::Errno;
 use berth_docker::http::{self, ChunkedDecoder, HttpError, ResponseBody, ResponseHead};
 use core::net::SocketAddrV4;
 
-/// How long any one wait for the server may take.
+/// How long any one wait for the server may take, and the window its pace is
+/// measured over.
 const STALL_NS: u64 = 30_000_000_000;
+/// The fewest body bytes a server must send in each [`STALL_NS`].
+const MIN_PACE: u64 = 64 * 1024;
+
+/// Keeps a server to a pace: at least [`MIN_PACE`] bytes in every window of
+/// [`STALL_NS`] (a whole small response may take less).
+struct Pace {
+    window_start: u64,
+    in_window: u64,
+}
+
+impl Pace {
+    fn new() -> Pace {
+        Pace { window_start: crate::time::now_ns(), in_window: 0 }
+    }
+
+    /// Notes `n` more bytes; TimedOut if a window ended short of the pace.
+    fn note(&mut self, n: usize) -> Result<(), ClientError> {
+        self.in_window += n as u64;
+        let now = crate::time::now_ns();
+        if now.saturating_sub(self.window_start) >= STALL_NS {
+            if self.in_window < MIN_PACE {
+                return Err(ClientError::TooSlow);
+            }
+            *self = Pace { window_start: now, in_window: 0 };
+        }
+        Ok(())
+    }
+}
 
 /// Why a request failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,8 +49,10 @@ pub enum ClientError {
     Connect(Errno),
     /// Sending or receiving failed.
     Io(Errno),
-    /// The server sent nothing for [`STALL_NS`].
+    /// The server sent nothing for [`STALL_NS`], or not the whole head in that time.
     TimedOut,
+    /// The server sent less than [`MIN_PACE`] bytes in [`STALL_NS`].
+    TooSlow,
     /// The server closed the connection before the response ended.
     Closed,
     /// The response breaks HTTP.
@@ -34,7 +66,10 @@ impl core::fmt::Display for ClientError {
         match self {
             ClientError::Connect(e) => write!(f, "cannot connect: {e:?}"),
             ClientError::Io(e) => write!(f, "connection failed: {e:?}"),
-            ClientError::TimedOut => write!(f, "the server sent nothing for {} s", STALL_NS / 1_000_000_000),
+            ClientError::TimedOut => write!(f, "the server did not answer within {} s", STALL_NS / 1_000_000_000),
+            ClientError::TooSlow => {
+                write!(f, "the server sent less than {} KiB in {} s", MIN_PACE >> 10, STALL_NS / 1_000_000_000)
+            }
             ClientError::Closed => f.write_str("the server closed the connection early"),
             ClientError::Http(e) => write!(f, "bad HTTP response: {e}"),
             ClientError::TooLarge(limit) => write!(f, "the response is larger than {limit} bytes"),
@@ -85,7 +120,11 @@ pub fn get(addr: SocketAddrV4, host: &str, path: &str, extra: &[(&str, &str)]) -
     }
     let mut input = Vec::new();
     let mut scratch = vec![0u8; RECEIVE];
+    let deadline = crate::time::now_ns() + STALL_NS;
     loop {
+        if crate::time::now_ns() > deadline {
+            return Err(ClientError::TimedOut);
+        }
         if let Some((head, used)) = http::parse_response_head(&input).map_err(ClientError::Http)? {
             input.drain(..used);
             if (100..200).contains(&head.status) {
@@ -113,7 +152,9 @@ impl Response {
         mut sink: impl FnMut(&[u8]) -> Result<(), E>,
     ) -> Result<u64, E> {
         let mut total = 0u64;
+        let mut pace = Pace::new();
         let mut feed = |piece: &[u8], total: &mut u64| -> Result<(), E> {
+            pace.note(piece.len())?;
             *total += piece.len() as u64;
             if *total > limit {
                 return Err(ClientError::TooLarge(limit).into());

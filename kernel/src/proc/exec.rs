@@ -78,7 +78,11 @@ fn load(
     let mut path = path.to_string();
     let mut argv = argv;
     for _ in 0..=MAX_INTERPRETERS {
-        let inode = container.fs.lookup(cwd, &path, true).map_err(|e| {
+        let may_search = |dir: &Inode| {
+            let m = dir.metadata();
+            creds.may_access(m.mode, m.uid, m.gid, MAY_EXEC)
+        };
+        let inode = container.fs.lookup_as(cwd, &path, true, &may_search).map_err(|e| {
             let errno = super::fs_errno(e.clone());
             ExecError::new(errno, format!("{path}: {e}"))
         })?;

@@ -35,13 +35,24 @@ fn start_dir(process: &Process, dirfd: i32, path: &str) -> Result<Arc<Inode>, Er
 /// Resolves `path` relative to `dirfd`.
 pub(super) fn lookup(process: &Process, dirfd: i32, path: &str, follow: bool) -> Result<Arc<Inode>, Errno> {
     let start = start_dir(process, dirfd, path)?;
-    process.container.fs.lookup(&start, path, follow).map_err(fs_errno)
+    let may_search = searcher(process);
+    process.container.fs.lookup_as(&start, path, follow, &may_search).map_err(fs_errno)
 }
 
 /// Resolves all but the last component of `path` relative to `dirfd`.
 fn lookup_parent(process: &Process, dirfd: i32, path: &str) -> Result<(Arc<Inode>, String), Errno> {
     let start = start_dir(process, dirfd, path)?;
-    process.container.fs.lookup_parent(&start, path).map_err(fs_errno)
+    let may_search = searcher(process);
+    process.container.fs.lookup_parent_as(&start, path, &may_search).map_err(fs_errno)
+}
+
+/// Whether the process may search a directory (look up names in it), by its fs ids.
+pub(crate) fn searcher(process: &Process) -> impl Fn(&Inode) -> bool {
+    let creds = process.creds.lock().clone();
+    move |dir: &Inode| {
+        let m = dir.metadata();
+        creds.may_access(m.mode, m.uid, m.gid, MAY_EXEC)
+    }
 }
 
 /// `/dev/std{in,out,err}`, `/dev/fd/N` and `/proc/self/fd/N` name open descriptors:
@@ -103,7 +114,11 @@ pub fn open(dirfd: i32, path: u64, flags: u32, mode: u32) -> SysResult {
             Ok(_) if flags & O_EXCL != 0 => return Err(Errno::EEXIST),
             Ok(existing) if existing.is_dir() => return Err(Errno::EISDIR),
             Ok(existing) if existing.file_type() == FileType::Symlink && flags & O_NOFOLLOW == 0 => {
-                lookup(&process, dirfd, &path, true)?
+                let target = lookup(&process, dirfd, &path, true)?;
+                if target.is_dir() {
+                    return Err(Errno::EISDIR);
+                }
+                target
             }
             Ok(existing) => existing,
             Err(berth_vfs::FsError::NotFound) => {

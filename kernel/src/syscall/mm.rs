@@ -114,17 +114,28 @@ pub fn madvise(a: &Args) -> SysResult {
     Ok(0)
 }
 
-/// mincore(addr, length, vec): which pages of a mapped range are in memory.
+/// mincore(addr, length, vec): which pages of a mapped range are in memory, answered
+/// a few thousand pages at a time (a range may be huge).
 pub fn mincore(a: &Args) -> SysResult {
-    let (addr, len) = (a.u64(0), a.u64(1));
+    const CHUNK_PAGES: u64 = 4096;
+    let (addr, len, vec) = (a.u64(0), a.u64(1), a.u64(2));
     if !addr.is_multiple_of(4096) {
         return Err(Errno::EINVAL);
     }
-    if len > (1 << 40) {
-        return Err(Errno::ENOMEM); // no mapping is that large
+    let process = current_process();
+    if !process.with_vm(|s| s.is_mapped(addr, len)) {
+        return Err(Errno::ENOMEM);
     }
-    let pages = current_process().with_vm(|s| s.residency(addr, len)).map_err(errno)?;
-    crate::uaccess::write_bytes(a.u64(2), &pages)?;
+    let pages = len.div_ceil(4096);
+    let mut buf = alloc::vec![0u8; pages.min(CHUNK_PAGES) as usize];
+    let mut done = 0;
+    while done < pages {
+        let n = (pages - done).min(CHUNK_PAGES) as usize;
+        process.with_vm(|s| s.residency(addr + done * 4096, &mut buf[..n]));
+        crate::uaccess::write_bytes(vec + done, &buf[..n])?;
+        done += n as u64;
+        crate::sched::preempt_point();
+    }
     Ok(0)
 }
 

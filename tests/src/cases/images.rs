@@ -36,6 +36,7 @@ pub fn image_config(a: &Artifacts) -> Result<(), String> {
         root.file("etc/passwd", PASSWD, 0o644).file("etc/group", GROUP, 0o644).dir("tmp", 0o1777);
         root.file("etc/secret", "root only\n", 0o600).file("tmp/roots", "root's\n", 0o644);
         root.file("usr/local/bin/notexec", "#!/bin/busybox sh\necho ran\n", 0o644);
+        root.dir("srv/private", 0o700).file("srv/private/data.txt", "private\n", 0o644);
         let tar = dir.join("users.tar");
         root.write(&tar).map_err(|e| e.to_string())?;
         let tar = tar.to_string_lossy().into_owned();
@@ -63,12 +64,14 @@ pub fn image_config(a: &Artifacts) -> Result<(), String> {
                      { $b rm -f /tmp/roots && echo removed-roots || echo sticky-refused; } 2>/dev/null; \
                      echo hi > /tmp/mine && $b rm /tmp/mine && echo tmp-ok; \
                      { $b chmod 777 /etc/hosts && echo chmod-ok || echo chmod-refused; } 2>/dev/null; \
-                     { /usr/local/bin/notexec; echo exec=$?; } 2>/dev/null";
+                     { /usr/local/bin/notexec; echo exec=$?; } 2>/dev/null; \
+                     { $b cat /srv/private/data.txt || echo search-refused; } 2>/dev/null";
         let out = docker.ok(&["run", "--rm", "cfg:1", "/bin/busybox", "sh", "-c", modes], CLI)?;
-        let want = "secret-refused\npasswd-refused\netc-refused\nsticky-refused\ntmp-ok\nchmod-refused\nexec=126\n";
+        let want = "secret-refused\npasswd-refused\netc-refused\nsticky-refused\ntmp-ok\nchmod-refused\nexec=126\n\
+                    search-refused\n";
         expect(&vm, out == want, &format!("file modes as app: {out:?}, want {want:?}"))?;
         let out = docker.ok(&["run", "--rm", "-u", "0", "cfg:1", "/bin/busybox", "sh", "-c", modes], CLI)?;
-        let want = "root only\nwrote-passwd\nmade-in-etc\nremoved-roots\ntmp-ok\nchmod-ok\nexec=126\n";
+        let want = "root only\nwrote-passwd\nmade-in-etc\nremoved-roots\ntmp-ok\nchmod-ok\nexec=126\nprivate\n";
         expect(&vm, out == want, &format!("file modes as root: {out:?}, want {want:?}"))?;
 
         let out = docker.ok(&["run", "--rm", "-u", "0", "-w", "/", "-e", "GREETING=yo", "cfg:1"], CLI)?;

@@ -78,7 +78,7 @@ pub fn parse_rfc3339(text: &str) -> Option<u64> {
     };
     let days = days_from_civil(year, month, day)?;
     let secs = (days * 86_400 + h * 3600 + m * 60 + s) as i64 - offset;
-    u64::try_from(secs).ok().map(|secs| secs * SECOND + fraction)
+    u64::try_from(secs).ok()?.checked_mul(SECOND)?.checked_add(fraction)
 }
 
 /// Days from 1970-01-01 to a date on or after it (the inverse of `civil_from_days`).
@@ -184,6 +184,7 @@ mod tests {
             "1969-12-31T23:59:59Z",
             "2026-11-23T10:00:00.Z",
             "2026-11-23T10:00:00Zjunk",
+            "9999-12-31T23:59:59Z", // past what u64 nanoseconds hold
         ] {
             assert_eq!(parse_rfc3339(bad), None, "{bad}");
         }

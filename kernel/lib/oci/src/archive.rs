@@ -86,7 +86,7 @@ pub struct Manifest {
 impl Manifest {
     /// Reads a manifest or index.
     pub fn parse(bytes: &[u8]) -> Result<Manifest, Error> {
-        serde_json::from_slice(bytes).map_err(|e| Error::Format(format!("a manifest is not valid: {e}")))
+        crate::json::parse(bytes, "a manifest")
     }
 
     /// Whether it is an index (of manifests) rather than an image manifest.

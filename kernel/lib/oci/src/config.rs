@@ -177,8 +177,7 @@ impl ImageConfig {
         if bytes.len() > MAX_CONFIG_BYTES {
             return Err(Error::Format(alloc::format!("image config is {} bytes, more than 4 MiB", bytes.len())));
         }
-        let config: ImageConfig =
-            serde_json::from_slice(bytes).map_err(|e| Error::Format(alloc::format!("image config: {e}")))?;
+        let config: ImageConfig = crate::json::parse(bytes, "the image config")?;
         if config.os != "linux" || config.architecture != "amd64" {
             return Err(Error::Platform(alloc::format!("{}/{}", config.os, config.architecture)));
         }

@@ -17,6 +17,7 @@ pub mod changes;
 mod config;
 mod digest;
 pub mod gzip;
+mod json;
 mod layers;
 pub mod reference;
 pub mod registry;

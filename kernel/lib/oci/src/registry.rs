@@ -27,7 +27,7 @@ struct ErrorItem {
 /// The first error of a registry's error body (`{"errors":[{"code":..,"message":..}]}`)
 /// as `message (CODE)`, or the body's start as text.
 pub fn error_message(body: &[u8]) -> String {
-    match serde_json::from_slice::<Errors>(body) {
+    match crate::json::parse::<Errors>(body, "an error body") {
         Ok(Errors { errors }) if !errors.is_empty() => format!("{} ({})", errors[0].message, errors[0].code),
         _ => String::from_utf8_lossy(&body[..body.len().min(200)]).trim().into(),
     }
@@ -161,6 +161,6 @@ struct TokenReply {
 
 /// The token in a token server's reply (`token`, or OAuth's `access_token`).
 pub fn token_from(body: &[u8]) -> Option<String> {
-    let reply: TokenReply = serde_json::from_slice(body).ok()?;
+    let reply: TokenReply = crate::json::parse(body, "a token reply").ok()?;
     reply.token.or(reply.access_token).filter(|t| !t.is_empty())
 }

@@ -28,12 +28,19 @@ impl<E: core::fmt::Display> core::fmt::Display for UnpackError<E> {
     }
 }
 
+/// Bytes a layer may carry after its end-of-archive marker (tar pads to a block of
+/// 10 KiB; anything much beyond is not a layer).
+pub const MAX_AFTER_END: u64 = 1 << 20;
+
 /// A layer being read.
 pub struct Unpacker {
     parser: Parser,
     builder: ImageBuilder,
     hasher: Hasher,
     split: TarSplit,
+    /// Whether the end-of-archive marker was seen, and the bytes since.
+    ended: bool,
+    after_end: u64,
 }
 
 /// A layer read whole.
@@ -65,6 +72,8 @@ impl Unpacker {
             builder: ImageBuilder::new(limits),
             hasher: Hasher::new(),
             split: TarSplit::new(),
+            ended: false,
+            after_end: 0,
         }
     }
 
@@ -82,6 +91,15 @@ impl Unpacker {
             let consumed = &before[..before.len() - piece.len()];
             let Some(event) = event else {
                 // Part of a header, or bytes after the end marker.
+                if self.ended {
+                    self.after_end += consumed.len() as u64;
+                    if self.after_end > MAX_AFTER_END {
+                        return Err(UnpackError::BadTar(format!(
+                            "more than {} KiB after the end of the archive",
+                            MAX_AFTER_END >> 10
+                        )));
+                    }
+                }
                 self.split.meta(consumed);
                 return Ok(());
             };
@@ -92,7 +110,7 @@ impl Unpacker {
             if let Event::Entry(header) = &event {
                 check(header).map_err(UnpackError::Refused)?;
             }
-            self.builder.push(event).map_err(from_fs)?;
+            self.ended |= self.builder.push(event).map_err(from_fs)?;
             if let Some(data) = self.builder.take_completed() {
                 self.split.file(data);
             }
@@ -109,7 +127,8 @@ impl Unpacker {
         self.hasher.is_empty()
     }
 
-    /// Memory held beyond the files' data (headers kept to write the tar again).
+    /// Memory held beyond the files' data (headers kept to write the tar again); it
+    /// grows with every push, so a caller limiting memory charges it as it grows.
     pub fn held_bytes(&self) -> u64 {
         self.split.held_bytes()
     }

@@ -149,3 +149,23 @@ fn a_request_merges_with_the_image_as_docker_merges_it() {
     // An empty image and an empty request: nothing to run.
     assert!(RunConfig::default().merged_with(&RunConfig::default()).argv().is_empty());
 }
+
+/// A config nested deeper than any image needs is refused before serde recurses into
+/// it (a kernel thread's stack is small).
+#[test]
+fn deeply_nested_json_is_refused() {
+    let deep = format!(
+        r#"{{"architecture":"amd64","os":"linux","config":{{"Cmd":{}"x"{}}},"rootfs":{{"type":"layers","diff_ids":[]}}}}"#,
+        "[".repeat(100),
+        "]".repeat(100)
+    );
+    let e = berth_oci::ImageConfig::parse(deep.as_bytes()).unwrap_err();
+    assert!(e.to_string().contains("nests more than 32 levels"), "{e}");
+    // Brackets inside strings do not count.
+    let quoted = format!(
+        r#"{{"architecture":"amd64","os":"linux","config":{{"Cmd":["{}\"{}"]}},"rootfs":{{"type":"layers","diff_ids":[]}}}}"#,
+        "[".repeat(100),
+        "{".repeat(100)
+    );
+    assert!(berth_oci::ImageConfig::parse(quoted.as_bytes()).is_ok());
+}

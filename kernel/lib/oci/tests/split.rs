@@ -104,3 +104,26 @@ fn a_refused_entry_and_a_truncated_tar_are_errors() {
     unpacker.push(&bytes[..1500], |_| Ok::<(), Infallible>(())).unwrap();
     assert!(matches!(unpacker.finish::<Infallible>(), Err(UnpackError::BadTar(_))));
 }
+
+/// What follows the end marker is kept (to write the tar again), so there may not be
+/// much of it; `held_bytes` grows with what is kept, for the caller to charge.
+#[test]
+fn bytes_after_the_end_are_bounded_and_counted() {
+    let mut b = tar::Builder::new(Vec::new());
+    b.append_data(&mut header(tar::EntryType::Regular, 1), "f", &b"x"[..]).unwrap();
+    let archive = b.into_inner().unwrap();
+    let mut unpacker = Unpacker::new(ImageLimits::default());
+    unpacker.push(&archive, |_| Ok::<(), Infallible>(())).unwrap();
+    let before = unpacker.held_bytes();
+    let junk = vec![0x5a; 64 * 1024];
+    unpacker.push(&junk, |_| Ok::<(), Infallible>(())).unwrap();
+    assert!(unpacker.held_bytes() >= before + junk.len() as u64 / 2, "kept bytes are counted");
+    let mut refused = None;
+    for _ in 0..20 {
+        if let Err(e) = unpacker.push(&junk, |_| Ok::<(), Infallible>(())) {
+            refused = Some(e);
+            break;
+        }
+    }
+    assert!(matches!(refused, Some(UnpackError::BadTar(ref why)) if why.contains("after the end")), "{refused:?}");
+}

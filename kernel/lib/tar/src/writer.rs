@@ -40,7 +40,11 @@ pub fn header(member: &Member<'_>) -> Vec<u8> {
     let mut out = Vec::new();
     let name = if member.name.len() > NAME_FIELD {
         let record = pax_record("path", member.name);
-        let pax_name = format!("PaxHeaders/{}", &member.name[member.name.len().saturating_sub(80)..]);
+        let mut tail = member.name.len().saturating_sub(80);
+        while !member.name.is_char_boundary(tail) {
+            tail += 1;
+        }
+        let pax_name = format!("PaxHeaders/{}", &member.name[tail..]);
         let pax = Member { name: &pax_name, kind: MemberKind::File, mode: 0o644, size: record.len() as u64, mtime: 0 };
         out.extend_from_slice(&ustar(&pax, truncated(&pax_name), b'x'));
         out.extend_from_slice(record.as_bytes());

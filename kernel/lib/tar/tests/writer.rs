@@ -63,3 +63,11 @@ fn pax_record_lengths_count_themselves_at_digit_boundaries() {
         assert_eq!(last.path().unwrap().to_string_lossy(), name);
     }
 }
+
+#[test]
+fn long_names_of_many_byte_characters() {
+    let name = format!("{}x", "é".repeat(60));
+    let bytes = archive(&[(name.clone(), b"y".to_vec())]);
+    let entries = berth_tar::entries(&bytes, u64::MAX).unwrap();
+    assert_eq!(entries[1].header.name, name);
+}

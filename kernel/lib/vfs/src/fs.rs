@@ -104,6 +104,18 @@ impl Filesystem {
     /// Resolves `path` starting at `cwd` (or the root for absolute paths), following
     /// symbolic links, the last one only if `follow`.
     pub fn lookup(&self, cwd: &Arc<Inode>, path: &str, follow: bool) -> Result<Arc<Inode>> {
+        self.lookup_as(cwd, path, follow, &|_| true)
+    }
+
+    /// [`Self::lookup`] for a caller that may look into a directory only where
+    /// `may_search` says so (search permission): AccessDenied where it may not.
+    pub fn lookup_as(
+        &self,
+        cwd: &Arc<Inode>,
+        path: &str,
+        follow: bool,
+        may_search: &dyn Fn(&Inode) -> bool,
+    ) -> Result<Arc<Inode>> {
         if path.is_empty() {
             return Err(FsError::NotFound);
         }
@@ -117,6 +129,10 @@ impl Filesystem {
         let mut links = 0;
         while let Some(name) = todo.pop() {
             let last = todo.is_empty();
+            // Every step out of a directory, `..` too, needs search permission on it.
+            if cur.is_dir() && !may_search(&cur) {
+                return Err(FsError::AccessDenied);
+            }
             match name.as_str() {
                 "." => continue,
                 ".." => {
@@ -156,6 +172,16 @@ impl Filesystem {
     /// Resolves all but the last component of `path`: returns the directory and the
     /// last name (which need not exist). Trailing slashes are ignored.
     pub fn lookup_parent(&self, cwd: &Arc<Inode>, path: &str) -> Result<(Arc<Inode>, String)> {
+        self.lookup_parent_as(cwd, path, &|_| true)
+    }
+
+    /// [`Self::lookup_parent`] with search permission checked as in [`Self::lookup_as`].
+    pub fn lookup_parent_as(
+        &self,
+        cwd: &Arc<Inode>,
+        path: &str,
+        may_search: &dyn Fn(&Inode) -> bool,
+    ) -> Result<(Arc<Inode>, String)> {
         let trimmed = path.trim_end_matches('/');
         if trimmed.is_empty() {
             return Err(if path.is_empty() { FsError::NotFound } else { FsError::Exists });
@@ -165,7 +191,7 @@ impl Filesystem {
             Some(i) => (&trimmed[..i], &trimmed[i + 1..]),
             None => (".", trimmed),
         };
-        let dir = self.lookup(cwd, dir_part, true)?;
+        let dir = self.lookup_as(cwd, dir_part, true, may_search)?;
         if !dir.is_dir() {
             return Err(FsError::NotDirectory);
         }

@@ -316,3 +316,23 @@ fn device_nodes_keep_their_numbers() {
     assert_eq!((sda.file_type(), sda.metadata().rdev), (FileType::BlockDevice, 8 << 8));
     assert_eq!(fs.lookup(&fs.root(), "fifo", true).unwrap().file_type(), FileType::Fifo);
 }
+
+#[test]
+fn lookups_need_search_permission_where_the_caller_says() {
+    let img = image();
+    let fs = Filesystem::new(&img, None, clock).unwrap();
+    let root = fs.root();
+    // A caller that may search nothing but the root and /a.
+    let allowed = [root.ino(), fs.lookup(&root, "/a", true).unwrap().ino()];
+    let search = |dir: &Inode| allowed.contains(&dir.ino());
+    assert!(fs.lookup_as(&root, "/a/b", true, &search).is_ok());
+    assert_eq!(fs.lookup_as(&root, "/a/b/c", true, &search).err(), Some(FsError::AccessDenied));
+    assert_eq!(fs.lookup_as(&root, "/etc/../a/b", true, &search).err(), Some(FsError::AccessDenied));
+    let (dir, name) = fs.lookup_parent_as(&root, "/a/new", &search).unwrap();
+    assert_eq!((dir.ino(), name.as_str()), (fs.lookup(&root, "/a", true).unwrap().ino(), "new"));
+    // The parent itself is not searched here: what is done in it checks that.
+    assert!(fs.lookup_parent_as(&root, "/a/b/new", &search).is_ok());
+    assert_eq!(fs.lookup_parent_as(&root, "/a/b/c/new", &search).err(), Some(FsError::AccessDenied));
+    // The unchecked lookup still goes everywhere.
+    assert!(fs.lookup(&root, "/a/b/c/d/file", true).is_ok());
+}
