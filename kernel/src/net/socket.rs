@@ -1,10 +1,13 @@
 //! What every socket offers the system calls, the addresses they take, the options
 //! they share, and how they block.
 
-use crate::sched::WaitError;
+use crate::fs::{FileOps, OpenFile, Ready};
+use crate::sched::{WaitError, WaitQueue};
+use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use berth_abi::Errno;
+use berth_abi::fs::Stat;
 use berth_abi::net::*;
 use core::net::{Ipv4Addr, SocketAddrV4};
 
@@ -237,5 +240,58 @@ pub fn block_on<T>(
         Ok(r) => r,
         Err(WaitError::TimedOut) => Err(Errno::EAGAIN),
         Err(WaitError::Interrupted) => Err(Errno::EINTR),
+    }
+}
+
+/// What the one [`FileOps`] implementation of every socket type needs of it (reading,
+/// writing, `stat`, `FIONREAD`, `poll` and the `/proc` name work alike for all).
+pub trait SocketFile: SocketOps {
+    /// The prefix of its `/proc/PID/fd` name, `socket:[{PREFIX}{id}]`.
+    const PREFIX: &'static str;
+    /// Its number: the inode number `stat` gives and the one in its name.
+    fn id(&self) -> u64;
+    /// What `poll` and `epoll` see now.
+    fn readiness(&self) -> Ready;
+    /// The queue its waiters sleep on.
+    fn queue(&self) -> &WaitQueue;
+    /// `write(2)`: all of `data` on a stream socket, one datagram otherwise.
+    fn write_data(&self, data: &[u8], nonblocking: bool) -> Result<usize, Errno>;
+}
+
+impl<T: SocketFile> FileOps for T {
+    fn read(&self, file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
+        self.recv(buf, 0, file.nonblocking()).map(|r| r.len)
+    }
+
+    fn write(&self, file: &OpenFile, data: &[u8]) -> Result<usize, Errno> {
+        self.write_data(data, file.nonblocking())
+    }
+
+    fn stat(&self) -> Result<Stat, Errno> {
+        Ok(Stat { st_mode: berth_abi::fs::S_IFSOCK | 0o777, st_ino: self.id(), st_blksize: 4096, ..Stat::default() })
+    }
+
+    fn ioctl(&self, _file: &OpenFile, request: u32, arg: u64) -> Result<isize, Errno> {
+        if request == berth_abi::ioctl::FIONREAD {
+            crate::uaccess::write_val(arg, &(self.available() as i32))?;
+            return Ok(0);
+        }
+        Err(Errno::ENOTTY)
+    }
+
+    fn ready(&self) -> Ready {
+        self.readiness()
+    }
+
+    fn wait_queue(&self) -> Option<&WaitQueue> {
+        Some(self.queue())
+    }
+
+    fn describe(&self) -> String {
+        alloc::format!("socket:[{}{}]", T::PREFIX, self.id())
+    }
+
+    fn socket(&self) -> Option<&dyn SocketOps> {
+        Some(self)
     }
 }

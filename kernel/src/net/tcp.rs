@@ -14,13 +14,10 @@ use super::socket::*;
 use super::stack::{self, Stack};
 use super::tcp_socket::{BufSizes, NetTcp};
 use super::waker::SocketWaker;
-use crate::fs::{FileOps, OpenFile, Ready};
+use crate::fs::{FileOps, Ready};
 use crate::sched::WaitQueue;
-use alloc::format;
-use alloc::string::String;
 use alloc::sync::Arc;
 use berth_abi::Errno;
-use berth_abi::fs::Stat;
 use berth_abi::net::*;
 use berth_net::Protocol;
 use core::net::{Ipv4Addr, SocketAddrV4};
@@ -754,28 +751,14 @@ fn positive(v: i32) -> Result<i32, Errno> {
     if v < 1 { Err(Errno::EINVAL) } else { Ok(v) }
 }
 
-impl FileOps for TcpSocket {
-    fn read(&self, file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
-        self.recv(buf, 0, file.nonblocking()).map(|r| r.len)
+impl SocketFile for TcpSocket {
+    const PREFIX: &'static str = "";
+
+    fn id(&self) -> u64 {
+        self.id
     }
 
-    fn write(&self, file: &OpenFile, data: &[u8]) -> Result<usize, Errno> {
-        self.send_all(data, 0, file.nonblocking())
-    }
-
-    fn stat(&self) -> Result<Stat, Errno> {
-        Ok(Stat { st_mode: berth_abi::fs::S_IFSOCK | 0o777, st_ino: self.id, st_blksize: 4096, ..Stat::default() })
-    }
-
-    fn ioctl(&self, _file: &OpenFile, request: u32, arg: u64) -> Result<isize, Errno> {
-        if request == berth_abi::ioctl::FIONREAD {
-            crate::uaccess::write_val(arg, &(self.available() as i32))?;
-            return Ok(0);
-        }
-        Err(Errno::ENOTTY)
-    }
-
-    fn ready(&self) -> Ready {
+    fn readiness(&self) -> Ready {
         let mut inner = self.inner.lock();
         let inner = &mut *inner;
         match &inner.state {
@@ -811,16 +794,12 @@ impl FileOps for TcpSocket {
         }
     }
 
-    fn wait_queue(&self) -> Option<&WaitQueue> {
-        Some(&self.waker.queue)
+    fn queue(&self) -> &WaitQueue {
+        &self.waker.queue
     }
 
-    fn describe(&self) -> String {
-        format!("socket:[{}]", self.id)
-    }
-
-    fn socket(&self) -> Option<&dyn SocketOps> {
-        Some(self)
+    fn write_data(&self, data: &[u8], nonblocking: bool) -> Result<usize, Errno> {
+        self.send_all(data, 0, nonblocking)
     }
 }
 

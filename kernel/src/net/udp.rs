@@ -11,17 +11,14 @@ use super::socket::*;
 use super::stack::{self, Stack};
 use super::tcp_socket;
 use super::waker::SocketWaker;
-use crate::fs::{FileOps, OpenFile, Ready};
+use crate::fs::Ready;
 use crate::mm::Charge;
 use crate::sched::WaitQueue;
 use alloc::collections::VecDeque;
-use alloc::format;
-use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec;
 use alloc::vec::Vec;
 use berth_abi::Errno;
-use berth_abi::fs::Stat;
 use berth_abi::net::*;
 use berth_net::Protocol;
 use core::net::{Ipv4Addr, SocketAddrV4};
@@ -394,41 +391,23 @@ impl SocketOps for UdpSocket {
     }
 }
 
-impl FileOps for UdpSocket {
-    fn read(&self, file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
-        self.recv(buf, 0, file.nonblocking()).map(|r| r.len)
+impl SocketFile for UdpSocket {
+    const PREFIX: &'static str = "udp";
+
+    fn id(&self) -> u64 {
+        self.id
     }
 
-    fn write(&self, file: &OpenFile, data: &[u8]) -> Result<usize, Errno> {
-        self.send(data, None, 0, file.nonblocking())
-    }
-
-    fn stat(&self) -> Result<Stat, Errno> {
-        Ok(Stat { st_mode: berth_abi::fs::S_IFSOCK | 0o777, st_ino: self.id, st_blksize: 4096, ..Stat::default() })
-    }
-
-    fn ioctl(&self, _file: &OpenFile, request: u32, arg: u64) -> Result<isize, Errno> {
-        if request == berth_abi::ioctl::FIONREAD {
-            crate::uaccess::write_val(arg, &(self.available() as i32))?;
-            return Ok(0);
-        }
-        Err(Errno::ENOTTY)
-    }
-
-    fn ready(&self) -> Ready {
+    fn readiness(&self) -> Ready {
         Ready { read: self.readable(), write: !self.inner.lock().shut_wr, ..Ready::default() }
     }
 
-    fn wait_queue(&self) -> Option<&WaitQueue> {
-        Some(&self.waker.queue)
+    fn queue(&self) -> &WaitQueue {
+        &self.waker.queue
     }
 
-    fn describe(&self) -> String {
-        format!("socket:[udp{}]", self.id)
-    }
-
-    fn socket(&self) -> Option<&dyn SocketOps> {
-        Some(self)
+    fn write_data(&self, data: &[u8], nonblocking: bool) -> Result<usize, Errno> {
+        self.send(data, None, 0, nonblocking)
     }
 }
 

@@ -8,14 +8,11 @@ use super::local::{self, LocalEnd};
 use super::namespace::{LocalAccept, Namespace, PendingLocal};
 use super::socket::*;
 use super::waker::SocketWaker;
-use crate::fs::{FileOps, OpenFile, Ready};
+use crate::fs::{FileOps, Ready};
 use crate::sched::WaitQueue;
-use alloc::format;
-use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use berth_abi::Errno;
-use berth_abi::fs::Stat;
 use berth_abi::net::*;
 use core::sync::atomic::{AtomicU64, Ordering};
 use spin::Mutex;
@@ -298,28 +295,14 @@ impl SocketOps for UnixSocket {
     }
 }
 
-impl FileOps for UnixSocket {
-    fn read(&self, file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
-        self.recv(buf, 0, file.nonblocking()).map(|r| r.len)
+impl SocketFile for UnixSocket {
+    const PREFIX: &'static str = "unix";
+
+    fn id(&self) -> u64 {
+        self.id
     }
 
-    fn write(&self, file: &OpenFile, data: &[u8]) -> Result<usize, Errno> {
-        self.send_all(data, 0, file.nonblocking())
-    }
-
-    fn stat(&self) -> Result<Stat, Errno> {
-        Ok(Stat { st_mode: berth_abi::fs::S_IFSOCK | 0o777, st_ino: self.id, st_blksize: 4096, ..Stat::default() })
-    }
-
-    fn ioctl(&self, _file: &OpenFile, request: u32, arg: u64) -> Result<isize, Errno> {
-        if request == berth_abi::ioctl::FIONREAD {
-            crate::uaccess::write_val(arg, &(self.available() as i32))?;
-            return Ok(0);
-        }
-        Err(Errno::ENOTTY)
-    }
-
-    fn ready(&self) -> Ready {
+    fn readiness(&self) -> Ready {
         let inner = self.inner.lock();
         match &inner.state {
             State::Fresh => Ready { hangup: true, ..Ready::default() },
@@ -328,16 +311,12 @@ impl FileOps for UnixSocket {
         }
     }
 
-    fn wait_queue(&self) -> Option<&WaitQueue> {
-        Some(&self.waker.queue)
+    fn queue(&self) -> &WaitQueue {
+        &self.waker.queue
     }
 
-    fn describe(&self) -> String {
-        format!("socket:[unix{}]", self.id)
-    }
-
-    fn socket(&self) -> Option<&dyn SocketOps> {
-        Some(self)
+    fn write_data(&self, data: &[u8], nonblocking: bool) -> Result<usize, Errno> {
+        self.send_all(data, 0, nonblocking)
     }
 }
 
