@@ -5,7 +5,7 @@
 //! is 0, writes while the sum would pass [`MAX_COUNT`]. Readable when the counter is
 //! above 0, writable while it is below [`MAX_COUNT`].
 
-use super::{FileOps, OpenFile, Ready, wait_errno};
+use super::{FileOps, OpenFile, Ready};
 use crate::sched::WaitQueue;
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -53,27 +53,16 @@ impl FileOps for EventFd {
         if buf.len() < VALUE_SIZE {
             return Err(Errno::EINVAL);
         }
-        let (value, made_room) = self
-            .changed
-            .wait_until(
-                || {
-                    let mut s = self.state.lock();
-                    if s.count > 0 {
-                        let was_full = s.count == MAX_COUNT;
-                        let value = if self.semaphore { 1 } else { s.count };
-                        s.count -= value;
-                        let made_room = was_full || core::mem::take(&mut s.room_wanted);
-                        Some(Ok((value, made_room)))
-                    } else if file.nonblocking() {
-                        Some(Err(Errno::EAGAIN))
-                    } else {
-                        None
-                    }
-                },
-                None,
-                Some(&crate::proc::signal_pending),
-            )
-            .map_err(wait_errno)??;
+        let (value, made_room) = super::block_on(&self.changed, file.nonblocking(), None, || {
+            let mut s = self.state.lock();
+            if s.count == 0 {
+                return Err(Errno::EAGAIN);
+            }
+            let was_full = s.count == MAX_COUNT;
+            let value = if self.semaphore { 1 } else { s.count };
+            s.count -= value;
+            Ok((value, was_full || core::mem::take(&mut s.room_wanted)))
+        })?;
         buf[..VALUE_SIZE].copy_from_slice(&value.to_ne_bytes());
         if made_room {
             self.changed.wake_all();
@@ -84,22 +73,16 @@ impl FileOps for EventFd {
     fn write(&self, file: &OpenFile, data: &[u8]) -> Result<usize, Errno> {
         let value = data.get(..VALUE_SIZE).and_then(|b| b.try_into().ok()).map(u64::from_ne_bytes);
         let value = value.filter(|&v| v != u64::MAX).ok_or(Errno::EINVAL)?;
-        self.changed
-            .wait_until(
-                || {
-                    let mut s = self.state.lock();
-                    if value <= MAX_COUNT - s.count {
-                        s.count += value;
-                        Some(Ok(()))
-                    } else {
-                        s.room_wanted = true;
-                        if file.nonblocking() { Some(Err(Errno::EAGAIN)) } else { None }
-                    }
-                },
-                None,
-                Some(&crate::proc::signal_pending),
-            )
-            .map_err(wait_errno)??;
+        super::block_on(&self.changed, file.nonblocking(), None, || {
+            let mut s = self.state.lock();
+            if value <= MAX_COUNT - s.count {
+                s.count += value;
+                Ok(())
+            } else {
+                s.room_wanted = true;
+                Err(Errno::EAGAIN)
+            }
+        })?;
         self.changed.wake_all();
         Ok(VALUE_SIZE)
     }

@@ -158,6 +158,30 @@ fn wait_errno(e: WaitError) -> Errno {
     }
 }
 
+/// The one way files block: retries `attempt` until it stops answering EAGAIN,
+/// sleeping on `queue` between tries; EAGAIN at once when `nonblocking`, after
+/// `deadline` otherwise; EINTR when a signal arrives. `attempt` runs with interrupts
+/// off and must not block.
+pub fn block_on<T>(
+    queue: &WaitQueue,
+    nonblocking: bool,
+    deadline: Option<u64>,
+    mut attempt: impl FnMut() -> Result<T, Errno>,
+) -> Result<T, Errno> {
+    if nonblocking {
+        return attempt();
+    }
+    let result = queue.wait_until(
+        || match attempt() {
+            Err(Errno::EAGAIN) => None,
+            other => Some(other),
+        },
+        deadline,
+        Some(&crate::proc::signal_pending),
+    );
+    result.map_err(wait_errno)?
+}
+
 /// An open file: the file plus the state `open` creates.
 pub struct OpenFile {
     /// What the file is.

@@ -1,6 +1,6 @@
 //! Pipes.
 
-use super::{FileOps, OpenFile, Ready, wait_errno};
+use super::{FileOps, OpenFile, Ready};
 use crate::mm::{ChargedQueue, MemoryCounter};
 use crate::sched::WaitQueue;
 use alloc::format;
@@ -58,27 +58,18 @@ impl FileOps for PipeEnd {
             return Ok(0);
         }
         let pipe = &self.pipe;
-        let (n, space_before) = pipe
-            .changed
-            .wait_until(
-                || {
-                    let mut s = pipe.state.lock();
-                    if !s.buf.is_empty() {
-                        let space_before = CAPACITY - s.buf.len();
-                        let n = s.buf.take(buf, false);
-                        Some(Ok((n, space_before)))
-                    } else if s.writers == 0 {
-                        Some(Ok((0, CAPACITY)))
-                    } else if file.nonblocking() {
-                        Some(Err(Errno::EAGAIN))
-                    } else {
-                        None
-                    }
-                },
-                None,
-                Some(&crate::proc::signal_pending),
-            )
-            .map_err(wait_errno)??;
+        let (n, space_before) = super::block_on(&pipe.changed, file.nonblocking(), None, || {
+            let mut s = pipe.state.lock();
+            if !s.buf.is_empty() {
+                let space_before = CAPACITY - s.buf.len();
+                let n = s.buf.take(buf, false);
+                Ok((n, space_before))
+            } else if s.writers == 0 {
+                Ok((0, CAPACITY))
+            } else {
+                Err(Errno::EAGAIN)
+            }
+        })?;
         // A writer can only be waiting for less room than one atomic write (or for any
         // room at all), so with that much free before this read nobody needs waking.
         if space_before < ATOMIC_WRITE {
@@ -94,43 +85,36 @@ impl FileOps for PipeEnd {
         let pipe = &self.pipe;
         let mut written = 0;
         while written < data.len() || data.is_empty() {
-            let step = pipe.changed.wait_until(
-                || {
-                    let mut s = pipe.state.lock();
-                    if s.readers == 0 {
-                        return Some(Err(Errno::EPIPE));
-                    }
-                    let space = CAPACITY - s.buf.len();
-                    let left = &data[written..];
-                    // Small writes go in whole or not at all.
-                    let fits = if left.len() <= ATOMIC_WRITE { space >= left.len() } else { space > 0 };
-                    if fits {
-                        // Memory the container cannot pay for: ENOMEM, as on Linux.
-                        Some(s.buf.push(left).ok_or(Errno::ENOMEM))
-                    } else if file.nonblocking() {
-                        Some(Err(Errno::EAGAIN))
-                    } else {
-                        None
-                    }
-                },
-                None,
-                Some(&crate::proc::signal_pending),
-            );
+            let step = super::block_on(&pipe.changed, file.nonblocking(), None, || {
+                let mut s = pipe.state.lock();
+                if s.readers == 0 {
+                    return Err(Errno::EPIPE);
+                }
+                let space = CAPACITY - s.buf.len();
+                let left = &data[written..];
+                // Small writes go in whole or not at all.
+                let fits = if left.len() <= ATOMIC_WRITE { space >= left.len() } else { space > 0 };
+                if fits {
+                    // Memory the container cannot pay for: ENOMEM, as on Linux.
+                    s.buf.push(left).ok_or(Errno::ENOMEM)
+                } else {
+                    Err(Errno::EAGAIN)
+                }
+            });
             match step {
-                Ok(Ok(n)) => {
+                Ok(n) => {
                     written += n;
                     pipe.changed.wake_all();
                     if data.is_empty() {
                         break;
                     }
                 }
-                Ok(Err(Errno::EPIPE)) => {
+                Err(Errno::EPIPE) => {
                     crate::proc::raise_sigpipe();
                     return if written > 0 { Ok(written) } else { Err(Errno::EPIPE) };
                 }
                 // A partial write reports what was written; the error comes next time.
-                Ok(Err(e)) => return if written > 0 { Ok(written) } else { Err(e) },
-                Err(e) => return if written > 0 { Ok(written) } else { Err(wait_errno(e)) },
+                Err(e) => return if written > 0 { Ok(written) } else { Err(e) },
             }
         }
         Ok(written)

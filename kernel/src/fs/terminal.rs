@@ -3,7 +3,7 @@
 //! through the line discipline (`berth-tty`); what programs write goes to the
 //! container's log as its output, with newlines translated as a terminal would.
 
-use super::{FileOps, OpenFile, Ready, wait_errno};
+use super::{FileOps, OpenFile, Ready};
 use crate::container::{Container, Stream};
 use crate::sched::WaitQueue;
 use alloc::string::String;
@@ -103,21 +103,14 @@ impl FileOps for Terminal {
         if buf.is_empty() {
             return Ok(0);
         }
-        self.changed
-            .wait_until(
-                || {
-                    let mut s = self.state.lock();
-                    match s.ld.read(buf) {
-                        Some(n) => Some(Ok(n)),
-                        None if s.hung_up => Some(Ok(0)),
-                        None if file.nonblocking() => Some(Err(Errno::EAGAIN)),
-                        None => None,
-                    }
-                },
-                None,
-                Some(&crate::proc::signal_pending),
-            )
-            .map_err(wait_errno)?
+        super::block_on(&self.changed, file.nonblocking(), None, || {
+            let mut s = self.state.lock();
+            match s.ld.read(buf) {
+                Some(n) => Ok(n),
+                None if s.hung_up => Ok(0),
+                None => Err(Errno::EAGAIN),
+            }
+        })
     }
 
     fn write(&self, _file: &OpenFile, data: &[u8]) -> Result<usize, Errno> {

@@ -2,7 +2,7 @@
 //! they share, and how they block.
 
 use crate::fs::{FileOps, OpenFile, Ready};
-use crate::sched::{WaitError, WaitQueue};
+use crate::sched::WaitQueue;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -216,31 +216,14 @@ impl CommonOptions {
     }
 }
 
-/// Retries `attempt` until it stops answering EAGAIN, sleeping on `waker` between
-/// tries; EAGAIN at once when `nonblocking`, after `deadline` otherwise; EINTR when a
-/// signal arrives. `attempt` runs with interrupts off and must not block.
+/// [`crate::fs::block_on`] on a socket's wait queue.
 pub fn block_on<T>(
     waker: &super::waker::SocketWaker,
     nonblocking: bool,
     deadline: Option<u64>,
-    mut attempt: impl FnMut() -> Result<T, Errno>,
+    attempt: impl FnMut() -> Result<T, Errno>,
 ) -> Result<T, Errno> {
-    if nonblocking {
-        return attempt();
-    }
-    let result = waker.queue.wait_until(
-        || match attempt() {
-            Err(Errno::EAGAIN) => None,
-            other => Some(other),
-        },
-        deadline,
-        Some(&crate::proc::signal_pending),
-    );
-    match result {
-        Ok(r) => r,
-        Err(WaitError::TimedOut) => Err(Errno::EAGAIN),
-        Err(WaitError::Interrupted) => Err(Errno::EINTR),
-    }
+    crate::fs::block_on(&waker.queue, nonblocking, deadline, attempt)
 }
 
 /// What the one [`FileOps`] implementation of every socket type needs of it (reading,
