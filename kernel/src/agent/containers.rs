@@ -174,8 +174,7 @@ pub fn create(conn: &Conn, head: &RequestHead, body: &[u8]) -> Handled {
     let stored =
         images::find(&reference).or_else(|| images::find(&req.image)).ok_or_else(|| ApiError::no_image(&reference))?;
     let config = config_of(&req, &stored.config.config, name, req.image.clone())?;
-    let container = Container::create(config, stored.image.clone())
-        .map_err(|e| if e.contains("already in use") { ApiError::conflict(e) } else { ApiError::internal(e) })?;
+    let container = Container::create(config, stored.image.clone()).map_err(ApiError::from)?;
     let reply = api::CreateResponse { id: container.id.clone(), warnings: Vec::new() };
     conn.json(201, &reply).map_err(ApiError::io)?;
     Ok(Next::Continue)
@@ -197,7 +196,7 @@ pub fn start(conn: &Conn, key: &str) -> Handled {
         }
         Status::Created => {}
     }
-    c.start().map_err(ApiError::bad_request)?;
+    c.start().map_err(ApiError::from)?;
     no_content(conn)
 }
 

@@ -76,3 +76,18 @@ impl From<&str> for ApiError {
         ApiError::internal(message.to_string())
     }
 }
+
+impl From<crate::container::ContainerError> for ApiError {
+    /// 409 for what clashes with another container or with the container's state, 507
+    /// for a machine out of memory, 400 for a program that cannot run, 500 otherwise.
+    fn from(e: crate::container::ContainerError) -> ApiError {
+        use crate::container::ContainerError as E;
+        let status = match &e {
+            E::NameInUse(_) | E::PortInUse(_) | E::AlreadyStarted(_) => 409,
+            E::FileSystem(_, berth_vfs::FsError::NoSpace) => 507,
+            E::CannotRun(..) => 400,
+            E::FileSystem(..) => 500,
+        };
+        ApiError::new(status, e.to_string())
+    }
+}

@@ -8,6 +8,7 @@
 pub mod archive;
 pub mod boot;
 mod config;
+mod error;
 pub mod images;
 pub mod layers;
 mod log;
@@ -17,6 +18,7 @@ pub mod registry;
 mod setup;
 
 pub use config::{ContainerConfig, Echo, parse_module_cmdline, parse_size};
+pub use error::ContainerError;
 pub use log::{LogBuffer, LogEntry, Stream};
 pub use pids::PID_MAX;
 
@@ -99,13 +101,13 @@ pub struct Container {
 
 impl Container {
     /// Creates a container of `image`; it does not run yet.
-    pub fn create(mut config: ContainerConfig, image: Arc<Image>) -> Result<Arc<Container>, String> {
+    pub fn create(mut config: ContainerConfig, image: Arc<Image>) -> Result<Arc<Container>, ContainerError> {
         if config.limits.pids == 0 {
             config.limits.pids = proc::default_task_limit();
         }
         let memory = Arc::new(MemoryCounter::for_container(config.limits.memory));
         let fs = Filesystem::new(&image, Some(memory.clone()), crate::time::realtime_ns)
-            .map_err(|e| format!("file system: {e}"))?;
+            .map_err(|e| ContainerError::FileSystem("/", e))?;
         let id = registry::new_id();
         let name = config.name.clone().unwrap_or_else(|| registry::generated_name(&id));
         let net = crate::net::Namespace::for_container(config.publish.clone(), memory.clone())?;
@@ -138,18 +140,18 @@ impl Container {
             created_at: crate::time::realtime_ns(),
             config,
         });
-        setup::prepare_fs(&container).map_err(|e| format!("preparing the file system: {e}"))?;
+        setup::prepare_fs(&container)?;
         registry::insert(&container)?;
         Ok(container)
     }
 
     /// Starts its first process. A program that cannot be started ends the container
     /// with status 127 (not found) or 126 (not runnable), as shells report.
-    pub fn start(self: &Arc<Container>) -> Result<(), String> {
+    pub fn start(self: &Arc<Container>) -> Result<(), ContainerError> {
         {
             let mut s = self.state.lock();
             if s.status != Status::Created {
-                return Err(format!("container {} was already started", self.name));
+                return Err(ContainerError::AlreadyStarted(self.name.clone()));
             }
             s.status = Status::Running;
             s.started_at = crate::time::realtime_ns();
@@ -172,7 +174,7 @@ impl Container {
                 self.log.append(Stream::Stderr, line.as_bytes());
                 let code = if e.errno == Errno::ENOENT { 127 } else { 126 };
                 self.finish(code);
-                Err(e.message)
+                Err(ContainerError::CannotRun(e.errno, e.message))
             }
         }
     }

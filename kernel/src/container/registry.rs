@@ -36,10 +36,10 @@ pub fn generated_name(id: &str) -> String {
 }
 
 /// Adds a container; its name must be unused.
-pub fn insert(container: &Arc<Container>) -> Result<(), String> {
+pub fn insert(container: &Arc<Container>) -> Result<(), super::ContainerError> {
     let mut all = CONTAINERS.lock();
     if all.iter().any(|c| c.name == container.name) {
-        return Err(format!("the name `{}` is already in use", container.name));
+        return Err(super::ContainerError::NameInUse(container.name.clone()));
     }
     all.push(container.clone());
     Ok(())

@@ -38,8 +38,8 @@ fn write_file(container: &Container, dir: &Arc<Inode>, name: &str, text: &str) -
 
 /// Adds `/dev`, `/proc`, `/tmp`, `/etc/hostname`, `/etc/hosts` and (when the machine
 /// has a DNS server) `/etc/resolv.conf` to a new container.
-pub fn prepare_fs(container: &Arc<Container>) -> Result<(), String> {
-    let err = |what: &str, e: FsError| format!("{what}: {e}");
+pub fn prepare_fs(container: &Arc<Container>) -> Result<(), super::ContainerError> {
+    let err = |what: &'static str, e: FsError| super::ContainerError::FileSystem(what, e);
     let root = container.fs.root();
     let dev = ensure_dir(container, &root, "dev", 0o755).map_err(|e| err("/dev", e))?;
     let char_device = berth_abi::fs::S_IFCHR;

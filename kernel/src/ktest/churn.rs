@@ -5,7 +5,7 @@ use super::Outcome;
 use crate::container::{Container, ContainerConfig, Status, registry};
 use crate::mm;
 use alloc::format;
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec;
 use berth_hal::bootinfo::BootInfo;
@@ -19,7 +19,7 @@ fn run_one(image: &Arc<Image>, n: usize, cmd: &[&str]) -> Result<i32, String> {
         echo: crate::container::Echo::None,
         ..ContainerConfig::default()
     };
-    let c = Container::create(config, image.clone())?;
+    let c = Container::create(config, image.clone()).map_err(|e| e.to_string())?;
     let _ = c.start();
     let done = c.state_changed.wait_until(
         || match c.status() {
@@ -88,8 +88,8 @@ pub fn start_latency(boot: &BootInfo, count: usize) -> Outcome {
             ..ContainerConfig::default()
         };
         let t0 = crate::time::now_ns();
-        let c = Container::create(config, image.clone())?;
-        c.start()?;
+        let c = Container::create(config, image.clone()).map_err(|e| e.to_string())?;
+        c.start().map_err(|e| e.to_string())?;
         let code = c
             .state_changed
             .wait_until(|| if let Status::Exited(code) = c.status() { Some(code) } else { None }, None, None)
@@ -129,7 +129,7 @@ pub fn image_sharing(boot: &BootInfo, count: usize) -> Outcome {
             cmd: vec![String::from("/bin/true")],
             ..ContainerConfig::default()
         };
-        made.push(Container::create(config, image.clone())?);
+        made.push(Container::create(config, image.clone()).map_err(|e| e.to_string())?);
     }
     let after = mm::usage();
     let per = ((after.heap_bytes + after.frames_used * 4096) - (before.heap_bytes + before.frames_used * 4096)) / count;

@@ -30,7 +30,7 @@ mod udp;
 mod unix;
 mod waker;
 
-pub use namespace::{Namespace, machine as machine_namespace};
+pub use namespace::{Namespace, PortInUse, machine as machine_namespace};
 pub use ping::console as ping_command;
 pub use socket::{Received, SockAddr, SocketOps};
 pub use stack::{Addressing, present, wait_configured};

@@ -10,8 +10,6 @@ use super::socket::SockAddr;
 use super::waker::SocketWaker;
 use crate::mm::MemoryCounter;
 use alloc::collections::{BTreeMap, VecDeque};
-use alloc::format;
-use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use berth_abi::Errno;
@@ -180,7 +178,7 @@ impl Namespace {
 
     /// A container's namespace with `published` ports, which it reserves on the
     /// machine; fails if one is already published or in use.
-    pub fn for_container(published: Vec<PortMapping>, memory: Arc<MemoryCounter>) -> Result<Arc<Namespace>, String> {
+    pub fn for_container(published: Vec<PortMapping>, memory: Arc<MemoryCounter>) -> Result<Arc<Namespace>, PortInUse> {
         let ns = Arc::new(Namespace::empty(false, published, Some(memory)));
         let mut registry = PUBLISHED.lock();
         let mut reserved: Vec<PortMapping> = Vec::new();
@@ -191,7 +189,7 @@ impl Namespace {
             let free_on_machine =
                 taken_by_container || super::stack::with(|s| s.machine_ports(m.protocol).take(m.host)).unwrap_or(true);
             if taken_by_container || !free_on_machine {
-                failure = Some(format!("port {}/{} is already in use on this machine", m.host, m.protocol.name()));
+                failure = Some(PortInUse { port: m.host, protocol: m.protocol.name() });
                 break;
             }
             registry.insert(key, Arc::downgrade(&ns));
@@ -397,5 +395,20 @@ impl Drop for PortClaim {
         if self.ns.machine {
             release_machine_port(self.protocol, self.port);
         }
+    }
+}
+
+/// A machine port a container asked to publish is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortInUse {
+    /// The machine port.
+    pub port: u16,
+    /// `tcp` or `udp`.
+    pub protocol: &'static str,
+}
+
+impl core::fmt::Display for PortInUse {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "port {}/{} is already in use on this machine", self.port, self.protocol)
     }
 }

@@ -1,0 +1,40 @@
+//! Why a container could not be made or started, as a type the agent maps to HTTP
+//! statuses (and the console prints) without reading message text.
+
+use alloc::string::String;
+use berth_abi::Errno;
+use berth_vfs::FsError;
+use core::fmt;
+
+/// Why a container could not be created or started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContainerError {
+    /// Another container has the name.
+    NameInUse(String),
+    /// A port it publishes is taken.
+    PortInUse(crate::net::PortInUse),
+    /// Its file system could not be made: what, and why.
+    FileSystem(&'static str, FsError),
+    /// It was started before (its name).
+    AlreadyStarted(String),
+    /// Its program could not be run (the errno `execve` would give, and why).
+    CannotRun(Errno, String),
+}
+
+impl fmt::Display for ContainerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ContainerError::NameInUse(name) => write!(f, "the name `{name}` is already in use"),
+            ContainerError::PortInUse(p) => write!(f, "{p}"),
+            ContainerError::FileSystem(what, e) => write!(f, "preparing the file system: {what}: {e}"),
+            ContainerError::AlreadyStarted(name) => write!(f, "container {name} was already started"),
+            ContainerError::CannotRun(_, why) => f.write_str(why),
+        }
+    }
+}
+
+impl From<crate::net::PortInUse> for ContainerError {
+    fn from(e: crate::net::PortInUse) -> ContainerError {
+        ContainerError::PortInUse(e)
+    }
+}
