@@ -7,7 +7,6 @@
 
 pub mod archive;
 pub mod boot;
-mod config;
 mod error;
 pub mod images;
 pub mod layers;
@@ -17,7 +16,7 @@ pub mod pull;
 pub mod registry;
 mod setup;
 
-pub use config::{ContainerConfig, Echo, parse_module_cmdline, parse_size};
+pub use berth_config::{ContainerConfig, Echo, parse_module_cmdline, parse_size};
 pub use error::ContainerError;
 pub use log::{LogBuffer, LogEntry, Stream};
 pub use pids::PID_MAX;

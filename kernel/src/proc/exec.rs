@@ -26,7 +26,7 @@ pub use super::loader::{MAX_ARG_BYTES, MAX_ARGS, STACK_SIZE};
 /// Most nested `#!` interpreters.
 const MAX_INTERPRETERS: usize = 4;
 /// The search path when a container's environment has no PATH.
-pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+pub use berth_config::DEFAULT_PATH;
 
 /// Why a program could not be started.
 #[derive(Debug, Clone)]

@@ -18,7 +18,7 @@ use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 /// The weight of a group with the default share (Docker's `--cpu-shares` default).
-pub const DEFAULT_WEIGHT: u32 = 1024;
+pub const DEFAULT_WEIGHT: u32 = berth_config::DEFAULT_CPU_SHARES;
 /// The kernel's own threads (the network, the control agent) weigh as four containers.
 const KERNEL_WEIGHT: u32 = 4 * DEFAULT_WEIGHT;
 /// Length of a CPU bandwidth period.

@@ -1,16 +1,29 @@
-//! How a container is configured, and reading that from a boot module's command line.
+//! How a container is configured, and reading that from a boot module's command line:
+//! pure logic the kernel's container layer uses and the host tests.
+
+#![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
 
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+
+/// A container's weight when the CPU is contended, unless it says otherwise (Docker's
+/// default `--cpu-shares`).
+pub const DEFAULT_CPU_SHARES: u32 = 1024;
+
+/// The search path a program starts with when its configuration sets none (Docker's).
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// Resource limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Bytes of memory (pages and file data); `u64::MAX` for no limit of its own.
     pub memory: u64,
-    /// Processes and threads at once (0: the machine's default,
-    /// [`crate::proc::default_task_limit`]).
+    /// Processes and threads at once (0: the machine's default, which the kernel
+    /// works out from its memory).
     pub pids: u32,
     /// CPU bandwidth in thousandths of a CPU (1000 = one whole CPU: no limit).
     pub cpu_millis: u32,
@@ -21,7 +34,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { memory: u64::MAX, pids: 0, cpu_millis: 1000, cpu_shares: crate::sched::DEFAULT_WEIGHT }
+        Limits { memory: u64::MAX, pids: 0, cpu_millis: 1000, cpu_shares: DEFAULT_CPU_SHARES }
     }
 }
 
@@ -113,7 +126,7 @@ impl ContainerConfig {
     pub fn full_env(&self, hostname: &str) -> Vec<String> {
         let mut env = Vec::new();
         if !self.env.iter().any(|e| e.starts_with("PATH=")) {
-            env.push(format!("PATH={}", crate::proc::exec::DEFAULT_PATH));
+            env.push(format!("PATH={DEFAULT_PATH}"));
         }
         if !self.env.iter().any(|e| e.starts_with("HOSTNAME=")) {
             env.push(format!("HOSTNAME={hostname}"));
