@@ -11,24 +11,23 @@
 //!
 //! A group may also have a bandwidth limit (`--cpus`): at most so much CPU time per
 //! 100 ms period; when it is used up, the group's threads wait for the next period.
+//! The arithmetic of both is `berth-cpu`'s, tested on the host.
 
 use super::Thread;
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use berth_cpu::{Bandwidth, FairShare};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// The weight of a group with the default share (Docker's `--cpu-shares` default).
-pub const DEFAULT_WEIGHT: u32 = berth_config::DEFAULT_CPU_SHARES;
+pub const DEFAULT_WEIGHT: u32 = berth_cpu::BASE_WEIGHT;
 /// The kernel's own threads (the network, the control agent) weigh as four containers.
 const KERNEL_WEIGHT: u32 = 4 * DEFAULT_WEIGHT;
-/// Length of a CPU bandwidth period.
-const PERIOD_NS: u64 = 100_000_000;
 
-/// A set of threads that shares the CPU with other groups as one.
+/// A set of threads that shares the CPU with other groups as one (the rules are
+/// `berth-cpu`'s).
 pub struct Group {
-    weight: AtomicU32,
-    /// CPU time used, scaled by [`DEFAULT_WEIGHT`] / weight (ns).
-    vruntime: AtomicU64,
+    share: FairShare,
     /// CPU time used by its threads (ns).
     cpu_ns: AtomicU64,
     bandwidth: Bandwidth,
@@ -44,8 +43,7 @@ impl Group {
     /// `cpu_millis` thousandths of a CPU (1000 or more: no limit).
     pub fn new(weight: u32, cpu_millis: u32) -> Arc<Group> {
         Arc::new(Group {
-            weight: AtomicU32::new(weight.clamp(2, 262_144)),
-            vruntime: AtomicU64::new(0),
+            share: FairShare::new(weight),
             cpu_ns: AtomicU64::new(0),
             bandwidth: Bandwidth::new(cpu_millis),
             ready: spin::Mutex::new(VecDeque::new()),
@@ -59,11 +57,6 @@ impl Group {
         KERNEL.call_once(|| Group::new(KERNEL_WEIGHT, 1000)).clone()
     }
 
-    /// Its weight.
-    pub fn weight(&self) -> u32 {
-        self.weight.load(Ordering::Relaxed)
-    }
-
     /// CPU time its threads have used, ns.
     pub fn cpu_ns(&self) -> u64 {
         self.cpu_ns.load(Ordering::Relaxed)
@@ -71,63 +64,23 @@ impl Group {
 
     /// Its virtual time (ns, scaled by weight).
     pub(super) fn vruntime(&self) -> u64 {
-        self.vruntime.load(Ordering::Relaxed)
+        self.share.vruntime()
     }
 
     /// Moves its virtual time up to at least `floor` (a group rejoining the run).
     pub(super) fn catch_up(&self, floor: u64) {
-        self.vruntime.fetch_max(floor, Ordering::Relaxed);
+        self.share.catch_up(floor);
     }
 
     /// Charges `ns` of CPU time used by one of its threads, at monotonic time `now`.
     pub(super) fn charge(&self, ns: u64, now: u64) {
         self.cpu_ns.fetch_add(ns, Ordering::Relaxed);
-        let scaled = ns.saturating_mul(u64::from(DEFAULT_WEIGHT)) / u64::from(self.weight().max(1));
-        self.vruntime.fetch_add(scaled, Ordering::Relaxed);
+        self.share.charge(ns);
         self.bandwidth.charge(ns, now);
     }
 
     /// Whether it has used up its bandwidth for the current period.
     pub fn throttled(&self, now: u64) -> bool {
         self.bandwidth.throttled(now)
-    }
-}
-
-/// CPU bandwidth control: at most `quota` ns of CPU per period (like CFS bandwidth).
-struct Bandwidth {
-    /// ns per period; 0 for no limit.
-    quota: u64,
-    period_start: AtomicU64,
-    used: AtomicU64,
-}
-
-impl Bandwidth {
-    fn new(cpu_millis: u32) -> Bandwidth {
-        // One CPU is all berth schedules on: a share of 1.0 or more is no limit.
-        let quota = if cpu_millis >= 1000 { 0 } else { PERIOD_NS * u64::from(cpu_millis) / 1000 };
-        Bandwidth { quota, period_start: AtomicU64::new(0), used: AtomicU64::new(0) }
-    }
-
-    fn roll(&self, now: u64) {
-        let start = self.period_start.load(Ordering::Relaxed);
-        if now.saturating_sub(start) >= PERIOD_NS {
-            self.period_start.store(now - (now - start) % PERIOD_NS, Ordering::Relaxed);
-            self.used.store(0, Ordering::Relaxed);
-        }
-    }
-
-    fn charge(&self, ns: u64, now: u64) {
-        if self.quota != 0 {
-            self.roll(now);
-            self.used.fetch_add(ns, Ordering::Relaxed);
-        }
-    }
-
-    fn throttled(&self, now: u64) -> bool {
-        if self.quota == 0 {
-            return false;
-        }
-        self.roll(now);
-        self.used.load(Ordering::Relaxed) >= self.quota
     }
 }

@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 
 /// A container's weight when the CPU is contended, unless it says otherwise (Docker's
 /// default `--cpu-shares`).
-pub const DEFAULT_CPU_SHARES: u32 = 1024;
+pub const DEFAULT_CPU_SHARES: u32 = berth_cpu::BASE_WEIGHT;
 
 /// The search path a program starts with when its configuration sets none (Docker's).
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -188,7 +188,8 @@ pub fn parse_module_cmdline(line: &str) -> Result<ContainerConfig, String> {
             "pids" => config.limits.pids = value.parse().ok().filter(|&p| p > 0).ok_or_else(bad)?,
             "cpus" => config.limits.cpu_millis = parse_cpus(value).ok_or_else(bad)?,
             "cpu-shares" => {
-                config.limits.cpu_shares = value.parse().ok().filter(|&w| (2..=262_144).contains(&w)).ok_or_else(bad)?
+                config.limits.cpu_shares =
+                    value.parse().ok().filter(|w| berth_cpu::WEIGHTS.contains(w)).ok_or_else(bad)?
             }
             "env" => config.env.push(value.to_string()),
             "workdir" => config.workdir = value.to_string(),
