@@ -90,13 +90,44 @@ pub fn present() -> bool {
     STACK.lock().is_some()
 }
 
+/// Why the network could not be brought up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetInitError {
+    /// The machine has no virtio network device.
+    NoDevice,
+    /// The device's PCI transport could not be opened (why).
+    Transport(String),
+    /// The virtio-net driver refused the device (why).
+    Device(String),
+    /// Its interrupt could not be routed (why).
+    Interrupt(String),
+    /// The `net` thread could not be started (why).
+    Thread(&'static str),
+    /// The configuration says no network.
+    Disabled,
+}
+
+impl core::fmt::Display for NetInitError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            NetInitError::NoDevice => f.write_str("no virtio network device"),
+            NetInitError::Transport(why) => write!(f, "virtio-net transport: {why}"),
+            NetInitError::Device(why) => write!(f, "virtio-net: {why}"),
+            NetInitError::Interrupt(why) => write!(f, "interrupt: {why}"),
+            NetInitError::Thread(why) => write!(f, "the net thread: {why}"),
+            NetInitError::Disabled => f.write_str("disabled"),
+        }
+    }
+}
+
 /// Brings up the network device and the stack as `config` says, and starts the `net`
 /// thread. Returns a line for the log.
-pub fn init(config: NetConfig, legacy: bool) -> Result<String, String> {
-    let found = pci::find_net_device(legacy).ok_or("no virtio network device")??;
+pub fn init(config: NetConfig, legacy: bool) -> Result<String, NetInitError> {
+    let found = pci::find_net_device(legacy).ok_or(NetInitError::NoDevice)?.map_err(NetInitError::Transport)?;
     let kind = found.transport.kind();
     let at = found.location;
-    let dev: NetDevice<VirtioPci> = NetDevice::new(found.transport).map_err(|e| format!("virtio-net: {e}"))?;
+    let dev: NetDevice<VirtioPci> =
+        NetDevice::new(found.transport).map_err(|e| NetInitError::Device(format!("{e}")))?;
     let mac = dev.mac();
     let mut nic = Nic::new(dev);
     let mut seed = [0u8; 8];
@@ -116,16 +147,16 @@ pub fn init(config: NetConfig, legacy: bool) -> Result<String, String> {
         orphans: Orphans::default(),
     });
     match config {
-        NetConfig::Off => return Err("disabled".into()),
+        NetConfig::Off => return Err(NetInitError::Disabled),
         NetConfig::Dhcp => stack.dhcp = Some(stack.sockets.add(dhcpv4::Socket::new())),
         NetConfig::Static(s) => {
             stack.configure(Some(Addressing { address: s.address, gateway: s.gateway, dns: s.dns }))
         }
     }
     *STACK.lock() = Some(stack);
-    let line = irq::route(found.irq_line, irq::Bus::Pci, on_interrupt).map_err(|e| format!("interrupt: {e}"))?;
+    let line = irq::route(found.irq_line, irq::Bus::Pci, on_interrupt).map_err(NetInitError::Interrupt)?;
     LINE.call_once(|| line);
-    let thread = sched::spawn_kernel("net", net_thread, 0).map_err(String::from)?;
+    let thread = sched::spawn_kernel("net", net_thread, 0).map_err(NetInitError::Thread)?;
     NET_THREAD.call_once(|| thread);
     let mac = EthernetAddress(mac);
     Ok(format!(
