@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -26,6 +27,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -681,6 +683,21 @@ static const char *check_memory_mincore(void)
 	return NULL;
 }
 
+/* The scheduling calls programs make: SCHED_OTHER with priority 0, nice 0. */
+static const char *check_sched_params(void)
+{
+	/* The system calls themselves: musl's wrappers answer ENOSYS without asking. */
+	struct sched_param param = {.sched_priority = 77};
+	TRY(syscall(SYS_sched_getparam, 0, &param));
+	ENSURE(param.sched_priority == 0, "sched_getparam gave priority %d, want 0", param.sched_priority);
+	long policy = syscall(SYS_sched_getscheduler, 0);
+	ENSURE(policy == SCHED_OTHER, "sched_getscheduler gave %ld, want SCHED_OTHER", policy);
+	errno = 0;
+	int nice = getpriority(PRIO_PROCESS, 0);
+	ENSURE(nice == 0 && errno == 0, "getpriority gave %d (%s), want 0", nice, strerror(errno));
+	return NULL;
+}
+
 /* Reads a /proc/sys file into buf (NUL-terminated, trailing newline kept); 0 or -1. */
 static int read_sysctl(const char *path, char *buf, size_t size)
 {
@@ -1027,6 +1044,7 @@ static const struct {
 	{"identity", check_identity},
 	{"uname", check_uname},
 	{"proc-sys", check_proc_sys},
+	{"sched-params", check_sched_params},
 	{"devices", check_devices},
 	{"pipes-fork", check_pipes_fork},
 	{"pipes-exec", check_pipes_exec},

@@ -5,6 +5,7 @@
 //! mode honours a pending reschedule and delivers signals. An unknown number returns
 //! ENOSYS and is logged once per number.
 
+mod constant;
 mod creds;
 mod epoll;
 mod fs;
@@ -190,11 +191,11 @@ fn dispatch(number: u64, a: &Args, frame: &mut TrapFrame) -> SysResult {
         nr::EVENTFD2 => fs::eventfd2(a.u32(0), a.u32(1)),
         nr::FSTAT => fs::fstat(a),
         nr::FTRUNCATE => fs::ftruncate(a),
-        nr::FSYNC | nr::FDATASYNC | nr::SYNC | nr::SYNCFS => Ok(0),
+        nr::FSYNC | nr::FDATASYNC | nr::SYNC | nr::SYNCFS => constant::sync_files(),
         nr::GETDENTS64 => fs::getdents64(a),
         nr::SENDFILE => fs::sendfile(a),
         nr::FLOCK => fs::flock(a),
-        nr::FADVISE64 => Ok(0),
+        nr::FADVISE64 => constant::file_advice(),
         nr::FALLOCATE => fs::fallocate(a),
         // Paths (fs_path.rs).
         nr::OPEN => fs_path::open(berth_abi::fs::AT_FDCWD, a.u64(0), a.u32(1), a.u32(2)),
@@ -216,7 +217,7 @@ fn dispatch(number: u64, a: &Args, frame: &mut TrapFrame) -> SysResult {
         nr::GETCWD => fs_path::getcwd(a),
         nr::CHDIR => fs_path::chdir(a),
         nr::FCHDIR => fs_path::fchdir(a),
-        nr::CHROOT => Err(Errno::EPERM),
+        nr::CHROOT => constant::change_root(),
         nr::MKDIR => fs_path::mkdir(berth_abi::fs::AT_FDCWD, a.u64(0), a.u32(1)),
         nr::MKDIRAT => fs_path::mkdir(a.fd(0), a.u64(1), a.u32(2)),
         nr::MKNOD => fs_path::mknod(berth_abi::fs::AT_FDCWD, a.u64(0), a.u32(1), a.u64(2)),
@@ -264,7 +265,7 @@ fn dispatch(number: u64, a: &Args, frame: &mut TrapFrame) -> SysResult {
         nr::MADVISE => mm::madvise(a),
         nr::MINCORE => mm::mincore(a),
         nr::MREMAP => mm::mremap(a),
-        nr::MSYNC | nr::MLOCK | nr::MUNLOCK | nr::MLOCKALL | nr::MUNLOCKALL => Ok(0),
+        nr::MSYNC | nr::MLOCK | nr::MUNLOCK | nr::MLOCKALL | nr::MUNLOCKALL => constant::memory_residency(),
         // Processes (process.rs).
         nr::EXIT => process::exit(a),
         nr::EXIT_GROUP => process::exit_group(a),
@@ -305,14 +306,14 @@ fn dispatch(number: u64, a: &Args, frame: &mut TrapFrame) -> SysResult {
         nr::SETSID => process::setsid(),
         nr::PRLIMIT64 => process::prlimit64(a),
         nr::GETRLIMIT => process::getrlimit(a),
-        nr::SETRLIMIT => Ok(0),
+        nr::SETRLIMIT => constant::set_resource_limit(),
         nr::GETRUSAGE => process::getrusage(a),
         nr::TIMES => process::times(a),
         nr::ARCH_PRCTL => process::arch_prctl(a),
         nr::SET_ROBUST_LIST => process::set_robust_list(a),
-        nr::GET_ROBUST_LIST => Err(Errno::ENOSYS),
+        nr::GET_ROBUST_LIST => constant::get_robust_list(),
         nr::PRCTL => process::prctl(a),
-        nr::PERSONALITY => Ok(0),
+        nr::PERSONALITY => constant::personality(),
         // Signals (signal.rs).
         nr::RT_SIGACTION => signal::rt_sigaction(a),
         nr::RT_SIGPROCMASK => signal::rt_sigprocmask(a),
@@ -324,7 +325,7 @@ fn dispatch(number: u64, a: &Args, frame: &mut TrapFrame) -> SysResult {
         // Time (time.rs).
         nr::CLOCK_GETTIME => time::clock_gettime(a),
         nr::CLOCK_GETRES => time::clock_getres(a),
-        nr::CLOCK_SETTIME | nr::SETTIMEOFDAY => Err(Errno::EPERM),
+        nr::CLOCK_SETTIME | nr::SETTIMEOFDAY => constant::set_clock(),
         nr::GETTIMEOFDAY => time::gettimeofday(a),
         nr::TIME => time::time(a),
         nr::NANOSLEEP => time::nanosleep(a),
@@ -336,10 +337,11 @@ fn dispatch(number: u64, a: &Args, frame: &mut TrapFrame) -> SysResult {
         nr::FUTEX => sync::futex(a),
         nr::SCHED_YIELD => sync::sched_yield(),
         nr::SCHED_GETAFFINITY => sync::sched_getaffinity(a),
-        nr::SCHED_SETAFFINITY => Ok(0),
-        nr::SCHED_GETSCHEDULER | nr::SCHED_GETPARAM | nr::SCHED_SETPARAM | nr::SCHED_SETSCHEDULER => Ok(0),
-        nr::GETPRIORITY => Ok(20),
-        nr::SETPRIORITY => Ok(0),
+        nr::SCHED_SETAFFINITY => constant::set_affinity(),
+        nr::SCHED_GETSCHEDULER | nr::SCHED_SETPARAM | nr::SCHED_SETSCHEDULER => constant::scheduler_policy(),
+        nr::SCHED_GETPARAM => constant::scheduler_param(a),
+        nr::GETPRIORITY => constant::get_priority(),
+        nr::SETPRIORITY => constant::set_priority(),
         nr::GETCPU => sync::getcpu(a),
         // Readiness (poll.rs).
         nr::POLL => poll::poll(a),
@@ -376,8 +378,8 @@ fn dispatch(number: u64, a: &Args, frame: &mut TrapFrame) -> SysResult {
         nr::UNAME => system::uname(a),
         nr::SYSINFO => system::sysinfo(a),
         nr::GETRANDOM => system::getrandom(a),
-        nr::SETHOSTNAME | nr::SETDOMAINNAME => Err(Errno::EPERM),
-        nr::RSEQ => Err(Errno::ENOSYS),
+        nr::SETHOSTNAME | nr::SETDOMAINNAME => constant::set_names(),
+        nr::RSEQ => constant::restartable_sequences(),
         _ => unknown(number),
     }
 }
