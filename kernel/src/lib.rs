@@ -21,6 +21,7 @@ mod mm;
 mod monitor;
 mod net;
 mod panic;
+mod param;
 mod platform;
 mod power;
 mod proc;
@@ -67,9 +68,6 @@ pub fn kmain(boot: BootInfo) -> ! {
 
 static BOOT: spin::Once<BootInfo> = spin::Once::new();
 
-/// How long boot waits for DHCP before starting containers anyway.
-const NET_CONFIG_WAIT_NS: u64 = 3_000_000_000;
-
 /// The first kernel thread: runs a requested in-kernel test, or starts the machine's
 /// services.
 fn init(_: usize) -> ! {
@@ -81,7 +79,7 @@ fn init(_: usize) -> ! {
     if let Err(e) = sched::spawn_kernel("watchdog", container::watchdog, 0) {
         log::error!("cannot start the container watchdog: {e}");
     }
-    net::wait_configured(NET_CONFIG_WAIT_NS); // containers start with an address if DHCP answers
+    net::wait_configured(crate::param::NET_CONFIG_WAIT_NS); // containers start with an address if DHCP answers
     monitor::init(); // commands on the serial console
     container::boot::load_boot_images(boot); // `image NAME` modules, for the agent
     agent::start(&args); // the Docker Engine API on port 2375

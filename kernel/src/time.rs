@@ -8,8 +8,6 @@ use berth_boot::KernelArgs;
 use berth_hal::{apic, cpu, time as clock};
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
-/// Timer interrupts per second unless `hz=` says otherwise.
-pub const DEFAULT_HZ: u32 = 250;
 /// How long calibration measures, in reference-clock nanoseconds.
 const CALIBRATION_NS: u64 = 20_000_000;
 
@@ -18,10 +16,10 @@ static HZ: AtomicU32 = AtomicU32::new(0);
 static APIC_TIMER_HZ: AtomicU64 = AtomicU64::new(0);
 
 /// Calibrates the TSC and the APIC timer against the platform's reference clock and
-/// starts the periodic tick at `hz=` (default [`DEFAULT_HZ`]) per second.
+/// starts the periodic tick at `hz=` (default [`crate::param::DEFAULT_HZ`]) per second.
 pub fn init(platform: &Platform, args: &KernelArgs) {
     let hz = args.number("hz").and_then(|h| u32::try_from(h).ok()).filter(|h| (10..=10_000).contains(h));
-    let hz = hz.unwrap_or(DEFAULT_HZ);
+    let hz = hz.unwrap_or(crate::param::DEFAULT_HZ);
     let reference = &platform.reference;
     let target = CALIBRATION_NS * reference.hz() / 1_000_000_000;
 

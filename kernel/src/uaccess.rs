@@ -11,9 +11,6 @@ use berth_abi::Errno;
 use berth_hal::uaccess::{copy_from_user, copy_to_user};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-/// Longest string argument (PATH_MAX).
-pub const MAX_STRING: usize = 4096;
-
 /// Copies `buf.len()` bytes from user address `addr`.
 pub fn read_into(addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
     copy_from_user(buf, addr).map_err(|_| Errno::EFAULT)
@@ -118,8 +115,8 @@ pub fn read_cstr_array(addr: u64, max_count: usize, max_total: usize) -> Result<
         if out.len() >= max_count {
             return Err(Errno::E2BIG);
         }
-        let s =
-            read_cbytes(ptr, MAX_STRING * 32).map_err(|e| if e == Errno::ENAMETOOLONG { Errno::E2BIG } else { e })?;
+        let s = read_cbytes(ptr, crate::param::MAX_STRING * 32)
+            .map_err(|e| if e == Errno::ENAMETOOLONG { Errno::E2BIG } else { e })?;
         total += s.len() + 1;
         if total > max_total {
             return Err(Errno::E2BIG);

@@ -14,14 +14,6 @@ use serde::Serialize;
 
 /// Bytes asked of the socket at a time.
 const READ_CHUNK: usize = 64 * 1024;
-/// How long a connection may sit idle between requests.
-const IDLE_NS: u64 = 60_000_000_000;
-/// How long a request head may take to arrive once its first byte has.
-const HEAD_NS: u64 = 10_000_000_000;
-/// How long a request body may pause between bytes.
-const BODY_STALL_NS: u64 = 30_000_000_000;
-/// How long a small (JSON) body may take in all.
-const SMALL_BODY_NS: u64 = 30_000_000_000;
 
 /// Headers every response carries.
 const COMMON_HEADERS: [(&str, &str); 4] =
@@ -77,7 +69,7 @@ impl Conn {
 
     /// Reads the next request head; None when the client closed between requests, sat
     /// idle too long, or `evicted` says the connection was closed to make room. A head
-    /// that does not arrive whole within [`HEAD_NS`] of its first byte is a 408.
+    /// that does not arrive whole within [`crate::param::AGENT_HEAD_NS`] of its first byte is a 408.
     pub fn read_head(&mut self, evicted: &dyn Fn() -> bool) -> Result<Option<RequestHead>, ApiError> {
         let waiting = crate::time::now_ns();
         let mut first_byte = (!self.input.is_empty()).then_some(waiting);
@@ -91,7 +83,8 @@ impl Conn {
             if evicted() {
                 return Ok(None);
             }
-            let deadline = first_byte.map_or(waiting + IDLE_NS, |t| t + HEAD_NS);
+            let deadline =
+                first_byte.map_or(waiting + crate::param::AGENT_IDLE_NS, |t| t + crate::param::AGENT_HEAD_NS);
             let now = crate::time::now_ns();
             if now >= deadline {
                 return match first_byte {
@@ -113,11 +106,13 @@ impl Conn {
         }
     }
 
-    /// Receives more body bytes, allowing at most [`BODY_STALL_NS`] without any and
+    /// Receives more body bytes, allowing at most [`crate::param::AGENT_BODY_STALL_NS`] without any and
     /// ending at `deadline`; Ok(0) when the client has closed.
     fn fill_body(&mut self, deadline: Option<u64>) -> Result<usize, ApiError> {
         let now = crate::time::now_ns();
-        let wait = deadline.map_or(BODY_STALL_NS, |d| d.saturating_sub(now).min(BODY_STALL_NS));
+        let wait = deadline.map_or(crate::param::AGENT_BODY_STALL_NS, |d| {
+            d.saturating_sub(now).min(crate::param::AGENT_BODY_STALL_NS)
+        });
         if wait == 0 {
             return Err(ApiError::new(408, "the request body did not arrive in time"));
         }
@@ -181,10 +176,10 @@ impl Conn {
         Ok(total)
     }
 
-    /// Reads a whole (small) body into memory, within [`SMALL_BODY_NS`].
+    /// Reads a whole (small) body into memory, within [`crate::param::AGENT_SMALL_BODY_NS`].
     pub fn read_body_bytes(&mut self, body: Body, limit: u64) -> Result<Vec<u8>, ApiError> {
         let mut bytes = Vec::new();
-        let deadline = crate::time::now_ns() + SMALL_BODY_NS;
+        let deadline = crate::time::now_ns() + crate::param::AGENT_SMALL_BODY_NS;
         self.read_body(body, limit, Some(deadline), |piece| {
             bytes.extend_from_slice(piece);
             Ok(())

@@ -15,11 +15,6 @@ use berth_docker::http::RequestHead;
 use berth_net::{PortMapping, Protocol};
 use berth_oci::RunConfig;
 
-/// Docker's smallest memory limit.
-const MIN_MEMORY: i64 = 6 << 20;
-/// Seconds `docker stop` waits before killing, unless `t=` says otherwise.
-const DEFAULT_STOP_SECONDS: u64 = 10;
-
 /// The container `key` names (name, id, or unique id prefix).
 pub fn find(key: &str) -> Result<Arc<Container>, ApiError> {
     registry::find(key).map_err(|e| match e {
@@ -118,7 +113,7 @@ fn config_of(
         config.workdir = run.working_dir;
     }
     if hc.memory > 0 {
-        if hc.memory < MIN_MEMORY {
+        if hc.memory < crate::param::MIN_CONTAINER_MEMORY {
             return Err(ApiError::bad_request("Minimum memory limit allowed is 6MB"));
         }
         config.limits.memory = hc.memory as u64;
@@ -222,7 +217,10 @@ pub fn stop(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
         conn.respond(304, None, &[]).map_err(ApiError::io)?;
         return Ok(Next::Continue);
     }
-    let seconds = head.query("t").and_then(|t| t.parse::<i64>().ok()).map_or(DEFAULT_STOP_SECONDS, |t| t.max(0) as u64);
+    let seconds = head
+        .query("t")
+        .and_then(|t| t.parse::<i64>().ok())
+        .map_or(crate::param::DEFAULT_STOP_SECONDS, |t| t.max(0) as u64);
     let grace = crate::time::now_ns() + seconds * 1_000_000_000;
     c.signal_init(c.config.stop_signal);
     c.kill_at(grace);

@@ -8,9 +8,6 @@ use super::{archive, containers, images, streams, system};
 use berth_docker::http::RequestHead;
 use berth_docker::route::{Route, route};
 
-/// The largest JSON body accepted.
-const MAX_JSON: u64 = 1 << 20;
-
 /// What a handler left the connection fit for.
 pub enum Next {
     /// Ready for the next request (if the client keeps the connection).
@@ -95,7 +92,7 @@ fn handle(conn: &mut Conn, head: &RequestHead) -> Handled {
     // Uploads stream their bodies; everything else has at most a small JSON body.
     let json = match target {
         Route::ImageCreate | Route::ImageLoad => None,
-        _ => Some(conn.read_body_bytes(body, MAX_JSON)?),
+        _ => Some(conn.read_body_bytes(body, crate::param::AGENT_MAX_JSON)?),
     };
     let json = json.as_deref().unwrap_or_default();
     match target {

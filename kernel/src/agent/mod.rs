@@ -12,7 +12,7 @@
 //! that can reach the port can manage every other); `agent-image-max=SIZE` bounds an
 //! imported image (default 512m).
 //!
-//! Connections cost a bounded amount: at most [`MAX_CONNECTIONS`] are served at once,
+//! Connections cost a bounded amount: at most [`crate::param::AGENT_MAX_CONNECTIONS`] are served at once,
 //! a request head must arrive whole within a deadline, an idle connection is closed
 //! after a while, and when all are taken, the one that has waited longest for a
 //! request is closed to make room for a new client.
@@ -43,15 +43,6 @@ use spin::Mutex;
 pub const API_VERSION: &str = "1.50";
 /// The oldest API version accepted.
 pub const MIN_API_VERSION: &str = "1.24";
-/// Connections served at once. When all are taken, a new one takes the place of the
-/// connection that has waited longest for a request (if it has waited more than
-/// [`EVICT_AFTER_NS`]); else it is answered 503 and closed.
-const MAX_CONNECTIONS: usize = 64;
-/// How long a connection must have waited for a request before a new client may take
-/// its place.
-const EVICT_AFTER_NS: u64 = 2_000_000_000;
-/// Default bound on an imported image.
-const DEFAULT_IMAGE_LIMIT: u64 = 512 << 20;
 
 /// Who may use the agent.
 pub enum Auth {
@@ -125,9 +116,9 @@ pub fn start(args: &KernelArgs) {
         Some(Some(n)) => n,
         Some(None) => {
             log::error!("agent-image-max: not a size; using the default");
-            DEFAULT_IMAGE_LIMIT
+            crate::param::DEFAULT_IMAGE_LIMIT
         }
-        None => DEFAULT_IMAGE_LIMIT,
+        None => crate::param::DEFAULT_IMAGE_LIMIT,
     };
     if !crate::net::present() {
         log::info!("no network: the agent is off");
@@ -190,13 +181,15 @@ fn hand_over(file: Arc<dyn FileOps>) {
     slot.set_waiting(true);
     {
         let mut slots = SLOTS.lock();
-        if slots.len() >= MAX_CONNECTIONS {
+        if slots.len() >= crate::param::AGENT_MAX_CONNECTIONS {
             let now = crate::time::now_ns();
             let oldest = slots
                 .iter()
                 .filter(|s| s.waiting_since.load(Ordering::Relaxed) != 0 && !s.evicted())
                 .min_by_key(|s| s.waiting_since.load(Ordering::Relaxed))
-                .filter(|s| now.saturating_sub(s.waiting_since.load(Ordering::Relaxed)) > EVICT_AFTER_NS)
+                .filter(|s| {
+                    now.saturating_sub(s.waiting_since.load(Ordering::Relaxed)) > crate::param::AGENT_EVICT_AFTER_NS
+                })
                 .cloned();
             match oldest {
                 Some(old) => {

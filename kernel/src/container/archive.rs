@@ -16,14 +16,8 @@ use berth_oci::gzip;
 use berth_oci::{Digest, Hasher};
 use berth_tar::{EntryKind, Event};
 
-/// The largest JSON member (configuration, manifest, index) kept.
-const MAX_JSON: u64 = 4 << 20;
-/// JSON kept from one archive, at most.
-const MAX_JSON_TOTAL: usize = 16 << 20;
 /// Bytes looked at to tell what a member is.
 const SNIFF: usize = 512;
-/// Layers one archive may hold (Docker's limit on an image is 127).
-const MAX_LAYERS: usize = 1024;
 
 /// Why an archive was not loaded.
 #[derive(Debug)]
@@ -103,7 +97,9 @@ fn sniff(head: &[u8], size: u64, layer_limit: u64) -> Sink {
     let tar_header = head.len() >= SNIFF && (&head[257..262] == b"ustar" || head[..SNIFF].iter().all(|&b| b == 0));
     if head.starts_with(&gzip::MAGIC) || tar_header {
         Sink::Layer(Box::new(LayerBlob::new(head.starts_with(&gzip::MAGIC), layer_limit)))
-    } else if size <= MAX_JSON && matches!(head.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{' | b'[')) {
+    } else if size <= crate::param::IMAGE_MAX_JSON
+        && matches!(head.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{' | b'['))
+    {
         Sink::Json(Vec::new())
     } else {
         Sink::Skip
@@ -131,10 +127,10 @@ impl Member {
             Sink::Layer(layer) => layer.push(data)?,
             Sink::Json(json) => {
                 *json_kept += data.len();
-                if *json_kept > MAX_JSON_TOTAL {
+                if *json_kept > crate::param::IMAGE_MAX_JSON_TOTAL {
                     return Err(LoadError::Image(berth_oci::Error::Format(format!(
                         "the archive holds more than {} MiB of JSON",
-                        MAX_JSON_TOTAL >> 20
+                        crate::param::IMAGE_MAX_JSON_TOTAL >> 20
                     ))));
                 }
                 json.extend_from_slice(data);
@@ -214,9 +210,13 @@ impl Loader {
         // Only what manifests can name is kept: layers and JSON (bounded above).
         match blob {
             Blob::Other => return Ok(()),
-            Blob::Layer(_) if self.blobs.values().filter(|b| matches!(b, Blob::Layer(_))).count() >= MAX_LAYERS => {
+            Blob::Layer(_)
+                if self.blobs.values().filter(|b| matches!(b, Blob::Layer(_))).count()
+                    >= crate::param::IMAGE_MAX_LAYERS =>
+            {
                 return Err(LoadError::Image(berth_oci::Error::Format(format!(
-                    "the archive holds more than {MAX_LAYERS} layers"
+                    "the archive holds more than {} layers",
+                    crate::param::IMAGE_MAX_LAYERS
                 ))));
             }
             _ => {}

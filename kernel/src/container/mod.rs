@@ -35,9 +35,6 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use pids::PidNamespace;
 use spin::Mutex;
 
-/// Bytes of output a container's log keeps.
-const LOG_CAPACITY: usize = 1 << 20;
-
 /// Where a container is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -121,7 +118,7 @@ impl Container {
             fs: Arc::new(fs),
             memory,
             net,
-            log: LogBuffer::new(LOG_CAPACITY, Some(log_memory), echo, config.echo == Echo::Stderr),
+            log: LogBuffer::new(crate::param::LOG_CAPACITY, Some(log_memory), echo, config.echo == Echo::Stderr),
             pids: Mutex::new(PidNamespace::new(config.limits.pids)),
             state: Mutex::new(State {
                 status: Status::Created,

@@ -5,8 +5,7 @@ use alloc::collections::BTreeMap;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 
-/// Largest pid handed out before numbers wrap around (Linux's default pid_max).
-pub const PID_MAX: u32 = 32_768;
+pub use crate::param::PID_MAX;
 
 /// Pids (and thread ids) in use in one container.
 pub struct PidNamespace {
@@ -19,7 +18,7 @@ pub struct PidNamespace {
 impl PidNamespace {
     /// An empty namespace allowing `limit` ids at once.
     pub fn new(limit: u32) -> PidNamespace {
-        PidNamespace { used: BTreeMap::new(), next: 1, limit: limit.clamp(1, PID_MAX - 1) }
+        PidNamespace { used: BTreeMap::new(), next: 1, limit: limit.clamp(1, crate::param::PID_MAX - 1) }
     }
 
     /// A free id, or `None` at the limit.
@@ -29,7 +28,7 @@ impl PidNamespace {
         }
         loop {
             let id = self.next;
-            self.next = if self.next >= PID_MAX { 2 } else { self.next + 1 };
+            self.next = if self.next >= crate::param::PID_MAX { 2 } else { self.next + 1 };
             if let alloc::collections::btree_map::Entry::Vacant(slot) = self.used.entry(id) {
                 slot.insert(Weak::new());
                 return Some(id);

@@ -19,9 +19,6 @@ use berth_oci::{Digest, Hasher, ImageConfig, MAX_CONFIG_BYTES};
 use core::cell::RefCell;
 use core::net::SocketAddrV4;
 
-/// The largest manifest or index taken.
-const MAX_MANIFEST: u64 = 4 << 20;
-
 /// Why a pull failed.
 #[derive(Debug)]
 pub enum PullError {
@@ -78,9 +75,6 @@ pub enum Progress<'a> {
     Layer { id: &'a str, status: &'a str, current: u64, total: u64 },
 }
 
-/// Redirects followed for one request, at most.
-const MAX_REDIRECTS: usize = 5;
-
 /// One registry, reached over plain HTTP.
 struct Registry<'a> {
     host: &'a str,
@@ -105,7 +99,7 @@ impl Registry<'_> {
         let home = HttpUrl { host: String::from(self.host), path: format!("/v2/{}/{what}", self.repository) };
         let mut url = home.clone();
         let mut asked_token = false;
-        for _ in 0..=MAX_REDIRECTS {
+        for _ in 0..=crate::param::MAX_REDIRECTS {
             let bearer = self.token.borrow().as_ref().map(|t| format!("Bearer {t}"));
             let mut headers: Vec<(&str, &str)> = accept.map(|a| ("Accept", a)).into_iter().collect();
             if let Some(bearer) = bearer.as_deref().filter(|_| url.host == home.host) {
@@ -127,7 +121,12 @@ impl Registry<'_> {
                 (status, _, _) => return Err(self.refusal(status, response, &url)),
             }
         }
-        Err(PullError::Registry(format!("{}: more than {MAX_REDIRECTS} redirects for {}", self.host, home.path)))
+        Err(PullError::Registry(format!(
+            "{}: more than {} redirects for {}",
+            self.host,
+            crate::param::MAX_REDIRECTS,
+            home.path
+        )))
     }
 
     /// A token from the token server `challenge` names.
@@ -221,8 +220,12 @@ pub fn pull(
         Target::Digest(d) => Some(*d),
         Target::Tag(_) => None,
     };
-    let (bytes, manifest_digest) =
-        registry.fetch(&format!("manifests/{target}"), Some(MANIFEST_ACCEPT), expected.as_ref(), MAX_MANIFEST)?;
+    let (bytes, manifest_digest) = registry.fetch(
+        &format!("manifests/{target}"),
+        Some(MANIFEST_ACCEPT),
+        expected.as_ref(),
+        crate::param::MAX_MANIFEST,
+    )?;
     let mut manifest = Manifest::parse(&bytes)?;
     if manifest.is_index() {
         let chosen = for_this_platform(&manifest.manifests).ok_or_else(|| {
@@ -230,8 +233,12 @@ pub fn pull(
         })?;
         let digest =
             Digest::parse(&chosen.digest).map_err(|e| PullError::Image(berth_oci::Error::Format(format!("{e}"))))?;
-        let (bytes, _) =
-            registry.fetch(&format!("manifests/{digest}"), Some(MANIFEST_ACCEPT), Some(&digest), MAX_MANIFEST)?;
+        let (bytes, _) = registry.fetch(
+            &format!("manifests/{digest}"),
+            Some(MANIFEST_ACCEPT),
+            Some(&digest),
+            crate::param::MAX_MANIFEST,
+        )?;
         manifest = Manifest::parse(&bytes)?;
     }
     if manifest.schema_version != 2 {

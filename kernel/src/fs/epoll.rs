@@ -32,12 +32,6 @@ use spin::Mutex;
 /// adding a watch that would make a path longer than this many links is ELOOP.
 const MAX_NESTS: usize = 4;
 
-/// Most interests one instance holds (Linux bounds watches per user): ENOSPC beyond.
-const MAX_INTERESTS: usize = 1 << 16;
-/// What each interest is charged: itself, its relay in the watched file's queue, and
-/// room in the list.
-const INTEREST_COST: u64 = 256;
-
 /// One watched (file, descriptor) pair.
 struct Interest {
     file: Weak<OpenFile>,
@@ -52,7 +46,7 @@ struct Interest {
     last_report: Option<(u64, u32)>,
     /// Wakes the instance's queue when the file's queue is woken.
     _relay: Option<WakeRelay>,
-    /// [`INTEREST_COST`], charged to the instance's container.
+    /// [`crate::param::EPOLL_INTEREST_COST`], charged to the instance's container.
     _charge: Option<Charge>,
 }
 
@@ -152,10 +146,10 @@ impl Epoll {
             if interests.iter().any(|i| i.is(file, fd)) {
                 return Err(Errno::EEXIST);
             }
-            if interests.len() >= MAX_INTERESTS {
+            if interests.len() >= crate::param::MAX_EPOLL_INTERESTS {
                 return Err(Errno::ENOSPC);
             }
-            let charge = Charge::maybe(self.memory.as_ref(), INTEREST_COST).ok_or(Errno::ENOMEM)?;
+            let charge = Charge::maybe(self.memory.as_ref(), crate::param::EPOLL_INTEREST_COST).ok_or(Errno::ENOMEM)?;
             interests.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
             interests.push(Interest {
                 file: Arc::downgrade(file),

@@ -10,12 +10,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use berth_abi::Errno;
 
-/// Most descriptors a process may have open (RLIMIT_NOFILE).
-pub const MAX_FDS: usize = 1024;
-
-/// What each open descriptor is charged: its slot, and the open file and file object
-/// behind it (sockets and buffers charge their own memory on top).
-pub const FD_COST: u64 = 512;
+pub use crate::param::MAX_FDS;
 
 #[derive(Clone)]
 struct Slot {
@@ -28,7 +23,7 @@ pub struct FdTable {
     slots: Vec<Option<Slot>>,
     /// What open descriptors are charged to (none for the kernel's own tables).
     counter: Option<Arc<MemoryCounter>>,
-    /// Open descriptors, each charged [`FD_COST`].
+    /// Open descriptors, each charged [`crate::param::FD_COST`].
     open: usize,
 }
 
@@ -41,7 +36,7 @@ impl FdTable {
     /// A copy for a `fork` child, charged like the original; ENOMEM if it cannot be.
     pub fn try_clone(&self) -> Result<FdTable, Errno> {
         if let Some(c) = &self.counter
-            && !c.try_charge(self.open as u64 * FD_COST)
+            && !c.try_charge(self.open as u64 * crate::param::FD_COST)
         {
             return Err(Errno::ENOMEM);
         }
@@ -51,7 +46,7 @@ impl FdTable {
     /// Charges one more open descriptor.
     fn charge_one(&mut self) -> Result<(), Errno> {
         if let Some(c) = &self.counter
-            && !c.try_charge(FD_COST)
+            && !c.try_charge(crate::param::FD_COST)
         {
             return Err(Errno::ENOMEM);
         }
@@ -63,7 +58,7 @@ impl FdTable {
     fn uncharge(&mut self, n: usize) {
         self.open -= n;
         if let Some(c) = &self.counter {
-            c.uncharge(n as u64 * FD_COST);
+            c.uncharge(n as u64 * crate::param::FD_COST);
         }
     }
 
@@ -78,10 +73,12 @@ impl FdTable {
 
     /// Installs `file` at the lowest free descriptor at or above `min`.
     pub fn insert_from(&mut self, min: usize, file: Arc<OpenFile>, cloexec: bool) -> Result<i32, Errno> {
-        if min >= MAX_FDS {
+        if min >= crate::param::MAX_FDS {
             return Err(Errno::EINVAL);
         }
-        let free = (min..MAX_FDS).find(|&i| self.slots.get(i).is_none_or(Option::is_none)).ok_or(Errno::EMFILE)?;
+        let free = (min..crate::param::MAX_FDS)
+            .find(|&i| self.slots.get(i).is_none_or(Option::is_none))
+            .ok_or(Errno::EMFILE)?;
         self.charge_one()?;
         self.place(free, file, cloexec);
         Ok(free as i32)
@@ -94,7 +91,7 @@ impl FdTable {
 
     /// Installs `file` at exactly `fd`, closing what was there; returns the old file.
     pub fn insert_at(&mut self, fd: i32, file: Arc<OpenFile>, cloexec: bool) -> Result<Option<Arc<OpenFile>>, Errno> {
-        let i = usize::try_from(fd).ok().filter(|&i| i < MAX_FDS).ok_or(Errno::EBADF)?;
+        let i = usize::try_from(fd).ok().filter(|&i| i < crate::param::MAX_FDS).ok_or(Errno::EBADF)?;
         if self.slots.get(i).is_none_or(Option::is_none) {
             self.charge_one()?;
         }

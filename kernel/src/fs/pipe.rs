@@ -11,8 +11,6 @@ use berth_abi::fs::Stat;
 use core::sync::atomic::{AtomicU64, Ordering};
 use spin::Mutex;
 
-/// Bytes a pipe holds (Linux's default).
-const CAPACITY: usize = 64 * 1024;
 /// Writes up to this size are atomic (PIPE_BUF).
 const ATOMIC_WRITE: usize = 4096;
 
@@ -43,7 +41,11 @@ pub struct PipeEnd {
 pub fn pipe(memory: Option<Arc<MemoryCounter>>) -> (Arc<PipeEnd>, Arc<PipeEnd>) {
     let pipe = Arc::new(Pipe {
         id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-        state: Mutex::new(State { buf: ChargedQueue::new(CAPACITY, memory), readers: 1, writers: 1 }),
+        state: Mutex::new(State {
+            buf: ChargedQueue::new(crate::param::PIPE_CAPACITY, memory),
+            readers: 1,
+            writers: 1,
+        }),
         changed: WaitQueue::new(),
     });
     (Arc::new(PipeEnd { pipe: pipe.clone(), writer: false }), Arc::new(PipeEnd { pipe, writer: true }))
@@ -61,11 +63,11 @@ impl FileOps for PipeEnd {
         let (n, space_before) = super::block_on(&pipe.changed, file.nonblocking(), None, || {
             let mut s = pipe.state.lock();
             if !s.buf.is_empty() {
-                let space_before = CAPACITY - s.buf.len();
+                let space_before = crate::param::PIPE_CAPACITY - s.buf.len();
                 let n = s.buf.take(buf, false);
                 Ok((n, space_before))
             } else if s.writers == 0 {
-                Ok((0, CAPACITY))
+                Ok((0, crate::param::PIPE_CAPACITY))
             } else {
                 Err(Errno::EAGAIN)
             }
@@ -90,7 +92,7 @@ impl FileOps for PipeEnd {
                 if s.readers == 0 {
                     return Err(Errno::EPIPE);
                 }
-                let space = CAPACITY - s.buf.len();
+                let space = crate::param::PIPE_CAPACITY - s.buf.len();
                 let left = &data[written..];
                 // Small writes go in whole or not at all.
                 let fits = if left.len() <= ATOMIC_WRITE { space >= left.len() } else { space > 0 };
@@ -136,7 +138,11 @@ impl FileOps for PipeEnd {
     fn ready(&self) -> Ready {
         let s = self.pipe.state.lock();
         if self.writer {
-            Ready { write: s.readers == 0 || s.buf.len() < CAPACITY, error: s.readers == 0, ..Ready::default() }
+            Ready {
+                write: s.readers == 0 || s.buf.len() < crate::param::PIPE_CAPACITY,
+                error: s.readers == 0,
+                ..Ready::default()
+            }
         } else {
             Ready { read: !s.buf.is_empty() || s.writers == 0, hangup: s.writers == 0, ..Ready::default() }
         }

@@ -5,10 +5,6 @@ use super::MemoryCounter;
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 
-/// Capacity an emptied queue keeps (freeing and reallocating it for every small
-/// message would cost more than it saves).
-const KEEP: usize = 4096;
-
 /// Bytes in order, at most `limit` of them, whose allocated capacity is charged to a
 /// memory counter (none for the kernel's own queues).
 pub struct ChargedQueue {
@@ -85,8 +81,8 @@ impl ChargedQueue {
 
     /// Gives memory back once the queue is empty, keeping a small buffer.
     fn release_if_empty(&mut self) {
-        if self.bytes.is_empty() && self.bytes.capacity() > KEEP {
-            self.bytes.shrink_to(KEEP);
+        if self.bytes.is_empty() && self.bytes.capacity() > crate::param::QUEUE_KEEP {
+            self.bytes.shrink_to(crate::param::QUEUE_KEEP);
             self.settle();
         }
     }

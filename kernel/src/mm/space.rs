@@ -186,16 +186,13 @@ pub struct MapRequest {
     pub name: String,
 }
 
-/// Most regions an address space may have (Linux's default `vm.max_map_count`).
-pub const MAX_REGIONS: usize = 65530;
-/// What each region costs its container: the region and its node in the map.
-const REGION_COST: u64 = 256;
+pub use crate::param::MAX_REGIONS;
 
 /// A process's user address space.
 pub struct AddressSpace {
     pt: UserPageTable<UserPage>,
     vmas: BTreeMap<u64, Vma>,
-    /// Regions paid for ([`REGION_COST`] each): at least as many as there are.
+    /// Regions paid for ([`crate::param::REGION_COST`] each): at least as many as there are.
     regions_charged: usize,
     counter: Arc<MemoryCounter>,
     /// Start of the heap (`brk` cannot go below it).
@@ -220,15 +217,15 @@ impl AddressSpace {
     }
 
     /// Runs a change of the regions that adds at most three (a new one and two
-    /// splits), paying for them first: ENOMEM past [`MAX_REGIONS`] or the memory limit.
+    /// splits), paying for them first: ENOMEM past [`crate::param::MAX_REGIONS`] or the memory limit.
     /// What was paid for regions that do not exist afterwards is given back.
     fn changing_regions<R>(&mut self, change: impl FnOnce(&mut Self) -> Result<R, MapError>) -> Result<R, MapError> {
         let want = self.vmas.len() + 3;
-        if want > MAX_REGIONS {
+        if want > crate::param::MAX_REGIONS {
             return Err(MapError::NoMemory);
         }
         if want > self.regions_charged {
-            if !self.counter.try_charge((want - self.regions_charged) as u64 * REGION_COST) {
+            if !self.counter.try_charge((want - self.regions_charged) as u64 * crate::param::REGION_COST) {
                 return Err(MapError::NoMemory);
             }
             self.regions_charged = want;
@@ -236,7 +233,7 @@ impl AddressSpace {
         let result = change(self);
         let have = self.vmas.len();
         if have < self.regions_charged {
-            self.counter.uncharge((self.regions_charged - have) as u64 * REGION_COST);
+            self.counter.uncharge((self.regions_charged - have) as u64 * crate::param::REGION_COST);
             self.regions_charged = have;
         }
         result
@@ -626,7 +623,7 @@ impl AddressSpace {
     /// A copy for a `fork` child: private pages become shared copy-on-write.
     pub fn fork(&mut self) -> Option<AddressSpace> {
         let mut child = AddressSpace::new(self.counter.clone())?;
-        if !self.counter.try_charge(self.vmas.len() as u64 * REGION_COST) {
+        if !self.counter.try_charge(self.vmas.len() as u64 * crate::param::REGION_COST) {
             return None;
         }
         child.regions_charged = self.vmas.len();
@@ -650,6 +647,6 @@ impl AddressSpace {
 
 impl Drop for AddressSpace {
     fn drop(&mut self) {
-        self.counter.uncharge(self.regions_charged as u64 * REGION_COST);
+        self.counter.uncharge(self.regions_charged as u64 * crate::param::REGION_COST);
     }
 }

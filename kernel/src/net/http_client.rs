@@ -1,6 +1,6 @@
 //! A small HTTP/1.1 client over the kernel's own TCP, for the servers berth calls
 //! (image registries): one GET per connection. The response head must arrive within
-//! [`STALL_NS`], and a body must keep a pace of [`MIN_PACE`] bytes per [`STALL_NS`], so
+//! [`crate::param::HTTP_STALL_NS`], and a body must keep a pace of [`crate::param::HTTP_MIN_PACE`] bytes per [`crate::param::HTTP_STALL_NS`], so
 //! a server that stalls or trickles costs its caller an error, never a hung thread.
 
 use super::{SockAddr, SocketOps, TcpSocket};
@@ -10,14 +10,8 @@ use berth_abi::Errno;
 use berth_docker::http::{self, ChunkedDecoder, HttpError, ResponseBody, ResponseHead};
 use core::net::SocketAddrV4;
 
-/// How long any one wait for the server may take, and the window its pace is
-/// measured over.
-const STALL_NS: u64 = 30_000_000_000;
-/// The fewest body bytes a server must send in each [`STALL_NS`].
-const MIN_PACE: u64 = 64 * 1024;
-
-/// Keeps a server to a pace: at least [`MIN_PACE`] bytes in every window of
-/// [`STALL_NS`] (a whole small response may take less).
+/// Keeps a server to a pace: at least [`crate::param::HTTP_MIN_PACE`] bytes in every window of
+/// [`crate::param::HTTP_STALL_NS`] (a whole small response may take less).
 struct Pace {
     window_start: u64,
     in_window: u64,
@@ -32,8 +26,8 @@ impl Pace {
     fn note(&mut self, n: usize) -> Result<(), ClientError> {
         self.in_window += n as u64;
         let now = crate::time::now_ns();
-        if now.saturating_sub(self.window_start) >= STALL_NS {
-            if self.in_window < MIN_PACE {
+        if now.saturating_sub(self.window_start) >= crate::param::HTTP_STALL_NS {
+            if self.in_window < crate::param::HTTP_MIN_PACE {
                 return Err(ClientError::TooSlow);
             }
             *self = Pace { window_start: now, in_window: 0 };
@@ -49,9 +43,9 @@ pub enum ClientError {
     Connect(Errno),
     /// Sending or receiving failed.
     Io(Errno),
-    /// The server sent nothing for [`STALL_NS`], or not the whole head in that time.
+    /// The server sent nothing for [`crate::param::HTTP_STALL_NS`], or not the whole head in that time.
     TimedOut,
-    /// The server sent less than [`MIN_PACE`] bytes in [`STALL_NS`].
+    /// The server sent less than [`crate::param::HTTP_MIN_PACE`] bytes in [`crate::param::HTTP_STALL_NS`].
     TooSlow,
     /// The server closed the connection before the response ended.
     Closed,
@@ -66,9 +60,16 @@ impl core::fmt::Display for ClientError {
         match self {
             ClientError::Connect(e) => write!(f, "cannot connect: {e:?}"),
             ClientError::Io(e) => write!(f, "connection failed: {e:?}"),
-            ClientError::TimedOut => write!(f, "the server did not answer within {} s", STALL_NS / 1_000_000_000),
+            ClientError::TimedOut => {
+                write!(f, "the server did not answer within {} s", crate::param::HTTP_STALL_NS / 1_000_000_000)
+            }
             ClientError::TooSlow => {
-                write!(f, "the server sent less than {} KiB in {} s", MIN_PACE >> 10, STALL_NS / 1_000_000_000)
+                write!(
+                    f,
+                    "the server sent less than {} KiB in {} s",
+                    crate::param::HTTP_MIN_PACE >> 10,
+                    crate::param::HTTP_STALL_NS / 1_000_000_000
+                )
             }
             ClientError::Closed => f.write_str("the server closed the connection early"),
             ClientError::Http(e) => write!(f, "bad HTTP response: {e}"),
@@ -91,10 +92,10 @@ pub struct Response {
 /// Bytes received at a time.
 const RECEIVE: usize = 64 * 1024;
 
-/// Receives what has arrived (waiting at most [`STALL_NS`]) into `into`, through
+/// Receives what has arrived (waiting at most [`crate::param::HTTP_STALL_NS`]) into `into`, through
 /// `scratch`; Ok(0) at the end of the stream.
 fn receive(socket: &TcpSocket, scratch: &mut [u8], into: &mut Vec<u8>) -> Result<usize, ClientError> {
-    let ns = STALL_NS;
+    let ns = crate::param::HTTP_STALL_NS;
     let mut tv = ((ns / 1_000_000_000) as i64).to_ne_bytes().to_vec();
     tv.extend_from_slice(&(((ns % 1_000_000_000) / 1000) as i64).to_ne_bytes());
     let _ = socket.set_option(berth_abi::net::SOL_SOCKET, berth_abi::net::SO_RCVTIMEO, &tv);
@@ -120,7 +121,7 @@ pub fn get(addr: SocketAddrV4, host: &str, path: &str, extra: &[(&str, &str)]) -
     }
     let mut input = Vec::new();
     let mut scratch = vec![0u8; RECEIVE];
-    let deadline = crate::time::now_ns() + STALL_NS;
+    let deadline = crate::time::now_ns() + crate::param::HTTP_STALL_NS;
     loop {
         if crate::time::now_ns() > deadline {
             return Err(ClientError::TimedOut);

@@ -14,11 +14,6 @@ use berth_abi::Errno;
 use smoltcp::iface::SocketSet;
 use smoltcp::socket::tcp::State;
 
-/// Sockets kept listening per port: the connections that can be in their handshake at
-/// once (Linux's SYN queue; the backlog bounds only the queue waiting for `accept`).
-/// More connection requests wait for the client to retry (see `Nic::set_syn_budget`).
-const LISTENING: usize = 16;
-
 /// Identifies a listener in [`Listeners`].
 pub type ListenerId = u64;
 
@@ -61,7 +56,7 @@ impl ListenState {
     /// or socket slots run out (new connections are then refused until some close).
     fn replenish(&mut self, sockets: &mut SocketSet<'static>) -> Result<(), Errno> {
         for port in self.params.ports.clone() {
-            for _ in self.listening_on(sockets, port)..LISTENING {
+            for _ in self.listening_on(sockets, port)..crate::param::LISTENING_PER_PORT {
                 let charge = charge::charge(self.params.memory.as_ref(), self.params.sizes.total())?;
                 let tcp = NetTcp::create(sockets, self.params.sizes, charge)?;
                 let socket = tcp.get(sockets);

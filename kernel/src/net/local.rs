@@ -10,9 +10,6 @@ use alloc::sync::Arc;
 use berth_abi::Errno;
 use spin::Mutex;
 
-/// Bytes each direction holds (like a loopback socket's default buffers).
-pub const CAPACITY: usize = 256 * 1024;
-
 /// One direction of a connection.
 struct Queue {
     bytes: ChargedQueue,
@@ -32,7 +29,7 @@ impl Direction {
     fn new(writer: Option<Arc<MemoryCounter>>) -> Arc<Direction> {
         Arc::new(Direction {
             queue: Mutex::new(Queue {
-                bytes: ChargedQueue::new(CAPACITY, writer),
+                bytes: ChargedQueue::new(crate::param::LOCAL_SOCKET_CAPACITY, writer),
                 writer_done: false,
                 reader_gone: false,
             }),
@@ -125,7 +122,7 @@ impl LocalEnd {
         let tx = self.tx.queue.lock();
         Ready {
             read: !rx.bytes.is_empty() || rx.writer_done || rx.reader_gone || shut_rd,
-            write: tx.bytes.len() < CAPACITY || tx.reader_gone || tx.writer_done,
+            write: tx.bytes.len() < crate::param::LOCAL_SOCKET_CAPACITY || tx.reader_gone || tx.writer_done,
             hangup: (rx.writer_done || rx.reader_gone) && (tx.reader_gone || tx.writer_done),
             error: false,
             read_hangup: rx.writer_done,

@@ -9,9 +9,6 @@ use berth_net::PortSet;
 use smoltcp::iface::SocketSet;
 use smoltcp::socket::tcp::State;
 
-/// How long a closing connection may take before it is reset, ns.
-const LINGER_LIMIT_NS: u64 = 60_000_000_000;
-
 /// The closing connections.
 #[derive(Default)]
 pub struct Orphans {
@@ -51,7 +48,7 @@ impl Orphans {
                 // An aborted socket forgets its endpoints once its reset is sent.
                 State::Closed => socket.local_endpoint().is_none(),
                 _ => {
-                    if now.saturating_sub(*since) > LINGER_LIMIT_NS {
+                    if now.saturating_sub(*since) > crate::param::LINGER_LIMIT_NS {
                         socket.abort();
                     }
                     false

@@ -29,8 +29,7 @@ use spin::Mutex;
 /// How long a connection attempt may go unanswered (Linux gives up after about two
 /// minutes of SYN retransmissions).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(75);
-/// Largest accept queue (Linux's `somaxconn`).
-pub const MAX_BACKLOG: usize = 4096;
+pub use crate::param::MAX_BACKLOG;
 /// `TCP_MAXSEG` as reported.
 const MSS: i32 = 1460;
 
@@ -511,7 +510,7 @@ impl SocketOps for TcpSocket {
     }
 
     fn listen(&self, backlog: i32) -> Result<(), Errno> {
-        let backlog = (backlog.max(1) as usize).min(MAX_BACKLOG);
+        let backlog = (backlog.max(1) as usize).min(crate::param::MAX_BACKLOG);
         let mut inner = self.inner.lock();
         let claim = match core::mem::replace(&mut inner.state, State::Unbound) {
             State::Bound(claim) => claim,

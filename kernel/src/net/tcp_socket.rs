@@ -9,8 +9,6 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use smoltcp::iface::{SocketHandle, SocketSet};
 use smoltcp::socket::tcp;
 
-/// Most smoltcp sockets (TCP and UDP) the machine holds at once.
-const MAX_SOCKETS: usize = 4096;
 /// smoltcp sockets in existence.
 static SOCKETS: AtomicUsize = AtomicUsize::new(0);
 
@@ -39,7 +37,7 @@ impl BufSizes {
 
 /// Counts a new smoltcp socket against the machine-wide limit.
 pub fn reserve_slot() -> Result<(), Errno> {
-    if SOCKETS.fetch_add(1, Ordering::Relaxed) >= MAX_SOCKETS {
+    if SOCKETS.fetch_add(1, Ordering::Relaxed) >= crate::param::MAX_NET_SOCKETS {
         SOCKETS.fetch_sub(1, Ordering::Relaxed);
         return Err(Errno::ENOBUFS);
     }

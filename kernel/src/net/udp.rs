@@ -32,10 +32,6 @@ use spin::Mutex;
 const MAX_DATAGRAM: usize = 65507;
 /// Largest datagram sent to the outside: one Ethernet frame (berth does not fragment).
 const MAX_EXTERNAL_DATAGRAM: usize = 1472;
-/// Bytes of datagrams an inbox or smoltcp buffer holds.
-const BUFFER_BYTES: usize = 64 * 1024;
-/// Datagrams a buffer holds.
-const BUFFER_PACKETS: usize = 64;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -51,7 +47,7 @@ struct Inbox {
 impl DatagramInbox for Inbox {
     fn deliver(&self, from: (Ipv4Addr, u16), data: &[u8]) {
         let mut q = self.queue.lock();
-        if q.1 + data.len() > BUFFER_BYTES || q.0.len() >= BUFFER_PACKETS {
+        if q.1 + data.len() > crate::param::UDP_BUFFER_BYTES || q.0.len() >= crate::param::UDP_BUFFER_PACKETS {
             return; // full: dropped, as UDP drops
         }
         q.1 += data.len();
@@ -128,7 +124,7 @@ impl UdpSocket {
         if inner.external.is_some() {
             return Ok(());
         }
-        let charge = charge::charge(self.ns.memory.as_ref(), 2 * BUFFER_BYTES)?;
+        let charge = charge::charge(self.ns.memory.as_ref(), 2 * crate::param::UDP_BUFFER_BYTES)?;
         tcp_socket::reserve_slot()?;
         let (port, owned_port) = match port {
             Some(p) => (p, None),
@@ -140,7 +136,12 @@ impl UdpSocket {
                 }
             },
         };
-        let buffer = || udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; BUFFER_PACKETS], vec![0; BUFFER_BYTES]);
+        let buffer = || {
+            udp::PacketBuffer::new(
+                vec![udp::PacketMetadata::EMPTY; crate::param::UDP_BUFFER_PACKETS],
+                vec![0; crate::param::UDP_BUFFER_BYTES],
+            )
+        };
         let mut socket = udp::Socket::new(buffer(), buffer());
         socket.set_hop_limit(Some(inner.ttl.clamp(1, 255) as u8));
         if socket.bind(port).is_err() {
@@ -371,7 +372,9 @@ impl SocketOps for UdpSocket {
             (SOL_SOCKET, SO_PROTOCOL) => Ok(int_value(IPPROTO_UDP)),
             (SOL_SOCKET, SO_ACCEPTCONN) => Ok(int_value(0)),
             (SOL_SOCKET, SO_ERROR) => Ok(int_value(0)),
-            (SOL_SOCKET, _) => inner.opts.get(name, 2 * BUFFER_BYTES, 2 * BUFFER_BYTES),
+            (SOL_SOCKET, _) => {
+                inner.opts.get(name, 2 * crate::param::UDP_BUFFER_BYTES, 2 * crate::param::UDP_BUFFER_BYTES)
+            }
             (IPPROTO_IP, 1) => Ok(int_value(0)),
             (IPPROTO_IP, 2) => Ok(int_value(inner.ttl)),
             (IPPROTO_IP | IPPROTO_UDP, _) => Err(Errno::ENOPROTOOPT),

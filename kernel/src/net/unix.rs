@@ -17,9 +17,6 @@ use berth_abi::net::*;
 use core::sync::atomic::{AtomicU64, Ordering};
 use spin::Mutex;
 
-/// Most connections waiting for `accept`.
-const MAX_BACKLOG: usize = 4096;
-
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 enum State {
@@ -173,7 +170,7 @@ impl SocketOps for UnixSocket {
     }
 
     fn listen(&self, backlog: i32) -> Result<(), Errno> {
-        let backlog = (backlog.max(1) as usize).min(MAX_BACKLOG);
+        let backlog = (backlog.max(1) as usize).min(crate::param::MAX_BACKLOG);
         let inner = self.inner.lock();
         match &inner.state {
             State::Listening(queue) => {
@@ -283,7 +280,7 @@ impl SocketOps for UnixSocket {
                 }
                 _ => Err(Errno::ENOTCONN),
             },
-            _ => inner.opts.get(name, 2 * local::CAPACITY, 2 * local::CAPACITY),
+            _ => inner.opts.get(name, 2 * crate::param::LOCAL_SOCKET_CAPACITY, 2 * crate::param::LOCAL_SOCKET_CAPACITY),
         }
     }
 

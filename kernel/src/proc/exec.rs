@@ -23,8 +23,6 @@ use berth_vfs::{FileType, Inode};
 use spin::Mutex;
 
 pub use super::loader::{MAX_ARG_BYTES, MAX_ARGS, STACK_SIZE};
-/// Most nested `#!` interpreters.
-const MAX_INTERPRETERS: usize = 4;
 /// The search path when a container's environment has no PATH.
 pub use berth_config::DEFAULT_PATH;
 
@@ -77,7 +75,7 @@ fn load(
 ) -> Result<Loaded, ExecError> {
     let mut path = path.to_string();
     let mut argv = argv;
-    for _ in 0..=MAX_INTERPRETERS {
+    for _ in 0..=crate::param::MAX_INTERPRETERS {
         let may_search = |dir: &Inode| {
             let m = dir.metadata();
             creds.may_access(m.mode, m.uid, m.gid, MAY_EXEC)

@@ -24,12 +24,9 @@ use berth_vfs::FileType;
 
 /// The top of the initial stack.
 pub const STACK_TOP: u64 = 0x7fff_ffff_0000;
-/// The stack's reserved size (RLIMIT_STACK).
-pub const STACK_SIZE: u64 = 8 << 20;
-/// Most bytes of arguments and environment.
-pub const MAX_ARG_BYTES: usize = 256 * 1024;
-/// Most arguments or environment entries.
-pub const MAX_ARGS: usize = 32 * 1024;
+pub use crate::param::MAX_ARG_BYTES;
+pub use crate::param::MAX_ARGS;
+pub use crate::param::STACK_SIZE;
 /// Where position-independent programs go (Linux's base without randomization)...
 const PIE_BASE: u64 = 0x5555_5555_4000;
 /// ...moved up by a random number of pages below this many (4 GiB).
@@ -74,8 +71,8 @@ pub fn load(
     space.brk_start = plan.highest;
     space.brk = plan.highest;
     let stack = MapRequest {
-        addr: STACK_TOP - STACK_SIZE,
-        len: STACK_SIZE,
+        addr: STACK_TOP - crate::param::STACK_SIZE,
+        len: crate::param::STACK_SIZE,
         prot: Prot { read: true, write: true, exec: false },
         kind: VmaKind::Anon,
         shared: false,
@@ -167,7 +164,7 @@ fn build_stack(
     envp: &[Vec<u8>],
 ) -> Result<u64, &'static str> {
     let total: usize = argv.iter().chain(envp).map(|s| s.len() + 1).sum();
-    if total > MAX_ARG_BYTES || argv.len() + envp.len() > MAX_ARGS {
+    if total > crate::param::MAX_ARG_BYTES || argv.len() + envp.len() > crate::param::MAX_ARGS {
         return Err("argument list too long");
     }
     // Strings and blobs first, from the top down.

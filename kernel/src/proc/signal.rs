@@ -13,13 +13,9 @@ use spin::Mutex;
 
 /// Bytes below the interrupted stack pointer left alone (the System V red zone).
 const RED_ZONE: u64 = 128;
-/// Signals queued per receiver (thread, or process as a whole) at most: the standard
-/// ones once each, real-time ones up to this many in all. (Linux bounds them per user
-/// with RLIMIT_SIGPENDING; berth per receiver, so a thread's cost has a bound.)
-const MAX_QUEUED: usize = 64;
 
 /// The most memory one receiver's queued signals hold.
-pub const QUEUE_COST: u64 = (MAX_QUEUED * core::mem::size_of::<SigInfo>()) as u64;
+pub const QUEUE_COST: u64 = (crate::param::MAX_QUEUED_SIGNALS * core::mem::size_of::<SigInfo>()) as u64;
 
 /// The 64 signal dispositions of a process (shared with CLONE_SIGHAND clones).
 #[derive(Clone)]
@@ -70,7 +66,7 @@ impl Pending {
         if sig < SIGRTMIN && self.set.contains(sig) {
             return;
         }
-        if self.infos.len() >= MAX_QUEUED {
+        if self.infos.len() >= crate::param::MAX_QUEUED_SIGNALS {
             return;
         }
         self.set.add(sig);

@@ -28,9 +28,6 @@ use berth_hal::context::{self, ThreadContext};
 use berth_hal::sync::IrqLock;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-/// Ticks a user thread may run before another ready thread gets the CPU.
-const TIMESLICE_TICKS: u64 = 2;
-
 struct Scheduler {
     current: Option<Arc<Thread>>,
     idle: Option<Arc<Thread>>,
@@ -254,7 +251,7 @@ pub fn on_tick() {
         }
         let ran = crate::time::ticks().saturating_sub(s.since_tick);
         let work = has_work(&s, now);
-        if ran >= TIMESLICE_TICKS && work {
+        if ran >= crate::param::TIMESLICE_TICKS && work {
             NEED_RESCHED.store(true, Ordering::Relaxed);
         }
         if s.current.as_ref().is_some_and(|c| c.is_idle()) && (!woken.is_empty() || work) {

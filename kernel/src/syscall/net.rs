@@ -19,12 +19,6 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 const MAX_ADDR_LEN: usize = 128;
 /// Largest option value read or written.
 const MAX_OPT_LEN: usize = 256;
-/// Most bytes one send moves through the kernel (a blocking stream send of more
-/// returns this much, and the caller sends the rest).
-const MAX_TRANSFER: usize = 1 << 20;
-/// Most bytes one receive returns (streams return what they have; the largest
-/// datagram is smaller).
-const MAX_RECEIVE: usize = 256 * 1024;
 /// Most iovecs in a message (Linux's UIO_MAXIOV).
 const IOV_MAX: usize = 1024;
 
@@ -228,7 +222,7 @@ pub fn shutdown(a: &Args) -> SysResult {
 /// sendto(fd, buf, len, flags, dest_addr, addrlen)
 pub fn sendto(a: &Args) -> SysResult {
     let f = socket_file(a.fd(0))?;
-    let len = a.usize(2).min(MAX_TRANSFER);
+    let len = a.usize(2).min(crate::param::MAX_SOCKET_TRANSFER);
     let data = uaccess::read_bytes(a.u64(1), len)?;
     let to = if a.u64(4) != 0 { Some(read_addr(a.u64(4), a.u32(5))?) } else { None };
     ops(&f).send(&data, to.as_ref(), a.i32(3), f.nonblocking()).map(|n| n as isize)
@@ -243,7 +237,7 @@ fn received_len(r: &Received, flags: i32) -> isize {
 /// recvfrom(fd, buf, len, flags, src_addr, addrlen)
 pub fn recvfrom(a: &Args) -> SysResult {
     let f = socket_file(a.fd(0))?;
-    let (buf, len, flags) = (a.u64(1), a.usize(2).min(MAX_RECEIVE), a.i32(3));
+    let (buf, len, flags) = (a.u64(1), a.usize(2).min(crate::param::MAX_SOCKET_RECEIVE), a.i32(3));
     uaccess::check_writable(buf, len)?;
     let mut kbuf = vec![0u8; len];
     let r = ops(&f).recv(&mut kbuf, flags, f.nonblocking())?;
@@ -269,9 +263,9 @@ fn send_message(f: &OpenFile, msg_addr: u64, flags: i32) -> SysResult {
     let iov = read_iovecs(msg.msg_iov, msg.msg_iovlen)?;
     let mut data = Vec::new();
     for v in &iov {
-        let take = (v.len as usize).min(MAX_TRANSFER - data.len());
+        let take = (v.len as usize).min(crate::param::MAX_SOCKET_TRANSFER - data.len());
         data.extend_from_slice(&uaccess::read_bytes(v.base, take)?);
-        if data.len() == MAX_TRANSFER {
+        if data.len() == crate::param::MAX_SOCKET_TRANSFER {
             break;
         }
     }
@@ -289,7 +283,8 @@ pub fn sendmsg(a: &Args) -> SysResult {
 fn recv_message(f: &OpenFile, msg_addr: u64, flags: i32, nonblocking: bool) -> SysResult {
     let mut msg: MsgHdr = uaccess::read_val(msg_addr)?;
     let iov = read_iovecs(msg.msg_iov, msg.msg_iovlen)?;
-    let total = iov.iter().map(|v| v.len as usize).fold(0usize, usize::saturating_add).min(MAX_RECEIVE);
+    let total =
+        iov.iter().map(|v| v.len as usize).fold(0usize, usize::saturating_add).min(crate::param::MAX_SOCKET_RECEIVE);
     let mut kbuf = vec![0u8; total];
     let r = ops(f).recv(&mut kbuf, flags, nonblocking || f.nonblocking())?;
     let mut done = 0;

@@ -12,9 +12,6 @@ use berth_abi::poll::*;
 use berth_abi::signal::SigSet;
 use berth_abi::time::{Timespec, Timeval};
 
-/// Most descriptors one call may watch.
-const MAX_WATCHED: usize = 4096;
-
 /// One watched descriptor: its file (None if the number is not open) and interests.
 struct Watch {
     file: Option<Arc<OpenFile>>,
@@ -63,7 +60,7 @@ fn wait_ready(watches: &[Watch], deadline: Option<u64>) -> Result<Vec<i16>, Errn
 }
 
 fn do_poll(fds: u64, nfds: usize, deadline: Option<u64>) -> SysResult {
-    if nfds > MAX_WATCHED {
+    if nfds > crate::param::MAX_POLL_FDS {
         return Err(Errno::EINVAL);
     }
     let mut pollfds: Vec<PollFd> =
