@@ -12,6 +12,7 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use berth_hal::layout::{PAGE_SIZE, USER_END};
 use berth_hal::user_pt::{UserFlags, UserPageTable};
+use berth_regions::RegionMap;
 
 /// Lowest address user mappings may use (Linux's default `mmap_min_addr`).
 pub const USER_START: u64 = 0x1_0000;
@@ -151,7 +152,15 @@ pub struct Vma {
     pub name: String,
 }
 
-impl Vma {
+impl berth_regions::Region for Vma {
+    fn start(&self) -> u64 {
+        self.start
+    }
+
+    fn end(&self) -> u64 {
+        self.end
+    }
+
     fn split_at(&mut self, at: u64) -> Vma {
         let mut upper = self.clone();
         let delta = at - self.start;
@@ -191,7 +200,7 @@ pub use crate::param::MAX_REGIONS;
 /// A process's user address space.
 pub struct AddressSpace {
     pt: UserPageTable<UserPage>,
-    vmas: BTreeMap<u64, Vma>,
+    vmas: RegionMap<Vma>,
     /// Regions paid for ([`crate::param::REGION_COST`] each): at least as many as there are.
     regions_charged: usize,
     counter: Arc<MemoryCounter>,
@@ -213,7 +222,7 @@ impl AddressSpace {
     /// An empty address space charging its pages to `counter`.
     pub fn new(counter: Arc<MemoryCounter>) -> Option<AddressSpace> {
         let pt = UserPageTable::new(counter.clone()).ok()?;
-        Some(AddressSpace { pt, vmas: BTreeMap::new(), regions_charged: 0, counter, brk_start: 0, brk: 0 })
+        Some(AddressSpace { pt, vmas: RegionMap::new(), regions_charged: 0, counter, brk_start: 0, brk: 0 })
     }
 
     /// Runs a change of the regions that adds at most three (a new one and two
@@ -245,7 +254,7 @@ impl AddressSpace {
 
     /// The regions, in address order.
     pub fn vmas(&self) -> impl Iterator<Item = &Vma> {
-        self.vmas.values()
+        self.vmas.iter()
     }
 
     /// Number of pages present.
@@ -255,27 +264,16 @@ impl AddressSpace {
 
     /// The region containing `addr`.
     pub fn vma_at(&self, addr: u64) -> Option<&Vma> {
-        self.vmas.range(..=addr).next_back().map(|(_, v)| v).filter(|v| addr < v.end)
+        self.vmas.at(addr)
     }
 
     fn overlaps(&self, start: u64, end: u64) -> bool {
-        self.vmas.range(..end).next_back().is_some_and(|(_, v)| v.end > start)
+        self.vmas.overlaps(start, end)
     }
 
     /// A free range of `len` bytes, as high as possible below `MMAP_TOP`.
     fn find_free(&self, len: u64) -> Option<u64> {
-        let mut top = MMAP_TOP;
-        for v in self.vmas.values().rev() {
-            if v.start >= top {
-                continue;
-            }
-            if v.end <= top.checked_sub(len)? {
-                return Some(top - len);
-            }
-            top = v.start;
-        }
-        let start = top.checked_sub(len)?;
-        (start >= USER_START).then_some(start)
+        self.vmas.find_free(len, USER_START, MMAP_TOP)
     }
 
     /// Creates a region; returns its address.
@@ -314,19 +312,8 @@ impl AddressSpace {
             }
         };
         let vma = Vma { start, end: start + len, prot: req.prot, kind: req.kind, shared: req.shared, name: req.name };
-        self.vmas.insert(start, vma);
+        self.vmas.insert(vma);
         Ok(start)
-    }
-
-    /// Splits regions so that `at` is a region boundary.
-    fn split(&mut self, at: u64) {
-        let key = self.vmas.range(..at).next_back().filter(|(_, v)| v.end > at).map(|(&k, _)| k);
-        if let Some(key) = key
-            && let Some(vma) = self.vmas.get_mut(&key)
-        {
-            let upper = vma.split_at(at);
-            self.vmas.insert(at, upper);
-        }
     }
 
     /// Removes the regions (and pages) in `[addr, addr + len)`.
@@ -340,12 +327,7 @@ impl AddressSpace {
             return Err(MapError::Invalid);
         }
         let end = addr + len;
-        self.split(addr);
-        self.split(end);
-        let keys: alloc::vec::Vec<u64> = self.vmas.range(addr..end).map(|(&k, _)| k).collect();
-        for k in keys {
-            self.vmas.remove(&k);
-        }
+        self.vmas.remove(addr, end);
         let pages: alloc::vec::Vec<u64> = self.pt.pages_in(addr, end).map(|(v, _)| v).collect();
         for v in pages {
             self.pt.unmap(v);
@@ -365,14 +347,10 @@ impl AddressSpace {
         }
         let end = addr.checked_add(len).ok_or(MapError::NoMemory)?;
         // Every page must be mapped (Linux answers ENOMEM otherwise).
-        let mut at = addr;
-        while at < end {
-            let v = self.vma_at(at).ok_or(MapError::NoMemory)?;
-            at = v.end;
+        if !self.vmas.covers(addr, end) {
+            return Err(MapError::NoMemory);
         }
-        self.split(addr);
-        self.split(end);
-        for vma in self.vmas.range_mut(addr..end).map(|(_, v)| v) {
+        for vma in self.vmas.split_range_mut(addr, end) {
             vma.prot = prot;
         }
         // Present pages lose rights at once; write access is granted lazily by the
@@ -491,15 +469,7 @@ impl AddressSpace {
 
     /// Whether every page of `[addr, addr + len)` is mapped.
     pub fn is_mapped(&self, addr: u64, len: u64) -> bool {
-        let Some(end) = addr.checked_add(len).and_then(page_up) else { return false };
-        let mut at = addr;
-        while at < end {
-            match self.vma_at(at) {
-                Some(vma) => at = vma.end,
-                None => return false,
-            }
-        }
-        true
+        addr.checked_add(len).and_then(page_up).is_some_and(|end| self.vmas.covers(addr, end))
     }
 
     /// Sets `pages[i]` to 1 where page `i` from `addr` (page-aligned) is in memory, 0
@@ -536,7 +506,7 @@ impl AddressSpace {
         // Grow in place when the region ends here and the space after it is free.
         let grow_end = old.checked_add(new_len).ok_or(MapError::NoMemory)?;
         if vma.end == old + old_len && grow_end <= USER_END && !self.overlaps(old + old_len, grow_end) {
-            if let Some(v) = self.vmas.get_mut(&vma.start) {
+            if let Some(v) = self.vmas.starting_at_mut(vma.start) {
                 v.end = grow_end;
             }
             return Ok(old);
