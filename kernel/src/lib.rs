@@ -38,6 +38,9 @@ pub use berth_hal::bootinfo::BootInfo;
 
 /// The kernel version, as printed in the boot banner.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The Linux release berth reports (`uname`, `/proc`, `docker info`): a version the C
+/// libraries accept.
+pub const LINUX_RELEASE: &str = "6.1.0-berth";
 
 /// The kernel's main function, entered once from the boot code.
 pub fn kmain(boot: BootInfo) -> ! {
@@ -54,6 +57,7 @@ pub fn kmain(boot: BootInfo) -> ! {
     random::init(); // the kernel's random numbers
     sched::init(); // this boot thread becomes the idle thread
     trap::init_syscalls(); // `syscall` entry, FPU state for user threads
+    fs::set_signal_check(proc::signal_pending); // blocking file waits end for signals
     console::banner(&boot, &memory, &platform);
     // On the boot stack: virtio-drivers builds its queues on the stack (~45 KiB),
     // more than a kernel thread's 60 KiB leaves room for.

@@ -28,7 +28,7 @@ pub fn version(conn: &Conn) -> Handled {
         go_version: String::from("none (berth is written in Rust)"),
         os: String::from("linux"),
         arch: String::from("amd64"),
-        kernel_version: String::from(crate::syscall::UNAME_RELEASE),
+        kernel_version: String::from(crate::LINUX_RELEASE),
         platform: api::Platform { name: alloc::format!("berth {}", crate::VERSION) },
         ..api::Version::default()
     }
@@ -62,7 +62,7 @@ pub fn info(conn: &Conn) -> Handled {
         logging_driver: String::from("berth (in memory, 1 MiB per container)"),
         name: String::from("berth"),
         server_version: String::from(crate::VERSION),
-        kernel_version: String::from(crate::syscall::UNAME_RELEASE),
+        kernel_version: String::from(crate::LINUX_RELEASE),
         ..api::Info::default()
     };
     conn.json(200, &info).map_err(ApiError::io)?;

@@ -28,6 +28,7 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use berth_abi::Errno;
 use berth_abi::fs::Stat;
+use berth_vfs::FsError;
 use berth_vfs::Inode;
 use core::sync::atomic::{AtomicU32, Ordering};
 use spin::Mutex;
@@ -149,6 +150,24 @@ pub trait FileOps: Send + Sync {
     }
 }
 
+/// The errno for a file system error.
+pub fn fs_errno(e: FsError) -> Errno {
+    match e {
+        FsError::NotFound => Errno::ENOENT,
+        FsError::NotDirectory => Errno::ENOTDIR,
+        FsError::IsDirectory => Errno::EISDIR,
+        FsError::Exists => Errno::EEXIST,
+        FsError::NotEmpty => Errno::ENOTEMPTY,
+        FsError::TooManyLinks => Errno::ELOOP,
+        FsError::NameTooLong => Errno::ENAMETOOLONG,
+        FsError::NoSpace => Errno::ENOSPC,
+        FsError::Invalid => Errno::EINVAL,
+        FsError::NotPermitted => Errno::EPERM,
+        FsError::AccessDenied => Errno::EACCES,
+        FsError::BadImage(_) => Errno::EINVAL,
+    }
+}
+
 /// The errno for a blocking read or write whose wait ended early: EINTR for a signal,
 /// EAGAIN for a timeout.
 fn wait_errno(e: WaitError) -> Errno {
@@ -156,6 +175,21 @@ fn wait_errno(e: WaitError) -> Errno {
         WaitError::Interrupted => Errno::EINTR,
         WaitError::TimedOut => Errno::EAGAIN,
     }
+}
+
+/// Whether the running thread has a signal to take; the process layer, which knows
+/// signals, registers it at boot ([`set_signal_check`]). Blocking waits end with EINTR
+/// when it says so.
+static SIGNAL_CHECK: spin::Once<fn() -> bool> = spin::Once::new();
+
+/// Registers how a blocking wait learns that a signal is pending (once, at boot).
+pub fn set_signal_check(check: fn() -> bool) {
+    SIGNAL_CHECK.call_once(|| check);
+}
+
+/// Whether the running thread's wait should end for a signal.
+pub fn signal_pending() -> bool {
+    SIGNAL_CHECK.get().is_some_and(|check| check())
 }
 
 /// The one way files block: retries `attempt` until it stops answering EAGAIN,
@@ -177,7 +211,7 @@ pub fn block_on<T>(
             other => Some(other),
         },
         deadline,
-        Some(&crate::proc::signal_pending),
+        Some(&signal_pending),
     );
     result.map_err(wait_errno)?
 }

@@ -94,7 +94,7 @@ fn machine_file(container: &Container, name: &str) -> String {
             )
         }
         "uptime" => format!("{}.{:02} 0.00\n", uptime / 1_000_000_000, uptime / 10_000_000 % 100),
-        "version" => format!("Linux version {} (berth {})\n", crate::syscall::UNAME_RELEASE, crate::VERSION),
+        "version" => format!("Linux version {} (berth {})\n", crate::LINUX_RELEASE, crate::VERSION),
         "mounts" => String::from("overlay / overlay rw 0 0\nproc /proc proc rw 0 0\ntmpfs /dev tmpfs rw 0 0\n"),
         "loadavg" => format!("0.00 0.00 0.00 1/{} 1\n", container.task_count()),
         "stat" => format!(

@@ -25,7 +25,7 @@ fn files(container: &Container) -> Vec<(&'static str, String)> {
         ("fs/nr_open", crate::fs::MAX_FDS.to_string()),
         ("kernel/hostname", container.hostname()),
         ("kernel/ngroups_max", berth_abi::process::creds::NGROUPS_MAX.to_string()),
-        ("kernel/osrelease", String::from(crate::syscall::UNAME_RELEASE)),
+        ("kernel/osrelease", String::from(crate::LINUX_RELEASE)),
         ("kernel/ostype", String::from("Linux")),
         ("kernel/pid_max", crate::container::PID_MAX.to_string()),
         ("net/core/somaxconn", crate::net::MAX_BACKLOG.to_string()),

@@ -341,13 +341,13 @@ fn create_socket_file(name: &[u8]) -> Result<u64, Errno> {
     let process = crate::proc::current_process();
     let cwd = process.cwd.lock().clone();
     let fs = &process.container.fs;
-    let (dir, leaf) = fs.lookup_parent(&cwd, path_of(name)?).map_err(crate::proc::fs_errno)?;
+    let (dir, leaf) = fs.lookup_parent(&cwd, path_of(name)?).map_err(crate::fs::fs_errno)?;
     let umask = process.umask.load(core::sync::atomic::Ordering::Relaxed);
     let mode = berth_abi::fs::S_IFSOCK | (0o777 & !umask);
     match fs.mknod(&dir, &leaf, mode, 0) {
         Ok(inode) => Ok(inode.ino()),
         Err(berth_vfs::FsError::Exists) => Err(Errno::EADDRINUSE),
-        Err(e) => Err(crate::proc::fs_errno(e)),
+        Err(e) => Err(crate::fs::fs_errno(e)),
     }
 }
 
@@ -356,7 +356,7 @@ fn create_socket_file(name: &[u8]) -> Result<u64, Errno> {
 fn socket_file(name: &[u8]) -> Result<u64, Errno> {
     let process = crate::proc::current_process();
     let cwd = process.cwd.lock().clone();
-    let inode = process.container.fs.lookup(&cwd, path_of(name)?, true).map_err(crate::proc::fs_errno)?;
+    let inode = process.container.fs.lookup(&cwd, path_of(name)?, true).map_err(crate::fs::fs_errno)?;
     let meta = inode.metadata();
     if berth_vfs::FileType::from_mode(meta.mode) != berth_vfs::FileType::Socket {
         return Err(Errno::ECONNREFUSED);

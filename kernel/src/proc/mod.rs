@@ -31,8 +31,7 @@ use crate::sched::{self, Thread, WaitQueue};
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
-use berth_abi::Errno;
-use berth_vfs::{FsError, Inode};
+use berth_vfs::Inode;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use spin::Mutex;
 
@@ -196,20 +195,4 @@ pub fn current_process() -> Arc<Process> {
     sched::current().user.as_ref().expect("a user thread").process.clone()
 }
 
-/// The errno for a file system error.
-pub fn fs_errno(e: FsError) -> Errno {
-    match e {
-        FsError::NotFound => Errno::ENOENT,
-        FsError::NotDirectory => Errno::ENOTDIR,
-        FsError::IsDirectory => Errno::EISDIR,
-        FsError::Exists => Errno::EEXIST,
-        FsError::NotEmpty => Errno::ENOTEMPTY,
-        FsError::TooManyLinks => Errno::ELOOP,
-        FsError::NameTooLong => Errno::ENAMETOOLONG,
-        FsError::NoSpace => Errno::ENOSPC,
-        FsError::Invalid => Errno::EINVAL,
-        FsError::NotPermitted => Errno::EPERM,
-        FsError::AccessDenied => Errno::EACCES,
-        FsError::BadImage(_) => Errno::EINVAL,
-    }
-}
+pub use crate::fs::fs_errno;

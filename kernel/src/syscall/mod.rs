@@ -28,9 +28,6 @@ use berth_hal::trap::TrapFrame;
 use core::sync::atomic::{AtomicU64, Ordering};
 use creds::Kind::{Group, User};
 
-/// The release `uname` reports: a Linux version the C libraries accept.
-pub const UNAME_RELEASE: &str = "6.1.0-berth";
-
 /// What a system call returns: a value, or an errno.
 pub type SysResult = Result<isize, Errno>;
 

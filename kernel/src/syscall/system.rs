@@ -1,6 +1,6 @@
 //! The system as a container sees it: uname, sysinfo, random numbers.
 
-use super::{Args, SysResult, UNAME_RELEASE};
+use super::{Args, SysResult};
 use crate::proc::current_process;
 use crate::uaccess;
 use alloc::format;
@@ -13,7 +13,7 @@ use berth_abi::process::Sysinfo;
 pub fn uname(a: &Args) -> SysResult {
     let host = current_process().container.hostname();
     let version = format!("#1 SMP berth {}", crate::VERSION);
-    let uts = Utsname::new("Linux", &host, UNAME_RELEASE, &version, "x86_64", "(none)");
+    let uts = Utsname::new("Linux", &host, crate::LINUX_RELEASE, &version, "x86_64", "(none)");
     uaccess::write_val(a.u64(0), &uts)?;
     Ok(0)
 }
