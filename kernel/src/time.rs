@@ -1,12 +1,14 @@
 //! Time: the calibrated TSC clock and the periodic timer tick.
 
 use crate::platform::Platform;
-use crate::trap::TIMER_VECTOR;
 use alloc::format;
 use alloc::string::String;
 use berth_boot::KernelArgs;
 use berth_hal::{apic, cpu, time as clock};
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+/// The periodic timer's interrupt vector (the trap dispatcher sends it to [`tick`]).
+pub const TIMER_VECTOR: u8 = 0x20;
 
 /// How long calibration measures, in reference-clock nanoseconds.
 const CALIBRATION_NS: u64 = 20_000_000;

@@ -3,9 +3,6 @@
 use berth_hal::apic;
 use berth_hal::trap::TrapFrame;
 
-/// The periodic timer's vector.
-pub const TIMER_VECTOR: u8 = 0x20;
-
 /// Installs the CPU tables and the dispatcher.
 pub fn init() {
     berth_hal::trap::init();
@@ -22,7 +19,7 @@ fn dispatch(frame: &mut TrapFrame) {
         0..=31 if frame.from_user() => crate::proc::user_exception(frame),
         14 if berth_hal::uaccess::in_user_copy(frame) => user_copy_fault(frame),
         0..=31 => kernel_fault(frame),
-        v if v == u64::from(TIMER_VECTOR) => {
+        v if v == u64::from(crate::time::TIMER_VECTOR) => {
             crate::profile::sample(frame);
             crate::time::tick();
             crate::sched::on_tick();
