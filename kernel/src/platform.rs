@@ -77,7 +77,8 @@ pub fn interrupt_routing() -> Option<(Vec<acpi::platform::interrupt::IoApic>, Ve
 }
 
 /// Powers off through ACPI: evaluates `\_S5` for the sleep type and writes it with
-/// SLP_EN to the PM1 control registers. Returns only on failure.
+/// SLP_EN to the PM1 control registers. The machine stops when the platform gets to
+/// it (a hypervisor, between instructions); Ok means the request was made.
 pub fn acpi_power_off() -> Result<(), String> {
     use acpi::aml::{Interpreter, namespace::AmlName, object::Object};
     use acpi::registers::Pm1ControlBit;
@@ -98,11 +99,5 @@ pub fn acpi_power_off() -> Result<(), String> {
     let control = &acpi.registers.pm1_control_registers;
     control.set_sleep_typ(sleep_type(0)?).map_err(|e| format!("{e:?}"))?;
     control.set_bit(Pm1ControlBit::SleepEnable, true).map_err(|e| format!("{e:?}"))?;
-    // The platform powers off when it gets to it (a hypervisor between instructions);
-    // give it a second before calling it a failure.
-    let deadline = crate::time::now_ns() + 1_000_000_000;
-    while crate::time::now_ns() < deadline {
-        core::hint::spin_loop();
-    }
-    Err("the machine is still running a second after S5".into())
+    Ok(())
 }

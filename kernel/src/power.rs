@@ -11,8 +11,16 @@ pub const QEMU_FAILURE: u32 = 0x11;
 /// device (or a halt on machines without it).
 pub fn shutdown() -> ! {
     log::info!("shutting down");
-    if let Err(e) = platform::acpi_power_off() {
-        log::warn!("ACPI power-off failed: {e}");
+    match platform::acpi_power_off() {
+        Ok(()) => {
+            // Give the platform a second to act before calling it a failure.
+            let deadline = crate::time::now_ns() + 1_000_000_000;
+            while crate::time::now_ns() < deadline {
+                core::hint::spin_loop();
+            }
+            log::warn!("ACPI power-off: the machine is still running a second after S5");
+        }
+        Err(e) => log::warn!("ACPI power-off failed: {e}"),
     }
     berth_hal::cpu::exit_qemu(QEMU_SUCCESS)
 }

@@ -9,7 +9,6 @@
 
 use super::layers::Layer;
 use super::registry;
-use crate::mm::MemoryCounter;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -41,38 +40,6 @@ pub struct StoredImage {
 /// An image and the names one operation gives it (`docker save` saves it under them,
 /// `docker load` loaded it as them).
 pub type Named = (Arc<StoredImage>, Vec<String>);
-
-/// Image bytes charged to the memory all containers share (images are their data), so
-/// that imports cannot eat the kernel's reserve; given back when dropped. An import
-/// charges each file as it arrives, before it is stored.
-pub struct ImageCharge(MemoryCounter);
-
-impl ImageCharge {
-    /// Nothing charged yet.
-    pub fn new() -> ImageCharge {
-        ImageCharge(MemoryCounter::for_container(u64::MAX))
-    }
-
-    /// Charges `bytes` more, or says the machine has no room for them.
-    pub fn take(&self, bytes: u64) -> Result<(), String> {
-        if self.0.try_charge(bytes) {
-            Ok(())
-        } else {
-            let (used, limit) = crate::mm::container_memory();
-            Err(alloc::format!(
-                "not enough memory left on the machine for this image ({} MiB of {} MiB for containers and images in use)",
-                used >> 20,
-                limit >> 20
-            ))
-        }
-    }
-}
-
-impl Drop for ImageCharge {
-    fn drop(&mut self) {
-        self.0.uncharge(self.0.used());
-    }
-}
 
 impl StoredImage {
     /// How many containers (existing, running or not) were made from it.

@@ -1,7 +1,7 @@
 //! Image layers, each stored once by the digest of its tar (its "diff id") and shared
 //! by every image made of it; a layer lives while an image holds it.
 
-use super::images::ImageCharge;
+use crate::mm::MemoryCounter;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
@@ -222,5 +222,37 @@ impl LayerBlob {
 impl From<berth_oci::Error> for LayerError {
     fn from(e: berth_oci::Error) -> LayerError {
         LayerError::BadCompression(alloc::format!("{e}"))
+    }
+}
+
+/// Image bytes charged to the memory all containers share (images are their data), so
+/// that imports cannot eat the kernel's reserve; given back when dropped. An import
+/// charges each file as it arrives, before it is stored.
+pub struct ImageCharge(MemoryCounter);
+
+impl ImageCharge {
+    /// Nothing charged yet.
+    pub fn new() -> ImageCharge {
+        ImageCharge(MemoryCounter::for_container(u64::MAX))
+    }
+
+    /// Charges `bytes` more, or says the machine has no room for them.
+    pub fn take(&self, bytes: u64) -> Result<(), String> {
+        if self.0.try_charge(bytes) {
+            Ok(())
+        } else {
+            let (used, limit) = crate::mm::container_memory();
+            Err(alloc::format!(
+                "not enough memory left on the machine for this image ({} MiB of {} MiB for containers and images in use)",
+                used >> 20,
+                limit >> 20
+            ))
+        }
+    }
+}
+
+impl Drop for ImageCharge {
+    fn drop(&mut self) {
+        self.0.uncharge(self.0.used());
     }
 }

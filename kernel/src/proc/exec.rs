@@ -26,20 +26,7 @@ pub use super::loader::{MAX_ARG_BYTES, MAX_ARGS, STACK_SIZE};
 /// The search path when a container's environment has no PATH.
 pub use berth_config::DEFAULT_PATH;
 
-/// Why a program could not be started.
-#[derive(Debug, Clone)]
-pub struct ExecError {
-    /// The errno `execve` returns.
-    pub errno: Errno,
-    /// What was wrong, for logs and for the operator.
-    pub message: String,
-}
-
-impl ExecError {
-    pub(super) fn new(errno: Errno, message: String) -> ExecError {
-        ExecError { errno, message }
-    }
-}
+pub use super::loader::ExecError;
 
 /// A program loaded into a fresh address space.
 struct Loaded {

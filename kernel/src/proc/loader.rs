@@ -10,7 +10,6 @@
 //! the program's, are pages of the file in the image's page cache, so every process of
 //! every container of one image shares one copy of its text.
 
-use super::exec::ExecError;
 use crate::container::Container;
 use crate::mm::{AddressSpace, FileBytes, MMAP_TOP, MapRequest, Prot, VmaKind};
 use alloc::format;
@@ -21,6 +20,21 @@ use berth_abi::Errno;
 use berth_abi::process::*;
 use berth_elf::{Limits, LoadPlan};
 use berth_vfs::FileType;
+
+/// Why a program could not be started.
+#[derive(Debug, Clone)]
+pub struct ExecError {
+    /// The errno `execve` returns.
+    pub errno: Errno,
+    /// What was wrong, for logs and for the operator.
+    pub message: String,
+}
+
+impl ExecError {
+    pub(super) fn new(errno: Errno, message: String) -> ExecError {
+        ExecError { errno, message }
+    }
+}
 
 /// The top of the initial stack.
 pub const STACK_TOP: u64 = 0x7fff_ffff_0000;
