@@ -100,7 +100,7 @@ impl Manifest {
 struct DockerEntry {
     #[serde(rename = "Config")]
     config: String,
-    #[serde(rename = "RepoTags", default, deserialize_with = "crate::null_default")]
+    #[serde(rename = "RepoTags", default, deserialize_with = "berth_json::null_default")]
     repo_tags: Vec<String>,
     #[serde(rename = "Layers")]
     layers: Vec<String>,

@@ -1,23 +1,14 @@
 //! An image's configuration file (Docker's and OCI's `application/vnd.oci.image.config.v1+json`):
 //! what containers of it run by default, its layers' digests and its history.
 
+use crate::Error;
 use crate::digest::Digest;
-use crate::{Error, json_str_slice, null_default};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde::{Deserialize, Deserializer, Serialize};
-
-/// An empty JSON object `{}`, the value of `ExposedPorts` and `Volumes` entries.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Empty {}
-
-impl<'de> Deserialize<'de> for Empty {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        serde::de::IgnoredAny::deserialize(d)?;
-        Ok(Empty {})
-    }
-}
+pub use berth_json::Empty;
+use berth_json::{null_default, string_or_list};
+use serde::{Deserialize, Serialize};
 
 /// What a container of the image runs, unless its creator says otherwise (`config` in
 /// the file; the fields a Dockerfile's CMD, ENTRYPOINT, ENV, ... set).
@@ -34,10 +25,10 @@ pub struct RunConfig {
     #[serde(deserialize_with = "null_default", skip_serializing_if = "Vec::is_empty")]
     pub env: Vec<String>,
     /// The entrypoint; `None` when it has none.
-    #[serde(deserialize_with = "json_str_slice", skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "string_or_list", skip_serializing_if = "Option::is_none")]
     pub entrypoint: Option<Vec<String>>,
     /// The command (arguments to the entrypoint, if any).
-    #[serde(deserialize_with = "json_str_slice", skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "string_or_list", skip_serializing_if = "Option::is_none")]
     pub cmd: Option<Vec<String>>,
     /// Volumes it declares (berth records them; containers get none).
     #[serde(deserialize_with = "null_default", skip_serializing_if = "BTreeMap::is_empty")]

@@ -32,10 +32,7 @@ pub use split::TarSplit;
 pub use unpack::{UnpackError, Unpacked, Unpacker};
 
 use alloc::string::String;
-use alloc::vec;
-use alloc::vec::Vec;
 use core::fmt;
-use serde::{Deserialize, Deserializer};
 
 /// Why an image (or a part of one) was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,33 +68,4 @@ impl fmt::Display for Error {
             Error::NoSpace => f.write_str("not enough memory left on the machine for this image"),
         }
     }
-}
-
-/// A field that may be `null`: `null` reads as the type's default (Go writes an empty
-/// slice or map as `null`).
-pub(crate) fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
-
-/// Docker's `StrSlice` (`Cmd`, `Entrypoint`): a list of strings, or one string that is
-/// one element, or `null`.
-pub(crate) fn json_str_slice<'de, D>(d: D) -> Result<Option<Vec<String>>, D::Error>
-where
-    D: Deserializer<'de>,
-{
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum StrSlice {
-        One(String),
-        Many(Vec<String>),
-    }
-    Ok(match Option::<StrSlice>::deserialize(d)? {
-        None => None,
-        Some(StrSlice::One(s)) => Some(vec![s]),
-        Some(StrSlice::Many(list)) => Some(list),
-    })
 }

@@ -6,21 +6,11 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
-use super::serde_util::{null_default, string_or_list};
+use berth_json::{null_default, string_or_list};
 
-/// An empty JSON object, `{}` (the value type of `ExposedPorts`). Reading accepts any
-/// value and ignores it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Empty {}
-
-impl<'de> Deserialize<'de> for Empty {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        serde::de::IgnoredAny::deserialize(d)?;
-        Ok(Empty {})
-    }
-}
+pub use berth_json::Empty;
 
 /// The body of `POST /containers/create` (Docker's `Config` with `HostConfig`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

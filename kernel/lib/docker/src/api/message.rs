@@ -114,5 +114,8 @@ pub fn json_line<T: Serialize>(value: &T) -> Vec<u8> {
 
 /// Reads a request body, or says why it is not the JSON expected (for a 400 answer).
 pub fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    if !berth_json::depth_ok(body) {
+        return Err(alloc::format!("invalid JSON: nested more than {} levels deep", berth_json::MAX_DEPTH));
+    }
     serde_json::from_slice(body).map_err(|e| alloc::format!("invalid JSON: {e}"))
 }

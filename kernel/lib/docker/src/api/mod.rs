@@ -8,7 +8,6 @@ mod container;
 mod create;
 mod image;
 mod message;
-mod serde_util;
 mod stats;
 mod system;
 #[cfg(test)]

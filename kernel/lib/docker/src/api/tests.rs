@@ -545,3 +545,11 @@ fn stats_names() {
               "tx_bytes":2,"tx_packets":4,"tx_errors":0,"tx_dropped":0}}}"#,
     );
 }
+
+#[test]
+fn bodies_nested_too_deep_are_refused_before_parsing() {
+    let deep = alloc::format!(r#"{{"Image":"x","Foo":{}{}}}"#, "[".repeat(100), "]".repeat(100));
+    let e = from_json::<ContainerCreate>(deep.as_bytes()).unwrap_err();
+    assert!(e.contains("nested more than 32 levels"), "{e}");
+    assert!(from_json::<ContainerCreate>(br#"{"Image":"x","Foo":[[1]]}"#).is_ok());
+}
