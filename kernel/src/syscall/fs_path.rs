@@ -47,9 +47,12 @@ fn lookup_parent(process: &Process, dirfd: i32, path: &str) -> Result<(Arc<Inode
 }
 
 /// Whether the process may search a directory (look up names in it), by its fs ids.
+/// Root may search any directory, so its lookups (most of them) copy no credentials.
 pub(crate) fn searcher(process: &Process) -> impl Fn(&Inode) -> bool {
-    let creds = process.creds.lock().clone();
+    let creds = process.creds.lock();
+    let user = (creds.uid.fs != 0).then(|| creds.clone());
     move |dir: &Inode| {
+        let Some(creds) = &user else { return true };
         let m = dir.metadata();
         creds.may_access(m.mode, m.uid, m.gid, MAY_EXEC)
     }

@@ -218,12 +218,7 @@ const CHARGE_SLACK: u64 = 4 << 20;
 /// keeps serving, and the memory comes back when it ends.
 pub fn kernel_charges(a: &Artifacts) -> Result<(), String> {
     let test = "memory-kernel-charges";
-    let (agent, web) = (free_port(), free_port());
-    let containers =
-        [Boot::new(&a.test_image, "web", "echo=no publish=8080:8080", "/bin/busybox httpd -f -p 8080 -h /etc")];
-    let mut vm = start(a, test, &containers, &format!("agent-token={TEST_TOKEN}"), |c| {
-        c.network = Some(vec![Forward { host: agent, guest: 2375 }, Forward { host: web, guest: 8080 }]);
-    })?;
+    let (mut vm, agent, web) = start_with_web(a, test)?;
     let result = (|| {
         vm.expect("agent: Docker Engine API", seconds(60))?;
         let url = format!("http://127.0.0.1:{web}/hostname");
@@ -392,4 +387,16 @@ fn cpu_ms(vm: &mut Vm, names: &[&str]) -> Result<Vec<u64>, String> {
         out.push(ms.ok_or_else(|| vm.failure(&format!("no cpu_ms in `{line}`")))?);
     }
     Ok(out)
+}
+
+/// Boots `test` with the agent (host port given back first) and a busybox web server
+/// in a container (its host port second), serving `/etc` on guest port 8080.
+pub(super) fn start_with_web(a: &Artifacts, test: &str) -> Result<(Vm, u16, u16), String> {
+    let (agent, web) = (free_port(), free_port());
+    let containers =
+        [Boot::new(&a.test_image, "web", "echo=no publish=8080:8080", "/bin/busybox httpd -f -p 8080 -h /etc")];
+    let vm = start(a, test, &containers, &format!("agent-token={TEST_TOKEN}"), |c| {
+        c.network = Some(vec![Forward { host: agent, guest: 2375 }, Forward { host: web, guest: 8080 }]);
+    })?;
+    Ok((vm, agent, web))
 }

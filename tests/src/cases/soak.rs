@@ -5,11 +5,10 @@
 //! load. At the end the machine's memory must be where it was (`cargo xtask soak` runs
 //! it longer).
 
-use super::run::{Boot, start};
 use crate::artifacts::Artifacts;
 use crate::docker::TEST_TOKEN;
 use crate::http::get;
-use crate::qemu::{Forward, Vm, free_port};
+use crate::qemu::Vm;
 use crate::runner::seconds;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -82,12 +81,7 @@ pub fn soak_short(a: &Artifacts) -> Result<(), String> {
 
 /// Runs the soak for `length` (see the module's description).
 pub fn soak(a: &Artifacts, test: &str, length: Duration) -> Result<SoakReport, String> {
-    let (agent, web) = (free_port(), free_port());
-    let containers =
-        [Boot::new(&a.test_image, "web", "echo=no publish=8080:8080", "/bin/busybox httpd -f -p 8080 -h /etc")];
-    let mut vm = start(a, test, &containers, &format!("agent-token={TEST_TOKEN}"), |c| {
-        c.network = Some(vec![Forward { host: agent, guest: 2375 }, Forward { host: web, guest: 8080 }]);
-    })?;
+    let (mut vm, agent, web) = super::hardening::start_with_web(a, test)?;
     let result = (|| {
         vm.expect("agent: Docker Engine API", seconds(60))?;
         let api = Api::new(agent);

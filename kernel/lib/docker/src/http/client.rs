@@ -5,7 +5,7 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use super::request::framing;
+use super::request::{framing, head_length};
 use super::{Body, HttpError, MAX_HEAD, MAX_HEADERS};
 
 /// A parsed response head.
@@ -54,13 +54,7 @@ pub fn parse_response_head(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>, 
     let window = &buf[..buf.len().min(MAX_HEAD)];
     let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut response = httparse::Response::new(&mut fields);
-    let consumed = match response.parse(window) {
-        Ok(httparse::Status::Complete(n)) => n,
-        Ok(httparse::Status::Partial) if buf.len() >= MAX_HEAD => return Err(HttpError::HeadTooLarge),
-        Ok(httparse::Status::Partial) => return Ok(None),
-        Err(httparse::Error::TooManyHeaders) => return Err(HttpError::TooManyHeaders),
-        Err(e) => return Err(HttpError::Malformed(e.to_string())),
-    };
+    let Some(consumed) = head_length(response.parse(window), buf.len())? else { return Ok(None) };
     let Some(status) = response.code else {
         return Err(HttpError::Malformed("incomplete status line".to_string()));
     };

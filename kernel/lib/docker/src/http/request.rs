@@ -50,13 +50,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HttpError>
     let window = &buf[..buf.len().min(MAX_HEAD)];
     let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut fields);
-    let consumed = match req.parse(window) {
-        Ok(httparse::Status::Complete(n)) => n,
-        Ok(httparse::Status::Partial) if buf.len() >= MAX_HEAD => return Err(HttpError::HeadTooLarge),
-        Ok(httparse::Status::Partial) => return Ok(None),
-        Err(httparse::Error::TooManyHeaders) => return Err(HttpError::TooManyHeaders),
-        Err(e) => return Err(HttpError::Malformed(e.to_string())),
-    };
+    let Some(consumed) = head_length(req.parse(window), buf.len())? else { return Ok(None) };
     let (Some(method), Some(target), Some(minor_version)) = (req.method, req.path, req.version) else {
         return Err(HttpError::Malformed("incomplete request line".to_string()));
     };
@@ -68,6 +62,18 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HttpError>
         .collect();
     let head = RequestHead { method: method.to_string(), path, query, headers, minor_version };
     Ok(Some((head, consumed)))
+}
+
+/// The length of a head httparse has read from a buffer of `buffered` bytes: None while
+/// it is incomplete, HeadTooLarge once [`MAX_HEAD`] bytes have not held it.
+pub(super) fn head_length(parsed: httparse::Result<usize>, buffered: usize) -> Result<Option<usize>, HttpError> {
+    match parsed {
+        Ok(httparse::Status::Complete(n)) => Ok(Some(n)),
+        Ok(httparse::Status::Partial) if buffered >= MAX_HEAD => Err(HttpError::HeadTooLarge),
+        Ok(httparse::Status::Partial) => Ok(None),
+        Err(httparse::Error::TooManyHeaders) => Err(HttpError::TooManyHeaders),
+        Err(e) => Err(HttpError::Malformed(e.to_string())),
+    }
 }
 
 /// Splits a request target into its decoded path and query pairs. Accepts the origin
