@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The fuzz targets in `fuzz/targets/`.
-pub const HOST_TARGETS: [&str; 6] = ["http_request", "chunked_body", "json_bodies", "image_tar", "elf", "boot_config"];
+pub const HOST_TARGETS: [&str; 8] =
+    ["http_request", "chunked_body", "json_bodies", "image_tar", "layer_blob", "image_documents", "elf", "boot_config"];
 
 /// Options for `cargo xtask fuzz`.
 #[derive(Args, Debug)]
