@@ -47,7 +47,8 @@ static int usage(void)
 			"  hog KIND          work the kernel hard: sendfile (2 GiB from /dev/zero to\n"
 			"                    /dev/null in one call) or itimer (20 processes with 1 us\n"
 			"                    interval timers for 2 s); exits 0 when done. Or make it\n"
-			"                    hold memory until refused, print `hog: KIND holding N (ERRNO)`\n"
+			"                    hold memory until refused (forks stop 2 MiB short of the\n"
+			"                    limit), print `hog: KIND holding N (ERRNO)`\n"
 			"                    and hold it 3 s: fork (sleeping children), sockets (full\n"
 			"                    socket pairs), pipes (full pipes), maps (one-page mappings),\n"
 			"                    sparse-maps (mappings of a 1 GiB sparse file), log (1-byte\n"
@@ -346,12 +347,38 @@ static int holding(const char *kind, long n, int e)
 	return 0;
 }
 
+/* KiB the container may still use (`MemAvailable` of its /proc/meminfo), or -1. */
+static long available_kib(void)
+{
+	char buf[512];
+	int fd = open("/proc/meminfo", O_RDONLY);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	char *at = strstr(buf, "MemAvailable:");
+	return at ? strtol(at + strlen("MemAvailable:"), NULL, 10) : -1;
+}
+
+/* Forking stops this far from the limit: children that have not run yet still copy a
+ * stack page or two each, and the parent's own next write copies a page shared with
+ * them; were that what ran the memory out, the parent would be the one killed. */
+#define FORK_HEADROOM_KIB 2048
+
 /* Takes kernel memory of one kind until the kernel refuses (the container's limit). */
 static int hold(const char *kind)
 {
 	long n = 0;
 	if (!strcmp(kind, "fork")) {
 		for (;; n++) {
+			long left = available_kib();
+			if (left >= 0 && left < FORK_HEADROOM_KIB) {
+				errno = ENOMEM;
+				break;
+			}
 			pid_t pid = fork();
 			if (pid < 0)
 				break;
@@ -371,6 +398,11 @@ static int hold(const char *kind)
 		if (pipe(gate) < 0)
 			return holding(kind, 0, errno);
 		for (; n < 1000; n++) {
+			long left = available_kib();
+			if (left >= 0 && left < FORK_HEADROOM_KIB) {
+				errno = ENOMEM;
+				break;
+			}
 			pid_t pid = fork();
 			if (pid < 0)
 				break;
