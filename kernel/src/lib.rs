@@ -57,7 +57,7 @@ pub fn kmain(boot: BootInfo) -> ! {
     random::init(); // the kernel's random numbers
     sched::init(); // this boot thread becomes the idle thread
     trap::init_syscalls(); // `syscall` entry, FPU state for user threads
-    fs::set_signal_check(proc::signal_pending); // blocking file waits end for signals
+    fs::set_running_process(&proc::RUNNING); // what files and sockets ask of processes
     console::banner(&boot, &memory, &platform);
     // On the boot stack: virtio-drivers builds its queues on the stack (~45 KiB),
     // more than a kernel thread's 60 KiB leaves room for.

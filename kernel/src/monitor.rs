@@ -7,6 +7,7 @@
 //! into a small buffer; the `console` thread reads lines from it.
 
 use crate::irq;
+use crate::proc::UserPart;
 use crate::sched::{self, WaitQueue};
 use alloc::collections::VecDeque;
 use alloc::string::String;
@@ -98,7 +99,7 @@ fn threads(name: &str) {
     };
     for p in c.processes() {
         for t in p.threads() {
-            let Some(user) = &t.user else { continue };
+            let Some(user) = t.user() else { continue };
             let nr = user.syscall_nr.load(core::sync::atomic::Ordering::Relaxed);
             let call = if nr == u64::MAX { "-" } else { berth_abi::syscalls::name(nr as usize).unwrap_or("?") };
             log::info!(

@@ -4,6 +4,7 @@
 //! be what failed), and names the system call the running thread was in, if any, so a
 //! crash a program caused says which call and arguments caused it.
 
+use crate::proc::UserPart;
 use core::fmt::{self, Write};
 use core::panic::PanicInfo;
 use core::sync::atomic::Ordering;
@@ -29,7 +30,7 @@ fn panic(info: &PanicInfo<'_>) -> ! {
 /// Names the running thread's system call, its container and process.
 fn report_current_syscall() {
     let Some(thread) = crate::sched::try_current() else { return };
-    let Some(user) = &thread.user else {
+    let Some(user) = thread.user() else {
         let _ = writeln!(Emergency, "in kernel thread {} ({})", thread.tid, thread.name);
         return;
     };

@@ -1,5 +1,6 @@
 //! Trap dispatch: exceptions, device interrupts and the timer.
 
+use crate::proc::UserPart;
 use berth_hal::apic;
 use berth_hal::trap::TrapFrame;
 
@@ -44,7 +45,7 @@ fn user_copy_fault(frame: &mut TrapFrame) {
     let addr = berth_hal::cpu::fault_address();
     let access = crate::proc::page_fault_access(frame.error_code);
     let thread = crate::sched::current();
-    let resolved = match &thread.user {
+    let resolved = match thread.user() {
         Some(user) => user.process.with_vm(|space| space.handle_fault(addr, access)).is_ok(),
         None => false,
     };

@@ -38,7 +38,7 @@ impl Conn {
 
     /// The socket.
     pub fn socket(&self) -> &dyn SocketOps {
-        self.file.socket().expect("agent connections are sockets")
+        crate::net::socket_of(self.file.as_ref()).expect("agent connections are sockets")
     }
 
     /// The file (for waiting on its readiness).

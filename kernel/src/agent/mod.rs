@@ -195,7 +195,7 @@ fn hand_over(file: Arc<dyn FileOps>) {
                 Some(old) => {
                     old.evicted.store(true, Ordering::Relaxed);
                     // Its thread wakes from its receive and ends; the slot goes with it.
-                    if let Some(socket) = old.file.socket() {
+                    if let Some(socket) = crate::net::socket_of(old.file.as_ref()) {
                         let _ = socket.shutdown(berth_abi::net::SHUT_RDWR);
                     }
                     slots.retain(|s| !Arc::ptr_eq(s, &old));

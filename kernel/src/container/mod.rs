@@ -8,6 +8,7 @@
 pub mod archive;
 pub mod boot;
 mod error;
+pub mod files;
 pub mod images;
 pub mod layers;
 mod log;
@@ -90,7 +91,7 @@ pub struct Container {
     /// at start), and the write end the agent feeds (dropped to close it).
     stdin: Mutex<StdinPipe>,
     /// With `tty`: its terminal, which its first process's standard streams are.
-    pub terminal: Option<Arc<crate::fs::Terminal>>,
+    pub terminal: Option<Arc<files::Terminal>>,
     /// Wall-clock creation time, ns since the epoch.
     pub created_at: u64,
 }
@@ -111,7 +112,7 @@ impl Container {
         let stdin = if config.open_stdin && !config.tty { stdin_pipe(&memory) } else { (None, None) };
         let log_memory = memory.clone();
         let container = Arc::new_cyclic(|me| Container {
-            terminal: config.tty.then(|| Arc::new(crate::fs::Terminal::new(me.clone()))),
+            terminal: config.tty.then(|| Arc::new(files::Terminal::new(me.clone()))),
             id,
             name,
             image,

@@ -66,7 +66,7 @@ pub fn prepare_fs(container: &Arc<Container>) -> Result<(), super::ContainerErro
         container.fs.symlink(&dev, name, target).map_err(|e| err(name, e))?;
     }
     ensure_dir(container, &dev, "shm", 0o1777).map_err(|e| err("/dev/shm", e))?;
-    container.fs.mount(&root, "proc", crate::fs::procfs::root(container)).map_err(|e| err("/proc", e))?;
+    container.fs.mount(&root, "proc", super::files::procfs::root(container)).map_err(|e| err("/proc", e))?;
     let tmp = ensure_dir(container, &root, "tmp", 0o1777).map_err(|e| err("/tmp", e))?;
     tmp.set_mode(0o1777, container.fs.now());
     let etc = ensure_dir(container, &root, "etc", 0o755).map_err(|e| err("/etc", e))?;

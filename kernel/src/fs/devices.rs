@@ -1,10 +1,8 @@
-//! Device files every container has: `/dev/null`, `/dev/zero`, `/dev/full`,
-//! `/dev/random`, `/dev/urandom`, and `/dev/console`, which is the container's log.
+//! The memory devices: `/dev/null`, `/dev/zero`, `/dev/full`, `/dev/random` and
+//! `/dev/urandom`. (A container's console and terminal are the container's own.)
 
 use super::{FileOps, OpenFile};
-use crate::container::{Container, Stream};
 use alloc::string::String;
-use alloc::sync::{Arc, Weak};
 use berth_abi::Errno;
 use berth_abi::fs::{S_IFCHR, Stat};
 
@@ -42,27 +40,21 @@ pub enum Device {
     Full,
     /// Reads give random bytes.
     Random,
-    /// A container's stdout or stderr: writes go to its log.
-    Console(Weak<Container>, Stream),
-}
-
-/// The device file for `rdev` in `container`, if berth implements it.
-pub fn device_for(rdev: u64, container: &Arc<Container>) -> Result<Arc<dyn FileOps>, Errno> {
-    use numbers::*;
-    let device = match rdev {
-        NULL => Device::Null,
-        ZERO => Device::Zero,
-        FULL => Device::Full,
-        RANDOM | URANDOM => Device::Random,
-        CONSOLE => Device::Console(Arc::downgrade(container), Stream::Stdout),
-        // The container's terminal, if it has one (as Linux: ENXIO without).
-        TTY => return container.terminal.clone().map(|t| t as Arc<dyn FileOps>).ok_or(Errno::ENXIO),
-        _ => return Err(Errno::ENODEV),
-    };
-    Ok(Arc::new(device))
 }
 
 impl Device {
+    /// The memory device numbered `rdev`, if it is one.
+    pub fn from_rdev(rdev: u64) -> Option<Device> {
+        use numbers::*;
+        match rdev {
+            NULL => Some(Device::Null),
+            ZERO => Some(Device::Zero),
+            FULL => Some(Device::Full),
+            RANDOM | URANDOM => Some(Device::Random),
+            _ => None,
+        }
+    }
+
     fn rdev(&self) -> u64 {
         use numbers::*;
         match self {
@@ -70,7 +62,6 @@ impl Device {
             Device::Zero => ZERO,
             Device::Full => FULL,
             Device::Random => URANDOM,
-            Device::Console(..) => CONSOLE,
         }
     }
 }
@@ -78,7 +69,7 @@ impl Device {
 impl Device {
     fn read_bytes(&self, buf: &mut [u8]) -> usize {
         match self {
-            Device::Null | Device::Console(..) => 0,
+            Device::Null => 0,
             Device::Zero | Device::Full => {
                 buf.fill(0);
                 buf.len()
@@ -93,12 +84,6 @@ impl Device {
     fn write_bytes(&self, data: &[u8]) -> Result<usize, Errno> {
         match self {
             Device::Full => Err(Errno::ENOSPC),
-            Device::Console(container, stream) => {
-                if let Some(c) = container.upgrade() {
-                    c.log.append(*stream, data);
-                }
-                Ok(data.len())
-            }
             _ => Ok(data.len()),
         }
     }
@@ -137,9 +122,8 @@ impl FileOps for Device {
     }
 
     fn supports_poll(&self) -> bool {
-        // As in Linux, only the console (a terminal) can be polled; null, zero, full and
-        // urandom have no poll operation.
-        matches!(self, Device::Console(..))
+        // As in Linux: null, zero, full and urandom have no poll operation.
+        false
     }
 
     fn describe(&self) -> String {
@@ -148,7 +132,6 @@ impl FileOps for Device {
             Device::Zero => "/dev/zero",
             Device::Full => "/dev/full",
             Device::Random => "/dev/urandom",
-            Device::Console(..) => "/dev/console",
         })
     }
 }

@@ -11,17 +11,13 @@ mod eventfd;
 mod fdtable;
 mod inode_file;
 mod pipe;
-pub mod procfs;
-mod procfs_sys;
-mod terminal;
 
-pub use devices::{Device, device_for};
+pub use devices::Device;
 pub use epoll::Epoll;
 pub use eventfd::EventFd;
 pub use fdtable::{FdTable, MAX_FDS};
 pub use inode_file::{InodeFile, stat_of};
 pub use pipe::pipe;
-pub use terminal::Terminal;
 
 use crate::sched::{WaitError, WaitQueue};
 use alloc::string::String;
@@ -30,6 +26,7 @@ use berth_abi::Errno;
 use berth_abi::fs::Stat;
 use berth_vfs::FsError;
 use berth_vfs::Inode;
+use core::any::Any;
 use core::sync::atomic::{AtomicU32, Ordering};
 use spin::Mutex;
 
@@ -50,7 +47,7 @@ pub struct Ready {
 
 /// What every kind of open file can do. Defaults are the answers of a file that does
 /// not support the operation.
-pub trait FileOps: Send + Sync {
+pub trait FileOps: Any + Send + Sync {
     /// Reads into `buf` at the file's offset (regular files) or from its stream.
     fn read(&self, file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
         let _ = (file, buf);
@@ -139,11 +136,6 @@ pub trait FileOps: Send + Sync {
         Err(Errno::ENOTDIR)
     }
 
-    /// The socket behind the file, for the socket system calls (ENOTSOCK without).
-    fn socket(&self) -> Option<&dyn crate::net::SocketOps> {
-        None
-    }
-
     /// The file's name for `/proc/self/fd` (e.g. `pipe:[3]`).
     fn describe(&self) -> String {
         String::from("anon_inode:[file]")
@@ -177,19 +169,51 @@ fn wait_errno(e: WaitError) -> Errno {
     }
 }
 
-/// Whether the running thread has a signal to take; the process layer, which knows
-/// signals, registers it at boot ([`set_signal_check`]). Blocking waits end with EINTR
-/// when it says so.
-static SIGNAL_CHECK: spin::Once<fn() -> bool> = spin::Once::new();
+/// What the file and socket layers ask of the running process, which lives in the
+/// process layer above them: that layer registers it once at boot
+/// ([`set_running_process`]). Kernel threads have no process: the answers are then
+/// "no signal", nothing, and no names.
+pub trait RunningProcess: Sync {
+    /// Whether a signal that interrupts blocking waits is pending (they end with EINTR).
+    fn signal_pending(&self) -> bool;
+    /// Sends SIGPIPE to the running thread (it wrote to a pipe or socket nobody reads).
+    fn raise_sigpipe(&self);
+    /// Where the running process resolves path names, for sockets named by a path.
+    fn names(&self) -> Option<PathNames>;
+}
 
-/// Registers how a blocking wait learns that a signal is pending (once, at boot).
-pub fn set_signal_check(check: fn() -> bool) {
-    SIGNAL_CHECK.call_once(|| check);
+/// A process's view of path names: its file system, working directory and umask.
+pub struct PathNames {
+    /// Its container's file system.
+    pub fs: Arc<berth_vfs::Filesystem>,
+    /// Where relative names start.
+    pub cwd: Arc<Inode>,
+    /// The mode bits that new files lose.
+    pub umask: u32,
+}
+
+static RUNNING_PROCESS: spin::Once<&'static dyn RunningProcess> = spin::Once::new();
+
+/// Registers the process layer's answers (once, at boot).
+pub fn set_running_process(process: &'static dyn RunningProcess) {
+    RUNNING_PROCESS.call_once(|| process);
 }
 
 /// Whether the running thread's wait should end for a signal.
 pub fn signal_pending() -> bool {
-    SIGNAL_CHECK.get().is_some_and(|check| check())
+    RUNNING_PROCESS.get().is_some_and(|p| p.signal_pending())
+}
+
+/// SIGPIPE for the running thread, if it runs a process.
+pub fn raise_sigpipe() {
+    if let Some(p) = RUNNING_PROCESS.get() {
+        p.raise_sigpipe();
+    }
+}
+
+/// The running process's view of path names; `None` on kernel threads.
+pub fn path_names() -> Option<PathNames> {
+    RUNNING_PROCESS.get().and_then(|p| p.names())
 }
 
 /// The one way files block: retries `attempt` until it stops answering EAGAIN,

@@ -112,7 +112,7 @@ impl FileOps for PipeEnd {
                     }
                 }
                 Err(Errno::EPIPE) => {
-                    crate::proc::raise_sigpipe();
+                    super::raise_sigpipe();
                     return if written > 0 { Ok(written) } else { Err(Errno::EPIPE) };
                 }
                 // A partial write reports what was written; the error comes next time.

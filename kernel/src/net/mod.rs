@@ -32,7 +32,7 @@ mod waker;
 
 pub use namespace::{Namespace, PortInUse, machine as machine_namespace};
 pub use ping::console as ping_command;
-pub use socket::{Received, SockAddr, SocketOps};
+pub use socket::{Received, SockAddr, SocketOps, socket_of};
 pub use stack::{Addressing, present, wait_configured};
 pub use tcp::{MAX_BACKLOG, TcpSocket};
 pub use udp::UdpSocket;

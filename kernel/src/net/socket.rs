@@ -9,6 +9,7 @@ use alloc::vec::Vec;
 use berth_abi::Errno;
 use berth_abi::fs::Stat;
 use berth_abi::net::*;
+use core::any::Any;
 use core::net::{Ipv4Addr, SocketAddrV4};
 
 /// A socket address as the system calls pass it.
@@ -241,7 +242,7 @@ pub trait SocketFile: SocketOps {
     fn write_data(&self, data: &[u8], nonblocking: bool) -> Result<usize, Errno>;
 }
 
-impl<T: SocketFile> FileOps for T {
+impl<T: SocketFile + 'static> FileOps for T {
     fn read(&self, file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
         self.recv(buf, 0, file.nonblocking()).map(|r| r.len)
     }
@@ -273,8 +274,16 @@ impl<T: SocketFile> FileOps for T {
     fn describe(&self) -> String {
         alloc::format!("socket:[{}{}]", T::PREFIX, self.id())
     }
+}
 
-    fn socket(&self) -> Option<&dyn SocketOps> {
-        Some(self)
+/// The socket behind an open file, for the socket system calls (ENOTSOCK without).
+pub fn socket_of(file: &dyn FileOps) -> Option<&dyn SocketOps> {
+    let file: &dyn Any = file;
+    if let Some(s) = file.downcast_ref::<super::tcp::TcpSocket>() {
+        return Some(s);
     }
+    if let Some(s) = file.downcast_ref::<super::udp::UdpSocket>() {
+        return Some(s);
+    }
+    file.downcast_ref::<super::unix::UnixSocket>().map(|s| s as &dyn SocketOps)
 }

@@ -487,7 +487,7 @@ impl TcpSocket {
                 }
                 Err(Errno::EPIPE) => {
                     if flags & MSG_NOSIGNAL == 0 {
-                        crate::proc::raise_sigpipe();
+                        crate::fs::raise_sigpipe();
                     }
                     return Err(Errno::EPIPE);
                 }

@@ -303,7 +303,7 @@ impl SocketOps for UdpSocket {
         let nonblocking = nonblocking || flags & MSG_DONTWAIT != 0;
         let result = block_on(&self.waker, nonblocking, deadline, || self.try_send(data, dst));
         if result == Err(Errno::EPIPE) && flags & MSG_NOSIGNAL == 0 {
-            crate::proc::raise_sigpipe();
+            crate::fs::raise_sigpipe();
         }
         if let Ok(n) = result {
             self.ns.count_tx(n);

@@ -135,7 +135,7 @@ impl UnixSocket {
                 Err(_) if sent > 0 => return Ok(sent),
                 Err(Errno::EPIPE) => {
                     if flags & MSG_NOSIGNAL == 0 {
-                        crate::proc::raise_sigpipe();
+                        crate::fs::raise_sigpipe();
                     }
                     return Err(Errno::EPIPE);
                 }
@@ -338,13 +338,10 @@ fn path_of(name: &[u8]) -> Result<&str, Errno> {
 /// Creates the socket file `name` (relative to the working directory); its inode
 /// number. EADDRINUSE if something is there already.
 fn create_socket_file(name: &[u8]) -> Result<u64, Errno> {
-    let process = crate::proc::current_process();
-    let cwd = process.cwd.lock().clone();
-    let fs = &process.container.fs;
-    let (dir, leaf) = fs.lookup_parent(&cwd, path_of(name)?).map_err(crate::fs::fs_errno)?;
-    let umask = process.umask.load(core::sync::atomic::Ordering::Relaxed);
-    let mode = berth_abi::fs::S_IFSOCK | (0o777 & !umask);
-    match fs.mknod(&dir, &leaf, mode, 0) {
+    let names = crate::fs::path_names().ok_or(Errno::EOPNOTSUPP)?;
+    let (dir, leaf) = names.fs.lookup_parent(&names.cwd, path_of(name)?).map_err(crate::fs::fs_errno)?;
+    let mode = berth_abi::fs::S_IFSOCK | (0o777 & !names.umask);
+    match names.fs.mknod(&dir, &leaf, mode, 0) {
         Ok(inode) => Ok(inode.ino()),
         Err(berth_vfs::FsError::Exists) => Err(Errno::EADDRINUSE),
         Err(e) => Err(crate::fs::fs_errno(e)),
@@ -354,9 +351,8 @@ fn create_socket_file(name: &[u8]) -> Result<u64, Errno> {
 /// The inode number of the socket file at `name`: ENOENT if there is none,
 /// ECONNREFUSED if the file is not a socket.
 fn socket_file(name: &[u8]) -> Result<u64, Errno> {
-    let process = crate::proc::current_process();
-    let cwd = process.cwd.lock().clone();
-    let inode = process.container.fs.lookup(&cwd, path_of(name)?, true).map_err(crate::fs::fs_errno)?;
+    let names = crate::fs::path_names().ok_or(Errno::EOPNOTSUPP)?;
+    let inode = names.fs.lookup(&names.cwd, path_of(name)?, true).map_err(crate::fs::fs_errno)?;
     let meta = inode.metadata();
     if berth_vfs::FileType::from_mode(meta.mode) != berth_vfs::FileType::Socket {
         return Err(Errno::ECONNREFUSED);

@@ -9,6 +9,7 @@ use super::{Process, ProgramInfo, UserThread, Vm};
 use crate::container::Container;
 use crate::fs::{FdTable, OpenFile};
 use crate::mm::{AddressSpace, Charge, FileBytes};
+use crate::proc::UserPart;
 use crate::sched::{self, Thread};
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -172,7 +173,12 @@ pub fn spawn_init(
     container.register(&process);
     let user =
         UserThread::new(process.clone(), pid, ThreadSignals::inherit(berth_abi::signal::SigSet::EMPTY), thread_charge);
-    let thread = Thread::new_user(&process.info.lock().name, ctx, container.sched_group.clone(), user);
+    let thread = Thread::new_extended(
+        &process.info.lock().name,
+        ctx,
+        container.sched_group.clone(),
+        alloc::boxed::Box::new(user),
+    );
     process.threads.lock().push(Arc::downgrade(&thread));
     sched::make_ready(thread);
     Ok(process)
@@ -220,13 +226,13 @@ fn standard_streams(container: &Arc<Container>, files: &mut FdTable) -> Result<(
     let stdin = match container.take_stdin_reader() {
         Some(reader) => reader,
         None => {
-            let null = crate::fs::device_for(crate::fs::devices::numbers::NULL, container)
+            let null = crate::container::files::device_for(crate::fs::devices::numbers::NULL, container)
                 .map_err(|e| ExecError::new(e, "no /dev/null".into()))?;
             OpenFile::new(null, berth_abi::fs::O_RDONLY, "/dev/null".into())
         }
     };
-    let stdout = Arc::new(crate::fs::Device::Console(Arc::downgrade(container), crate::container::Stream::Stdout));
-    let stderr = Arc::new(crate::fs::Device::Console(Arc::downgrade(container), crate::container::Stream::Stderr));
+    let stdout = Arc::new(crate::container::files::Console::new(container, crate::container::Stream::Stdout));
+    let stderr = Arc::new(crate::container::files::Console::new(container, crate::container::Stream::Stderr));
     let _ = files.insert(stdin, false);
     let _ = files.insert(OpenFile::new(stdout, berth_abi::fs::O_WRONLY, "pipe:[stdout]".into()), false);
     let _ = files.insert(OpenFile::new(stderr, berth_abi::fs::O_WRONLY, "pipe:[stderr]".into()), false);
@@ -237,7 +243,7 @@ fn standard_streams(container: &Arc<Container>, files: &mut FdTable) -> Result<(
 /// new program; on failure nothing has changed.
 pub fn exec(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>, frame: &mut TrapFrame) -> Result<(), Errno> {
     let thread = sched::current();
-    let user = thread.user.as_ref().expect("a user thread");
+    let user = thread.user().expect("a user thread");
     let process = user.process.clone();
     let cwd = process.cwd.lock().clone();
     let creds = process.creds.lock().clone();
@@ -248,7 +254,7 @@ pub fn exec(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>, frame: &mut Trap
     // No way back from here. Other threads end; the new program starts clean.
     for t in process.threads() {
         if !Arc::ptr_eq(&t, &thread)
-            && let Some(u) = &t.user
+            && let Some(u) = t.user()
         {
             u.exit_requested.store(true, core::sync::atomic::Ordering::Release);
             u.note_signal_work();

@@ -3,6 +3,7 @@
 
 use super::signal::{send_to_process, signal_pending};
 use super::{Process, current_process};
+use crate::proc::UserPart;
 use crate::sched::{self, WaitError};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -27,7 +28,7 @@ fn set_group_exit(process: &Arc<Process>, status: i32) {
         process.group_exit_status.store(status as u32, Ordering::Release);
     }
     for t in process.threads() {
-        if let Some(u) = &t.user {
+        if let Some(u) = t.user() {
             u.note_signal_work();
         }
         sched::make_ready(t);
@@ -57,7 +58,7 @@ pub fn kill_all(processes: Vec<Arc<Process>>, sig: i32) {
 pub fn exit_thread() -> ! {
     {
         let thread = sched::current();
-        let user = thread.user.as_ref().expect("a user thread");
+        let user = thread.user().expect("a user thread");
         let process = user.process.clone();
         let clear = user.clear_child_tid.load(Ordering::Relaxed);
         if clear != 0 && !process.is_exiting() {

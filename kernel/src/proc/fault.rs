@@ -3,6 +3,7 @@
 
 use super::signal::{Sender, send_to_thread};
 use crate::mm::{Access, Fault};
+use crate::proc::UserPart;
 use crate::sched;
 use berth_abi::signal::*;
 use berth_hal::trap::TrapFrame;
@@ -10,7 +11,7 @@ use berth_hal::trap::TrapFrame;
 /// Handles exception `frame.vector` raised by user code.
 pub fn user_exception(frame: &mut TrapFrame) {
     let thread = sched::current();
-    let Some(user) = &thread.user else { return };
+    let Some(user) = thread.user() else { return };
     let process = &user.process;
     let (sig, code, addr) = match frame.vector {
         14 => {
@@ -80,7 +81,7 @@ pub fn page_fault_access(error: u64) -> Access {
 /// Delivers a signal caused by the thread's own instruction: if it is blocked or
 /// ignored, the default action is restored so the fault cannot loop forever.
 fn force_signal(thread: &alloc::sync::Arc<sched::Thread>, sig: Signal, info: SigInfo) {
-    let Some(user) = &thread.user else { return };
+    let Some(user) = thread.user() else { return };
     let blocked = user.signals.lock().mask.contains(sig.number());
     let action = user.process.signals.action(sig);
     if blocked || action.handler == SIG_IGN {

@@ -3,6 +3,7 @@
 use super::signal::{SigActions, Signals, ThreadSignals};
 use super::{Process, ProgramInfo, UserThread, Vm, current_process};
 use crate::mm::Charge;
+use crate::proc::UserPart;
 use crate::sched::{self, Thread};
 use alloc::sync::Arc;
 use alloc::vec;
@@ -52,7 +53,7 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
         child_frame.rsp = args.stack;
     }
     let fs_base = if f & CLONE_SETTLS != 0 { args.tls } else { parent_thread.context().fs_base() };
-    let mask = parent_thread.user.as_ref().map(|u| u.signals.lock().mask).unwrap_or_default();
+    let mask = parent_thread.user().map(|u| u.signals.lock().mask).unwrap_or_default();
     let container = parent.container.clone();
     let tid = container.alloc_pid()?;
     // As on Linux, a tid that cannot be written is not an error.
@@ -143,7 +144,7 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
         user.clear_child_tid.store(args.child_tid, Ordering::Relaxed);
     }
     let name = parent_thread.name.clone();
-    let thread = Thread::new_user(&name, ctx, container.sched_group.clone(), user);
+    let thread = Thread::new_extended(&name, ctx, container.sched_group.clone(), alloc::boxed::Box::new(user));
     process.threads.lock().push(Arc::downgrade(&thread));
     if is_new {
         parent.children.lock().push(process.clone());

@@ -22,7 +22,7 @@ pub use signal::{
     Delivery, Sender, Signals, deliver_pending, raise_sigpipe, send_to_process, send_to_thread, signal_pending,
     sigreturn,
 };
-pub use thread::UserThread;
+pub use thread::{UserPart, UserThread};
 
 use crate::container::Container;
 use crate::fs::FdTable;
@@ -186,13 +186,37 @@ impl Process {
 /// The running thread's user part; panics in kernel threads.
 pub fn current_user() -> Arc<Thread> {
     let t = sched::current();
-    assert!(t.user.is_some(), "a system call from a kernel thread");
+    assert!(t.user().is_some(), "a system call from a kernel thread");
     t
 }
 
 /// The running thread's process.
 pub fn current_process() -> Arc<Process> {
-    sched::current().user.as_ref().expect("a user thread").process.clone()
+    sched::current().user().expect("a user thread").process.clone()
 }
 
 pub use crate::fs::fs_errno;
+
+/// The process layer's answers to the file and socket layers below it (registered at
+/// boot with [`crate::fs::set_running_process`]).
+pub static RUNNING: Running = Running;
+
+/// See [`RUNNING`].
+pub struct Running;
+
+impl crate::fs::RunningProcess for Running {
+    fn signal_pending(&self) -> bool {
+        signal_pending()
+    }
+
+    fn raise_sigpipe(&self) {
+        raise_sigpipe()
+    }
+
+    fn names(&self) -> Option<crate::fs::PathNames> {
+        let process = sched::current().user()?.process.clone();
+        let cwd = process.cwd.lock().clone();
+        let umask = process.umask.load(core::sync::atomic::Ordering::Relaxed);
+        Some(crate::fs::PathNames { fs: process.container.fs.clone(), cwd, umask })
+    }
+}

@@ -2,6 +2,7 @@
 //! the x86_64 signal frame (`rt_sigframe`).
 
 use super::Process;
+use crate::proc::UserPart;
 use crate::sched::{self, Thread};
 use crate::uaccess;
 use alloc::sync::Arc;
@@ -141,7 +142,7 @@ impl ThreadSignals {
 /// thread (or its process is exiting).
 pub fn signal_pending() -> bool {
     let t = sched::current();
-    let Some(user) = &t.user else { return false };
+    let Some(user) = t.user() else { return false };
     let process = &user.process;
     if process.is_exiting() || user.exit_requested.load(core::sync::atomic::Ordering::Acquire) {
         return true;
@@ -187,7 +188,7 @@ fn init_ignores(process: &Process, sig: Signal, from: Sender) -> bool {
 
 /// Sends `sig` with `info` to `thread` (tgkill).
 pub fn send_to_thread(thread: &Arc<Thread>, sig: Signal, info: SigInfo, from: Sender) {
-    let Some(user) = &thread.user else { return };
+    let Some(user) = thread.user() else { return };
     if init_ignores(&user.process, sig, from) {
         return;
     }
@@ -216,13 +217,13 @@ pub fn send_to_process(process: &Arc<Process>, sig: Signal, info: SigInfo, from:
     process.signals.pending.lock().queue(sig, info);
     let threads = process.threads();
     for t in &threads {
-        if let Some(u) = &t.user {
+        if let Some(u) = t.user() {
             u.note_signal_work();
         }
     }
     let target = threads
         .iter()
-        .find(|t| t.user.as_ref().is_some_and(|u| !u.signals.lock().mask.contains(sig.number())))
+        .find(|t| t.user().is_some_and(|u| !u.signals.lock().mask.contains(sig.number())))
         .or(threads.first());
     if let Some(t) = target {
         sched::make_ready(t.clone());
@@ -232,7 +233,7 @@ pub fn send_to_process(process: &Arc<Process>, sig: Signal, info: SigInfo, from:
 /// `SIGPIPE` for the running thread (a write to a pipe or socket without readers).
 pub fn raise_sigpipe() {
     let t = sched::current();
-    if t.user.is_some() {
+    if t.user().is_some() {
         send_to_thread(&t, Signal::of(SIGPIPE), SigInfo::kernel(SIGPIPE), Sender::Inside);
     }
 }
@@ -249,7 +250,7 @@ pub enum Delivery {
 /// with `frame`: runs default actions, or sets up one handler's frame.
 pub fn deliver_pending(frame: &mut TrapFrame) -> Delivery {
     let thread = sched::current();
-    let Some(user) = &thread.user else { return Delivery::Continue };
+    let Some(user) = thread.user() else { return Delivery::Continue };
     if !user.signal_work.swap(false, core::sync::atomic::Ordering::AcqRel)
         && user.restart_syscall.load(core::sync::atomic::Ordering::Relaxed) == u64::MAX
     {
@@ -436,7 +437,7 @@ pub fn sigreturn(frame: &mut TrapFrame) -> Result<u64, Errno> {
     if c.fpstate != 0 && !thread.context().with_fpu(|f| f.set_legacy_area(&fpu)) {
         return Err(Errno::EFAULT);
     }
-    let user = thread.user.as_ref().expect("a user thread");
+    let user = thread.user().expect("a user thread");
     user.note_signal_work(); // signals the restored mask unblocks may be pending
     let mut s = user.signals.lock();
     s.mask = SigSet(uc.uc_sigmask).blockable();

@@ -3,6 +3,7 @@
 use super::Process;
 use super::signal::ThreadSignals;
 use crate::mm::Charge;
+use crate::sched::{Thread, ThreadExtension};
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use spin::Mutex;
@@ -64,5 +65,26 @@ impl UserThread {
 impl Drop for UserThread {
     fn drop(&mut self) {
         super::LIVE_THREADS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl ThreadExtension for UserThread {
+    fn activate_address_space(&self) {
+        let vm = self.process.vm.try_lock().map(|v| v.clone()).expect("vm pointer locked across a switch");
+        if let Some(vm) = vm {
+            vm.space.try_lock().expect("address space locked across a switch").activate();
+        }
+    }
+}
+
+/// The user part of a scheduler thread, for the threads of processes.
+pub trait UserPart {
+    /// Its user part; `None` for kernel threads.
+    fn user(&self) -> Option<&UserThread>;
+}
+
+impl UserPart for Thread {
+    fn user(&self) -> Option<&UserThread> {
+        self.extension()
     }
 }

@@ -18,7 +18,7 @@ mod thread;
 mod wait;
 
 pub use group::{DEFAULT_WEIGHT, Group};
-pub use thread::{Thread, ThreadState, Tid};
+pub use thread::{Thread, ThreadExtension, ThreadState, Tid};
 pub use wait::{WaitError, WaitQueue, WakeRelay, sleep, wait_any};
 
 use alloc::collections::{BTreeMap, VecDeque};

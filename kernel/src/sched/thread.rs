@@ -1,9 +1,11 @@
 //! Threads: what the scheduler runs.
 
 use super::Group;
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::sync::Arc;
 use berth_hal::context::{HasContext, ThreadContext};
+use core::any::Any;
 use core::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
 
 /// A thread id, unique across the machine (containers see their own numbering).
@@ -38,8 +40,16 @@ pub struct Thread {
     cpu_ns: AtomicU64,
     /// The group it shares the CPU with.
     group: Arc<Group>,
-    /// The user-mode part, for threads of processes.
-    pub user: Option<crate::proc::UserThread>,
+    /// What the layers above keep per thread (a process's thread state), opaque here.
+    extension: Option<Box<dyn ThreadExtension>>,
+}
+
+/// What a layer above the scheduler keeps with each of its threads. The scheduler
+/// knows only how to make the CPU use the thread's address space when it switches.
+pub trait ThreadExtension: Any + Send + Sync {
+    /// Makes the CPU use this thread's address space. Called with interrupts disabled
+    /// while switching threads: it may take no lock that is ever held across a switch.
+    fn activate_address_space(&self);
 }
 
 enum ContextRef {
@@ -56,7 +66,7 @@ impl Thread {
             state: AtomicU8::new(ThreadState::Running as u8),
             cpu_ns: AtomicU64::new(0),
             group: Group::kernel(),
-            user: None,
+            extension: None,
         })
     }
 
@@ -69,12 +79,18 @@ impl Thread {
             state: AtomicU8::new(ThreadState::New as u8),
             cpu_ns: AtomicU64::new(0),
             group: Group::kernel(),
-            user: None,
+            extension: None,
         })
     }
 
-    /// A thread of a process that has not started yet, in `group` (its container's).
-    pub fn new_user(name: &str, ctx: ThreadContext, group: Arc<Group>, user: crate::proc::UserThread) -> Arc<Thread> {
+    /// A thread of a layer above (a process's) that has not started yet, in `group`
+    /// (its container's), carrying `extension`.
+    pub fn new_extended(
+        name: &str,
+        ctx: ThreadContext,
+        group: Arc<Group>,
+        extension: Box<dyn ThreadExtension>,
+    ) -> Arc<Thread> {
         Arc::new(Thread {
             tid: NEXT_TID.fetch_add(1, Ordering::Relaxed),
             name: String::from(name),
@@ -82,8 +98,14 @@ impl Thread {
             state: AtomicU8::new(ThreadState::New as u8),
             cpu_ns: AtomicU64::new(0),
             group,
-            user: Some(user),
+            extension: Some(extension),
         })
+    }
+
+    /// What the layer above keeps with this thread, if it is of type `T`.
+    pub fn extension<T: ThreadExtension>(&self) -> Option<&T> {
+        let extension: &dyn Any = self.extension.as_deref()?;
+        extension.downcast_ref()
     }
 
     /// The group it shares the CPU with.
@@ -152,11 +174,8 @@ impl Thread {
     /// Makes the CPU use this thread's address space (user threads). Called with
     /// interrupts disabled while switching: nobody may hold these locks then.
     pub(super) fn activate_address_space(&self) {
-        if let Some(user) = &self.user {
-            let vm = user.process.vm.try_lock().map(|v| v.clone()).expect("vm pointer locked across a switch");
-            if let Some(vm) = vm {
-                vm.space.try_lock().expect("address space locked across a switch").activate();
-            }
+        if let Some(extension) = &self.extension {
+            extension.activate_address_space();
         }
     }
 }

@@ -1,7 +1,8 @@
 //! System calls that name files by path.
 
 use super::{Args, SysResult};
-use crate::fs::{InodeFile, OpenFile, device_for};
+use crate::container::files::device_for;
+use crate::fs::{InodeFile, OpenFile};
 use crate::proc::{Process, current_process, fs_errno};
 use crate::uaccess;
 use alloc::format;

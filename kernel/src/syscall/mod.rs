@@ -21,6 +21,7 @@ mod time;
 mod xattr;
 
 use crate::proc;
+use crate::proc::UserPart;
 use crate::sched;
 use berth_abi::Errno;
 use berth_abi::syscalls::nr;
@@ -74,7 +75,7 @@ fn handle(frame: &mut TrapFrame) {
     let number = frame.rax;
     let args = Args([frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9]);
     let thread = sched::current();
-    let Some(user) = &thread.user else { return };
+    let Some(user) = thread.user() else { return };
     user.syscall_nr.store(number, Ordering::Relaxed);
     for (slot, value) in user.syscall_args.iter().zip(args.0) {
         slot.store(value, Ordering::Relaxed);

@@ -25,14 +25,14 @@ const IOV_MAX: usize = 1024;
 /// The open file behind `fd`, which must be a socket.
 fn socket_file(fd: i32) -> Result<Arc<OpenFile>, Errno> {
     let f = super::fs::file(fd)?;
-    if f.ops.socket().is_none() {
+    if crate::net::socket_of(f.ops.as_ref()).is_none() {
         return Err(Errno::ENOTSOCK);
     }
     Ok(f)
 }
 
 fn ops(f: &OpenFile) -> &dyn SocketOps {
-    f.ops.socket().expect("checked by socket_file")
+    crate::net::socket_of(f.ops.as_ref()).expect("checked by socket_file")
 }
 
 /// Reads a socket address of `len` bytes at `addr`.

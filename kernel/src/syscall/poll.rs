@@ -2,6 +2,7 @@
 
 use super::{Args, SysResult};
 use crate::fs::OpenFile;
+use crate::proc::UserPart;
 use crate::proc::{self, current_process, signal_pending};
 use crate::sched::{self, WaitError, WaitQueue};
 use crate::uaccess;
@@ -113,7 +114,7 @@ pub(super) fn with_mask(mask: u64, size: usize, f: impl FnOnce() -> SysResult) -
     }
     let new = SigSet(uaccess::read_val::<u64>(mask)?).blockable();
     let thread = proc::current_user();
-    let user = thread.user.as_ref().expect("a user thread");
+    let user = thread.user().expect("a user thread");
     let old = {
         let mut s = user.signals.lock();
         let old = s.mask;

@@ -1,6 +1,7 @@
 //! Process system calls: identity, creation, exec, exit, wait, kill, limits.
 
 use super::{Args, SysResult};
+use crate::proc::UserPart;
 use crate::proc::{self, CloneArgs, Sender, WaitFor, current_process};
 use crate::sched;
 use crate::uaccess;
@@ -18,7 +19,7 @@ fn user() -> Arc<sched::Thread> {
 /// exit(code): ends the thread (the process, if it is the last).
 pub fn exit(a: &Args) -> SysResult {
     let thread = user();
-    let u = thread.user.as_ref().expect("a user thread");
+    let u = thread.user().expect("a user thread");
     if u.process.threads().len() <= 1 {
         proc::exit_group(a.i32(0));
     } else {
@@ -46,13 +47,13 @@ pub fn getppid() -> SysResult {
 
 /// gettid()
 pub fn gettid() -> SysResult {
-    Ok(user().user.as_ref().map_or(0, |u| u.tid) as isize)
+    Ok(user().user().map_or(0, |u| u.tid) as isize)
 }
 
 /// set_tid_address(tidptr)
 pub fn set_tid_address(a: &Args) -> SysResult {
     let thread = user();
-    let u = thread.user.as_ref().expect("a user thread");
+    let u = thread.user().expect("a user thread");
     u.clear_child_tid.store(a.u64(0), Ordering::Relaxed);
     Ok(u.tid as isize)
 }
@@ -212,11 +213,7 @@ fn find_thread(tgid: Option<u32>, tid: u32) -> Result<Arc<sched::Thread>, Errno>
         Some(pid) => alloc::vec![me.container.process(pid).ok_or(Errno::ESRCH)?],
         None => me.container.processes(),
     };
-    processes
-        .iter()
-        .flat_map(|p| p.threads())
-        .find(|t| t.user.as_ref().is_some_and(|u| u.tid == tid))
-        .ok_or(Errno::ESRCH)
+    processes.iter().flat_map(|p| p.threads()).find(|t| t.user().is_some_and(|u| u.tid == tid)).ok_or(Errno::ESRCH)
 }
 
 /// tkill(tid, sig)
@@ -371,7 +368,7 @@ pub fn set_robust_list(a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let thread = user();
-    thread.user.as_ref().expect("a user thread").robust_list.store(a.u64(0), Ordering::Relaxed);
+    thread.user().expect("a user thread").robust_list.store(a.u64(0), Ordering::Relaxed);
     Ok(0)
 }
 

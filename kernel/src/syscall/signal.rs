@@ -1,6 +1,7 @@
 //! Signal system calls.
 
 use super::{Args, SysResult};
+use crate::proc::UserPart;
 use crate::proc::{self, current_process, signal_pending};
 use crate::sched;
 use crate::uaccess;
@@ -46,7 +47,7 @@ pub fn rt_sigprocmask(a: &Args) -> SysResult {
     check_setsize(a.usize(3))?;
     let new = if set != 0 { Some(SigSet(uaccess::read_val::<u64>(set)?)) } else { None };
     let thread = proc::current_user();
-    let user = thread.user.as_ref().expect("a user thread");
+    let user = thread.user().expect("a user thread");
     let previous = {
         let mut s = user.signals.lock();
         let previous = s.mask;
@@ -85,7 +86,7 @@ pub fn rt_sigreturn(frame: &mut TrapFrame) -> SysResult {
 /// sigaltstack(ss, old_ss)
 pub fn sigaltstack(a: &Args, frame: &TrapFrame) -> SysResult {
     let thread = proc::current_user();
-    let user = thread.user.as_ref().expect("a user thread");
+    let user = thread.user().expect("a user thread");
     let current = user.signals.lock().altstack;
     let on_stack = current.ss_flags & SS_DISABLE == 0 && frame.rsp.wrapping_sub(current.ss_sp) < current.ss_size;
     if a.u64(1) != 0 {
@@ -118,7 +119,7 @@ pub fn sigaltstack(a: &Args, frame: &TrapFrame) -> SysResult {
 pub fn rt_sigpending(a: &Args) -> SysResult {
     check_setsize(a.usize(1))?;
     let thread = proc::current_user();
-    let user = thread.user.as_ref().expect("a user thread");
+    let user = thread.user().expect("a user thread");
     let pending = user.signals.lock().pending.set().union(user.process.signals.pending.lock().set());
     uaccess::write_val(a.u64(0), &pending.0)?;
     Ok(0)
@@ -135,7 +136,7 @@ pub fn rt_sigsuspend(a: &Args) -> SysResult {
     check_setsize(a.usize(1))?;
     let mask = SigSet(uaccess::read_val::<u64>(a.u64(0))?).blockable();
     let thread = proc::current_user();
-    let user = thread.user.as_ref().expect("a user thread");
+    let user = thread.user().expect("a user thread");
     {
         let mut s = user.signals.lock();
         s.saved_mask = Some(s.mask);

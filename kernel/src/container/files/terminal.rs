@@ -3,8 +3,8 @@
 //! through the line discipline (`berth-tty`); what programs write goes to the
 //! container's log as its output, with newlines translated as a terminal would.
 
-use super::{FileOps, OpenFile, Ready};
 use crate::container::{Container, Stream};
+use crate::fs::{FileOps, OpenFile, Ready};
 use crate::sched::WaitQueue;
 use alloc::string::String;
 use alloc::sync::Weak;
@@ -17,7 +17,7 @@ use core::sync::atomic::Ordering;
 use spin::Mutex;
 
 /// Device number of the terminal (`/dev/pts/0`).
-const RDEV: u64 = super::devices::dev(136, 0);
+const RDEV: u64 = crate::fs::devices::dev(136, 0);
 
 struct State {
     ld: LineDiscipline,
@@ -103,7 +103,7 @@ impl FileOps for Terminal {
         if buf.is_empty() {
             return Ok(0);
         }
-        super::block_on(&self.changed, file.nonblocking(), None, || {
+        crate::fs::block_on(&self.changed, file.nonblocking(), None, || {
             let mut s = self.state.lock();
             match s.ld.read(buf) {
                 Some(n) => Ok(n),

@@ -3,6 +3,7 @@
 
 use crate::container::Container;
 use crate::proc::Process;
+use crate::proc::UserPart;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::sync::{Arc, Weak};
@@ -34,7 +35,7 @@ impl SpecialDir for ProcRoot {
         let container = self.container.upgrade()?;
         if name == "self" {
             let me = crate::sched::current();
-            let pid = me.user.as_ref()?.process.pid;
+            let pid = me.user()?.process.pid;
             return Some(Inode::synthetic_symlink(ino(0, 1), pid.to_string(), now()));
         }
         if name == "sys" {
@@ -42,7 +43,7 @@ impl SpecialDir for ProcRoot {
         }
         if name == "thread-self" {
             let me = crate::sched::current();
-            let user = me.user.as_ref()?;
+            let user = me.user()?;
             return Some(Inode::synthetic_symlink(ino(0, 2), format!("{}/task/{}", user.process.pid, user.tid), now()));
         }
         if let Ok(pid) = name.parse::<u32>() {
