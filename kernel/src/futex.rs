@@ -6,6 +6,7 @@
 
 use crate::proc::{self, Process, Vm};
 use crate::sched::{WaitError, WaitQueue};
+use crate::uaccess::UserPtr;
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -33,7 +34,8 @@ type Key = (usize, u64);
 /// Waiters by address, in arrival order; an address with none has no entry.
 static FUTEXES: Mutex<BTreeMap<Key, Vec<Arc<Waiter>>>> = Mutex::new(BTreeMap::new());
 
-fn key(process: &Process, addr: u64) -> Result<Key, Errno> {
+fn key(process: &Process, word: UserPtr<u32>) -> Result<Key, Errno> {
+    let addr = word.addr();
     if !addr.is_multiple_of(4) {
         return Err(Errno::EINVAL);
     }
@@ -42,7 +44,7 @@ fn key(process: &Process, addr: u64) -> Result<Key, Errno> {
 }
 
 /// FUTEX_WAIT(_BITSET): sleeps while `*addr == expected`, until woken or `deadline`.
-pub fn wait(addr: u64, expected: u32, bitset: u32, deadline: Option<u64>) -> Result<(), Errno> {
+pub fn wait(addr: UserPtr<u32>, expected: u32, bitset: u32, deadline: Option<u64>) -> Result<(), Errno> {
     if bitset == 0 {
         return Err(Errno::EINVAL);
     }
@@ -50,7 +52,7 @@ pub fn wait(addr: u64, expected: u32, bitset: u32, deadline: Option<u64>) -> Res
     let key = key(&process, addr)?;
     // Read the word before queueing; the kernel is not preempted between the check
     // and the enqueue, so a waker cannot slip in between.
-    let value: u32 = crate::uaccess::read_val(addr)?;
+    let value = addr.read()?;
     if value != expected {
         return Err(Errno::EAGAIN);
     }
@@ -78,7 +80,7 @@ pub fn wait(addr: u64, expected: u32, bitset: u32, deadline: Option<u64>) -> Res
 
 /// FUTEX_WAKE(_BITSET) for `process`: wakes up to `count` waiters on `addr` whose
 /// bitset intersects `bitset`; returns how many.
-pub fn wake_bitset(process: &Process, addr: u64, count: u32, bitset: u32) -> Result<usize, Errno> {
+pub fn wake_bitset(process: &Process, addr: UserPtr<u32>, count: u32, bitset: u32) -> Result<usize, Errno> {
     let key = key(process, addr)?;
     let mut woken = Vec::new();
     {
@@ -104,7 +106,7 @@ pub fn wake_bitset(process: &Process, addr: u64, count: u32, bitset: u32) -> Res
 }
 
 /// FUTEX_WAKE for `process`.
-pub fn wake(process: &Process, addr: u64, count: u32) -> usize {
+pub fn wake(process: &Process, addr: UserPtr<u32>, count: u32) -> usize {
     wake_bitset(process, addr, count, u32::MAX).unwrap_or(0)
 }
 
@@ -112,15 +114,15 @@ pub fn wake(process: &Process, addr: u64, count: u32) -> usize {
 /// to `requeue_count` others to `addr2`; returns (woken, moved). With `expected`,
 /// fails with EAGAIN unless `*addr == expected`.
 pub fn requeue(
-    addr: u64,
+    addr: UserPtr<u32>,
     wake_count: u32,
     requeue_count: u32,
-    addr2: u64,
+    addr2: UserPtr<u32>,
     expected: Option<u32>,
 ) -> Result<(usize, usize), Errno> {
     let process = proc::current_process();
     if let Some(expected) = expected {
-        let value: u32 = crate::uaccess::read_val(addr)?;
+        let value = addr.read()?;
         if value != expected {
             return Err(Errno::EAGAIN);
         }

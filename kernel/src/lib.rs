@@ -13,25 +13,23 @@ extern crate alloc;
 mod agent;
 mod console;
 mod container;
-mod fs;
 mod futex;
-mod irq;
 mod ktest;
-mod mm;
 mod monitor;
-mod net;
 mod panic;
-mod param;
-mod platform;
-mod power;
 mod proc;
-mod profile;
-mod random;
-mod sched;
 mod syscall;
-mod time;
 mod trap;
-mod uaccess;
+
+// The layers below, each its own crate (so none of them can use this one), under the
+// names this crate's modules use. From the bottom: base, mm, sched, fs, netstack.
+use berth_base::{irq, param, platform, power, random, time};
+use berth_fs as fs;
+use berth_mm as mm;
+use berth_mm::uaccess;
+use berth_netstack as net;
+use berth_sched as sched;
+use berth_sched::profile;
 
 use berth_boot::KernelArgs;
 pub use berth_hal::bootinfo::BootInfo;

@@ -21,6 +21,10 @@ pub struct Built {
     pub iso: Option<PathBuf>,
 }
 
+/// The kernel's crates below `berth-kernel`, from the unsafe layer up (linted with it).
+pub const KERNEL_LAYERS: &[&str] =
+    &["berth-hal", "berth-base", "berth-mm", "berth-sched", "berth-fs", "berth-netstack"];
+
 /// The flags that build the kernel for bare metal (see platform notes in README.md).
 pub fn kernel_cargo(subcommand: &str) -> std::process::Command {
     let mut cmd = util::cargo();

@@ -14,7 +14,11 @@ pub fn lint() -> Result<(), String> {
     util::run(util::cargo().args(["clippy", "-p", "berth-fuzz", "--", "-D", "warnings"]), "clippy (fuzz targets)")?;
     util::done(t, "clean");
     let t = util::step("clippy (kernel, x86_64-unknown-none)");
-    util::run(build::kernel_cargo("clippy").args(["-p", "berth-hal", "--", "-D", "warnings"]), "clippy (kernel)")?;
+    let mut clippy = build::kernel_cargo("clippy");
+    for layer in build::KERNEL_LAYERS {
+        clippy.args(["-p", layer]);
+    }
+    util::run(clippy.args(["--", "-D", "warnings"]), "clippy (kernel)")?;
     util::done(t, "clean");
     Ok(())
 }

@@ -5,6 +5,7 @@ use super::signal::{send_to_process, signal_pending};
 use super::{Process, current_process};
 use crate::proc::UserPart;
 use crate::sched::{self, WaitError};
+use crate::uaccess::UserPtr;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use berth_abi::Errno;
@@ -60,9 +61,9 @@ pub fn exit_thread() -> ! {
         let thread = sched::current();
         let user = thread.user().expect("a user thread");
         let process = user.process.clone();
-        let clear = user.clear_child_tid.load(Ordering::Relaxed);
-        if clear != 0 && !process.is_exiting() {
-            let _ = crate::uaccess::write_val(clear, &0u32);
+        let clear: UserPtr<u32> = UserPtr::new(user.clear_child_tid.load(Ordering::Relaxed));
+        if !clear.is_null() && !process.is_exiting() {
+            let _ = clear.write(&0u32);
             crate::futex::wake(&process, clear, 1);
         }
         process.exited_cpu_ns.fetch_add(thread.cpu_ns(), Ordering::Relaxed);

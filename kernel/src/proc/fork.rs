@@ -5,6 +5,7 @@ use super::{Process, ProgramInfo, UserThread, Vm, current_process};
 use crate::mm::Charge;
 use crate::proc::UserPart;
 use crate::sched::{self, Thread};
+use crate::uaccess::UserPtr;
 use alloc::sync::Arc;
 use alloc::vec;
 use berth_abi::Errno;
@@ -23,9 +24,9 @@ pub struct CloneArgs {
     /// The child's stack pointer (0: the parent's).
     pub stack: u64,
     /// Where CLONE_PARENT_SETTID writes the child's tid (in the parent).
-    pub parent_tid: u64,
+    pub parent_tid: UserPtr<u32>,
     /// Where CLONE_CHILD_SETTID writes and CLONE_CHILD_CLEARTID clears the tid.
-    pub child_tid: u64,
+    pub child_tid: UserPtr<u32>,
     /// The child's TLS pointer (CLONE_SETTLS).
     pub tls: u64,
     /// Signal for the parent when the child exits (`None`: no signal).
@@ -58,10 +59,10 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
     let tid = container.alloc_pid()?;
     // As on Linux, a tid that cannot be written is not an error.
     if f & CLONE_PARENT_SETTID != 0 {
-        let _ = crate::uaccess::write_val(args.parent_tid, &tid);
+        let _ = args.parent_tid.write(&tid);
     }
     if f & CLONE_CHILD_SETTID != 0 && f & CLONE_VM != 0 {
-        let _ = crate::uaccess::write_val(args.child_tid, &tid);
+        let _ = args.child_tid.write(&tid);
     }
     // The kernel memory the child needs is paid for before anything is made.
     let thread_charge = Charge::new(&container.memory, super::THREAD_COST);
@@ -91,7 +92,7 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
                 return Err(Errno::ENOMEM);
             };
             if f & CLONE_CHILD_SETTID != 0 {
-                let _ = space.poke(args.child_tid, &tid.to_ne_bytes());
+                let _ = space.poke(args.child_tid.addr(), &tid.to_ne_bytes());
             }
             Arc::new(Vm { space: Mutex::new(space) })
         };
@@ -141,7 +142,7 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
 
     let user = UserThread::new(process.clone(), tid, ThreadSignals::inherit(mask), thread_charge);
     if f & CLONE_CHILD_CLEARTID != 0 {
-        user.clear_child_tid.store(args.child_tid, Ordering::Relaxed);
+        user.clear_child_tid.store(args.child_tid.addr(), Ordering::Relaxed);
     }
     let name = parent_thread.name.clone();
     let thread = Thread::new_extended(&name, ctx, container.sched_group.clone(), alloc::boxed::Box::new(user));

@@ -4,7 +4,7 @@
 use super::Process;
 use crate::proc::UserPart;
 use crate::sched::{self, Thread};
-use crate::uaccess;
+use crate::uaccess::UserPtr;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use berth_abi::Errno;
@@ -383,8 +383,8 @@ fn setup_frame(
     if action.handler >= berth_hal::layout::USER_END {
         return Err(Errno::EFAULT);
     }
-    uaccess::write_bytes(fpstate, &fpu)?;
-    uaccess::write_val(sp, &sigframe)?;
+    UserPtr::<[u8; 512]>::new(fpstate).write(&fpu)?;
+    UserPtr::new(sp).write(&sigframe)?;
     // The handler's view: rdi = signal, rsi = &info, rdx = &uc.
     frame.rip = action.handler;
     frame.rsp = sp;
@@ -406,12 +406,9 @@ fn setup_frame(
 /// the user stack pointer. Returns the restored `rax`.
 pub fn sigreturn(frame: &mut TrapFrame) -> Result<u64, Errno> {
     let uc_addr = frame.rsp; // the handler's `ret` popped pretcode
-    let uc: UContext = uaccess::read_val(uc_addr)?;
+    let uc: UContext = UserPtr::new(uc_addr).read()?;
     let c = uc.uc_mcontext;
-    let mut fpu = [0u8; 512];
-    if c.fpstate != 0 {
-        uaccess::read_into(c.fpstate, &mut fpu)?;
-    }
+    let fpu = UserPtr::<[u8; 512]>::new(c.fpstate).read_unless_null()?.unwrap_or([0; 512]);
     frame.r8 = c.r8;
     frame.r9 = c.r9;
     frame.r10 = c.r10;

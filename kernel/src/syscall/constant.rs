@@ -67,7 +67,7 @@ pub fn scheduler_policy() -> SysResult {
 
 /// `sched_getparam(pid, param)`: priority 0, the only one SCHED_OTHER has.
 pub fn scheduler_param(a: &Args) -> SysResult {
-    crate::uaccess::write_val(a.u64(1), &0i32)?;
+    a.ptr(1).write(&0i32)?;
     Ok(0)
 }
 

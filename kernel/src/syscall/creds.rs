@@ -3,7 +3,6 @@
 
 use super::{Args, SysResult};
 use crate::proc::current_process;
-use crate::uaccess;
 use alloc::vec::Vec;
 use berth_abi::Errno;
 use berth_abi::process::creds::{Credentials, Ids, NGROUPS_MAX};
@@ -38,7 +37,7 @@ pub fn get_effective(kind: Kind) -> SysResult {
 pub fn get_res(a: &Args, kind: Kind) -> SysResult {
     let all = *ids(&mut current_process().creds.lock(), kind);
     for (i, id) in [all.real, all.effective, all.saved].into_iter().enumerate() {
-        uaccess::write_val(a.u64(i), &id)?;
+        a.ptr(i).write(&id)?;
     }
     Ok(0)
 }
@@ -91,7 +90,7 @@ pub fn getgroups(a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let bytes: Vec<u8> = groups.iter().flat_map(|g| g.to_ne_bytes()).collect();
-    uaccess::write_bytes(a.u64(1), &bytes)?;
+    a.ptr::<u32>(1).array(groups.len()).write(&bytes)?;
     Ok(groups.len() as isize)
 }
 
@@ -104,7 +103,7 @@ pub fn setgroups(a: &Args) -> SysResult {
     if !current_process().creds.lock().privileged() {
         return Err(Errno::EPERM);
     }
-    let bytes = uaccess::read_bytes(a.u64(1), size as usize * 4)?;
+    let bytes = a.ptr::<u32>(1).array(size as usize).read_all()?;
     let groups = bytes.chunks_exact(4).map(|c| u32::from_ne_bytes([c[0], c[1], c[2], c[3]])).collect();
     current_process().creds.lock().set_groups(groups)?;
     Ok(0)

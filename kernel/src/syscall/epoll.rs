@@ -8,7 +8,7 @@ use super::{Args, SysResult};
 use crate::fs::{Epoll, OpenFile};
 use crate::proc::{current_process, signal_pending};
 use crate::sched::WaitError;
-use crate::uaccess;
+use crate::uaccess::UserPtr;
 use alloc::string::String;
 use berth_abi::Errno;
 use berth_abi::fs::O_RDWR;
@@ -49,7 +49,7 @@ pub fn epoll_create1(a: &Args) -> SysResult {
 pub fn epoll_ctl(a: &Args) -> SysResult {
     let (epfd, op, fd) = (a.fd(0), a.i32(1), a.fd(2));
     // Every operation but DEL reads the event first, as Linux does.
-    let event = if op == EPOLL_CTL_DEL { EpollEvent::default() } else { uaccess::read_val(a.u64(3))? };
+    let event = if op == EPOLL_CTL_DEL { EpollEvent::default() } else { a.ptr(3).read()? };
     let (epoll_file, target) = {
         let table = current_process().fd_table();
         let t = table.lock();
@@ -80,9 +80,10 @@ pub fn epoll_ctl(a: &Args) -> SysResult {
 
 /// Waits until the epoll instance at `epfd` has events or the deadline passes, and
 /// copies up to `max` of them to `events`; returns how many.
-fn wait(epfd: i32, events: u64, max: i32, deadline: Option<u64>) -> SysResult {
+fn wait(epfd: i32, events: UserPtr<EpollEvent>, max: i32, deadline: Option<u64>) -> SysResult {
     let max = usize::try_from(max).ok().filter(|&m| m > 0 && m <= MAX_EVENTS).ok_or(Errno::EINVAL)?;
-    if !uaccess::in_user_range(events, max * core::mem::size_of::<EpollEvent>()) {
+    let events = events.array(max);
+    if !events.in_user_range() {
         return Err(Errno::EFAULT);
     }
     let file = super::fs::file(epfd)?;
@@ -94,24 +95,24 @@ fn wait(epfd: i32, events: u64, max: i32, deadline: Option<u64>) -> SysResult {
     };
     // Events taken but not copied are lost (Linux puts them back); only a program
     // that passes a bad buffer sees the difference.
-    uaccess::write_bytes(events, ready.as_slice().as_bytes())?;
+    events.write(ready.as_slice().as_bytes())?;
     Ok(ready.len() as isize)
 }
 
 /// epoll_wait(epfd, events, maxevents, timeout_ms)
 pub fn epoll_wait(a: &Args) -> SysResult {
-    wait(a.fd(0), a.u64(1), a.i32(2), deadline_after_ms(a.i32(3)))
+    wait(a.fd(0), a.ptr(1), a.i32(2), deadline_after_ms(a.i32(3)))
 }
 
 /// epoll_pwait(epfd, events, maxevents, timeout_ms, sigmask, sigsetsize)
 pub fn epoll_pwait(a: &Args) -> SysResult {
     let deadline = deadline_after_ms(a.i32(3));
-    with_mask(a.u64(4), a.usize(5), || wait(a.fd(0), a.u64(1), a.i32(2), deadline))
+    with_mask(a.ptr(4), a.usize(5), || wait(a.fd(0), a.ptr(1), a.i32(2), deadline))
 }
 
 /// epoll_pwait2(epfd, events, maxevents, timeout, sigmask, sigsetsize): the timeout is
 /// a `struct timespec` (null: wait forever).
 pub fn epoll_pwait2(a: &Args) -> SysResult {
-    let deadline = timespec_deadline(a.u64(3))?;
-    with_mask(a.u64(4), a.usize(5), || wait(a.fd(0), a.u64(1), a.i32(2), deadline))
+    let deadline = timespec_deadline(a.ptr(3))?;
+    with_mask(a.ptr(4), a.usize(5), || wait(a.fd(0), a.ptr(1), a.i32(2), deadline))
 }

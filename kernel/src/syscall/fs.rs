@@ -1,9 +1,9 @@
 //! System calls on file descriptors.
 
 use super::{Args, SysResult};
-use crate::fs::{EventFd, OpenFile, pipe};
+use crate::fs::{EventFd, IoctlArg, OpenFile, pipe};
 use crate::proc::current_process;
-use crate::uaccess;
+use crate::uaccess::{UserPtr, UserSlice};
 use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -32,16 +32,17 @@ pub fn file(fd: i32) -> Result<Arc<OpenFile>, Errno> {
     current_process().fd_table().lock().get(fd)
 }
 
-/// Reads up to `len` bytes from `f` into user memory at `buf`.
-fn read_to_user(f: &OpenFile, buf: u64, len: usize, at: Option<u64>) -> SysResult {
+/// Reads from `f` into the user buffer `buf`, at most its length.
+fn read_to_user(f: &OpenFile, buf: UserSlice, at: Option<u64>) -> SysResult {
     if !f.readable() {
         return Err(Errno::EBADF);
     }
     if let Some(off) = at {
         f.ops.read_at(off, &mut [])?; // ESPIPE for streams comes before EFAULT
     }
-    let len = len.min(MAX_RW_COUNT);
-    uaccess::check_writable(buf, len)?;
+    let buf = buf.take(MAX_RW_COUNT);
+    let len = buf.len();
+    buf.check_writable()?;
     let mut done = 0;
     let mut kbuf = vec![0u8; len.min(CHUNK)];
     while done < len {
@@ -58,7 +59,7 @@ fn read_to_user(f: &OpenFile, buf: u64, len: usize, at: Option<u64>) -> SysResul
             Err(e) if done == 0 => return Err(e),
             Err(_) => break,
         };
-        uaccess::write_bytes(buf + done as u64, &kbuf[..n])?;
+        buf.skip(done).write(&kbuf[..n])?;
         done += n;
         // Only files that fill reads are read on; streams return what they have.
         if n < want || !f.ops.fills_reads() {
@@ -68,19 +69,20 @@ fn read_to_user(f: &OpenFile, buf: u64, len: usize, at: Option<u64>) -> SysResul
     Ok(done as isize)
 }
 
-/// Writes `len` bytes from user memory at `buf` to `f`.
-fn write_from_user(f: &OpenFile, buf: u64, len: usize, at: Option<u64>) -> SysResult {
+/// Writes the user buffer `buf` to `f`.
+fn write_from_user(f: &OpenFile, buf: UserSlice, at: Option<u64>) -> SysResult {
     if !f.writable() {
         return Err(Errno::EBADF);
     }
-    let len = len.min(MAX_RW_COUNT);
+    let buf = buf.take(MAX_RW_COUNT);
+    let len = buf.len();
     let mut done = 0;
     while done < len || (len == 0 && done == 0) {
         if done > 0 && must_stop() {
             break;
         }
         let want = (len - done).min(CHUNK);
-        let kbuf = uaccess::read_bytes(buf + done as u64, want)?;
+        let kbuf = buf.skip(done).take(want).read_all()?;
         let n = match at {
             Some(off) => f.ops.write_at(off + done as u64, &kbuf),
             None => f.ops.write(f, &kbuf),
@@ -99,12 +101,12 @@ fn write_from_user(f: &OpenFile, buf: u64, len: usize, at: Option<u64>) -> SysRe
 
 /// read(fd, buf, count)
 pub fn read(a: &Args) -> SysResult {
-    read_to_user(&*file(a.fd(0))?, a.u64(1), a.usize(2), None)
+    read_to_user(&*file(a.fd(0))?, a.slice(1, 2), None)
 }
 
 /// write(fd, buf, count)
 pub fn write(a: &Args) -> SysResult {
-    write_from_user(&*file(a.fd(0))?, a.u64(1), a.usize(2), None)
+    write_from_user(&*file(a.fd(0))?, a.slice(1, 2), None)
 }
 
 /// pread64(fd, buf, count, offset)
@@ -113,7 +115,7 @@ pub fn pread64(a: &Args) -> SysResult {
     if (off as i64) < 0 {
         return Err(Errno::EINVAL);
     }
-    read_to_user(&*file(a.fd(0))?, a.u64(1), a.usize(2), Some(off))
+    read_to_user(&*file(a.fd(0))?, a.slice(1, 2), Some(off))
 }
 
 /// pwrite64(fd, buf, count, offset)
@@ -122,31 +124,33 @@ pub fn pwrite64(a: &Args) -> SysResult {
     if (off as i64) < 0 {
         return Err(Errno::EINVAL);
     }
-    write_from_user(&*file(a.fd(0))?, a.u64(1), a.usize(2), Some(off))
+    write_from_user(&*file(a.fd(0))?, a.slice(1, 2), Some(off))
 }
 
-fn iovecs(addr: u64, count: usize) -> Result<Vec<IoVec>, Errno> {
+/// The buffers of the `count` iovecs at `array`.
+pub(super) fn iovecs(array: UserPtr<IoVec>, count: usize) -> Result<Vec<UserSlice>, Errno> {
     if count > IOV_MAX {
         return Err(Errno::EINVAL);
     }
-    (0..count).map(|i| uaccess::read_val::<IoVec>(addr + 16 * i as u64)).collect()
+    (0..count).map(|i| array.nth(i).read().map(|v| UserSlice::new(v.base, v.len as usize))).collect()
 }
 
 /// Moves each of `iov` in turn with `one` (a read or a write of one buffer at an
 /// optional offset), stopping at the first short transfer; an error after some bytes
 /// moved reports those bytes.
-fn vectored(iov: &[IoVec], mut at: Option<u64>, one: impl Fn(u64, usize, Option<u64>) -> SysResult) -> SysResult {
+fn vectored(iov: &[UserSlice], mut at: Option<u64>, one: impl Fn(UserSlice, Option<u64>) -> SysResult) -> SysResult {
     if at.is_some_and(|o| (o as i64) < 0) {
         return Err(Errno::EINVAL);
     }
     let mut total = 0isize;
     for v in iov {
         // All of them together move at most MAX_RW_COUNT bytes, as on Linux.
-        let len = (v.len as usize).min(MAX_RW_COUNT - total as usize);
-        if len == 0 && v.len > 0 {
+        let part = v.take(MAX_RW_COUNT - total as usize);
+        let len = part.len();
+        if len == 0 && !v.is_empty() {
             break;
         }
-        let n = match one(v.base, len, at) {
+        let n = match one(part, at) {
             Ok(n) => n,
             Err(e) if total == 0 => return Err(e),
             Err(_) => break,
@@ -160,32 +164,32 @@ fn vectored(iov: &[IoVec], mut at: Option<u64>, one: impl Fn(u64, usize, Option<
     Ok(total)
 }
 
-fn readv_at(f: &OpenFile, iov: &[IoVec], at: Option<u64>) -> SysResult {
-    vectored(iov, at, |buf, len, at| read_to_user(f, buf, len, at))
+fn readv_at(f: &OpenFile, iov: &[UserSlice], at: Option<u64>) -> SysResult {
+    vectored(iov, at, |buf, at| read_to_user(f, buf, at))
 }
 
-fn writev_at(f: &OpenFile, iov: &[IoVec], at: Option<u64>) -> SysResult {
-    vectored(iov, at, |buf, len, at| write_from_user(f, buf, len, at))
+fn writev_at(f: &OpenFile, iov: &[UserSlice], at: Option<u64>) -> SysResult {
+    vectored(iov, at, |buf, at| write_from_user(f, buf, at))
 }
 
 /// readv(fd, iov, iovcnt)
 pub fn readv(a: &Args) -> SysResult {
-    readv_at(&*file(a.fd(0))?, &iovecs(a.u64(1), a.usize(2))?, None)
+    readv_at(&*file(a.fd(0))?, &iovecs(a.ptr(1), a.usize(2))?, None)
 }
 
 /// writev(fd, iov, iovcnt)
 pub fn writev(a: &Args) -> SysResult {
-    writev_at(&*file(a.fd(0))?, &iovecs(a.u64(1), a.usize(2))?, None)
+    writev_at(&*file(a.fd(0))?, &iovecs(a.ptr(1), a.usize(2))?, None)
 }
 
 /// preadv(fd, iov, iovcnt, offset)
 pub fn preadv(a: &Args) -> SysResult {
-    readv_at(&*file(a.fd(0))?, &iovecs(a.u64(1), a.usize(2))?, Some(a.u64(3)))
+    readv_at(&*file(a.fd(0))?, &iovecs(a.ptr(1), a.usize(2))?, Some(a.u64(3)))
 }
 
 /// pwritev(fd, iov, iovcnt, offset)
 pub fn pwritev(a: &Args) -> SysResult {
-    writev_at(&*file(a.fd(0))?, &iovecs(a.u64(1), a.usize(2))?, Some(a.u64(3)))
+    writev_at(&*file(a.fd(0))?, &iovecs(a.ptr(1), a.usize(2))?, Some(a.u64(3)))
 }
 
 /// lseek(fd, offset, whence)
@@ -258,9 +262,10 @@ pub fn fcntl(a: &Args) -> SysResult {
         F_GETLK => {
             // No locks are ever held against another process: report F_UNLCK.
             drop(t);
-            let mut lock: Flock = uaccess::read_val(arg)?;
+            let at: UserPtr<Flock> = UserPtr::new(arg);
+            let mut lock = at.read()?;
             lock.l_type = F_UNLCK;
-            uaccess::write_val(arg, &lock)?;
+            at.write(&lock)?;
             Ok(0)
         }
         F_SETLK | F_SETLKW | F_OFD_SETLK | F_OFD_SETLKW | F_OFD_GETLK => Ok(0),
@@ -273,7 +278,7 @@ pub fn fcntl(a: &Args) -> SysResult {
 /// ioctl(fd, request, arg)
 pub fn ioctl(a: &Args) -> SysResult {
     let f = file(a.fd(0))?;
-    let (request, arg) = (a.u32(1), a.u64(2));
+    let (request, arg) = (a.u32(1), IoctlArg::new(a.u64(2)));
     match request {
         berth_abi::ioctl::FIOCLEX | berth_abi::ioctl::FIONCLEX => {
             let table = current_process().fd_table();
@@ -283,7 +288,7 @@ pub fn ioctl(a: &Args) -> SysResult {
         // Both set a status flag, as `fcntl(F_SETFL)` would: on any file, as on Linux.
         // (O_ASYNC is kept, but no SIGIO is ever sent.)
         berth_abi::ioctl::FIONBIO | berth_abi::ioctl::FIOASYNC => {
-            let on: i32 = uaccess::read_val(arg)?;
+            let on: i32 = arg.ptr().read()?;
             let flag = if request == berth_abi::ioctl::FIONBIO { O_NONBLOCK } else { O_ASYNC };
             f.set_flags(if on != 0 { f.flags() | flag } else { f.flags() & !flag });
             Ok(0)
@@ -293,7 +298,7 @@ pub fn ioctl(a: &Args) -> SysResult {
 }
 
 /// pipe2(fds, flags)
-pub fn pipe2(fds: u64, flags: u32) -> SysResult {
+pub fn pipe2(fds: UserPtr<[i32; 2]>, flags: u32) -> SysResult {
     if flags & !(O_CLOEXEC | O_NONBLOCK | O_DIRECT) != 0 {
         return Err(Errno::EINVAL);
     }
@@ -312,7 +317,7 @@ pub fn pipe2(fds: u64, flags: u32) -> SysResult {
             }
         }
     };
-    if let Err(e) = uaccess::write_val(fds, &[rfd, wfd]) {
+    if let Err(e) = fds.write(&[rfd, wfd]) {
         let mut t = table.lock();
         let _ = t.remove(rfd);
         let _ = t.remove(wfd);
@@ -336,7 +341,7 @@ pub fn eventfd2(initial: u32, flags: u32) -> SysResult {
 /// fstat(fd, statbuf)
 pub fn fstat(a: &Args) -> SysResult {
     let st = file(a.fd(0))?.ops.stat()?;
-    uaccess::write_val(a.u64(1), &st)?;
+    a.ptr(1).write(&st)?;
     Ok(0)
 }
 
@@ -375,7 +380,7 @@ pub fn getdents64(a: &Args) -> SysResult {
     let mut buf = vec![0u8; count];
     let mut pos = f.offset.lock();
     let (n, next) = f.ops.read_dir(*pos, &mut buf)?;
-    uaccess::write_bytes(a.u64(1), &buf[..n])?;
+    a.slice(1, 2).write(&buf[..n])?;
     *pos = next;
     Ok(n as isize)
 }
@@ -388,12 +393,10 @@ pub fn sendfile(a: &Args) -> SysResult {
     if !input.readable() || !out.writable() {
         return Err(Errno::EBADF);
     }
-    let (offset_ptr, count) = (a.u64(2), a.usize(3).min(MAX_RW_COUNT));
-    let mut off = if offset_ptr != 0 {
-        let off: i64 = uaccess::read_val(offset_ptr)?;
-        u64::try_from(off).map_err(|_| Errno::EINVAL)?
-    } else {
-        *input.offset.lock()
+    let (offset_ptr, count): (UserPtr<i64>, _) = (a.ptr(2), a.usize(3).min(MAX_RW_COUNT));
+    let mut off = match offset_ptr.read_unless_null()? {
+        Some(off) => u64::try_from(off).map_err(|_| Errno::EINVAL)?,
+        None => *input.offset.lock(),
     };
     let mut buf = vec![0u8; count.min(CHUNK)];
     let mut done = 0;
@@ -423,8 +426,8 @@ pub fn sendfile(a: &Args) -> SysResult {
             break;
         }
     }
-    if offset_ptr != 0 {
-        uaccess::write_val(offset_ptr, &(off as i64))?;
+    if !offset_ptr.is_null() {
+        offset_ptr.write(&(off as i64))?;
     } else {
         *input.offset.lock() = off;
     }

@@ -4,7 +4,7 @@ use super::{Args, SysResult};
 use crate::container::files::device_for;
 use crate::fs::{InodeFile, OpenFile};
 use crate::proc::{Process, current_process, fs_errno};
-use crate::uaccess;
+use crate::uaccess::{UserCStr, UserPtr, UserSlice};
 use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -15,8 +15,8 @@ use berth_abi::time::Timespec;
 use berth_vfs::{FileType, Inode};
 
 /// Reads a path argument.
-pub(super) fn path_arg(addr: u64) -> Result<String, Errno> {
-    uaccess::read_cstr(addr, PATH_MAX)
+pub(super) fn path_arg(path: UserCStr) -> Result<String, Errno> {
+    path.read(PATH_MAX)
 }
 
 /// The directory relative paths start from: the working directory for AT_FDCWD,
@@ -97,7 +97,7 @@ fn permit_remove(process: &Process, dir: &Arc<Inode>, name: &str) -> Result<(), 
 }
 
 /// openat(dirfd, path, flags, mode)
-pub fn open(dirfd: i32, path: u64, flags: u32, mode: u32) -> SysResult {
+pub fn open(dirfd: i32, path: UserCStr, flags: u32, mode: u32) -> SysResult {
     let path = path_arg(path)?;
     let process = current_process();
     let cloexec = flags & O_CLOEXEC != 0;
@@ -191,7 +191,7 @@ fn finish_open(
 }
 
 /// The `struct stat` of what `dirfd`/`path` name (`AT_EMPTY_PATH`: `dirfd` itself).
-fn stat_of(process: &Process, dirfd: i32, path: u64, flags: u32) -> Result<Stat, Errno> {
+fn stat_of(process: &Process, dirfd: i32, path: UserCStr, flags: u32) -> Result<Stat, Errno> {
     let path = path_arg(path)?;
     if path.is_empty() {
         if flags & AT_EMPTY_PATH == 0 {
@@ -207,15 +207,15 @@ fn stat_of(process: &Process, dirfd: i32, path: u64, flags: u32) -> Result<Stat,
 }
 
 /// newfstatat(dirfd, path, statbuf, flags) and stat/lstat.
-pub fn stat(dirfd: i32, path: u64, buf: u64, flags: u32) -> SysResult {
+pub fn stat(dirfd: i32, path: UserCStr, buf: UserPtr<Stat>, flags: u32) -> SysResult {
     let st = stat_of(&current_process(), dirfd, path, flags)?;
-    uaccess::write_val(buf, &st)?;
+    buf.write(&st)?;
     Ok(0)
 }
 
 /// statx(dirfd, path, flags, mask, statxbuf)
 pub fn statx(a: &Args) -> SysResult {
-    let st = stat_of(&current_process(), a.fd(0), a.u64(1), a.u32(2))?;
+    let st = stat_of(&current_process(), a.fd(0), a.cstr(1), a.u32(2))?;
     let ts = |sec: i64, nsec: i64| StatxTimestamp { tv_sec: sec, tv_nsec: nsec as u32, __reserved: 0 };
     let sx = Statx {
         stx_mask: STATX_BASIC_STATS,
@@ -237,12 +237,12 @@ pub fn statx(a: &Args) -> SysResult {
         stx_dev_minor: st.st_dev as u32,
         ..Statx::default()
     };
-    uaccess::write_val(a.u64(4), &sx)?;
+    a.ptr(4).write(&sx)?;
     Ok(0)
 }
 
 /// statfs/fstatfs: every container file system is memory-backed.
-pub fn statfs(buf: u64) -> SysResult {
+pub fn statfs(buf: UserPtr<Statfs>) -> SysResult {
     let process = current_process();
     let memory = &process.container.memory;
     let limit = match memory.limit() {
@@ -262,20 +262,20 @@ pub fn statfs(buf: u64) -> SysResult {
         f_frsize: 4096,
         ..Statfs::default()
     };
-    uaccess::write_val(buf, &st)?;
+    buf.write(&st)?;
     Ok(0)
 }
 
 /// readlinkat(dirfd, path, buf, size)
-pub fn readlink(dirfd: i32, path: u64, buf: u64, size: usize) -> SysResult {
+pub fn readlink(dirfd: i32, path: UserCStr, buf: UserSlice) -> SysResult {
     let path = path_arg(path)?;
-    if size == 0 {
+    if buf.is_empty() {
         return Err(Errno::EINVAL);
     }
     let inode = lookup(&current_process(), dirfd, &path, false)?;
     let target = inode.readlink().map_err(|_| Errno::EINVAL)?;
-    let n = target.len().min(size);
-    uaccess::write_bytes(buf, &target.as_bytes()[..n])?;
+    let n = target.len().min(buf.len());
+    buf.write(&target.as_bytes()[..n])?;
     Ok(n as isize)
 }
 
@@ -284,18 +284,19 @@ pub fn getcwd(a: &Args) -> SysResult {
     let process = current_process();
     let cwd = process.cwd.lock().clone();
     let path = process.container.fs.path_of(&cwd).ok_or(Errno::ENOENT)?;
-    if path.len() + 1 > a.usize(1) {
+    let buf = a.slice(0, 1);
+    if path.len() + 1 > buf.len() {
         return Err(Errno::ERANGE);
     }
-    uaccess::write_bytes(a.u64(0), path.as_bytes())?;
-    uaccess::write_bytes(a.u64(0) + path.len() as u64, &[0])?;
+    buf.write(path.as_bytes())?;
+    buf.skip(path.len()).write(&[0])?;
     Ok(path.len() as isize + 1)
 }
 
 /// chdir(path)
 pub fn chdir(a: &Args) -> SysResult {
     let process = current_process();
-    let inode = lookup(&process, AT_FDCWD, &path_arg(a.u64(0))?, true)?;
+    let inode = lookup(&process, AT_FDCWD, &path_arg(a.cstr(0))?, true)?;
     if !inode.is_dir() {
         return Err(Errno::ENOTDIR);
     }
@@ -316,7 +317,7 @@ pub fn fchdir(a: &Args) -> SysResult {
 }
 
 /// mkdirat(dirfd, path, mode)
-pub fn mkdir(dirfd: i32, path: u64, mode: u32) -> SysResult {
+pub fn mkdir(dirfd: i32, path: UserCStr, mode: u32) -> SysResult {
     let process = current_process();
     let (dir, name) = lookup_parent(&process, dirfd, &path_arg(path)?)?;
     permit_create(&process, &dir)?;
@@ -327,7 +328,7 @@ pub fn mkdir(dirfd: i32, path: u64, mode: u32) -> SysResult {
 
 /// mknodat(dirfd, path, mode, dev): regular files only; containers make no device
 /// nodes or FIFOs.
-pub fn mknod(dirfd: i32, path: u64, mode: u32, _dev: u64) -> SysResult {
+pub fn mknod(dirfd: i32, path: UserCStr, mode: u32, _dev: u64) -> SysResult {
     let process = current_process();
     if file_type(mode) != S_IFREG && file_type(mode) != 0 {
         return Err(Errno::EPERM);
@@ -340,7 +341,7 @@ pub fn mknod(dirfd: i32, path: u64, mode: u32, _dev: u64) -> SysResult {
 }
 
 /// unlinkat(dirfd, path, flags)
-pub fn unlink(dirfd: i32, path: u64, flags: u32) -> SysResult {
+pub fn unlink(dirfd: i32, path: UserCStr, flags: u32) -> SysResult {
     let process = current_process();
     let (dir, name) = lookup_parent(&process, dirfd, &path_arg(path)?)?;
     permit_remove(&process, &dir, &name)?;
@@ -350,7 +351,7 @@ pub fn unlink(dirfd: i32, path: u64, flags: u32) -> SysResult {
 }
 
 /// renameat2(olddirfd, oldpath, newdirfd, newpath, flags)
-pub fn rename(olddirfd: i32, old: u64, newdirfd: i32, new: u64, flags: u32) -> SysResult {
+pub fn rename(olddirfd: i32, old: UserCStr, newdirfd: i32, new: UserCStr, flags: u32) -> SysResult {
     if flags & !RENAME_NOREPLACE != 0 {
         return Err(Errno::EINVAL);
     }
@@ -364,7 +365,7 @@ pub fn rename(olddirfd: i32, old: u64, newdirfd: i32, new: u64, flags: u32) -> S
 }
 
 /// linkat(olddirfd, oldpath, newdirfd, newpath, flags)
-pub fn link(olddirfd: i32, old: u64, newdirfd: i32, new: u64, flags: u32) -> SysResult {
+pub fn link(olddirfd: i32, old: UserCStr, newdirfd: i32, new: UserCStr, flags: u32) -> SysResult {
     let process = current_process();
     let target = lookup(&process, olddirfd, &path_arg(old)?, flags & AT_SYMLINK_FOLLOW != 0)?;
     let (dir, name) = lookup_parent(&process, newdirfd, &path_arg(new)?)?;
@@ -374,7 +375,7 @@ pub fn link(olddirfd: i32, old: u64, newdirfd: i32, new: u64, flags: u32) -> Sys
 }
 
 /// symlinkat(target, newdirfd, linkpath)
-pub fn symlink(target: u64, dirfd: i32, path: u64) -> SysResult {
+pub fn symlink(target: UserCStr, dirfd: i32, path: UserCStr) -> SysResult {
     let process = current_process();
     let target = path_arg(target)?;
     let (dir, name) = lookup_parent(&process, dirfd, &path_arg(path)?)?;
@@ -385,7 +386,7 @@ pub fn symlink(target: u64, dirfd: i32, path: u64) -> SysResult {
 
 /// faccessat2(dirfd, path, mode, flags): by the real ids, or the effective ones with
 /// `AT_EACCESS`.
-pub fn access(dirfd: i32, path: u64, mode: i32, flags: u32) -> SysResult {
+pub fn access(dirfd: i32, path: UserCStr, mode: i32, flags: u32) -> SysResult {
     if mode & !(R_OK | W_OK | X_OK) != 0 {
         return Err(Errno::EINVAL);
     }
@@ -408,7 +409,7 @@ fn permit_owner(process: &Process, inode: &Inode) -> Result<(), Errno> {
 }
 
 /// fchmodat(dirfd, path, mode)
-pub fn chmod(dirfd: i32, path: u64, mode: u32, _flags: u32) -> SysResult {
+pub fn chmod(dirfd: i32, path: UserCStr, mode: u32, _flags: u32) -> SysResult {
     let process = current_process();
     let inode = lookup(&process, dirfd, &path_arg(path)?, true)?;
     permit_owner(&process, &inode)?;
@@ -453,7 +454,7 @@ fn change_owner(process: &Process, inode: &Inode, uid: u32, gid: u32) -> SysResu
 }
 
 /// fchownat(dirfd, path, uid, gid, flags)
-pub fn chown(dirfd: i32, path: u64, uid: u32, gid: u32, flags: u32) -> SysResult {
+pub fn chown(dirfd: i32, path: UserCStr, uid: u32, gid: u32, flags: u32) -> SysResult {
     let process = current_process();
     let inode = lookup(&process, dirfd, &path_arg(path)?, flags & AT_SYMLINK_NOFOLLOW == 0)?;
     change_owner(&process, &inode, uid, gid)
@@ -469,7 +470,7 @@ pub fn fchown(a: &Args) -> SysResult {
 /// truncate(path, length)
 pub fn truncate(a: &Args) -> SysResult {
     let process = current_process();
-    let inode = lookup(&process, AT_FDCWD, &path_arg(a.u64(0))?, true)?;
+    let inode = lookup(&process, AT_FDCWD, &path_arg(a.cstr(0))?, true)?;
     let len = a.u64(1) as i64;
     if len < 0 {
         return Err(Errno::EINVAL);
@@ -486,16 +487,17 @@ pub fn truncate(a: &Args) -> SysResult {
 pub fn utimensat(a: &Args) -> SysResult {
     let process = current_process();
     let now = process.container.fs.now();
-    let inode = if a.u64(1) == 0 {
+    let inode = if a.cstr(1).is_null() {
         let f = process.fd_table().lock().get(a.fd(0))?;
         f.ops.inode().ok_or(Errno::EINVAL)?.clone()
     } else {
-        lookup(&process, a.fd(0), &path_arg(a.u64(1))?, a.u32(3) & AT_SYMLINK_NOFOLLOW == 0)?
+        lookup(&process, a.fd(0), &path_arg(a.cstr(1))?, a.u32(3) & AT_SYMLINK_NOFOLLOW == 0)?
     };
-    let (atime, mtime) = if a.u64(2) == 0 {
+    let times: UserPtr<[Timespec; 2]> = a.ptr(2);
+    let (atime, mtime) = if times.is_null() {
         (Some(now), Some(now))
     } else {
-        let times: [Timespec; 2] = uaccess::read_val(a.u64(2))?;
+        let times = times.read()?;
         let pick = |t: Timespec| match t.nsec {
             UTIME_NOW => Ok(Some(now)),
             UTIME_OMIT => Ok(None),

@@ -118,7 +118,7 @@ pub fn madvise(a: &Args) -> SysResult {
 /// a few thousand pages at a time (a range may be huge).
 pub fn mincore(a: &Args) -> SysResult {
     const CHUNK_PAGES: u64 = 4096;
-    let (addr, len, vec) = (a.u64(0), a.u64(1), a.u64(2));
+    let (addr, len) = (a.u64(0), a.u64(1));
     if !addr.is_multiple_of(4096) {
         return Err(Errno::EINVAL);
     }
@@ -127,12 +127,13 @@ pub fn mincore(a: &Args) -> SysResult {
         return Err(Errno::ENOMEM);
     }
     let pages = len.div_ceil(4096);
+    let vec = a.ptr::<u8>(2).array(pages as usize);
     let mut buf = alloc::vec![0u8; pages.min(CHUNK_PAGES) as usize];
     let mut done = 0;
     while done < pages {
         let n = (pages - done).min(CHUNK_PAGES) as usize;
         process.with_vm(|s| s.residency(addr + done * 4096, &mut buf[..n]));
-        crate::uaccess::write_bytes(vec + done, &buf[..n])?;
+        vec.skip(done as usize).write(&buf[..n])?;
         done += n as u64;
         crate::sched::preempt_point();
     }

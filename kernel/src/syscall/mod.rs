@@ -4,6 +4,11 @@
 //! one table (one file per family), stores the result, and on the way back to user
 //! mode honours a pending reschedule and delivers signals. An unknown number returns
 //! ENOSYS and is logged once per number.
+//!
+//! Handlers take their arguments typed: the table and the handlers decode each user
+//! address once, as a `UserPtr<T>`, a `UserSlice` or a `UserCStr` (`crate::uaccess`),
+//! which can only be copied through, never dereferenced; the raw copy functions are
+//! private to `uaccess`.
 
 mod constant;
 mod creds;
@@ -23,6 +28,7 @@ mod xattr;
 use crate::proc;
 use crate::proc::UserPart;
 use crate::sched;
+use crate::uaccess::{UserCStr, UserPtr, UserSlice};
 use berth_abi::Errno;
 use berth_abi::syscalls::nr;
 use berth_hal::trap::TrapFrame;
@@ -37,7 +43,9 @@ pub type SysResult = Result<isize, Errno>;
 pub struct Args([u64; 6]);
 
 impl Args {
-    /// Argument `i` as a raw 64-bit value.
+    /// Argument `i` as a 64-bit number (an offset, a length, a register value). An
+    /// address the kernel reads or writes through is decoded with [`Args::ptr`],
+    /// [`Args::slice`] or [`Args::cstr`] instead.
     pub fn u64(&self, i: usize) -> u64 {
         self.0[i]
     }
@@ -60,6 +68,21 @@ impl Args {
     /// Argument `i` as a file descriptor.
     pub fn fd(&self, i: usize) -> i32 {
         self.0[i] as i32
+    }
+
+    /// Argument `i` as the address of a `T` in user memory.
+    pub fn ptr<T>(&self, i: usize) -> UserPtr<T> {
+        UserPtr::new(self.0[i])
+    }
+
+    /// Argument `i` as a buffer in user memory whose length is argument `len`.
+    pub fn slice(&self, i: usize, len: usize) -> UserSlice {
+        UserSlice::new(self.0[i], self.0[len] as usize)
+    }
+
+    /// Argument `i` as a NUL-terminated string in user memory.
+    pub fn cstr(&self, i: usize) -> UserCStr {
+        UserCStr::new(self.0[i])
     }
 }
 
@@ -183,8 +206,8 @@ fn dispatch(number: u64, a: &Args, frame: &mut TrapFrame) -> SysResult {
         nr::DUP3 => fs::dup3(a),
         nr::FCNTL => fs::fcntl(a),
         nr::IOCTL => fs::ioctl(a),
-        nr::PIPE => fs::pipe2(a.u64(0), 0),
-        nr::PIPE2 => fs::pipe2(a.u64(0), a.u32(1)),
+        nr::PIPE => fs::pipe2(a.ptr(0), 0),
+        nr::PIPE2 => fs::pipe2(a.ptr(0), a.u32(1)),
         nr::EVENTFD => fs::eventfd2(a.u32(0), 0),
         nr::EVENTFD2 => fs::eventfd2(a.u32(0), a.u32(1)),
         nr::FSTAT => fs::fstat(a),
@@ -196,48 +219,48 @@ fn dispatch(number: u64, a: &Args, frame: &mut TrapFrame) -> SysResult {
         nr::FADVISE64 => constant::file_advice(),
         nr::FALLOCATE => fs::fallocate(a),
         // Paths (fs_path.rs).
-        nr::OPEN => fs_path::open(berth_abi::fs::AT_FDCWD, a.u64(0), a.u32(1), a.u32(2)),
-        nr::OPENAT => fs_path::open(a.fd(0), a.u64(1), a.u32(2), a.u32(3)),
+        nr::OPEN => fs_path::open(berth_abi::fs::AT_FDCWD, a.cstr(0), a.u32(1), a.u32(2)),
+        nr::OPENAT => fs_path::open(a.fd(0), a.cstr(1), a.u32(2), a.u32(3)),
         nr::CREAT => fs_path::open(
             berth_abi::fs::AT_FDCWD,
-            a.u64(0),
+            a.cstr(0),
             berth_abi::fs::O_CREAT | berth_abi::fs::O_WRONLY | berth_abi::fs::O_TRUNC,
             a.u32(1),
         ),
-        nr::STAT => fs_path::stat(berth_abi::fs::AT_FDCWD, a.u64(0), a.u64(1), 0),
-        nr::LSTAT => fs_path::stat(berth_abi::fs::AT_FDCWD, a.u64(0), a.u64(1), berth_abi::fs::AT_SYMLINK_NOFOLLOW),
-        nr::NEWFSTATAT => fs_path::stat(a.fd(0), a.u64(1), a.u64(2), a.u32(3)),
+        nr::STAT => fs_path::stat(berth_abi::fs::AT_FDCWD, a.cstr(0), a.ptr(1), 0),
+        nr::LSTAT => fs_path::stat(berth_abi::fs::AT_FDCWD, a.cstr(0), a.ptr(1), berth_abi::fs::AT_SYMLINK_NOFOLLOW),
+        nr::NEWFSTATAT => fs_path::stat(a.fd(0), a.cstr(1), a.ptr(2), a.u32(3)),
         nr::STATX => fs_path::statx(a),
-        nr::STATFS => fs_path::statfs(a.u64(1)),
-        nr::FSTATFS => fs_path::statfs(a.u64(1)),
-        nr::READLINK => fs_path::readlink(berth_abi::fs::AT_FDCWD, a.u64(0), a.u64(1), a.usize(2)),
-        nr::READLINKAT => fs_path::readlink(a.fd(0), a.u64(1), a.u64(2), a.usize(3)),
+        nr::STATFS => fs_path::statfs(a.ptr(1)),
+        nr::FSTATFS => fs_path::statfs(a.ptr(1)),
+        nr::READLINK => fs_path::readlink(berth_abi::fs::AT_FDCWD, a.cstr(0), a.slice(1, 2)),
+        nr::READLINKAT => fs_path::readlink(a.fd(0), a.cstr(1), a.slice(2, 3)),
         nr::GETCWD => fs_path::getcwd(a),
         nr::CHDIR => fs_path::chdir(a),
         nr::FCHDIR => fs_path::fchdir(a),
         nr::CHROOT => constant::change_root(),
-        nr::MKDIR => fs_path::mkdir(berth_abi::fs::AT_FDCWD, a.u64(0), a.u32(1)),
-        nr::MKDIRAT => fs_path::mkdir(a.fd(0), a.u64(1), a.u32(2)),
-        nr::MKNOD => fs_path::mknod(berth_abi::fs::AT_FDCWD, a.u64(0), a.u32(1), a.u64(2)),
-        nr::MKNODAT => fs_path::mknod(a.fd(0), a.u64(1), a.u32(2), a.u64(3)),
-        nr::UNLINK => fs_path::unlink(berth_abi::fs::AT_FDCWD, a.u64(0), 0),
-        nr::UNLINKAT => fs_path::unlink(a.fd(0), a.u64(1), a.u32(2)),
-        nr::RMDIR => fs_path::unlink(berth_abi::fs::AT_FDCWD, a.u64(0), berth_abi::fs::AT_REMOVEDIR),
-        nr::RENAME => fs_path::rename(berth_abi::fs::AT_FDCWD, a.u64(0), berth_abi::fs::AT_FDCWD, a.u64(1), 0),
-        nr::RENAMEAT => fs_path::rename(a.fd(0), a.u64(1), a.fd(2), a.u64(3), 0),
-        nr::RENAMEAT2 => fs_path::rename(a.fd(0), a.u64(1), a.fd(2), a.u64(3), a.u32(4)),
-        nr::LINK => fs_path::link(berth_abi::fs::AT_FDCWD, a.u64(0), berth_abi::fs::AT_FDCWD, a.u64(1), 0),
-        nr::LINKAT => fs_path::link(a.fd(0), a.u64(1), a.fd(2), a.u64(3), a.u32(4)),
-        nr::SYMLINK => fs_path::symlink(a.u64(0), berth_abi::fs::AT_FDCWD, a.u64(1)),
-        nr::SYMLINKAT => fs_path::symlink(a.u64(0), a.fd(1), a.u64(2)),
-        nr::ACCESS => fs_path::access(berth_abi::fs::AT_FDCWD, a.u64(0), a.i32(1), 0),
-        nr::FACCESSAT => fs_path::access(a.fd(0), a.u64(1), a.i32(2), 0),
-        nr::FACCESSAT2 => fs_path::access(a.fd(0), a.u64(1), a.i32(2), a.u32(3)),
-        nr::CHMOD => fs_path::chmod(berth_abi::fs::AT_FDCWD, a.u64(0), a.u32(1), 0),
-        nr::FCHMODAT => fs_path::chmod(a.fd(0), a.u64(1), a.u32(2), 0),
+        nr::MKDIR => fs_path::mkdir(berth_abi::fs::AT_FDCWD, a.cstr(0), a.u32(1)),
+        nr::MKDIRAT => fs_path::mkdir(a.fd(0), a.cstr(1), a.u32(2)),
+        nr::MKNOD => fs_path::mknod(berth_abi::fs::AT_FDCWD, a.cstr(0), a.u32(1), a.u64(2)),
+        nr::MKNODAT => fs_path::mknod(a.fd(0), a.cstr(1), a.u32(2), a.u64(3)),
+        nr::UNLINK => fs_path::unlink(berth_abi::fs::AT_FDCWD, a.cstr(0), 0),
+        nr::UNLINKAT => fs_path::unlink(a.fd(0), a.cstr(1), a.u32(2)),
+        nr::RMDIR => fs_path::unlink(berth_abi::fs::AT_FDCWD, a.cstr(0), berth_abi::fs::AT_REMOVEDIR),
+        nr::RENAME => fs_path::rename(berth_abi::fs::AT_FDCWD, a.cstr(0), berth_abi::fs::AT_FDCWD, a.cstr(1), 0),
+        nr::RENAMEAT => fs_path::rename(a.fd(0), a.cstr(1), a.fd(2), a.cstr(3), 0),
+        nr::RENAMEAT2 => fs_path::rename(a.fd(0), a.cstr(1), a.fd(2), a.cstr(3), a.u32(4)),
+        nr::LINK => fs_path::link(berth_abi::fs::AT_FDCWD, a.cstr(0), berth_abi::fs::AT_FDCWD, a.cstr(1), 0),
+        nr::LINKAT => fs_path::link(a.fd(0), a.cstr(1), a.fd(2), a.cstr(3), a.u32(4)),
+        nr::SYMLINK => fs_path::symlink(a.cstr(0), berth_abi::fs::AT_FDCWD, a.cstr(1)),
+        nr::SYMLINKAT => fs_path::symlink(a.cstr(0), a.fd(1), a.cstr(2)),
+        nr::ACCESS => fs_path::access(berth_abi::fs::AT_FDCWD, a.cstr(0), a.i32(1), 0),
+        nr::FACCESSAT => fs_path::access(a.fd(0), a.cstr(1), a.i32(2), 0),
+        nr::FACCESSAT2 => fs_path::access(a.fd(0), a.cstr(1), a.i32(2), a.u32(3)),
+        nr::CHMOD => fs_path::chmod(berth_abi::fs::AT_FDCWD, a.cstr(0), a.u32(1), 0),
+        nr::FCHMODAT => fs_path::chmod(a.fd(0), a.cstr(1), a.u32(2), 0),
         nr::FCHMOD => fs_path::fchmod(a),
-        nr::CHOWN | nr::LCHOWN => fs_path::chown(berth_abi::fs::AT_FDCWD, a.u64(0), a.u32(1), a.u32(2), 0),
-        nr::FCHOWNAT => fs_path::chown(a.fd(0), a.u64(1), a.u32(2), a.u32(3), a.u32(4)),
+        nr::CHOWN | nr::LCHOWN => fs_path::chown(berth_abi::fs::AT_FDCWD, a.cstr(0), a.u32(1), a.u32(2), 0),
+        nr::FCHOWNAT => fs_path::chown(a.fd(0), a.cstr(1), a.u32(2), a.u32(3), a.u32(4)),
         nr::FCHOWN => fs_path::fchown(a),
         nr::TRUNCATE => fs_path::truncate(a),
         nr::UTIMENSAT => fs_path::utimensat(a),

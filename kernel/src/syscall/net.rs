@@ -5,13 +5,13 @@ use super::{Args, SysResult};
 use crate::fs::{FileOps, OpenFile};
 use crate::net::{Received, SockAddr, SocketOps, TcpSocket, UdpSocket, UnixSocket};
 use crate::proc::current_process;
-use crate::uaccess;
+use crate::uaccess::{UserPtr, UserSlice};
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 use berth_abi::Errno;
-use berth_abi::fs::{IoVec, O_NONBLOCK, O_RDWR};
+use berth_abi::fs::{O_NONBLOCK, O_RDWR};
 use berth_abi::net::*;
 use core::net::{Ipv4Addr, SocketAddrV4};
 
@@ -35,13 +35,18 @@ fn ops(f: &OpenFile) -> &dyn SocketOps {
     crate::net::socket_of(f.ops.as_ref()).expect("checked by socket_file")
 }
 
-/// Reads a socket address of `len` bytes at `addr`.
-fn read_addr(addr: u64, len: u32) -> Result<SockAddr, Errno> {
-    let len = len as usize;
+/// The socket address in `len` bytes at `addr` (arguments as the calls take them).
+fn addr_arg(addr: UserPtr<u8>, len: u32) -> UserSlice {
+    addr.array(len as usize)
+}
+
+/// Reads a socket address.
+fn read_addr(addr: UserSlice) -> Result<SockAddr, Errno> {
+    let len = addr.len();
     if !(2..=MAX_ADDR_LEN).contains(&len) {
         return Err(Errno::EINVAL);
     }
-    let bytes = uaccess::read_bytes(addr, len)?;
+    let bytes = addr.read_all()?;
     let family = u16::from_ne_bytes([bytes[0], bytes[1]]);
     match family {
         AF_INET => {
@@ -87,17 +92,18 @@ fn addr_bytes(addr: &SockAddr) -> Vec<u8> {
 
 /// Writes `addr` to `buf`, whose size is at `len_ptr`; the full size goes back there
 /// (so a short buffer gets a truncated address and the size it needed).
-fn write_addr(addr: &SockAddr, buf: u64, len_ptr: u64) -> Result<(), Errno> {
-    if buf == 0 || len_ptr == 0 {
+fn write_addr(addr: &SockAddr, buf: UserPtr<u8>, len_ptr: UserPtr<i32>) -> Result<(), Errno> {
+    if buf.is_null() || len_ptr.is_null() {
         return Ok(());
     }
-    let room: i32 = uaccess::read_val(len_ptr)?;
+    let room = len_ptr.read()?;
     if room < 0 {
         return Err(Errno::EINVAL);
     }
     let bytes = addr_bytes(addr);
-    uaccess::write_bytes(buf, &bytes[..bytes.len().min(room as usize)])?;
-    uaccess::write_val(len_ptr, &(bytes.len() as u32))
+    let n = bytes.len().min(room as usize);
+    buf.array(n).write(&bytes[..n])?;
+    len_ptr.cast::<u32>().write(&(bytes.len() as u32))
 }
 
 fn install(file: Arc<dyn FileOps>, flags: i32) -> SysResult {
@@ -130,7 +136,7 @@ pub fn socket(a: &Args) -> SysResult {
 
 /// socketpair(domain, type, protocol, sv)
 pub fn socketpair(a: &Args) -> SysResult {
-    let (domain, ty, protocol, sv) = (a.i32(0), a.i32(1), a.i32(2), a.u64(3));
+    let (domain, ty, protocol, sv): (_, _, _, UserPtr<[i32; 2]>) = (a.i32(0), a.i32(1), a.i32(2), a.ptr(3));
     if domain != i32::from(AF_UNIX) {
         return Err(if domain == i32::from(AF_INET) { Errno::EOPNOTSUPP } else { Errno::EAFNOSUPPORT });
     }
@@ -150,7 +156,7 @@ pub fn socketpair(a: &Args) -> SysResult {
             return Err(e);
         }
     };
-    if let Err(e) = uaccess::write_val(sv, &[first, second]) {
+    if let Err(e) = sv.write(&[first, second]) {
         let table = process.fd_table();
         let mut t = table.lock();
         let _ = t.remove(first);
@@ -163,7 +169,7 @@ pub fn socketpair(a: &Args) -> SysResult {
 /// bind(fd, addr, addrlen)
 pub fn bind(a: &Args) -> SysResult {
     let f = socket_file(a.fd(0))?;
-    let addr = read_addr(a.u64(1), a.u32(2))?;
+    let addr = read_addr(addr_arg(a.ptr(1), a.u32(2)))?;
     ops(&f).bind(&addr).map(|()| 0)
 }
 
@@ -179,23 +185,20 @@ pub fn accept4(a: &Args, flags: i32) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let f = socket_file(a.fd(0))?;
-    if a.u64(2) != 0 {
-        // Check the length pointer before a connection is taken off the queue.
-        let len: i32 = uaccess::read_val(a.u64(2))?;
-        if len < 0 {
-            return Err(Errno::EINVAL);
-        }
+    // Check the length pointer before a connection is taken off the queue.
+    if a.ptr::<i32>(2).read_unless_null()?.is_some_and(|len| len < 0) {
+        return Err(Errno::EINVAL);
     }
     let (conn, peer) = ops(&f).accept(f.nonblocking())?;
     let fd = install(conn, flags)?;
-    write_addr(&peer, a.u64(1), a.u64(2))?;
+    write_addr(&peer, a.ptr(1), a.ptr(2))?;
     Ok(fd)
 }
 
 /// connect(fd, addr, addrlen)
 pub fn connect(a: &Args) -> SysResult {
     let f = socket_file(a.fd(0))?;
-    let addr = read_addr(a.u64(1), a.u32(2))?;
+    let addr = read_addr(addr_arg(a.ptr(1), a.u32(2)))?;
     ops(&f).connect(&addr, f.nonblocking()).map(|()| 0)
 }
 
@@ -203,14 +206,14 @@ pub fn connect(a: &Args) -> SysResult {
 pub fn getsockname(a: &Args) -> SysResult {
     let f = socket_file(a.fd(0))?;
     let addr = ops(&f).local_addr()?;
-    write_addr(&addr, a.u64(1), a.u64(2)).map(|()| 0)
+    write_addr(&addr, a.ptr(1), a.ptr(2)).map(|()| 0)
 }
 
 /// getpeername(fd, addr, addrlen)
 pub fn getpeername(a: &Args) -> SysResult {
     let f = socket_file(a.fd(0))?;
     let addr = ops(&f).peer_addr()?;
-    write_addr(&addr, a.u64(1), a.u64(2)).map(|()| 0)
+    write_addr(&addr, a.ptr(1), a.ptr(2)).map(|()| 0)
 }
 
 /// shutdown(fd, how)
@@ -223,8 +226,9 @@ pub fn shutdown(a: &Args) -> SysResult {
 pub fn sendto(a: &Args) -> SysResult {
     let f = socket_file(a.fd(0))?;
     let len = a.usize(2).min(crate::param::MAX_SOCKET_TRANSFER);
-    let data = uaccess::read_bytes(a.u64(1), len)?;
-    let to = if a.u64(4) != 0 { Some(read_addr(a.u64(4), a.u32(5))?) } else { None };
+    let data = a.slice(1, 2).take(len).read_all()?;
+    let to = a.ptr::<u8>(4);
+    let to = if to.is_null() { None } else { Some(read_addr(addr_arg(to, a.u32(5)))?) };
     ops(&f).send(&data, to.as_ref(), a.i32(3), f.nonblocking()).map(|n| n as isize)
 }
 
@@ -237,54 +241,55 @@ fn received_len(r: &Received, flags: i32) -> isize {
 /// recvfrom(fd, buf, len, flags, src_addr, addrlen)
 pub fn recvfrom(a: &Args) -> SysResult {
     let f = socket_file(a.fd(0))?;
-    let (buf, len, flags) = (a.u64(1), a.usize(2).min(crate::param::MAX_SOCKET_RECEIVE), a.i32(3));
-    uaccess::check_writable(buf, len)?;
-    let mut kbuf = vec![0u8; len];
+    let (buf, flags) = (a.slice(1, 2).take(crate::param::MAX_SOCKET_RECEIVE), a.i32(3));
+    buf.check_writable()?;
+    let mut kbuf = vec![0u8; buf.len()];
     let r = ops(&f).recv(&mut kbuf, flags, f.nonblocking())?;
-    uaccess::write_bytes(buf, &kbuf[..r.len])?;
+    buf.write(&kbuf[..r.len])?;
     if let Some(from) = &r.from {
-        write_addr(from, a.u64(4), a.u64(5))?;
-    } else if a.u64(5) != 0 {
+        write_addr(from, a.ptr(4), a.ptr(5))?;
+    } else {
         // A stream socket leaves the address alone and says so with length 0.
-        uaccess::write_val(a.u64(5), &0u32)?;
+        a.ptr(5).write_unless_null(&0u32)?;
     }
     Ok(received_len(&r, flags))
 }
 
-fn read_iovecs(addr: u64, count: u64) -> Result<Vec<IoVec>, Errno> {
-    if count as usize > IOV_MAX {
+/// The buffers a message header names.
+fn message_buffers(msg: &MsgHdr) -> Result<Vec<UserSlice>, Errno> {
+    if msg.msg_iovlen as usize > IOV_MAX {
         return Err(Errno::EMSGSIZE);
     }
-    (0..count).map(|i| uaccess::read_val::<IoVec>(addr + 16 * i)).collect()
+    super::fs::iovecs(UserPtr::new(msg.msg_iov), msg.msg_iovlen as usize)
 }
 
-fn send_message(f: &OpenFile, msg_addr: u64, flags: i32) -> SysResult {
-    let msg: MsgHdr = uaccess::read_val(msg_addr)?;
-    let iov = read_iovecs(msg.msg_iov, msg.msg_iovlen)?;
+fn send_message(f: &OpenFile, msg: UserPtr<MsgHdr>, flags: i32) -> SysResult {
+    let msg = msg.read()?;
+    let iov = message_buffers(&msg)?;
     let mut data = Vec::new();
     for v in &iov {
-        let take = (v.len as usize).min(crate::param::MAX_SOCKET_TRANSFER - data.len());
-        data.extend_from_slice(&uaccess::read_bytes(v.base, take)?);
+        let part = v.take(crate::param::MAX_SOCKET_TRANSFER - data.len());
+        data.extend_from_slice(&part.read_all()?);
         if data.len() == crate::param::MAX_SOCKET_TRANSFER {
             break;
         }
     }
+    let name = UserPtr::<u8>::new(msg.msg_name);
     let to =
-        if msg.msg_name != 0 && msg.msg_namelen != 0 { Some(read_addr(msg.msg_name, msg.msg_namelen)?) } else { None };
+        if !name.is_null() && msg.msg_namelen != 0 { Some(read_addr(addr_arg(name, msg.msg_namelen))?) } else { None };
     ops(f).send(&data, to.as_ref(), flags, f.nonblocking()).map(|n| n as isize)
 }
 
 /// sendmsg(fd, msg, flags)
 pub fn sendmsg(a: &Args) -> SysResult {
     let f = socket_file(a.fd(0))?;
-    send_message(&f, a.u64(1), a.i32(2))
+    send_message(&f, a.ptr(1), a.i32(2))
 }
 
-fn recv_message(f: &OpenFile, msg_addr: u64, flags: i32, nonblocking: bool) -> SysResult {
-    let mut msg: MsgHdr = uaccess::read_val(msg_addr)?;
-    let iov = read_iovecs(msg.msg_iov, msg.msg_iovlen)?;
-    let total =
-        iov.iter().map(|v| v.len as usize).fold(0usize, usize::saturating_add).min(crate::param::MAX_SOCKET_RECEIVE);
+fn recv_message(f: &OpenFile, msg_addr: UserPtr<MsgHdr>, flags: i32, nonblocking: bool) -> SysResult {
+    let mut msg = msg_addr.read()?;
+    let iov = message_buffers(&msg)?;
+    let total = iov.iter().map(|v| v.len()).fold(0usize, usize::saturating_add).min(crate::param::MAX_SOCKET_RECEIVE);
     let mut kbuf = vec![0u8; total];
     let r = ops(f).recv(&mut kbuf, flags, nonblocking || f.nonblocking())?;
     let mut done = 0;
@@ -292,8 +297,8 @@ fn recv_message(f: &OpenFile, msg_addr: u64, flags: i32, nonblocking: bool) -> S
         if done == r.len {
             break;
         }
-        let n = (v.len as usize).min(r.len - done);
-        uaccess::write_bytes(v.base, &kbuf[done..done + n])?;
+        let n = v.len().min(r.len - done);
+        v.write(&kbuf[done..done + n])?;
         done += n;
     }
     msg.msg_flags = if r.full_len > r.len { MSG_TRUNC } else { 0 };
@@ -301,7 +306,8 @@ fn recv_message(f: &OpenFile, msg_addr: u64, flags: i32, nonblocking: bool) -> S
         match &r.from {
             Some(from) => {
                 let bytes = addr_bytes(from);
-                uaccess::write_bytes(msg.msg_name, &bytes[..bytes.len().min(msg.msg_namelen as usize)])?;
+                let name = addr_arg(UserPtr::new(msg.msg_name), msg.msg_namelen);
+                name.write(&bytes[..bytes.len().min(name.len())])?;
                 msg.msg_namelen = bytes.len() as u32;
             }
             None => msg.msg_namelen = 0,
@@ -309,25 +315,25 @@ fn recv_message(f: &OpenFile, msg_addr: u64, flags: i32, nonblocking: bool) -> S
     }
     // No control messages are produced.
     msg.msg_controllen = 0;
-    uaccess::write_val(msg_addr, &msg)?;
+    msg_addr.write(&msg)?;
     Ok(received_len(&r, flags))
 }
 
 /// recvmsg(fd, msg, flags)
 pub fn recvmsg(a: &Args) -> SysResult {
     let f = socket_file(a.fd(0))?;
-    recv_message(&f, a.u64(1), a.i32(2), false)
+    recv_message(&f, a.ptr(1), a.i32(2), false)
 }
 
 /// sendmmsg(fd, msgvec, vlen, flags)
 pub fn sendmmsg(a: &Args) -> SysResult {
     let f = socket_file(a.fd(0))?;
-    let (vec_addr, count, flags) = (a.u64(1), a.usize(2).min(IOV_MAX), a.i32(3));
+    let (vec, count, flags) = (a.ptr::<MMsgHdr>(1), a.usize(2).min(IOV_MAX), a.i32(3));
     let mut sent = 0;
     for i in 0..count {
-        let entry = vec_addr + (i * size_of::<MMsgHdr>()) as u64;
-        match send_message(&f, entry, flags) {
-            Ok(n) => uaccess::write_val(entry + size_of::<MsgHdr>() as u64, &(n as u32))?,
+        let entry = vec.nth(i);
+        match send_message(&f, entry.cast(), flags) {
+            Ok(n) => message_length(entry).write(&(n as u32))?,
             Err(e) if sent == 0 => return Err(e),
             Err(_) => break,
         }
@@ -339,23 +345,28 @@ pub fn sendmmsg(a: &Args) -> SysResult {
 /// recvmmsg(fd, msgvec, vlen, flags, timeout): the timeout is not supported (NULL only).
 pub fn recvmmsg(a: &Args) -> SysResult {
     let f = socket_file(a.fd(0))?;
-    let (vec_addr, count, flags) = (a.u64(1), a.usize(2).min(IOV_MAX), a.i32(3));
-    if a.u64(4) != 0 {
+    let (vec, count, flags) = (a.ptr::<MMsgHdr>(1), a.usize(2).min(IOV_MAX), a.i32(3));
+    if !a.ptr::<berth_abi::time::Timespec>(4).is_null() {
         return Err(Errno::EINVAL);
     }
     let mut got = 0;
     for i in 0..count {
-        let entry = vec_addr + (i * size_of::<MMsgHdr>()) as u64;
+        let entry = vec.nth(i);
         // After the first message, MSG_WAITFORONE stops waiting.
         let nonblocking = got > 0 && flags & MSG_WAITFORONE != 0;
-        match recv_message(&f, entry, flags & !MSG_WAITFORONE, nonblocking) {
-            Ok(n) => uaccess::write_val(entry + size_of::<MsgHdr>() as u64, &(n as u32))?,
+        match recv_message(&f, entry.cast(), flags & !MSG_WAITFORONE, nonblocking) {
+            Ok(n) => message_length(entry).write(&(n as u32))?,
             Err(e) if got == 0 => return Err(e),
             Err(_) => break,
         }
         got += 1;
     }
     Ok(got as isize)
+}
+
+/// Where `sendmmsg` and `recvmmsg` store the length of one message.
+fn message_length(entry: UserPtr<MMsgHdr>) -> UserPtr<u32> {
+    entry.field(core::mem::offset_of!(MMsgHdr, msg_len))
 }
 
 /// setsockopt(fd, level, name, value, len)
@@ -365,21 +376,21 @@ pub fn setsockopt(a: &Args) -> SysResult {
     if len > MAX_OPT_LEN {
         return Err(Errno::EINVAL);
     }
-    let value = uaccess::read_bytes(a.u64(3), len)?;
+    let value = a.ptr::<u8>(3).array(len).read_all()?;
     ops(&f).set_option(a.i32(1), a.i32(2), &value).map(|()| 0)
 }
 
 /// getsockopt(fd, level, name, value, len)
 pub fn getsockopt(a: &Args) -> SysResult {
     let f = socket_file(a.fd(0))?;
-    let (buf, len_ptr) = (a.u64(3), a.u64(4));
-    let room: i32 = uaccess::read_val(len_ptr)?;
+    let (buf, len_ptr) = (a.ptr::<u8>(3), a.ptr::<i32>(4));
+    let room = len_ptr.read()?;
     if room < 0 {
         return Err(Errno::EINVAL);
     }
     let value = ops(&f).get_option(a.i32(1), a.i32(2))?;
     let n = value.len().min(room as usize);
-    uaccess::write_bytes(buf, &value[..n])?;
-    uaccess::write_val(len_ptr, &(n as u32))?;
+    buf.array(n).write(&value[..n])?;
+    len_ptr.cast::<u32>().write(&(n as u32))?;
     Ok(0)
 }

@@ -5,7 +5,7 @@ use crate::fs::OpenFile;
 use crate::proc::UserPart;
 use crate::proc::{self, current_process, signal_pending};
 use crate::sched::{self, WaitError, WaitQueue};
-use crate::uaccess;
+use crate::uaccess::{UserPtr, UserSlice};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use berth_abi::Errno;
@@ -60,12 +60,11 @@ fn wait_ready(watches: &[Watch], deadline: Option<u64>) -> Result<Vec<i16>, Errn
     }
 }
 
-fn do_poll(fds: u64, nfds: usize, deadline: Option<u64>) -> SysResult {
+fn do_poll(fds: UserPtr<PollFd>, nfds: usize, deadline: Option<u64>) -> SysResult {
     if nfds > crate::param::MAX_POLL_FDS {
         return Err(Errno::EINVAL);
     }
-    let mut pollfds: Vec<PollFd> =
-        (0..nfds).map(|i| uaccess::read_val(fds + 8 * i as u64)).collect::<Result<_, _>>()?;
+    let mut pollfds: Vec<PollFd> = (0..nfds).map(|i| fds.nth(i).read()).collect::<Result<_, _>>()?;
     let table = current_process().fd_table();
     let watches: Vec<Watch> = {
         let t = table.lock();
@@ -87,7 +86,7 @@ fn do_poll(fds: u64, nfds: usize, deadline: Option<u64>) -> SysResult {
         }
     }
     for (i, p) in pollfds.iter().enumerate() {
-        uaccess::write_val(fds + 8 * i as u64, p)?;
+        fds.nth(i).write(p)?;
     }
     Ok(count)
 }
@@ -99,20 +98,20 @@ pub(super) fn deadline_after_ms(ms: i32) -> Option<u64> {
 
 /// poll(fds, nfds, timeout_ms)
 pub fn poll(a: &Args) -> SysResult {
-    do_poll(a.u64(0), a.usize(1), deadline_after_ms(a.i32(2)))
+    do_poll(a.ptr(0), a.usize(1), deadline_after_ms(a.i32(2)))
 }
 
-/// Runs `f` with the signal mask at user address `mask` (if any; its size, `size`,
-/// must be 8 bytes), restoring it after unless a signal handler will run (then
-/// delivery restores it).
-pub(super) fn with_mask(mask: u64, size: usize, f: impl FnOnce() -> SysResult) -> SysResult {
-    if mask == 0 {
+/// Runs `f` with the signal mask at `mask` (if not NULL; its size, `size`, must be 8
+/// bytes), restoring it after unless a signal handler will run (then delivery
+/// restores it).
+pub(super) fn with_mask(mask: UserPtr<u64>, size: usize, f: impl FnOnce() -> SysResult) -> SysResult {
+    if mask.is_null() {
         return f();
     }
     if size != core::mem::size_of::<u64>() {
         return Err(Errno::EINVAL);
     }
-    let new = SigSet(uaccess::read_val::<u64>(mask)?).blockable();
+    let new = SigSet(mask.read()?).blockable();
     let thread = proc::current_user();
     let user = thread.user().expect("a user thread");
     let old = {
@@ -132,33 +131,30 @@ pub(super) fn with_mask(mask: u64, size: usize, f: impl FnOnce() -> SysResult) -
     result
 }
 
-/// The deadline a `struct timespec` timeout at `addr` sets; none for a null pointer
-/// (wait forever). EFAULT or EINVAL for a bad pointer or value.
-pub(super) fn timespec_deadline(addr: u64) -> Result<Option<u64>, Errno> {
-    if addr == 0 {
-        return Ok(None);
-    }
-    let t: Timespec = uaccess::read_val(addr)?;
+/// The deadline a `struct timespec` timeout sets; none for a null pointer (wait
+/// forever). EFAULT or EINVAL for a bad pointer or value.
+pub(super) fn timespec_deadline(timeout: UserPtr<Timespec>) -> Result<Option<u64>, Errno> {
+    let Some(t) = timeout.read_unless_null()? else { return Ok(None) };
     t.validate()?;
     Ok(Some(crate::time::now_ns().saturating_add(t.to_nanos())))
 }
 
 /// ppoll(fds, nfds, tmo_p, sigmask, sigsetsize)
 pub fn ppoll(a: &Args) -> SysResult {
-    let deadline = timespec_deadline(a.u64(2))?;
-    with_mask(a.u64(3), a.usize(4), || do_poll(a.u64(0), a.usize(1), deadline))
+    let deadline = timespec_deadline(a.ptr(2))?;
+    with_mask(a.ptr(3), a.usize(4), || do_poll(a.ptr(0), a.usize(1), deadline))
 }
 
-fn do_select(nfds: usize, sets: [u64; 3], deadline: Option<u64>) -> SysResult {
+fn do_select(nfds: usize, sets: [Option<UserSlice>; 3], deadline: Option<u64>) -> SysResult {
     if nfds > FD_SETSIZE {
         return Err(Errno::EINVAL);
     }
     let bytes = FdSet::bytes_for(nfds);
     let mut read_sets = [FdSet::default(); 3];
-    for (set, &addr) in read_sets.iter_mut().zip(&sets) {
-        if addr != 0 {
+    for (set, user) in read_sets.iter_mut().zip(&sets) {
+        if let Some(user) = user {
             let mut raw = [0u8; FD_SETSIZE / 8];
-            uaccess::read_into(addr, &mut raw[..bytes])?;
+            user.read_into(&mut raw[..bytes])?;
             for (i, word) in set.0.iter_mut().enumerate() {
                 *word = u64::from_le_bytes(raw[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
             }
@@ -204,10 +200,10 @@ fn do_select(nfds: usize, sets: [u64; 3], deadline: Option<u64>) -> SysResult {
             count += 1;
         }
     }
-    for (set, &addr) in out.iter().zip(&sets) {
-        if addr != 0 {
+    for (set, user) in out.iter().zip(&sets) {
+        if let Some(user) = user {
             let raw: Vec<u8> = set.0.iter().flat_map(|w| w.to_le_bytes()).collect();
-            uaccess::write_bytes(addr, &raw[..bytes])?;
+            user.write(&raw[..bytes])?;
         }
     }
     Ok(count)
@@ -215,19 +211,28 @@ fn do_select(nfds: usize, sets: [u64; 3], deadline: Option<u64>) -> SysResult {
 
 /// select(nfds, readfds, writefds, exceptfds, timeout)
 pub fn select(a: &Args) -> SysResult {
-    let deadline = if a.u64(4) == 0 {
-        None
-    } else {
-        let t: Timeval = uaccess::read_val(a.u64(4))?;
-        t.validate()?;
-        Some(crate::time::now_ns().saturating_add(t.to_nanos()))
+    let deadline = match a.ptr::<Timeval>(4).read_unless_null()? {
+        None => None,
+        Some(t) => {
+            t.validate()?;
+            Some(crate::time::now_ns().saturating_add(t.to_nanos()))
+        }
     };
-    do_select(a.usize(0), [a.u64(1), a.u64(2), a.u64(3)], deadline)
+    do_select(a.usize(0), fd_sets(a), deadline)
 }
 
 /// pselect6(nfds, readfds, writefds, exceptfds, timeout, sigmask_and_size)
 pub fn pselect6(a: &Args) -> SysResult {
-    let deadline = timespec_deadline(a.u64(4))?;
-    let [mask, size] = if a.u64(5) != 0 { uaccess::read_val::<[u64; 2]>(a.u64(5))? } else { [0, 0] };
-    with_mask(mask, size as usize, || do_select(a.usize(0), [a.u64(1), a.u64(2), a.u64(3)], deadline))
+    let deadline = timespec_deadline(a.ptr(4))?;
+    let [mask, size] = a.ptr::<[u64; 2]>(5).read_unless_null()?.unwrap_or([0, 0]);
+    with_mask(UserPtr::new(mask), size as usize, || do_select(a.usize(0), fd_sets(a), deadline))
+}
+
+/// The three descriptor sets of select and pselect6 (arguments 1 to 3; NULL for none),
+/// each as long as the largest set.
+fn fd_sets(a: &Args) -> [Option<UserSlice>; 3] {
+    [1, 2, 3].map(|i| {
+        let set = a.ptr::<[u8; FD_SETSIZE / 8]>(i);
+        (!set.is_null()).then(|| set.bytes())
+    })
 }

@@ -4,7 +4,7 @@ use super::{Args, SysResult};
 use crate::proc::UserPart;
 use crate::proc::{self, CloneArgs, Sender, WaitFor, current_process};
 use crate::sched;
-use crate::uaccess;
+use crate::uaccess::{self, UserPtr};
 use alloc::sync::Arc;
 use berth_abi::Errno;
 use berth_abi::process::*;
@@ -54,7 +54,7 @@ pub fn gettid() -> SysResult {
 pub fn set_tid_address(a: &Args) -> SysResult {
     let thread = user();
     let u = thread.user().expect("a user thread");
-    u.clear_child_tid.store(a.u64(0), Ordering::Relaxed);
+    u.clear_child_tid.store(a.ptr::<u32>(0).addr(), Ordering::Relaxed);
     Ok(u.tid as isize)
 }
 
@@ -76,8 +76,8 @@ pub fn clone(a: &Args, frame: &TrapFrame) -> SysResult {
     let args = CloneArgs {
         flags: flags & !CSIGNAL,
         stack: a.u64(1),
-        parent_tid: a.u64(2),
-        child_tid: a.u64(3),
+        parent_tid: a.ptr(2),
+        child_tid: a.ptr(3),
         tls: a.u64(4),
         // Linux takes any number here and sends nothing at exit unless it is a signal.
         exit_signal: Signal::new((flags & CSIGNAL) as i32),
@@ -93,7 +93,7 @@ pub fn clone3(a: &Args, frame: &TrapFrame) -> SysResult {
     }
     let mut raw = [0u8; core::mem::size_of::<berth_abi::process::CloneArgs>()];
     let n = size.min(raw.len());
-    uaccess::read_into(a.u64(0), &mut raw[..n])?;
+    a.slice(0, 1).read_into(&mut raw[..n])?;
     let c = <berth_abi::process::CloneArgs as zerocopy::FromBytes>::read_from_bytes(&raw).map_err(|_| Errno::EFAULT)?;
     if c.set_tid != 0 || c.set_tid_size != 0 || c.cgroup != 0 || c.exit_signal > 64 {
         return Err(Errno::EINVAL);
@@ -102,8 +102,8 @@ pub fn clone3(a: &Args, frame: &TrapFrame) -> SysResult {
     let args = CloneArgs {
         flags: c.flags,
         stack,
-        parent_tid: c.parent_tid,
-        child_tid: c.child_tid,
+        parent_tid: UserPtr::new(c.parent_tid),
+        child_tid: UserPtr::new(c.child_tid),
         tls: c.tls,
         exit_signal: Signal::new(c.exit_signal as i32),
     };
@@ -112,10 +112,10 @@ pub fn clone3(a: &Args, frame: &TrapFrame) -> SysResult {
 
 /// execve(path, argv, envp)
 pub fn execve(a: &Args, frame: &mut TrapFrame) -> SysResult {
-    let path = uaccess::read_cstr(a.u64(0), berth_abi::fs::PATH_MAX)?;
+    let path = a.cstr(0).read(berth_abi::fs::PATH_MAX)?;
     let limit = proc::exec::MAX_ARG_BYTES;
-    let argv = uaccess::read_cstr_array(a.u64(1), proc::exec::MAX_ARGS, limit)?;
-    let envp = uaccess::read_cstr_array(a.u64(2), proc::exec::MAX_ARGS, limit)?;
+    let argv = uaccess::read_cstr_array(a.ptr(1), proc::exec::MAX_ARGS, limit)?;
+    let envp = uaccess::read_cstr_array(a.ptr(2), proc::exec::MAX_ARGS, limit)?;
     proc::exec(&path, argv, envp, frame)?;
     Ok(0)
 }
@@ -132,12 +132,8 @@ pub fn wait4(a: &Args) -> SysResult {
     }
     match proc::wait_child(which_child(a.i32(0)), options & WNOHANG != 0, true)? {
         Some((pid, status)) => {
-            if a.u64(1) != 0 {
-                uaccess::write_val(a.u64(1), &status)?;
-            }
-            if a.u64(3) != 0 {
-                uaccess::write_val(a.u64(3), &Rusage::default())?;
-            }
+            a.ptr(1).write_unless_null(&status)?;
+            a.ptr(3).write_unless_null(&Rusage::default())?;
             Ok(pid as isize)
         }
         None => Ok(0),
@@ -146,7 +142,7 @@ pub fn wait4(a: &Args) -> SysResult {
 
 /// waitid(idtype, id, infop, options)
 pub fn waitid(a: &Args) -> SysResult {
-    let (idtype, id, infop, options) = (a.i32(0), a.i32(1), a.u64(2), a.i32(3));
+    let (idtype, id, infop, options) = (a.i32(0), a.i32(1), a.ptr::<SigInfo>(2), a.i32(3));
     if options & WEXITED == 0 {
         return Err(Errno::EINVAL);
     }
@@ -157,7 +153,7 @@ pub fn waitid(a: &Args) -> SysResult {
         _ => return Err(Errno::EINVAL),
     };
     let result = proc::wait_child(which, options & WNOHANG != 0, options & WNOWAIT == 0)?;
-    if infop != 0 {
+    if !infop.is_null() {
         let info = match result {
             Some((pid, status)) if status & 0x7f == 0 => {
                 SigInfo::sigchld(berth_abi::signal::CLD_EXITED, pid as i32, 0, (status >> 8) & 0xff)
@@ -165,7 +161,7 @@ pub fn waitid(a: &Args) -> SysResult {
             Some((pid, status)) => SigInfo::sigchld(berth_abi::signal::CLD_KILLED, pid as i32, 0, status & 0x7f),
             None => SigInfo::default(),
         };
-        uaccess::write_val(infop, &info)?;
+        infop.write(&info)?;
     }
     Ok(0)
 }
@@ -309,15 +305,13 @@ pub fn prlimit64(a: &Args) -> SysResult {
         return Err(Errno::ESRCH);
     }
     let lim = limit(a.i32(1))?;
-    if a.u64(3) != 0 {
-        uaccess::write_val(a.u64(3), &lim)?;
-    }
+    a.ptr(3).write_unless_null(&lim)?;
     Ok(0)
 }
 
 /// getrlimit(resource, rlim)
 pub fn getrlimit(a: &Args) -> SysResult {
-    uaccess::write_val(a.u64(1), &limit(a.i32(0))?)?;
+    a.ptr(1).write(&limit(a.i32(0))?)?;
     Ok(0)
 }
 
@@ -330,17 +324,15 @@ pub fn getrusage(a: &Args) -> SysResult {
         ru_maxrss: (p.container.memory.peak() / 1024) as i64,
         ..Rusage::default()
     };
-    uaccess::write_val(a.u64(1), &usage)?;
+    a.ptr(1).write(&usage)?;
     Ok(0)
 }
 
 /// times(buf): CPU time in clock ticks (100 per second); returns ticks since boot.
 pub fn times(a: &Args) -> SysResult {
     let ticks = |ns: u64| (ns / 10_000_000) as i64;
-    if a.u64(0) != 0 {
-        let t = Tms { tms_utime: ticks(current_process().cpu_ns()), ..Tms::default() };
-        uaccess::write_val(a.u64(0), &t)?;
-    }
+    let t = Tms { tms_utime: ticks(current_process().cpu_ns()), ..Tms::default() };
+    a.ptr(0).write_unless_null(&t)?;
     Ok(ticks(crate::time::now_ns()) as isize)
 }
 
@@ -354,8 +346,8 @@ pub fn arch_prctl(a: &Args) -> SysResult {
         ARCH_SET_FS if canonical => ctx.set_fs_base(addr),
         ARCH_SET_GS if canonical => ctx.set_user_gs_base(addr),
         ARCH_SET_FS | ARCH_SET_GS => return Err(Errno::EPERM),
-        ARCH_GET_FS => uaccess::write_val(addr, &ctx.fs_base())?,
-        ARCH_GET_GS => uaccess::write_val(addr, &ctx.user_gs_base())?,
+        ARCH_GET_FS => a.ptr(1).write(&ctx.fs_base())?,
+        ARCH_GET_GS => a.ptr(1).write(&ctx.user_gs_base())?,
         ARCH_GET_CPUID => return Ok(1),
         _ => return Err(Errno::EINVAL),
     }
@@ -378,7 +370,7 @@ pub fn prctl(a: &Args) -> SysResult {
     match a.i32(0) {
         PR_SET_NAME => {
             let mut raw = [0u8; 16];
-            uaccess::read_into(a.u64(1), &mut raw)?;
+            a.ptr::<[u8; 16]>(1).bytes().read_into(&mut raw)?;
             let end = raw.iter().position(|&b| b == 0).unwrap_or(15).min(15);
             p.info.lock().name = alloc::string::String::from_utf8_lossy(&raw[..end]).into_owned();
             Ok(0)
@@ -388,7 +380,7 @@ pub fn prctl(a: &Args) -> SysResult {
             let name = p.info.lock().name.clone();
             let n = name.len().min(15);
             raw[..n].copy_from_slice(&name.as_bytes()[..n]);
-            uaccess::write_bytes(a.u64(1), &raw)?;
+            a.ptr(1).write(&raw)?;
             Ok(0)
         }
         PR_GET_DUMPABLE => Ok(1),

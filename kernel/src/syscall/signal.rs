@@ -4,7 +4,7 @@ use super::{Args, SysResult};
 use crate::proc::UserPart;
 use crate::proc::{self, current_process, signal_pending};
 use crate::sched;
-use crate::uaccess;
+use crate::uaccess::UserPtr;
 use berth_abi::Errno;
 use berth_abi::signal::*;
 use berth_hal::trap::TrapFrame;
@@ -15,13 +15,14 @@ fn check_setsize(size: usize) -> Result<(), Errno> {
 
 /// rt_sigaction(sig, act, oldact, sigsetsize)
 pub fn rt_sigaction(a: &Args) -> SysResult {
-    let (sig, act, old) = (Signal::new(a.i32(0)).ok_or(Errno::EINVAL)?, a.u64(1), a.u64(2));
+    let sig = Signal::new(a.i32(0)).ok_or(Errno::EINVAL)?;
+    let (act, old): (UserPtr<KernelSigaction>, UserPtr<KernelSigaction>) = (a.ptr(1), a.ptr(2));
     check_setsize(a.usize(3))?;
-    if act != 0 && (sig.number() == SIGKILL || sig.number() == SIGSTOP) {
+    if !act.is_null() && (sig.number() == SIGKILL || sig.number() == SIGSTOP) {
         return Err(Errno::EINVAL);
     }
     let process = current_process();
-    let new = if act != 0 { Some(uaccess::read_val::<KernelSigaction>(act)?) } else { None };
+    let new = act.read_unless_null()?;
     let actions = process.signals.actions.lock().clone();
     let previous = {
         let mut actions = actions.lock();
@@ -35,17 +36,15 @@ pub fn rt_sigaction(a: &Args) -> SysResult {
     if new.is_some_and(|n| n.handler == SIG_IGN) {
         process.signals.pending.lock().discard(sig.number());
     }
-    if old != 0 {
-        uaccess::write_val(old, &previous)?;
-    }
+    old.write_unless_null(&previous)?;
     Ok(0)
 }
 
 /// rt_sigprocmask(how, set, oldset, sigsetsize)
 pub fn rt_sigprocmask(a: &Args) -> SysResult {
-    let (how, set, old) = (a.i32(0), a.u64(1), a.u64(2));
+    let (how, set, old): (_, UserPtr<u64>, UserPtr<u64>) = (a.i32(0), a.ptr(1), a.ptr(2));
     check_setsize(a.usize(3))?;
-    let new = if set != 0 { Some(SigSet(uaccess::read_val::<u64>(set)?)) } else { None };
+    let new = set.read_unless_null()?.map(SigSet);
     let thread = proc::current_user();
     let user = thread.user().expect("a user thread");
     let previous = {
@@ -63,9 +62,7 @@ pub fn rt_sigprocmask(a: &Args) -> SysResult {
         }
         previous
     };
-    if old != 0 {
-        uaccess::write_val(old, &previous.0)?;
-    }
+    old.write_unless_null(&previous.0)?;
     Ok(0)
 }
 
@@ -89,13 +86,10 @@ pub fn sigaltstack(a: &Args, frame: &TrapFrame) -> SysResult {
     let user = thread.user().expect("a user thread");
     let current = user.signals.lock().altstack;
     let on_stack = current.ss_flags & SS_DISABLE == 0 && frame.rsp.wrapping_sub(current.ss_sp) < current.ss_size;
-    if a.u64(1) != 0 {
-        let mut old = current;
-        old.ss_flags = if on_stack { SS_ONSTACK } else { current.ss_flags & SS_DISABLE };
-        uaccess::write_val(a.u64(1), &old)?;
-    }
-    if a.u64(0) != 0 {
-        let new: StackT = uaccess::read_val(a.u64(0))?;
+    let mut old = current;
+    old.ss_flags = if on_stack { SS_ONSTACK } else { current.ss_flags & SS_DISABLE };
+    a.ptr(1).write_unless_null(&old)?;
+    if let Some(new) = a.ptr::<StackT>(0).read_unless_null()? {
         if on_stack {
             return Err(Errno::EPERM);
         }
@@ -121,7 +115,7 @@ pub fn rt_sigpending(a: &Args) -> SysResult {
     let thread = proc::current_user();
     let user = thread.user().expect("a user thread");
     let pending = user.signals.lock().pending.set().union(user.process.signals.pending.lock().set());
-    uaccess::write_val(a.u64(0), &pending.0)?;
+    a.ptr(0).write(&pending.0)?;
     Ok(0)
 }
 
@@ -134,7 +128,7 @@ fn wait_for_signal() -> SysResult {
 /// rt_sigsuspend(mask, sigsetsize)
 pub fn rt_sigsuspend(a: &Args) -> SysResult {
     check_setsize(a.usize(1))?;
-    let mask = SigSet(uaccess::read_val::<u64>(a.u64(0))?).blockable();
+    let mask = SigSet(a.ptr::<u64>(0).read()?).blockable();
     let thread = proc::current_user();
     let user = thread.user().expect("a user thread");
     {

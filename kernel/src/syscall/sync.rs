@@ -4,7 +4,7 @@ use super::{Args, SysResult};
 use crate::futex;
 use crate::proc::current_process;
 use crate::sched;
-use crate::uaccess;
+use crate::uaccess::UserPtr;
 use berth_abi::Errno;
 use berth_abi::sync::*;
 use berth_abi::time::Timespec;
@@ -12,11 +12,8 @@ use berth_abi::time::Timespec;
 /// The deadline of a futex wait: `timeout` is relative for FUTEX_WAIT and absolute
 /// (on the monotonic clock, or the real-time one with FUTEX_CLOCK_REALTIME) for
 /// FUTEX_WAIT_BITSET.
-fn deadline(timeout: u64, absolute: bool, realtime: bool) -> Result<Option<u64>, Errno> {
-    if timeout == 0 {
-        return Ok(None);
-    }
-    let t: Timespec = uaccess::read_val(timeout)?;
+fn deadline(timeout: UserPtr<Timespec>, absolute: bool, realtime: bool) -> Result<Option<u64>, Errno> {
+    let Some(t) = timeout.read_unless_null()? else { return Ok(None) };
     t.validate()?;
     let now = crate::time::now_ns();
     Ok(Some(if !absolute {
@@ -29,8 +26,8 @@ fn deadline(timeout: u64, absolute: bool, realtime: bool) -> Result<Option<u64>,
 }
 
 /// Applies a FUTEX_WAKE_OP operation to the word at `addr`; returns its old value.
-fn apply_op(addr: u64, op: &WakeOp) -> Result<i32, Errno> {
-    let old: i32 = uaccess::read_val(addr)?;
+fn apply_op(addr: UserPtr<i32>, op: &WakeOp) -> Result<i32, Errno> {
+    let old = addr.read()?;
     let arg = if op.op & FUTEX_OP_OPARG_SHIFT != 0 { 1i32.wrapping_shl(op.oparg as u32) } else { op.oparg };
     let new = match op.op & 7 {
         FUTEX_OP_SET => arg,
@@ -40,7 +37,7 @@ fn apply_op(addr: u64, op: &WakeOp) -> Result<i32, Errno> {
         FUTEX_OP_XOR => old ^ arg,
         _ => return Err(Errno::ENOSYS),
     };
-    uaccess::write_val(addr, &new)?;
+    addr.write(&new)?;
     Ok(old)
 }
 
@@ -58,12 +55,13 @@ fn compare(old: i32, op: &WakeOp) -> Result<bool, Errno> {
 
 /// futex(uaddr, op, val, timeout/val2, uaddr2, val3)
 pub fn futex(a: &Args) -> SysResult {
-    let (addr, op, val, arg4, addr2, val3) = (a.u64(0), a.i32(1), a.u32(2), a.u64(3), a.u64(4), a.u32(5));
+    // The fourth argument is a timeout or a count, as the operation says.
+    let (addr, op, val, arg4, addr2, val3) = (a.ptr(0), a.i32(1), a.u32(2), a.u64(3), a.ptr(4), a.u32(5));
     let realtime = op & FUTEX_CLOCK_REALTIME != 0;
     let process = current_process();
     match op & FUTEX_CMD_MASK {
-        FUTEX_WAIT => futex::wait(addr, val, u32::MAX, deadline(arg4, false, realtime)?).map(|()| 0),
-        FUTEX_WAIT_BITSET => futex::wait(addr, val, val3, deadline(arg4, true, realtime)?).map(|()| 0),
+        FUTEX_WAIT => futex::wait(addr, val, u32::MAX, deadline(a.ptr(3), false, realtime)?).map(|()| 0),
+        FUTEX_WAIT_BITSET => futex::wait(addr, val, val3, deadline(a.ptr(3), true, realtime)?).map(|()| 0),
         FUTEX_WAKE => futex::wake_bitset(&process, addr, val, u32::MAX).map(|n| n as isize),
         FUTEX_WAKE_BITSET => {
             if val3 == 0 {
@@ -78,7 +76,7 @@ pub fn futex(a: &Args) -> SysResult {
         }
         FUTEX_WAKE_OP => {
             let wake_op = WakeOp::decode(val3);
-            let old = apply_op(addr2, &wake_op)?;
+            let old = apply_op(addr2.cast(), &wake_op)?;
             let mut woken = futex::wake_bitset(&process, addr, val, u32::MAX)?;
             if compare(old, &wake_op)? {
                 woken += futex::wake_bitset(&process, addr2, arg4 as u32, u32::MAX)?;
@@ -101,16 +99,14 @@ pub fn sched_getaffinity(a: &Args) -> SysResult {
     if len < 8 || !len.is_multiple_of(8) {
         return Err(Errno::EINVAL);
     }
-    uaccess::write_val(a.u64(2), &1u64)?;
+    a.ptr(2).write(&1u64)?;
     Ok(8)
 }
 
 /// getcpu(cpu, node)
 pub fn getcpu(a: &Args) -> SysResult {
     for i in 0..2 {
-        if a.u64(i) != 0 {
-            uaccess::write_val(a.u64(i), &0u32)?;
-        }
+        a.ptr(i).write_unless_null(&0u32)?;
     }
     Ok(0)
 }

@@ -2,7 +2,6 @@
 
 use super::{Args, SysResult};
 use crate::proc::current_process;
-use crate::uaccess;
 use alloc::format;
 use berth_abi::Errno;
 use berth_abi::fs::Utsname;
@@ -14,7 +13,7 @@ pub fn uname(a: &Args) -> SysResult {
     let host = current_process().container.hostname();
     let version = format!("#1 SMP berth {}", crate::VERSION);
     let uts = Utsname::new("Linux", &host, crate::LINUX_RELEASE, &version, "x86_64", "(none)");
-    uaccess::write_val(a.u64(0), &uts)?;
+    a.ptr(0).write(&uts)?;
     Ok(0)
 }
 
@@ -33,7 +32,7 @@ pub fn sysinfo(a: &Args) -> SysResult {
         mem_unit: 1,
         ..Sysinfo::default()
     };
-    uaccess::write_val(a.u64(0), &info)?;
+    a.ptr(0).write(&info)?;
     Ok(0)
 }
 
@@ -48,13 +47,14 @@ pub fn getrandom(a: &Args) -> SysResult {
     {
         return Err(Errno::EINVAL);
     }
-    let len = a.usize(1).min(33_554_431);
+    let buf = a.slice(0, 1).take(33_554_431);
+    let len = buf.len();
     let mut done = 0;
     let mut chunk = [0u8; 256];
     while done < len {
         let n = (len - done).min(chunk.len());
         crate::random::fill(&mut chunk[..n]);
-        uaccess::write_bytes(a.u64(0) + done as u64, &chunk[..n])?;
+        buf.skip(done).write(&chunk[..n])?;
         done += n;
     }
     Ok(len as isize)

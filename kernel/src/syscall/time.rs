@@ -4,7 +4,7 @@ use super::{Args, SysResult};
 use crate::proc::{current_process, signal_pending};
 use crate::sched::{self, WaitError};
 use crate::time::{now_ns, realtime_ns};
-use crate::uaccess;
+use crate::uaccess::UserPtr;
 use berth_abi::Errno;
 use berth_abi::time::*;
 
@@ -22,48 +22,38 @@ fn read_clock(clock: i32) -> Result<u64, Errno> {
 /// clock_gettime(clockid, tp)
 pub fn clock_gettime(a: &Args) -> SysResult {
     let ns = read_clock(a.i32(0))?;
-    uaccess::write_val(a.u64(1), &Timespec::from_nanos(ns))?;
+    a.ptr(1).write(&Timespec::from_nanos(ns))?;
     Ok(0)
 }
 
 /// clock_getres(clockid, res)
 pub fn clock_getres(a: &Args) -> SysResult {
     read_clock(a.i32(0))?;
-    if a.u64(1) != 0 {
-        uaccess::write_val(a.u64(1), &Timespec::new(0, 1))?;
-    }
+    a.ptr(1).write_unless_null(&Timespec::new(0, 1))?;
     Ok(0)
 }
 
 /// gettimeofday(tv, tz)
 pub fn gettimeofday(a: &Args) -> SysResult {
-    if a.u64(0) != 0 {
-        uaccess::write_val(a.u64(0), &Timeval::from_nanos(realtime_ns()))?;
-    }
-    if a.u64(1) != 0 {
-        uaccess::write_val(a.u64(1), &Timezone::default())?;
-    }
+    a.ptr(0).write_unless_null(&Timeval::from_nanos(realtime_ns()))?;
+    a.ptr(1).write_unless_null(&Timezone::default())?;
     Ok(0)
 }
 
 /// time(tloc)
 pub fn time(a: &Args) -> SysResult {
     let secs = (realtime_ns() / 1_000_000_000) as i64;
-    if a.u64(0) != 0 {
-        uaccess::write_val(a.u64(0), &secs)?;
-    }
+    a.ptr(0).write_unless_null(&secs)?;
     Ok(secs as isize)
 }
 
 /// Sleeps until the monotonic `deadline`; on a signal writes the time left to `rem`.
-fn sleep_until(deadline: u64, rem: u64) -> SysResult {
+fn sleep_until(deadline: u64, rem: UserPtr<Timespec>) -> SysResult {
     match sched::sleep(deadline, Some(&signal_pending)) {
         Ok(()) => Ok(0),
         Err(WaitError::Interrupted) => {
-            if rem != 0 {
-                let left = deadline.saturating_sub(now_ns());
-                uaccess::write_val(rem, &Timespec::from_nanos(left))?;
-            }
+            let left = deadline.saturating_sub(now_ns());
+            rem.write_unless_null(&Timespec::from_nanos(left))?;
             Err(Errno::EINTR)
         }
         Err(WaitError::TimedOut) => Ok(0),
@@ -72,22 +62,22 @@ fn sleep_until(deadline: u64, rem: u64) -> SysResult {
 
 /// nanosleep(req, rem)
 pub fn nanosleep(a: &Args) -> SysResult {
-    let req: Timespec = uaccess::read_val(a.u64(0))?;
+    let req: Timespec = a.ptr(0).read()?;
     req.validate()?;
-    sleep_until(now_ns().saturating_add(req.to_nanos()), a.u64(1))
+    sleep_until(now_ns().saturating_add(req.to_nanos()), a.ptr(1))
 }
 
 /// clock_nanosleep(clockid, flags, req, rem)
 pub fn clock_nanosleep(a: &Args) -> SysResult {
     let (clock, flags) = (a.i32(0), a.i32(1));
-    let req: Timespec = uaccess::read_val(a.u64(2))?;
+    let req: Timespec = a.ptr(2).read()?;
     req.validate()?;
     let now = read_clock(clock)?;
     if matches!(clock, CLOCK_THREAD_CPUTIME_ID) {
         return Err(Errno::EINVAL);
     }
     let wait = if flags & TIMER_ABSTIME != 0 { req.to_nanos().saturating_sub(now) } else { req.to_nanos() };
-    let rem = if flags & TIMER_ABSTIME != 0 { 0 } else { a.u64(3) };
+    let rem = if flags & TIMER_ABSTIME != 0 { UserPtr::default() } else { a.ptr(3) };
     sleep_until(now_ns().saturating_add(wait), rem)
 }
 
@@ -109,15 +99,13 @@ pub fn setitimer(a: &Args) -> SysResult {
     if a.i32(0) != ITIMER_REAL {
         return Err(Errno::EINVAL);
     }
-    let new: Itimerval = if a.u64(1) == 0 { Itimerval::default() } else { uaccess::read_val(a.u64(1))? };
+    let new: Itimerval = a.ptr(1).read_unless_null()?.unwrap_or_default();
     new.value.validate()?;
     new.interval.validate()?;
     // A timer set to less than a microsecond still fires, as Linux rounds up.
     let (value, interval) = (new.value.to_nanos(), new.interval.to_nanos());
     let (old_value, old_interval) = crate::proc::itimer::set(&current_process(), value, interval);
-    if a.u64(2) != 0 {
-        uaccess::write_val(a.u64(2), &itimerval(old_value, old_interval))?;
-    }
+    a.ptr(2).write_unless_null(&itimerval(old_value, old_interval))?;
     Ok(0)
 }
 
@@ -127,6 +115,6 @@ pub fn getitimer(a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let (value, interval) = crate::proc::itimer::get(&current_process());
-    uaccess::write_val(a.u64(1), &itimerval(value, interval))?;
+    a.ptr(1).write(&itimerval(value, interval))?;
     Ok(0)
 }

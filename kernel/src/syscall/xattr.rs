@@ -33,7 +33,7 @@ fn answer(op: Op) -> SysResult {
 /// `getxattr`, `listxattr`, `setxattr`, `removexattr` (`follow`), and their `l`
 /// versions (not following a last symbolic link): the path must name a file.
 pub fn by_path(a: &Args, op: Op, follow: bool) -> SysResult {
-    lookup(&current_process(), AT_FDCWD, &path_arg(a.u64(0))?, follow)?;
+    lookup(&current_process(), AT_FDCWD, &path_arg(a.cstr(0))?, follow)?;
     answer(op)
 }
 

@@ -4,7 +4,7 @@
 //! container's log as its output, with newlines translated as a terminal would.
 
 use crate::container::{Container, Stream};
-use crate::fs::{FileOps, OpenFile, Ready};
+use crate::fs::{FileOps, IoctlArg, OpenFile, Ready};
 use crate::sched::WaitQueue;
 use alloc::string::String;
 use alloc::sync::Weak;
@@ -125,12 +125,11 @@ impl FileOps for Terminal {
         Ok(Stat { st_mode: S_IFCHR | 0o620, st_rdev: RDEV, st_blksize: 1024, st_nlink: 1, ..Stat::default() })
     }
 
-    fn ioctl(&self, _file: &OpenFile, request: u32, arg: u64) -> Result<isize, Errno> {
-        use crate::uaccess::{read_val, write_val};
+    fn ioctl(&self, _file: &OpenFile, request: u32, arg: IoctlArg) -> Result<isize, Errno> {
         match request {
-            TCGETS => write_val(arg, &self.state.lock().ld.termios)?,
+            TCGETS => arg.ptr().write(&self.state.lock().ld.termios)?,
             TCSETS | TCSETSW | TCSETSF => {
-                let termios: Termios = read_val(arg)?;
+                let termios: Termios = arg.ptr().read()?;
                 let mut s = self.state.lock();
                 s.ld.termios = termios;
                 if request == TCSETSF {
@@ -139,21 +138,21 @@ impl FileOps for Terminal {
                 drop(s);
                 self.changed.wake_all(); // a reader's mode may have changed
             }
-            TIOCGWINSZ => write_val(arg, &self.state.lock().winsize)?,
+            TIOCGWINSZ => arg.ptr().write(&self.state.lock().winsize)?,
             TIOCSWINSZ => {
-                let w: Winsize = read_val(arg)?;
+                let w: Winsize = arg.ptr().read()?;
                 self.resize(w.ws_row, w.ws_col);
             }
-            TIOCGPGRP => write_val(arg, &self.state.lock().foreground)?,
+            TIOCGPGRP => arg.ptr().write(&self.state.lock().foreground)?,
             TIOCSPGRP => {
-                let group: i32 = read_val(arg)?;
+                let group: i32 = arg.ptr().read()?;
                 let group = u32::try_from(group).map_err(|_| Errno::EINVAL)?;
                 self.state.lock().foreground = group;
             }
-            TIOCGSID => write_val(arg, &1u32)?,
-            FIONREAD => write_val(arg, &(self.state.lock().ld.available() as i32))?,
+            TIOCGSID => arg.ptr().write(&1u32)?,
+            FIONREAD => arg.ptr().write(&(self.state.lock().ld.available() as i32))?,
             TCFLSH => {
-                if matches!(arg as i32, TCIFLUSH | TCIOFLUSH) {
+                if matches!(arg.value() as i32, TCIFLUSH | TCIOFLUSH) {
                     self.state.lock().ld.flush_input();
                 }
             }

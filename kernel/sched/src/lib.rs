@@ -13,6 +13,17 @@
 //! A thread that exits gives its last reference to the scheduler and switches to the
 //! idle thread, which frees it once nothing runs on its stack any more.
 
+#![no_std]
+#![cfg(target_os = "none")]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+// The layer below, under the names this crate's modules use.
+use berth_base::{param, time};
+
+pub mod profile;
+
 mod group;
 mod thread;
 mod wait;

@@ -30,7 +30,7 @@ pub fn sample(frame: &TrapFrame) {
     if frame.from_user() {
         s.user += 1;
         *s.user_rips.entry(frame.rip).or_insert(0) += 1;
-    } else if crate::sched::current_is_idle() {
+    } else if crate::current_is_idle() {
         s.idle += 1;
     } else {
         *s.kernel.entry(frame.rip).or_insert(0) += 1;

@@ -5,6 +5,18 @@
 //! implements [`FileOps`]. An [`OpenFile`] adds what `open` creates: the offset and the
 //! status flags. Descriptors refer to open files through a process's [`FdTable`].
 
+#![no_std]
+#![cfg(target_os = "none")]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+// The layers below, under the names this crate's modules use.
+use berth_base::{param, random};
+use berth_mm as mm;
+use berth_mm::uaccess;
+use berth_sched as sched;
+
 pub mod devices;
 mod epoll;
 mod eventfd;
@@ -45,6 +57,28 @@ pub struct Ready {
     pub read_hangup: bool,
 }
 
+/// The third argument of `ioctl`: a number, or the address of the request's data, as
+/// the request says.
+#[derive(Clone, Copy, Debug)]
+pub struct IoctlArg(u64);
+
+impl IoctlArg {
+    /// The argument as the program passed it.
+    pub const fn new(raw: u64) -> IoctlArg {
+        IoctlArg(raw)
+    }
+
+    /// The argument as the address of a `T`.
+    pub fn ptr<T>(self) -> crate::uaccess::UserPtr<T> {
+        crate::uaccess::UserPtr::new(self.0)
+    }
+
+    /// The argument as a number.
+    pub fn value(self) -> u64 {
+        self.0
+    }
+}
+
 /// What every kind of open file can do. Defaults are the answers of a file that does
 /// not support the operation.
 pub trait FileOps: Any + Send + Sync {
@@ -82,7 +116,7 @@ pub trait FileOps: Any + Send + Sync {
     fn stat(&self) -> Result<Stat, Errno>;
 
     /// An `ioctl` request.
-    fn ioctl(&self, file: &OpenFile, request: u32, arg: u64) -> Result<isize, Errno> {
+    fn ioctl(&self, file: &OpenFile, request: u32, arg: IoctlArg) -> Result<isize, Errno> {
         let _ = (file, request, arg);
         Err(Errno::ENOTTY)
     }

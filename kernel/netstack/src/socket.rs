@@ -1,7 +1,7 @@
 //! What every socket offers the system calls, the addresses they take, the options
 //! they share, and how they block.
 
-use crate::fs::{FileOps, OpenFile, Ready};
+use crate::fs::{FileOps, IoctlArg, OpenFile, Ready};
 use crate::sched::WaitQueue;
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -242,39 +242,49 @@ pub trait SocketFile: SocketOps {
     fn write_data(&self, data: &[u8], nonblocking: bool) -> Result<usize, Errno>;
 }
 
-impl<T: SocketFile + 'static> FileOps for T {
-    fn read(&self, file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
-        self.recv(buf, 0, file.nonblocking()).map(|r| r.len)
-    }
+/// The one [`FileOps`] implementation of the socket types (a blanket impl over
+/// [`SocketFile`] is refused: `FileOps` belongs to the file layer's crate).
+macro_rules! socket_file_ops {
+    ($($socket:ty),*) => {
+        $(
+        impl FileOps for $socket {
+            fn read(&self, file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
+                self.recv(buf, 0, file.nonblocking()).map(|r| r.len)
+            }
 
-    fn write(&self, file: &OpenFile, data: &[u8]) -> Result<usize, Errno> {
-        self.write_data(data, file.nonblocking())
-    }
+            fn write(&self, file: &OpenFile, data: &[u8]) -> Result<usize, Errno> {
+                self.write_data(data, file.nonblocking())
+            }
 
-    fn stat(&self) -> Result<Stat, Errno> {
-        Ok(Stat { st_mode: berth_abi::fs::S_IFSOCK | 0o777, st_ino: self.id(), st_blksize: 4096, ..Stat::default() })
-    }
+            fn stat(&self) -> Result<Stat, Errno> {
+                Ok(Stat { st_mode: berth_abi::fs::S_IFSOCK | 0o777, st_ino: self.id(), st_blksize: 4096, ..Stat::default() })
+            }
 
-    fn ioctl(&self, _file: &OpenFile, request: u32, arg: u64) -> Result<isize, Errno> {
-        if request == berth_abi::ioctl::FIONREAD {
-            crate::uaccess::write_val(arg, &(self.available() as i32))?;
-            return Ok(0);
+            fn ioctl(&self, _file: &OpenFile, request: u32, arg: IoctlArg) -> Result<isize, Errno> {
+                if request == berth_abi::ioctl::FIONREAD {
+                    arg.ptr().write(&(self.available() as i32))?;
+                    return Ok(0);
+                }
+                Err(Errno::ENOTTY)
+            }
+
+            fn ready(&self) -> Ready {
+                self.readiness()
+            }
+
+            fn wait_queue(&self) -> Option<&WaitQueue> {
+                Some(self.queue())
+            }
+
+            fn describe(&self) -> String {
+                alloc::format!("socket:[{}{}]", <$socket as SocketFile>::PREFIX, self.id())
+            }
         }
-        Err(Errno::ENOTTY)
-    }
-
-    fn ready(&self) -> Ready {
-        self.readiness()
-    }
-
-    fn wait_queue(&self) -> Option<&WaitQueue> {
-        Some(self.queue())
-    }
-
-    fn describe(&self) -> String {
-        alloc::format!("socket:[{}{}]", T::PREFIX, self.id())
-    }
+        )*
+    };
 }
+
+socket_file_ops!(super::tcp::TcpSocket, super::udp::UdpSocket, super::unix::UnixSocket);
 
 /// The socket behind an open file, for the socket system calls (ENOTSOCK without).
 pub fn socket_of(file: &dyn FileOps) -> Option<&dyn SocketOps> {

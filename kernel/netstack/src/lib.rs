@@ -12,6 +12,18 @@
 //!
 //! Each container has its own port space ([`Namespace`]); see `namespace.rs`.
 
+#![no_std]
+#![cfg(target_os = "none")]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+// The layers below, under the names this crate's modules use.
+use berth_base::{irq, param, random, time};
+use berth_fs as fs;
+use berth_mm as mm;
+use berth_sched as sched;
+
 mod charge;
 pub mod http_client;
 mod legacy;

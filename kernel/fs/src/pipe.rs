@@ -1,6 +1,6 @@
 //! Pipes.
 
-use super::{FileOps, OpenFile, Ready};
+use super::{FileOps, IoctlArg, OpenFile, Ready};
 use crate::mm::{ChargedQueue, MemoryCounter};
 use crate::sched::WaitQueue;
 use alloc::format;
@@ -126,10 +126,10 @@ impl FileOps for PipeEnd {
         Ok(Stat { st_mode: berth_abi::fs::S_IFIFO | 0o600, st_ino: self.pipe.id, st_blksize: 4096, ..Stat::default() })
     }
 
-    fn ioctl(&self, _file: &OpenFile, request: u32, arg: u64) -> Result<isize, Errno> {
+    fn ioctl(&self, _file: &OpenFile, request: u32, arg: IoctlArg) -> Result<isize, Errno> {
         if request == berth_abi::ioctl::FIONREAD {
             let n = self.pipe.state.lock().buf.len() as i32;
-            crate::uaccess::write_val(arg, &n)?;
+            arg.ptr().write(&n)?;
             return Ok(0);
         }
         Err(Errno::ENOTTY)

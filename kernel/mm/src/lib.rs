@@ -1,5 +1,16 @@
 //! Memory bring-up and accounting.
 
+#![no_std]
+#![cfg(target_os = "none")]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+// The layer below, under the name this crate's modules use.
+use berth_base::param;
+
+pub mod uaccess;
+
 use berth_hal::bootinfo::BootInfo;
 
 /// What the memory subsystem found at boot.

@@ -56,7 +56,7 @@ pub fn dirent_type(kind: FileType) -> u8 {
 }
 
 fn to_errno(e: berth_vfs::FsError) -> Errno {
-    crate::fs::fs_errno(e)
+    crate::fs_errno(e)
 }
 
 impl FileOps for InodeFile {

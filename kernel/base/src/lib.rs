@@ -1,0 +1,17 @@
+//! The kernel's base services, the lowest layer above the unsafe one: the tunables
+//! ([`param`]), the platform's tables and local APIC ([`platform`]), the clocks and the
+//! tick ([`time`]), device interrupts ([`irq`]), random numbers ([`random`]) and
+//! power-off ([`power`]). Nothing here knows of threads, memory accounting or files.
+
+#![no_std]
+#![cfg(target_os = "none")]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+pub mod irq;
+pub mod param;
+pub mod platform;
+pub mod power;
+pub mod random;
+pub mod time;
