@@ -10,35 +10,30 @@
 
 extern crate alloc;
 
-mod agent;
 mod console;
-mod container;
-mod futex;
 mod ktest;
 mod monitor;
 mod panic;
-mod proc;
 mod syscall;
 mod trap;
 
 // The layers below, each its own crate (so none of them can use this one), under the
-// names this crate's modules use. From the bottom: base, mm, sched, fs, netstack.
+// names this crate's modules use. From the bottom: base, mm and sched, fs, netstack,
+// proc (processes and containers), agent.
+use berth_agent as agent;
 use berth_base::{irq, param, platform, power, random, time};
 use berth_fs as fs;
 use berth_mm as mm;
 use berth_mm::uaccess;
 use berth_netstack as net;
+use berth_proc::{container, futex, proc};
 use berth_sched as sched;
 use berth_sched::profile;
 
 use berth_boot::KernelArgs;
 pub use berth_hal::bootinfo::BootInfo;
 
-/// The kernel version, as printed in the boot banner.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-/// The Linux release berth reports (`uname`, `/proc`, `docker info`): a version the C
-/// libraries accept.
-pub const LINUX_RELEASE: &str = "6.1.0-berth";
+pub use berth_base::{LINUX_RELEASE, VERSION};
 
 /// The kernel's main function, entered once from the boot code.
 pub fn kmain(boot: BootInfo) -> ! {

@@ -7,8 +7,8 @@
 //! from its interrupt until the thread that services the device calls [`Line::unmask`].
 
 use acpi::platform::interrupt::{Polarity, TriggerMode};
-use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use berth_hal::mm::MapError;
 use berth_hal::mmio::Mmio;
 use berth_hal::sync::IrqLock;
 
@@ -77,12 +77,39 @@ struct Routing {
 
 static ROUTING: IrqLock<Option<Routing>> = IrqLock::new(None);
 
+/// Why device interrupts could not be set up, or a line routed.
+#[derive(Debug)]
+pub enum IrqError {
+    /// ACPI lists no I/O APIC.
+    NoIoApic,
+    /// An I/O APIC's registers could not be mapped.
+    Map(MapError),
+    /// A line was routed before [`init`] succeeded.
+    NotInitialized,
+    /// No I/O APIC serves this global system interrupt.
+    NoApicFor(u32),
+    /// Every device interrupt vector is taken.
+    OutOfVectors,
+}
+
+impl core::fmt::Display for IrqError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            IrqError::NoIoApic => f.write_str("ACPI lists no I/O APIC"),
+            IrqError::Map(e) => write!(f, "mapping an I/O APIC: {e}"),
+            IrqError::NotInitialized => f.write_str("interrupt routing is not initialized"),
+            IrqError::NoApicFor(gsi) => write!(f, "no I/O APIC serves GSI {gsi}"),
+            IrqError::OutOfVectors => f.write_str("out of device interrupt vectors"),
+        }
+    }
+}
+
 /// Maps the I/O APICs the MADT lists and masks every pin.
-pub fn init() -> Result<(), String> {
-    let (apics, overrides) = crate::platform::interrupt_routing().ok_or("ACPI lists no I/O APIC")?;
+pub fn init() -> Result<(), IrqError> {
+    let (apics, overrides) = crate::platform::interrupt_routing().ok_or(IrqError::NoIoApic)?;
     let mut io_apics = Vec::new();
     for a in apics {
-        let regs = Mmio::map(u64::from(a.address), 0x20).map_err(|e| e.to_string())?;
+        let regs = Mmio::map(u64::from(a.address), 0x20).map_err(IrqError::Map)?;
         let mut apic = IoApic { regs, gsi_base: a.global_system_interrupt_base, pins: 0 };
         apic.pins = ((apic.read(REG_VERSION) >> 16) & 0xff) + 1;
         for pin in 0..apic.pins {
@@ -91,7 +118,7 @@ pub fn init() -> Result<(), String> {
         io_apics.push(apic);
     }
     if io_apics.is_empty() {
-        return Err("ACPI lists no I/O APIC".into());
+        return Err(IrqError::NoIoApic);
     }
     *ROUTING.lock() = Some(Routing { io_apics, overrides, next_vector: FIRST_VECTOR });
     Ok(())
@@ -117,9 +144,9 @@ pub struct Line {
 
 /// Routes `irq` (an ISA IRQ number, as PCI interrupt line registers also give) to a
 /// new vector that runs `handler`, unmasked.
-pub fn route(irq: u8, bus: Bus, handler: Handler) -> Result<Line, String> {
+pub fn route(irq: u8, bus: Bus, handler: Handler) -> Result<Line, IrqError> {
     let mut guard = ROUTING.lock();
-    let routing = guard.as_mut().ok_or("interrupt routing is not initialized")?;
+    let routing = guard.as_mut().ok_or(IrqError::NotInitialized)?;
     let over = routing.overrides.iter().find(|o| o.isa_source == irq);
     let gsi = over.map_or(u32::from(irq), |o| o.global_system_interrupt);
     let (default_level, default_low) = match bus {
@@ -136,14 +163,10 @@ pub fn route(irq: u8, bus: Bus, handler: Handler) -> Result<Line, String> {
         Some(Polarity::ActiveHigh) => false,
         _ => default_low,
     };
-    let apic = routing
-        .io_apics
-        .iter()
-        .find(|a| a.serves(gsi))
-        .ok_or_else(|| alloc::format!("no I/O APIC serves GSI {gsi}"))?;
+    let apic = routing.io_apics.iter().find(|a| a.serves(gsi)).ok_or(IrqError::NoApicFor(gsi))?;
     let index = usize::from(routing.next_vector - FIRST_VECTOR);
     if index >= VECTORS {
-        return Err("out of device interrupt vectors".into());
+        return Err(IrqError::OutOfVectors);
     }
     let vector = routing.next_vector;
     routing.next_vector += 1;

@@ -9,6 +9,12 @@
 
 extern crate alloc;
 
+/// The kernel version, as printed in the boot banner.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The Linux release berth reports (`uname`, `/proc`, `docker info`): a version the C
+/// libraries accept.
+pub const LINUX_RELEASE: &str = "6.1.0-berth";
+
 pub mod irq;
 pub mod param;
 pub mod platform;

@@ -1,13 +1,13 @@
 //! The machine as ACPI describes it: interrupt controllers, timers, power control.
 
-use acpi::HpetInfo;
 use acpi::platform::interrupt::InterruptSourceOverride;
 use acpi::platform::{AcpiPlatform, InterruptModel};
-use alloc::string::String;
+use acpi::{AcpiError, HpetInfo};
 use alloc::vec::Vec;
 use berth_hal::acpi::Firmware;
 use berth_hal::apic;
 use berth_hal::bootinfo::BootInfo;
+use berth_hal::mm::MapError;
 use berth_hal::time::ReferenceClock;
 use core::fmt;
 
@@ -33,24 +33,53 @@ pub fn init(boot: &BootInfo) -> Platform {
     }
 }
 
-fn try_init(boot: &BootInfo) -> Result<Platform, String> {
-    use alloc::format;
-    let rsdp = boot.rsdp.ok_or("the boot loader did not report ACPI tables (no RSDP)")?;
-    let tables = berth_hal::acpi::tables(rsdp).map_err(|e| format!("ACPI tables: {e:?}"))?;
+/// Why the platform could not be brought up (berth cannot run without it).
+#[derive(Debug)]
+pub enum PlatformError {
+    /// The boot loader reported no ACPI tables.
+    NoRsdp,
+    /// The ACPI tables could not be read.
+    Tables(AcpiError),
+    /// The machine has no APIC.
+    NoApic,
+    /// The HPET's registers could not be mapped.
+    Hpet(MapError),
+    /// The machine has neither an HPET nor an ACPI PM timer to measure clocks against.
+    NoReferenceClock,
+    /// The local APIC's registers could not be mapped.
+    LocalApic(MapError),
+}
+
+impl fmt::Display for PlatformError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PlatformError::NoRsdp => f.write_str("the boot loader did not report ACPI tables (no RSDP)"),
+            PlatformError::Tables(e) => write!(f, "ACPI tables: {e:?}"),
+            PlatformError::NoApic => f.write_str("the machine has no APIC"),
+            PlatformError::Hpet(e) => write!(f, "HPET: {e}"),
+            PlatformError::NoReferenceClock => f.write_str("neither an HPET nor an ACPI PM timer"),
+            PlatformError::LocalApic(e) => write!(f, "local APIC: {e}"),
+        }
+    }
+}
+
+fn try_init(boot: &BootInfo) -> Result<Platform, PlatformError> {
+    let rsdp = boot.rsdp.ok_or(PlatformError::NoRsdp)?;
+    let tables = berth_hal::acpi::tables(rsdp).map_err(PlatformError::Tables)?;
     let hpet = HpetInfo::new(&tables).ok();
-    let acpi = AcpiPlatform::new(tables, Firmware).map_err(|e| format!("ACPI platform: {e:?}"))?;
+    let acpi = AcpiPlatform::new(tables, Firmware).map_err(PlatformError::Tables)?;
     let cpus = acpi.processor_info.as_ref().map_or(1, |p| 1 + p.application_processors.len());
     if !matches!(acpi.interrupt_model, InterruptModel::Apic(_)) {
-        return Err("the machine has no APIC".into());
+        return Err(PlatformError::NoApic);
     }
     let (reference, reference_name) = match hpet {
-        Some(h) => (ReferenceClock::hpet(h.base_address as u64).map_err(|e| format!("HPET: {e}"))?, "HPET"),
+        Some(h) => (ReferenceClock::hpet(h.base_address as u64).map_err(PlatformError::Hpet)?, "HPET"),
         None => {
             let pm = acpi.pm_timer.as_ref().and_then(ReferenceClock::pm_timer);
-            (pm.ok_or("neither an HPET nor an ACPI PM timer")?, "ACPI PM timer")
+            (pm.ok_or(PlatformError::NoReferenceClock)?, "ACPI PM timer")
         }
     };
-    let apic_mode = apic::init().map_err(|e| format!("local APIC: {e}"))?;
+    let apic_mode = apic::init().map_err(PlatformError::LocalApic)?;
     ACPI.call_once(|| acpi);
     Ok(Platform { apic_mode, reference, cpus, reference_name })
 }
@@ -79,25 +108,49 @@ pub fn interrupt_routing() -> Option<(Vec<acpi::platform::interrupt::IoApic>, Ve
 /// Powers off through ACPI: evaluates `\_S5` for the sleep type and writes it with
 /// SLP_EN to the PM1 control registers. The machine stops when the platform gets to
 /// it (a hypervisor, between instructions); Ok means the request was made.
-pub fn acpi_power_off() -> Result<(), String> {
+pub fn acpi_power_off() -> Result<(), PowerOffError> {
     use acpi::aml::{Interpreter, namespace::AmlName, object::Object};
     use acpi::registers::Pm1ControlBit;
-    use alloc::{format, vec::Vec};
+    use alloc::vec::Vec;
     use core::str::FromStr;
-    let acpi = ACPI.get().ok_or("ACPI is not initialized")?;
-    let aml = Interpreter::new_from_platform(acpi).map_err(|e| format!("AML: {e:?}"))?;
-    let name = AmlName::from_str("\\_S5").map_err(|e| format!("{e:?}"))?;
-    let s5 = aml.evaluate(name, Vec::new()).map_err(|e| format!("\\_S5: {e:?}"))?;
+    let acpi = ACPI.get().ok_or(PowerOffError::NoAcpi)?;
+    let aml = Interpreter::new_from_platform(acpi).map_err(PowerOffError::Registers)?;
+    let name = AmlName::from_str("\\_S5").map_err(PowerOffError::Aml)?;
+    let s5 = aml.evaluate(name, Vec::new()).map_err(PowerOffError::Aml)?;
     let Object::Package(values) = &*s5 else {
-        return Err("\\_S5 is not a package".into());
+        return Err(PowerOffError::NoSleepType);
     };
-    let sleep_type = |i: usize| match values.get(i).map(|v| &**v) {
-        Some(Object::Integer(v)) => Ok(*v as u8),
-        _ => Err(String::from("\\_S5 has no sleep type")),
+    let Some(Object::Integer(sleep_type)) = values.first().map(|v| &**v) else {
+        return Err(PowerOffError::NoSleepType);
     };
     // SLP_TYPa; the acpi crate writes it to PM1b too, which machines rarely have.
     let control = &acpi.registers.pm1_control_registers;
-    control.set_sleep_typ(sleep_type(0)?).map_err(|e| format!("{e:?}"))?;
-    control.set_bit(Pm1ControlBit::SleepEnable, true).map_err(|e| format!("{e:?}"))?;
+    control.set_sleep_typ(*sleep_type as u8).map_err(PowerOffError::Registers)?;
+    control.set_bit(Pm1ControlBit::SleepEnable, true).map_err(PowerOffError::Registers)?;
     Ok(())
+}
+
+/// Why an ACPI power-off could not be asked for.
+#[derive(Debug)]
+pub enum PowerOffError {
+    /// The platform was not brought up from ACPI.
+    NoAcpi,
+    /// The AML interpreter failed on `\\_S5`.
+    Aml(acpi::aml::AmlError),
+    /// `\\_S5` gives no sleep type.
+    NoSleepType,
+    /// The AML interpreter could not start, or the PM1 control registers could not
+    /// be written.
+    Registers(AcpiError),
+}
+
+impl fmt::Display for PowerOffError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PowerOffError::NoAcpi => f.write_str("ACPI is not initialized"),
+            PowerOffError::Aml(e) => write!(f, "AML: {e:?}"),
+            PowerOffError::NoSleepType => f.write_str("\\_S5 gives no sleep type"),
+            PowerOffError::Registers(e) => write!(f, "ACPI: {e:?}"),
+        }
+    }
 }

@@ -17,7 +17,7 @@
 //! the list is looked at, which reports and keeps nothing for it meanwhile, and never
 //! keeps a closed file (or its pipe buffer) alive.
 
-use super::{FileOps, OpenFile, Ready};
+use super::{Fd, FileOps, OpenFile, Ready};
 use crate::mm::{Charge, MemoryCounter};
 use crate::sched::{WaitError, WaitQueue, WakeRelay};
 use alloc::string::String;
@@ -35,7 +35,7 @@ const MAX_NESTS: usize = 4;
 /// One watched (file, descriptor) pair.
 struct Interest {
     file: Weak<OpenFile>,
-    fd: i32,
+    fd: Fd,
     /// `EPOLL*` events asked for, always with EPOLLERR and EPOLLHUP, plus the mode bits.
     events: u32,
     /// Returned with each event.
@@ -97,7 +97,7 @@ impl Interest {
         }
     }
 
-    fn is(&self, file: &Arc<OpenFile>, fd: i32) -> bool {
+    fn is(&self, file: &Arc<OpenFile>, fd: Fd) -> bool {
         self.fd == fd && core::ptr::eq(self.file.as_ptr(), Arc::as_ptr(file))
     }
 }
@@ -132,7 +132,7 @@ impl Epoll {
     /// `EPOLL_CTL_ADD`: watches `file` (open at `fd`) for `event`. ELOOP if `file` is an
     /// epoll instance that watches this one or would nest too deep, EEXIST if the pair
     /// is already watched.
-    pub fn add(&self, file: &Arc<OpenFile>, fd: i32, event: EpollEvent) -> Result<(), Errno> {
+    pub fn add(&self, file: &Arc<OpenFile>, fd: Fd, event: EpollEvent) -> Result<(), Errno> {
         let nested = file.ops.as_epoll();
         if let Some(inner) = nested {
             // Checked before locking the list: the walk below may come back here.
@@ -175,7 +175,7 @@ impl Epoll {
     /// `EPOLL_CTL_MOD`: replaces the events and data of the interest in (`file`, `fd`)
     /// and re-arms it. ENOENT if there is none, EINVAL if it was added with
     /// EPOLLEXCLUSIVE.
-    pub fn modify(&self, file: &Arc<OpenFile>, fd: i32, event: EpollEvent) -> Result<(), Errno> {
+    pub fn modify(&self, file: &Arc<OpenFile>, fd: Fd, event: EpollEvent) -> Result<(), Errno> {
         {
             let mut interests = self.interests.lock();
             let interest = interests.iter_mut().find(|i| i.is(file, fd)).ok_or(Errno::ENOENT)?;
@@ -192,7 +192,7 @@ impl Epoll {
     }
 
     /// `EPOLL_CTL_DEL`: stops watching (`file`, `fd`). ENOENT if it was not watched.
-    pub fn remove(&self, file: &Arc<OpenFile>, fd: i32) -> Result<(), Errno> {
+    pub fn remove(&self, file: &Arc<OpenFile>, fd: Fd) -> Result<(), Errno> {
         let removed = {
             let mut interests = self.interests.lock();
             let at = interests.iter().position(|i| i.is(file, fd)).ok_or(Errno::ENOENT)?;

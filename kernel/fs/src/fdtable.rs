@@ -12,6 +12,31 @@ use berth_abi::Errno;
 
 pub use crate::param::MAX_FDS;
 
+/// A file descriptor as a program names it: any number may be named, and only a table
+/// says whether it is open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Fd(i32);
+
+impl Fd {
+    /// The working directory, for the `*at` calls' directory argument.
+    pub const AT_FDCWD: Fd = Fd(berth_abi::fs::AT_FDCWD);
+
+    /// Descriptor `number`.
+    pub const fn new(number: i32) -> Fd {
+        Fd(number)
+    }
+
+    /// Its number, as the program sees it.
+    pub fn number(self) -> i32 {
+        self.0
+    }
+
+    /// Its slot in a table; `None` for negative numbers, which no table has.
+    fn index(self) -> Option<usize> {
+        usize::try_from(self.0).ok()
+    }
+}
+
 #[derive(Clone)]
 struct Slot {
     file: Arc<OpenFile>,
@@ -63,16 +88,16 @@ impl FdTable {
     }
 
     /// The open file behind `fd`.
-    pub fn get(&self, fd: i32) -> Result<Arc<OpenFile>, Errno> {
+    pub fn get(&self, fd: Fd) -> Result<Arc<OpenFile>, Errno> {
         self.slot(fd).map(|s| s.file.clone())
     }
 
-    fn slot(&self, fd: i32) -> Result<&Slot, Errno> {
-        usize::try_from(fd).ok().and_then(|i| self.slots.get(i)).and_then(Option::as_ref).ok_or(Errno::EBADF)
+    fn slot(&self, fd: Fd) -> Result<&Slot, Errno> {
+        fd.index().and_then(|i| self.slots.get(i)).and_then(Option::as_ref).ok_or(Errno::EBADF)
     }
 
     /// Installs `file` at the lowest free descriptor at or above `min`.
-    pub fn insert_from(&mut self, min: usize, file: Arc<OpenFile>, cloexec: bool) -> Result<i32, Errno> {
+    pub fn insert_from(&mut self, min: usize, file: Arc<OpenFile>, cloexec: bool) -> Result<Fd, Errno> {
         if min >= crate::param::MAX_FDS {
             return Err(Errno::EINVAL);
         }
@@ -81,17 +106,17 @@ impl FdTable {
             .ok_or(Errno::EMFILE)?;
         self.charge_one()?;
         self.place(free, file, cloexec);
-        Ok(free as i32)
+        Ok(Fd(free as i32))
     }
 
     /// Installs `file` at the lowest free descriptor.
-    pub fn insert(&mut self, file: Arc<OpenFile>, cloexec: bool) -> Result<i32, Errno> {
+    pub fn insert(&mut self, file: Arc<OpenFile>, cloexec: bool) -> Result<Fd, Errno> {
         self.insert_from(0, file, cloexec)
     }
 
     /// Installs `file` at exactly `fd`, closing what was there; returns the old file.
-    pub fn insert_at(&mut self, fd: i32, file: Arc<OpenFile>, cloexec: bool) -> Result<Option<Arc<OpenFile>>, Errno> {
-        let i = usize::try_from(fd).ok().filter(|&i| i < crate::param::MAX_FDS).ok_or(Errno::EBADF)?;
+    pub fn insert_at(&mut self, fd: Fd, file: Arc<OpenFile>, cloexec: bool) -> Result<Option<Arc<OpenFile>>, Errno> {
+        let i = fd.index().filter(|&i| i < crate::param::MAX_FDS).ok_or(Errno::EBADF)?;
         if self.slots.get(i).is_none_or(Option::is_none) {
             self.charge_one()?;
         }
@@ -108,21 +133,21 @@ impl FdTable {
     }
 
     /// Closes `fd`; returns its file (dropped by the caller, outside any lock).
-    pub fn remove(&mut self, fd: i32) -> Result<Arc<OpenFile>, Errno> {
-        let i = usize::try_from(fd).map_err(|_| Errno::EBADF)?;
+    pub fn remove(&mut self, fd: Fd) -> Result<Arc<OpenFile>, Errno> {
+        let i = fd.index().ok_or(Errno::EBADF)?;
         let file = self.slots.get_mut(i).and_then(Option::take).map(|s| s.file).ok_or(Errno::EBADF)?;
         self.uncharge(1);
         Ok(file)
     }
 
     /// The close-on-exec flag of `fd`.
-    pub fn cloexec(&self, fd: i32) -> Result<bool, Errno> {
+    pub fn cloexec(&self, fd: Fd) -> Result<bool, Errno> {
         self.slot(fd).map(|s| s.cloexec)
     }
 
     /// Sets the close-on-exec flag of `fd`.
-    pub fn set_cloexec(&mut self, fd: i32, cloexec: bool) -> Result<(), Errno> {
-        let i = usize::try_from(fd).map_err(|_| Errno::EBADF)?;
+    pub fn set_cloexec(&mut self, fd: Fd, cloexec: bool) -> Result<(), Errno> {
+        let i = fd.index().ok_or(Errno::EBADF)?;
         match self.slots.get_mut(i) {
             Some(Some(slot)) => {
                 slot.cloexec = cloexec;
@@ -153,8 +178,8 @@ impl FdTable {
     }
 
     /// Open descriptors and their files, in order.
-    pub fn iter(&self) -> impl Iterator<Item = (i32, &Arc<OpenFile>)> {
-        self.slots.iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|s| (i as i32, &s.file)))
+    pub fn iter(&self) -> impl Iterator<Item = (Fd, &Arc<OpenFile>)> {
+        self.slots.iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|s| (Fd(i as i32), &s.file)))
     }
 }
 

@@ -27,7 +27,7 @@ mod pipe;
 pub use devices::Device;
 pub use epoll::Epoll;
 pub use eventfd::EventFd;
-pub use fdtable::{FdTable, MAX_FDS};
+pub use fdtable::{Fd, FdTable, MAX_FDS};
 pub use inode_file::{InodeFile, stat_of};
 pub use pipe::pipe;
 

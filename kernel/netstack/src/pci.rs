@@ -1,8 +1,6 @@
 //! Finding a virtio network device on the PCI bus and choosing its transport.
 
 use super::legacy::LegacyTransport;
-use alloc::format;
-use alloc::string::String;
 use alloc::vec::Vec;
 use berth_hal::port::{IoWindow, PciLocation};
 use berth_hal::virtio::{PciPorts, pci_root};
@@ -68,9 +66,27 @@ fn network_functions(root: &PciRoot<PciPorts>) -> Vec<(DeviceFunction, u16)> {
     found
 }
 
+/// Why a virtio device's transport could not be opened.
+#[derive(Debug)]
+pub enum TransportError {
+    /// The legacy transport was asked for and the device has no legacy I/O BAR.
+    NoLegacyBar,
+    /// The modern transport failed and the device has no legacy one to fall back on.
+    Modern(virtio_drivers::transport::pci::VirtioPciError),
+}
+
+impl core::fmt::Display for TransportError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            TransportError::NoLegacyBar => f.write_str("the device has no legacy I/O BAR"),
+            TransportError::Modern(e) => write!(f, "no modern transport ({e}) and no legacy I/O BAR"),
+        }
+    }
+}
+
 /// Finds the first virtio network device, turns on its bus mastering, and opens its
 /// modern transport (or the legacy one if it has no other, or `legacy` is asked for).
-pub fn find_net_device(legacy: bool) -> Option<Result<FoundDevice, String>> {
+pub fn find_net_device(legacy: bool) -> Option<Result<FoundDevice, TransportError>> {
     let mut root = pci_root();
     let (df, device_id) = network_functions(&root).into_iter().next()?;
     let (_, command) = root.get_status_command(df);
@@ -85,14 +101,12 @@ pub fn find_net_device(legacy: bool) -> Option<Result<FoundDevice, String>> {
     // Transitional devices (id 0x1000) have both transports; 0x1041 is modern only.
     let transitional = device_id == TRANSITIONAL_NET;
     let transport = if legacy && transitional {
-        legacy_transport().ok_or_else(|| String::from("the device has no legacy I/O BAR"))
+        legacy_transport().ok_or(TransportError::NoLegacyBar)
     } else {
         match PciTransport::new::<berth_hal::virtio::VirtioHal, _>(&mut root, df) {
             Ok(t) => Ok(VirtioPci::Modern(t)),
-            Err(modern) if transitional => {
-                legacy_transport().ok_or_else(|| format!("no modern transport ({modern}) and no legacy I/O BAR"))
-            }
-            Err(e) => Err(format!("{e}")),
+            Err(modern) if transitional => legacy_transport().ok_or(TransportError::Modern(modern)),
+            Err(e) => Err(TransportError::Modern(e)),
         }
     };
     Some(transport.map(|transport| FoundDevice { transport, irq_line, location: df }))

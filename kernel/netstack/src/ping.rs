@@ -17,25 +17,49 @@ const PAYLOAD: &[u8] = b"berth ping";
 
 static NEXT_IDENT: AtomicU16 = AtomicU16::new(0xbe00);
 
+/// Why a ping got no answer.
+#[derive(Debug)]
+enum PingError {
+    /// The machine has no network.
+    NoNetwork,
+    /// The ICMP socket could not be bound.
+    Bind(icmp::BindError),
+    /// The request could not be queued.
+    Send(icmp::SendError),
+    /// Nothing came back in time.
+    NoReply,
+}
+
+impl core::fmt::Display for PingError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            PingError::NoNetwork => f.write_str("no network"),
+            PingError::Bind(e) => write!(f, "{e}"),
+            PingError::Send(e) => write!(f, "{e}"),
+            PingError::NoReply => f.write_str("no reply"),
+        }
+    }
+}
+
 /// Sends one echo request to `to` and waits up to `timeout_ns` for its reply; returns
 /// the round trip in ns.
-pub fn ping(to: Ipv4Addr, timeout_ns: u64) -> Result<u64, String> {
+fn ping(to: Ipv4Addr, timeout_ns: u64) -> Result<u64, PingError> {
     let ident = NEXT_IDENT.fetch_add(1, Ordering::Relaxed);
     let waker = SocketWaker::new();
     let started = crate::time::now_ns();
     let handle = stack::with(|s| {
         let buffer = || icmp::PacketBuffer::new(vec![icmp::PacketMetadata::EMPTY; 4], vec![0; 512]);
         let mut socket = icmp::Socket::new(buffer(), buffer());
-        socket.bind(icmp::Endpoint::Ident(ident)).map_err(|e| format!("{e}"))?;
+        socket.bind(icmp::Endpoint::Ident(ident)).map_err(PingError::Bind)?;
         let request = Icmpv4Repr::EchoRequest { ident, seq_no: 1, data: PAYLOAD };
-        let buf = socket.send(request.buffer_len(), IpAddress::Ipv4(to)).map_err(|e| format!("{e}"))?;
+        let buf = socket.send(request.buffer_len(), IpAddress::Ipv4(to)).map_err(PingError::Send)?;
         request.emit(&mut Icmpv4Packet::new_unchecked(buf), &ChecksumCapabilities::default());
         socket.register_recv_waker(&waker.waker());
         let handle = s.sockets.add(socket);
         s.poll();
-        Ok::<_, String>(handle)
+        Ok::<_, PingError>(handle)
     })
-    .ok_or("no network")??;
+    .ok_or(PingError::NoNetwork)??;
     stack::poke();
     let deadline = started + timeout_ns;
     let result = waker.queue.wait_until(
@@ -61,7 +85,7 @@ pub fn ping(to: Ipv4Addr, timeout_ns: u64) -> Result<u64, String> {
         None,
     );
     stack::with(|s| s.sockets.remove(handle));
-    result.map_err(|_| String::from("no reply"))
+    result.map_err(|_| PingError::NoReply)
 }
 
 /// The console's `ping ADDRESS`: one request, the outcome as a line.

@@ -91,16 +91,16 @@ pub fn present() -> bool {
 }
 
 /// Why the network could not be brought up.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum NetInitError {
     /// The machine has no virtio network device.
     NoDevice,
-    /// The device's PCI transport could not be opened (why).
-    Transport(String),
-    /// The virtio-net driver refused the device (why).
-    Device(String),
-    /// Its interrupt could not be routed (why).
-    Interrupt(String),
+    /// The device's PCI transport could not be opened.
+    Transport(pci::TransportError),
+    /// The virtio-net driver refused the device.
+    Device(virtio_drivers::Error),
+    /// Its interrupt could not be routed.
+    Interrupt(irq::IrqError),
     /// The `net` thread could not be started (why).
     Thread(&'static str),
     /// The configuration says no network.
@@ -126,8 +126,7 @@ pub fn init(config: NetConfig, legacy: bool) -> Result<String, NetInitError> {
     let found = pci::find_net_device(legacy).ok_or(NetInitError::NoDevice)?.map_err(NetInitError::Transport)?;
     let kind = found.transport.kind();
     let at = found.location;
-    let dev: NetDevice<VirtioPci> =
-        NetDevice::new(found.transport).map_err(|e| NetInitError::Device(format!("{e}")))?;
+    let dev: NetDevice<VirtioPci> = NetDevice::new(found.transport).map_err(NetInitError::Device)?;
     let mac = dev.mac();
     let mut nic = Nic::new(dev);
     let mut seed = [0u8; 8];

@@ -5,7 +5,7 @@
 
 use super::poll::{deadline_after_ms, timespec_deadline, with_mask};
 use super::{Args, SysResult};
-use crate::fs::{Epoll, OpenFile};
+use crate::fs::{Epoll, Fd, OpenFile};
 use crate::proc::{current_process, signal_pending};
 use crate::sched::WaitError;
 use crate::uaccess::UserPtr;
@@ -25,7 +25,7 @@ const EXCLUSIVE_OK: u32 = EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP
 fn create(cloexec: bool) -> SysResult {
     let file = OpenFile::new(Epoll::new(Some(current_process().container.memory.clone())), O_RDWR, String::new());
     let fd = current_process().fd_table().lock().insert(file, cloexec)?;
-    Ok(fd as isize)
+    Ok(fd.number() as isize)
 }
 
 /// epoll_create(size): `size` is only checked to be positive.
@@ -80,7 +80,7 @@ pub fn epoll_ctl(a: &Args) -> SysResult {
 
 /// Waits until the epoll instance at `epfd` has events or the deadline passes, and
 /// copies up to `max` of them to `events`; returns how many.
-fn wait(epfd: i32, events: UserPtr<EpollEvent>, max: i32, deadline: Option<u64>) -> SysResult {
+fn wait(epfd: Fd, events: UserPtr<EpollEvent>, max: i32, deadline: Option<u64>) -> SysResult {
     let max = usize::try_from(max).ok().filter(|&m| m > 0 && m <= MAX_EVENTS).ok_or(Errno::EINVAL)?;
     let events = events.array(max);
     if !events.in_user_range() {

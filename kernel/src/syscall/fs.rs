@@ -1,7 +1,7 @@
 //! System calls on file descriptors.
 
 use super::{Args, SysResult};
-use crate::fs::{EventFd, IoctlArg, OpenFile, pipe};
+use crate::fs::{EventFd, Fd, IoctlArg, OpenFile, pipe};
 use crate::proc::current_process;
 use crate::uaccess::{UserPtr, UserSlice};
 use alloc::sync::Arc;
@@ -28,7 +28,7 @@ fn must_stop() -> bool {
 }
 
 /// The open file behind `fd` in the running process.
-pub fn file(fd: i32) -> Result<Arc<OpenFile>, Errno> {
+pub fn file(fd: Fd) -> Result<Arc<OpenFile>, Errno> {
     current_process().fd_table().lock().get(fd)
 }
 
@@ -211,7 +211,7 @@ pub fn dup(a: &Args) -> SysResult {
     let table = current_process().fd_table();
     let mut t = table.lock();
     let f = t.get(a.fd(0))?;
-    t.insert(f, false).map(|fd| fd as isize)
+    t.insert(f, false).map(|fd| fd.number() as isize)
 }
 
 /// dup2(old, new)
@@ -221,12 +221,12 @@ pub fn dup2(a: &Args) -> SysResult {
     let mut t = table.lock();
     let f = t.get(old)?;
     if old == new {
-        return Ok(new as isize);
+        return Ok(new.number() as isize);
     }
     let replaced = t.insert_at(new, f, false)?;
     drop(t);
     drop(replaced);
-    Ok(new as isize)
+    Ok(new.number() as isize)
 }
 
 /// dup3(old, new, flags)
@@ -241,7 +241,7 @@ pub fn dup3(a: &Args) -> SysResult {
     let replaced = t.insert_at(new, f, flags & O_CLOEXEC != 0)?;
     drop(t);
     drop(replaced);
-    Ok(new as isize)
+    Ok(new.number() as isize)
 }
 
 /// fcntl(fd, cmd, arg)
@@ -251,7 +251,9 @@ pub fn fcntl(a: &Args) -> SysResult {
     let mut t = table.lock();
     let f = t.get(fd)?;
     match cmd {
-        F_DUPFD | F_DUPFD_CLOEXEC => t.insert_from(arg as usize, f, cmd == F_DUPFD_CLOEXEC).map(|fd| fd as isize),
+        F_DUPFD | F_DUPFD_CLOEXEC => {
+            t.insert_from(arg as usize, f, cmd == F_DUPFD_CLOEXEC).map(|fd| fd.number() as isize)
+        }
         F_GETFD => Ok(if t.cloexec(fd)? { FD_CLOEXEC as isize } else { 0 }),
         F_SETFD => t.set_cloexec(fd, arg as u32 & FD_CLOEXEC != 0).map(|()| 0),
         F_GETFL => Ok((f.flags() | O_LARGEFILE) as isize),
@@ -317,7 +319,7 @@ pub fn pipe2(fds: UserPtr<[i32; 2]>, flags: u32) -> SysResult {
             }
         }
     };
-    if let Err(e) = fds.write(&[rfd, wfd]) {
+    if let Err(e) = fds.write(&[rfd.number(), wfd.number()]) {
         let mut t = table.lock();
         let _ = t.remove(rfd);
         let _ = t.remove(wfd);
@@ -335,7 +337,7 @@ pub fn eventfd2(initial: u32, flags: u32) -> SysResult {
     let counter = EventFd::new(u64::from(initial), flags & EFD_SEMAPHORE != 0);
     let file = OpenFile::new(counter, O_RDWR | (flags & EFD_NONBLOCK), alloc::string::String::new());
     let fd = current_process().fd_table().lock().insert(file, flags & EFD_CLOEXEC != 0)?;
-    Ok(fd as isize)
+    Ok(fd.number() as isize)
 }
 
 /// fstat(fd, statbuf)

@@ -2,7 +2,7 @@
 
 use super::{Args, SysResult};
 use crate::container::files::device_for;
-use crate::fs::{InodeFile, OpenFile};
+use crate::fs::{Fd, InodeFile, OpenFile};
 use crate::proc::{Process, current_process, fs_errno};
 use crate::uaccess::{UserCStr, UserPtr, UserSlice};
 use alloc::format;
@@ -21,8 +21,8 @@ pub(super) fn path_arg(path: UserCStr) -> Result<String, Errno> {
 
 /// The directory relative paths start from: the working directory for AT_FDCWD,
 /// else the directory open as `dirfd`.
-fn start_dir(process: &Process, dirfd: i32, path: &str) -> Result<Arc<Inode>, Errno> {
-    if path.starts_with('/') || dirfd == AT_FDCWD {
+fn start_dir(process: &Process, dirfd: Fd, path: &str) -> Result<Arc<Inode>, Errno> {
+    if path.starts_with('/') || dirfd == Fd::AT_FDCWD {
         return Ok(process.cwd.lock().clone());
     }
     let f = process.fd_table().lock().get(dirfd)?;
@@ -34,14 +34,14 @@ fn start_dir(process: &Process, dirfd: i32, path: &str) -> Result<Arc<Inode>, Er
 }
 
 /// Resolves `path` relative to `dirfd`.
-pub(super) fn lookup(process: &Process, dirfd: i32, path: &str, follow: bool) -> Result<Arc<Inode>, Errno> {
+pub(super) fn lookup(process: &Process, dirfd: Fd, path: &str, follow: bool) -> Result<Arc<Inode>, Errno> {
     let start = start_dir(process, dirfd, path)?;
     let may_search = searcher(process);
     process.container.fs.lookup_as(&start, path, follow, &may_search).map_err(fs_errno)
 }
 
 /// Resolves all but the last component of `path` relative to `dirfd`.
-fn lookup_parent(process: &Process, dirfd: i32, path: &str) -> Result<(Arc<Inode>, String), Errno> {
+fn lookup_parent(process: &Process, dirfd: Fd, path: &str) -> Result<(Arc<Inode>, String), Errno> {
     let start = start_dir(process, dirfd, path)?;
     let may_search = searcher(process);
     process.container.fs.lookup_parent_as(&start, path, &may_search).map_err(fs_errno)
@@ -61,22 +61,21 @@ pub(crate) fn searcher(process: &Process) -> impl Fn(&Inode) -> bool {
 
 /// `/dev/std{in,out,err}`, `/dev/fd/N` and `/proc/self/fd/N` name open descriptors:
 /// opening them opens the same file again.
-fn magic_fd(process: &Process, path: &str) -> Option<i32> {
+fn magic_fd(process: &Process, path: &str) -> Option<Fd> {
     let rest = match path {
-        "/dev/stdin" => return Some(0),
-        "/dev/stdout" => return Some(1),
-        "/dev/stderr" => return Some(2),
+        "/dev/stdin" => return Some(Fd::new(0)),
+        "/dev/stdout" => return Some(Fd::new(1)),
+        "/dev/stderr" => return Some(Fd::new(2)),
         p => p
             .strip_prefix("/dev/fd/")
             .or_else(|| p.strip_prefix("/proc/self/fd/"))
             .or_else(|| p.strip_prefix(&format!("/proc/{}/fd/", process.pid)))?,
     };
-    rest.parse().ok()
+    rest.parse().ok().map(Fd::new)
 }
 
 /// EACCES unless the process may `want` (`MAY_*`) `inode`, by its file-system ids.
-/// (Only the object itself is checked: search permission on the directories of a
-/// path is not, yet.)
+/// (Search permission along the path is checked by the lookup, see [`searcher`].)
 pub(crate) fn permit(process: &Process, inode: &Inode, want: u32) -> Result<(), Errno> {
     let m = inode.metadata();
     if process.creds.lock().may_access(m.mode, m.uid, m.gid, want) { Ok(()) } else { Err(Errno::EACCES) }
@@ -97,7 +96,7 @@ fn permit_remove(process: &Process, dir: &Arc<Inode>, name: &str) -> Result<(), 
 }
 
 /// openat(dirfd, path, flags, mode)
-pub fn open(dirfd: i32, path: UserCStr, flags: u32, mode: u32) -> SysResult {
+pub fn open(dirfd: Fd, path: UserCStr, flags: u32, mode: u32) -> SysResult {
     let path = path_arg(path)?;
     let process = current_process();
     let cloexec = flags & O_CLOEXEC != 0;
@@ -105,7 +104,7 @@ pub fn open(dirfd: i32, path: UserCStr, flags: u32, mode: u32) -> SysResult {
     if let Some(fd) = magic_fd(&process, &path) {
         let existing = process.fd_table().lock().get(fd)?;
         let again = OpenFile::new(existing.ops.clone(), flags, existing.path.clone());
-        return process.fd_table().lock().insert(again, cloexec).map(|fd| fd as isize);
+        return process.fd_table().lock().insert(again, cloexec).map(|fd| fd.number() as isize);
     }
     let fs = process.container.fs.clone();
     let inode = if flags & O_CREAT != 0 {
@@ -187,17 +186,17 @@ fn finish_open(
         format!("{}/{}", base.trim_end_matches('/'), path)
     };
     let file = OpenFile::new(ops, flags, shown);
-    process.fd_table().lock().insert(file, cloexec).map(|fd| fd as isize)
+    process.fd_table().lock().insert(file, cloexec).map(|fd| fd.number() as isize)
 }
 
 /// The `struct stat` of what `dirfd`/`path` name (`AT_EMPTY_PATH`: `dirfd` itself).
-fn stat_of(process: &Process, dirfd: i32, path: UserCStr, flags: u32) -> Result<Stat, Errno> {
+fn stat_of(process: &Process, dirfd: Fd, path: UserCStr, flags: u32) -> Result<Stat, Errno> {
     let path = path_arg(path)?;
     if path.is_empty() {
         if flags & AT_EMPTY_PATH == 0 {
             return Err(Errno::ENOENT);
         }
-        if dirfd == AT_FDCWD {
+        if dirfd == Fd::AT_FDCWD {
             return Ok(crate::fs::stat_of(&process.cwd.lock().clone()));
         }
         return process.fd_table().lock().get(dirfd)?.ops.stat();
@@ -207,7 +206,7 @@ fn stat_of(process: &Process, dirfd: i32, path: UserCStr, flags: u32) -> Result<
 }
 
 /// newfstatat(dirfd, path, statbuf, flags) and stat/lstat.
-pub fn stat(dirfd: i32, path: UserCStr, buf: UserPtr<Stat>, flags: u32) -> SysResult {
+pub fn stat(dirfd: Fd, path: UserCStr, buf: UserPtr<Stat>, flags: u32) -> SysResult {
     let st = stat_of(&current_process(), dirfd, path, flags)?;
     buf.write(&st)?;
     Ok(0)
@@ -267,7 +266,7 @@ pub fn statfs(buf: UserPtr<Statfs>) -> SysResult {
 }
 
 /// readlinkat(dirfd, path, buf, size)
-pub fn readlink(dirfd: i32, path: UserCStr, buf: UserSlice) -> SysResult {
+pub fn readlink(dirfd: Fd, path: UserCStr, buf: UserSlice) -> SysResult {
     let path = path_arg(path)?;
     if buf.is_empty() {
         return Err(Errno::EINVAL);
@@ -296,7 +295,7 @@ pub fn getcwd(a: &Args) -> SysResult {
 /// chdir(path)
 pub fn chdir(a: &Args) -> SysResult {
     let process = current_process();
-    let inode = lookup(&process, AT_FDCWD, &path_arg(a.cstr(0))?, true)?;
+    let inode = lookup(&process, Fd::AT_FDCWD, &path_arg(a.cstr(0))?, true)?;
     if !inode.is_dir() {
         return Err(Errno::ENOTDIR);
     }
@@ -317,7 +316,7 @@ pub fn fchdir(a: &Args) -> SysResult {
 }
 
 /// mkdirat(dirfd, path, mode)
-pub fn mkdir(dirfd: i32, path: UserCStr, mode: u32) -> SysResult {
+pub fn mkdir(dirfd: Fd, path: UserCStr, mode: u32) -> SysResult {
     let process = current_process();
     let (dir, name) = lookup_parent(&process, dirfd, &path_arg(path)?)?;
     permit_create(&process, &dir)?;
@@ -328,7 +327,7 @@ pub fn mkdir(dirfd: i32, path: UserCStr, mode: u32) -> SysResult {
 
 /// mknodat(dirfd, path, mode, dev): regular files only; containers make no device
 /// nodes or FIFOs.
-pub fn mknod(dirfd: i32, path: UserCStr, mode: u32, _dev: u64) -> SysResult {
+pub fn mknod(dirfd: Fd, path: UserCStr, mode: u32, _dev: u64) -> SysResult {
     let process = current_process();
     if file_type(mode) != S_IFREG && file_type(mode) != 0 {
         return Err(Errno::EPERM);
@@ -341,7 +340,7 @@ pub fn mknod(dirfd: i32, path: UserCStr, mode: u32, _dev: u64) -> SysResult {
 }
 
 /// unlinkat(dirfd, path, flags)
-pub fn unlink(dirfd: i32, path: UserCStr, flags: u32) -> SysResult {
+pub fn unlink(dirfd: Fd, path: UserCStr, flags: u32) -> SysResult {
     let process = current_process();
     let (dir, name) = lookup_parent(&process, dirfd, &path_arg(path)?)?;
     permit_remove(&process, &dir, &name)?;
@@ -351,7 +350,7 @@ pub fn unlink(dirfd: i32, path: UserCStr, flags: u32) -> SysResult {
 }
 
 /// renameat2(olddirfd, oldpath, newdirfd, newpath, flags)
-pub fn rename(olddirfd: i32, old: UserCStr, newdirfd: i32, new: UserCStr, flags: u32) -> SysResult {
+pub fn rename(olddirfd: Fd, old: UserCStr, newdirfd: Fd, new: UserCStr, flags: u32) -> SysResult {
     if flags & !RENAME_NOREPLACE != 0 {
         return Err(Errno::EINVAL);
     }
@@ -365,7 +364,7 @@ pub fn rename(olddirfd: i32, old: UserCStr, newdirfd: i32, new: UserCStr, flags:
 }
 
 /// linkat(olddirfd, oldpath, newdirfd, newpath, flags)
-pub fn link(olddirfd: i32, old: UserCStr, newdirfd: i32, new: UserCStr, flags: u32) -> SysResult {
+pub fn link(olddirfd: Fd, old: UserCStr, newdirfd: Fd, new: UserCStr, flags: u32) -> SysResult {
     let process = current_process();
     let target = lookup(&process, olddirfd, &path_arg(old)?, flags & AT_SYMLINK_FOLLOW != 0)?;
     let (dir, name) = lookup_parent(&process, newdirfd, &path_arg(new)?)?;
@@ -375,7 +374,7 @@ pub fn link(olddirfd: i32, old: UserCStr, newdirfd: i32, new: UserCStr, flags: u
 }
 
 /// symlinkat(target, newdirfd, linkpath)
-pub fn symlink(target: UserCStr, dirfd: i32, path: UserCStr) -> SysResult {
+pub fn symlink(target: UserCStr, dirfd: Fd, path: UserCStr) -> SysResult {
     let process = current_process();
     let target = path_arg(target)?;
     let (dir, name) = lookup_parent(&process, dirfd, &path_arg(path)?)?;
@@ -386,7 +385,7 @@ pub fn symlink(target: UserCStr, dirfd: i32, path: UserCStr) -> SysResult {
 
 /// faccessat2(dirfd, path, mode, flags): by the real ids, or the effective ones with
 /// `AT_EACCESS`.
-pub fn access(dirfd: i32, path: UserCStr, mode: i32, flags: u32) -> SysResult {
+pub fn access(dirfd: Fd, path: UserCStr, mode: i32, flags: u32) -> SysResult {
     if mode & !(R_OK | W_OK | X_OK) != 0 {
         return Err(Errno::EINVAL);
     }
@@ -409,7 +408,7 @@ fn permit_owner(process: &Process, inode: &Inode) -> Result<(), Errno> {
 }
 
 /// fchmodat(dirfd, path, mode)
-pub fn chmod(dirfd: i32, path: UserCStr, mode: u32, _flags: u32) -> SysResult {
+pub fn chmod(dirfd: Fd, path: UserCStr, mode: u32, _flags: u32) -> SysResult {
     let process = current_process();
     let inode = lookup(&process, dirfd, &path_arg(path)?, true)?;
     permit_owner(&process, &inode)?;
@@ -454,7 +453,7 @@ fn change_owner(process: &Process, inode: &Inode, uid: u32, gid: u32) -> SysResu
 }
 
 /// fchownat(dirfd, path, uid, gid, flags)
-pub fn chown(dirfd: i32, path: UserCStr, uid: u32, gid: u32, flags: u32) -> SysResult {
+pub fn chown(dirfd: Fd, path: UserCStr, uid: u32, gid: u32, flags: u32) -> SysResult {
     let process = current_process();
     let inode = lookup(&process, dirfd, &path_arg(path)?, flags & AT_SYMLINK_NOFOLLOW == 0)?;
     change_owner(&process, &inode, uid, gid)
@@ -470,7 +469,7 @@ pub fn fchown(a: &Args) -> SysResult {
 /// truncate(path, length)
 pub fn truncate(a: &Args) -> SysResult {
     let process = current_process();
-    let inode = lookup(&process, AT_FDCWD, &path_arg(a.cstr(0))?, true)?;
+    let inode = lookup(&process, Fd::AT_FDCWD, &path_arg(a.cstr(0))?, true)?;
     let len = a.u64(1) as i64;
     if len < 0 {
         return Err(Errno::EINVAL);

@@ -2,7 +2,7 @@
 //! handing them to the socket (`net::SocketOps`).
 
 use super::{Args, SysResult};
-use crate::fs::{FileOps, OpenFile};
+use crate::fs::{Fd, FileOps, OpenFile};
 use crate::net::{Received, SockAddr, SocketOps, TcpSocket, UdpSocket, UnixSocket};
 use crate::proc::current_process;
 use crate::uaccess::{UserPtr, UserSlice};
@@ -23,7 +23,7 @@ const MAX_OPT_LEN: usize = 256;
 const IOV_MAX: usize = 1024;
 
 /// The open file behind `fd`, which must be a socket.
-fn socket_file(fd: i32) -> Result<Arc<OpenFile>, Errno> {
+fn socket_file(fd: Fd) -> Result<Arc<OpenFile>, Errno> {
     let f = super::fs::file(fd)?;
     if crate::net::socket_of(f.ops.as_ref()).is_none() {
         return Err(Errno::ENOTSOCK);
@@ -110,7 +110,7 @@ fn install(file: Arc<dyn FileOps>, flags: i32) -> SysResult {
     let status = O_RDWR | if flags & SOCK_NONBLOCK != 0 { O_NONBLOCK } else { 0 };
     let open = OpenFile::new(file, status, String::new());
     let fd = current_process().fd_table().lock().insert(open, flags & SOCK_CLOEXEC != 0)?;
-    Ok(fd as isize)
+    Ok(fd.number() as isize)
 }
 
 /// socket(domain, type, protocol)
@@ -148,15 +148,15 @@ pub fn socketpair(a: &Args) -> SysResult {
     }
     let process = current_process();
     let (x, y) = UnixSocket::pair(process.container.net.clone(), process.pid as i32);
-    let first = install(Arc::new(x), ty)? as i32;
+    let first = Fd::new(install(Arc::new(x), ty)? as i32);
     let second = match install(Arc::new(y), ty) {
-        Ok(fd) => fd as i32,
+        Ok(fd) => Fd::new(fd as i32),
         Err(e) => {
             let _ = process.fd_table().lock().remove(first);
             return Err(e);
         }
     };
-    if let Err(e) = sv.write(&[first, second]) {
+    if let Err(e) = sv.write(&[first.number(), second.number()]) {
         let table = process.fd_table();
         let mut t = table.lock();
         let _ = t.remove(first);

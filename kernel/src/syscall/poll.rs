@@ -1,7 +1,7 @@
 //! Waiting for readiness: poll, ppoll, select, pselect6.
 
 use super::{Args, SysResult};
-use crate::fs::OpenFile;
+use crate::fs::{Fd, OpenFile};
 use crate::proc::UserPart;
 use crate::proc::{self, current_process, signal_pending};
 use crate::sched::{self, WaitError, WaitQueue};
@@ -71,7 +71,7 @@ fn do_poll(fds: UserPtr<PollFd>, nfds: usize, deadline: Option<u64>) -> SysResul
         pollfds
             .iter()
             .map(|p| Watch {
-                file: if p.fd < 0 { None } else { t.get(p.fd).ok() },
+                file: if p.fd < 0 { None } else { t.get(Fd::new(p.fd)).ok() },
                 events: if p.fd < 0 { 0 } else { p.events },
             })
             .collect()
@@ -177,7 +177,7 @@ fn do_select(nfds: usize, sets: [Option<UserSlice>; 3], deadline: Option<u64>) -
                 events |= POLLPRI;
             }
             if events != 0 {
-                let file = t.get(fd as i32).map_err(|_| Errno::EBADF)?;
+                let file = t.get(Fd::new(fd as i32)).map_err(|_| Errno::EBADF)?;
                 watches.push(Watch { file: Some(file), events });
                 fds.push(fd);
             }

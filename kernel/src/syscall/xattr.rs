@@ -5,9 +5,9 @@
 
 use super::fs_path::{lookup, path_arg};
 use super::{Args, SysResult};
+use crate::fs::Fd;
 use crate::proc::current_process;
 use berth_abi::Errno;
-use berth_abi::fs::AT_FDCWD;
 
 /// What an extended-attribute call does once its file is found.
 #[derive(Clone, Copy)]
@@ -33,7 +33,7 @@ fn answer(op: Op) -> SysResult {
 /// `getxattr`, `listxattr`, `setxattr`, `removexattr` (`follow`), and their `l`
 /// versions (not following a last symbolic link): the path must name a file.
 pub fn by_path(a: &Args, op: Op, follow: bool) -> SysResult {
-    lookup(&current_process(), AT_FDCWD, &path_arg(a.cstr(0))?, follow)?;
+    lookup(&current_process(), Fd::AT_FDCWD, &path_arg(a.cstr(0))?, follow)?;
     answer(op)
 }
 

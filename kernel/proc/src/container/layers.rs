@@ -8,6 +8,7 @@ use alloc::sync::{Arc, Weak};
 use berth_oci::gzip::GzipDecoder;
 use berth_oci::{Digest, TarSplit, UnpackError, Unpacked};
 use berth_vfs::Image;
+use core::fmt;
 use spin::Mutex;
 
 /// One layer: its file tree (whiteouts still in it) and the memory its files take.
@@ -50,7 +51,7 @@ pub enum LayerError {
     /// Its file data is over the limit (bytes).
     TooLarge(u64),
     /// The machine has no memory left for it.
-    NoSpace(String),
+    NoSpace(NoRoom),
     /// It is not a valid tar archive.
     BadTar(String),
     /// Its compression is broken (the reason says how).
@@ -61,7 +62,7 @@ impl core::fmt::Display for LayerError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             LayerError::TooLarge(limit) => write!(f, "the layer holds more than {} MiB of files", limit >> 20),
-            LayerError::NoSpace(why) => f.write_str(why),
+            LayerError::NoSpace(room) => write!(f, "{room}"),
             LayerError::BadTar(why) => write!(f, "the layer is not a valid tar archive: {why}"),
             LayerError::BadCompression(why) => f.write_str(why),
         }
@@ -94,7 +95,7 @@ pub struct LayerBuilder {
 }
 
 fn no_space() -> LayerError {
-    LayerError::NoSpace(String::from("not enough memory left on the machine for this image"))
+    LayerError::NoSpace(NoRoom::now())
 }
 
 fn from_unpack(e: UnpackError<LayerError>) -> LayerError {
@@ -237,17 +238,40 @@ impl ImageCharge {
     }
 
     /// Charges `bytes` more, or says the machine has no room for them.
-    pub fn take(&self, bytes: u64) -> Result<(), String> {
-        if self.0.try_charge(bytes) {
-            Ok(())
-        } else {
-            let (used, limit) = crate::mm::container_memory();
-            Err(alloc::format!(
-                "not enough memory left on the machine for this image ({} MiB of {} MiB for containers and images in use)",
-                used >> 20,
-                limit >> 20
-            ))
-        }
+    pub fn take(&self, bytes: u64) -> Result<(), NoRoom> {
+        if self.0.try_charge(bytes) { Ok(()) } else { Err(NoRoom::now()) }
+    }
+}
+
+/// The machine has no memory left for an image's bytes: how much of the memory for
+/// containers and images was in use, of how much.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoRoom {
+    used: u64,
+    limit: u64,
+}
+
+impl NoRoom {
+    fn now() -> NoRoom {
+        let (used, limit) = crate::mm::container_memory();
+        NoRoom { used, limit }
+    }
+}
+
+impl fmt::Display for NoRoom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "not enough memory left on the machine for this image ({} MiB of {} MiB for containers and images in use)",
+            self.used >> 20,
+            self.limit >> 20
+        )
+    }
+}
+
+impl Default for ImageCharge {
+    fn default() -> ImageCharge {
+        ImageCharge::new()
     }
 }
 

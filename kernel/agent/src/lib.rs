@@ -17,6 +17,20 @@
 //! after a while, and when all are taken, the one that has waited longest for a
 //! request is closed to make room for a new client.
 
+#![no_std]
+#![cfg(target_os = "none")]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+// The layers below, under the names this crate's modules use.
+use berth_base::{LINUX_RELEASE, VERSION, param, time};
+use berth_fs as fs;
+use berth_mm as mm;
+use berth_netstack as net;
+use berth_proc::container;
+use berth_sched as sched;
+
 mod archive;
 mod conn;
 mod containers;
@@ -29,7 +43,6 @@ mod system;
 
 use crate::fs::FileOps;
 use crate::net::{SockAddr, SocketOps, TcpSocket};
-use crate::sched;
 use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::sync::Arc;

@@ -72,7 +72,16 @@ pub enum Progress<'a> {
     /// A layer's state (`Pulling fs layer`, `Downloading`, `Already exists`, `Pull
     /// complete`), with bytes done and total for downloads (0 otherwise: the CLI shows
     /// no line for a message with numbers unless it draws bars on a terminal).
-    Layer { id: &'a str, status: &'a str, current: u64, total: u64 },
+    Layer {
+        /// The layer's short id (12 hex digits of its digest).
+        id: &'a str,
+        /// What is happening to it.
+        status: &'a str,
+        /// Bytes downloaded so far.
+        current: u64,
+        /// Bytes in all.
+        total: u64,
+    },
 }
 
 /// One registry, reached over plain HTTP.

@@ -113,7 +113,7 @@ fn pull(conn: &Conn, head: &RequestHead, from: &str) -> Handled {
 pub fn layer_error(e: LayerError) -> ApiError {
     match e {
         LayerError::TooLarge(limit) => ApiError::too_large(limit),
-        LayerError::NoSpace(why) => ApiError::new(507, why),
+        LayerError::NoSpace(room) => ApiError::new(507, format!("{room}")),
         LayerError::BadTar(_) | LayerError::BadCompression(_) => ApiError::bad_request(format!("{e}")),
     }
 }

@@ -2,6 +2,7 @@
 //! machine, and `/proc/sys` (`procfs_sys.rs`).
 
 use crate::container::Container;
+use crate::fs::Fd;
 use crate::proc::Process;
 use crate::proc::UserPart;
 use alloc::format;
@@ -218,7 +219,7 @@ impl SpecialDir for FdDir {
     fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
         let p = self.process.upgrade()?;
         let fd: i32 = name.parse().ok()?;
-        let file = p.fd_table().lock().get(fd).ok()?;
+        let file = p.fd_table().lock().get(Fd::new(fd)).ok()?;
         let target = match file.ops.inode() {
             Some(_) if !file.path.is_empty() => file.path.clone(),
             _ => file.ops.describe(),
@@ -233,8 +234,8 @@ impl SpecialDir for FdDir {
         table
             .iter()
             .map(|(fd, _)| DirEntry {
-                name: fd.to_string(),
-                ino: ino(p.pid, 0x1000 + fd as u32),
+                name: fd.number().to_string(),
+                ino: ino(p.pid, 0x1000 + fd.number() as u32),
                 kind: FileType::Symlink,
             })
             .collect()
