@@ -2,9 +2,9 @@
 //! and later write (an OCI image layout with Docker's `manifest.json`).
 
 use super::conn::Conn;
-use super::dispatch::{Handled, Next};
 use super::error::ApiError;
 use super::images::layer_error;
+use super::reply::{Handled, Next};
 use crate::container::archive::{LoadError, Loader};
 use crate::container::images::Named;
 use alloc::collections::BTreeSet;

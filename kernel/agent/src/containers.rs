@@ -1,29 +1,19 @@
 //! Container endpoints: create, start, stop, kill, wait, remove, list, inspect.
 
 use super::conn::Conn;
-use super::dispatch::{Handled, Next, no_content};
 use super::error::ApiError;
 use super::inspect;
+use super::lookup;
+use super::reply::{Handled, Next, no_content};
 use crate::container::{Container, ContainerConfig, Status, images, registry};
 use alloc::format;
 use alloc::string::{String, ToString};
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 use berth_abi::signal::Signal;
 use berth_docker::api;
 use berth_docker::http::RequestHead;
 use berth_net::{PortMapping, Protocol};
 use berth_oci::RunConfig;
-
-/// The container `key` names (name, id, or unique id prefix).
-pub fn find(key: &str) -> Result<Arc<Container>, ApiError> {
-    registry::find(key).map_err(|e| match e {
-        registry::FindError::Ambiguous => {
-            ApiError::bad_request(format!("multiple IDs found with provided prefix: {key}"))
-        }
-        registry::FindError::NotFound => ApiError::no_container(key),
-    })
-}
 
 /// `GET /containers/json[?all=1]`.
 pub fn list(conn: &Conn, head: &RequestHead) -> Handled {
@@ -177,7 +167,7 @@ pub fn create(conn: &Conn, head: &RequestHead, body: &[u8]) -> Handled {
 
 /// `POST /containers/{id}/start`.
 pub fn start(conn: &Conn, key: &str) -> Handled {
-    let c = find(key)?;
+    let c = lookup::container(key)?;
     match c.status() {
         Status::Running => {
             conn.respond(304, None, &[]).map_err(ApiError::io)?;
@@ -212,7 +202,7 @@ fn wait_exit(c: &Container, deadline_ns: Option<u64>) -> Option<i32> {
 /// `POST /containers/{id}/stop[?t=SECONDS]`: the container's stop signal (SIGTERM unless
 /// the image or `--stop-signal` names another), then SIGKILL after the timeout.
 pub fn stop(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
-    let c = find(key)?;
+    let c = lookup::container(key)?;
     if c.status() != Status::Running {
         conn.respond(304, None, &[]).map_err(ApiError::io)?;
         return Ok(Next::Continue);
@@ -231,7 +221,7 @@ pub fn stop(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
 
 /// `POST /containers/{id}/kill[?signal=SIG]`.
 pub fn kill(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
-    let c = find(key)?;
+    let c = lookup::container(key)?;
     let sig = match head.query("signal").filter(|s| !s.is_empty()) {
         Some(s) => berth_docker::signal::parse(s)
             .and_then(Signal::new)
@@ -249,7 +239,7 @@ pub fn kill(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
 /// at once (the CLI waits for them before it starts the container), the status code
 /// when the condition is met.
 pub fn wait(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
-    let c = find(key)?;
+    let c = lookup::container(key)?;
     let condition = head.query("condition").unwrap_or("not-running").to_string();
     if !matches!(condition.as_str(), "not-running" | "next-exit" | "removed") {
         return Err(ApiError::bad_request(format!("invalid condition: {condition}")));
@@ -274,7 +264,7 @@ pub fn wait(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
 
 /// `DELETE /containers/{id}[?force=1]`.
 pub fn remove(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
-    let c = find(key)?;
+    let c = lookup::container(key)?;
     if c.status() == Status::Running {
         if !head.query_flag("force") {
             return Err(ApiError::conflict(format!(
@@ -292,7 +282,7 @@ pub fn remove(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
 /// `POST /containers/{id}/resize?h=ROWS&w=COLUMNS`: sets its terminal's size (accepted
 /// and ignored for a container without one, as Docker does).
 pub fn resize(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
-    let c = find(key)?;
+    let c = lookup::container(key)?;
     let size = |k| head.query(k).map(|v| v.parse::<u16>().map_err(|_| ApiError::bad_request(format!("bad {k}={v}"))));
     if let (Some(rows), Some(cols), Some(terminal)) = (size("h").transpose()?, size("w").transpose()?, &c.terminal) {
         terminal.resize(rows, cols);
@@ -303,12 +293,7 @@ pub fn resize(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
 
 /// `GET /containers/{id}/json`.
 pub fn inspect(conn: &Conn, key: &str) -> Handled {
-    let c = find(key)?;
+    let c = lookup::container(key)?;
     conn.json(200, &inspect::container(&c)).map_err(ApiError::io)?;
     Ok(Next::Continue)
-}
-
-/// The stored image a container was made from, if it is still there.
-pub fn image_of(c: &Container) -> Option<Arc<images::StoredImage>> {
-    images::list().into_iter().find(|i| Arc::ptr_eq(&i.image, &c.image))
 }

@@ -3,21 +3,11 @@
 
 use super::conn::Conn;
 use super::error::ApiError;
+use super::reply::{Handled, Next};
 use super::{Auth, Slot};
 use super::{archive, containers, images, streams, system};
 use berth_docker::http::RequestHead;
 use berth_docker::route::{Route, route};
-
-/// What a handler left the connection fit for.
-pub enum Next {
-    /// Ready for the next request (if the client keeps the connection).
-    Continue,
-    /// Closed or handed over (an attach): stop serving it.
-    Stop,
-}
-
-/// A handler's result: the connection's state, or an error to answer with.
-pub type Handled = Result<Next, ApiError>;
 
 /// Serves requests on `conn` until the client, an error or the listener (making room,
 /// see `Slot`) ends it.
@@ -125,10 +115,4 @@ fn handle(conn: &mut Conn, head: &RequestHead) -> Handled {
         Route::MethodNotAllowed => Err(ApiError::new(405, "method not allowed")),
         Route::NotFound => Err(ApiError::new(404, "page not found")),
     }
-}
-
-/// Answers 204 No Content.
-pub fn no_content(conn: &Conn) -> Handled {
-    conn.respond(204, None, &[]).map_err(ApiError::io)?;
-    Ok(Next::Continue)
 }

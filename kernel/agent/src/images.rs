@@ -2,9 +2,9 @@
 //! it arrives), `docker pull`, `images`, `rmi`, `image inspect`, `tag`, `history`.
 
 use super::conn::Conn;
-use super::dispatch::{Handled, Next};
 use super::error::ApiError;
 use super::inspect;
+use super::reply::{Handled, Next};
 use crate::container::images::{self, Removal, RemoveError};
 use crate::container::layers::{LayerBuilder, LayerError};
 use crate::container::pull::{self, Progress};

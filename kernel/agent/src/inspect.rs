@@ -1,7 +1,7 @@
 //! How containers and images look in Docker's JSON: `ps` rows, `inspect` documents,
 //! `images` rows.
 
-use super::containers::image_of;
+use super::lookup::image_of;
 use crate::container::images::StoredImage;
 use crate::container::{Container, Status};
 use alloc::collections::BTreeMap;

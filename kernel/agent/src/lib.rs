@@ -38,6 +38,8 @@ mod dispatch;
 mod error;
 mod images;
 mod inspect;
+mod lookup;
+mod reply;
 mod streams;
 mod system;
 

@@ -2,9 +2,9 @@
 //! standard input included), and `stats`.
 
 use super::conn::Conn;
-use super::containers::find;
-use super::dispatch::{Handled, Next};
 use super::error::ApiError;
+use super::lookup;
+use super::reply::{Handled, Next};
 use crate::container::{Container, LogEntry, Stream};
 use crate::sched::{self, WaitQueue};
 use alloc::string::String;
@@ -95,7 +95,7 @@ fn encode(c: &Container, entry: &LogEntry, timestamps: bool) -> Vec<u8> {
 
 /// `GET /containers/{id}/logs?stdout=1&stderr=1[&follow=1][&tail=N][&timestamps=1]`.
 pub fn logs(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
-    let c = find(key)?;
+    let c = lookup::container(key)?;
     let streams = Streams::of(head);
     if !streams.stdout && !streams.stderr {
         return Err(ApiError::bad_request("you must choose at least one stream"));
@@ -154,7 +154,7 @@ pub fn logs(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
 /// connection becomes a raw stream of the container's output (and, with `stdin`, its
 /// input) until the container exits; then it is closed, which ends `docker run`.
 pub fn attach(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
-    let c = find(key)?;
+    let c = lookup::container(key)?;
     let streams = Streams::of(head);
     let stdin = head.query_flag("stdin") && c.config.open_stdin;
     let mut next = if head.query_flag("logs") { 0 } else { c.log.next_seq() };
@@ -250,7 +250,7 @@ fn sample(c: &Container, previous: Option<&api::Stats>) -> api::Stats {
 /// `GET /containers/{id}/stats[?stream=0]`: one sample (after a short interval, so CPU
 /// use can be computed), or one a second until the client goes away.
 pub fn stats(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
-    let c = find(key)?;
+    let c = lookup::container(key)?;
     let stream = head.query("stream").is_none_or(|s| s == "1" || s == "true");
     let mut previous = sample(&c, None);
     let interval = if stream { 1_000_000_000 } else { 250_000_000 };

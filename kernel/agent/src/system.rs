@@ -1,8 +1,8 @@
 //! `/_ping`, `/version`, `/info`.
 
 use super::conn::Conn;
-use super::dispatch::{Handled, Next};
 use super::error::ApiError;
+use super::reply::{Handled, Next};
 use alloc::string::String;
 use berth_docker::api;
 use berth_docker::http::RequestHead;

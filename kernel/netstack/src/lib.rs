@@ -44,7 +44,7 @@ mod waker;
 
 pub use namespace::{Namespace, PortInUse, machine as machine_namespace};
 pub use ping::console as ping_command;
-pub use socket::{Received, SockAddr, SocketOps, socket_of};
+pub use socket::{Received, SockAddr, SocketOps};
 pub use stack::{Addressing, present, wait_configured};
 pub use tcp::{MAX_BACKLOG, TcpSocket};
 pub use udp::UdpSocket;
@@ -124,4 +124,16 @@ pub fn orphan_states() -> alloc::collections::BTreeMap<&'static str, usize> {
 /// The machine's address configuration, if it has one.
 pub fn addressing() -> Option<Addressing> {
     stack::with(|s| s.addressing).flatten()
+}
+
+/// The socket behind an open file, for the socket system calls (ENOTSOCK without).
+pub fn socket_of(file: &dyn berth_fs::FileOps) -> Option<&dyn SocketOps> {
+    let file: &dyn core::any::Any = file;
+    if let Some(s) = file.downcast_ref::<TcpSocket>() {
+        return Some(s);
+    }
+    if let Some(s) = file.downcast_ref::<UdpSocket>() {
+        return Some(s);
+    }
+    file.downcast_ref::<UnixSocket>().map(|s| s as &dyn SocketOps)
 }

@@ -1,15 +1,12 @@
 //! What every socket offers the system calls, the addresses they take, the options
 //! they share, and how they block.
 
-use crate::fs::{FileOps, IoctlArg, OpenFile, Ready};
+use crate::fs::Ready;
 use crate::sched::WaitQueue;
-use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use berth_abi::Errno;
-use berth_abi::fs::Stat;
 use berth_abi::net::*;
-use core::any::Any;
 use core::net::{Ipv4Addr, SocketAddrV4};
 
 /// A socket address as the system calls pass it.
@@ -227,7 +224,7 @@ pub fn block_on<T>(
     crate::fs::block_on(&waker.queue, nonblocking, deadline, attempt)
 }
 
-/// What the one [`FileOps`] implementation of every socket type needs of it (reading,
+/// What the one [`FileOps`](crate::fs::FileOps) implementation of every socket type needs of it (reading,
 /// writing, `stat`, `FIONREAD`, `poll` and the `/proc` name work alike for all).
 pub trait SocketFile: SocketOps {
     /// The prefix of its `/proc/PID/fd` name, `socket:[{PREFIX}{id}]`.
@@ -242,58 +239,55 @@ pub trait SocketFile: SocketOps {
     fn write_data(&self, data: &[u8], nonblocking: bool) -> Result<usize, Errno>;
 }
 
-/// The one [`FileOps`] implementation of the socket types (a blanket impl over
-/// [`SocketFile`] is refused: `FileOps` belongs to the file layer's crate).
+/// The one [`FileOps`](crate::fs::FileOps) implementation of the socket types, written once here and
+/// instantiated by each type's file (a blanket impl over [`SocketFile`] is refused:
+/// `FileOps` belongs to the file layer's crate).
 macro_rules! socket_file_ops {
-    ($($socket:ty),*) => {
-        $(
-        impl FileOps for $socket {
-            fn read(&self, file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
+    ($socket:ty) => {
+        impl berth_fs::FileOps for $socket {
+            fn read(&self, file: &berth_fs::OpenFile, buf: &mut [u8]) -> Result<usize, berth_abi::Errno> {
                 self.recv(buf, 0, file.nonblocking()).map(|r| r.len)
             }
 
-            fn write(&self, file: &OpenFile, data: &[u8]) -> Result<usize, Errno> {
+            fn write(&self, file: &berth_fs::OpenFile, data: &[u8]) -> Result<usize, berth_abi::Errno> {
                 self.write_data(data, file.nonblocking())
             }
 
-            fn stat(&self) -> Result<Stat, Errno> {
-                Ok(Stat { st_mode: berth_abi::fs::S_IFSOCK | 0o777, st_ino: self.id(), st_blksize: 4096, ..Stat::default() })
+            fn stat(&self) -> Result<berth_abi::fs::Stat, berth_abi::Errno> {
+                Ok(berth_abi::fs::Stat {
+                    st_mode: berth_abi::fs::S_IFSOCK | 0o777,
+                    st_ino: self.id(),
+                    st_blksize: 4096,
+                    ..berth_abi::fs::Stat::default()
+                })
             }
 
-            fn ioctl(&self, _file: &OpenFile, request: u32, arg: IoctlArg) -> Result<isize, Errno> {
+            fn ioctl(
+                &self,
+                _file: &berth_fs::OpenFile,
+                request: u32,
+                arg: berth_fs::IoctlArg,
+            ) -> Result<isize, berth_abi::Errno> {
                 if request == berth_abi::ioctl::FIONREAD {
                     arg.ptr().write(&(self.available() as i32))?;
                     return Ok(0);
                 }
-                Err(Errno::ENOTTY)
+                Err(berth_abi::Errno::ENOTTY)
             }
 
-            fn ready(&self) -> Ready {
+            fn ready(&self) -> berth_fs::Ready {
                 self.readiness()
             }
 
-            fn wait_queue(&self) -> Option<&WaitQueue> {
+            fn wait_queue(&self) -> Option<&berth_sched::WaitQueue> {
                 Some(self.queue())
             }
 
-            fn describe(&self) -> String {
-                alloc::format!("socket:[{}{}]", <$socket as SocketFile>::PREFIX, self.id())
+            fn describe(&self) -> alloc::string::String {
+                alloc::format!("socket:[{}{}]", <$socket as $crate::socket::SocketFile>::PREFIX, self.id())
             }
         }
-        )*
     };
 }
 
-socket_file_ops!(super::tcp::TcpSocket, super::udp::UdpSocket, super::unix::UnixSocket);
-
-/// The socket behind an open file, for the socket system calls (ENOTSOCK without).
-pub fn socket_of(file: &dyn FileOps) -> Option<&dyn SocketOps> {
-    let file: &dyn Any = file;
-    if let Some(s) = file.downcast_ref::<super::tcp::TcpSocket>() {
-        return Some(s);
-    }
-    if let Some(s) = file.downcast_ref::<super::udp::UdpSocket>() {
-        return Some(s);
-    }
-    file.downcast_ref::<super::unix::UnixSocket>().map(|s| s as &dyn SocketOps)
-}
+pub(crate) use socket_file_ops;

@@ -750,6 +750,8 @@ fn positive(v: i32) -> Result<i32, Errno> {
     if v < 1 { Err(Errno::EINVAL) } else { Ok(v) }
 }
 
+super::socket::socket_file_ops!(TcpSocket);
+
 impl SocketFile for TcpSocket {
     const PREFIX: &'static str = "";
 

@@ -394,6 +394,8 @@ impl SocketOps for UdpSocket {
     }
 }
 
+super::socket::socket_file_ops!(UdpSocket);
+
 impl SocketFile for UdpSocket {
     const PREFIX: &'static str = "udp";
 

@@ -292,6 +292,8 @@ impl SocketOps for UnixSocket {
     }
 }
 
+super::socket::socket_file_ops!(UnixSocket);
+
 impl SocketFile for UnixSocket {
     const PREFIX: &'static str = "unix";
 

@@ -96,27 +96,27 @@ fn permit_remove(process: &Process, dir: &Arc<Inode>, name: &str) -> Result<(), 
 }
 
 /// openat(dirfd, path, flags, mode)
-pub fn open(dirfd: Fd, path: UserCStr, flags: u32, mode: u32) -> SysResult {
+pub fn open(dirfd: Fd, path: UserCStr, flags: OpenFlags, mode: u32) -> SysResult {
     let path = path_arg(path)?;
     let process = current_process();
-    let cloexec = flags & O_CLOEXEC != 0;
-    let flags = flags & !(O_CLOEXEC | O_LARGEFILE);
+    let cloexec = flags.contains(OpenFlags::CLOEXEC);
+    let flags = flags - (OpenFlags::CLOEXEC | OpenFlags::LARGEFILE);
     if let Some(fd) = magic_fd(&process, &path) {
         let existing = process.fd_table().lock().get(fd)?;
-        let again = OpenFile::new(existing.ops.clone(), flags, existing.path.clone());
+        let again = OpenFile::new(existing.ops.clone(), flags.bits(), existing.path.clone());
         return process.fd_table().lock().insert(again, cloexec).map(|fd| fd.number() as isize);
     }
     let fs = process.container.fs.clone();
-    let inode = if flags & O_CREAT != 0 {
+    let inode = if flags.contains(OpenFlags::CREAT) {
         // A trailing slash names a directory, which O_CREAT cannot make or open.
         if path.len() > 1 && path.ends_with('/') {
             return Err(Errno::EISDIR);
         }
         let (dir, name) = lookup_parent(&process, dirfd, &path)?;
         match fs.child(&dir, &name) {
-            Ok(_) if flags & O_EXCL != 0 => return Err(Errno::EEXIST),
+            Ok(_) if flags.contains(OpenFlags::EXCL) => return Err(Errno::EEXIST),
             Ok(existing) if existing.is_dir() => return Err(Errno::EISDIR),
-            Ok(existing) if existing.file_type() == FileType::Symlink && flags & O_NOFOLLOW == 0 => {
+            Ok(existing) if existing.file_type() == FileType::Symlink && !flags.contains(OpenFlags::NOFOLLOW) => {
                 let target = lookup(&process, dirfd, &path, true)?;
                 if target.is_dir() {
                     return Err(Errno::EISDIR);
@@ -134,22 +134,22 @@ pub fn open(dirfd: Fd, path: UserCStr, flags: u32, mode: u32) -> SysResult {
             Err(e) => return Err(fs_errno(e)),
         }
     } else {
-        lookup(&process, dirfd, &path, flags & O_NOFOLLOW == 0)?
+        lookup(&process, dirfd, &path, !flags.contains(OpenFlags::NOFOLLOW))?
     };
     let kind = inode.file_type();
-    if flags & O_NOFOLLOW != 0 && kind == FileType::Symlink && flags & O_PATH == 0 {
+    if flags.contains(OpenFlags::NOFOLLOW) && kind == FileType::Symlink && !flags.contains(OpenFlags::PATH) {
         return Err(Errno::ELOOP);
     }
-    if flags & O_DIRECTORY != 0 && !inode.is_dir() {
+    if flags.contains(OpenFlags::DIRECTORY) && !inode.is_dir() {
         return Err(Errno::ENOTDIR);
     }
-    let writing = matches!(flags & O_ACCMODE, O_WRONLY | O_RDWR);
-    if inode.is_dir() && (writing || flags & O_TRUNC != 0) {
+    let writing = matches!(access_mode(flags.bits()), O_WRONLY | O_RDWR);
+    if inode.is_dir() && (writing || flags.contains(OpenFlags::TRUNC)) {
         return Err(Errno::EISDIR);
     }
-    if flags & O_PATH == 0 && kind != FileType::Symlink {
-        let read = if matches!(flags & O_ACCMODE, O_RDONLY | O_RDWR) { MAY_READ } else { 0 };
-        let write = if writing || flags & O_TRUNC != 0 { MAY_WRITE } else { 0 };
+    if !flags.contains(OpenFlags::PATH) && kind != FileType::Symlink {
+        let read = if matches!(access_mode(flags.bits()), O_RDONLY | O_RDWR) { MAY_READ } else { 0 };
+        let write = if writing || flags.contains(OpenFlags::TRUNC) { MAY_WRITE } else { 0 };
         permit(&process, &inode, read | write)?;
     }
     finish_open(&process, &fs, inode, flags, path, cloexec)
@@ -160,19 +160,19 @@ fn finish_open(
     process: &Arc<Process>,
     fs: &Arc<berth_vfs::Filesystem>,
     inode: Arc<Inode>,
-    flags: u32,
+    flags: OpenFlags,
     path: String,
     cloexec: bool,
 ) -> SysResult {
     let kind = inode.file_type();
-    let writing = matches!(flags & O_ACCMODE, O_WRONLY | O_RDWR);
+    let writing = matches!(access_mode(flags.bits()), O_WRONLY | O_RDWR);
     let ops: Arc<dyn crate::fs::FileOps> = match kind {
-        FileType::CharDevice | FileType::BlockDevice if flags & O_PATH == 0 => {
+        FileType::CharDevice | FileType::BlockDevice if !flags.contains(OpenFlags::PATH) => {
             device_for(inode.metadata().rdev, &process.container)?
         }
-        FileType::Fifo | FileType::Socket if flags & O_PATH == 0 => return Err(Errno::ENXIO),
+        FileType::Fifo | FileType::Socket if !flags.contains(OpenFlags::PATH) => return Err(Errno::ENXIO),
         _ => {
-            if flags & O_TRUNC != 0 && writing && kind == FileType::Regular {
+            if flags.contains(OpenFlags::TRUNC) && writing && kind == FileType::Regular {
                 inode.truncate(0, fs.now()).map_err(fs_errno)?;
             }
             InodeFile::new(inode, fs.clone())
@@ -185,15 +185,15 @@ fn finish_open(
         let base = fs.path_of(&cwd).unwrap_or_default();
         format!("{}/{}", base.trim_end_matches('/'), path)
     };
-    let file = OpenFile::new(ops, flags, shown);
+    let file = OpenFile::new(ops, flags.bits(), shown);
     process.fd_table().lock().insert(file, cloexec).map(|fd| fd.number() as isize)
 }
 
 /// The `struct stat` of what `dirfd`/`path` name (`AT_EMPTY_PATH`: `dirfd` itself).
-fn stat_of(process: &Process, dirfd: Fd, path: UserCStr, flags: u32) -> Result<Stat, Errno> {
+fn stat_of(process: &Process, dirfd: Fd, path: UserCStr, flags: AtFlags) -> Result<Stat, Errno> {
     let path = path_arg(path)?;
     if path.is_empty() {
-        if flags & AT_EMPTY_PATH == 0 {
+        if !flags.contains(AtFlags::EMPTY_PATH) {
             return Err(Errno::ENOENT);
         }
         if dirfd == Fd::AT_FDCWD {
@@ -201,12 +201,12 @@ fn stat_of(process: &Process, dirfd: Fd, path: UserCStr, flags: u32) -> Result<S
         }
         return process.fd_table().lock().get(dirfd)?.ops.stat();
     }
-    let inode = lookup(process, dirfd, &path, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+    let inode = lookup(process, dirfd, &path, !flags.contains(AtFlags::SYMLINK_NOFOLLOW))?;
     Ok(crate::fs::stat_of(&inode))
 }
 
 /// newfstatat(dirfd, path, statbuf, flags) and stat/lstat.
-pub fn stat(dirfd: Fd, path: UserCStr, buf: UserPtr<Stat>, flags: u32) -> SysResult {
+pub fn stat(dirfd: Fd, path: UserCStr, buf: UserPtr<Stat>, flags: AtFlags) -> SysResult {
     let st = stat_of(&current_process(), dirfd, path, flags)?;
     buf.write(&st)?;
     Ok(0)
@@ -214,7 +214,7 @@ pub fn stat(dirfd: Fd, path: UserCStr, buf: UserPtr<Stat>, flags: u32) -> SysRes
 
 /// statx(dirfd, path, flags, mask, statxbuf)
 pub fn statx(a: &Args) -> SysResult {
-    let st = stat_of(&current_process(), a.fd(0), a.cstr(1), a.u32(2))?;
+    let st = stat_of(&current_process(), a.fd(0), a.cstr(1), AtFlags::from_bits_retain(a.u32(2)))?;
     let ts = |sec: i64, nsec: i64| StatxTimestamp { tv_sec: sec, tv_nsec: nsec as u32, __reserved: 0 };
     let sx = Statx {
         stx_mask: STATX_BASIC_STATS,
@@ -340,12 +340,13 @@ pub fn mknod(dirfd: Fd, path: UserCStr, mode: u32, _dev: u64) -> SysResult {
 }
 
 /// unlinkat(dirfd, path, flags)
-pub fn unlink(dirfd: Fd, path: UserCStr, flags: u32) -> SysResult {
+pub fn unlink(dirfd: Fd, path: UserCStr, flags: AtFlags) -> SysResult {
     let process = current_process();
     let (dir, name) = lookup_parent(&process, dirfd, &path_arg(path)?)?;
     permit_remove(&process, &dir, &name)?;
     let fs = &process.container.fs;
-    if flags & AT_REMOVEDIR != 0 { fs.rmdir(&dir, &name) } else { fs.unlink(&dir, &name) }.map_err(fs_errno)?;
+    if flags.contains(AtFlags::REMOVEDIR) { fs.rmdir(&dir, &name) } else { fs.unlink(&dir, &name) }
+        .map_err(fs_errno)?;
     Ok(0)
 }
 
@@ -364,9 +365,9 @@ pub fn rename(olddirfd: Fd, old: UserCStr, newdirfd: Fd, new: UserCStr, flags: u
 }
 
 /// linkat(olddirfd, oldpath, newdirfd, newpath, flags)
-pub fn link(olddirfd: Fd, old: UserCStr, newdirfd: Fd, new: UserCStr, flags: u32) -> SysResult {
+pub fn link(olddirfd: Fd, old: UserCStr, newdirfd: Fd, new: UserCStr, flags: AtFlags) -> SysResult {
     let process = current_process();
-    let target = lookup(&process, olddirfd, &path_arg(old)?, flags & AT_SYMLINK_FOLLOW != 0)?;
+    let target = lookup(&process, olddirfd, &path_arg(old)?, flags.contains(AtFlags::SYMLINK_FOLLOW))?;
     let (dir, name) = lookup_parent(&process, newdirfd, &path_arg(new)?)?;
     permit_create(&process, &dir)?;
     process.container.fs.link(&dir, &name, &target).map_err(fs_errno)?;
@@ -385,16 +386,16 @@ pub fn symlink(target: UserCStr, dirfd: Fd, path: UserCStr) -> SysResult {
 
 /// faccessat2(dirfd, path, mode, flags): by the real ids, or the effective ones with
 /// `AT_EACCESS`.
-pub fn access(dirfd: Fd, path: UserCStr, mode: i32, flags: u32) -> SysResult {
+pub fn access(dirfd: Fd, path: UserCStr, mode: i32, flags: AtFlags) -> SysResult {
     if mode & !(R_OK | W_OK | X_OK) != 0 {
         return Err(Errno::EINVAL);
     }
     let process = current_process();
-    let inode = lookup(&process, dirfd, &path_arg(path)?, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+    let inode = lookup(&process, dirfd, &path_arg(path)?, !flags.contains(AtFlags::SYMLINK_NOFOLLOW))?;
     let m = inode.metadata();
     let want = mode as u32;
     let creds = process.creds.lock();
-    let allowed = if flags & AT_EACCESS != 0 {
+    let allowed = if flags.contains(AtFlags::EACCESS) {
         creds.may_access(m.mode, m.uid, m.gid, want)
     } else {
         creds.may_access_real(m.mode, m.uid, m.gid, want)
@@ -408,7 +409,7 @@ fn permit_owner(process: &Process, inode: &Inode) -> Result<(), Errno> {
 }
 
 /// fchmodat(dirfd, path, mode)
-pub fn chmod(dirfd: Fd, path: UserCStr, mode: u32, _flags: u32) -> SysResult {
+pub fn chmod(dirfd: Fd, path: UserCStr, mode: u32, _flags: AtFlags) -> SysResult {
     let process = current_process();
     let inode = lookup(&process, dirfd, &path_arg(path)?, true)?;
     permit_owner(&process, &inode)?;
@@ -453,9 +454,9 @@ fn change_owner(process: &Process, inode: &Inode, uid: u32, gid: u32) -> SysResu
 }
 
 /// fchownat(dirfd, path, uid, gid, flags)
-pub fn chown(dirfd: Fd, path: UserCStr, uid: u32, gid: u32, flags: u32) -> SysResult {
+pub fn chown(dirfd: Fd, path: UserCStr, uid: u32, gid: u32, flags: AtFlags) -> SysResult {
     let process = current_process();
-    let inode = lookup(&process, dirfd, &path_arg(path)?, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+    let inode = lookup(&process, dirfd, &path_arg(path)?, !flags.contains(AtFlags::SYMLINK_NOFOLLOW))?;
     change_owner(&process, &inode, uid, gid)
 }
 
@@ -490,7 +491,12 @@ pub fn utimensat(a: &Args) -> SysResult {
         let f = process.fd_table().lock().get(a.fd(0))?;
         f.ops.inode().ok_or(Errno::EINVAL)?.clone()
     } else {
-        lookup(&process, a.fd(0), &path_arg(a.cstr(1))?, a.u32(3) & AT_SYMLINK_NOFOLLOW == 0)?
+        lookup(
+            &process,
+            a.fd(0),
+            &path_arg(a.cstr(1))?,
+            !AtFlags::from_bits_retain(a.u32(3)).contains(AtFlags::SYMLINK_NOFOLLOW),
+        )?
     };
     let times: UserPtr<[Timespec; 2]> = a.ptr(2);
     let (atime, mtime) = if times.is_null() {

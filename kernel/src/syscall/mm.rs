@@ -5,6 +5,7 @@ use crate::mm::{Access, MapError, MapRequest, Prot, VmaKind};
 use crate::proc::current_process;
 use alloc::string::String;
 use berth_abi::Errno;
+use berth_abi::mm::Prot as ProtFlags;
 use berth_abi::mm::*;
 
 fn errno(e: MapError) -> Errno {
@@ -15,11 +16,14 @@ fn errno(e: MapError) -> Errno {
     }
 }
 
+/// The protection `PROT_*` bits ask for; EINVAL for unknown bits.
 fn prot(bits: u32) -> Result<Prot, Errno> {
-    if bits & !(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP) != 0 {
-        return Err(Errno::EINVAL);
-    }
-    Ok(Prot { read: bits & PROT_READ != 0, write: bits & PROT_WRITE != 0, exec: bits & PROT_EXEC != 0 })
+    let flags = ProtFlags::from_bits(bits).ok_or(Errno::EINVAL)?;
+    Ok(Prot {
+        read: flags.contains(ProtFlags::READ),
+        write: flags.contains(ProtFlags::WRITE),
+        exec: flags.contains(ProtFlags::EXEC),
+    })
 }
 
 /// brk(addr): returns the (new) program break.
@@ -31,18 +35,21 @@ pub fn brk(a: &Args) -> SysResult {
 
 /// mmap(addr, length, prot, flags, fd, offset)
 pub fn mmap(a: &Args) -> SysResult {
-    let (addr, len, flags, offset) = (a.u64(0), a.u64(1), a.u32(3), a.u64(5));
+    let (addr, len, offset) = (a.u64(0), a.u64(1), a.u64(5));
+    // The mapping's type is a field of the flags word; the rest are flags (unknown
+    // ones ignored, as Linux ignores them).
+    let (map_type, flags) = (a.u32(3) & MAP_TYPE, MapFlags::from_bits_retain(a.u32(3) & !MAP_TYPE));
     let prot = prot(a.u32(2))?;
     if len == 0 || !offset.is_multiple_of(4096) {
         return Err(Errno::EINVAL);
     }
-    let shared = match flags & MAP_TYPE {
+    let shared = match map_type {
         MAP_SHARED | MAP_SHARED_VALIDATE => true,
         MAP_PRIVATE => false,
         _ => return Err(Errno::EINVAL),
     };
     let process = current_process();
-    let (kind, name) = if flags & MAP_ANONYMOUS != 0 {
+    let (kind, name) = if flags.contains(MapFlags::ANONYMOUS) {
         (if shared { VmaKind::shared_anon() } else { VmaKind::Anon }, String::new())
     } else {
         let f = process.fd_table().lock().get(a.fd(4))?;
@@ -68,7 +75,7 @@ pub fn mmap(a: &Args) -> SysResult {
     // A private writable mapping bigger than what is left of the memory limit (the
     // container's, or the machine's for containers) would only fail page by page
     // later: refuse it now, as an allocation failure.
-    if !shared && prot.write && flags & MAP_NORESERVE == 0 && len > process.container.memory.available() {
+    if !shared && prot.write && !flags.contains(MapFlags::NORESERVE) && len > process.container.memory.available() {
         return Err(Errno::ENOMEM);
     }
     let req = MapRequest {
@@ -77,12 +84,12 @@ pub fn mmap(a: &Args) -> SysResult {
         prot,
         kind,
         shared,
-        fixed: flags & MAP_FIXED != 0,
-        no_replace: flags & MAP_FIXED_NOREPLACE != 0,
+        fixed: flags.contains(MapFlags::FIXED),
+        no_replace: flags.contains(MapFlags::FIXED_NOREPLACE),
         name,
     };
     let start = process.with_vm(|s| s.map(req)).map_err(errno)?;
-    if flags & MAP_POPULATE != 0 {
+    if flags.contains(MapFlags::POPULATE) {
         let access = if prot.write { Access::Write } else { Access::Read };
         let _ = process.with_vm(|s| s.populate(start, len, access));
     }

@@ -31,6 +31,7 @@ use crate::proc::UserPart;
 use crate::sched;
 use crate::uaccess::{UserCStr, UserPtr, UserSlice};
 use berth_abi::Errno;
+use berth_abi::fs::{AtFlags, OpenFlags};
 use berth_abi::syscalls::nr;
 use berth_hal::trap::TrapFrame;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -69,6 +70,11 @@ impl Args {
     /// Argument `i` as a file descriptor (a C `int`).
     pub fn fd(&self, i: usize) -> Fd {
         Fd::new(self.0[i] as i32)
+    }
+
+    /// Argument `i` as `AT_*` flags (unknown bits kept, for the call to refuse).
+    pub fn at_flags(&self, i: usize) -> AtFlags {
+        AtFlags::from_bits_retain(self.u32(i))
     }
 
     /// Argument `i` as the address of a `T` in user memory.
@@ -220,17 +226,14 @@ fn dispatch(number: u64, a: &Args, frame: &mut TrapFrame) -> SysResult {
         nr::FADVISE64 => constant::file_advice(),
         nr::FALLOCATE => fs::fallocate(a),
         // Paths (fs_path.rs).
-        nr::OPEN => fs_path::open(Fd::AT_FDCWD, a.cstr(0), a.u32(1), a.u32(2)),
-        nr::OPENAT => fs_path::open(a.fd(0), a.cstr(1), a.u32(2), a.u32(3)),
-        nr::CREAT => fs_path::open(
-            Fd::AT_FDCWD,
-            a.cstr(0),
-            berth_abi::fs::O_CREAT | berth_abi::fs::O_WRONLY | berth_abi::fs::O_TRUNC,
-            a.u32(1),
-        ),
-        nr::STAT => fs_path::stat(Fd::AT_FDCWD, a.cstr(0), a.ptr(1), 0),
-        nr::LSTAT => fs_path::stat(Fd::AT_FDCWD, a.cstr(0), a.ptr(1), berth_abi::fs::AT_SYMLINK_NOFOLLOW),
-        nr::NEWFSTATAT => fs_path::stat(a.fd(0), a.cstr(1), a.ptr(2), a.u32(3)),
+        nr::OPEN => fs_path::open(Fd::AT_FDCWD, a.cstr(0), OpenFlags::from_bits_retain(a.u32(1)), a.u32(2)),
+        nr::OPENAT => fs_path::open(a.fd(0), a.cstr(1), OpenFlags::from_bits_retain(a.u32(2)), a.u32(3)),
+        nr::CREAT => {
+            fs_path::open(Fd::AT_FDCWD, a.cstr(0), OpenFlags::CREAT | OpenFlags::WRONLY | OpenFlags::TRUNC, a.u32(1))
+        }
+        nr::STAT => fs_path::stat(Fd::AT_FDCWD, a.cstr(0), a.ptr(1), AtFlags::empty()),
+        nr::LSTAT => fs_path::stat(Fd::AT_FDCWD, a.cstr(0), a.ptr(1), AtFlags::SYMLINK_NOFOLLOW),
+        nr::NEWFSTATAT => fs_path::stat(a.fd(0), a.cstr(1), a.ptr(2), a.at_flags(3)),
         nr::STATX => fs_path::statx(a),
         nr::STATFS => fs_path::statfs(a.ptr(1)),
         nr::FSTATFS => fs_path::statfs(a.ptr(1)),
@@ -244,24 +247,24 @@ fn dispatch(number: u64, a: &Args, frame: &mut TrapFrame) -> SysResult {
         nr::MKDIRAT => fs_path::mkdir(a.fd(0), a.cstr(1), a.u32(2)),
         nr::MKNOD => fs_path::mknod(Fd::AT_FDCWD, a.cstr(0), a.u32(1), a.u64(2)),
         nr::MKNODAT => fs_path::mknod(a.fd(0), a.cstr(1), a.u32(2), a.u64(3)),
-        nr::UNLINK => fs_path::unlink(Fd::AT_FDCWD, a.cstr(0), 0),
-        nr::UNLINKAT => fs_path::unlink(a.fd(0), a.cstr(1), a.u32(2)),
-        nr::RMDIR => fs_path::unlink(Fd::AT_FDCWD, a.cstr(0), berth_abi::fs::AT_REMOVEDIR),
+        nr::UNLINK => fs_path::unlink(Fd::AT_FDCWD, a.cstr(0), AtFlags::empty()),
+        nr::UNLINKAT => fs_path::unlink(a.fd(0), a.cstr(1), a.at_flags(2)),
+        nr::RMDIR => fs_path::unlink(Fd::AT_FDCWD, a.cstr(0), AtFlags::REMOVEDIR),
         nr::RENAME => fs_path::rename(Fd::AT_FDCWD, a.cstr(0), Fd::AT_FDCWD, a.cstr(1), 0),
         nr::RENAMEAT => fs_path::rename(a.fd(0), a.cstr(1), a.fd(2), a.cstr(3), 0),
         nr::RENAMEAT2 => fs_path::rename(a.fd(0), a.cstr(1), a.fd(2), a.cstr(3), a.u32(4)),
-        nr::LINK => fs_path::link(Fd::AT_FDCWD, a.cstr(0), Fd::AT_FDCWD, a.cstr(1), 0),
-        nr::LINKAT => fs_path::link(a.fd(0), a.cstr(1), a.fd(2), a.cstr(3), a.u32(4)),
+        nr::LINK => fs_path::link(Fd::AT_FDCWD, a.cstr(0), Fd::AT_FDCWD, a.cstr(1), AtFlags::empty()),
+        nr::LINKAT => fs_path::link(a.fd(0), a.cstr(1), a.fd(2), a.cstr(3), a.at_flags(4)),
         nr::SYMLINK => fs_path::symlink(a.cstr(0), Fd::AT_FDCWD, a.cstr(1)),
         nr::SYMLINKAT => fs_path::symlink(a.cstr(0), a.fd(1), a.cstr(2)),
-        nr::ACCESS => fs_path::access(Fd::AT_FDCWD, a.cstr(0), a.i32(1), 0),
-        nr::FACCESSAT => fs_path::access(a.fd(0), a.cstr(1), a.i32(2), 0),
-        nr::FACCESSAT2 => fs_path::access(a.fd(0), a.cstr(1), a.i32(2), a.u32(3)),
-        nr::CHMOD => fs_path::chmod(Fd::AT_FDCWD, a.cstr(0), a.u32(1), 0),
-        nr::FCHMODAT => fs_path::chmod(a.fd(0), a.cstr(1), a.u32(2), 0),
+        nr::ACCESS => fs_path::access(Fd::AT_FDCWD, a.cstr(0), a.i32(1), AtFlags::empty()),
+        nr::FACCESSAT => fs_path::access(a.fd(0), a.cstr(1), a.i32(2), AtFlags::empty()),
+        nr::FACCESSAT2 => fs_path::access(a.fd(0), a.cstr(1), a.i32(2), a.at_flags(3)),
+        nr::CHMOD => fs_path::chmod(Fd::AT_FDCWD, a.cstr(0), a.u32(1), AtFlags::empty()),
+        nr::FCHMODAT => fs_path::chmod(a.fd(0), a.cstr(1), a.u32(2), AtFlags::empty()),
         nr::FCHMOD => fs_path::fchmod(a),
-        nr::CHOWN | nr::LCHOWN => fs_path::chown(Fd::AT_FDCWD, a.cstr(0), a.u32(1), a.u32(2), 0),
-        nr::FCHOWNAT => fs_path::chown(a.fd(0), a.cstr(1), a.u32(2), a.u32(3), a.u32(4)),
+        nr::CHOWN | nr::LCHOWN => fs_path::chown(Fd::AT_FDCWD, a.cstr(0), a.u32(1), a.u32(2), AtFlags::empty()),
+        nr::FCHOWNAT => fs_path::chown(a.fd(0), a.cstr(1), a.u32(2), a.u32(3), a.at_flags(4)),
         nr::FCHOWN => fs_path::fchown(a),
         nr::TRUNCATE => fs_path::truncate(a),
         nr::UTIMENSAT => fs_path::utimensat(a),

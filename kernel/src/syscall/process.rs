@@ -65,8 +65,11 @@ pub fn fork(frame: &TrapFrame) -> SysResult {
 
 /// vfork()
 pub fn vfork(frame: &TrapFrame) -> SysResult {
-    let args =
-        CloneArgs { flags: CLONE_VM | CLONE_VFORK, exit_signal: Some(Signal::of(SIGCHLD)), ..CloneArgs::default() };
+    let args = CloneArgs {
+        flags: CloneFlags::VM | CloneFlags::VFORK,
+        exit_signal: Some(Signal::of(SIGCHLD)),
+        ..CloneArgs::default()
+    };
     proc::clone(args, frame).map(|t| t as isize)
 }
 
@@ -74,7 +77,7 @@ pub fn vfork(frame: &TrapFrame) -> SysResult {
 pub fn clone(a: &Args, frame: &TrapFrame) -> SysResult {
     let flags = a.u64(0);
     let args = CloneArgs {
-        flags: flags & !CSIGNAL,
+        flags: CloneFlags::from_bits_retain(flags & !CSIGNAL),
         stack: a.u64(1),
         parent_tid: a.ptr(2),
         child_tid: a.ptr(3),
@@ -100,7 +103,7 @@ pub fn clone3(a: &Args, frame: &TrapFrame) -> SysResult {
     }
     let stack = if c.stack != 0 { c.stack + c.stack_size } else { 0 };
     let args = CloneArgs {
-        flags: c.flags,
+        flags: CloneFlags::from_bits_retain(c.flags),
         stack,
         parent_tid: UserPtr::new(c.parent_tid),
         child_tid: UserPtr::new(c.child_tid),

@@ -297,6 +297,32 @@ bitflags::bitflags! {
     }
 }
 
+bitflags::bitflags! {
+    /// `AT_*` flags of the `*at` calls as a flag set. [`AT_EACCESS`] (`faccessat`) and
+    /// [`AT_REMOVEDIR`] (`unlinkat`) share a bit; each call reads the one it knows.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct AtFlags: u32 {
+        /// [`AT_SYMLINK_NOFOLLOW`].
+        const SYMLINK_NOFOLLOW = AT_SYMLINK_NOFOLLOW;
+        /// [`AT_EACCESS`].
+        const EACCESS = AT_EACCESS;
+        /// [`AT_REMOVEDIR`].
+        const REMOVEDIR = AT_REMOVEDIR;
+        /// [`AT_SYMLINK_FOLLOW`].
+        const SYMLINK_FOLLOW = AT_SYMLINK_FOLLOW;
+        /// [`AT_NO_AUTOMOUNT`].
+        const NO_AUTOMOUNT = AT_NO_AUTOMOUNT;
+        /// [`AT_EMPTY_PATH`].
+        const EMPTY_PATH = AT_EMPTY_PATH;
+        /// [`AT_STATX_FORCE_SYNC`].
+        const STATX_FORCE_SYNC = AT_STATX_FORCE_SYNC;
+        /// [`AT_STATX_DONT_SYNC`].
+        const STATX_DONT_SYNC = AT_STATX_DONT_SYNC;
+        /// [`AT_RECURSIVE`].
+        const RECURSIVE = AT_RECURSIVE;
+    }
+}
+
 /// The access mode of open flags: [`O_RDONLY`], [`O_WRONLY`], [`O_RDWR`] or the invalid 3.
 pub const fn access_mode(flags: u32) -> u32 {
     flags & O_ACCMODE

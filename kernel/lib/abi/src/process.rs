@@ -155,7 +155,7 @@ abi_consts! {
 
 bitflags::bitflags! {
     /// `CLONE_*` as a flag set (without the exit signal in [`CSIGNAL`]).
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct CloneFlags: u64 {
         /// [`CLONE_VM`].
         const VM = CLONE_VM;

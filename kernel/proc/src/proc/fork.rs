@@ -20,7 +20,7 @@ use spin::Mutex;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CloneArgs {
     /// CLONE_* flags.
-    pub flags: u64,
+    pub flags: CloneFlags,
     /// The child's stack pointer (0: the parent's).
     pub stack: u64,
     /// Where CLONE_PARENT_SETTID writes the child's tid (in the parent).
@@ -38,12 +38,19 @@ pub struct CloneArgs {
 pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
     let f = args.flags;
     // Combinations Linux refuses.
-    if f & CLONE_THREAD != 0 && f & CLONE_SIGHAND == 0 || f & CLONE_SIGHAND != 0 && f & CLONE_VM == 0 {
+    let thread_without_handlers = f.contains(CloneFlags::THREAD) && !f.contains(CloneFlags::SIGHAND);
+    if thread_without_handlers || f.contains(CloneFlags::SIGHAND) && !f.contains(CloneFlags::VM) {
         return Err(Errno::EINVAL);
     }
-    if f & (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWCGROUP)
-        != 0
-    {
+    if f.intersects(
+        CloneFlags::NEWNS
+            | CloneFlags::NEWPID
+            | CloneFlags::NEWNET
+            | CloneFlags::NEWUTS
+            | CloneFlags::NEWIPC
+            | CloneFlags::NEWUSER
+            | CloneFlags::NEWCGROUP,
+    ) {
         return Err(Errno::EPERM); // containers cannot nest namespaces
     }
     let parent_thread = sched::current();
@@ -53,34 +60,35 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
     if args.stack != 0 {
         child_frame.rsp = args.stack;
     }
-    let fs_base = if f & CLONE_SETTLS != 0 { args.tls } else { parent_thread.context().fs_base() };
+    let fs_base = if f.contains(CloneFlags::SETTLS) { args.tls } else { parent_thread.context().fs_base() };
     let mask = parent_thread.user().map(|u| u.signals.lock().mask).unwrap_or_default();
     let container = parent.container.clone();
     let tid = container.alloc_pid()?;
     // As on Linux, a tid that cannot be written is not an error.
-    if f & CLONE_PARENT_SETTID != 0 {
+    if f.contains(CloneFlags::PARENT_SETTID) {
         let _ = args.parent_tid.write(&tid);
     }
-    if f & CLONE_CHILD_SETTID != 0 && f & CLONE_VM != 0 {
+    if f.contains(CloneFlags::CHILD_SETTID) && f.contains(CloneFlags::VM) {
         let _ = args.child_tid.write(&tid);
     }
     // The kernel memory the child needs is paid for before anything is made.
     let thread_charge = Charge::new(&container.memory, super::THREAD_COST);
-    let process_charge = if f & CLONE_THREAD != 0 { None } else { Charge::new(&container.memory, super::PROCESS_COST) };
+    let process_charge =
+        if f.contains(CloneFlags::THREAD) { None } else { Charge::new(&container.memory, super::PROCESS_COST) };
     let ctx = ThreadContext::new_user(&child_frame, FpuState::current(), fs_base).ok();
     let (Some(thread_charge), Some(ctx)) = (thread_charge, ctx) else {
         container.release_pid(tid);
         return Err(Errno::ENOMEM);
     };
-    if f & CLONE_THREAD == 0 && process_charge.is_none() {
+    if !f.contains(CloneFlags::THREAD) && process_charge.is_none() {
         container.release_pid(tid);
         return Err(Errno::ENOMEM);
     }
 
-    let (process, is_new) = if f & CLONE_THREAD != 0 {
+    let (process, is_new) = if f.contains(CloneFlags::THREAD) {
         (parent.clone(), false)
     } else {
-        let vm = if f & CLONE_VM != 0 {
+        let vm = if f.contains(CloneFlags::VM) {
             let Some(vm) = parent.vm_arc() else {
                 container.release_pid(tid);
                 return Err(Errno::ENOMEM);
@@ -91,12 +99,12 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
                 container.release_pid(tid);
                 return Err(Errno::ENOMEM);
             };
-            if f & CLONE_CHILD_SETTID != 0 {
+            if f.contains(CloneFlags::CHILD_SETTID) {
                 let _ = space.poke(args.child_tid.addr(), &tid.to_ne_bytes());
             }
             Arc::new(Vm { space: Mutex::new(space) })
         };
-        let files = if f & CLONE_FILES != 0 {
+        let files = if f.contains(CloneFlags::FILES) {
             parent.fd_table()
         } else {
             match parent.fd_table().lock().try_clone() {
@@ -108,7 +116,8 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
             }
         };
         let actions = parent.signals.actions.lock().clone();
-        let actions = if f & CLONE_SIGHAND != 0 { actions } else { Arc::new(Mutex::new(actions.lock().clone())) };
+        let actions =
+            if f.contains(CloneFlags::SIGHAND) { actions } else { Arc::new(Mutex::new(actions.lock().clone())) };
         super::LIVE_PROCESSES.fetch_add(1, Ordering::Relaxed);
         let child = Arc::new(Process {
             pid: tid,
@@ -132,7 +141,7 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
             start_ns: crate::time::now_ns(),
             exited_cpu_ns: AtomicU64::new(0),
             vfork_done: crate::sched::WaitQueue::new(),
-            vforking: AtomicBool::new(f & CLONE_VFORK != 0),
+            vforking: AtomicBool::new(f.contains(CloneFlags::VFORK)),
             exit_signal: args.exit_signal,
             _charge: process_charge.expect("checked above for a new process"),
         });
@@ -141,7 +150,7 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
     };
 
     let user = UserThread::new(process.clone(), tid, ThreadSignals::inherit(mask), thread_charge);
-    if f & CLONE_CHILD_CLEARTID != 0 {
+    if f.contains(CloneFlags::CHILD_CLEARTID) {
         user.clear_child_tid.store(args.child_tid.addr(), Ordering::Relaxed);
     }
     let name = parent_thread.name.clone();
@@ -151,7 +160,7 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
         parent.children.lock().push(process.clone());
     }
     sched::make_ready(thread);
-    if is_new && f & CLONE_VFORK != 0 {
+    if is_new && f.contains(CloneFlags::VFORK) {
         // The parent sleeps until the child execs or exits (not interruptible by
         // signals other than fatal ones, as on Linux).
         let child = process.clone();
