@@ -28,6 +28,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -1002,6 +1003,14 @@ static const char *check_errors(void)
 	ENSURE(close(-1) < 0 && errno == EBADF, "close(-1): %s", strerror(errno));
 	errno = 0;
 	ENSURE(write(1000, "x", 1) < 0 && errno == EBADF, "write to fd 1000: %s", strerror(errno));
+	/* A socket type with a flag bit Linux does not know: EINVAL before anything else. */
+	int pair[2];
+	errno = 0;
+	ENSURE(socketpair(AF_UNIX, SOCK_STREAM | 0x100000, 0, pair) < 0 && errno == EINVAL,
+	       "socketpair with an unknown type flag: %s", strerror(errno));
+	errno = 0;
+	ENSURE(socket(AF_INET, SOCK_STREAM | 0x100000, 0) < 0 && errno == EINVAL, "socket with an unknown type flag: %s",
+	       strerror(errno));
 
 	struct sigaction ign = {0}, old;
 	ign.sa_handler = SIG_IGN;

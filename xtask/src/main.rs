@@ -9,6 +9,7 @@ mod bench_debian;
 mod bench_net;
 mod build;
 mod debian;
+mod elf;
 mod fuzz;
 mod lint;
 mod linux;

@@ -103,7 +103,7 @@ pub fn is_static_elf(path: &Path) -> bool {
     let Ok(bytes) = std::fs::read(path) else {
         return false;
     };
-    crate::bench::elf_segments(&bytes).is_some_and(|segments| !segments.iter().any(|s| s.kind == 3))
+    crate::elf::segments(&bytes).is_some_and(|segments| !segments.iter().any(|s| s.kind == 3))
 }
 
 /// The active toolchain's sysroot.

@@ -9,6 +9,7 @@ use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 use berth_abi::Errno;
+use berth_abi::net::MsgFlags;
 use berth_docker::http::{self, Body, ChunkedDecoder, RequestHead};
 use serde::Serialize;
 
@@ -59,7 +60,7 @@ impl Conn {
     /// Receives more bytes; Ok(0) when the client has closed.
     fn fill(&mut self) -> Result<usize, Errno> {
         let mut scratch = core::mem::take(&mut self.scratch);
-        let got = self.socket().recv(&mut scratch, 0, false);
+        let got = self.socket().recv(&mut scratch, MsgFlags::empty(), false);
         if let Ok(got) = &got {
             self.input.extend_from_slice(&scratch[..got.len]);
         }
@@ -199,7 +200,7 @@ impl Conn {
             return Ok(Some(self.take_input()));
         }
         let mut scratch = core::mem::take(&mut self.scratch);
-        let got = self.socket().recv(&mut scratch, berth_abi::net::MSG_DONTWAIT, true);
+        let got = self.socket().recv(&mut scratch, MsgFlags::DONTWAIT, true);
         let data = got.map(|g| scratch[..g.len].to_vec());
         self.scratch = scratch;
         match data {
@@ -213,7 +214,7 @@ impl Conn {
     pub fn write_all(&self, data: &[u8]) -> Result<(), Errno> {
         let mut sent = 0;
         while sent < data.len() {
-            sent += self.socket().send(&data[sent..], None, berth_abi::net::MSG_NOSIGNAL, false)?;
+            sent += self.socket().send(&data[sent..], None, MsgFlags::NOSIGNAL, false)?;
         }
         Ok(())
     }

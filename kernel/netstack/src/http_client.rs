@@ -99,7 +99,7 @@ fn receive(socket: &TcpSocket, scratch: &mut [u8], into: &mut Vec<u8>) -> Result
     let mut tv = ((ns / 1_000_000_000) as i64).to_ne_bytes().to_vec();
     tv.extend_from_slice(&(((ns % 1_000_000_000) / 1000) as i64).to_ne_bytes());
     let _ = socket.set_option(berth_abi::net::SOL_SOCKET, berth_abi::net::SO_RCVTIMEO, &tv);
-    match socket.recv(scratch, 0, false) {
+    match socket.recv(scratch, berth_abi::net::MsgFlags::empty(), false) {
         Ok(got) => {
             into.extend_from_slice(&scratch[..got.len]);
             Ok(got.len)
@@ -117,7 +117,8 @@ pub fn get(addr: SocketAddrV4, host: &str, path: &str, extra: &[(&str, &str)]) -
     let request = http::get_request(host, path, extra);
     let mut sent = 0;
     while sent < request.len() {
-        sent += socket.send(&request[sent..], None, berth_abi::net::MSG_NOSIGNAL, false).map_err(ClientError::Io)?;
+        sent +=
+            socket.send(&request[sent..], None, berth_abi::net::MsgFlags::NOSIGNAL, false).map_err(ClientError::Io)?;
     }
     let mut input = Vec::new();
     let mut scratch = vec![0u8; RECEIVE];

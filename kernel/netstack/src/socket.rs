@@ -67,9 +67,9 @@ pub trait SocketOps: Send + Sync {
     /// `connect`.
     fn connect(&self, addr: &SockAddr, nonblocking: bool) -> Result<(), Errno>;
     /// `sendto`/`sendmsg`: sends from `data` (to `to`, for datagram sockets).
-    fn send(&self, data: &[u8], to: Option<&SockAddr>, flags: i32, nonblocking: bool) -> Result<usize, Errno>;
+    fn send(&self, data: &[u8], to: Option<&SockAddr>, flags: MsgFlags, nonblocking: bool) -> Result<usize, Errno>;
     /// `recvfrom`/`recvmsg`.
-    fn recv(&self, buf: &mut [u8], flags: i32, nonblocking: bool) -> Result<Received, Errno>;
+    fn recv(&self, buf: &mut [u8], flags: MsgFlags, nonblocking: bool) -> Result<Received, Errno>;
     /// `shutdown`.
     fn shutdown(&self, how: i32) -> Result<(), Errno>;
     /// `getsockname`.
@@ -246,7 +246,7 @@ macro_rules! socket_file_ops {
     ($socket:ty) => {
         impl berth_fs::FileOps for $socket {
             fn read(&self, file: &berth_fs::OpenFile, buf: &mut [u8]) -> Result<usize, berth_abi::Errno> {
-                self.recv(buf, 0, file.nonblocking()).map(|r| r.len)
+                self.recv(buf, berth_abi::net::MsgFlags::empty(), file.nonblocking()).map(|r| r.len)
             }
 
             fn write(&self, file: &berth_fs::OpenFile, data: &[u8]) -> Result<usize, berth_abi::Errno> {

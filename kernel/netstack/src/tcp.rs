@@ -466,9 +466,9 @@ impl TcpSocket {
         }
     }
 
-    fn send_all(&self, data: &[u8], flags: i32, nonblocking: bool) -> Result<usize, Errno> {
+    fn send_all(&self, data: &[u8], flags: MsgFlags, nonblocking: bool) -> Result<usize, Errno> {
         let deadline = self.inner.lock().opts.common.send_deadline();
-        let nonblocking = nonblocking || flags & MSG_DONTWAIT != 0;
+        let nonblocking = nonblocking || flags.contains(MsgFlags::DONTWAIT);
         let mut sent = 0;
         loop {
             let step = block_on(&self.waker, nonblocking, deadline, || self.try_send(&data[sent..]));
@@ -486,7 +486,7 @@ impl TcpSocket {
                     return Ok(sent);
                 }
                 Err(Errno::EPIPE) => {
-                    if flags & MSG_NOSIGNAL == 0 {
+                    if !flags.contains(MsgFlags::NOSIGNAL) {
                         crate::fs::raise_sigpipe();
                     }
                     return Err(Errno::EPIPE);
@@ -602,17 +602,17 @@ impl SocketOps for TcpSocket {
         }
     }
 
-    fn send(&self, data: &[u8], to: Option<&SockAddr>, flags: i32, nonblocking: bool) -> Result<usize, Errno> {
+    fn send(&self, data: &[u8], to: Option<&SockAddr>, flags: MsgFlags, nonblocking: bool) -> Result<usize, Errno> {
         let _ = to; // ignored on connected streams, as Linux does
         self.send_all(data, flags, nonblocking)
     }
 
-    fn recv(&self, buf: &mut [u8], flags: i32, nonblocking: bool) -> Result<Received, Errno> {
+    fn recv(&self, buf: &mut [u8], flags: MsgFlags, nonblocking: bool) -> Result<Received, Errno> {
         let deadline = self.inner.lock().opts.common.recv_deadline();
-        let nonblocking = nonblocking || flags & MSG_DONTWAIT != 0;
-        let peek = flags & MSG_PEEK != 0;
+        let nonblocking = nonblocking || flags.contains(MsgFlags::DONTWAIT);
+        let peek = flags.contains(MsgFlags::PEEK);
         let mut got = block_on(&self.waker, nonblocking, deadline, || self.try_recv(buf, peek))?;
-        if flags & MSG_WAITALL != 0 && !peek {
+        if flags.contains(MsgFlags::WAITALL) && !peek {
             while got > 0 && got < buf.len() {
                 match block_on(&self.waker, false, deadline, || self.try_recv(&mut buf[got..], false)) {
                     Ok(0) | Err(_) => break,
@@ -800,7 +800,7 @@ impl SocketFile for TcpSocket {
     }
 
     fn write_data(&self, data: &[u8], nonblocking: bool) -> Result<usize, Errno> {
-        self.send_all(data, 0, nonblocking)
+        self.send_all(data, MsgFlags::empty(), nonblocking)
     }
 }
 

@@ -285,7 +285,7 @@ impl SocketOps for UdpSocket {
         Ok(())
     }
 
-    fn send(&self, data: &[u8], to: Option<&SockAddr>, flags: i32, nonblocking: bool) -> Result<usize, Errno> {
+    fn send(&self, data: &[u8], to: Option<&SockAddr>, flags: MsgFlags, nonblocking: bool) -> Result<usize, Errno> {
         if data.len() > MAX_DATAGRAM {
             return Err(Errno::EMSGSIZE);
         }
@@ -300,9 +300,9 @@ impl SocketOps for UdpSocket {
         if dst.port() == 0 {
             return Err(Errno::EINVAL);
         }
-        let nonblocking = nonblocking || flags & MSG_DONTWAIT != 0;
+        let nonblocking = nonblocking || flags.contains(MsgFlags::DONTWAIT);
         let result = block_on(&self.waker, nonblocking, deadline, || self.try_send(data, dst));
-        if result == Err(Errno::EPIPE) && flags & MSG_NOSIGNAL == 0 {
+        if result == Err(Errno::EPIPE) && !flags.contains(MsgFlags::NOSIGNAL) {
             crate::fs::raise_sigpipe();
         }
         if let Ok(n) = result {
@@ -312,10 +312,10 @@ impl SocketOps for UdpSocket {
         result
     }
 
-    fn recv(&self, buf: &mut [u8], flags: i32, nonblocking: bool) -> Result<Received, Errno> {
+    fn recv(&self, buf: &mut [u8], flags: MsgFlags, nonblocking: bool) -> Result<Received, Errno> {
         let deadline = self.inner.lock().opts.recv_deadline();
-        let nonblocking = nonblocking || flags & MSG_DONTWAIT != 0;
-        let peek = flags & MSG_PEEK != 0;
+        let nonblocking = nonblocking || flags.contains(MsgFlags::DONTWAIT);
+        let peek = flags.contains(MsgFlags::PEEK);
         let received = block_on(&self.waker, nonblocking, deadline, || self.try_recv(buf, peek))?;
         if !peek {
             self.ns.count_rx(received.len);
@@ -412,7 +412,7 @@ impl SocketFile for UdpSocket {
     }
 
     fn write_data(&self, data: &[u8], nonblocking: bool) -> Result<usize, Errno> {
-        self.send(data, None, 0, nonblocking)
+        self.send(data, None, MsgFlags::empty(), nonblocking)
     }
 }
 

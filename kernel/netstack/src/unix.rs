@@ -120,9 +120,9 @@ impl UnixSocket {
         }
     }
 
-    fn send_all(&self, data: &[u8], flags: i32, nonblocking: bool) -> Result<usize, Errno> {
+    fn send_all(&self, data: &[u8], flags: MsgFlags, nonblocking: bool) -> Result<usize, Errno> {
         let deadline = self.inner.lock().opts.send_deadline();
-        let nonblocking = nonblocking || flags & MSG_DONTWAIT != 0;
+        let nonblocking = nonblocking || flags.contains(MsgFlags::DONTWAIT);
         let mut sent = 0;
         loop {
             match block_on(&self.waker, nonblocking, deadline, || self.try_send(&data[sent..])) {
@@ -134,7 +134,7 @@ impl UnixSocket {
                 }
                 Err(_) if sent > 0 => return Ok(sent),
                 Err(Errno::EPIPE) => {
-                    if flags & MSG_NOSIGNAL == 0 {
+                    if !flags.contains(MsgFlags::NOSIGNAL) {
                         crate::fs::raise_sigpipe();
                     }
                     return Err(Errno::EPIPE);
@@ -215,14 +215,14 @@ impl SocketOps for UnixSocket {
         Ok(())
     }
 
-    fn send(&self, data: &[u8], _to: Option<&SockAddr>, flags: i32, nonblocking: bool) -> Result<usize, Errno> {
+    fn send(&self, data: &[u8], _to: Option<&SockAddr>, flags: MsgFlags, nonblocking: bool) -> Result<usize, Errno> {
         self.send_all(data, flags, nonblocking)
     }
 
-    fn recv(&self, buf: &mut [u8], flags: i32, nonblocking: bool) -> Result<Received, Errno> {
+    fn recv(&self, buf: &mut [u8], flags: MsgFlags, nonblocking: bool) -> Result<Received, Errno> {
         let deadline = self.inner.lock().opts.recv_deadline();
-        let nonblocking = nonblocking || flags & MSG_DONTWAIT != 0;
-        let n = block_on(&self.waker, nonblocking, deadline, || self.try_recv(buf, flags & MSG_PEEK != 0))?;
+        let nonblocking = nonblocking || flags.contains(MsgFlags::DONTWAIT);
+        let n = block_on(&self.waker, nonblocking, deadline, || self.try_recv(buf, flags.contains(MsgFlags::PEEK)))?;
         Ok(Received { len: n, full_len: n, from: None })
     }
 
@@ -315,7 +315,7 @@ impl SocketFile for UnixSocket {
     }
 
     fn write_data(&self, data: &[u8], nonblocking: bool) -> Result<usize, Errno> {
-        self.send_all(data, 0, nonblocking)
+        self.send_all(data, MsgFlags::empty(), nonblocking)
     }
 }
 

@@ -106,22 +106,20 @@ fn write_addr(addr: &SockAddr, buf: UserPtr<u8>, len_ptr: UserPtr<i32>) -> Resul
     len_ptr.cast::<u32>().write(&(bytes.len() as u32))
 }
 
-fn install(file: Arc<dyn FileOps>, flags: i32) -> SysResult {
-    let status = O_RDWR | if flags & SOCK_NONBLOCK != 0 { O_NONBLOCK } else { 0 };
+fn install(file: Arc<dyn FileOps>, flags: SockFlags) -> SysResult {
+    let status = O_RDWR | if flags.contains(SockFlags::NONBLOCK) { O_NONBLOCK } else { 0 };
     let open = OpenFile::new(file, status, String::new());
-    let fd = current_process().fd_table().lock().insert(open, flags & SOCK_CLOEXEC != 0)?;
+    let fd = current_process().fd_table().lock().insert(open, flags.contains(SockFlags::CLOEXEC))?;
     Ok(fd.number() as isize)
 }
 
 /// socket(domain, type, protocol)
 pub fn socket(a: &Args) -> SysResult {
-    let (domain, ty, protocol) = (a.i32(0), a.i32(1), a.i32(2));
-    if ty & !(SOCK_TYPE_MASK | SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
-        return Err(Errno::EINVAL);
-    }
+    let (domain, protocol) = (a.i32(0), a.i32(2));
+    let (ty, flags) = split_socket_type(a.i32(1)).ok_or(Errno::EINVAL)?;
     let process = current_process();
     let ns = process.container.net.clone();
-    let file: Arc<dyn FileOps> = match (u16::try_from(domain).map_err(|_| Errno::EAFNOSUPPORT)?, ty & SOCK_TYPE_MASK) {
+    let file: Arc<dyn FileOps> = match (u16::try_from(domain).map_err(|_| Errno::EAFNOSUPPORT)?, ty) {
         (AF_INET, SOCK_STREAM) if protocol == 0 || protocol == IPPROTO_TCP => Arc::new(TcpSocket::new(ns)),
         (AF_INET, SOCK_DGRAM) if protocol == 0 || protocol == IPPROTO_UDP => Arc::new(UdpSocket::new(ns)),
         (AF_INET, SOCK_STREAM | SOCK_DGRAM) => return Err(Errno::EPROTONOSUPPORT),
@@ -131,16 +129,18 @@ pub fn socket(a: &Args) -> SysResult {
         (AF_INET | AF_UNIX, _) => return Err(Errno::ESOCKTNOSUPPORT),
         _ => return Err(Errno::EAFNOSUPPORT),
     };
-    install(file, ty)
+    install(file, flags)
 }
 
 /// socketpair(domain, type, protocol, sv)
 pub fn socketpair(a: &Args) -> SysResult {
-    let (domain, ty, protocol, sv): (_, _, _, UserPtr<[i32; 2]>) = (a.i32(0), a.i32(1), a.i32(2), a.ptr(3));
+    let (domain, protocol, sv): (_, _, UserPtr<[i32; 2]>) = (a.i32(0), a.i32(2), a.ptr(3));
+    // As on Linux, unknown flags are refused before anything else is looked at.
+    let (ty, flags) = split_socket_type(a.i32(1)).ok_or(Errno::EINVAL)?;
     if domain != i32::from(AF_UNIX) {
         return Err(if domain == i32::from(AF_INET) { Errno::EOPNOTSUPP } else { Errno::EAFNOSUPPORT });
     }
-    if ty & SOCK_TYPE_MASK != SOCK_STREAM {
+    if ty != SOCK_STREAM {
         return Err(Errno::ESOCKTNOSUPPORT);
     }
     if protocol != 0 {
@@ -148,8 +148,8 @@ pub fn socketpair(a: &Args) -> SysResult {
     }
     let process = current_process();
     let (x, y) = UnixSocket::pair(process.container.net.clone(), process.pid as i32);
-    let first = Fd::new(install(Arc::new(x), ty)? as i32);
-    let second = match install(Arc::new(y), ty) {
+    let first = Fd::new(install(Arc::new(x), flags)? as i32);
+    let second = match install(Arc::new(y), flags) {
         Ok(fd) => Fd::new(fd as i32),
         Err(e) => {
             let _ = process.fd_table().lock().remove(first);
@@ -181,9 +181,7 @@ pub fn listen(a: &Args) -> SysResult {
 
 /// accept4(fd, addr, addrlen, flags); accept is flags 0.
 pub fn accept4(a: &Args, flags: i32) -> SysResult {
-    if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
-        return Err(Errno::EINVAL);
-    }
+    let flags = SockFlags::from_bits(flags).ok_or(Errno::EINVAL)?;
     let f = socket_file(a.fd(0))?;
     // Check the length pointer before a connection is taken off the queue.
     if a.ptr::<i32>(2).read_unless_null()?.is_some_and(|len| len < 0) {
@@ -229,19 +227,19 @@ pub fn sendto(a: &Args) -> SysResult {
     let data = a.slice(1, 2).take(len).read_all()?;
     let to = a.ptr::<u8>(4);
     let to = if to.is_null() { None } else { Some(read_addr(addr_arg(to, a.u32(5)))?) };
-    ops(&f).send(&data, to.as_ref(), a.i32(3), f.nonblocking()).map(|n| n as isize)
+    ops(&f).send(&data, to.as_ref(), MsgFlags::from_bits_retain(a.i32(3)), f.nonblocking()).map(|n| n as isize)
 }
 
 /// What `recvfrom`/`recvmsg` return: Linux returns the datagram's real length when the
 /// caller passed MSG_TRUNC.
-fn received_len(r: &Received, flags: i32) -> isize {
-    if flags & MSG_TRUNC != 0 { r.full_len as isize } else { r.len as isize }
+fn received_len(r: &Received, flags: MsgFlags) -> isize {
+    if flags.contains(MsgFlags::TRUNC) { r.full_len as isize } else { r.len as isize }
 }
 
 /// recvfrom(fd, buf, len, flags, src_addr, addrlen)
 pub fn recvfrom(a: &Args) -> SysResult {
     let f = socket_file(a.fd(0))?;
-    let (buf, flags) = (a.slice(1, 2).take(crate::param::MAX_SOCKET_RECEIVE), a.i32(3));
+    let (buf, flags) = (a.slice(1, 2).take(crate::param::MAX_SOCKET_RECEIVE), MsgFlags::from_bits_retain(a.i32(3)));
     buf.check_writable()?;
     let mut kbuf = vec![0u8; buf.len()];
     let r = ops(&f).recv(&mut kbuf, flags, f.nonblocking())?;
@@ -263,7 +261,7 @@ fn message_buffers(msg: &MsgHdr) -> Result<Vec<UserSlice>, Errno> {
     super::fs::iovecs(UserPtr::new(msg.msg_iov), msg.msg_iovlen as usize)
 }
 
-fn send_message(f: &OpenFile, msg: UserPtr<MsgHdr>, flags: i32) -> SysResult {
+fn send_message(f: &OpenFile, msg: UserPtr<MsgHdr>, flags: MsgFlags) -> SysResult {
     let msg = msg.read()?;
     let iov = message_buffers(&msg)?;
     let mut data = Vec::new();
@@ -283,10 +281,10 @@ fn send_message(f: &OpenFile, msg: UserPtr<MsgHdr>, flags: i32) -> SysResult {
 /// sendmsg(fd, msg, flags)
 pub fn sendmsg(a: &Args) -> SysResult {
     let f = socket_file(a.fd(0))?;
-    send_message(&f, a.ptr(1), a.i32(2))
+    send_message(&f, a.ptr(1), MsgFlags::from_bits_retain(a.i32(2)))
 }
 
-fn recv_message(f: &OpenFile, msg_addr: UserPtr<MsgHdr>, flags: i32, nonblocking: bool) -> SysResult {
+fn recv_message(f: &OpenFile, msg_addr: UserPtr<MsgHdr>, flags: MsgFlags, nonblocking: bool) -> SysResult {
     let mut msg = msg_addr.read()?;
     let iov = message_buffers(&msg)?;
     let total = iov.iter().map(|v| v.len()).fold(0usize, usize::saturating_add).min(crate::param::MAX_SOCKET_RECEIVE);
@@ -322,13 +320,13 @@ fn recv_message(f: &OpenFile, msg_addr: UserPtr<MsgHdr>, flags: i32, nonblocking
 /// recvmsg(fd, msg, flags)
 pub fn recvmsg(a: &Args) -> SysResult {
     let f = socket_file(a.fd(0))?;
-    recv_message(&f, a.ptr(1), a.i32(2), false)
+    recv_message(&f, a.ptr(1), MsgFlags::from_bits_retain(a.i32(2)), false)
 }
 
 /// sendmmsg(fd, msgvec, vlen, flags)
 pub fn sendmmsg(a: &Args) -> SysResult {
     let f = socket_file(a.fd(0))?;
-    let (vec, count, flags) = (a.ptr::<MMsgHdr>(1), a.usize(2).min(IOV_MAX), a.i32(3));
+    let (vec, count, flags) = (a.ptr::<MMsgHdr>(1), a.usize(2).min(IOV_MAX), MsgFlags::from_bits_retain(a.i32(3)));
     let mut sent = 0;
     for i in 0..count {
         let entry = vec.nth(i);
@@ -345,7 +343,7 @@ pub fn sendmmsg(a: &Args) -> SysResult {
 /// recvmmsg(fd, msgvec, vlen, flags, timeout): the timeout is not supported (NULL only).
 pub fn recvmmsg(a: &Args) -> SysResult {
     let f = socket_file(a.fd(0))?;
-    let (vec, count, flags) = (a.ptr::<MMsgHdr>(1), a.usize(2).min(IOV_MAX), a.i32(3));
+    let (vec, count, flags) = (a.ptr::<MMsgHdr>(1), a.usize(2).min(IOV_MAX), MsgFlags::from_bits_retain(a.i32(3)));
     if !a.ptr::<berth_abi::time::Timespec>(4).is_null() {
         return Err(Errno::EINVAL);
     }
@@ -353,8 +351,8 @@ pub fn recvmmsg(a: &Args) -> SysResult {
     for i in 0..count {
         let entry = vec.nth(i);
         // After the first message, MSG_WAITFORONE stops waiting.
-        let nonblocking = got > 0 && flags & MSG_WAITFORONE != 0;
-        match recv_message(&f, entry.cast(), flags & !MSG_WAITFORONE, nonblocking) {
+        let nonblocking = got > 0 && flags.contains(MsgFlags::WAITFORONE);
+        match recv_message(&f, entry.cast(), flags - MsgFlags::WAITFORONE, nonblocking) {
             Ok(n) => message_length(entry).write(&(n as u32))?,
             Err(e) if got == 0 => return Err(e),
             Err(_) => break,

@@ -183,6 +183,54 @@ abi_consts! {
 /// Mask of the type in `socket`'s `type` argument (kernel-internal, `<linux/net.h>`).
 pub const SOCK_TYPE_MASK: i32 = 0xf;
 
+bitflags::bitflags! {
+    /// The flags `socket`, `socketpair` and `accept4` take beside a socket type.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct SockFlags: i32 {
+        /// [`SOCK_NONBLOCK`].
+        const NONBLOCK = SOCK_NONBLOCK;
+        /// [`SOCK_CLOEXEC`].
+        const CLOEXEC = SOCK_CLOEXEC;
+    }
+}
+
+/// A socket type argument split into the type ([`SOCK_STREAM`]...) and its flags;
+/// `None` if it has bits that are neither.
+pub fn split_socket_type(ty: i32) -> Option<(i32, SockFlags)> {
+    Some((ty & SOCK_TYPE_MASK, SockFlags::from_bits(ty & !SOCK_TYPE_MASK)?))
+}
+
+bitflags::bitflags! {
+    /// `MSG_*` flags of `send`/`recv` and their kin as a flag set.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct MsgFlags: i32 {
+        /// [`MSG_OOB`].
+        const OOB = MSG_OOB;
+        /// [`MSG_PEEK`].
+        const PEEK = MSG_PEEK;
+        /// [`MSG_DONTROUTE`].
+        const DONTROUTE = MSG_DONTROUTE;
+        /// [`MSG_CTRUNC`].
+        const CTRUNC = MSG_CTRUNC;
+        /// [`MSG_TRUNC`].
+        const TRUNC = MSG_TRUNC;
+        /// [`MSG_DONTWAIT`].
+        const DONTWAIT = MSG_DONTWAIT;
+        /// [`MSG_EOR`].
+        const EOR = MSG_EOR;
+        /// [`MSG_WAITALL`].
+        const WAITALL = MSG_WAITALL;
+        /// [`MSG_NOSIGNAL`].
+        const NOSIGNAL = MSG_NOSIGNAL;
+        /// [`MSG_MORE`].
+        const MORE = MSG_MORE;
+        /// [`MSG_WAITFORONE`].
+        const WAITFORONE = MSG_WAITFORONE;
+        /// [`MSG_CMSG_CLOEXEC`].
+        const CMSG_CLOEXEC = MSG_CMSG_CLOEXEC;
+    }
+}
+
 /// `struct sockaddr_in`: 16 bytes, 4-aligned like the C struct (its `struct in_addr` is a `u32`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
 #[repr(C, align(4))]
