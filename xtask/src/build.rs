@@ -30,7 +30,7 @@ pub fn kernel_cargo(subcommand: &str) -> std::process::Command {
     let mut cmd = util::cargo();
     cmd.env("RUSTC_BOOTSTRAP", "1")
         .arg(subcommand)
-        .args(["-p", "berth-kernel", "--release", "--target", "x86_64-unknown-none"])
+        .args(["-p", "berth-kernel", "--profile", "kernel", "--target", "x86_64-unknown-none"])
         .args(["-Zbuild-std=core,alloc,compiler_builtins", "-Zbuild-std-features=compiler-builtins-mem"])
         .arg("--target-dir")
         .arg(util::root().join("target/kernel"));
@@ -42,7 +42,7 @@ pub fn kernel() -> Result<PathBuf, String> {
     let t = util::step("building the kernel (x86_64-unknown-none, release)");
     util::run(kernel_cargo("build").args(["--bin", "berth-kernel"]), "kernel build")?;
     util::done(t, "kernel built");
-    Ok(util::root().join("target/kernel/x86_64-unknown-none/release/berth-kernel"))
+    Ok(util::root().join("target/kernel/x86_64-unknown-none/kernel/berth-kernel"))
 }
 
 /// Builds everything and the boot images.
