@@ -33,6 +33,7 @@ pub mod serial;
 pub mod sync;
 pub mod time;
 pub mod trap;
+pub mod typed;
 pub mod uaccess;
 pub mod user_pt;
 pub mod virtio;

@@ -1,10 +1,10 @@
 //! Threads: what the scheduler runs.
 
 use super::Group;
-use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::sync::Arc;
 use berth_hal::context::{HasContext, ThreadContext};
+use berth_hal::typed::TypedBox;
 use core::any::Any;
 use core::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
 
@@ -41,7 +41,14 @@ pub struct Thread {
     /// The group it shares the CPU with.
     group: Arc<Group>,
     /// What the layers above keep per thread (a process's thread state), opaque here.
-    extension: Option<Box<dyn ThreadExtension>>,
+    extension: Option<Extension>,
+}
+
+/// A thread's extension, and how to switch to its address space (a function made for
+/// its type, so neither reading nor switching needs a virtual call).
+struct Extension {
+    value: TypedBox,
+    activate: fn(&TypedBox),
 }
 
 /// What a layer above the scheduler keeps with each of its threads. The scheduler
@@ -89,7 +96,7 @@ impl Thread {
         name: &str,
         ctx: ThreadContext,
         group: Arc<Group>,
-        extension: Box<dyn ThreadExtension>,
+        extension: impl ThreadExtension,
     ) -> Arc<Thread> {
         Arc::new(Thread {
             tid: NEXT_TID.fetch_add(1, Ordering::Relaxed),
@@ -98,14 +105,14 @@ impl Thread {
             state: AtomicU8::new(ThreadState::New as u8),
             cpu_ns: AtomicU64::new(0),
             group,
-            extension: Some(extension),
+            extension: Some(Extension::new(extension)),
         })
     }
 
     /// What the layer above keeps with this thread, if it is of type `T`.
+    #[inline]
     pub fn extension<T: ThreadExtension>(&self) -> Option<&T> {
-        let extension: &dyn Any = self.extension.as_deref()?;
-        extension.downcast_ref()
+        self.extension.as_ref()?.value.get()
     }
 
     /// The group it shares the CPU with.
@@ -119,6 +126,17 @@ impl Thread {
             ContextRef::Owned(c) => c,
             ContextRef::Static(c) => c,
         }
+    }
+}
+
+impl Extension {
+    fn new<T: ThreadExtension>(value: T) -> Extension {
+        let activate = |value: &TypedBox| {
+            if let Some(value) = value.get::<T>() {
+                value.activate_address_space();
+            }
+        };
+        Extension { value: TypedBox::new(value), activate }
     }
 }
 
@@ -175,7 +193,7 @@ impl Thread {
     /// interrupts disabled while switching: nobody may hold these locks then.
     pub(super) fn activate_address_space(&self) {
         if let Some(extension) = &self.extension {
-            extension.activate_address_space();
+            (extension.activate)(&extension.value);
         }
     }
 }

@@ -173,12 +173,7 @@ pub fn spawn_init(
     container.register(&process);
     let user =
         UserThread::new(process.clone(), pid, ThreadSignals::inherit(berth_abi::signal::SigSet::EMPTY), thread_charge);
-    let thread = Thread::new_extended(
-        &process.info.lock().name,
-        ctx,
-        container.sched_group.clone(),
-        alloc::boxed::Box::new(user),
-    );
+    let thread = Thread::new_extended(&process.info.lock().name, ctx, container.sched_group.clone(), user);
     process.threads.lock().push(Arc::downgrade(&thread));
     sched::make_ready(thread);
     Ok(process)

@@ -154,7 +154,7 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
         user.clear_child_tid.store(args.child_tid.addr(), Ordering::Relaxed);
     }
     let name = parent_thread.name.clone();
-    let thread = Thread::new_extended(&name, ctx, container.sched_group.clone(), alloc::boxed::Box::new(user));
+    let thread = Thread::new_extended(&name, ctx, container.sched_group.clone(), user);
     process.threads.lock().push(Arc::downgrade(&thread));
     if is_new {
         parent.children.lock().push(process.clone());
