@@ -231,14 +231,14 @@ pub fn dup2(a: &Args) -> SysResult {
 
 /// dup3(old, new, flags)
 pub fn dup3(a: &Args) -> SysResult {
-    let (old, new, flags) = (a.fd(0), a.fd(1), a.u32(2));
-    if old == new || flags & !O_CLOEXEC != 0 {
+    let (old, new, flags) = (a.fd(0), a.fd(1), OpenFlags::from_bits_retain(a.u32(2)));
+    if old == new || flags - OpenFlags::CLOEXEC != OpenFlags::empty() {
         return Err(Errno::EINVAL);
     }
     let table = current_process().fd_table();
     let mut t = table.lock();
     let f = t.get(old)?;
-    let replaced = t.insert_at(new, f, flags & O_CLOEXEC != 0)?;
+    let replaced = t.insert_at(new, f, flags.contains(OpenFlags::CLOEXEC))?;
     drop(t);
     drop(replaced);
     Ok(new.number() as isize)
@@ -300,13 +300,13 @@ pub fn ioctl(a: &Args) -> SysResult {
 }
 
 /// pipe2(fds, flags)
-pub fn pipe2(fds: UserPtr<[i32; 2]>, flags: u32) -> SysResult {
-    if flags & !(O_CLOEXEC | O_NONBLOCK | O_DIRECT) != 0 {
+pub fn pipe2(fds: UserPtr<[i32; 2]>, flags: OpenFlags) -> SysResult {
+    if !(OpenFlags::CLOEXEC | OpenFlags::NONBLOCK | OpenFlags::DIRECT).contains(flags) {
         return Err(Errno::EINVAL);
     }
     let (r, w) = pipe(Some(current_process().container.memory.clone()));
-    let nonblock = flags & O_NONBLOCK;
-    let cloexec = flags & O_CLOEXEC != 0;
+    let nonblock = (flags & OpenFlags::NONBLOCK).bits();
+    let cloexec = flags.contains(OpenFlags::CLOEXEC);
     let table = current_process().fd_table();
     let (rfd, wfd) = {
         let mut t = table.lock();
@@ -330,13 +330,12 @@ pub fn pipe2(fds: UserPtr<[i32; 2]>, flags: u32) -> SysResult {
 
 /// eventfd2(initval, flags); eventfd(initval) is flags 0.
 pub fn eventfd2(initial: u32, flags: u32) -> SysResult {
-    use berth_abi::poll::{EFD_CLOEXEC, EFD_NONBLOCK, EFD_SEMAPHORE};
-    if flags & !(EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE) != 0 {
-        return Err(Errno::EINVAL);
-    }
-    let counter = EventFd::new(u64::from(initial), flags & EFD_SEMAPHORE != 0);
-    let file = OpenFile::new(counter, O_RDWR | (flags & EFD_NONBLOCK), alloc::string::String::new());
-    let fd = current_process().fd_table().lock().insert(file, flags & EFD_CLOEXEC != 0)?;
+    use berth_abi::poll::EventFdFlags;
+    let flags = EventFdFlags::from_bits(flags).ok_or(Errno::EINVAL)?;
+    let counter = EventFd::new(u64::from(initial), flags.contains(EventFdFlags::SEMAPHORE));
+    let nonblock = if flags.contains(EventFdFlags::NONBLOCK) { O_NONBLOCK } else { 0 };
+    let file = OpenFile::new(counter, O_RDWR | nonblock, alloc::string::String::new());
+    let fd = current_process().fd_table().lock().insert(file, flags.contains(EventFdFlags::CLOEXEC))?;
     Ok(fd.number() as isize)
 }
 

@@ -129,11 +129,17 @@ fn which_child(pid: i32) -> WaitFor {
 
 /// wait4(pid, wstatus, options, rusage)
 pub fn wait4(a: &Args) -> SysResult {
-    let options = a.i32(2);
-    if options & !(WNOHANG | WUNTRACED | WCONTINUED | __WALL | __WCLONE | __WNOTHREAD) != 0 {
+    let options = WaitOptions::from_bits_retain(a.i32(2));
+    let known = WaitOptions::NOHANG
+        | WaitOptions::UNTRACED
+        | WaitOptions::CONTINUED
+        | WaitOptions::ALL
+        | WaitOptions::CLONE
+        | WaitOptions::NOTHREAD;
+    if !known.contains(options) {
         return Err(Errno::EINVAL);
     }
-    match proc::wait_child(which_child(a.i32(0)), options & WNOHANG != 0, true)? {
+    match proc::wait_child(which_child(a.i32(0)), options.contains(WaitOptions::NOHANG), true)? {
         Some((pid, status)) => {
             a.ptr(1).write_unless_null(&status)?;
             a.ptr(3).write_unless_null(&Rusage::default())?;
@@ -145,8 +151,9 @@ pub fn wait4(a: &Args) -> SysResult {
 
 /// waitid(idtype, id, infop, options)
 pub fn waitid(a: &Args) -> SysResult {
-    let (idtype, id, infop, options) = (a.i32(0), a.i32(1), a.ptr::<SigInfo>(2), a.i32(3));
-    if options & WEXITED == 0 {
+    let (idtype, id, infop) = (a.i32(0), a.i32(1), a.ptr::<SigInfo>(2));
+    let options = WaitOptions::from_bits_retain(a.i32(3));
+    if !options.contains(WaitOptions::EXITED) {
         return Err(Errno::EINVAL);
     }
     let which = match idtype {
@@ -155,7 +162,8 @@ pub fn waitid(a: &Args) -> SysResult {
         P_PGID => WaitFor::Any,
         _ => return Err(Errno::EINVAL),
     };
-    let result = proc::wait_child(which, options & WNOHANG != 0, options & WNOWAIT == 0)?;
+    let result =
+        proc::wait_child(which, options.contains(WaitOptions::NOHANG), !options.contains(WaitOptions::NOWAIT))?;
     if !infop.is_null() {
         let info = match result {
             Some((pid, status)) if status & 0x7f == 0 => {

@@ -197,3 +197,16 @@ impl FdSet {
         (0..nfds.min(FD_SETSIZE)).filter(|&fd| self.contains(fd))
     }
 }
+
+bitflags::bitflags! {
+    /// The flags of `eventfd2` as a flag set.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct EventFdFlags: u32 {
+        /// [`EFD_SEMAPHORE`].
+        const SEMAPHORE = EFD_SEMAPHORE;
+        /// [`EFD_CLOEXEC`].
+        const CLOEXEC = EFD_CLOEXEC;
+        /// [`EFD_NONBLOCK`].
+        const NONBLOCK = EFD_NONBLOCK;
+    }
+}

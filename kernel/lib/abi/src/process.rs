@@ -366,3 +366,26 @@ pub struct Tms {
     /// System CPU time of waited-for children.
     pub tms_cstime: i64,
 }
+
+bitflags::bitflags! {
+    /// The options of `wait4` and `waitid` as a flag set.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct WaitOptions: i32 {
+        /// [`WNOHANG`].
+        const NOHANG = WNOHANG;
+        /// [`WUNTRACED`] (`WSTOPPED` for `waitid`).
+        const UNTRACED = WUNTRACED;
+        /// [`WEXITED`].
+        const EXITED = WEXITED;
+        /// [`WCONTINUED`].
+        const CONTINUED = WCONTINUED;
+        /// [`WNOWAIT`].
+        const NOWAIT = WNOWAIT;
+        /// [`__WNOTHREAD`].
+        const NOTHREAD = __WNOTHREAD;
+        /// [`__WALL`].
+        const ALL = __WALL;
+        /// [`__WCLONE`].
+        const CLONE = __WCLONE;
+    }
+}
