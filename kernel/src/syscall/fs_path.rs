@@ -351,8 +351,9 @@ pub fn unlink(dirfd: Fd, path: UserCStr, flags: AtFlags) -> SysResult {
 }
 
 /// renameat2(olddirfd, oldpath, newdirfd, newpath, flags)
-pub fn rename(olddirfd: Fd, old: UserCStr, newdirfd: Fd, new: UserCStr, flags: u32) -> SysResult {
-    if flags & !RENAME_NOREPLACE != 0 {
+pub fn rename(olddirfd: Fd, old: UserCStr, newdirfd: Fd, new: UserCStr, flags: RenameFlags) -> SysResult {
+    // RENAME_EXCHANGE and RENAME_WHITEOUT are not implemented.
+    if flags != flags & RenameFlags::NOREPLACE {
         return Err(Errno::EINVAL);
     }
     let process = current_process();
@@ -360,7 +361,11 @@ pub fn rename(olddirfd: Fd, old: UserCStr, newdirfd: Fd, new: UserCStr, flags: u
     let (ndir, nname) = lookup_parent(&process, newdirfd, &path_arg(new)?)?;
     permit_remove(&process, &odir, &oname)?;
     permit_remove(&process, &ndir, &nname)?;
-    process.container.fs.rename(&odir, &oname, &ndir, &nname, flags & RENAME_NOREPLACE != 0).map_err(fs_errno)?;
+    process
+        .container
+        .fs
+        .rename(&odir, &oname, &ndir, &nname, flags.contains(RenameFlags::NOREPLACE))
+        .map_err(fs_errno)?;
     Ok(0)
 }
 

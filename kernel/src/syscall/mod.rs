@@ -31,7 +31,7 @@ use crate::proc::UserPart;
 use crate::sched;
 use crate::uaccess::{UserCStr, UserPtr, UserSlice};
 use berth_abi::Errno;
-use berth_abi::fs::{AtFlags, OpenFlags};
+use berth_abi::fs::{AtFlags, OpenFlags, RenameFlags};
 use berth_abi::syscalls::nr;
 use berth_hal::trap::TrapFrame;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -250,9 +250,11 @@ fn dispatch(number: u64, a: &Args, frame: &mut TrapFrame) -> SysResult {
         nr::UNLINK => fs_path::unlink(Fd::AT_FDCWD, a.cstr(0), AtFlags::empty()),
         nr::UNLINKAT => fs_path::unlink(a.fd(0), a.cstr(1), a.at_flags(2)),
         nr::RMDIR => fs_path::unlink(Fd::AT_FDCWD, a.cstr(0), AtFlags::REMOVEDIR),
-        nr::RENAME => fs_path::rename(Fd::AT_FDCWD, a.cstr(0), Fd::AT_FDCWD, a.cstr(1), 0),
-        nr::RENAMEAT => fs_path::rename(a.fd(0), a.cstr(1), a.fd(2), a.cstr(3), 0),
-        nr::RENAMEAT2 => fs_path::rename(a.fd(0), a.cstr(1), a.fd(2), a.cstr(3), a.u32(4)),
+        nr::RENAME => fs_path::rename(Fd::AT_FDCWD, a.cstr(0), Fd::AT_FDCWD, a.cstr(1), RenameFlags::empty()),
+        nr::RENAMEAT => fs_path::rename(a.fd(0), a.cstr(1), a.fd(2), a.cstr(3), RenameFlags::empty()),
+        nr::RENAMEAT2 => {
+            fs_path::rename(a.fd(0), a.cstr(1), a.fd(2), a.cstr(3), RenameFlags::from_bits_retain(a.u32(4)))
+        }
         nr::LINK => fs_path::link(Fd::AT_FDCWD, a.cstr(0), Fd::AT_FDCWD, a.cstr(1), AtFlags::empty()),
         nr::LINKAT => fs_path::link(a.fd(0), a.cstr(1), a.fd(2), a.cstr(3), a.at_flags(4)),
         nr::SYMLINK => fs_path::symlink(a.cstr(0), Fd::AT_FDCWD, a.cstr(1)),

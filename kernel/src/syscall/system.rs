@@ -38,13 +38,9 @@ pub fn sysinfo(a: &Args) -> SysResult {
 
 /// getrandom(buf, len, flags)
 pub fn getrandom(a: &Args) -> SysResult {
-    const GRND_NONBLOCK: u32 = 1;
-    const GRND_RANDOM: u32 = 2;
-    const GRND_INSECURE: u32 = 4;
-    let flags = a.u32(2);
-    if flags & !(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE) != 0
-        || flags & (GRND_RANDOM | GRND_INSECURE) == (GRND_RANDOM | GRND_INSECURE)
-    {
+    use berth_abi::random::GetRandomFlags;
+    let flags = GetRandomFlags::from_bits(a.u32(2)).ok_or(Errno::EINVAL)?;
+    if flags.contains(GetRandomFlags::RANDOM | GetRandomFlags::INSECURE) {
         return Err(Errno::EINVAL);
     }
     let buf = a.slice(0, 1).take(33_554_431);

@@ -298,6 +298,19 @@ bitflags::bitflags! {
 }
 
 bitflags::bitflags! {
+    /// The flags of `renameat2` as a flag set.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct RenameFlags: u32 {
+        /// [`RENAME_NOREPLACE`].
+        const NOREPLACE = RENAME_NOREPLACE;
+        /// [`RENAME_EXCHANGE`].
+        const EXCHANGE = RENAME_EXCHANGE;
+        /// [`RENAME_WHITEOUT`].
+        const WHITEOUT = RENAME_WHITEOUT;
+    }
+}
+
+bitflags::bitflags! {
     /// `AT_*` flags of the `*at` calls as a flag set. [`AT_EACCESS`] (`faccessat`) and
     /// [`AT_REMOVEDIR`] (`unlinkat`) share a bit; each call reads the one it knows.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

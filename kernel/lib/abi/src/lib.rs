@@ -29,6 +29,7 @@ pub mod mm;
 pub mod net;
 pub mod poll;
 pub mod process;
+pub mod random;
 pub mod signal;
 pub mod sync;
 pub mod syscalls;

@@ -53,4 +53,5 @@ pub const CONSTS: &[&[Const]] = &[
     crate::poll::EVENTFD_CONSTS,
     crate::net::NET_CONSTS,
     crate::net::NET_KERNEL_CONSTS,
+    crate::random::RANDOM_CONSTS,
 ];

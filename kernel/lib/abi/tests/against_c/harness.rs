@@ -29,6 +29,7 @@ const LIBC_PRELUDE: &str = r#"
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
