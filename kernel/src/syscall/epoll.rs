@@ -20,7 +20,13 @@ use zerocopy::IntoBytes;
 const MAX_EVENTS: usize = i32::MAX as usize / core::mem::size_of::<EpollEvent>();
 
 /// Events EPOLLEXCLUSIVE may be combined with.
-const EXCLUSIVE_OK: u32 = EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE;
+const EXCLUSIVE_OK: EpollEvents = EpollEvents::IN
+    .union(EpollEvents::OUT)
+    .union(EpollEvents::ERR)
+    .union(EpollEvents::HUP)
+    .union(EpollEvents::WAKEUP)
+    .union(EpollEvents::ET)
+    .union(EpollEvents::EXCLUSIVE);
 
 fn create(cloexec: bool) -> SysResult {
     let file = OpenFile::new(Epoll::new(Some(current_process().container.memory.clone())), O_RDWR, String::new());
@@ -38,6 +44,7 @@ pub fn epoll_create(a: &Args) -> SysResult {
 
 /// epoll_create1(flags)
 pub fn epoll_create1(a: &Args) -> SysResult {
+    // Its one flag.
     let flags = a.u32(0);
     if flags & !EPOLL_CLOEXEC != 0 {
         return Err(Errno::EINVAL);
@@ -63,11 +70,13 @@ pub fn epoll_ctl(a: &Args) -> SysResult {
     if target_epoll.is_some_and(|t| core::ptr::eq(t, epoll)) {
         return Err(Errno::EINVAL);
     }
-    if op != EPOLL_CTL_DEL && event.events & EPOLLEXCLUSIVE != 0 {
-        let events = event.events;
-        if op == EPOLL_CTL_MOD || (op == EPOLL_CTL_ADD && (target_epoll.is_some() || events & !EXCLUSIVE_OK != 0)) {
-            return Err(Errno::EINVAL);
-        }
+    // EPOLLEXCLUSIVE: only when adding, not on an epoll file, with few other events.
+    let events = EpollEvents::from_bits_retain(event.events);
+    let exclusive = op != EPOLL_CTL_DEL && events.contains(EpollEvents::EXCLUSIVE);
+    if exclusive
+        && (op == EPOLL_CTL_MOD || (op == EPOLL_CTL_ADD && (target_epoll.is_some() || !EXCLUSIVE_OK.contains(events))))
+    {
+        return Err(Errno::EINVAL);
     }
     match op {
         EPOLL_CTL_ADD => epoll.add(&target, fd, event)?,

@@ -300,6 +300,40 @@ pub struct KernelSigaction {
     pub mask: u64,
 }
 
+impl KernelSigaction {
+    /// Its `SA_*` flags as a flag set (unknown bits kept).
+    pub fn sa_flags(&self) -> SaFlags {
+        SaFlags::from_bits_retain(self.flags)
+    }
+}
+
+bitflags::bitflags! {
+    /// `SA_*` flags of a signal action as a flag set.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct SaFlags: u64 {
+        /// [`SA_NOCLDSTOP`].
+        const NOCLDSTOP = SA_NOCLDSTOP;
+        /// [`SA_NOCLDWAIT`].
+        const NOCLDWAIT = SA_NOCLDWAIT;
+        /// [`SA_SIGINFO`].
+        const SIGINFO = SA_SIGINFO;
+        /// [`SA_UNSUPPORTED`].
+        const UNSUPPORTED = SA_UNSUPPORTED;
+        /// [`SA_EXPOSE_TAGBITS`].
+        const EXPOSE_TAGBITS = SA_EXPOSE_TAGBITS;
+        /// [`SA_RESTORER`].
+        const RESTORER = SA_RESTORER;
+        /// [`SA_ONSTACK`].
+        const ONSTACK = SA_ONSTACK;
+        /// [`SA_RESTART`].
+        const RESTART = SA_RESTART;
+        /// [`SA_NODEFER`].
+        const NODEFER = SA_NODEFER;
+        /// [`SA_RESETHAND`].
+        const RESETHAND = SA_RESETHAND;
+    }
+}
+
 /// `stack_t`, the alternate signal stack (`sigaltstack`, and `uc_stack` in a frame).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
 #[repr(C)]

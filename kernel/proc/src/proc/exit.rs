@@ -9,7 +9,7 @@ use crate::uaccess::UserPtr;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use berth_abi::Errno;
-use berth_abi::signal::{SA_NOCLDWAIT, SIG_IGN, SIGCHLD, SigInfo, Signal};
+use berth_abi::signal::{SIG_IGN, SIGCHLD, SaFlags, SigInfo, Signal};
 use core::sync::atomic::Ordering;
 
 /// The wait status of a process killed by `sig`.
@@ -121,7 +121,7 @@ fn process_exited(process: &Arc<Process>) {
     match process.parent() {
         Some(parent) => {
             let action = parent.signals.action(Signal::of(SIGCHLD));
-            if action.handler == SIG_IGN || action.flags & SA_NOCLDWAIT != 0 {
+            if action.handler == SIG_IGN || action.sa_flags().contains(SaFlags::NOCLDWAIT) {
                 // The parent does not want zombies: reap at once.
                 parent.children.lock().retain(|c| !Arc::ptr_eq(c, process));
                 process.container.release_pid(process.pid);

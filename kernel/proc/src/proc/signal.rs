@@ -289,13 +289,13 @@ pub fn deliver_pending(frame: &mut TrapFrame) -> Delivery {
                 }
             }
         }
-        restart(frame, user, action.flags & SA_RESTART != 0);
+        restart(frame, user, action.sa_flags().contains(SaFlags::RESTART));
         if setup_frame(frame, &info, &action, user).is_err() {
             // The stack is unusable: the process dies of SIGSEGV, as on Linux.
             super::exit::begin_group_exit(&process, SIGSEGV);
             return Delivery::Exit;
         }
-        if action.flags & SA_RESETHAND != 0 {
+        if action.sa_flags().contains(SaFlags::RESETHAND) {
             process.signals.actions.lock().lock().set(sig, KernelSigaction::default());
         }
         return Delivery::Continue;
@@ -324,7 +324,8 @@ fn setup_frame(
         (s.saved_mask.unwrap_or(s.mask), s.altstack)
     };
     let on_altstack = altstack.ss_flags & SS_DISABLE == 0 && frame.rsp.wrapping_sub(altstack.ss_sp) < altstack.ss_size;
-    let mut sp = if action.flags & SA_ONSTACK != 0 && altstack.ss_flags & SS_DISABLE == 0 && !on_altstack {
+    let mut sp = if action.sa_flags().contains(SaFlags::ONSTACK) && altstack.ss_flags & SS_DISABLE == 0 && !on_altstack
+    {
         altstack.ss_sp + altstack.ss_size
     } else {
         frame.rsp - RED_ZONE
@@ -396,7 +397,7 @@ fn setup_frame(
     let mut s = user.signals.lock();
     s.saved_mask = None;
     s.mask = mask.union(SigSet(action.mask));
-    if action.flags & SA_NODEFER == 0 {
+    if !action.sa_flags().contains(SaFlags::NODEFER) {
         s.mask.add(info.signo);
     }
     Ok(())
