@@ -116,8 +116,7 @@ impl FileOps for Device {
     }
 
     fn fills_reads(&self) -> bool {
-        // As in Linux: zero, full and urandom fill any buffer; a read of the console
-        // returns what was typed.
+        // As in Linux: zero, full and urandom fill any buffer (null reads nothing).
         matches!(self, Device::Zero | Device::Full | Device::Random)
     }
 

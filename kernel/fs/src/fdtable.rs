@@ -37,6 +37,13 @@ impl Fd {
     }
 }
 
+impl From<Fd> for isize {
+    /// The descriptor as a system call returns it.
+    fn from(fd: Fd) -> isize {
+        fd.0 as isize
+    }
+}
+
 #[derive(Clone)]
 struct Slot {
     file: Arc<OpenFile>,

@@ -122,11 +122,6 @@ impl UserSlice {
         UserSlice { addr, len }
     }
 
-    /// Where it starts.
-    pub fn addr(self) -> u64 {
-        self.addr
-    }
-
     /// Its length in bytes.
     pub fn len(self) -> usize {
         self.len
@@ -191,11 +186,6 @@ impl UserCStr {
         UserCStr(addr)
     }
 
-    /// Where it starts.
-    pub fn addr(self) -> u64 {
-        self.0
-    }
-
     /// Whether the program passed NULL.
     pub fn is_null(self) -> bool {
         self.0 == 0
@@ -205,11 +195,6 @@ impl UserCStr {
     /// (ENAMETOOLONG otherwise).
     pub fn read(self, max: usize) -> Result<String, Errno> {
         read_cstr(self.0, max)
-    }
-
-    /// Copies it in as bytes, shorter than `max` bytes (ENAMETOOLONG otherwise).
-    pub fn read_bytes(self, max: usize) -> Result<Vec<u8>, Errno> {
-        read_cbytes(self.0, max)
     }
 }
 

@@ -79,15 +79,7 @@ impl Thread {
 
     /// A kernel thread that has not started yet.
     pub fn new_kernel(name: &str, ctx: ThreadContext) -> Arc<Thread> {
-        Arc::new(Thread {
-            tid: NEXT_TID.fetch_add(1, Ordering::Relaxed),
-            name: String::from(name),
-            ctx: ContextRef::Owned(ctx),
-            state: AtomicU8::new(ThreadState::New as u8),
-            cpu_ns: AtomicU64::new(0),
-            group: Group::kernel(),
-            extension: None,
-        })
+        Thread::not_started(name, ctx, Group::kernel(), None)
     }
 
     /// A thread of a layer above (a process's) that has not started yet, in `group`
@@ -98,6 +90,10 @@ impl Thread {
         group: Arc<Group>,
         extension: impl ThreadExtension,
     ) -> Arc<Thread> {
+        Thread::not_started(name, ctx, group, Some(Extension::new(extension)))
+    }
+
+    fn not_started(name: &str, ctx: ThreadContext, group: Arc<Group>, extension: Option<Extension>) -> Arc<Thread> {
         Arc::new(Thread {
             tid: NEXT_TID.fetch_add(1, Ordering::Relaxed),
             name: String::from(name),
@@ -105,7 +101,7 @@ impl Thread {
             state: AtomicU8::new(ThreadState::New as u8),
             cpu_ns: AtomicU64::new(0),
             group,
-            extension: Some(Extension::new(extension)),
+            extension,
         })
     }
 

@@ -31,7 +31,7 @@ const EXCLUSIVE_OK: EpollEvents = EpollEvents::IN
 fn create(cloexec: bool) -> SysResult {
     let file = OpenFile::new(Epoll::new(Some(current_process().container.memory.clone())), O_RDWR, String::new());
     let fd = current_process().fd_table().lock().insert(file, cloexec)?;
-    Ok(fd.number() as isize)
+    Ok(isize::from(fd))
 }
 
 /// epoll_create(size): `size` is only checked to be positive.

@@ -211,7 +211,7 @@ pub fn dup(a: &Args) -> SysResult {
     let table = current_process().fd_table();
     let mut t = table.lock();
     let f = t.get(a.fd(0))?;
-    t.insert(f, false).map(|fd| fd.number() as isize)
+    t.insert(f, false).map(isize::from)
 }
 
 /// dup2(old, new)
@@ -221,12 +221,12 @@ pub fn dup2(a: &Args) -> SysResult {
     let mut t = table.lock();
     let f = t.get(old)?;
     if old == new {
-        return Ok(new.number() as isize);
+        return Ok(isize::from(new));
     }
     let replaced = t.insert_at(new, f, false)?;
     drop(t);
     drop(replaced);
-    Ok(new.number() as isize)
+    Ok(isize::from(new))
 }
 
 /// dup3(old, new, flags)
@@ -241,7 +241,7 @@ pub fn dup3(a: &Args) -> SysResult {
     let replaced = t.insert_at(new, f, flags.contains(OpenFlags::CLOEXEC))?;
     drop(t);
     drop(replaced);
-    Ok(new.number() as isize)
+    Ok(isize::from(new))
 }
 
 /// fcntl(fd, cmd, arg)
@@ -251,9 +251,7 @@ pub fn fcntl(a: &Args) -> SysResult {
     let mut t = table.lock();
     let f = t.get(fd)?;
     match cmd {
-        F_DUPFD | F_DUPFD_CLOEXEC => {
-            t.insert_from(arg as usize, f, cmd == F_DUPFD_CLOEXEC).map(|fd| fd.number() as isize)
-        }
+        F_DUPFD | F_DUPFD_CLOEXEC => t.insert_from(arg as usize, f, cmd == F_DUPFD_CLOEXEC).map(isize::from),
         F_GETFD => Ok(if t.cloexec(fd)? { FD_CLOEXEC as isize } else { 0 }),
         F_SETFD => t.set_cloexec(fd, arg as u32 & FD_CLOEXEC != 0).map(|()| 0),
         F_GETFL => Ok((f.flags() | O_LARGEFILE) as isize),
@@ -336,7 +334,7 @@ pub fn eventfd2(initial: u32, flags: u32) -> SysResult {
     let nonblock = if flags.contains(EventFdFlags::NONBLOCK) { O_NONBLOCK } else { 0 };
     let file = OpenFile::new(counter, O_RDWR | nonblock, alloc::string::String::new());
     let fd = current_process().fd_table().lock().insert(file, flags.contains(EventFdFlags::CLOEXEC))?;
-    Ok(fd.number() as isize)
+    Ok(isize::from(fd))
 }
 
 /// fstat(fd, statbuf)

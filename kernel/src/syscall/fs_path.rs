@@ -104,7 +104,7 @@ pub fn open(dirfd: Fd, path: UserCStr, flags: OpenFlags, mode: u32) -> SysResult
     if let Some(fd) = magic_fd(&process, &path) {
         let existing = process.fd_table().lock().get(fd)?;
         let again = OpenFile::new(existing.ops.clone(), flags.bits(), existing.path.clone());
-        return process.fd_table().lock().insert(again, cloexec).map(|fd| fd.number() as isize);
+        return process.fd_table().lock().insert(again, cloexec).map(isize::from);
     }
     let fs = process.container.fs.clone();
     let inode = if flags.contains(OpenFlags::CREAT) {
@@ -186,7 +186,7 @@ fn finish_open(
         format!("{}/{}", base.trim_end_matches('/'), path)
     };
     let file = OpenFile::new(ops, flags.bits(), shown);
-    process.fd_table().lock().insert(file, cloexec).map(|fd| fd.number() as isize)
+    process.fd_table().lock().insert(file, cloexec).map(isize::from)
 }
 
 /// The `struct stat` of what `dirfd`/`path` name (`AT_EMPTY_PATH`: `dirfd` itself).

@@ -106,11 +106,10 @@ fn write_addr(addr: &SockAddr, buf: UserPtr<u8>, len_ptr: UserPtr<i32>) -> Resul
     len_ptr.cast::<u32>().write(&(bytes.len() as u32))
 }
 
-fn install(file: Arc<dyn FileOps>, flags: SockFlags) -> SysResult {
+fn install(file: Arc<dyn FileOps>, flags: SockFlags) -> Result<Fd, Errno> {
     let status = O_RDWR | if flags.contains(SockFlags::NONBLOCK) { O_NONBLOCK } else { 0 };
     let open = OpenFile::new(file, status, String::new());
-    let fd = current_process().fd_table().lock().insert(open, flags.contains(SockFlags::CLOEXEC))?;
-    Ok(fd.number() as isize)
+    current_process().fd_table().lock().insert(open, flags.contains(SockFlags::CLOEXEC))
 }
 
 /// socket(domain, type, protocol)
@@ -129,7 +128,7 @@ pub fn socket(a: &Args) -> SysResult {
         (AF_INET | AF_UNIX, _) => return Err(Errno::ESOCKTNOSUPPORT),
         _ => return Err(Errno::EAFNOSUPPORT),
     };
-    install(file, flags)
+    install(file, flags).map(isize::from)
 }
 
 /// socketpair(domain, type, protocol, sv)
@@ -148,9 +147,9 @@ pub fn socketpair(a: &Args) -> SysResult {
     }
     let process = current_process();
     let (x, y) = UnixSocket::pair(process.container.net.clone(), process.pid as i32);
-    let first = Fd::new(install(Arc::new(x), flags)? as i32);
+    let first = install(Arc::new(x), flags)?;
     let second = match install(Arc::new(y), flags) {
-        Ok(fd) => Fd::new(fd as i32),
+        Ok(fd) => fd,
         Err(e) => {
             let _ = process.fd_table().lock().remove(first);
             return Err(e);
@@ -190,7 +189,7 @@ pub fn accept4(a: &Args, flags: i32) -> SysResult {
     let (conn, peer) = ops(&f).accept(f.nonblocking())?;
     let fd = install(conn, flags)?;
     write_addr(&peer, a.ptr(1), a.ptr(2))?;
-    Ok(fd)
+    Ok(isize::from(fd))
 }
 
 /// connect(fd, addr, addrlen)
