@@ -22,11 +22,12 @@ mod trap;
 // proc (processes and containers), agent.
 use berth_agent as agent;
 use berth_base::{irq, param, platform, power, random, time};
+use berth_container as container;
 use berth_fs as fs;
 use berth_mm as mm;
 use berth_mm::uaccess;
 use berth_netstack as net;
-use berth_proc::{container, futex, proc};
+use berth_proc::{futex, proc, sandbox};
 use berth_sched as sched;
 use berth_sched::profile;
 

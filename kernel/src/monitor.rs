@@ -71,9 +71,9 @@ fn run(command: &str) {
                     &c.id[..12],
                     c.name,
                     c.status(),
-                    c.task_count(),
-                    c.memory.used(),
-                    c.cpu_ns() / 1_000_000
+                    c.sandbox.task_count(),
+                    c.sandbox.memory.used(),
+                    c.sandbox.cpu_ns() / 1_000_000
                 );
             }
         }
@@ -97,7 +97,7 @@ fn threads(name: &str) {
         log::info!("no container named {name}");
         return;
     };
-    for p in c.processes() {
+    for p in c.sandbox.processes() {
         for t in p.threads() {
             let Some(user) = t.user() else { continue };
             let nr = user.syscall_nr.load(core::sync::atomic::Ordering::Relaxed);

@@ -37,9 +37,9 @@ fn report_current_syscall() {
     let nr = user.syscall_nr.load(Ordering::Relaxed);
     let name = berth_abi::syscalls::name(nr as usize).unwrap_or("?");
     let a: [u64; 6] = core::array::from_fn(|i| user.syscall_args[i].load(Ordering::Relaxed));
-    let (container, pid) = (&user.process.container.name, user.process.pid);
+    let (container, pid) = (&user.process.sandbox.name, user.process.pid);
     let _ = writeln!(Emergency, "the end of container {container}'s log:");
-    user.process.container.log.try_tail(2048, berth_hal::serial::write_emergency);
+    user.process.sandbox.log.try_tail(2048, berth_hal::serial::write_emergency);
     if nr == u64::MAX {
         let _ = writeln!(Emergency, "in container {container}, pid {pid} tid {}, outside a system call", user.tid);
     } else {

@@ -22,8 +22,17 @@ pub struct Built {
 }
 
 /// The kernel's crates below `berth-kernel`, from the unsafe layer up (linted with it).
-pub const KERNEL_LAYERS: &[&str] =
-    &["berth-hal", "berth-base", "berth-mm", "berth-sched", "berth-fs", "berth-netstack", "berth-proc", "berth-agent"];
+pub const KERNEL_LAYERS: &[&str] = &[
+    "berth-hal",
+    "berth-base",
+    "berth-mm",
+    "berth-sched",
+    "berth-fs",
+    "berth-netstack",
+    "berth-proc",
+    "berth-container",
+    "berth-agent",
+];
 
 /// The flags that build the kernel for bare metal (see platform notes in README.md).
 pub fn kernel_cargo(subcommand: &str) -> std::process::Command {

@@ -212,7 +212,7 @@ pub fn stop(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
         .and_then(|t| t.parse::<i64>().ok())
         .map_or(crate::param::DEFAULT_STOP_SECONDS, |t| t.max(0) as u64);
     let grace = crate::time::now_ns() + seconds * 1_000_000_000;
-    c.signal_init(c.config.stop_signal);
+    c.sandbox.signal_init(c.config.stop_signal);
     c.kill_at(grace);
     // The watchdog kills it at the deadline; allow it a moment to act.
     wait_exit(&c, Some(grace + 2_000_000_000));
@@ -231,7 +231,7 @@ pub fn kill(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
     if c.status() != Status::Running {
         return Err(ApiError::conflict(format!("Container {} is not running", c.id)));
     }
-    c.signal_init(sig);
+    c.sandbox.signal_init(sig);
     no_content(conn)
 }
 
@@ -272,7 +272,7 @@ pub fn remove(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
                 c.id
             )));
         }
-        c.signal_init(Signal::of(berth_abi::signal::SIGKILL));
+        c.sandbox.signal_init(Signal::of(berth_abi::signal::SIGKILL));
         wait_exit(&c, Some(crate::time::now_ns() + 10_000_000_000));
     }
     c.remove();
@@ -284,7 +284,9 @@ pub fn remove(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
 pub fn resize(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
     let c = lookup::container(key)?;
     let size = |k| head.query(k).map(|v| v.parse::<u16>().map_err(|_| ApiError::bad_request(format!("bad {k}={v}"))));
-    if let (Some(rows), Some(cols), Some(terminal)) = (size("h").transpose()?, size("w").transpose()?, &c.terminal) {
+    if let (Some(rows), Some(cols), Some(terminal)) =
+        (size("h").transpose()?, size("w").transpose()?, &c.sandbox.terminal)
+    {
         terminal.resize(rows, cols);
     }
     conn.respond(200, None, &[]).map_err(ApiError::io)?;

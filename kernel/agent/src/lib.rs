@@ -25,10 +25,11 @@ extern crate alloc;
 
 // The layers below, under the names this crate's modules use.
 use berth_base::{LINUX_RELEASE, VERSION, param, time};
+use berth_container as container;
 use berth_fs as fs;
 use berth_mm as mm;
 use berth_netstack as net;
-use berth_proc::container;
+use berth_proc::sandbox;
 use berth_sched as sched;
 
 mod archive;

@@ -5,7 +5,8 @@ use super::conn::Conn;
 use super::error::ApiError;
 use super::lookup;
 use super::reply::{Handled, Next};
-use crate::container::{Container, LogEntry, Stream};
+use crate::container::Container;
+use crate::sandbox::{LogEntry, Stream};
 use crate::sched::{self, WaitQueue};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -108,7 +109,7 @@ pub fn logs(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
     // With `tail`, start where the last lines begin (skipping the lines before them in
     // that first entry); then send the log a batch at a time.
     let (mut next, mut skip_lines) = match head.query("tail").and_then(|t| t.parse::<usize>().ok()) {
-        Some(n) => c.log.tail_start(n, |s| streams.wants(s)),
+        Some(n) => c.sandbox.log.tail_start(n, |s| streams.wants(s)),
         None => (0, 0),
     };
     let send = |conn: &Conn, entries: &[LogEntry], skip_lines: &mut usize| -> bool {
@@ -126,19 +127,19 @@ pub fn logs(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
         conn.chunk(&out).is_ok()
     };
     loop {
-        let (entries, after) = c.log.read_from(next);
+        let (entries, after) = c.sandbox.log.read_from(next);
         next = after;
         if !send(conn, &entries, &mut skip_lines) {
             return Ok(Next::Stop);
         }
-        if entries.is_empty() || c.log.caught_up(next) {
+        if entries.is_empty() || c.sandbox.log.caught_up(next) {
             break;
         }
     }
     // Following: send what arrives until the log is closed and drained.
-    while follow && !(c.log.is_closed() && c.log.caught_up(next)) {
-        let more = wait_unless_gone(conn, &[&c.log.changed], || {
-            (!c.log.caught_up(next) || c.log.is_closed()).then(|| c.log.read_from(next))
+    while follow && !(c.sandbox.log.is_closed() && c.sandbox.log.caught_up(next)) {
+        let more = wait_unless_gone(conn, &[&c.sandbox.log.changed], || {
+            (!c.sandbox.log.caught_up(next) || c.sandbox.log.is_closed()).then(|| c.sandbox.log.read_from(next))
         });
         let Some((entries, after)) = more else { return Ok(Next::Stop) };
         next = after;
@@ -157,7 +158,7 @@ pub fn attach(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
     let c = lookup::container(key)?;
     let streams = Streams::of(head);
     let stdin = head.query_flag("stdin") && c.config.open_stdin;
-    let mut next = if head.query_flag("logs") { 0 } else { c.log.next_seq() };
+    let mut next = if head.query_flag("logs") { 0 } else { c.sandbox.log.next_seq() };
     if head.upgrade() {
         conn.upgrade(output_type(&c)).map_err(ApiError::io)?;
     } else {
@@ -170,11 +171,11 @@ pub fn attach(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
         if stdin_open {
             match conn.try_receive() {
                 Ok(Some(data)) if data.is_empty() => {
-                    c.close_stdin();
+                    c.sandbox.close_stdin();
                     stdin_open = false;
                 }
                 Ok(Some(data)) => {
-                    if c.write_stdin(&data).is_err() {
+                    if c.sandbox.write_stdin(&data).is_err() {
                         stdin_open = false;
                     }
                 }
@@ -182,7 +183,7 @@ pub fn attach(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
                 Err(_) => stdin_open = false,
             }
         }
-        let (entries, after) = c.log.read_from(next);
+        let (entries, after) = c.sandbox.log.read_from(next);
         next = after;
         let mut out = Vec::new();
         for e in entries.iter().filter(|e| streams.wants(e.stream)) {
@@ -191,14 +192,14 @@ pub fn attach(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
         if !out.is_empty() && conn.write_all(&out).is_err() {
             return Ok(Next::Stop);
         }
-        if c.log.is_closed() && c.log.caught_up(next) {
+        if c.sandbox.log.is_closed() && c.sandbox.log.caught_up(next) {
             break;
         }
         let woke = wait_for(
             conn,
-            &[&c.log.changed],
+            &[&c.sandbox.log.changed],
             || {
-                let output = c.log.next_seq() > next || c.log.is_closed();
+                let output = c.sandbox.log.next_seq() > next || c.sandbox.log.is_closed();
                 let input = stdin_open && conn.file().ready().read;
                 (output || input).then_some(())
             },
@@ -216,14 +217,18 @@ pub fn attach(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
 /// One sample of a container's resource use (`previous`: the sample before, whose CPU
 /// figures the CLI subtracts to get a percentage).
 fn sample(c: &Container, previous: Option<&api::Stats>) -> api::Stats {
-    let (rx, tx) = c.net.traffic();
-    let limit = match c.memory.limit() {
+    let (rx, tx) = c.sandbox.net.traffic();
+    let limit = match c.sandbox.memory.limit() {
         u64::MAX => crate::mm::container_memory().1,
         l => l,
     };
     let cpu = api::CpuStats {
         // berth does not split user and kernel time; all of it counts as user time.
-        cpu_usage: api::CpuUsage { total_usage: c.cpu_ns(), usage_in_kernelmode: 0, usage_in_usermode: c.cpu_ns() },
+        cpu_usage: api::CpuUsage {
+            total_usage: c.sandbox.cpu_ns(),
+            usage_in_kernelmode: 0,
+            usage_in_usermode: c.sandbox.cpu_ns(),
+        },
         // One CPU: the machine's CPU time is the time since boot.
         system_cpu_usage: crate::time::now_ns(),
         online_cpus: 1,
@@ -235,11 +240,14 @@ fn sample(c: &Container, previous: Option<&api::Stats>) -> api::Stats {
     api::Stats {
         read: berth_docker::time::rfc3339(crate::time::realtime_ns()),
         preread: previous.map_or_else(|| String::from(berth_docker::time::ZERO_TIME), |p| p.read.clone()),
-        pids_stats: api::PidsStats { current: c.task_count() as u64, limit: Some(u64::from(c.config.limits.pids)) },
+        pids_stats: api::PidsStats {
+            current: c.sandbox.task_count() as u64,
+            limit: Some(u64::from(c.config.limits.pids)),
+        },
         num_procs: 0,
         cpu_stats: cpu,
         precpu_stats: previous.map(|p| p.cpu_stats.clone()).unwrap_or_default(),
-        memory_stats: api::MemoryStats { usage: c.memory.used(), limit, ..api::MemoryStats::default() },
+        memory_stats: api::MemoryStats { usage: c.sandbox.memory.used(), limit, ..api::MemoryStats::default() },
         name: alloc::format!("/{}", c.name),
         id: c.id.clone(),
         networks,

@@ -1,11 +1,11 @@
-//! Processes and the containers that hold them.
+//! Processes and the sandboxes they live in.
 //!
 //! `proc` is processes: their threads' user state, signals, `fork`, `exec` and the ELF
-//! loader, exit and wait; `futex` their locks' slow path; `container` the containers
-//! they live in: pid namespaces, logs, the container's own files (console, terminal,
-//! `/dev`, `/proc`), images, layers, `docker save`/`load` archives and registry pulls.
-//! A process knows its container and a container starts and ends its processes, so the
-//! two share this crate; everything below is another crate that cannot name them.
+//! loader, exit and wait; `futex` their locks' slow path; `sandbox` what a container's
+//! processes share: file system, memory counter, port space, pid namespace, log and
+//! their own files (console, terminal, `/dev`, `/proc`). Containers (life cycle,
+//! configuration, images) are the crate above, which owns sandboxes and hears of their
+//! first process's exit through a hook; nothing here can name it.
 
 #![no_std]
 #![cfg(target_os = "none")]
@@ -13,9 +13,9 @@
 
 extern crate alloc;
 
-pub mod container;
 pub mod futex;
 pub mod proc;
+pub mod sandbox;
 
 // The layers below, under the names this crate's modules use.
 use berth_base::{LINUX_RELEASE, VERSION, param, random, time};

@@ -99,7 +99,7 @@ pub fn start_latency(boot: &BootInfo, count: usize) -> Outcome {
         if code != 0 {
             return Err(format!("bench true exited with {code}"));
         }
-        to_first.push(c.first_syscall_ns().saturating_sub(t0) / 1000);
+        to_first.push(c.sandbox.first_syscall_ns().saturating_sub(t0) / 1000);
         to_exit.push((t1 - t0) / 1000);
     }
     to_first.sort_unstable();

@@ -29,7 +29,7 @@ const EXCLUSIVE_OK: EpollEvents = EpollEvents::IN
     .union(EpollEvents::EXCLUSIVE);
 
 fn create(cloexec: bool) -> SysResult {
-    let file = OpenFile::new(Epoll::new(Some(current_process().container.memory.clone())), O_RDWR, String::new());
+    let file = OpenFile::new(Epoll::new(Some(current_process().sandbox.memory.clone())), O_RDWR, String::new());
     let fd = current_process().fd_table().lock().insert(file, cloexec)?;
     Ok(isize::from(fd))
 }

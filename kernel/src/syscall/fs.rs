@@ -302,7 +302,7 @@ pub fn pipe2(fds: UserPtr<[i32; 2]>, flags: OpenFlags) -> SysResult {
     if !(OpenFlags::CLOEXEC | OpenFlags::NONBLOCK | OpenFlags::DIRECT).contains(flags) {
         return Err(Errno::EINVAL);
     }
-    let (r, w) = pipe(Some(current_process().container.memory.clone()));
+    let (r, w) = pipe(Some(current_process().sandbox.memory.clone()));
     let nonblock = (flags & OpenFlags::NONBLOCK).bits();
     let cloexec = flags.contains(OpenFlags::CLOEXEC);
     let table = current_process().fd_table();

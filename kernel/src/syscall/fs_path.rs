@@ -1,9 +1,9 @@
 //! System calls that name files by path.
 
 use super::{Args, SysResult};
-use crate::container::files::device_for;
 use crate::fs::{Fd, InodeFile, OpenFile};
 use crate::proc::{Process, current_process, fs_errno};
+use crate::sandbox::files::device_for;
 use crate::uaccess::{UserCStr, UserPtr, UserSlice};
 use alloc::format;
 use alloc::string::String;
@@ -37,14 +37,14 @@ fn start_dir(process: &Process, dirfd: Fd, path: &str) -> Result<Arc<Inode>, Err
 pub(super) fn lookup(process: &Process, dirfd: Fd, path: &str, follow: bool) -> Result<Arc<Inode>, Errno> {
     let start = start_dir(process, dirfd, path)?;
     let may_search = searcher(process);
-    process.container.fs.lookup_as(&start, path, follow, &may_search).map_err(fs_errno)
+    process.sandbox.fs.lookup_as(&start, path, follow, &may_search).map_err(fs_errno)
 }
 
 /// Resolves all but the last component of `path` relative to `dirfd`.
 fn lookup_parent(process: &Process, dirfd: Fd, path: &str) -> Result<(Arc<Inode>, String), Errno> {
     let start = start_dir(process, dirfd, path)?;
     let may_search = searcher(process);
-    process.container.fs.lookup_parent_as(&start, path, &may_search).map_err(fs_errno)
+    process.sandbox.fs.lookup_parent_as(&start, path, &may_search).map_err(fs_errno)
 }
 
 /// Whether the process may search a directory (look up names in it), by its fs ids.
@@ -90,7 +90,7 @@ fn permit_create(process: &Process, dir: &Inode) -> Result<(), Errno> {
 /// permission, and in a sticky directory, ownership of the entry or the directory.
 fn permit_remove(process: &Process, dir: &Arc<Inode>, name: &str) -> Result<(), Errno> {
     permit_create(process, dir)?;
-    let Ok(entry) = process.container.fs.child(dir, name) else { return Ok(()) };
+    let Ok(entry) = process.sandbox.fs.child(dir, name) else { return Ok(()) };
     let (d, e) = (dir.metadata(), entry.metadata());
     if process.creds.lock().may_remove(d.mode, d.uid, e.uid) { Ok(()) } else { Err(Errno::EPERM) }
 }
@@ -106,7 +106,7 @@ pub fn open(dirfd: Fd, path: UserCStr, flags: OpenFlags, mode: u32) -> SysResult
         let again = OpenFile::new(existing.ops.clone(), flags.bits(), existing.path.clone());
         return process.fd_table().lock().insert(again, cloexec).map(isize::from);
     }
-    let fs = process.container.fs.clone();
+    let fs = process.sandbox.fs.clone();
     let inode = if flags.contains(OpenFlags::CREAT) {
         // A trailing slash names a directory, which O_CREAT cannot make or open.
         if path.len() > 1 && path.ends_with('/') {
@@ -168,7 +168,7 @@ fn finish_open(
     let writing = matches!(access_mode(flags.bits()), O_WRONLY | O_RDWR);
     let ops: Arc<dyn crate::fs::FileOps> = match kind {
         FileType::CharDevice | FileType::BlockDevice if !flags.contains(OpenFlags::PATH) => {
-            device_for(inode.metadata().rdev, &process.container)?
+            device_for(inode.metadata().rdev, &process.sandbox)?
         }
         FileType::Fifo | FileType::Socket if !flags.contains(OpenFlags::PATH) => return Err(Errno::ENXIO),
         _ => {
@@ -243,7 +243,7 @@ pub fn statx(a: &Args) -> SysResult {
 /// statfs/fstatfs: every container file system is memory-backed.
 pub fn statfs(buf: UserPtr<Statfs>) -> SysResult {
     let process = current_process();
-    let memory = &process.container.memory;
+    let memory = &process.sandbox.memory;
     let limit = match memory.limit() {
         u64::MAX => crate::mm::container_memory().1,
         l => l,
@@ -282,7 +282,7 @@ pub fn readlink(dirfd: Fd, path: UserCStr, buf: UserSlice) -> SysResult {
 pub fn getcwd(a: &Args) -> SysResult {
     let process = current_process();
     let cwd = process.cwd.lock().clone();
-    let path = process.container.fs.path_of(&cwd).ok_or(Errno::ENOENT)?;
+    let path = process.sandbox.fs.path_of(&cwd).ok_or(Errno::ENOENT)?;
     let buf = a.slice(0, 1);
     if path.len() + 1 > buf.len() {
         return Err(Errno::ERANGE);
@@ -321,7 +321,7 @@ pub fn mkdir(dirfd: Fd, path: UserCStr, mode: u32) -> SysResult {
     let (dir, name) = lookup_parent(&process, dirfd, &path_arg(path)?)?;
     permit_create(&process, &dir)?;
     let umask = process.umask.load(core::sync::atomic::Ordering::Relaxed);
-    owned(&process, process.container.fs.mkdir(&dir, &name, mode & !umask & 0o7777).map_err(fs_errno)?);
+    owned(&process, process.sandbox.fs.mkdir(&dir, &name, mode & !umask & 0o7777).map_err(fs_errno)?);
     Ok(0)
 }
 
@@ -335,7 +335,7 @@ pub fn mknod(dirfd: Fd, path: UserCStr, mode: u32, _dev: u64) -> SysResult {
     let (dir, name) = lookup_parent(&process, dirfd, &path_arg(path)?)?;
     permit_create(&process, &dir)?;
     let umask = process.umask.load(core::sync::atomic::Ordering::Relaxed);
-    owned(&process, process.container.fs.create_file(&dir, &name, mode & !umask & 0o7777).map_err(fs_errno)?);
+    owned(&process, process.sandbox.fs.create_file(&dir, &name, mode & !umask & 0o7777).map_err(fs_errno)?);
     Ok(0)
 }
 
@@ -344,7 +344,7 @@ pub fn unlink(dirfd: Fd, path: UserCStr, flags: AtFlags) -> SysResult {
     let process = current_process();
     let (dir, name) = lookup_parent(&process, dirfd, &path_arg(path)?)?;
     permit_remove(&process, &dir, &name)?;
-    let fs = &process.container.fs;
+    let fs = &process.sandbox.fs;
     if flags.contains(AtFlags::REMOVEDIR) { fs.rmdir(&dir, &name) } else { fs.unlink(&dir, &name) }
         .map_err(fs_errno)?;
     Ok(0)
@@ -362,7 +362,7 @@ pub fn rename(olddirfd: Fd, old: UserCStr, newdirfd: Fd, new: UserCStr, flags: R
     permit_remove(&process, &odir, &oname)?;
     permit_remove(&process, &ndir, &nname)?;
     process
-        .container
+        .sandbox
         .fs
         .rename(&odir, &oname, &ndir, &nname, flags.contains(RenameFlags::NOREPLACE))
         .map_err(fs_errno)?;
@@ -375,7 +375,7 @@ pub fn link(olddirfd: Fd, old: UserCStr, newdirfd: Fd, new: UserCStr, flags: AtF
     let target = lookup(&process, olddirfd, &path_arg(old)?, flags.contains(AtFlags::SYMLINK_FOLLOW))?;
     let (dir, name) = lookup_parent(&process, newdirfd, &path_arg(new)?)?;
     permit_create(&process, &dir)?;
-    process.container.fs.link(&dir, &name, &target).map_err(fs_errno)?;
+    process.sandbox.fs.link(&dir, &name, &target).map_err(fs_errno)?;
     Ok(0)
 }
 
@@ -385,7 +385,7 @@ pub fn symlink(target: UserCStr, dirfd: Fd, path: UserCStr) -> SysResult {
     let target = path_arg(target)?;
     let (dir, name) = lookup_parent(&process, dirfd, &path_arg(path)?)?;
     permit_create(&process, &dir)?;
-    owned(&process, process.container.fs.symlink(&dir, &name, &target).map_err(fs_errno)?);
+    owned(&process, process.sandbox.fs.symlink(&dir, &name, &target).map_err(fs_errno)?);
     Ok(0)
 }
 
@@ -418,7 +418,7 @@ pub fn chmod(dirfd: Fd, path: UserCStr, mode: u32, _flags: AtFlags) -> SysResult
     let process = current_process();
     let inode = lookup(&process, dirfd, &path_arg(path)?, true)?;
     permit_owner(&process, &inode)?;
-    inode.set_mode(mode, process.container.fs.now());
+    inode.set_mode(mode, process.sandbox.fs.now());
     Ok(0)
 }
 
@@ -428,7 +428,7 @@ pub fn fchmod(a: &Args) -> SysResult {
     let f = process.fd_table().lock().get(a.fd(0))?;
     let inode = f.ops.inode().ok_or(Errno::EINVAL)?;
     permit_owner(&process, inode)?;
-    inode.set_mode(a.u32(1), process.container.fs.now());
+    inode.set_mode(a.u32(1), process.sandbox.fs.now());
     Ok(0)
 }
 
@@ -444,7 +444,7 @@ pub(super) fn owned(process: &Process, inode: Arc<Inode>) -> Arc<Inode> {
         (creds.uid.fs, creds.gid.fs)
     };
     if (uid, gid) != (0, 0) {
-        inode.set_owner(Some(uid), Some(gid), process.container.fs.now());
+        inode.set_owner(Some(uid), Some(gid), process.sandbox.fs.now());
     }
     inode
 }
@@ -454,7 +454,7 @@ fn change_owner(process: &Process, inode: &Inode, uid: u32, gid: u32) -> SysResu
     if !process.creds.lock().may_chown(inode.metadata().uid, uid, gid) {
         return Err(Errno::EPERM);
     }
-    inode.set_owner(owner(uid), owner(gid), process.container.fs.now());
+    inode.set_owner(owner(uid), owner(gid), process.sandbox.fs.now());
     Ok(0)
 }
 
@@ -484,14 +484,14 @@ pub fn truncate(a: &Args) -> SysResult {
         return Err(Errno::EISDIR);
     }
     permit(&process, &inode, MAY_WRITE)?;
-    inode.truncate(len as u64, process.container.fs.now()).map_err(fs_errno)?;
+    inode.truncate(len as u64, process.sandbox.fs.now()).map_err(fs_errno)?;
     Ok(0)
 }
 
 /// utimensat(dirfd, path, times, flags)
 pub fn utimensat(a: &Args) -> SysResult {
     let process = current_process();
-    let now = process.container.fs.now();
+    let now = process.sandbox.fs.now();
     let inode = if a.cstr(1).is_null() {
         let f = process.fd_table().lock().get(a.fd(0))?;
         f.ops.inode().ok_or(Errno::EINVAL)?.clone()

@@ -61,7 +61,7 @@ pub fn mmap(a: &Args) -> SysResult {
                 if shared && prot.write && !f.writable() {
                     return Err(Errno::EACCES);
                 }
-                let bytes = crate::mm::FileBytes::of(inode, &process.container.memory)?;
+                let bytes = crate::mm::FileBytes::of(inode, &process.sandbox.memory)?;
                 let file_len = (bytes.data.len() as u64).saturating_sub(offset);
                 let kind =
                     VmaKind::File { data: bytes.data, offset, file_len, cached: bytes.cached, _charge: bytes.charge };
@@ -75,7 +75,7 @@ pub fn mmap(a: &Args) -> SysResult {
     // A private writable mapping bigger than what is left of the memory limit (the
     // container's, or the machine's for containers) would only fail page by page
     // later: refuse it now, as an allocation failure.
-    if !shared && prot.write && !flags.contains(MapFlags::NORESERVE) && len > process.container.memory.available() {
+    if !shared && prot.write && !flags.contains(MapFlags::NORESERVE) && len > process.sandbox.memory.available() {
         return Err(Errno::ENOMEM);
     }
     let req = MapRequest {

@@ -111,7 +111,7 @@ fn handle(frame: &mut TrapFrame) {
         slot.store(value, Ordering::Relaxed);
     }
     if user.process.pid == 1 {
-        user.process.container.note_init_syscall();
+        user.process.sandbox.note_init_syscall();
     }
     let result = dispatch(number, &args, frame);
     if log::log_enabled!(log::Level::Trace) {
@@ -119,7 +119,7 @@ fn handle(frame: &mut TrapFrame) {
         let pid = user.process.pid;
         log::trace!(
             "[{} {pid}/{}] {name}({:#x}, {:#x}, {:#x}) = {result:?}",
-            user.process.container.name,
+            user.process.sandbox.name,
             user.tid,
             args.0[0],
             args.0[1],
@@ -183,7 +183,7 @@ fn unknown(number: u64) -> SysResult {
     let (word, bit) = ((number / 64).min(8) as usize, if number < 512 { number % 64 } else { 0 });
     if SEEN[word].fetch_or(1 << bit, Ordering::Relaxed) & (1 << bit) == 0 {
         let name = berth_abi::syscalls::name(number as usize).unwrap_or("?");
-        let container = proc::current_process().container.name.clone();
+        let container = proc::current_process().sandbox.name.clone();
         if number < 512 {
             log::warn!("container {container}: unsupported system call {number} ({name}): ENOSYS");
         } else {

@@ -117,7 +117,7 @@ pub fn socket(a: &Args) -> SysResult {
     let (domain, protocol) = (a.i32(0), a.i32(2));
     let (ty, flags) = split_socket_type(a.i32(1)).ok_or(Errno::EINVAL)?;
     let process = current_process();
-    let ns = process.container.net.clone();
+    let ns = process.sandbox.net.clone();
     let file: Arc<dyn FileOps> = match (u16::try_from(domain).map_err(|_| Errno::EAFNOSUPPORT)?, ty) {
         (AF_INET, SOCK_STREAM) if protocol == 0 || protocol == IPPROTO_TCP => Arc::new(TcpSocket::new(ns)),
         (AF_INET, SOCK_DGRAM) if protocol == 0 || protocol == IPPROTO_UDP => Arc::new(UdpSocket::new(ns)),
@@ -146,7 +146,7 @@ pub fn socketpair(a: &Args) -> SysResult {
         return Err(Errno::EPROTONOSUPPORT);
     }
     let process = current_process();
-    let (x, y) = UnixSocket::pair(process.container.net.clone(), process.pid as i32);
+    let (x, y) = UnixSocket::pair(process.sandbox.net.clone(), process.pid as i32);
     let first = install(Arc::new(x), flags)?;
     let second = match install(Arc::new(y), flags) {
         Ok(fd) => fd,

@@ -191,15 +191,15 @@ pub fn kill(a: &Args) -> SysResult {
     let (pid, sig) = (a.i32(0), signal_arg(a.i32(1))?);
     let me = current_process();
     let targets: alloc::vec::Vec<_> = match pid {
-        p if p > 0 => alloc::vec![me.container.process(p as u32).ok_or(Errno::ESRCH)?],
+        p if p > 0 => alloc::vec![me.sandbox.process(p as u32).ok_or(Errno::ESRCH)?],
         0 => {
             let group = me.pgid.load(Ordering::Relaxed);
-            me.container.processes().into_iter().filter(|p| p.pgid.load(Ordering::Relaxed) == group).collect()
+            me.sandbox.processes().into_iter().filter(|p| p.pgid.load(Ordering::Relaxed) == group).collect()
         }
-        -1 => me.container.processes().into_iter().filter(|p| p.pid != 1).collect(),
+        -1 => me.sandbox.processes().into_iter().filter(|p| p.pid != 1).collect(),
         p => {
             let group = (-p) as u32;
-            me.container.processes().into_iter().filter(|p| p.pgid.load(Ordering::Relaxed) == group).collect()
+            me.sandbox.processes().into_iter().filter(|p| p.pgid.load(Ordering::Relaxed) == group).collect()
         }
     };
     let targets: alloc::vec::Vec<_> = targets.into_iter().filter(|p| p.exit_status().is_none()).collect();
@@ -217,8 +217,8 @@ pub fn kill(a: &Args) -> SysResult {
 fn find_thread(tgid: Option<u32>, tid: u32) -> Result<Arc<sched::Thread>, Errno> {
     let me = current_process();
     let processes = match tgid {
-        Some(pid) => alloc::vec![me.container.process(pid).ok_or(Errno::ESRCH)?],
-        None => me.container.processes(),
+        Some(pid) => alloc::vec![me.sandbox.process(pid).ok_or(Errno::ESRCH)?],
+        None => me.sandbox.processes(),
     };
     processes.iter().flat_map(|p| p.threads()).find(|t| t.user().is_some_and(|u| u.tid == tid)).ok_or(Errno::ESRCH)
 }
@@ -253,7 +253,7 @@ pub fn tgkill(a: &Args) -> SysResult {
 
 fn process_by_pid(pid: i32) -> Result<Arc<proc::Process>, Errno> {
     let me = current_process();
-    if pid == 0 { Ok(me) } else { me.container.process(pid as u32).ok_or(Errno::ESRCH) }
+    if pid == 0 { Ok(me) } else { me.sandbox.process(pid as u32).ok_or(Errno::ESRCH) }
 }
 
 /// getpgid(pid)
@@ -293,11 +293,11 @@ fn limit(resource: i32) -> Result<Rlimit, Errno> {
         RLIMIT_NOFILE => Rlimit { cur: crate::fs::MAX_FDS as u64, max: crate::fs::MAX_FDS as u64 },
         RLIMIT_STACK => Rlimit { cur: proc::exec::STACK_SIZE, max: inf },
         RLIMIT_NPROC => {
-            let n = u64::from(p.container.config.limits.pids);
+            let n = u64::from(p.sandbox.pid_limit());
             Rlimit { cur: n, max: n }
         }
         RLIMIT_AS | RLIMIT_DATA | RLIMIT_RSS => {
-            let m = p.container.memory.limit();
+            let m = p.sandbox.memory.limit();
             let m = if m == u64::MAX { inf } else { m };
             Rlimit { cur: m, max: m }
         }
@@ -332,7 +332,7 @@ pub fn getrusage(a: &Args) -> SysResult {
     let ns = p.cpu_ns();
     let usage = Rusage {
         ru_utime: berth_abi::time::Timeval::from_nanos(ns),
-        ru_maxrss: (p.container.memory.peak() / 1024) as i64,
+        ru_maxrss: (p.sandbox.memory.peak() / 1024) as i64,
         ..Rusage::default()
     };
     a.ptr(1).write(&usage)?;

@@ -10,7 +10,7 @@ use berth_abi::process::Sysinfo;
 /// uname(buf): Linux, as far as programs are concerned; the host name is the
 /// container's.
 pub fn uname(a: &Args) -> SysResult {
-    let host = current_process().container.hostname();
+    let host = current_process().sandbox.hostname.clone();
     let version = format!("#1 SMP berth {}", crate::VERSION);
     let uts = Utsname::new("Linux", &host, crate::LINUX_RELEASE, &version, "x86_64", "(none)");
     a.ptr(0).write(&uts)?;
@@ -19,7 +19,7 @@ pub fn uname(a: &Args) -> SysResult {
 
 /// sysinfo(info): memory is the container's limit and use.
 pub fn sysinfo(a: &Args) -> SysResult {
-    let c = current_process().container.clone();
+    let c = current_process().sandbox.clone();
     let limit = match c.memory.limit() {
         u64::MAX => crate::mm::container_memory().1,
         l => l,

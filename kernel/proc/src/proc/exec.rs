@@ -6,10 +6,10 @@
 
 use super::signal::ThreadSignals;
 use super::{Process, ProgramInfo, UserThread, Vm};
-use crate::container::Container;
 use crate::fs::{FdTable, OpenFile};
 use crate::mm::{AddressSpace, Charge, FileBytes};
 use crate::proc::UserPart;
+use crate::sandbox::Sandbox;
 use crate::sched::{self, Thread};
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -39,12 +39,12 @@ struct Loaded {
 }
 
 /// Finds `name` on the search path `path` (a name with a slash is used as it is).
-pub fn search_path(container: &Container, cwd: &Arc<Inode>, name: &str, path: &str) -> Option<String> {
+pub fn search_path(sandbox: &Sandbox, cwd: &Arc<Inode>, name: &str, path: &str) -> Option<String> {
     if name.contains('/') {
         return Some(name.to_string());
     }
     path.split(':').filter(|d| !d.is_empty()).map(|dir| format!("{}/{name}", dir.trim_end_matches('/'))).find(|p| {
-        container.fs.lookup(cwd, p, true).is_ok_and(|i| i.file_type() == FileType::Regular && is_executable(&i))
+        sandbox.fs.lookup(cwd, p, true).is_ok_and(|i| i.file_type() == FileType::Regular && is_executable(&i))
     })
 }
 
@@ -54,7 +54,7 @@ fn is_executable(inode: &Inode) -> bool {
 
 /// Reads, checks and maps the program at `path`, building its initial stack.
 fn load(
-    container: &Arc<Container>,
+    sandbox: &Arc<Sandbox>,
     creds: &Credentials,
     cwd: &Arc<Inode>,
     path: &str,
@@ -68,7 +68,7 @@ fn load(
             let m = dir.metadata();
             creds.may_access(m.mode, m.uid, m.gid, MAY_EXEC)
         };
-        let inode = container.fs.lookup_as(cwd, &path, true, &may_search).map_err(|e| {
+        let inode = sandbox.fs.lookup_as(cwd, &path, true, &may_search).map_err(|e| {
             let errno = super::fs_errno(e.clone());
             ExecError::new(errno, format!("{path}: {e}"))
         })?;
@@ -81,7 +81,7 @@ fn load(
         if !creds.may_access(m.mode, m.uid, m.gid, MAY_EXEC) {
             return Err(ExecError::new(Errno::EACCES, format!("{path}: permission denied (not executable)")));
         }
-        let bytes = FileBytes::of(&inode, &container.memory)
+        let bytes = FileBytes::of(&inode, &sandbox.memory)
             .map_err(|e| ExecError::new(e, format!("{path}: no memory for a copy of the program")))?;
         let data = bytes.data.clone();
         if let Some((interpreter, arg)) = shebang(&data) {
@@ -94,7 +94,7 @@ fn load(
             path = interpreter;
             continue;
         }
-        let image = super::loader::load(container, &path, &bytes, &argv, envp)?;
+        let image = super::loader::load(sandbox, &path, &bytes, &argv, envp)?;
         let loaded = Loaded { space: image.space, entry: image.entry, sp: image.sp, exe: path.clone(), argv };
         return Ok(loaded);
     }
@@ -122,58 +122,60 @@ fn program_name(exe: &str) -> String {
     exe.rsplit('/').next().unwrap_or(exe).chars().take(15).collect()
 }
 
-/// Starts a container's first process running `argv` with `envp` in `cwd`, its
-/// standard output and error going to the container's log.
+/// Starts a sandbox's first process running `argv` with `envp` in `cwd` as `user`
+/// (Docker's `User`: a name or uid, with an optional group), its standard output and
+/// error going to the sandbox's log (or its terminal).
 pub fn spawn_init(
-    container: &Arc<Container>,
+    sandbox: &Arc<Sandbox>,
     argv: Vec<String>,
     mut envp: Vec<String>,
     cwd: &str,
+    user: &str,
 ) -> Result<Arc<Process>, ExecError> {
-    let user = exec_user(container)?;
+    let user = exec_user(sandbox, user)?;
     if !envp.iter().any(|e| e.starts_with("HOME=")) {
         envp.push(format!("HOME={}", user.home));
     }
     let creds = Credentials::of(user.uid, user.gid, user.groups);
-    let cwd = working_dir(container, cwd)
+    let cwd = working_dir(sandbox, cwd)
         .map_err(|e| ExecError::new(super::fs_errno(e.clone()), format!("working directory {cwd}: {e}")))?;
     let program = argv.first().cloned().ok_or_else(|| ExecError::new(Errno::ENOENT, "no command given".into()))?;
     let search = envp.iter().find_map(|e| e.strip_prefix("PATH=")).unwrap_or(DEFAULT_PATH);
-    let path = search_path(container, &cwd, &program, search)
+    let path = search_path(sandbox, &cwd, &program, search)
         .ok_or_else(|| ExecError::new(Errno::ENOENT, format!("{program}: not found in PATH")))?;
     let argv = argv.into_iter().map(String::into_bytes).collect();
     let envp: Vec<Vec<u8>> = envp.into_iter().map(String::into_bytes).collect();
-    let loaded = load(container, &creds, &cwd, &path, argv, &envp)?;
-    let mut files = FdTable::new(Some(container.memory.clone()));
-    if let Some(terminal) = &container.terminal {
+    let loaded = load(sandbox, &creds, &cwd, &path, argv, &envp)?;
+    let mut files = FdTable::new(Some(sandbox.memory.clone()));
+    if let Some(terminal) = &sandbox.terminal {
         let tty = OpenFile::new(terminal.clone(), berth_abi::fs::O_RDWR, "/dev/pts/0".into());
         for _ in 0..3 {
             let _ = files.insert(tty.clone(), false);
         }
     } else {
-        standard_streams(container, &mut files)?;
+        standard_streams(sandbox, &mut files)?;
     }
-    let pid =
-        container.alloc_pid().map_err(|e| ExecError::new(e, "the container's process limit is reached".into()))?;
+    let pid = sandbox.alloc_pid().map_err(|e| ExecError::new(e, "the container's process limit is reached".into()))?;
     let no_memory = || ExecError::new(Errno::ENOMEM, "no memory for the first process".into());
     let (Some(process_charge), Some(thread_charge)) =
-        (Charge::new(&container.memory, super::PROCESS_COST), Charge::new(&container.memory, super::THREAD_COST))
+        (Charge::new(&sandbox.memory, super::PROCESS_COST), Charge::new(&sandbox.memory, super::THREAD_COST))
     else {
-        container.release_pid(pid);
+        sandbox.release_pid(pid);
         return Err(no_memory());
     };
     let frame = entry_frame(loaded.entry, loaded.sp);
     let Ok(ctx) = ThreadContext::new_user(&frame, FpuState::initial(), 0) else {
-        container.release_pid(pid);
+        sandbox.release_pid(pid);
         return Err(no_memory());
     };
     let vm = Arc::new(Vm { space: Mutex::new(loaded.space) });
-    let process = Process::new_init(container.clone(), pid, vm, files, cwd, creds, process_charge);
+    let process = Process::new_init(sandbox.clone(), pid, vm, files, cwd, creds, process_charge);
     *process.info.lock() = ProgramInfo { name: program_name(&loaded.exe), exe: loaded.exe, argv: loaded.argv };
-    container.register(&process);
+    sandbox.register(&process);
+    sandbox.set_init(&process);
     let user =
         UserThread::new(process.clone(), pid, ThreadSignals::inherit(berth_abi::signal::SigSet::EMPTY), thread_charge);
-    let thread = Thread::new_extended(&process.info.lock().name, ctx, container.sched_group.clone(), user);
+    let thread = Thread::new_extended(&process.info.lock().name, ctx, sandbox.sched_group.clone(), user);
     process.threads.lock().push(Arc::downgrade(&thread));
     sched::make_ready(thread);
     Ok(process)
@@ -181,8 +183,8 @@ pub fn spawn_init(
 
 /// The container's working directory `path`, made (with its parents, owned by root)
 /// if the image lacks it, as Docker does.
-fn working_dir(container: &Container, path: &str) -> Result<Arc<berth_vfs::Inode>, berth_vfs::FsError> {
-    let fs = &container.fs;
+fn working_dir(sandbox: &Sandbox, path: &str) -> Result<Arc<berth_vfs::Inode>, berth_vfs::FsError> {
+    let fs = &sandbox.fs;
     let mut dir = fs.root();
     for part in path.split('/').filter(|p| !p.is_empty()) {
         dir = match fs.lookup(&dir, part, true) {
@@ -197,17 +199,16 @@ fn working_dir(container: &Container, path: &str) -> Result<Arc<berth_vfs::Inode
     Ok(dir)
 }
 
-/// The user the container's first process runs as: its configured `User` looked up in
-/// its own `/etc/passwd` and `/etc/group`.
-fn exec_user(container: &Container) -> Result<berth_oci::user::ExecUser, ExecError> {
+/// The user the first process runs as: `user` looked up in the sandbox's own
+/// `/etc/passwd` and `/etc/group`.
+fn exec_user(sandbox: &Sandbox, user: &str) -> Result<berth_oci::user::ExecUser, ExecError> {
     let read = |path: &str| {
-        let inode = container.fs.lookup(&container.fs.root(), path, true).ok()?;
+        let inode = sandbox.fs.lookup(&sandbox.fs.root(), path, true).ok()?;
         let bytes = inode.contents().ok()?;
         String::from_utf8(bytes.to_vec()).ok()
     };
-    let mut user =
-        berth_oci::user::resolve(&container.config.user, read("/etc/passwd").as_deref(), read("/etc/group").as_deref())
-            .map_err(|why| ExecError::new(Errno::EINVAL, why))?;
+    let mut user = berth_oci::user::resolve(user, read("/etc/passwd").as_deref(), read("/etc/group").as_deref())
+        .map_err(|why| ExecError::new(Errno::EINVAL, why))?;
     if user.uid == 0 && user.home == "/" {
         // Root without a passwd entry (a static program's image) still has /root.
         user.home = String::from("/root");
@@ -217,17 +218,17 @@ fn exec_user(container: &Container) -> Result<berth_oci::user::ExecUser, ExecErr
 
 /// Standard input (the container's stdin pipe, else `/dev/null`), output and error
 /// (its log) for a container without a terminal.
-fn standard_streams(container: &Arc<Container>, files: &mut FdTable) -> Result<(), ExecError> {
-    let stdin = match container.take_stdin_reader() {
+fn standard_streams(sandbox: &Arc<Sandbox>, files: &mut FdTable) -> Result<(), ExecError> {
+    let stdin = match sandbox.take_stdin_reader() {
         Some(reader) => reader,
         None => {
-            let null = crate::container::files::device_for(crate::fs::devices::numbers::NULL, container)
+            let null = crate::sandbox::files::device_for(crate::fs::devices::numbers::NULL, sandbox)
                 .map_err(|e| ExecError::new(e, "no /dev/null".into()))?;
             OpenFile::new(null, berth_abi::fs::O_RDONLY, "/dev/null".into())
         }
     };
-    let stdout = Arc::new(crate::container::files::Console::new(container, crate::container::Stream::Stdout));
-    let stderr = Arc::new(crate::container::files::Console::new(container, crate::container::Stream::Stderr));
+    let stdout = Arc::new(crate::sandbox::files::Console::new(sandbox, crate::sandbox::Stream::Stdout));
+    let stderr = Arc::new(crate::sandbox::files::Console::new(sandbox, crate::sandbox::Stream::Stderr));
     let _ = files.insert(stdin, false);
     let _ = files.insert(OpenFile::new(stdout, berth_abi::fs::O_WRONLY, "pipe:[stdout]".into()), false);
     let _ = files.insert(OpenFile::new(stderr, berth_abi::fs::O_WRONLY, "pipe:[stderr]".into()), false);
@@ -242,8 +243,8 @@ pub fn exec(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>, frame: &mut Trap
     let process = user.process.clone();
     let cwd = process.cwd.lock().clone();
     let creds = process.creds.lock().clone();
-    let loaded = load(&process.container, &creds, &cwd, path, argv, &envp).map_err(|e| {
-        log::debug!("container {}: execve refused: {}", process.container.name, e.message);
+    let loaded = load(&process.sandbox, &creds, &cwd, path, argv, &envp).map_err(|e| {
+        log::debug!("container {}: execve refused: {}", process.sandbox.name, e.message);
         e.errno
     })?;
     // No way back from here. Other threads end; the new program starts clean.

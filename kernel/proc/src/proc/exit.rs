@@ -73,7 +73,7 @@ pub fn exit_thread() -> ! {
             threads.is_empty()
         };
         if user.tid != process.pid {
-            process.container.release_pid(user.tid);
+            process.sandbox.release_pid(user.tid);
         }
         if last {
             // The last thread out without exit_group: its exit code is the process's.
@@ -97,7 +97,7 @@ fn process_exited(process: &Arc<Process>) {
     drop(vm);
     // Children go to the container's init, or are left to the kernel if it is gone.
     let children = core::mem::take(&mut *process.children.lock());
-    let init = process.container.init().filter(|i| !Arc::ptr_eq(i, process));
+    let init = process.sandbox.init().filter(|i| !Arc::ptr_eq(i, process));
     for child in children {
         match &init {
             Some(init) => {
@@ -111,7 +111,7 @@ fn process_exited(process: &Arc<Process>) {
             None => {
                 *child.parent.lock() = alloc::sync::Weak::new();
                 if child.exit_status().is_some() {
-                    process.container.release_pid(child.pid);
+                    process.sandbox.release_pid(child.pid);
                 }
             }
         }
@@ -124,7 +124,7 @@ fn process_exited(process: &Arc<Process>) {
             if action.handler == SIG_IGN || action.sa_flags().contains(SaFlags::NOCLDWAIT) {
                 // The parent does not want zombies: reap at once.
                 parent.children.lock().retain(|c| !Arc::ptr_eq(c, process));
-                process.container.release_pid(process.pid);
+                process.sandbox.release_pid(process.pid);
             } else if let Some(exit_signal) = process.exit_signal {
                 let (code, sig) = (status >> 8, status & 0x7f);
                 let info = if sig == 0 {
@@ -136,10 +136,10 @@ fn process_exited(process: &Arc<Process>) {
             }
             parent.child_event.wake_all();
         }
-        None => process.container.release_pid(process.pid),
+        None => process.sandbox.release_pid(process.pid),
     }
     if process.pid == 1 {
-        crate::container::init_exited(&process.container, status);
+        process.sandbox.init_exited(status);
     }
 }
 
@@ -170,7 +170,7 @@ pub fn wait_child(which: WaitFor, nohang: bool, reap: bool) -> Result<Option<(u3
                 let child = if reap { children.remove(i) } else { children[i].clone() };
                 let status = child.exit_status().unwrap_or(0);
                 if reap {
-                    process.container.release_pid(child.pid);
+                    process.sandbox.release_pid(child.pid);
                 }
                 return Some(Ok(Some((child.pid, status))));
             }

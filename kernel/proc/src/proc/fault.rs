@@ -20,7 +20,7 @@ pub fn user_exception(frame: &mut TrapFrame) {
             let result = process.with_vm(|space| space.handle_fault(addr, access));
             log::trace!(
                 "[{} {}] page fault at {addr:#x} ({access:?}, rip {:#x}): {result:?}",
-                process.container.name,
+                process.sandbox.name,
                 user.tid,
                 frame.rip
             );
@@ -31,11 +31,11 @@ pub fn user_exception(frame: &mut TrapFrame) {
                 Err(Fault::OutOfMemory) => {
                     log::warn!(
                         "container {}: pid {} out of memory at {addr:#x} (limit {} bytes): killed",
-                        process.container.name,
+                        process.sandbox.name,
                         process.pid,
-                        process.container.memory.limit()
+                        process.sandbox.memory.limit()
                     );
-                    process.container.note_oom_kill();
+                    process.sandbox.note_oom_kill();
                     send_to_thread(&thread, Signal::of(SIGKILL), SigInfo::kernel(SIGKILL), Sender::Kernel);
                     return;
                 }
@@ -52,7 +52,7 @@ pub fn user_exception(frame: &mut TrapFrame) {
     };
     log::debug!(
         "container {}: pid {} vector {} at {:#x}: signal {sig}",
-        process.container.name,
+        process.sandbox.name,
         process.pid,
         frame.vector,
         frame.rip

@@ -62,8 +62,8 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
     }
     let fs_base = if f.contains(CloneFlags::SETTLS) { args.tls } else { parent_thread.context().fs_base() };
     let mask = parent_thread.user().map(|u| u.signals.lock().mask).unwrap_or_default();
-    let container = parent.container.clone();
-    let tid = container.alloc_pid()?;
+    let sandbox = parent.sandbox.clone();
+    let tid = sandbox.alloc_pid()?;
     // As on Linux, a tid that cannot be written is not an error.
     if f.contains(CloneFlags::PARENT_SETTID) {
         let _ = args.parent_tid.write(&tid);
@@ -72,16 +72,16 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
         let _ = args.child_tid.write(&tid);
     }
     // The kernel memory the child needs is paid for before anything is made.
-    let thread_charge = Charge::new(&container.memory, super::THREAD_COST);
+    let thread_charge = Charge::new(&sandbox.memory, super::THREAD_COST);
     let process_charge =
-        if f.contains(CloneFlags::THREAD) { None } else { Charge::new(&container.memory, super::PROCESS_COST) };
+        if f.contains(CloneFlags::THREAD) { None } else { Charge::new(&sandbox.memory, super::PROCESS_COST) };
     let ctx = ThreadContext::new_user(&child_frame, FpuState::current(), fs_base).ok();
     let (Some(thread_charge), Some(ctx)) = (thread_charge, ctx) else {
-        container.release_pid(tid);
+        sandbox.release_pid(tid);
         return Err(Errno::ENOMEM);
     };
     if !f.contains(CloneFlags::THREAD) && process_charge.is_none() {
-        container.release_pid(tid);
+        sandbox.release_pid(tid);
         return Err(Errno::ENOMEM);
     }
 
@@ -90,13 +90,13 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
     } else {
         let vm = if f.contains(CloneFlags::VM) {
             let Some(vm) = parent.vm_arc() else {
-                container.release_pid(tid);
+                sandbox.release_pid(tid);
                 return Err(Errno::ENOMEM);
             };
             vm
         } else {
             let Some(mut space) = parent.with_vm(|s| s.fork()) else {
-                container.release_pid(tid);
+                sandbox.release_pid(tid);
                 return Err(Errno::ENOMEM);
             };
             if f.contains(CloneFlags::CHILD_SETTID) {
@@ -110,7 +110,7 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
             match parent.fd_table().lock().try_clone() {
                 Ok(table) => Arc::new(Mutex::new(table)),
                 Err(e) => {
-                    container.release_pid(tid);
+                    sandbox.release_pid(tid);
                     return Err(e);
                 }
             }
@@ -121,7 +121,7 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
         super::LIVE_PROCESSES.fetch_add(1, Ordering::Relaxed);
         let child = Arc::new(Process {
             pid: tid,
-            container: container.clone(),
+            sandbox: sandbox.clone(),
             parent: Mutex::new(Arc::downgrade(&parent)),
             children: Mutex::new(vec![]),
             threads: Mutex::new(vec![]),
@@ -145,7 +145,7 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
             exit_signal: args.exit_signal,
             _charge: process_charge.expect("checked above for a new process"),
         });
-        container.register(&child);
+        sandbox.register(&child);
         (child, true)
     };
 
@@ -154,7 +154,7 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
         user.clear_child_tid.store(args.child_tid.addr(), Ordering::Relaxed);
     }
     let name = parent_thread.name.clone();
-    let thread = Thread::new_extended(&name, ctx, container.sched_group.clone(), user);
+    let thread = Thread::new_extended(&name, ctx, sandbox.sched_group.clone(), user);
     process.threads.lock().push(Arc::downgrade(&thread));
     if is_new {
         parent.children.lock().push(process.clone());
@@ -183,7 +183,7 @@ impl Process {
 
     /// A container's first process (pid 1), with no threads yet.
     pub(super) fn new_init(
-        container: Arc<crate::container::Container>,
+        sandbox: Arc<crate::sandbox::Sandbox>,
         pid: u32,
         vm: Arc<Vm>,
         files: crate::fs::FdTable,
@@ -194,7 +194,7 @@ impl Process {
         super::LIVE_PROCESSES.fetch_add(1, Ordering::Relaxed);
         Arc::new(Process {
             pid,
-            container,
+            sandbox,
             parent: Mutex::new(alloc::sync::Weak::new()),
             children: Mutex::new(vec![]),
             threads: Mutex::new(vec![]),

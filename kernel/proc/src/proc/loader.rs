@@ -10,8 +10,8 @@
 //! the program's, are pages of the file in the image's page cache, so every process of
 //! every container of one image shares one copy of its text.
 
-use crate::container::Container;
 use crate::mm::{AddressSpace, FileBytes, MMAP_TOP, MapRequest, Prot, VmaKind};
+use crate::sandbox::Sandbox;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
@@ -70,7 +70,7 @@ fn random_pages(pages: u64) -> u64 {
 /// Maps the ELF program `bytes` (at `path`) and, if it names one, its interpreter from
 /// the container's root; builds the initial stack for `argv` and `envp`.
 pub fn load(
-    container: &Arc<Container>,
+    sandbox: &Arc<Sandbox>,
     path: &str,
     bytes: &FileBytes,
     argv: &[Vec<u8>],
@@ -80,7 +80,7 @@ pub fn load(
     let limits = Limits { pie_base: PIE_BASE + random_pages(PIE_PAGES), ..Limits::BERTH };
     let plan = berth_elf::plan(&bytes.data, &limits).map_err(noexec)?;
     let no_memory = |what: &str| ExecError::new(Errno::ENOMEM, format!("{path}: no memory for {what}"));
-    let mut space = AddressSpace::new(container.memory.clone()).ok_or_else(|| no_memory("page tables"))?;
+    let mut space = AddressSpace::new(sandbox.memory.clone()).ok_or_else(|| no_memory("page tables"))?;
     map_segments(&mut space, &plan, bytes, path).map_err(|_| no_memory("the program"))?;
     space.brk_start = plan.highest;
     space.brk = plan.highest;
@@ -96,7 +96,7 @@ pub fn load(
     };
     space.map(stack).map_err(|_| no_memory("the stack"))?;
     let (entry, interp_base) = match &plan.interpreter {
-        Some(interp) => load_interpreter(container, &mut space, path, interp)?,
+        Some(interp) => load_interpreter(sandbox, &mut space, path, interp)?,
         None => (plan.entry, 0),
     };
     let sp = build_stack(&mut space, &plan, &bytes.data, interp_base, path, argv, envp)
@@ -107,20 +107,20 @@ pub fn load(
 /// Maps the interpreter `interp` (from the container's root) into `space` for the
 /// program at `path`; returns its entry point and load address (`AT_BASE`).
 fn load_interpreter(
-    container: &Arc<Container>,
+    sandbox: &Arc<Sandbox>,
     space: &mut AddressSpace,
     path: &str,
     interp: &str,
 ) -> Result<(u64, u64), ExecError> {
     let fail = |errno, why: &str| ExecError::new(errno, format!("{path}: its interpreter {interp}: {why}"));
-    let inode = container
+    let inode = sandbox
         .fs
-        .lookup(&container.fs.root(), interp, true)
+        .lookup(&sandbox.fs.root(), interp, true)
         .map_err(|e| fail(super::fs_errno(e.clone()), &e.to_string()))?;
     if inode.file_type() != FileType::Regular {
         return Err(fail(Errno::EACCES, "not a regular file"));
     }
-    let bytes = FileBytes::of(&inode, &container.memory).map_err(|e| fail(e, "no memory for a copy of it"))?;
+    let bytes = FileBytes::of(&inode, &sandbox.memory).map_err(|e| fail(e, "no memory for a copy of it"))?;
     // Planned once anywhere to learn its size, then where it fits.
     let probe = Limits { pie_base: PROBE_BASE, ..Limits::BERTH };
     let sized = berth_elf::plan(&bytes.data, &probe).map_err(|e| fail(Errno::ELIBBAD, &e.to_string()))?;

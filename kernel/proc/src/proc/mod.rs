@@ -24,9 +24,9 @@ pub use signal::{
 };
 pub use thread::{UserPart, UserThread};
 
-use crate::container::Container;
 use crate::fs::FdTable;
 use crate::mm::{AddressSpace, Charge};
+use crate::sandbox::Sandbox;
 use crate::sched::{self, Thread, WaitQueue};
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
@@ -91,8 +91,8 @@ pub struct ProgramInfo {
 pub struct Process {
     /// Its pid in its container.
     pub pid: u32,
-    /// Its container.
-    pub container: Arc<Container>,
+    /// What it shares with the rest of its container.
+    pub sandbox: Arc<Sandbox>,
     parent: Mutex<Weak<Process>>,
     children: Mutex<Vec<Arc<Process>>>,
     threads: Mutex<Vec<Weak<Thread>>>,
@@ -217,6 +217,6 @@ impl crate::fs::RunningProcess for Running {
         let process = sched::current().user()?.process.clone();
         let cwd = process.cwd.lock().clone();
         let umask = process.umask.load(core::sync::atomic::Ordering::Relaxed);
-        Some(crate::fs::PathNames { fs: process.container.fs.clone(), cwd, umask })
+        Some(crate::fs::PathNames { fs: process.sandbox.fs.clone(), cwd, umask })
     }
 }

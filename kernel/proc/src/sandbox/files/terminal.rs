@@ -3,8 +3,8 @@
 //! through the line discipline (`berth-tty`); what programs write goes to the
 //! container's log as its output, with newlines translated as a terminal would.
 
-use crate::container::{Container, Stream};
 use crate::fs::{FileOps, IoctlArg, OpenFile, Ready};
+use crate::sandbox::{Sandbox, Stream};
 use crate::sched::WaitQueue;
 use alloc::string::String;
 use alloc::sync::Weak;
@@ -30,7 +30,7 @@ struct State {
 
 /// A container's terminal.
 pub struct Terminal {
-    container: Weak<Container>,
+    sandbox: Weak<Sandbox>,
     state: Mutex<State>,
     /// Woken when input becomes readable or the terminal hangs up.
     changed: WaitQueue,
@@ -39,9 +39,9 @@ pub struct Terminal {
 impl Terminal {
     /// The terminal of `container`: cooked mode, 80x24, the first process's group in
     /// the foreground.
-    pub fn new(container: Weak<Container>) -> Terminal {
+    pub fn new(sandbox: Weak<Sandbox>) -> Terminal {
         Terminal {
-            container,
+            sandbox,
             state: Mutex::new(State {
                 ld: LineDiscipline::default(),
                 winsize: Winsize { ws_row: 24, ws_col: 80, ..Winsize::default() },
@@ -59,7 +59,7 @@ impl Terminal {
             (s.ld.input(data), s.foreground)
         };
         if !fx.echo.is_empty()
-            && let Some(c) = self.container.upgrade()
+            && let Some(c) = self.sandbox.upgrade()
         {
             c.log.append(Stream::Stdout, &fx.echo);
         }
@@ -91,7 +91,7 @@ impl Terminal {
     }
 
     fn signal_foreground(&self, group: u32, sig: Signal) {
-        let Some(c) = self.container.upgrade() else { return };
+        let Some(c) = self.sandbox.upgrade() else { return };
         for p in c.processes().iter().filter(|p| p.pgid.load(Ordering::Relaxed) == group) {
             crate::proc::send_to_process(p, sig, SigInfo::kernel(sig.number()), crate::proc::Sender::Inside);
         }
@@ -115,7 +115,7 @@ impl FileOps for Terminal {
 
     fn write(&self, _file: &OpenFile, data: &[u8]) -> Result<usize, Errno> {
         let out = self.state.lock().ld.output(data);
-        if let Some(c) = self.container.upgrade() {
+        if let Some(c) = self.sandbox.upgrade() {
             c.log.append(Stream::Stdout, &out);
         }
         Ok(data.len())

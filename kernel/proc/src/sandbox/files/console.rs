@@ -1,7 +1,7 @@
 //! `/dev/console`: one of a container's output streams, as a character device.
 
-use crate::container::{Container, Stream};
 use crate::fs::{FileOps, OpenFile, devices::numbers};
+use crate::sandbox::{Sandbox, Stream};
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use berth_abi::Errno;
@@ -9,18 +9,18 @@ use berth_abi::fs::{S_IFCHR, Stat};
 
 /// A container's stdout or stderr: writes go to its log, reads find nothing.
 pub struct Console {
-    container: Weak<Container>,
+    sandbox: Weak<Sandbox>,
     stream: Stream,
 }
 
 impl Console {
     /// The console writing to `stream` of `container`'s log.
-    pub fn new(container: &Arc<Container>, stream: Stream) -> Console {
-        Console { container: Arc::downgrade(container), stream }
+    pub fn new(sandbox: &Arc<Sandbox>, stream: Stream) -> Console {
+        Console { sandbox: Arc::downgrade(sandbox), stream }
     }
 
     fn append(&self, data: &[u8]) -> usize {
-        if let Some(c) = self.container.upgrade() {
+        if let Some(c) = self.sandbox.upgrade() {
             c.log.append(self.stream, data);
         }
         data.len()

@@ -10,17 +10,17 @@ mod terminal;
 pub use console::Console;
 pub use terminal::Terminal;
 
-use super::Container;
+use super::Sandbox;
 use crate::fs::{Device, FileOps, devices::numbers};
 use alloc::sync::Arc;
 use berth_abi::Errno;
 
 /// The device file for `rdev` in `container`, if berth implements it.
-pub fn device_for(rdev: u64, container: &Arc<Container>) -> Result<Arc<dyn FileOps>, Errno> {
+pub fn device_for(rdev: u64, sandbox: &Arc<Sandbox>) -> Result<Arc<dyn FileOps>, Errno> {
     match rdev {
-        numbers::CONSOLE => Ok(Arc::new(Console::new(container, super::Stream::Stdout))),
+        numbers::CONSOLE => Ok(Arc::new(Console::new(sandbox, super::Stream::Stdout))),
         // The container's terminal, if it has one (as Linux: ENXIO without).
-        numbers::TTY => container.terminal.clone().map(|t| t as Arc<dyn FileOps>).ok_or(Errno::ENXIO),
+        numbers::TTY => sandbox.terminal.clone().map(|t| t as Arc<dyn FileOps>).ok_or(Errno::ENXIO),
         _ => Device::from_rdev(rdev).map(|d| Arc::new(d) as Arc<dyn FileOps>).ok_or(Errno::ENODEV),
     }
 }

@@ -1,10 +1,10 @@
 //! `/proc` inside a container: the container's own processes, a few files about the
 //! machine, and `/proc/sys` (`procfs_sys.rs`).
 
-use crate::container::Container;
 use crate::fs::Fd;
 use crate::proc::Process;
 use crate::proc::UserPart;
+use crate::sandbox::Sandbox;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::sync::{Arc, Weak};
@@ -21,26 +21,26 @@ fn now() -> u64 {
 }
 
 /// The `/proc` directory of `container`.
-pub fn root(container: &Arc<Container>) -> Arc<Inode> {
-    Inode::synthetic_dir(ino(0, 0), Arc::new(ProcRoot { container: Arc::downgrade(container) }), now())
+pub fn root(sandbox: &Arc<Sandbox>) -> Arc<Inode> {
+    Inode::synthetic_dir(ino(0, 0), Arc::new(ProcRoot { sandbox: Arc::downgrade(sandbox) }), now())
 }
 
 struct ProcRoot {
-    container: Weak<Container>,
+    sandbox: Weak<Sandbox>,
 }
 
 const ROOT_FILES: [&str; 7] = ["cpuinfo", "meminfo", "uptime", "version", "mounts", "loadavg", "stat"];
 
 impl SpecialDir for ProcRoot {
     fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
-        let container = self.container.upgrade()?;
+        let sandbox = self.sandbox.upgrade()?;
         if name == "self" {
             let me = crate::sched::current();
             let pid = me.user()?.process.pid;
             return Some(Inode::synthetic_symlink(ino(0, 1), pid.to_string(), now()));
         }
         if name == "sys" {
-            return Some(super::procfs_sys::root(&container));
+            return Some(super::procfs_sys::root(&sandbox));
         }
         if name == "thread-self" {
             let me = crate::sched::current();
@@ -48,7 +48,7 @@ impl SpecialDir for ProcRoot {
             return Some(Inode::synthetic_symlink(ino(0, 2), format!("{}/task/{}", user.process.pid, user.tid), now()));
         }
         if let Ok(pid) = name.parse::<u32>() {
-            let process = container.process(pid)?;
+            let process = sandbox.process(pid)?;
             return Some(Inode::synthetic_dir(
                 ino(pid, 0),
                 Arc::new(PidDir { process: Arc::downgrade(&process) }),
@@ -56,7 +56,7 @@ impl SpecialDir for ProcRoot {
             ));
         }
         let i = ROOT_FILES.iter().position(|&f| f == name)? as u32;
-        Some(Inode::synthetic_file(ino(0, 10 + i), 0o444, machine_file(&container, name).into_bytes(), now()))
+        Some(Inode::synthetic_file(ino(0, 10 + i), 0o444, machine_file(&sandbox, name).into_bytes(), now()))
     }
 
     fn entries(&self) -> Vec<DirEntry> {
@@ -68,7 +68,7 @@ impl SpecialDir for ProcRoot {
         for (i, f) in ROOT_FILES.iter().enumerate() {
             out.push(DirEntry { name: (*f).into(), ino: ino(0, 10 + i as u32), kind: FileType::Regular });
         }
-        if let Some(c) = self.container.upgrade() {
+        if let Some(c) = self.sandbox.upgrade() {
             for p in c.processes() {
                 out.push(DirEntry { name: p.pid.to_string(), ino: ino(p.pid, 0), kind: FileType::Directory });
             }
@@ -77,7 +77,7 @@ impl SpecialDir for ProcRoot {
     }
 }
 
-fn machine_file(container: &Container, name: &str) -> String {
+fn machine_file(sandbox: &Sandbox, name: &str) -> String {
     let uptime = crate::time::now_ns();
     match name {
         "cpuinfo" => format!(
@@ -85,9 +85,9 @@ fn machine_file(container: &Container, name: &str) -> String {
             berth_hal::time::tsc_hz() / 1_000_000
         ),
         "meminfo" => {
-            let limit = container.memory.limit();
+            let limit = sandbox.memory.limit();
             let total = if limit == u64::MAX { crate::mm::container_memory().1 } else { limit };
-            let free = total.saturating_sub(container.memory.used());
+            let free = total.saturating_sub(sandbox.memory.used());
             format!(
                 "MemTotal:       {} kB\nMemFree:        {} kB\nMemAvailable:   {} kB\nBuffers:               0 kB\nCached:                0 kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\n",
                 total / 1024,
@@ -98,10 +98,10 @@ fn machine_file(container: &Container, name: &str) -> String {
         "uptime" => format!("{}.{:02} 0.00\n", uptime / 1_000_000_000, uptime / 10_000_000 % 100),
         "version" => format!("Linux version {} (berth {})\n", crate::LINUX_RELEASE, crate::VERSION),
         "mounts" => String::from("overlay / overlay rw 0 0\nproc /proc proc rw 0 0\ntmpfs /dev tmpfs rw 0 0\n"),
-        "loadavg" => format!("0.00 0.00 0.00 1/{} 1\n", container.task_count()),
+        "loadavg" => format!("0.00 0.00 0.00 1/{} 1\n", sandbox.task_count()),
         "stat" => format!(
             "cpu  {} 0 0 0 0 0 0 0 0 0\nbtime {}\n",
-            container.cpu_ns() / 10_000_000,
+            sandbox.cpu_ns() / 10_000_000,
             crate::time::realtime_ns() / 1_000_000_000 - uptime / 1_000_000_000
         ),
         _ => String::new(),
@@ -124,7 +124,7 @@ impl SpecialDir for PidDir {
             "exe" => Some(Inode::synthetic_symlink(id, p.info.lock().exe.clone(), now())),
             "cwd" => {
                 let cwd = p.cwd.lock().clone();
-                Some(Inode::synthetic_symlink(id, p.container.fs.path_of(&cwd).unwrap_or_default(), now()))
+                Some(Inode::synthetic_symlink(id, p.sandbox.fs.path_of(&cwd).unwrap_or_default(), now()))
             }
             "cmdline" => {
                 let mut bytes = Vec::new();

@@ -2,7 +2,7 @@
 //! redis the overcommit policy, runtimes the pid and descriptor limits), each giving
 //! berth's own value. They are read-only: a container cannot change the machine.
 
-use crate::container::Container;
+use crate::sandbox::Sandbox;
 use alloc::collections::BTreeSet;
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -18,16 +18,16 @@ fn ino(path: &str) -> u64 {
 }
 
 /// Every file under `/proc/sys`, by path, with its value.
-fn files(container: &Container) -> Vec<(&'static str, String)> {
+fn files(sandbox: &Sandbox) -> Vec<(&'static str, String)> {
     let (low, high) = (berth_net::ports::EPHEMERAL.start(), berth_net::ports::EPHEMERAL.end());
     Vec::from([
         ("fs/file-max", String::from("9223372036854775807")),
         ("fs/nr_open", crate::fs::MAX_FDS.to_string()),
-        ("kernel/hostname", container.hostname()),
+        ("kernel/hostname", sandbox.hostname.clone()),
         ("kernel/ngroups_max", berth_abi::process::creds::NGROUPS_MAX.to_string()),
         ("kernel/osrelease", String::from(crate::LINUX_RELEASE)),
         ("kernel/ostype", String::from("Linux")),
-        ("kernel/pid_max", crate::container::PID_MAX.to_string()),
+        ("kernel/pid_max", crate::sandbox::PID_MAX.to_string()),
         ("net/core/somaxconn", crate::net::MAX_BACKLOG.to_string()),
         ("net/ipv4/ip_local_port_range", format!("{low}\t{high}")),
         ("vm/max_map_count", crate::mm::MAX_REGIONS.to_string()),
@@ -37,26 +37,26 @@ fn files(container: &Container) -> Vec<(&'static str, String)> {
 }
 
 /// The `/proc/sys` directory of `container`.
-pub fn root(container: &Arc<Container>) -> Arc<Inode> {
-    dir(container, "")
+pub fn root(sandbox: &Arc<Sandbox>) -> Arc<Inode> {
+    dir(sandbox, "")
 }
 
-fn dir(container: &Arc<Container>, prefix: &str) -> Arc<Inode> {
-    let dir = SysDir { container: Arc::downgrade(container), prefix: String::from(prefix) };
+fn dir(sandbox: &Arc<Sandbox>, prefix: &str) -> Arc<Inode> {
+    let dir = SysDir { sandbox: Arc::downgrade(sandbox), prefix: String::from(prefix) };
     Inode::synthetic_dir(ino(prefix.trim_end_matches('/')), Arc::new(dir), crate::time::realtime_ns())
 }
 
 /// One directory of `/proc/sys`: the entries under `prefix`.
 struct SysDir {
-    container: Weak<Container>,
+    sandbox: Weak<Sandbox>,
     /// `net/core/`, or empty for `/proc/sys` itself.
     prefix: String,
 }
 
 impl SysDir {
     /// The names directly inside, each with whether it is a directory.
-    fn children(&self, container: &Container) -> BTreeSet<(String, bool)> {
-        files(container)
+    fn children(&self, sandbox: &Sandbox) -> BTreeSet<(String, bool)> {
+        files(sandbox)
             .iter()
             .filter_map(|(path, _)| path.strip_prefix(self.prefix.as_str()))
             .map(|rest| match rest.split_once('/') {
@@ -69,20 +69,20 @@ impl SysDir {
 
 impl SpecialDir for SysDir {
     fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
-        let container = self.container.upgrade()?;
+        let sandbox = self.sandbox.upgrade()?;
         let path = format!("{}{name}", self.prefix);
-        let all = files(&container);
+        let all = files(&sandbox);
         if let Some((_, value)) = all.iter().find(|(p, _)| *p == path) {
             let value = format!("{value}\n");
             return Some(Inode::synthetic_file(ino(&path), 0o444, value.into_bytes(), crate::time::realtime_ns()));
         }
         let sub = format!("{path}/");
-        all.iter().any(|(p, _)| p.starts_with(&sub)).then(|| dir(&container, &sub))
+        all.iter().any(|(p, _)| p.starts_with(&sub)).then(|| dir(&sandbox, &sub))
     }
 
     fn entries(&self) -> Vec<DirEntry> {
-        let Some(container) = self.container.upgrade() else { return Vec::new() };
-        self.children(&container)
+        let Some(sandbox) = self.sandbox.upgrade() else { return Vec::new() };
+        self.children(&sandbox)
             .into_iter()
             .map(|(name, is_dir)| DirEntry {
                 ino: ino(&format!("{}{name}", self.prefix)),

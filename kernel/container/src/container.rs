@@ -1,0 +1,236 @@
+//! A container: a sandbox of processes made from an image, with a life cycle.
+//!
+//! A container owns a sandbox (a copy-on-write view of its image, its own pid
+//! namespace, its log, a memory counter that enforces its limit, a process limit and
+//! CPU accounting), its configuration and its status. Processes reach only their own
+//! sandbox's objects: every pid they name is looked up in their own namespace.
+
+use crate::mm::MemoryCounter;
+use crate::proc;
+use crate::registry;
+use crate::sandbox::{LogBuffer, Parts, Sandbox, SandboxOwner, Stream};
+use crate::sched::WaitQueue;
+use crate::{ContainerConfig, ContainerError, Echo};
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::{Arc, Weak};
+use berth_abi::Errno;
+use berth_abi::signal::Signal;
+use berth_vfs::{Filesystem, Image};
+use spin::Mutex;
+
+/// Where a container is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Created, not started.
+    Created,
+    /// Its first process is running.
+    Running,
+    /// Its first process exited with this code (128 + signal if killed).
+    Exited(i32),
+}
+
+struct State {
+    status: Status,
+    /// Wall-clock times, ns since the epoch.
+    started_at: u64,
+    finished_at: u64,
+    /// When the watchdog kills it (a timeout, or the grace period of a stop).
+    kill_at: Option<u64>,
+    /// Taken out of the registry (`docker rm`, or `--rm` after it exited).
+    removed: bool,
+}
+
+/// A container.
+pub struct Container {
+    /// 64 hex digits.
+    pub id: String,
+    /// Its unique name.
+    pub name: String,
+    /// How it was configured.
+    pub config: ContainerConfig,
+    /// The image it was made from.
+    pub image: Arc<Image>,
+    /// What its processes share: file system, memory, ports, pids, log, terminal.
+    pub sandbox: Arc<Sandbox>,
+    state: Mutex<State>,
+    /// Woken when its status changes.
+    pub state_changed: WaitQueue,
+    /// Wall-clock creation time, ns since the epoch.
+    pub created_at: u64,
+}
+
+impl Container {
+    /// Creates a container of `image`; it does not run yet.
+    pub fn create(mut config: ContainerConfig, image: Arc<Image>) -> Result<Arc<Container>, ContainerError> {
+        if config.limits.pids == 0 {
+            config.limits.pids = proc::default_task_limit();
+        }
+        let memory = Arc::new(MemoryCounter::for_container(config.limits.memory));
+        let fs = Filesystem::new(&image, Some(memory.clone()), crate::time::realtime_ns)
+            .map_err(|e| ContainerError::FileSystem("/", e))?;
+        let id = registry::new_id();
+        let name = config.name.clone().unwrap_or_else(|| registry::generated_name(&id));
+        let hostname = if config.hostname.is_empty() { String::from(&id[..12]) } else { config.hostname.clone() };
+        let net = crate::net::Namespace::for_container(config.publish.clone(), memory.clone())?;
+        let echo = (config.echo != Echo::None).then(|| name.clone());
+        let log = LogBuffer::new(crate::param::LOG_CAPACITY, Some(memory.clone()), echo, config.echo == Echo::Stderr);
+        let parts = Parts {
+            name: name.clone(),
+            hostname,
+            fs,
+            memory,
+            net,
+            log,
+            pid_limit: config.limits.pids,
+            tty: config.tty,
+            stdin_pipe: config.open_stdin,
+            sched_group: crate::sched::Group::new(config.limits.cpu_shares, config.limits.cpu_millis),
+        };
+        let container = Arc::new_cyclic(|me: &Weak<Container>| Container {
+            sandbox: Sandbox::new(parts, me.clone()),
+            id,
+            name,
+            image,
+            state: Mutex::new(State {
+                status: Status::Created,
+                started_at: 0,
+                finished_at: 0,
+                kill_at: None,
+                removed: false,
+            }),
+            state_changed: WaitQueue::new(),
+            created_at: crate::time::realtime_ns(),
+            config,
+        });
+        crate::setup::prepare_fs(&container.sandbox)?;
+        registry::insert(&container)?;
+        Ok(container)
+    }
+
+    /// Starts its first process. A program that cannot be started ends the container
+    /// with status 127 (not found) or 126 (not runnable), as shells report.
+    pub fn start(self: &Arc<Container>) -> Result<(), ContainerError> {
+        {
+            let mut s = self.state.lock();
+            if s.status != Status::Created {
+                return Err(ContainerError::AlreadyStarted(self.name.clone()));
+            }
+            s.status = Status::Running;
+            s.started_at = crate::time::realtime_ns();
+        }
+        let argv = self.config.cmd.clone();
+        let env = self.config.full_env(&self.sandbox.hostname);
+        match proc::spawn_init(&self.sandbox, argv, env, &self.config.workdir, &self.config.user) {
+            Ok(_) => {
+                if let Some(secs) = self.config.timeout_secs {
+                    self.kill_at(crate::time::now_ns() + secs * 1_000_000_000);
+                }
+                self.state_changed.wake_all();
+                Ok(())
+            }
+            Err(e) => {
+                let line = format!("berth: cannot run {}\n", e.message);
+                self.sandbox.log.append(Stream::Stderr, line.as_bytes());
+                let code = if e.errno == Errno::ENOENT { 127 } else { 126 };
+                self.finish(code);
+                Err(ContainerError::CannotRun(e.errno, e.message))
+            }
+        }
+    }
+
+    /// Its host name: configured, or the first 12 digits of its id.
+    pub fn hostname(&self) -> &str {
+        &self.sandbox.hostname
+    }
+
+    /// Its status.
+    pub fn status(&self) -> Status {
+        self.state.lock().status
+    }
+
+    /// Wall-clock start and finish times (0 if not yet).
+    pub fn times(&self) -> (u64, u64) {
+        let s = self.state.lock();
+        (s.started_at, s.finished_at)
+    }
+
+    /// Asks the watchdog to kill it at monotonic time `deadline` (ns).
+    pub fn kill_at(&self, deadline: u64) {
+        self.state.lock().kill_at = Some(deadline);
+    }
+
+    fn finish(&self, code: i32) {
+        {
+            let mut s = self.state.lock();
+            s.status = Status::Exited(code);
+            s.finished_at = crate::time::realtime_ns();
+        }
+        self.sandbox.log.close();
+        self.sandbox.net.release_published();
+        self.sandbox.close_stdin();
+        self.state_changed.wake_all();
+        registry::container_finished(self);
+        if self.config.auto_remove {
+            self.remove();
+        }
+    }
+
+    /// Takes it out of the registry (it must have exited: kill it first). Its name is
+    /// free again; whoever still holds it (a log reader) keeps what they have.
+    pub fn remove(&self) {
+        self.state.lock().removed = true;
+        registry::remove(self);
+        self.sandbox.net.release_published();
+        self.state_changed.wake_all();
+    }
+
+    /// Whether it has been removed.
+    pub fn is_removed(&self) -> bool {
+        self.state.lock().removed
+    }
+}
+
+impl SandboxOwner for Container {
+    /// Its first process exited (the sandbox has killed the others): the container
+    /// is finished.
+    fn init_exited(&self, status: i32) {
+        let code = if status & 0x7f == 0 { (status >> 8) & 0xff } else { 128 + (status & 0x7f) };
+        let (started, _) = self.times();
+        let ran = crate::time::realtime_ns().saturating_sub(started);
+        let cpu = self.sandbox.cpu_ns();
+        ::log::info!(
+            "container {} exited with status {code} after {}.{:03} s (CPU {}.{:03} s)",
+            self.name,
+            ran / 1_000_000_000,
+            ran / 1_000_000 % 1000,
+            cpu / 1_000_000_000,
+            cpu / 1_000_000 % 1000
+        );
+        self.finish(code);
+    }
+}
+
+/// Kills containers whose time is up. Runs in its own kernel thread.
+pub fn watchdog(_: usize) -> ! {
+    loop {
+        let _ = crate::sched::sleep(crate::time::now_ns() + 50_000_000, None);
+        let now = crate::time::now_ns();
+        for c in registry::list() {
+            let due = {
+                let mut s = c.state.lock();
+                match s.kill_at {
+                    Some(at) if at <= now && s.status == Status::Running => {
+                        s.kill_at = None;
+                        true
+                    }
+                    _ => false,
+                }
+            };
+            if due {
+                ::log::info!("container {}: time is up, killing it", c.name);
+                c.sandbox.signal_init(Signal::of(berth_abi::signal::SIGKILL));
+            }
+        }
+    }
+}

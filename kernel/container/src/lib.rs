@@ -1,0 +1,38 @@
+//! Containers: a sandbox of processes with a life cycle, a configuration and an image.
+//!
+//! `container` is the container itself (create, start, finish, remove; the watchdog
+//! that ends those whose time is up); `registry` finds containers by id and name;
+//! `setup` gives a new one its `/dev`, `/proc`, `/tmp` and host name files; `images`,
+//! `layers`, `archive` and `pull` are the images containers are made from (stored
+//! layers, `docker save`/`load` archives, registry pulls); `boot` starts the images
+//! and containers the boot loader hands over. What a container's processes share is
+//! the `sandbox` of the crate below; a container owns one and hears of its first
+//! process's exit through `SandboxOwner`.
+
+#![no_std]
+#![cfg(target_os = "none")]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+pub mod archive;
+pub mod boot;
+mod container;
+mod error;
+pub mod images;
+pub mod layers;
+pub mod pull;
+pub mod registry;
+mod setup;
+
+pub use berth_config::{ContainerConfig, Echo, parse_module_cmdline, parse_size};
+pub use container::{Container, Status, watchdog};
+pub use error::ContainerError;
+
+// The layers below, under the names this crate's modules use.
+use berth_base::{param, random, time};
+use berth_fs as fs;
+use berth_mm as mm;
+use berth_netstack as net;
+use berth_proc::{proc, sandbox};
+use berth_sched as sched;

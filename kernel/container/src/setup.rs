@@ -1,0 +1,82 @@
+//! What every container's file system gets besides its image: device nodes, `/proc`,
+//! `/tmp`, and the host name files.
+
+use crate::fs::devices::numbers;
+use crate::sandbox::Sandbox;
+use alloc::format;
+use alloc::sync::Arc;
+use berth_vfs::{FsError, Inode};
+
+fn ensure_dir(sandbox: &Sandbox, parent: &Arc<Inode>, name: &str, mode: u32) -> Result<Arc<Inode>, FsError> {
+    match sandbox.fs.child(parent, name) {
+        Ok(i) if i.is_dir() => Ok(i),
+        Ok(_) => {
+            sandbox.fs.unlink(parent, name)?;
+            sandbox.fs.mkdir(parent, name, mode)
+        }
+        Err(FsError::NotFound) => sandbox.fs.mkdir(parent, name, mode),
+        Err(e) => Err(e),
+    }
+}
+
+fn replace(sandbox: &Sandbox, dir: &Arc<Inode>, name: &str) -> Result<(), FsError> {
+    match sandbox.fs.child(dir, name) {
+        Ok(i) if i.is_dir() => sandbox.fs.rmdir(dir, name),
+        Ok(_) => sandbox.fs.unlink(dir, name),
+        Err(FsError::NotFound) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn write_file(sandbox: &Sandbox, dir: &Arc<Inode>, name: &str, text: &str) -> Result<(), FsError> {
+    replace(sandbox, dir, name)?;
+    let f = sandbox.fs.create_file(dir, name, 0o644)?;
+    f.write_at(0, text.as_bytes(), sandbox.fs.now())?;
+    Ok(())
+}
+
+/// Adds `/dev`, `/proc`, `/tmp`, `/etc/hostname`, `/etc/hosts` and (when the machine
+/// has a DNS server) `/etc/resolv.conf` to a new container.
+pub fn prepare_fs(sandbox: &Arc<Sandbox>) -> Result<(), crate::ContainerError> {
+    let err = |what: &'static str, e: FsError| crate::ContainerError::FileSystem(what, e);
+    let root = sandbox.fs.root();
+    let dev = ensure_dir(sandbox, &root, "dev", 0o755).map_err(|e| err("/dev", e))?;
+    let char_device = berth_abi::fs::S_IFCHR;
+    let nodes = [
+        ("null", numbers::NULL),
+        ("zero", numbers::ZERO),
+        ("full", numbers::FULL),
+        ("random", numbers::RANDOM),
+        ("urandom", numbers::URANDOM),
+        ("tty", numbers::TTY),
+        ("console", numbers::CONSOLE),
+    ];
+    for (name, rdev) in nodes {
+        replace(sandbox, &dev, name).map_err(|e| err(name, e))?;
+        sandbox.fs.mknod(&dev, name, char_device | 0o666, rdev).map_err(|e| err(name, e))?;
+    }
+    for (name, target) in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ] {
+        replace(sandbox, &dev, name).map_err(|e| err(name, e))?;
+        sandbox.fs.symlink(&dev, name, target).map_err(|e| err(name, e))?;
+    }
+    ensure_dir(sandbox, &dev, "shm", 0o1777).map_err(|e| err("/dev/shm", e))?;
+    sandbox.fs.mount(&root, "proc", crate::sandbox::files::procfs::root(sandbox)).map_err(|e| err("/proc", e))?;
+    let tmp = ensure_dir(sandbox, &root, "tmp", 0o1777).map_err(|e| err("/tmp", e))?;
+    tmp.set_mode(0o1777, sandbox.fs.now());
+    let etc = ensure_dir(sandbox, &root, "etc", 0o755).map_err(|e| err("/etc", e))?;
+    let host = &sandbox.hostname;
+    write_file(sandbox, &etc, "hostname", &format!("{host}\n")).map_err(|e| err("/etc/hostname", e))?;
+    let hosts = format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{host}\n");
+    write_file(sandbox, &etc, "hosts", &hosts).map_err(|e| err("/etc/hosts", e))?;
+    // The machine's DNS server, as Docker gives containers the host's resolver.
+    if let Some(dns) = crate::net::addressing().and_then(|a| a.dns) {
+        let resolv = format!("nameserver {dns}\n");
+        write_file(sandbox, &etc, "resolv.conf", &resolv).map_err(|e| err("/etc/resolv.conf", e))?;
+    }
+    Ok(())
+}
