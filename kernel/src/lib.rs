@@ -47,6 +47,7 @@ pub fn kmain(boot: BootInfo) -> ! {
         log::warn!("no device interrupts: {e}"); // I/O APICs from the MADT, all masked
     }
     time::init(&platform, &args); // calibrated TSC clock and the periodic tick
+    platform::start_cpus(&platform); // the other CPUs come up and wait, parked
     time::init_wall_clock(); // the wall clock from the RTC
     random::init(); // the kernel's random numbers
     sched::init(); // this boot thread becomes the idle thread

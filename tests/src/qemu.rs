@@ -58,6 +58,8 @@ pub struct VmConfig {
     pub cmdline: String,
     /// Guest RAM in MiB.
     pub memory_mib: u32,
+    /// Virtual CPUs (`-smp`); under TCG, QEMU runs one host thread for each.
+    pub cpus: u32,
     /// Accelerator.
     pub accel: Accel,
     /// A virtio-net device on QEMU user networking with these forwards, if any.
@@ -72,7 +74,8 @@ pub struct VmConfig {
 }
 
 impl VmConfig {
-    /// A VM booting `kernel` with defaults: 512 MiB, TCG, no network, captured serial.
+    /// A VM booting `kernel` with defaults: 512 MiB, one CPU, TCG, no network,
+    /// captured serial.
     pub fn new(kernel: PathBuf) -> VmConfig {
         VmConfig {
             kernel,
@@ -81,6 +84,7 @@ impl VmConfig {
             uefi_firmware: None,
             cmdline: String::new(),
             memory_mib: 512,
+            cpus: 1,
             accel: Accel::Tcg,
             network: None,
             legacy_virtio: false,
@@ -96,7 +100,8 @@ impl VmConfig {
             Accel::Tcg => "tcg",
             Accel::Kvm => "kvm",
         };
-        cmd.args(["-machine", "q35", "-accel", accel, "-m", &format!("{}M", self.memory_mib), "-smp", "1"]);
+        cmd.args(["-machine", "q35", "-accel", accel, "-m", &format!("{}M", self.memory_mib)]);
+        cmd.args(["-smp", &self.cpus.max(1).to_string()]);
         cmd.args(["-nodefaults", "-no-user-config", "-no-reboot", "-display", "none"]);
         cmd.args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
         if self.interactive {

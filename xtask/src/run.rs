@@ -43,6 +43,9 @@ pub struct RunArgs {
     /// Guest memory in MiB.
     #[arg(long, default_value_t = 512)]
     pub memory: u32,
+    /// Virtual CPUs (QEMU's -smp; default: this host's CPUs, at most 4).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub cpus: Option<u32>,
     /// Extra kernel command line words, after limine.cfg's.
     #[arg(long)]
     pub cmdline: Option<String>,
@@ -120,6 +123,7 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
         println!("        export DOCKER_CONFIG={} DOCKER_HOST=tcp://127.0.0.1:{}", dir.display(), args.agent_port);
     }
     config.memory_mib = args.memory;
+    config.cpus = args.cpus.unwrap_or_else(default_cpus);
     config.accel = match args.accel {
         AccelArg::Tcg => Accel::Tcg,
         AccelArg::Kvm => Accel::Kvm,
@@ -141,4 +145,9 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
         Some(0) | Some(berth_tests::qemu::EXIT_SUCCESS) => Ok(()),
         _ => Err(format!("QEMU exited with {status}")),
     }
+}
+
+/// The host's CPU count, at most 4: under TCG each virtual CPU is a host thread.
+fn default_cpus() -> u32 {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4) as u32)
 }

@@ -1,7 +1,7 @@
 //! The machine as ACPI describes it: interrupt controllers, timers, power control.
 
 use acpi::platform::interrupt::InterruptSourceOverride;
-use acpi::platform::{AcpiPlatform, InterruptModel};
+use acpi::platform::{AcpiPlatform, InterruptModel, ProcessorState};
 use acpi::{AcpiError, HpetInfo};
 use alloc::vec::Vec;
 use berth_hal::acpi::Firmware;
@@ -17,8 +17,8 @@ pub struct Platform {
     pub apic_mode: apic::Mode,
     /// The clock the TSC and APIC timer are calibrated against.
     pub reference: ReferenceClock,
-    /// Processors ACPI lists (berth uses the first).
-    pub cpus: usize,
+    /// Local APIC ids of the other processors ACPI lists as usable (not the boot CPU's).
+    pub application_processors: Vec<u32>,
     /// The name of the reference clock, for the banner.
     pub reference_name: &'static str,
 }
@@ -68,7 +68,10 @@ fn try_init(boot: &BootInfo) -> Result<Platform, PlatformError> {
     let tables = berth_hal::acpi::tables(rsdp).map_err(PlatformError::Tables)?;
     let hpet = HpetInfo::new(&tables).ok();
     let acpi = AcpiPlatform::new(tables, Firmware).map_err(PlatformError::Tables)?;
-    let cpus = acpi.processor_info.as_ref().map_or(1, |p| 1 + p.application_processors.len());
+    let application_processors = acpi.processor_info.as_ref().map_or(Vec::new(), |p| {
+        let usable = p.application_processors.iter().filter(|c| c.state != ProcessorState::Disabled);
+        usable.map(|c| c.local_apic_id).collect()
+    });
     if !matches!(acpi.interrupt_model, InterruptModel::Apic(_)) {
         return Err(PlatformError::NoApic);
     }
@@ -81,15 +84,15 @@ fn try_init(boot: &BootInfo) -> Result<Platform, PlatformError> {
     };
     let apic_mode = apic::init().map_err(PlatformError::LocalApic)?;
     ACPI.call_once(|| acpi);
-    Ok(Platform { apic_mode, reference, cpus, reference_name })
+    Ok(Platform { apic_mode, reference, application_processors, reference_name })
 }
 
 impl fmt::Display for Platform {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "platform: {} CPU(s) (using 1), local APIC in {:?} mode, reference clock {} at {} Hz",
-            self.cpus,
+            "platform: {} CPU(s), local APIC in {:?} mode, reference clock {} at {} Hz",
+            1 + self.application_processors.len(),
             self.apic_mode,
             self.reference_name,
             self.reference.hz()
@@ -153,4 +156,18 @@ impl fmt::Display for PowerOffError {
             PowerOffError::Registers(e) => write!(f, "ACPI: {e:?}"),
         }
     }
+}
+
+/// Starts the other processors ACPI lists and logs how many run. They wait, parked,
+/// for work: the scheduler runs on the boot CPU only.
+pub fn start_cpus(platform: &Platform) {
+    let ids = &platform.application_processors;
+    for (id, result) in ids.iter().zip(berth_hal::smp::start(ids)) {
+        if let Err(e) = result {
+            log::warn!("CPU with APIC id {id} not started: {e}");
+        }
+    }
+    let online = berth_hal::smp::online();
+    let parked = if online > 1 { " (the scheduler runs on CPU 0; the others are parked)" } else { "" };
+    log::info!("CPUs: {online} of {} online{parked}", 1 + ids.len());
 }

@@ -17,6 +17,15 @@ const REG_LVT_TIMER: u32 = 0x320;
 const REG_TIMER_INITIAL: u32 = 0x380;
 const REG_TIMER_CURRENT: u32 = 0x390;
 const REG_TIMER_DIVIDE: u32 = 0x3e0;
+const REG_ICR_LOW: u32 = 0x300;
+const REG_ICR_HIGH: u32 = 0x310;
+const X2APIC_ICR: u32 = 0x830;
+
+const ICR_INIT: u32 = 0b101 << 8;
+const ICR_STARTUP: u32 = 0b110 << 8;
+const ICR_LEVEL_ASSERT: u32 = 1 << 14;
+/// xAPIC only: the IPI has not been sent yet.
+const ICR_PENDING: u32 = 1 << 12;
 
 const LVT_MASKED: u32 = 1 << 16;
 const LVT_PERIODIC: u32 = 1 << 17;
@@ -44,20 +53,15 @@ pub enum Mode {
     XApic,
 }
 
-/// Masks the 8259s and enables the local APIC with all local interrupts masked.
+/// Masks the 8259s and enables the boot CPU's local APIC with all local interrupts
+/// masked.
 pub fn init() -> Result<Mode, MapError> {
     disable_pic();
-    let mut base = Msr::new(IA32_APIC_BASE);
-    // SAFETY: IA32_APIC_BASE exists on every x86_64 CPU; setting the enable bits (and
-    // the x2APIC bit only when CPUID reports it) is the architected way to enable it.
-    let value = unsafe { base.read() };
+    // SAFETY: IA32_APIC_BASE exists on every x86_64 CPU; reading it has no side effects.
+    let value = unsafe { Msr::new(IA32_APIC_BASE).read() };
     let access = if crate::cpu::features().x2apic {
-        // SAFETY: see above.
-        unsafe { base.write(value | APIC_ENABLE | X2APIC_ENABLE) };
         Access::X2Apic
     } else {
-        // SAFETY: see above.
-        unsafe { base.write(value | APIC_ENABLE) };
         Access::XApic(Mmio::map(value & 0xf_ffff_f000, 4096)?)
     };
     let mode = match access {
@@ -65,10 +69,52 @@ pub fn init() -> Result<Mode, MapError> {
         Access::XApic(_) => Mode::XApic,
     };
     APIC.call_once(|| access);
+    enable_on_this_cpu();
+    Ok(mode)
+}
+
+/// Enables this CPU's local APIC in the mode [`init`] chose, with all local interrupts
+/// masked: the boot CPU in `init`, each application processor as it starts.
+pub(crate) fn enable_on_this_cpu() {
+    let mut base = Msr::new(IA32_APIC_BASE);
+    let x2apic = matches!(APIC.get(), Some(Access::X2Apic));
+    // SAFETY: setting the enable bits of IA32_APIC_BASE (the x2APIC bit only in the
+    // mode `init` chose from CPUID, and the machine's CPUs are alike) is the
+    // architected way to enable the local APIC; the base address is kept.
+    unsafe {
+        let value = base.read();
+        base.write(value | APIC_ENABLE | if x2apic { X2APIC_ENABLE } else { 0 });
+    }
     write(REG_TPR, 0);
     write(REG_LVT_TIMER, LVT_MASKED);
     write(REG_SVR, 0x100 | u32::from(SPURIOUS_VECTOR));
-    Ok(mode)
+}
+
+/// Sends an INIT IPI to the CPU with local APIC id `apic_id`: it resets and waits for
+/// STARTUP.
+pub(crate) fn send_init(apic_id: u32) {
+    send_ipi(apic_id, ICR_INIT | ICR_LEVEL_ASSERT);
+}
+
+/// Sends a STARTUP IPI to the CPU `apic_id`: it starts in real mode at page `vector`.
+pub(crate) fn send_startup(apic_id: u32, vector: u8) {
+    send_ipi(apic_id, ICR_STARTUP | ICR_LEVEL_ASSERT | u32::from(vector));
+}
+
+fn send_ipi(apic_id: u32, command: u32) {
+    match APIC.get() {
+        // SAFETY: the x2APIC ICR (MSR 0x830) takes the destination in its high half;
+        // writing it sends the IPI and nothing else.
+        Some(Access::X2Apic) => unsafe { Msr::new(X2APIC_ICR).write((u64::from(apic_id) << 32) | u64::from(command)) },
+        Some(Access::XApic(mmio)) => {
+            mmio.write32(u64::from(REG_ICR_HIGH), apic_id << 24);
+            mmio.write32(u64::from(REG_ICR_LOW), command);
+            while mmio.read32(u64::from(REG_ICR_LOW)) & ICR_PENDING != 0 {
+                core::hint::spin_loop();
+            }
+        }
+        None => {}
+    }
 }
 
 /// Remaps the 8259 PICs to vectors 0x20..0x30 (so a stray interrupt is recognizable)

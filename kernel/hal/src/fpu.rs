@@ -29,23 +29,7 @@ pub struct FpuState {
 /// initial register state new threads start with.
 pub fn init() {
     let features = crate::cpu::features();
-    // SAFETY: MP/EM/TS as required for SSE; OSFXSR/OSXMMEXCPT declare that the OS saves
-    // SSE state (it does, in `switch`); OSXSAVE only when CPUID reports XSAVE.
-    unsafe {
-        Cr0::update(|f| {
-            f.remove(Cr0Flags::EMULATE_COPROCESSOR | Cr0Flags::TASK_SWITCHED);
-            f.insert(Cr0Flags::MONITOR_COPROCESSOR);
-        });
-        Cr4::update(|f| f.insert(Cr4Flags::OSFXSR | Cr4Flags::OSXMMEXCPT_ENABLE));
-        if features.xsave {
-            Cr4::update(|f| f.insert(Cr4Flags::OSXSAVE));
-            let mut xcr0 = XCr0Flags::X87 | XCr0Flags::SSE;
-            if features.avx {
-                xcr0 |= XCr0Flags::AVX;
-            }
-            XCr0::write(xcr0);
-        }
-    }
+    enable_on_this_cpu();
     if features.xsave {
         let size = core::arch::x86_64::__cpuid_count(0xd, 0).ebx as usize;
         if size <= MAX_AREA {
@@ -65,6 +49,29 @@ pub fn init() {
         state.save();
         state
     });
+}
+
+/// Enables SSE (and XSAVE with AVX where present) on this CPU: the boot CPU in
+/// [`init`], each application processor as it starts.
+pub(crate) fn enable_on_this_cpu() {
+    let features = crate::cpu::features();
+    // SAFETY: MP/EM/TS as required for SSE; OSFXSR/OSXMMEXCPT declare that the OS saves
+    // SSE state (it does, in `switch`); OSXSAVE only when CPUID reports XSAVE.
+    unsafe {
+        Cr0::update(|f| {
+            f.remove(Cr0Flags::EMULATE_COPROCESSOR | Cr0Flags::TASK_SWITCHED);
+            f.insert(Cr0Flags::MONITOR_COPROCESSOR);
+        });
+        Cr4::update(|f| f.insert(Cr4Flags::OSFXSR | Cr4Flags::OSXMMEXCPT_ENABLE));
+        if features.xsave {
+            Cr4::update(|f| f.insert(Cr4Flags::OSXSAVE));
+            let mut xcr0 = XCr0Flags::X87 | XCr0Flags::SSE;
+            if features.avx {
+                xcr0 |= XCr0Flags::AVX;
+            }
+            XCr0::write(xcr0);
+        }
+    }
 }
 
 /// The MXCSR bits this CPU allows, from the image `fxsave` wrote at boot (0 there

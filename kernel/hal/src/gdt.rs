@@ -5,6 +5,7 @@
 //! both pairs. The TSS gives the double-fault handler its own stack and tells the CPU
 //! which kernel stack to use when an interrupt arrives from user mode.
 
+use alloc::boxed::Box;
 use core::cell::UnsafeCell;
 use x86_64::VirtAddr;
 use x86_64::instructions::segmentation::{CS, DS, ES, SS, Segment};
@@ -36,27 +37,44 @@ static TSS: Tss = Tss(UnsafeCell::new(TaskStateSegment::new()));
 
 static GDT: spin::Once<GlobalDescriptorTable> = spin::Once::new();
 
-/// Loads the GDT and TSS and reloads every segment register.
+/// Loads the boot CPU's GDT and TSS and reloads every segment register.
 pub fn init() {
     // SAFETY: runs once at boot before interrupts are enabled; nothing else references
     // the TSS yet.
     let tss = unsafe { &mut *TSS.0.get() };
     tss.interrupt_stack_table[DOUBLE_FAULT_IST as usize] =
         VirtAddr::from_ptr(DOUBLE_FAULT_STACK.0.get()) + FAULT_STACK_SIZE as u64;
-    let gdt = GDT.call_once(|| {
-        let mut gdt = GlobalDescriptorTable::new();
-        gdt.append(Descriptor::kernel_code_segment());
-        gdt.append(Descriptor::kernel_data_segment());
-        // 32-bit user code: present, DPL 3, code, readable, 32-bit, 4 GiB.
-        gdt.append(Descriptor::UserSegment(0x00cf_fa00_0000_ffff));
-        gdt.append(Descriptor::user_data_segment());
-        gdt.append(Descriptor::user_code_segment());
-        // SAFETY: TSS is a static that lives forever.
-        gdt.append(Descriptor::tss_segment(unsafe { &*TSS.0.get() }));
-        gdt
-    });
+    // SAFETY: TSS is a static that lives forever.
+    load(GDT.call_once(|| table(unsafe { &*TSS.0.get() })));
+}
+
+/// Gives an application processor a GDT and TSS of its own (with its own double-fault
+/// stack), which live for ever, and loads them.
+pub fn init_ap() {
+    let stack: &'static mut FaultStack = Box::leak(Box::new(FaultStack(UnsafeCell::new([0; FAULT_STACK_SIZE]))));
+    let mut tss = TaskStateSegment::new();
+    tss.interrupt_stack_table[DOUBLE_FAULT_IST as usize] = VirtAddr::from_ptr(stack.0.get()) + FAULT_STACK_SIZE as u64;
+    let tss: &'static TaskStateSegment = Box::leak(Box::new(tss));
+    load(Box::leak(Box::new(table(tss))));
+}
+
+/// A GDT in the layout `syscall`/`sysret` need, with `tss` last.
+fn table(tss: &'static TaskStateSegment) -> GlobalDescriptorTable {
+    let mut gdt = GlobalDescriptorTable::new();
+    gdt.append(Descriptor::kernel_code_segment());
+    gdt.append(Descriptor::kernel_data_segment());
+    // 32-bit user code: present, DPL 3, code, readable, 32-bit, 4 GiB.
+    gdt.append(Descriptor::UserSegment(0x00cf_fa00_0000_ffff));
+    gdt.append(Descriptor::user_data_segment());
+    gdt.append(Descriptor::user_code_segment());
+    gdt.append(Descriptor::tss_segment(tss));
+    gdt
+}
+
+/// Loads `gdt` on this CPU and reloads every segment register and the task register.
+fn load(gdt: &'static GlobalDescriptorTable) {
     gdt.load();
-    // SAFETY: the selectors name the descriptors appended above, in that order.
+    // SAFETY: the selectors name the descriptors `table` appends, in that order.
     unsafe {
         CS::set_reg(SegmentSelector(KERNEL_CS));
         SS::set_reg(SegmentSelector(KERNEL_SS));

@@ -30,6 +30,7 @@ pub mod pci;
 pub mod port;
 pub mod rtc;
 pub mod serial;
+pub mod smp;
 pub mod sync;
 pub mod time;
 pub mod trap;

@@ -445,6 +445,21 @@ fn free_frame_addr(addr: u64) {
     }
 }
 
+/// Copies `bytes` to physical memory at `phys` below 1 MiB (where application
+/// processors start); false, writing nothing, unless the range is RAM below
+/// `LOW_MEMORY_END`, which the frame pool never hands out and the direct map covers.
+pub(crate) fn write_low_memory(phys: u64, bytes: &[u8]) -> bool {
+    let Some(end) = phys.checked_add(bytes.len() as u64) else { return false };
+    if end > LOW_MEMORY_END || !RAM.lock().iter().any(|r| r.start <= phys && end <= r.end) {
+        return false;
+    }
+    // SAFETY: the range is RAM mapped at the direct-map offset (every RAM region is,
+    // from `init` on) and below LOW_MEMORY_END, so no frame, heap page or stack of
+    // the kernel lies there and no Rust reference to it exists.
+    unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), (phys_offset() + phys) as *mut u8, bytes.len()) };
+    true
+}
+
 /// The kernel's PML4 frame, read-only (user tables copy its kernel half).
 pub(crate) fn kernel_pml4() -> &'static Frame {
     static KERNEL: spin::Once<Frame> = spin::Once::new();

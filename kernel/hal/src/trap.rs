@@ -119,6 +119,13 @@ pub fn init() {
     idt.load();
 }
 
+/// Loads the IDT [`init`] built on this CPU (an application processor).
+pub(crate) fn load_idt() {
+    if let Some(idt) = IDT.get() {
+        idt.load();
+    }
+}
+
 /// Registers the kernel's trap handler (once).
 pub fn set_handler(handler: Handler) {
     HANDLER.call_once(|| handler);

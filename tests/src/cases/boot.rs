@@ -1,5 +1,6 @@
 //! Booting: the banner, the memory map, modules, shutdown.
 
+use super::run::{self, Boot};
 use super::{boot_and_wait, ktest};
 use crate::artifacts::Artifacts;
 use crate::qemu::{Vm, VmConfig};
@@ -40,6 +41,24 @@ pub fn banner(a: &Artifacts) -> Result<(), String> {
         if !out.contains(needle) {
             return Err(vm.failure(&format!("the banner does not mention {needle:?}")));
         }
+    }
+    Ok(())
+}
+
+/// With 2 and 4 virtual CPUs every CPU the MADT lists comes up, and containers still
+/// run to their end (on CPU 0: the others wait parked, so a container may use one).
+pub fn smp(a: &Artifacts) -> Result<(), String> {
+    for cpus in [2, 4] {
+        let containers = [Boot::new(&a.busybox_image, "counter", "", "/bin/sh -c \"seq 1 3; echo nproc $(nproc)\"")];
+        let test = format!("boot-smp-{cpus}");
+        let out = run::boot_with(a, &test, &containers, "", seconds(60), |c| c.cpus = cpus)?;
+        let online = format!("CPUs: {cpus} of {cpus} online");
+        if !out.vm.output().contains(&online) {
+            return Err(out.vm.failure(&format!("expected `{online}` on the console")));
+        }
+        out.expect_status("counter", 0)?;
+        out.expect_line("counter", "3")?;
+        out.expect_line("counter", "nproc 1")?;
     }
     Ok(())
 }

@@ -47,6 +47,7 @@ pub const ALL: &[Case] = &[
     },
     Case { name: "boot-banner", about: "boots to `ready` with a sane banner and memory map", run: boot::banner },
     Case { name: "boot-memory-map", about: "the in-kernel memory map checks pass", run: boot::memory_map },
+    Case { name: "boot-smp", about: "with 2 and 4 CPUs every CPU comes up and containers still run", run: boot::smp },
     Case {
         name: "boot-modules",
         about: "initrd bundle modules arrive intact with their command lines",
