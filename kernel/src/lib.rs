@@ -58,11 +58,23 @@ pub fn kmain(boot: BootInfo) -> ! {
     // more than a kernel thread's 60 KiB leaves room for.
     net::init(&args); // virtio-net, smoltcp, the `net` thread
     BOOT.call_once(|| boot);
+    if !args.has("nosmp") {
+        berth_hal::smp::release(cpu_main); // the other CPUs join the scheduler
+        log::info!("scheduler: {} CPU(s)", berth_hal::smp::online());
+    } else if berth_hal::smp::online() > 1 {
+        log::info!("scheduler: 1 CPU (`nosmp`: the others stay parked)");
+    }
     if let Err(e) = sched::spawn_kernel("init", init, 0) {
         panic!("cannot start the init thread: {e}");
     }
     berth_hal::cpu::enable_interrupts();
     sched::idle_loop()
+}
+
+/// What every other CPU runs once released: its tick, then the scheduler's idle loop.
+fn cpu_main(cpu: usize) -> ! {
+    time::start_this_cpu();
+    sched::run_this_cpu(cpu)
 }
 
 static BOOT: spin::Once<BootInfo> = spin::Once::new();
@@ -86,6 +98,9 @@ fn init(_: usize) -> ! {
     log::info!("ready");
     if args.has("halt-when-done") {
         container::boot::wait_for_all(&started);
+        for (cpu, busy) in sched::busy_ns().into_iter().enumerate() {
+            log::info!("summary: cpu {cpu} busy {} ms", busy / 1_000_000);
+        }
         power::shutdown();
     }
     loop {

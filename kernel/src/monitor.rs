@@ -60,7 +60,9 @@ fn console_thread(_: usize) -> ! {
 fn run(command: &str) {
     match command {
         "" => {}
-        "help" => log::info!("commands: stats, ps [CONTAINER], ping ADDRESS, orphans, profile start|stop, halt"),
+        "help" => log::info!(
+            "commands: stats, ps [CONTAINER], sched, listeners, sockets, ping ADDRESS, orphans, profile start|stop, halt"
+        ),
         "profile start" => crate::profile::start(),
         "profile stop" => crate::profile::stop(),
         "stats" => log::info!("{}", stats_line()),
@@ -75,6 +77,21 @@ fn run(command: &str) {
                     c.sandbox.memory.used(),
                     c.sandbox.cpu_ns() / 1_000_000
                 );
+            }
+        }
+        "sched" => {
+            for line in crate::sched::describe() {
+                log::info!("{line}");
+            }
+        }
+        "sockets" => {
+            for line in crate::net::tcp_sockets() {
+                log::info!("{line}");
+            }
+        }
+        "listeners" => {
+            for line in crate::net::listener_states() {
+                log::info!("{line}");
             }
         }
         "halt" => crate::power::shutdown(),
@@ -103,11 +120,12 @@ fn threads(name: &str) {
             let nr = user.syscall_nr.load(core::sync::atomic::Ordering::Relaxed);
             let call = if nr == u64::MAX { "-" } else { berth_abi::syscalls::name(nr as usize).unwrap_or("?") };
             log::info!(
-                "pid {} tid {} ppid {} {:?} in {call} ({}) cpu {} ms",
+                "pid {} tid {} ppid {} {:?}{} in {call} ({}) cpu {} ms",
                 p.pid,
                 user.tid,
                 p.ppid(),
                 t.state(),
+                if t.on_cpu() { " on a CPU" } else { "" },
                 if nr == u64::MAX { -1 } else { nr as i64 },
                 t.cpu_ns() / 1_000_000
             );

@@ -16,14 +16,26 @@ pub fn init_syscalls() {
 }
 
 fn dispatch(frame: &mut TrapFrame) {
+    if frame.vector == 2 {
+        // Another CPU's TLB shootdown (the only NMIs berth sends). Nothing else runs in
+        // an NMI: no rescheduling, no signals.
+        berth_hal::tlb::on_nmi();
+        return;
+    }
     match frame.vector {
         0..=31 if frame.from_user() => crate::proc::user_exception(frame),
         14 if berth_hal::uaccess::in_user_copy(frame) => user_copy_fault(frame),
         0..=31 => kernel_fault(frame),
         v if v == u64::from(crate::time::TIMER_VECTOR) => {
             crate::profile::sample(frame);
-            crate::time::tick();
+            if berth_hal::percpu::index() == 0 {
+                crate::time::tick();
+            }
             crate::sched::on_tick();
+            apic::eoi();
+        }
+        v if v == u64::from(berth_hal::smp::RESCHEDULE_VECTOR) => {
+            crate::sched::on_reschedule_ipi();
             apic::eoi();
         }
         v if v == u64::from(apic::SPURIOUS_VECTOR) => {}

@@ -1,4 +1,6 @@
-//! Runs berth's QEMU integration tests: `berth-tests --artifacts DIR [--jobs N] [FILTER]`.
+//! Runs berth's QEMU integration tests: `berth-tests --artifacts DIR [--jobs N]
+//! [--cpus N] [FILTER]` (`--cpus`: the virtual CPUs of every VM a case does not size
+//! itself; default 1).
 //! `cargo xtask test` builds what they need and calls this. `berth-tests --artifacts DIR
 //! fuzz SECONDS [SEED]` and `... soak SECONDS` run the long versions of the fuzzing and
 //! soak tests (`cargo xtask fuzz` and `cargo xtask soak`).
@@ -20,6 +22,10 @@ fn main() {
         match arg.as_str() {
             "--artifacts" => dir = args.next().map(PathBuf::from).unwrap_or(dir),
             "--jobs" => jobs = args.next().and_then(|j| j.parse().ok()).unwrap_or(jobs),
+            "--cpus" => {
+                let cpus = args.next().and_then(|c| c.parse().ok()).filter(|&c| c >= 1).unwrap_or(1);
+                berth_tests::qemu::set_default_cpus(cpus);
+            }
             "--list" => list = true,
             "fuzz" | "soak" => long = Some((arg.clone(), args.by_ref().collect())),
             f => filter = Some(f.to_string()),

@@ -4,6 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -43,6 +44,19 @@ pub struct SocketLink {
     pub mac: String,
 }
 
+/// Virtual CPUs of a VM whose test does not choose.
+static DEFAULT_CPUS: AtomicU32 = AtomicU32::new(1);
+
+/// Sets the virtual CPUs of every VM made from now on whose test does not choose.
+pub fn set_default_cpus(cpus: u32) {
+    DEFAULT_CPUS.store(cpus.max(1), Ordering::Relaxed);
+}
+
+/// Virtual CPUs of a VM whose test does not choose (see [`set_default_cpus`]).
+pub fn default_cpus() -> u32 {
+    DEFAULT_CPUS.load(Ordering::Relaxed)
+}
+
 /// How to boot a VM.
 #[derive(Debug, Clone)]
 pub struct VmConfig {
@@ -74,8 +88,8 @@ pub struct VmConfig {
 }
 
 impl VmConfig {
-    /// A VM booting `kernel` with defaults: 512 MiB, one CPU, TCG, no network,
-    /// captured serial.
+    /// A VM booting `kernel` with defaults: 512 MiB, [`default_cpus`] CPUs (one unless
+    /// set), TCG, no network, captured serial.
     pub fn new(kernel: PathBuf) -> VmConfig {
         VmConfig {
             kernel,
@@ -84,7 +98,7 @@ impl VmConfig {
             uefi_firmware: None,
             cmdline: String::new(),
             memory_mib: 512,
-            cpus: 1,
+            cpus: default_cpus(),
             accel: Accel::Tcg,
             network: None,
             legacy_virtio: false,

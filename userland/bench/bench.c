@@ -5,6 +5,7 @@
  *   bench faults MIB      touch MIB of fresh anonymous memory: us per 4 KiB fault
  *   bench fork-exec N     fork + execve(/proc/self/exe true) + waitpid, N times: us each
  *   bench pipe N          N one-byte round trips between two processes over pipes: us each
+ *   bench spin N          N million rounds of integer arithmetic in user mode: ms taken
  *   bench true            exit at once (for start-up latency)
  */
 #define _GNU_SOURCE
@@ -105,9 +106,19 @@ static int bench_pipe(long n) {
     return 0;
 }
 
+static int bench_spin(long millions) {
+    double start = now_ns();
+    volatile unsigned long x = 1;
+    for (long i = 0; i < millions * 1000000; i++) {
+        x = x * 6364136223846793005UL + 1442695040888963407UL;
+    }
+    printf("bench spin: %.0f ms (%ld million rounds)\n", (now_ns() - start) / 1e6, millions);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: bench getpid|faults|fork-exec|pipe|true [N]\n");
+        fprintf(stderr, "usage: bench getpid|faults|fork-exec|pipe|spin|true [N]\n");
         return 2;
     }
     const char *mode = argv[1];
@@ -115,6 +126,7 @@ int main(int argc, char **argv) {
     if (strcmp(mode, "faults") == 0) return bench_faults(arg(argc, argv, 64));
     if (strcmp(mode, "fork-exec") == 0) return bench_fork_exec(arg(argc, argv, 100));
     if (strcmp(mode, "pipe") == 0) return bench_pipe(arg(argc, argv, 10000));
+    if (strcmp(mode, "spin") == 0) return bench_spin(arg(argc, argv, 20));
     if (strcmp(mode, "true") == 0) return 0;
     fprintf(stderr, "bench: unknown mode %s\n", mode);
     return 2;

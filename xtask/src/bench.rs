@@ -24,6 +24,10 @@ pub struct BenchArgs {
     /// Linux unless --no-linux).
     #[arg(long)]
     pub debian_only: bool,
+    /// Run only the multi-CPU benchmark: two CPU-bound programs on 1 and on N CPUs
+    /// (with Linux unless --no-linux).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(2..=64))]
+    pub cpus: Option<u32>,
 }
 
 fn median(values: &mut [f64]) -> f64 {
@@ -84,6 +88,14 @@ pub fn bench(args: &BenchArgs) -> Result<(), String> {
     let kernel = built.direct.kernel.clone();
     let image = util::out_dir().join("boot-root/images/test.tar");
     let runs = args.runs.max(1);
+    if let Some(cpus) = args.cpus {
+        let rows = crate::bench_smp::run(&kernel, &image, cpus, !args.no_linux)?;
+        println!("\nberth and Linux on 1 and {cpus} CPUs (QEMU TCG, 512 MiB; each round's pair)");
+        for (what, figure) in &rows {
+            println!("  {what:<52} {figure}");
+        }
+        return Ok(());
+    }
     if args.debian_only {
         let rows = crate::bench_debian::run(&kernel, !args.no_linux)?;
         println!("\nberth and Linux with Debian's programs (QEMU TCG, 1 vCPU, 1536 MiB; each round's pair)");

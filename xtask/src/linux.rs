@@ -123,7 +123,18 @@ pub fn initramfs(files: &[(&str, &Path)], script: &str, out: &Path) -> Result<()
 /// Boots `kernel` with `initramfs` in the same QEMU configuration berth uses; returns
 /// the console lines and the time from QEMU's start to `/init`'s first line.
 pub fn run(kernel: &Kernel, initramfs: &Path, timeout: Duration) -> Result<(Vec<String>, Duration), String> {
+    run_on(kernel, initramfs, 1, timeout)
+}
+
+/// [`run`] on a VM of `cpus` CPUs.
+pub fn run_on(
+    kernel: &Kernel,
+    initramfs: &Path,
+    cpus: u32,
+    timeout: Duration,
+) -> Result<(Vec<String>, Duration), String> {
     let mut config = VmConfig::new(kernel.image.clone());
+    config.cpus = cpus;
     config.initrd = Some(initramfs.to_path_buf());
     config.cmdline = "console=ttyS0 quiet panic=-1".into();
     let mut vm = Vm::start(&config)?;

@@ -7,6 +7,7 @@ mod bench;
 mod bench_agent;
 mod bench_debian;
 mod bench_net;
+mod bench_smp;
 mod build;
 mod debian;
 mod elf;

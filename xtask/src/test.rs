@@ -14,6 +14,9 @@ pub struct TestArgs {
     /// QEMU tests to run at once (default: one per CPU).
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// Virtual CPUs of each QEMU test's VM, unless the test chooses (a few run on one).
+    #[arg(long, default_value_t = 2)]
+    pub cpus: u32,
     /// Skip the host unit tests.
     #[arg(long)]
     pub qemu_only: bool,
@@ -104,7 +107,7 @@ pub fn test(args: &TestArgs) -> Result<(), String> {
         util::done(t, "runner built");
         let t = util::step("QEMU integration tests");
         let mut runner = Command::new(util::root().join("target/debug/berth-tests"));
-        runner.arg("--artifacts").arg(util::out_dir());
+        runner.arg("--artifacts").arg(util::out_dir()).arg("--cpus").arg(args.cpus.to_string());
         if let Some(jobs) = args.jobs {
             runner.arg("--jobs").arg(jobs.to_string());
         }

@@ -229,9 +229,9 @@ fn sample(c: &Container, previous: Option<&api::Stats>) -> api::Stats {
             usage_in_kernelmode: 0,
             usage_in_usermode: c.sandbox.cpu_ns(),
         },
-        // One CPU: the machine's CPU time is the time since boot.
-        system_cpu_usage: crate::time::now_ns(),
-        online_cpus: 1,
+        // The machine's CPU time: the time since boot on each CPU the scheduler uses.
+        system_cpu_usage: crate::time::now_ns() * crate::sched::cpu_count() as u64,
+        online_cpus: crate::sched::cpu_count() as u32,
         throttling_data: api::ThrottlingData::default(),
     };
     let mut networks = alloc::collections::BTreeMap::new();

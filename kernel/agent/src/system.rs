@@ -53,7 +53,8 @@ pub fn info(conn: &Conn) -> Handled {
         operating_system: alloc::format!("berth {}", crate::VERSION),
         os_type: String::from("linux"),
         architecture: String::from("x86_64"),
-        ncpu: 1,
+        // The CPUs the scheduler runs containers on.
+        ncpu: crate::sched::cpu_count() as u32,
         mem_total: memory_limit,
         memory_limit: true,
         pids_limit: true,

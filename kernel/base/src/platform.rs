@@ -158,8 +158,8 @@ impl fmt::Display for PowerOffError {
     }
 }
 
-/// Starts the other processors ACPI lists and logs how many run. They wait, parked,
-/// for work: the scheduler runs on the boot CPU only.
+/// Starts the other processors ACPI lists and logs how many run. They wait until the
+/// kernel releases them into the scheduler (`berth_hal::smp::release`).
 pub fn start_cpus(platform: &Platform) {
     let ids = &platform.application_processors;
     for (id, result) in ids.iter().zip(berth_hal::smp::start(ids)) {
@@ -167,7 +167,5 @@ pub fn start_cpus(platform: &Platform) {
             log::warn!("CPU with APIC id {id} not started: {e}");
         }
     }
-    let online = berth_hal::smp::online();
-    let parked = if online > 1 { " (the scheduler runs on CPU 0; the others are parked)" } else { "" };
-    log::info!("CPUs: {online} of {} online{parked}", 1 + ids.len());
+    log::info!("CPUs: {} of {} online", berth_hal::smp::online(), 1 + ids.len());
 }

@@ -16,6 +16,8 @@ const CALIBRATION_NS: u64 = 20_000_000;
 static TICKS: AtomicU64 = AtomicU64::new(0);
 static HZ: AtomicU32 = AtomicU32::new(0);
 static APIC_TIMER_HZ: AtomicU64 = AtomicU64::new(0);
+/// The periodic timer's initial count, for the other CPUs' timers.
+static TIMER_COUNT: AtomicU32 = AtomicU32::new(0);
 
 /// Calibrates the TSC and the APIC timer against the platform's reference clock and
 /// starts the periodic tick at `hz=` (default [`crate::param::DEFAULT_HZ`]) per second.
@@ -47,10 +49,17 @@ pub fn init(platform: &Platform, args: &KernelArgs) {
     APIC_TIMER_HZ.store(apic_hz, Ordering::Relaxed);
     HZ.store(hz, Ordering::Relaxed);
     let count = u32::try_from(apic_hz / u64::from(hz)).unwrap_or(u32::MAX).max(1);
+    TIMER_COUNT.store(count, Ordering::Relaxed);
     apic::timer_start(TIMER_VECTOR, count, true);
 }
 
-/// Counts one timer interrupt.
+/// Starts this CPU's periodic tick (an application processor's; the local APIC timers
+/// of one machine run at one rate, so the boot CPU's calibration holds).
+pub fn start_this_cpu() {
+    apic::timer_start(TIMER_VECTOR, TIMER_COUNT.load(Ordering::Relaxed).max(1), true);
+}
+
+/// Counts one timer interrupt (the boot CPU's: the others' ticks only preempt).
 pub fn tick() {
     TICKS.fetch_add(1, Ordering::Relaxed);
 }

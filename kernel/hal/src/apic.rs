@@ -21,6 +21,7 @@ const REG_ICR_LOW: u32 = 0x300;
 const REG_ICR_HIGH: u32 = 0x310;
 const X2APIC_ICR: u32 = 0x830;
 
+const ICR_NMI: u32 = 0b100 << 8;
 const ICR_INIT: u32 = 0b101 << 8;
 const ICR_STARTUP: u32 = 0b110 << 8;
 const ICR_LEVEL_ASSERT: u32 = 1 << 14;
@@ -101,7 +102,23 @@ pub(crate) fn send_startup(apic_id: u32, vector: u8) {
     send_ipi(apic_id, ICR_STARTUP | ICR_LEVEL_ASSERT | u32::from(vector));
 }
 
+/// Sends the CPU `apic_id` a non-maskable interrupt.
+pub(crate) fn send_nmi(apic_id: u32) {
+    send_ipi(apic_id, ICR_NMI | ICR_LEVEL_ASSERT);
+}
+
+/// Sends the CPU `apic_id` an interrupt on `vector`.
+pub(crate) fn send_fixed(apic_id: u32, vector: u8) {
+    send_ipi(apic_id, ICR_LEVEL_ASSERT | u32::from(vector));
+}
+
 fn send_ipi(apic_id: u32, command: u32) {
+    // An interrupt handler sending an IPI between the two xAPIC writes below would
+    // change the destination under us.
+    crate::cpu::without_interrupts(|| send_ipi_now(apic_id, command));
+}
+
+fn send_ipi_now(apic_id: u32, command: u32) {
     match APIC.get() {
         // SAFETY: the x2APIC ICR (MSR 0x830) takes the destination in its high half;
         // writing it sends the IPI and nothing else.

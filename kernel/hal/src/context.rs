@@ -9,13 +9,14 @@
 
 use crate::fpu::FpuState;
 use crate::mm::{KernelStack, MapError};
+use crate::percpu::{self, MAX_CPUS};
 use crate::trap::{SYSCALL_VECTOR, TrapFrame};
 use alloc::sync::Arc;
 use core::arch::{global_asm, naked_asm};
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
 use x86_64::VirtAddr;
-use x86_64::registers::model_specific::{Efer, EferFlags, FsBase, GsBase, KernelGsBase, LStar, SFMask, Star};
+use x86_64::registers::model_specific::{Efer, EferFlags, FsBase, KernelGsBase, LStar, SFMask, Star};
 use x86_64::registers::rflags::RFlags;
 use x86_64::registers::segmentation::SegmentSelector;
 
@@ -24,32 +25,28 @@ pub const USER_CS: u64 = 0x2b;
 /// User data selector (GDT entry 4, RPL 3).
 pub const USER_SS: u64 = 0x23;
 
-/// Per-CPU data the entry code reaches through GS: offset 0 is the running thread's
-/// kernel stack top, offset 8 a scratch slot for the user stack pointer.
-#[repr(C)]
-struct PerCpu {
-    kernel_stack_top: u64,
-    user_rsp: u64,
+/// The context of the thread running now on each CPU (by [`percpu::index`]).
+static CURRENT: [AtomicPtr<ThreadContext>; MAX_CPUS] = [const { AtomicPtr::new(core::ptr::null_mut()) }; MAX_CPUS];
+
+/// The slot of `CURRENT` for this CPU.
+fn current_slot() -> &'static AtomicPtr<ThreadContext> {
+    &CURRENT[percpu::index()]
 }
-
-struct PerCpuCell(UnsafeCell<PerCpu>);
-// SAFETY: one CPU; the fields are written by `switch` with interrupts disabled and read
-// by the entry code on the same CPU.
-unsafe impl Sync for PerCpuCell {}
-static PER_CPU: PerCpuCell = PerCpuCell(UnsafeCell::new(PerCpu { kernel_stack_top: 0, user_rsp: 0 }));
-
-/// The context of the thread running now.
-static CURRENT: AtomicPtr<ThreadContext> = AtomicPtr::new(core::ptr::null_mut());
 
 /// The kernel's system call handler.
 pub type SyscallHandler = fn(&mut TrapFrame);
 static SYSCALL_HANDLER: spin::Once<SyscallHandler> = spin::Once::new();
 
-/// Sets up `syscall`/`sysret` and per-CPU data. Call once, after `trap::init`.
+/// Sets up `syscall`/`sysret` on the boot CPU and the FPU state of user threads. Call
+/// once, after `trap::init`.
 pub fn init(handler: SyscallHandler) {
     SYSCALL_HANDLER.call_once(|| handler);
-    GsBase::write(VirtAddr::from_ptr(PER_CPU.0.get()));
-    KernelGsBase::write(VirtAddr::zero());
+    init_this_cpu();
+    crate::fpu::init();
+}
+
+/// Sets up `syscall`/`sysret` on this CPU (each application processor as it starts).
+pub(crate) fn init_this_cpu() {
     LStar::write(VirtAddr::new(syscall_entry as *const () as u64));
     // Clear IF, DF, TF and AC on entry: the handler starts with interrupts disabled.
     SFMask::write(RFlags::INTERRUPT_FLAG | RFlags::DIRECTION_FLAG | RFlags::TRAP_FLAG | RFlags::ALIGNMENT_CHECK);
@@ -61,7 +58,6 @@ pub fn init(handler: SyscallHandler) {
             .expect("GDT selectors fit STAR");
         Efer::update(|f| f.insert(EferFlags::SYSTEM_CALL_EXTENSIONS));
     }
-    crate::fpu::init();
 }
 
 const STOPPED: u8 = 0;
@@ -83,15 +79,18 @@ pub struct ThreadContext {
 }
 
 // SAFETY: `inner` is only accessed by the thread itself while it runs (FS/GS setters
-// check that) and by `switch`, which runs with interrupts disabled on the only CPU and
-// checks the running/stopped states, so accesses never overlap.
+// check that) and by `switch`, which runs with interrupts disabled on the CPU that
+// owns the thread: a CPU switching to a thread first waits until the CPU that ran it
+// has saved it (the state goes to STOPPED only after the stack pointer is stored), and
+// the scheduler hands a thread to one CPU at a time, so accesses never overlap.
 unsafe impl Sync for ThreadContext {}
 // SAFETY: as above; the context holds no thread-affine data.
 unsafe impl Send for ThreadContext {}
 
 impl ThreadContext {
-    /// The context of the boot thread, which is already running on the boot stack.
-    /// Call once, from the boot thread.
+    /// The context of the thread running this CPU's boot code (the boot stack, or an
+    /// application processor's first stack), which becomes its idle thread. Call once
+    /// on each CPU.
     pub fn boot_thread() -> &'static ThreadContext {
         let ctx: &'static ThreadContext = alloc::boxed::Box::leak(alloc::boxed::Box::new(ThreadContext {
             inner: UnsafeCell::new(Inner {
@@ -103,8 +102,8 @@ impl ThreadContext {
             }),
             state: AtomicU8::new(RUNNING),
         }));
-        let previous = CURRENT.swap(ctx as *const _ as *mut _, Ordering::SeqCst);
-        assert!(previous.is_null(), "boot_thread called twice");
+        let previous = current_slot().swap(ctx as *const _ as *mut _, Ordering::SeqCst);
+        assert!(previous.is_null(), "boot_thread called twice on one CPU");
         ctx
     }
 
@@ -146,7 +145,7 @@ impl ThreadContext {
     }
 
     fn is_current(&self) -> bool {
-        core::ptr::eq(CURRENT.load(Ordering::Relaxed), self)
+        core::ptr::eq(current_slot().load(Ordering::Relaxed), self)
     }
 
     /// Sets the user FS base (TLS pointer) of the running thread.
@@ -236,10 +235,25 @@ pub trait HasContext: Send + Sync {
     fn context(&self) -> &ThreadContext;
 }
 
-/// The thread last switched to, kept here until the next switch rather than on the
-/// stack of the thread that switched to it, which may then sleep for a long time: a
-/// reference there would keep the incoming thread alive after it exits.
-static INCOMING: spin::Mutex<Option<Arc<dyn HasContext>>> = spin::Mutex::new(None);
+/// The thread last switched to on each CPU, kept here until that CPU's next switch
+/// rather than on the stack of the thread that switched to it, which may then sleep
+/// for a long time: a reference there would keep the incoming thread alive after it
+/// exits.
+#[allow(clippy::type_complexity)]
+static INCOMING: [spin::Mutex<Option<Arc<dyn HasContext>>>; MAX_CPUS] = [const { spin::Mutex::new(None) }; MAX_CPUS];
+
+/// Lets go of the thread this CPU switched to last, if it is not the one running (an
+/// exited thread that left by [`exit_to`]): for the idle thread, which would otherwise
+/// keep it, and all it holds, alive until this CPU next switches.
+pub fn release_incoming() {
+    let slot = &INCOMING[percpu::index()];
+    let earlier = crate::cpu::without_interrupts(|| {
+        let mut incoming = slot.lock();
+        let running = incoming.as_ref().is_some_and(|t| t.context().is_current());
+        if running { None } else { incoming.take() }
+    });
+    drop(earlier);
+}
 
 /// Switches the CPU from `from` (the running thread) to `to`, which is kept alive for
 /// the switch without this stack holding it. Returns when some other thread switches
@@ -247,7 +261,7 @@ static INCOMING: spin::Mutex<Option<Arc<dyn HasContext>>> = spin::Mutex::new(Non
 pub fn switch_to(from: &ThreadContext, to: Arc<dyn HasContext>) {
     let to_context: *const ThreadContext = to.context();
     // The thread switched to before (which has run since, or is gone) is let go.
-    let earlier = crate::cpu::without_interrupts(|| INCOMING.lock().replace(to));
+    let earlier = crate::cpu::without_interrupts(|| INCOMING[percpu::index()].lock().replace(to));
     drop(earlier);
     // SAFETY: `INCOMING` keeps `to`, and so its context, alive until the next switch,
     // which can only happen after this one has moved to `to`'s stack; `switch` does
@@ -255,12 +269,18 @@ pub fn switch_to(from: &ThreadContext, to: Arc<dyn HasContext>) {
     switch(from, unsafe { &*to_context });
 }
 
-/// Switches the CPU from `from` (the running thread) to `to`. Returns when some other
-/// thread switches back to `from`. Panics if `from` is not running or `to` is.
+/// Switches the CPU from `from` (the running thread) to `to`, first waiting until the
+/// CPU that ran `to` last has saved it. Returns when some CPU switches back to `from`.
+/// Panics if `from` is not running here or is `to`.
 fn switch(from: &ThreadContext, to: &ThreadContext) {
     crate::cpu::without_interrupts(|| {
         assert!(from.is_current(), "switch from a thread that is not running");
-        assert!(to.state.load(Ordering::Relaxed) == STOPPED, "switch to a thread that is running");
+        assert!(!core::ptr::eq(from, to), "switch to the running thread");
+        // The scheduler may hand over a thread whose old CPU is still on its way out of
+        // it: that CPU marks it stopped only after saving its stack pointer.
+        while to.state.load(Ordering::Acquire) != STOPPED {
+            core::hint::spin_loop();
+        }
         // SAFETY: `from` is the running thread and `to` is stopped (checked above), so
         // this is the only code touching either context; interrupts are off. The
         // references end before the stacks are switched.
@@ -273,18 +293,18 @@ fn switch(from: &ThreadContext, to: &ThreadContext) {
             if let Some(stack) = &t.stack {
                 // The entry code reads this only on entry from user mode, which cannot
                 // happen until `to` returns to user mode.
-                (*PER_CPU.0.get()).kernel_stack_top = stack.top();
+                percpu::set_kernel_stack_top(stack.top());
                 crate::gdt::set_kernel_stack(stack.top());
             }
             (&raw mut f.rsp, t.rsp)
         };
-        from.state.store(STOPPED, Ordering::Relaxed);
         to.state.store(RUNNING, Ordering::Relaxed);
-        CURRENT.store(to as *const _ as *mut _, Ordering::Relaxed);
+        current_slot().store(to as *const _ as *mut _, Ordering::Relaxed);
         // SAFETY: `to_rsp` was saved by `context_switch` or prepared by
-        // `new_kernel`/`new_user` on `to`'s own stack; `from_rsp` points into `from`'s
-        // context, which outlives the switch (the caller holds it).
-        unsafe { context_switch(from_rsp, to_rsp) };
+        // `new_kernel`/`new_user` on `to`'s own stack; `from_rsp` and the state byte
+        // point into `from`'s context, which outlives the switch (the caller holds it).
+        // `context_switch` marks `from` stopped once its stack pointer is stored.
+        unsafe { context_switch(from_rsp, to_rsp, from.state.as_ptr()) };
     });
 }
 
@@ -293,7 +313,7 @@ fn switch(from: &ThreadContext, to: &ThreadContext) {
 /// threads on a list the idle thread empties).
 pub fn exit_to(to: &'static ThreadContext) -> ! {
     crate::cpu::disable_interrupts();
-    let from = CURRENT.load(Ordering::Relaxed);
+    let from = current_slot().load(Ordering::Relaxed);
     assert!(!core::ptr::eq(from, to), "exit_to from the idle thread");
     assert!(to.state.load(Ordering::Relaxed) == STOPPED, "exit_to a running thread");
     // SAFETY: `to` is stopped, so nothing else touches it; interrupts are off.
@@ -303,18 +323,19 @@ pub fn exit_to(to: &'static ThreadContext) -> ! {
         t.rsp
     };
     to.state.store(RUNNING, Ordering::Relaxed);
-    CURRENT.store(to as *const _ as *mut _, Ordering::Relaxed);
-    let mut discard = 0u64;
+    current_slot().store(to as *const _ as *mut _, Ordering::Relaxed);
+    let (mut discard, mut discard_state) = (0u64, RUNNING);
     // SAFETY: `to_rsp` was saved by `context_switch` on the idle thread's stack; the
-    // exiting thread's registers are saved into `discard` and never used again.
-    unsafe { context_switch(&mut discard, to_rsp) };
+    // exiting thread's registers and state are written to `discard*` and never used.
+    unsafe { context_switch(&mut discard, to_rsp, &mut discard_state) };
     unreachable!("an exited thread was resumed")
 }
 
 /// Saves callee-saved registers on the current stack, stores the stack pointer in
-/// `*from_rsp`, loads `to_rsp` and restores that stack's registers.
+/// `*from_rsp`, then marks the old thread stopped (`*from_state = STOPPED`: from here on
+/// another CPU may resume it), loads `to_rsp` and restores that stack's registers.
 #[unsafe(naked)]
-unsafe extern "C" fn context_switch(from_rsp: *mut u64, to_rsp: u64) {
+unsafe extern "C" fn context_switch(from_rsp: *mut u64, to_rsp: u64, from_state: *mut u8) {
     naked_asm!(
         "push rbp",
         "push rbx",
@@ -323,6 +344,7 @@ unsafe extern "C" fn context_switch(from_rsp: *mut u64, to_rsp: u64) {
         "push r14",
         "push r15",
         "mov [rdi], rsp",
+        "mov byte ptr [rdx], {stopped}",
         "mov rsp, rsi",
         "pop r15",
         "pop r14",
@@ -331,6 +353,7 @@ unsafe extern "C" fn context_switch(from_rsp: *mut u64, to_rsp: u64) {
         "pop rbx",
         "pop rbp",
         "ret",
+        stopped = const STOPPED,
     )
 }
 

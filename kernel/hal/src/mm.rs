@@ -284,6 +284,7 @@ fn free_table_if_empty(pml4: u64, virt: u64) {
         l2e.set_unused();
         // Drops the paging-structure caches' entries for this 2 MiB too.
         x86_64::instructions::tlb::flush(addr);
+        crate::tlb::shootdown();
         free_frame_addr(pt);
     }
 }
@@ -315,12 +316,27 @@ fn map_fresh(table: &mut OffsetPageTable<'_>, virt: u64, flags: Flags) -> Result
     }
 }
 
+/// Unmaps `[start, end)` of a kernel window and frees its frames, each once no CPU can
+/// still reach it through a cached translation: in batches of a fixed size, as the
+/// allocator calls this and no heap memory may be used.
 fn unmap_and_free(table: &mut OffsetPageTable<'_>, start: u64, end: u64) {
-    for virt in (start..end).step_by(PAGE_SIZE as usize) {
-        let page = Page::<Size4KiB>::containing_address(VirtAddr::new(virt));
-        if let Ok((frame, flush)) = table.unmap(page) {
-            flush.flush();
-            free_frame_addr(frame.start_address().as_u64());
+    const BATCH: usize = 64;
+    let mut frames = [0u64; BATCH];
+    let mut virt = start;
+    while virt < end {
+        let mut taken = 0;
+        while virt < end && taken < BATCH {
+            let page = Page::<Size4KiB>::containing_address(VirtAddr::new(virt));
+            if let Ok((frame, flush)) = table.unmap(page) {
+                flush.flush();
+                frames[taken] = frame.start_address().as_u64();
+                taken += 1;
+            }
+            virt += PAGE_SIZE;
+        }
+        crate::tlb::shootdown();
+        for &frame in &frames[..taken] {
+            free_frame_addr(frame);
         }
     }
 }
@@ -458,6 +474,19 @@ pub(crate) fn write_low_memory(phys: u64, bytes: &[u8]) -> bool {
     // the kernel lies there and no Rust reference to it exists.
     unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), (phys_offset() + phys) as *mut u8, bytes.len()) };
     true
+}
+
+/// Makes this CPU translate through the kernel's own table (no user half), unless it
+/// already does: so that no user table the CPU is not using stays loaded on it, where
+/// another CPU could free it.
+pub fn use_kernel_table() {
+    let kernel = KERNEL_PML4.load(Ordering::Relaxed);
+    if kernel != 0 && Cr3::read().0.start_address().as_u64() != kernel {
+        // SAFETY: the kernel's table maps everything kernel code uses; user tables
+        // only add the user half, which kernel code does not touch outside user copies
+        // (never in progress across a thread switch).
+        unsafe { Cr3::write(PhysFrame::containing_address(PhysAddr::new(kernel)), Cr3::read().1) };
+    }
 }
 
 /// The kernel's PML4 frame, read-only (user tables copy its kernel half).

@@ -9,10 +9,11 @@
 //! the shared IDT, enables its FPU and local APIC, and reports in.
 //!
 //! CPUs are started one at a time, so the trampoline's one set of parameters serves
-//! them all. A started CPU then waits, interrupts off, in `hlt`: the scheduler runs
-//! on the boot CPU only.
+//! them all. A started CPU then waits in `hlt` until the kernel hands it its main
+//! function ([`release`]), which it runs for ever.
 
 use crate::mm::{Frame, KernelStack};
+use crate::percpu::MAX_CPUS;
 use alloc::vec::Vec;
 use core::arch::global_asm;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -28,8 +29,16 @@ const STARTUP_RETRY_NS: u64 = 200_000;
 /// under emulation a CPU's first instructions can take milliseconds.
 const REPORT_TIMEOUT_NS: u64 = 1_000_000_000;
 
+/// The vector of the IPI that asks a CPU to look at its run queue (and wakes a CPU
+/// waiting to be released).
+pub const RESCHEDULE_VECTOR: u8 = 0xf0;
+
 /// CPUs running, the boot CPU included.
 static ONLINE: AtomicU32 = AtomicU32::new(1);
+/// Each CPU's local APIC id, by CPU index.
+static APIC_IDS: [AtomicU32; MAX_CPUS] = [const { AtomicU32::new(0) }; MAX_CPUS];
+/// What the application processors run once the kernel is ready for them.
+static AP_MAIN: spin::Once<fn(usize) -> !> = spin::Once::new();
 /// The index the CPU being started last reported, or `u64::MAX`.
 static REPORTED: AtomicU64 = AtomicU64::new(u64::MAX);
 
@@ -42,6 +51,8 @@ pub enum StartError {
     NoMemory,
     /// The CPU did not report in after INIT and two STARTUP IPIs.
     NoAnswer,
+    /// More CPUs than berth uses ([`MAX_CPUS`]).
+    TooMany,
 }
 
 impl core::fmt::Display for StartError {
@@ -50,6 +61,7 @@ impl core::fmt::Display for StartError {
             StartError::NoTrampolinePage => write!(f, "page {TRAMPOLINE_PHYS:#x} is not usable RAM"),
             StartError::NoMemory => f.write_str("no memory for its page tables or stack"),
             StartError::NoAnswer => f.write_str("it did not answer INIT and STARTUP"),
+            StartError::TooMany => write!(f, "berth uses at most {MAX_CPUS} CPUs"),
         }
     }
 }
@@ -63,6 +75,7 @@ pub fn online() -> u32 {
 /// for each, whether it came up. Call once, from the boot CPU, after the local APIC,
 /// the trap tables, the FPU and the TSC clock are set up, with interrupts off.
 pub fn start(apic_ids: &[u32]) -> Vec<Result<(), StartError>> {
+    APIC_IDS[0].store(crate::apic::id(), Ordering::Relaxed);
     if apic_ids.is_empty() {
         return Vec::new();
     }
@@ -79,7 +92,17 @@ pub fn start(apic_ids: &[u32]) -> Vec<Result<(), StartError>> {
         crate::apic::send_init(id);
     }
     crate::time::busy_wait_ns(10_000_000);
-    apic_ids.iter().enumerate().map(|(i, &id)| start_one(id, i as u64 + 1, &tables)).collect()
+    let mut next = 1;
+    let mut started = |id: u32| {
+        if next >= MAX_CPUS {
+            return Err(StartError::TooMany);
+        }
+        start_one(id, next as u64, &tables)?;
+        APIC_IDS[next].store(id, Ordering::Release);
+        next += 1;
+        Ok(())
+    };
+    apic_ids.iter().map(|&id| started(id)).collect()
     // The temporary tables are dropped here: every CPU that came up left them before
     // reporting in, and one that did not will never be started again.
 }
@@ -174,23 +197,59 @@ fn write_parameters(p: &Parameters) {
     crate::mm::write_low_memory(at, &bytes);
 }
 
+/// Runs `main(index)` on every started application processor, for ever: the kernel's
+/// scheduler loop. Call once, when the kernel is ready for more CPUs.
+pub fn release(main: fn(usize) -> !) {
+    crate::tlb::activate();
+    AP_MAIN.call_once(|| main);
+    for cpu in 1..online() as usize {
+        send_reschedule(cpu);
+    }
+}
+
+/// Sends CPU `cpu` (an index) the reschedule IPI.
+pub fn send_reschedule(cpu: usize) {
+    if cpu < online() as usize && cpu != crate::percpu::index() {
+        crate::apic::send_fixed(APIC_IDS[cpu].load(Ordering::Acquire), RESCHEDULE_VECTOR);
+    }
+}
+
+/// This CPU's index, found by its local APIC id (for code that cannot trust GS).
+pub(crate) fn index_of_this_cpu() -> Option<usize> {
+    let id = crate::apic::id();
+    (0..online() as usize).find(|&c| APIC_IDS[c].load(Ordering::Acquire) == id)
+}
+
+/// Sends CPU `cpu` (an index) a non-maskable interrupt (for TLB shootdowns).
+pub(crate) fn send_nmi(cpu: usize) {
+    crate::apic::send_nmi(APIC_IDS[cpu].load(Ordering::Acquire));
+}
+
 /// Where a started CPU enters Rust, on its own kernel stack, on the trampoline's page
 /// tables, with interrupts off.
 extern "C" fn ap_entry(index: u64) -> ! {
+    let index = index as usize;
     let kernel = crate::mm::kernel_pml4().phys();
     // SAFETY: the kernel's tables map everything the trampoline's did except the
     // trampoline page, which this code no longer uses: it runs in the kernel image, on
     // a kernel stack.
     unsafe { Cr3::write(PhysFrame::containing_address(PhysAddr::new(kernel)), Cr3::read().1) };
-    crate::gdt::init_ap();
+    crate::gdt::init_ap(index);
+    crate::percpu::init_ap(index);
     crate::trap::load_idt();
     crate::fpu::enable_on_this_cpu();
     crate::apic::enable_on_this_cpu();
+    crate::context::init_this_cpu();
     ONLINE.fetch_add(1, Ordering::AcqRel);
-    REPORTED.store(index, Ordering::Release);
+    REPORTED.store(index as u64, Ordering::Release);
     loop {
-        // Interrupts stay off: only an NMI or INIT wakes it, and it sleeps again.
-        x86_64::instructions::hlt();
+        if let Some(main) = AP_MAIN.get() {
+            main(index);
+        }
+        // `release` sends the reschedule IPI after setting AP_MAIN; `sti; hlt` lets
+        // it in only once halted, so it cannot slip by between the check and the halt.
+        x86_64::instructions::interrupts::enable_and_hlt();
+        x86_64::instructions::interrupts::disable();
     }
 }
 

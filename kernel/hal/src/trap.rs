@@ -89,7 +89,7 @@ pub fn init() {
         unsafe {
             idt.divide_error.set_handler_addr(stub(0));
             idt.debug.set_handler_addr(stub(1));
-            idt.non_maskable_interrupt.set_handler_addr(stub(2));
+            idt.non_maskable_interrupt.set_handler_addr(stub(2)).set_stack_index(gdt::NMI_IST);
             idt.breakpoint.set_handler_addr(stub(3)).set_privilege_level(x86_64::PrivilegeLevel::Ring3);
             idt.overflow.set_handler_addr(stub(4));
             idt.bound_range_exceeded.set_handler_addr(stub(5));

@@ -121,6 +121,34 @@ pub fn orphan_states() -> alloc::collections::BTreeMap<&'static str, usize> {
     stack::with(|s| s.orphans.states(&mut s.sockets)).unwrap_or_default()
 }
 
+/// Each listener on the machine's ports: its connections by handshake state, and how
+/// many wait for `accept` (for the console's `listeners` command).
+pub fn listener_states() -> alloc::vec::Vec<alloc::string::String> {
+    stack::with(|s| s.listeners.describe(&mut s.sockets)).unwrap_or_default()
+}
+
+/// Every TCP socket of the stack: its handle, state, local and remote endpoints and
+/// bytes queued each way (for the console's `sockets` command).
+pub fn tcp_sockets() -> alloc::vec::Vec<alloc::string::String> {
+    stack::with(|s| {
+        s.sockets
+            .iter()
+            .filter_map(|(h, socket)| match socket {
+                smoltcp::socket::Socket::Tcp(t) => Some(alloc::format!(
+                    "{h}: {} {:?} -> {:?} rx {} tx {}",
+                    t.state(),
+                    t.local_endpoint(),
+                    t.remote_endpoint(),
+                    t.recv_queue(),
+                    t.send_queue()
+                )),
+                _ => None,
+            })
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
 /// The machine's address configuration, if it has one.
 pub fn addressing() -> Option<Addressing> {
     stack::with(|s| s.addressing).flatten()

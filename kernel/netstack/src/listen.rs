@@ -124,6 +124,21 @@ impl Listeners {
         }
     }
 
+    /// Each listener's connections by handshake state, and how many wait for `accept`
+    /// (for the console).
+    pub fn describe(&self, sockets: &mut SocketSet<'static>) -> Vec<alloc::string::String> {
+        self.map
+            .values()
+            .map(|l| {
+                let mut states: BTreeMap<alloc::string::String, usize> = BTreeMap::new();
+                for (t, _) in &l.pending {
+                    *states.entry(alloc::format!("{}", t.get(sockets).state())).or_default() += 1;
+                }
+                alloc::format!("ports {:?}: {states:?}, {} waiting for accept", l.params.ports, l.ready.len())
+            })
+            .collect()
+    }
+
     /// Takes the next connection waiting for `accept`.
     pub fn accept(&mut self, id: ListenerId) -> Option<NetTcp> {
         self.map.get_mut(&id)?.ready.pop_front()

@@ -181,14 +181,18 @@ fn on_interrupt() {
 fn net_thread(_: usize) -> ! {
     loop {
         let seen = POKE.generation();
-        let next = with(|s| {
+        // The deadline is published under the stack's lock: a poll from a system call
+        // on another CPU either comes before (and this one sees its timers) or after
+        // (and compares its timers with this deadline, poking if they are earlier).
+        let deadline = with(|s| {
             s.service_device();
             s.poll();
-            s.iface.poll_at(now(), &s.sockets)
+            let next = s.iface.poll_at(now(), &s.sockets);
+            let deadline = next.map(|at| (at.total_micros().max(0) as u64).saturating_mul(1000));
+            NET_DEADLINE.store(deadline.unwrap_or(u64::MAX), Ordering::Relaxed);
+            deadline
         })
         .flatten();
-        let deadline = next.map(|at| (at.total_micros().max(0) as u64).saturating_mul(1000));
-        NET_DEADLINE.store(deadline.unwrap_or(u64::MAX), Ordering::Relaxed);
         let _ = POKE.wait_until(
             || (IRQ_PENDING.swap(false, Ordering::Relaxed) || POKE.generation() != seen).then_some(()),
             deadline,

@@ -51,7 +51,9 @@ pub fn wait(addr: UserPtr<u32>, expected: u32, bitset: u32, deadline: Option<u64
     let process = proc::current_process();
     let key = key(&process, addr)?;
     // Read the word before queueing; the kernel is not preempted between the check
-    // and the enqueue, so a waker cannot slip in between.
+    // and the enqueue, and the only wakers (threads of this process: futexes are
+    // private) run on this CPU while this thread does (a scheduling group runs on one
+    // CPU at a time), so none can slip in between.
     let value = addr.read()?;
     if value != expected {
         return Err(Errno::EAGAIN);

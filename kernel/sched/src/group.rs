@@ -12,12 +12,19 @@
 //! A group may also have a bandwidth limit (`--cpus`): at most so much CPU time per
 //! 100 ms period; when it is used up, the group's threads wait for the next period.
 //! The arithmetic of both is `berth-cpu`'s, tested on the host.
+//!
+//! Each group is placed on one CPU at a time (see the crate's comment): a new one on
+//! the CPU with the fewest groups, the kernel's on CPU 0 for good.
 
 use super::Thread;
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use berth_cpu::{Bandwidth, FairShare};
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use berth_hal::percpu::MAX_CPUS;
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+/// Groups placed on each CPU.
+static PLACED: [AtomicUsize; MAX_CPUS] = [const { AtomicUsize::new(0) }; MAX_CPUS];
 
 /// The weight of a group with the default share (Docker's `--cpu-shares` default).
 pub const DEFAULT_WEIGHT: u32 = berth_cpu::BASE_WEIGHT;
@@ -36,25 +43,72 @@ pub struct Group {
     pub(super) ready: spin::Mutex<VecDeque<Arc<Thread>>>,
     /// Whether it is in the scheduler's list of groups with ready threads.
     pub(super) listed: AtomicBool,
+    /// The CPU its threads run on.
+    cpu: AtomicUsize,
+    /// Its threads on a CPU now (changed under the scheduler's lock).
+    running: AtomicUsize,
+    /// Whether it may move to another CPU.
+    movable: bool,
 }
 
 impl Group {
     /// A group of `weight` (relative to [`DEFAULT_WEIGHT`]; at least 2) that may use
     /// `cpu_millis` thousandths of a CPU (1000 or more: no limit).
     pub fn new(weight: u32, cpu_millis: u32) -> Arc<Group> {
+        let cpus = crate::cpu_count();
+        let cpu = (0..cpus).min_by_key(|&c| PLACED[c].load(Ordering::Relaxed)).unwrap_or(0);
+        Group::on_cpu(weight, cpu_millis, cpu, true)
+    }
+
+    fn on_cpu(weight: u32, cpu_millis: u32, cpu: usize, movable: bool) -> Arc<Group> {
+        PLACED[cpu].fetch_add(1, Ordering::Relaxed);
         Arc::new(Group {
             share: FairShare::new(weight),
             cpu_ns: AtomicU64::new(0),
             bandwidth: Bandwidth::new(cpu_millis),
             ready: spin::Mutex::new(VecDeque::new()),
             listed: AtomicBool::new(false),
+            cpu: AtomicUsize::new(cpu),
+            running: AtomicUsize::new(0),
+            movable,
         })
     }
 
-    /// The group of the kernel's own threads.
+    /// The group of the kernel's own threads, on CPU 0.
     pub fn kernel() -> Arc<Group> {
         static KERNEL: spin::Once<Arc<Group>> = spin::Once::new();
-        KERNEL.call_once(|| Group::new(KERNEL_WEIGHT, 1000)).clone()
+        KERNEL.call_once(|| Group::on_cpu(KERNEL_WEIGHT, 1000, 0, false)).clone()
+    }
+
+    /// The CPU its threads run on now.
+    pub fn cpu(&self) -> usize {
+        self.cpu.load(Ordering::Relaxed)
+    }
+
+    /// Whether it may move to another CPU.
+    pub(super) fn movable(&self) -> bool {
+        self.movable
+    }
+
+    /// How many of its threads are on a CPU now.
+    pub(super) fn running(&self) -> usize {
+        self.running.load(Ordering::Relaxed)
+    }
+
+    /// Counts one of its threads going on (`true`) or off a CPU.
+    pub(super) fn note_running(&self, on: bool) {
+        if on {
+            self.running.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.running.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Moves it to CPU `cpu` (none of its threads may be on a CPU).
+    pub(super) fn move_to(&self, cpu: usize) {
+        let old = self.cpu.swap(cpu, Ordering::Relaxed);
+        PLACED[old].fetch_sub(1, Ordering::Relaxed);
+        PLACED[cpu].fetch_add(1, Ordering::Relaxed);
     }
 
     /// CPU time its threads have used, ns.
@@ -82,5 +136,11 @@ impl Group {
     /// Whether it has used up its bandwidth for the current period.
     pub fn throttled(&self, now: u64) -> bool {
         self.bandwidth.throttled(now)
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        PLACED[self.cpu()].fetch_sub(1, Ordering::Relaxed);
     }
 }

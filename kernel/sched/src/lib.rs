@@ -1,17 +1,27 @@
 //! The scheduler: threads, fair shares between groups, blocking and waking, and time
 //! accounting.
 //!
-//! berth runs on one CPU. Threads in user mode are preempted by the timer; in kernel
-//! mode a thread runs until it blocks, yields or returns to user mode (where a pending
-//! reschedule is honoured). So kernel code never loses the CPU while holding a lock,
-//! and the spin locks of the pure libraries never contend.
+//! Threads in user mode are preempted by the timer; in kernel mode a thread runs until
+//! it blocks, yields or returns to user mode (where a pending reschedule is honoured).
+//! So kernel code never loses its CPU while holding a lock, and spin locks are held
+//! only for as long as the code between lock and unlock takes.
 //!
 //! Ready threads wait in their group's queue ([`Group`]: a container, or the kernel);
-//! the next to run is the first of the group with the least virtual time. Threads
-//! that service devices are woken "urgently" and run before any group.
+//! the next to run on a CPU is the first of the group with the least virtual time
+//! among the groups placed on that CPU. Every CPU runs the groups placed on it: a new
+//! group goes to the CPU with the fewest, and a CPU with nothing to run takes a ready
+//! group whose CPU is busy with another (work stealing). A group's threads therefore
+//! run on one CPU at a time, so a process's address space is only ever used (and its
+//! TLB entries only cached) on one CPU, and changing it needs no TLB shootdown. The
+//! kernel's group stays on CPU 0, where device interrupts arrive. Threads that service
+//! devices are woken "urgently" and run before any group.
 //!
-//! A thread that exits gives its last reference to the scheduler and switches to the
-//! idle thread, which frees it once nothing runs on its stack any more.
+//! One lock (`SCHED`) guards the run queues of every CPU. A thread handed to a CPU
+//! while the CPU that ran it is still switching away is waited for in the context
+//! switch (`berth_hal::context`), which marks a thread stopped only once it is saved.
+//!
+//! A thread that exits gives its last reference to the scheduler and switches to its
+//! CPU's idle thread, which frees it once nothing runs on its stack any more.
 
 #![no_std]
 #![cfg(target_os = "none")]
@@ -36,72 +46,120 @@ use alloc::collections::{BTreeMap, VecDeque};
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use berth_hal::context::{self, ThreadContext};
+use berth_hal::percpu::{self, MAX_CPUS};
 use berth_hal::sync::IrqLock;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-struct Scheduler {
+/// What the scheduler keeps for each CPU.
+#[derive(Default)]
+struct Cpu {
     current: Option<Arc<Thread>>,
     idle: Option<Arc<Thread>>,
-    /// Groups with threads in their ready queues.
-    groups: Vec<Arc<Group>>,
     /// Threads woken to service a device, run before any group.
     urgent: VecDeque<Arc<Thread>>,
-    /// The virtual time of the group last picked; never goes down. A group joining
-    /// the run starts no lower.
+    /// The virtual time of the group last picked here; never goes down. A group
+    /// joining the run here starts no lower.
     min_vruntime: u64,
-    /// Threads sleeping until a deadline (ns), keyed by (deadline, tid).
-    sleepers: BTreeMap<(u64, Tid), Weak<Thread>>,
-    /// Exited threads whose stacks the idle thread frees.
+    /// Exited threads whose stacks this CPU's idle thread frees.
     dead: Vec<Arc<Thread>>,
     /// When the current thread started running (ns).
     since: u64,
     /// Tick count when the current thread started running.
     since_tick: u64,
+    /// Time this CPU ran threads other than its idle thread (ns).
+    busy_ns: u64,
 }
 
-static SCHED: IrqLock<Scheduler> = IrqLock::new(Scheduler {
-    current: None,
-    idle: None,
-    groups: Vec::new(),
-    urgent: VecDeque::new(),
-    min_vruntime: 0,
-    sleepers: BTreeMap::new(),
-    dead: Vec::new(),
-    since: 0,
-    since_tick: 0,
-});
+struct Scheduler {
+    /// By CPU index.
+    cpus: Vec<Cpu>,
+    /// Groups with threads in their ready queues, on any CPU.
+    groups: Vec<Arc<Group>>,
+    /// Threads sleeping until a deadline (ns), keyed by (deadline, tid); CPU 0's tick
+    /// wakes them.
+    sleepers: BTreeMap<(u64, Tid), Weak<Thread>>,
+}
 
-/// The running thread, mirrored from `SCHED.current` so that finding it takes a plain
-/// spin lock rather than disabling interrupts. Written only while switching threads
-/// (interrupts off); interrupt handlers never read it.
-static CURRENT: spin::Mutex<Option<Arc<Thread>>> = spin::Mutex::new(None);
+impl Cpu {
+    /// Charges `thread` (running here) the time since `since`, and counts it as this
+    /// CPU's busy time unless it is the idle thread.
+    fn charge(&mut self, thread: &Thread, now: u64) {
+        let ran = now.saturating_sub(self.since);
+        thread.charge_cpu(ran, now);
+        if !thread.is_idle() {
+            self.busy_ns += ran;
+        }
+        self.since = now;
+    }
+}
 
-/// Set by the timer when the running user thread should give up the CPU.
-static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
-/// The boot thread's context, which becomes the idle thread.
-static IDLE_CONTEXT: spin::Once<&'static ThreadContext> = spin::Once::new();
+static SCHED: IrqLock<Scheduler> =
+    IrqLock::new(Scheduler { cpus: Vec::new(), groups: Vec::new(), sleepers: BTreeMap::new() });
 
-/// Makes the running boot thread the scheduler's idle thread.
+/// The running thread of each CPU, mirrored from the scheduler so that finding it
+/// takes a plain spin lock of its own CPU rather than the scheduler's lock. Written
+/// only while switching threads (interrupts off); interrupt handlers never read it.
+static CURRENT: [spin::Mutex<Option<Arc<Thread>>>; MAX_CPUS] = [const { spin::Mutex::new(None) }; MAX_CPUS];
+
+/// Set when a CPU's running user thread should give up the CPU (its time slice is
+/// over, or the reschedule IPI came).
+static NEED_RESCHED: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
+/// Each CPU's boot context, which is its idle thread.
+static IDLE_CONTEXT: [spin::Once<&'static ThreadContext>; MAX_CPUS] = [const { spin::Once::new() }; MAX_CPUS];
+/// How many CPUs run the scheduler (CPU indices below this).
+static ACTIVE_CPUS: AtomicUsize = AtomicUsize::new(0);
+
+/// Makes the running boot thread CPU 0's idle thread.
 pub fn init() {
+    {
+        let mut s = SCHED.lock();
+        s.cpus.resize_with(MAX_CPUS, Cpu::default);
+    }
+    become_idle_thread(0);
+    ACTIVE_CPUS.store(1, Ordering::Release);
+}
+
+/// Makes the code running on CPU `cpu` (an application processor, from its first
+/// stack) its idle thread, then runs the idle loop there for ever.
+pub fn run_this_cpu(cpu: usize) -> ! {
+    become_idle_thread(cpu);
+    ACTIVE_CPUS.fetch_max(cpu + 1, Ordering::AcqRel);
+    idle_loop()
+}
+
+fn become_idle_thread(cpu: usize) {
     let ctx = ThreadContext::boot_thread();
-    IDLE_CONTEXT.call_once(|| ctx);
+    IDLE_CONTEXT[cpu].call_once(|| ctx);
     let idle = Thread::idle(ctx);
+    idle.set_on_cpu(true);
     let mut s = SCHED.lock();
-    s.current = Some(idle.clone());
-    *CURRENT.lock() = Some(idle.clone());
-    s.idle = Some(idle);
-    s.since = crate::time::now_ns();
+    let here = &mut s.cpus[cpu];
+    here.current = Some(idle.clone());
+    here.idle = Some(idle.clone());
+    here.since = crate::time::now_ns();
+    *CURRENT[cpu].lock() = Some(idle);
+}
+
+/// Time each CPU that runs threads has spent running them (not idle), ns.
+pub fn busy_ns() -> Vec<u64> {
+    let s = SCHED.lock();
+    (0..cpu_count()).map(|c| s.cpus[c].busy_ns).collect()
+}
+
+/// How many CPUs run threads.
+pub fn cpu_count() -> usize {
+    ACTIVE_CPUS.load(Ordering::Acquire).max(1)
 }
 
 /// The running thread.
 pub fn current() -> Arc<Thread> {
-    CURRENT.lock().clone().expect("the scheduler is initialized")
+    CURRENT[percpu::index()].lock().clone().expect("the scheduler is initialized")
 }
 
 /// The running thread, if finding it needs no lock that is held: for the panic
 /// handler, which may run while the scheduler's own locks are taken.
 pub fn try_current() -> Option<Arc<Thread>> {
-    CURRENT.try_lock()?.clone()
+    CURRENT[percpu::index()].try_lock()?.clone()
 }
 
 /// Starts a kernel thread running `entry(arg)`.
@@ -112,88 +170,142 @@ pub fn spawn_kernel(name: &str, entry: fn(usize) -> !, arg: usize) -> Result<Arc
     Ok(thread)
 }
 
-/// Puts a new or woken thread in its group's ready queue.
+/// Puts a new or woken thread in its group's ready queue. A thread woken while still
+/// on its CPU (on its way to sleep) is only marked ready: that CPU queues it, or keeps
+/// running it, when it switches.
 pub fn make_ready(thread: Arc<Thread>) {
-    let mut s = SCHED.lock();
-    if thread.set_state_if(ThreadState::Blocked, ThreadState::Ready)
-        || thread.set_state_if(ThreadState::New, ThreadState::Ready)
-    {
-        enqueue(&mut s, thread);
+    let kick = {
+        let mut s = SCHED.lock();
+        if !(thread.set_state_if(ThreadState::Blocked, ThreadState::Ready)
+            || thread.set_state_if(ThreadState::New, ThreadState::Ready))
+            || thread.on_cpu()
+        {
+            return;
+        }
+        let cpu = enqueue(&mut s, thread);
+        cpu_to_kick(&s, cpu)
+    };
+    if let Some(cpu) = kick {
+        berth_hal::smp::send_reschedule(cpu);
     }
 }
 
 /// Queues a ready thread in its group; a group that had none ready joins the run at
-/// no less than the least virtual time (sleeping earns no credit).
-fn enqueue(s: &mut Scheduler, thread: Arc<Thread>) {
+/// no less than the least virtual time of its CPU (sleeping earns no credit). Returns
+/// the group's CPU.
+fn enqueue(s: &mut Scheduler, thread: Arc<Thread>) -> usize {
     let group = thread.group().clone();
     group.ready.lock().push_back(thread);
+    let cpu = group.cpu();
     if !group.listed.swap(true, Ordering::Relaxed) {
-        group.catch_up(s.min_vruntime);
+        group.catch_up(s.cpus[cpu].min_vruntime);
         s.groups.push(group);
     }
+    cpu
+}
+
+/// Which CPU to send the reschedule IPI after work was queued for `cpu`: `cpu` itself
+/// if it is idle, else an idle CPU that may take the work (none if every CPU is busy:
+/// the timer shares them out).
+fn cpu_to_kick(s: &Scheduler, cpu: usize) -> Option<usize> {
+    let me = percpu::index();
+    let idle = |c: usize| s.cpus[c].current.as_ref().is_some_and(|t| t.is_idle());
+    if idle(cpu) {
+        return (cpu != me).then_some(cpu);
+    }
+    (0..cpu_count()).find(|&c| c != me && c != cpu && idle(c))
 }
 
 /// Runs a woken thread before any group's and asks the running thread to yield at its
 /// next chance: for threads that service devices, whose latency matters more than
 /// fairness (an interrupt handler's bottom half).
 pub fn make_ready_urgent(thread: Arc<Thread>) {
-    let mut s = SCHED.lock();
-    if thread.set_state_if(ThreadState::Blocked, ThreadState::Ready)
-        || thread.set_state_if(ThreadState::New, ThreadState::Ready)
-    {
-        s.urgent.push_back(thread);
-        NEED_RESCHED.store(true, Ordering::Relaxed);
-    }
+    let cpu = {
+        let mut s = SCHED.lock();
+        if !(thread.set_state_if(ThreadState::Blocked, ThreadState::Ready)
+            || thread.set_state_if(ThreadState::New, ThreadState::Ready))
+            || thread.on_cpu()
+        {
+            return;
+        }
+        let cpu = thread.group().cpu();
+        s.cpus[cpu].urgent.push_back(thread);
+        NEED_RESCHED[cpu].store(true, Ordering::Relaxed);
+        cpu
+    };
+    berth_hal::smp::send_reschedule(cpu);
 }
 
 /// Gives up the CPU to the next ready thread, if any; returns when this thread is
 /// scheduled again. The caller's state decides whether it is queued again: a running
-/// thread stays ready, a blocked one waits to be woken.
+/// (or meanwhile woken) thread stays ready, a blocked one waits to be woken.
 pub fn schedule() {
     berth_hal::cpu::without_interrupts(|| {
+        let me = percpu::index();
         let (prev, next) = {
             let mut s = SCHED.lock();
-            let prev = s.current.clone().expect("the scheduler is initialized");
-            if !prev.is_idle() && prev.set_state_if(ThreadState::Running, ThreadState::Ready) {
+            let prev = s.cpus[me].current.clone().expect("the scheduler is initialized");
+            let runnable = !prev.is_idle()
+                && (prev.set_state_if(ThreadState::Running, ThreadState::Ready) || prev.state() == ThreadState::Ready);
+            if runnable {
                 enqueue(&mut s, prev.clone());
             }
-            let next = match pick_next(&mut s) {
+            let next = match pick_next(&mut s, me) {
                 Some(next) => next,
-                None if prev.state() == ThreadState::Running => return, // the idle thread
-                None => s.idle.clone().expect("an idle thread"),
+                None if prev.is_idle() => return,
+                None => s.cpus[me].idle.clone().expect("an idle thread"),
             };
             if Arc::ptr_eq(&prev, &next) {
                 next.set_state(ThreadState::Running);
                 return;
             }
-            switch_accounting(&mut s, &prev, &next);
+            switch_accounting(&mut s, me, &prev, &next);
             (prev, next)
         };
-        NEED_RESCHED.store(false, Ordering::Relaxed);
-        next.activate_address_space();
+        NEED_RESCHED[me].store(false, Ordering::Relaxed);
+        enter_address_space(&next);
         // `next` goes with the switch rather than staying on this stack, which may
         // sleep for long: an exited thread must not be kept alive by it.
         context::switch_to(prev.context(), next);
     });
 }
 
-/// The next thread to run, taken off its queue: an urgent one, else the first of the
-/// group with the least virtual time among those not throttled.
-fn pick_next(s: &mut Scheduler) -> Option<Arc<Thread>> {
-    while let Some(t) = s.urgent.pop_front() {
+/// Makes the CPU use `next`'s address space. A kernel thread keeps whatever is loaded
+/// on a machine with one CPU (cheaper); with more, it gets the kernel's own table, so
+/// that no CPU keeps a user table loaded that another CPU might free.
+fn enter_address_space(next: &Thread) {
+    if next.has_address_space() {
+        next.activate_address_space();
+    } else if cpu_count() > 1 {
+        berth_hal::mm::use_kernel_table();
+    }
+}
+
+/// The next thread to run on CPU `me`, taken off its queue: an urgent one, else the
+/// first of the group with the least virtual time among those placed here and not
+/// throttled, else one of a group taken from a busy CPU.
+fn pick_next(s: &mut Scheduler, me: usize) -> Option<Arc<Thread>> {
+    while let Some(t) = s.cpus[me].urgent.pop_front() {
         if t.state() == ThreadState::Ready {
             return Some(t);
         }
     }
     let now = crate::time::now_ns();
     loop {
-        let (at, group) = s
+        let found = s
             .groups
             .iter()
             .enumerate()
-            .filter(|(_, g)| !g.throttled(now))
+            .filter(|(_, g)| g.cpu() == me && !g.throttled(now))
             .min_by_key(|(_, g)| g.vruntime())
-            .map(|(at, g)| (at, g.clone()))?;
+            .map(|(at, g)| (at, g.clone()));
+        let (at, group) = match found {
+            Some(found) => found,
+            None => {
+                steal_group(s, me, now)?;
+                continue;
+            }
+        };
         let (thread, now_empty) = {
             let mut ready = group.ready.lock();
             let thread = ready.pop_front();
@@ -203,7 +315,8 @@ fn pick_next(s: &mut Scheduler) -> Option<Arc<Thread>> {
             s.groups.swap_remove(at);
             group.listed.store(false, Ordering::Relaxed);
         }
-        s.min_vruntime = s.min_vruntime.max(group.vruntime());
+        let here = &mut s.cpus[me];
+        here.min_vruntime = here.min_vruntime.max(group.vruntime());
         // A queued thread may have exited, or blocked again, since.
         if let Some(t) = thread.filter(|t| t.state() == ThreadState::Ready) {
             return Some(t);
@@ -211,19 +324,46 @@ fn pick_next(s: &mut Scheduler) -> Option<Arc<Thread>> {
     }
 }
 
-/// Whether some thread is ready to run now (urgent, or in a group not throttled).
-fn has_work(s: &Scheduler, now: u64) -> bool {
-    !s.urgent.is_empty() || s.groups.iter().any(|g| !g.throttled(now))
+/// A group that CPU `me` may take: ready and not throttled, movable, with none of its
+/// threads on a CPU, on a CPU that is busy running something else.
+fn stealable(s: &Scheduler, me: usize, now: u64) -> Option<usize> {
+    s.groups.iter().position(|g| {
+        let owner = g.cpu();
+        owner != me
+            && g.movable()
+            && g.running() == 0
+            && !g.throttled(now)
+            && s.cpus[owner].current.as_ref().is_some_and(|t| !t.is_idle())
+    })
 }
 
-fn switch_accounting(s: &mut Scheduler, prev: &Arc<Thread>, next: &Arc<Thread>) {
+/// Moves a stealable group to CPU `me`; `None` if there is none.
+fn steal_group(s: &mut Scheduler, me: usize, now: u64) -> Option<()> {
+    let at = stealable(s, me, now)?;
+    let group = s.groups[at].clone();
+    group.move_to(me);
+    group.catch_up(s.cpus[me].min_vruntime);
+    Some(())
+}
+
+/// Whether CPU `me` has a thread to run now (urgent, in a group placed here and not
+/// throttled, or in a group it could take).
+fn has_work(s: &Scheduler, me: usize, now: u64) -> bool {
+    !s.cpus[me].urgent.is_empty()
+        || s.groups.iter().any(|g| g.cpu() == me && !g.throttled(now))
+        || stealable(s, me, now).is_some()
+}
+
+fn switch_accounting(s: &mut Scheduler, me: usize, prev: &Arc<Thread>, next: &Arc<Thread>) {
     let now = crate::time::now_ns();
-    prev.charge_cpu(now.saturating_sub(s.since), now);
-    s.since = now;
-    s.since_tick = crate::time::ticks();
+    let here = &mut s.cpus[me];
+    here.charge(prev, now);
+    prev.set_on_cpu(false);
+    here.since_tick = crate::time::ticks();
     next.set_state(ThreadState::Running);
-    s.current = Some(next.clone());
-    *CURRENT.lock() = Some(next.clone());
+    next.set_on_cpu(true);
+    here.current = Some(next.clone());
+    *CURRENT[me].lock() = Some(next.clone());
 }
 
 /// Lets other ready threads run.
@@ -239,34 +379,38 @@ pub fn preempt_point() {
     }
 }
 
-/// Called on every timer tick (interrupts disabled): wakes sleepers whose deadline
-/// has passed and asks the running thread to yield when its time slice is over.
+/// Called on every timer tick of every CPU (interrupts disabled): CPU 0 wakes sleepers
+/// whose deadline has passed; each CPU charges its running thread and asks it to yield
+/// when its time slice is over.
 pub fn on_tick() {
+    let me = percpu::index();
     let now = crate::time::now_ns();
     let woken = {
         let mut s = SCHED.lock();
         let mut woken = Vec::new();
-        while let Some(entry) = s.sleepers.first_entry() {
+        while me == 0
+            && let Some(entry) = s.sleepers.first_entry()
+        {
             if entry.key().0 > now {
                 break;
             }
             woken.extend(entry.remove().upgrade());
         }
+        let work = has_work(&s, me, now);
+        let here = &mut s.cpus[me];
         // Charge the running thread as it goes, so a CPU limit bites within a tick.
-        if let Some(current) = s.current.clone() {
-            current.charge_cpu(now.saturating_sub(s.since), now);
-            s.since = now;
+        if let Some(current) = here.current.clone() {
+            here.charge(&current, now);
             if current.throttled(now) {
-                NEED_RESCHED.store(true, Ordering::Relaxed);
+                NEED_RESCHED[me].store(true, Ordering::Relaxed);
             }
         }
-        let ran = crate::time::ticks().saturating_sub(s.since_tick);
-        let work = has_work(&s, now);
+        let ran = crate::time::ticks().saturating_sub(here.since_tick);
         if ran >= crate::param::TIMESLICE_TICKS && work {
-            NEED_RESCHED.store(true, Ordering::Relaxed);
+            NEED_RESCHED[me].store(true, Ordering::Relaxed);
         }
-        if s.current.as_ref().is_some_and(|c| c.is_idle()) && (!woken.is_empty() || work) {
-            NEED_RESCHED.store(true, Ordering::Relaxed);
+        if here.current.as_ref().is_some_and(|c| c.is_idle()) && (!woken.is_empty() || work) {
+            NEED_RESCHED[me].store(true, Ordering::Relaxed);
         }
         woken
     };
@@ -275,14 +419,41 @@ pub fn on_tick() {
     }
 }
 
-/// Whether the CPU is running the idle thread (safe in interrupt handlers).
+/// Called when the reschedule IPI arrives (interrupts disabled): the running thread
+/// yields at its next chance, and an idle CPU looks for work.
+pub fn on_reschedule_ipi() {
+    NEED_RESCHED[percpu::index()].store(true, Ordering::Relaxed);
+}
+
+/// One line per CPU that runs threads: what it runs, its urgent queue and the groups
+/// placed there with ready threads (for the console's `sched` command).
+pub fn describe() -> Vec<alloc::string::String> {
+    let s = SCHED.lock();
+    (0..cpu_count())
+        .map(|c| {
+            let cpu = &s.cpus[c];
+            let running = cpu.current.as_ref().map_or(alloc::string::String::from("-"), |t| {
+                alloc::format!("{} (tid {}, {:?})", t.name, t.tid, t.state())
+            });
+            let ready: usize = s.groups.iter().filter(|g| g.cpu() == c).map(|g| g.ready.lock().len()).sum();
+            let groups = s.groups.iter().filter(|g| g.cpu() == c).count();
+            alloc::format!(
+                "cpu {c}: running {running}; urgent {}; {ready} ready in {groups} group(s); resched {}",
+                cpu.urgent.len(),
+                NEED_RESCHED[c].load(Ordering::Relaxed)
+            )
+        })
+        .collect()
+}
+
+/// Whether this CPU is running its idle thread (safe in interrupt handlers).
 pub fn current_is_idle() -> bool {
-    SCHED.lock().current.as_ref().is_some_and(|c| c.is_idle())
+    SCHED.lock().cpus.get(percpu::index()).and_then(|c| c.current.as_ref()).is_some_and(|c| c.is_idle())
 }
 
 /// Whether the running thread should call [`schedule`] at its next chance.
 pub fn need_resched() -> bool {
-    NEED_RESCHED.load(Ordering::Relaxed)
+    NEED_RESCHED[percpu::index()].load(Ordering::Relaxed)
 }
 
 /// Registers the current thread to be woken at `deadline` (ns on the monotonic clock).
@@ -299,32 +470,43 @@ pub(crate) fn cancel_sleep(thread: &Arc<Thread>, deadline: u64) {
 /// caller returns up to the trap boundary first), because its stack is abandoned.
 pub fn exit_current() -> ! {
     berth_hal::cpu::disable_interrupts();
+    let me = percpu::index();
     {
         let mut s = SCHED.lock();
-        let me = s.current.take().expect("a running thread");
-        me.set_state(ThreadState::Exited);
-        let now = crate::time::now_ns();
-        me.charge_cpu(now.saturating_sub(s.since), now);
-        s.since = now;
-        s.dead.push(me);
-        let idle = s.idle.clone().expect("an idle thread");
+        let here = &mut s.cpus[me];
+        let thread = here.current.take().expect("a running thread");
+        thread.set_state(ThreadState::Exited);
+        here.charge(&thread, crate::time::now_ns());
+        thread.set_on_cpu(false);
+        here.dead.push(thread);
+        let idle = here.idle.clone().expect("an idle thread");
         idle.set_state(ThreadState::Running);
-        *CURRENT.lock() = Some(idle.clone());
-        s.current = Some(idle);
+        idle.set_on_cpu(true);
+        *CURRENT[me].lock() = Some(idle.clone());
+        here.current = Some(idle);
     }
-    context::exit_to(IDLE_CONTEXT.get().expect("the scheduler is initialized"))
+    if cpu_count() > 1 {
+        berth_hal::mm::use_kernel_table();
+    }
+    context::exit_to(IDLE_CONTEXT[me].get().expect("the scheduler is initialized"))
 }
 
-/// The idle loop: frees exited threads, runs ready ones, halts when there are none.
+/// The idle loop of a CPU: frees exited threads, runs ready ones, halts when there are
+/// none (until an interrupt: the tick, a device, or another CPU's reschedule IPI).
 pub fn idle_loop() -> ! {
+    let me = percpu::index();
     loop {
-        let dead = core::mem::take(&mut SCHED.lock().dead);
+        context::release_incoming();
+        let dead = core::mem::take(&mut SCHED.lock().cpus[me].dead);
         drop(dead);
-        let now = crate::time::now_ns();
-        let busy = has_work(&SCHED.lock(), now);
+        berth_hal::cpu::disable_interrupts();
+        let busy = has_work(&SCHED.lock(), me, crate::time::now_ns());
         if busy {
+            berth_hal::cpu::enable_interrupts();
             schedule();
         } else {
+            // Enables interrupts and halts in one step: a wake-up that arrived since
+            // the check is taken at once.
             berth_hal::cpu::wait_for_interrupt();
         }
     }

@@ -6,7 +6,7 @@ use alloc::sync::Arc;
 use berth_hal::context::{HasContext, ThreadContext};
 use berth_hal::typed::TypedBox;
 use core::any::Any;
-use core::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
 
 /// A thread id, unique across the machine (containers see their own numbering).
 pub type Tid = u32;
@@ -37,6 +37,9 @@ pub struct Thread {
     pub name: String,
     ctx: ContextRef,
     state: AtomicU8,
+    /// Whether a CPU runs it (or is switching away from it): set and cleared under
+    /// the scheduler's lock.
+    on_cpu: AtomicBool,
     cpu_ns: AtomicU64,
     /// The group it shares the CPU with.
     group: Arc<Group>,
@@ -71,6 +74,7 @@ impl Thread {
             name: String::from("idle"),
             ctx: ContextRef::Static(ctx),
             state: AtomicU8::new(ThreadState::Running as u8),
+            on_cpu: AtomicBool::new(false),
             cpu_ns: AtomicU64::new(0),
             group: Group::kernel(),
             extension: None,
@@ -99,6 +103,7 @@ impl Thread {
             name: String::from(name),
             ctx: ContextRef::Owned(ctx),
             state: AtomicU8::new(ThreadState::New as u8),
+            on_cpu: AtomicBool::new(false),
             cpu_ns: AtomicU64::new(0),
             group,
             extension,
@@ -158,6 +163,25 @@ impl Thread {
         self.state.store(state as u8, Ordering::Release);
     }
 
+    /// Marks it blocked, as a full barrier: whatever the caller reads next (the
+    /// condition it waits for) is read after a waker on another CPU can see it blocked.
+    pub(crate) fn block(&self) {
+        self.state.swap(ThreadState::Blocked as u8, Ordering::SeqCst);
+    }
+
+    /// Whether a CPU runs it now (or is switching away from it).
+    pub fn on_cpu(&self) -> bool {
+        self.on_cpu.load(Ordering::Relaxed)
+    }
+
+    /// Notes it going on (`true`) or off a CPU; its group counts it. Under the
+    /// scheduler's lock.
+    pub(crate) fn set_on_cpu(&self, on: bool) {
+        if self.on_cpu.swap(on, Ordering::Relaxed) != on && !self.is_idle() {
+            self.group.note_running(on);
+        }
+    }
+
     /// Moves from `from` to `to`; false if the thread was not in `from`.
     pub(crate) fn set_state_if(&self, from: ThreadState, to: ThreadState) -> bool {
         self.state.compare_exchange(from as u8, to as u8, Ordering::AcqRel, Ordering::Acquire).is_ok()
@@ -183,6 +207,11 @@ impl Thread {
     /// CPU time used, in ns.
     pub fn cpu_ns(&self) -> u64 {
         self.cpu_ns.load(Ordering::Relaxed)
+    }
+
+    /// Whether it has an address space of its own (a user thread).
+    pub(super) fn has_address_space(&self) -> bool {
+        self.extension.is_some()
     }
 
     /// Makes the CPU use this thread's address space (user threads). Called with

@@ -95,8 +95,13 @@ impl WaitQueue {
 }
 
 /// Blocks until `ready` returns `Some`, waking whenever any of `queues` is woken.
-/// `ready` and `interrupted` run with interrupts disabled, so a waker in an interrupt
-/// handler cannot slip in between the check and the sleep.
+///
+/// The thread joins the queues and marks itself blocked before it checks `ready`, so a
+/// waker on another CPU that changes the condition after the check finds it queued
+/// and blocked, and wakes it; one that changed it before is seen by the check. (A wake
+/// that lands before the thread has switched away only marks it ready, and the
+/// scheduler keeps it running.) `ready` and `interrupted` run with interrupts
+/// disabled, so an interrupt handler on this CPU cannot slip in either.
 pub fn wait_any<T>(
     queues: &[&WaitQueue],
     mut ready: impl FnMut() -> Option<T>,
@@ -107,30 +112,34 @@ pub fn wait_any<T>(
     let weak = Arc::downgrade(&me);
     loop {
         let outcome = berth_hal::cpu::without_interrupts(|| {
-            if let Some(v) = ready() {
-                return Some(Ok(v));
-            }
-            if interrupted.is_some_and(|f| f()) {
-                return Some(Err(WaitError::Interrupted));
-            }
-            if deadline.is_some_and(|d| crate::time::now_ns() >= d) {
-                return Some(Err(WaitError::TimedOut));
-            }
             for q in queues {
                 q.waiters.lock().push(weak.clone());
             }
             if let Some(d) = deadline {
                 super::sleep_until(&me, d);
             }
-            me.set_state(ThreadState::Blocked);
-            schedule();
+            me.block();
+            let done = if let Some(v) = ready() {
+                Some(Ok(v))
+            } else if interrupted.is_some_and(|f| f()) {
+                Some(Err(WaitError::Interrupted))
+            } else if deadline.is_some_and(|d| crate::time::now_ns() >= d) {
+                Some(Err(WaitError::TimedOut))
+            } else {
+                None
+            };
+            match done {
+                // Still on this CPU, so no waker queued it: it just runs on.
+                Some(_) => me.set_state(ThreadState::Running),
+                None => schedule(),
+            }
             if let Some(d) = deadline {
                 super::cancel_sleep(&me, d);
             }
             for q in queues {
                 q.remove(&weak);
             }
-            None
+            done
         });
         if let Some(result) = outcome {
             return result;

@@ -45,20 +45,43 @@ pub fn banner(a: &Artifacts) -> Result<(), String> {
     Ok(())
 }
 
-/// With 2 and 4 virtual CPUs every CPU the MADT lists comes up, and containers still
-/// run to their end (on CPU 0: the others wait parked, so a container may use one).
+/// With 2 and 4 virtual CPUs every CPU the MADT lists comes up and the scheduler uses
+/// them all (with `nosmp`, CPU 0 alone), and containers run (a program sees one CPU:
+/// a container's threads run on one CPU at a time). Two CPU-bound containers on 2 CPUs
+/// keep both busy: CPU 1 runs a good share of their work.
 pub fn smp(a: &Artifacts) -> Result<(), String> {
-    for cpus in [2, 4] {
-        let containers = [Boot::new(&a.busybox_image, "counter", "", "/bin/sh -c \"seq 1 3; echo nproc $(nproc)\"")];
-        let test = format!("boot-smp-{cpus}");
-        let out = run::boot_with(a, &test, &containers, "", seconds(60), |c| c.cpus = cpus)?;
-        let online = format!("CPUs: {cpus} of {cpus} online");
-        if !out.vm.output().contains(&online) {
-            return Err(out.vm.failure(&format!("expected `{online}` on the console")));
+    let counter = || Boot::new(&a.busybox_image, "counter", "", "/bin/sh -c \"seq 1 3; echo nproc $(nproc)\"");
+    for (cpus, cmdline, scheduler) in
+        [(2, "", "scheduler: 2 CPU(s)"), (4, "", "scheduler: 4 CPU(s)"), (2, "nosmp", "scheduler: 1 CPU")]
+    {
+        let test = format!("boot-smp-{cpus}{cmdline}");
+        let out = run::boot_with(a, &test, &[counter()], cmdline, seconds(60), |c| c.cpus = cpus)?;
+        for line in [format!("CPUs: {cpus} of {cpus} online"), String::from(scheduler)] {
+            if !out.vm.output().contains(&line) {
+                return Err(out.vm.failure(&format!("expected `{line}` on the console")));
+            }
         }
         out.expect_status("counter", 0)?;
         out.expect_line("counter", "3")?;
         out.expect_line("counter", "nproc 1")?;
+    }
+    let spin = "/bin/sh -c \"i=0; while [ $i -lt 40000 ]; do i=$((i+1)); done; echo spun $i\"";
+    let containers = [Boot::new(&a.busybox_image, "spin-a", "", spin), Boot::new(&a.busybox_image, "spin-b", "", spin)];
+    let out = run::boot_with(a, "boot-smp-scheduler", &containers, "", seconds(120), |c| c.cpus = 2)?;
+    for name in ["spin-a", "spin-b"] {
+        out.expect_status(name, 0)?;
+        out.expect_line(name, "spun 40000")?;
+    }
+    let busy = |cpu: u32| -> Option<u64> {
+        let tag = format!("summary: cpu {cpu} busy ");
+        out.vm.output().lines().find_map(|l| l.split(&tag).nth(1)?.split_whitespace().next()?.parse().ok())
+    };
+    let (Some(zero), Some(one)) = (busy(0), busy(1)) else {
+        return Err(out.vm.failure("no per-CPU busy time in the summary"));
+    };
+    // Each container is placed on its own CPU; CPU 0 also runs the kernel's threads.
+    if one * 4 < zero + one {
+        return Err(out.vm.failure(&format!("CPU 1 ran {one} ms of {} ms: the second CPU was not used", zero + one)));
     }
     Ok(())
 }

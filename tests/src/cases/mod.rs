@@ -47,7 +47,11 @@ pub const ALL: &[Case] = &[
     },
     Case { name: "boot-banner", about: "boots to `ready` with a sane banner and memory map", run: boot::banner },
     Case { name: "boot-memory-map", about: "the in-kernel memory map checks pass", run: boot::memory_map },
-    Case { name: "boot-smp", about: "with 2 and 4 CPUs every CPU comes up and containers still run", run: boot::smp },
+    Case {
+        name: "boot-smp",
+        about: "2 and 4 CPUs come up and run threads; two CPU-bound containers use both of 2 CPUs",
+        run: boot::smp,
+    },
     Case {
         name: "boot-modules",
         about: "initrd bundle modules arrive intact with their command lines",
@@ -260,8 +264,17 @@ pub fn ktest_with_image(a: &Artifacts, test: &str, image: &std::path::Path, time
 
 /// Runs an in-kernel test: expects its `TEST <name>: ok` line and a success exit.
 pub fn ktest(a: &Artifacts, cmdline: &str, timeout: Duration) -> Result<Vm, String> {
+    ktest_on(a, cmdline, crate::qemu::default_cpus(), timeout)
+}
+
+/// [`ktest`] on a VM of `cpus` CPUs (the run's default for [`ktest`]).
+pub fn ktest_on(a: &Artifacts, cmdline: &str, cpus: u32, timeout: Duration) -> Result<Vm, String> {
     let name = cmdline.split_whitespace().find_map(|w| w.strip_prefix("test=")).unwrap_or(cmdline);
-    let (code, vm) = boot_and_wait(a, cmdline, timeout)?;
+    let mut config = VmConfig::new(a.kernel.clone());
+    config.cmdline = cmdline.to_string();
+    config.cpus = cpus;
+    let mut vm = Vm::start(&config)?;
+    let code = vm.wait_exit(timeout)?;
     let ok = format!("TEST {name}: ok");
     if code != crate::qemu::EXIT_SUCCESS || !vm.output().contains(&ok) {
         return Err(vm.failure(&format!("expected `{ok}` and exit status {}, got {code}", crate::qemu::EXIT_SUCCESS)));

@@ -70,9 +70,11 @@ impl Drop for UserThread {
 
 impl ThreadExtension for UserThread {
     fn activate_address_space(&self) {
-        let vm = self.process.vm.try_lock().map(|v| v.clone()).expect("vm pointer locked across a switch");
+        // Another CPU may hold these locks for a moment (reading the process's memory
+        // for `/proc` or the agent); nobody holds them across a switch.
+        let vm = self.process.vm.lock().clone();
         if let Some(vm) = vm {
-            vm.space.try_lock().expect("address space locked across a switch").activate();
+            vm.space.lock().activate();
         }
     }
 }

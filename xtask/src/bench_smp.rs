@@ -1,0 +1,90 @@
+//! `cargo xtask bench --cpus N`: what more CPUs buy. Two CPU-bound programs (`bench
+//! spin`) run at once, in two berth containers and as two Linux processes in the same
+//! QEMU, first on one CPU and then on N; the time until both are done (the slower of
+//! the two, each timing itself) gives the speed-up. Runs alternate berth, Linux, berth,
+//! Linux... since these machines are noisy.
+
+use crate::util;
+use berth_image::bundle::{self, BundleModule};
+use berth_tests::qemu::{Vm, VmConfig};
+use std::path::Path;
+use std::time::Duration;
+
+/// Millions of rounds each program spins (about a second under TCG).
+const SPIN: u32 = 150;
+/// Measurements of each configuration.
+const ROUNDS: usize = 3;
+
+/// The slower of the two programs' own timings in `lines` (ms), if both reported.
+fn makespan(lines: &[String]) -> Option<f64> {
+    let times: Vec<f64> =
+        lines.iter().filter_map(|l| l.split("bench spin: ").nth(1)?.split_whitespace().next()?.parse().ok()).collect();
+    (times.len() == 2).then(|| times.iter().copied().fold(0.0, f64::max))
+}
+
+/// Two containers of `image` spinning at once on a berth VM of `cpus` CPUs.
+fn berth_run(kernel: &Path, image: &Path, cpus: u32) -> Result<f64, String> {
+    let initrd = util::out_dir().join("bench-smp.tar");
+    let modules: Vec<BundleModule> = ["spin-a", "spin-b"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| BundleModule {
+            name: format!("images/{i}.tar"),
+            cmdline: format!("container name={name} -- /usr/bin/bench spin {SPIN}"),
+            file: image.to_path_buf(),
+        })
+        .collect();
+    bundle::write(&modules, &initrd).map_err(|e| e.to_string())?;
+    let mut config = VmConfig::new(kernel.to_path_buf());
+    config.initrd = Some(initrd);
+    config.cmdline = "halt-when-done".into();
+    config.cpus = cpus;
+    let mut vm = Vm::start(&config)?;
+    vm.wait_exit(Duration::from_secs(300))?;
+    let lines: Vec<String> = vm.output().lines().map(str::to_string).collect();
+    makespan(&lines).ok_or_else(|| vm.failure("the two containers did not both report"))
+}
+
+/// Two processes spinning at once on a Linux VM of `cpus` CPUs.
+fn linux_run(kernel: &crate::linux::Kernel, initramfs: &Path, cpus: u32) -> Result<f64, String> {
+    let (lines, _) = crate::linux::run_on(kernel, initramfs, cpus, Duration::from_secs(300))?;
+    makespan(&lines).ok_or_else(|| String::from("Linux: the two programs did not both report"))
+}
+
+/// Runs the measurement with `cpus` CPUs against one; returns table rows.
+pub fn run(kernel: &Path, image: &Path, cpus: u32, with_linux: bool) -> Result<Vec<(String, String)>, String> {
+    let linux = if with_linux {
+        let kernel = crate::linux::kernel()?;
+        let bench = util::out_dir().join("userland/bench");
+        let initramfs = util::out_dir().join("linux/bench-smp-initramfs.cpio");
+        let script = format!("/bin/bench spin {SPIN} &\n/bin/bench spin {SPIN} &\nwait");
+        crate::linux::initramfs(&[("bench", &bench)], &script, &initramfs)?;
+        Some((kernel, initramfs))
+    } else {
+        None
+    };
+    println!("==> two CPU-bound programs at once (bench spin {SPIN}), on 1 and on {cpus} CPUs");
+    let mut rows = Vec::new();
+    for round in 1..=ROUNDS {
+        let berth = (berth_run(kernel, image, 1)?, berth_run(kernel, image, cpus)?);
+        println!(
+            "    round {round} berth: {:.0} ms on 1 CPU, {:.0} ms on {cpus}: speed-up {:.2}x",
+            berth.0,
+            berth.1,
+            berth.0 / berth.1
+        );
+        let mut row = format!("{:.2}x ({:.0} -> {:.0} ms)", berth.0 / berth.1, berth.0, berth.1);
+        if let Some((kernel, initramfs)) = &linux {
+            let l = (linux_run(kernel, initramfs, 1)?, linux_run(kernel, initramfs, cpus)?);
+            println!(
+                "    round {round} Linux: {:.0} ms on 1 CPU, {:.0} ms on {cpus}: speed-up {:.2}x",
+                l.0,
+                l.1,
+                l.0 / l.1
+            );
+            row += &format!(" vs Linux {:.2}x ({:.0} -> {:.0} ms)", l.0 / l.1, l.0, l.1);
+        }
+        rows.push((format!("two CPU-bound programs, 1 -> {cpus} CPUs, round {round}"), row));
+    }
+    Ok(rows)
+}
