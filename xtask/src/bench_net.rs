@@ -44,7 +44,7 @@ fn wrk_ms(text: &str) -> Option<f64> {
 
 /// Runs wrk with `connections` connections for [`HTTP_SECONDS`]; None if wrk is missing
 /// or says something unexpected.
-fn wrk(url: &str, connections: usize) -> Option<HttpFigures> {
+pub fn wrk(url: &str, connections: usize) -> Option<HttpFigures> {
     let out = std::process::Command::new("wrk")
         .args(["-t", &connections.min(4).to_string(), "-c", &connections.to_string()])
         .args(["-d", &format!("{HTTP_SECONDS}s"), "--latency", url])

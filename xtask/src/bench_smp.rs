@@ -2,11 +2,12 @@
 //! spin`) run at once, in two berth containers and as two Linux processes in the same
 //! QEMU, first on one CPU and then on N; the time until both are done (the slower of
 //! the two, each timing itself) gives the speed-up. Runs alternate berth, Linux, berth,
-//! Linux... since these machines are noisy.
+//! Linux... since these machines are noisy. Then busybox httpd in a berth container
+//! under 16 connections (wrk), on one CPU and on N (berth only so far).
 
 use crate::util;
 use berth_image::bundle::{self, BundleModule};
-use berth_tests::qemu::{Vm, VmConfig};
+use berth_tests::qemu::{Forward, Vm, VmConfig, free_port};
 use std::path::Path;
 use std::time::Duration;
 
@@ -51,6 +52,34 @@ fn linux_run(kernel: &crate::linux::Kernel, initramfs: &Path, cpus: u32) -> Resu
     makespan(&lines).ok_or_else(|| String::from("Linux: the two programs did not both report"))
 }
 
+/// Requests per second of busybox httpd in a berth container on `cpus` CPUs, under
+/// 16 connections; None without wrk.
+fn berth_http(kernel: &Path, image: &Path, cpus: u32) -> Result<Option<f64>, String> {
+    let port = free_port();
+    let initrd = util::out_dir().join("bench-smp-http.tar");
+    let module = BundleModule {
+        name: "images/0.tar".into(),
+        cmdline: "container name=httpd publish=8080:80 -- /bin/busybox httpd -f -p 80 -h /data".into(),
+        file: image.to_path_buf(),
+    };
+    bundle::write(&[module], &initrd).map_err(|e| e.to_string())?;
+    let mut config = VmConfig::new(kernel.to_path_buf());
+    config.initrd = Some(initrd);
+    config.cpus = cpus;
+    config.network = Some(vec![Forward { host: port, guest: 8080 }]);
+    let mut vm = Vm::start(&config)?;
+    vm.expect("berth: ready", Duration::from_secs(60))?;
+    let url = format!("http://127.0.0.1:{port}/hello.txt");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while berth_tests::http::get(&url).is_err() {
+        if std::time::Instant::now() > deadline {
+            return Err(vm.failure(&format!("{url} never answered")));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Ok(crate::bench_net::wrk(&url, 16).map(|f| f.requests_per_second))
+}
+
 /// Runs the measurement with `cpus` CPUs against one; returns table rows.
 pub fn run(kernel: &Path, image: &Path, cpus: u32, with_linux: bool) -> Result<Vec<(String, String)>, String> {
     let linux = if with_linux {
@@ -85,6 +114,19 @@ pub fn run(kernel: &Path, image: &Path, cpus: u32, with_linux: bool) -> Result<V
             row += &format!(" vs Linux {:.2}x ({:.0} -> {:.0} ms)", l.0 / l.1, l.0, l.1);
         }
         rows.push((format!("two CPU-bound programs, 1 -> {cpus} CPUs, round {round}"), row));
+    }
+    println!("==> busybox httpd in a container, 16 connections (wrk), on 1 and on {cpus} CPUs");
+    for round in 1..=ROUNDS {
+        let (one, many) = (berth_http(kernel, image, 1)?, berth_http(kernel, image, cpus)?);
+        let (Some(one), Some(many)) = (one, many) else {
+            println!("    no wrk: skipped");
+            break;
+        };
+        println!("    round {round} berth: {one:.0} req/s on 1 CPU, {many:.0} on {cpus}: {:.2}x", many / one);
+        rows.push((
+            format!("httpd, 16 connections, 1 -> {cpus} CPUs, round {round}"),
+            format!("{:.2}x ({one:.0} -> {many:.0} req/s; berth only)", many / one),
+        ));
     }
     Ok(rows)
 }

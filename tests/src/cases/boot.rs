@@ -86,6 +86,30 @@ pub fn smp(a: &Artifacts) -> Result<(), String> {
     Ok(())
 }
 
+/// Eight containers at once on 4 CPUs, each forking and exiting 40 children and
+/// spinning: all finish (no deadlock, no lost wake-up; the run has a deadline), each
+/// with its own output, and more than one CPU does the work.
+pub fn smp_storm(a: &Artifacts) -> Result<(), String> {
+    let work = "/bin/sh -c \"for i in $(seq 1 40); do /bin/true; done; i=0; while [ $i -lt 5000 ]; do i=$((i+1)); done; echo done $i\"";
+    let names: Vec<String> = (0..8).map(|n| format!("storm-{n}")).collect();
+    let containers: Vec<Boot> = names.iter().map(|n| Boot::new(&a.busybox_image, n, "", work)).collect();
+    let out = run::boot_with(a, "boot-smp-storm", &containers, "", seconds(180), |c| c.cpus = 4)?;
+    for name in &names {
+        out.expect_status(name, 0)?;
+        out.expect_line(name, "done 5000")?;
+    }
+    let busy: Vec<u64> = (0..4)
+        .filter_map(|cpu| {
+            let tag = format!("summary: cpu {cpu} busy ");
+            out.vm.output().lines().find_map(|l| l.split(&tag).nth(1)?.split_whitespace().next()?.parse().ok())
+        })
+        .collect();
+    if busy.len() != 4 || busy.iter().filter(|&&ms| ms > 0).count() < 2 {
+        return Err(out.vm.failure(&format!("per-CPU busy time {busy:?}: the work did not spread")));
+    }
+    Ok(())
+}
+
 /// The kernel's own memory-map checks.
 pub fn memory_map(a: &Artifacts) -> Result<(), String> {
     ktest(a, "test=memory-map", seconds(30)).map(drop)

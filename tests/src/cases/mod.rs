@@ -53,6 +53,11 @@ pub const ALL: &[Case] = &[
         run: boot::smp,
     },
     Case {
+        name: "boot-smp-storm",
+        about: "8 containers forking and spinning at once on 4 CPUs all finish, on several CPUs",
+        run: boot::smp_storm,
+    },
+    Case {
         name: "boot-modules",
         about: "initrd bundle modules arrive intact with their command lines",
         run: boot::modules,
