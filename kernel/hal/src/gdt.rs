@@ -57,7 +57,6 @@ pub fn init() {
     TSS_OF[0].store(TSS.0.get(), Ordering::Release);
     // SAFETY: TSS is a static that lives forever.
     load(GDT.call_once(|| table(unsafe { &*TSS.0.get() })));
-    crate::percpu::init_boot_cpu();
 }
 
 /// Gives application processor `index` a GDT and TSS of its own (with its own

@@ -30,8 +30,8 @@ struct BootBlock(UnsafeCell<PerCpu>);
 unsafe impl Sync for BootBlock {}
 static BOOT_CPU: BootBlock = BootBlock(UnsafeCell::new(PerCpu { kernel_stack_top: 0, user_rsp: 0, index: 0 }));
 
-/// Points the boot CPU's GS base at its block. Call first thing after the GDT is
-/// loaded, before anything asks for [`index`].
+/// Points the boot CPU's GS base at its block. Called first thing at boot, before
+/// anything asks for [`index`] (loading the GDT later leaves the GS base alone).
 pub(crate) fn init_boot_cpu() {
     GsBase::write(VirtAddr::from_ptr(BOOT_CPU.0.get()));
     KernelGsBase::write(VirtAddr::zero());

@@ -30,6 +30,8 @@ pub fn entry_tsc() -> u64 {
 fn early_init() {
     ENTRY_TSC.store(crate::cpu::read_tsc(), Ordering::Relaxed);
     crate::serial::init();
+    // Before anything can ask which CPU it runs on (a panic handler might).
+    crate::percpu::init_boot_cpu();
     crate::heap::init_bootstrap();
 }
 
