@@ -176,10 +176,7 @@ pub fn spawn_kernel(name: &str, entry: fn(usize) -> !, arg: usize) -> Result<Arc
 pub fn make_ready(thread: Arc<Thread>) {
     let kick = {
         let mut s = SCHED.lock();
-        if !(thread.set_state_if(ThreadState::Blocked, ThreadState::Ready)
-            || thread.set_state_if(ThreadState::New, ThreadState::Ready))
-            || thread.on_cpu()
-        {
+        if !mark_ready(&thread) {
             return;
         }
         let cpu = enqueue(&mut s, thread);
@@ -188,6 +185,15 @@ pub fn make_ready(thread: Arc<Thread>) {
     if let Some(cpu) = kick {
         berth_hal::smp::send_reschedule(cpu);
     }
+}
+
+/// Marks a blocked or new thread ready (under the scheduler's lock); true if it is to
+/// be queued now, false if it was neither, or is still on its CPU (which queues it, or
+/// keeps running it, when it switches).
+fn mark_ready(thread: &Thread) -> bool {
+    (thread.set_state_if(ThreadState::Blocked, ThreadState::Ready)
+        || thread.set_state_if(ThreadState::New, ThreadState::Ready))
+        && !thread.on_cpu()
 }
 
 /// Queues a ready thread in its group; a group that had none ready joins the run at
@@ -222,10 +228,7 @@ fn cpu_to_kick(s: &Scheduler, cpu: usize) -> Option<usize> {
 pub fn make_ready_urgent(thread: Arc<Thread>) {
     let cpu = {
         let mut s = SCHED.lock();
-        if !(thread.set_state_if(ThreadState::Blocked, ThreadState::Ready)
-            || thread.set_state_if(ThreadState::New, ThreadState::Ready))
-            || thread.on_cpu()
-        {
+        if !mark_ready(&thread) {
             return;
         }
         let cpu = thread.group().cpu();
