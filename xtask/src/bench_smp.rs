@@ -38,7 +38,7 @@ fn berth_run(kernel: &Path, image: &Path, cpus: u32) -> Result<f64, String> {
     bundle::write(&modules, &initrd).map_err(|e| e.to_string())?;
     let mut config = VmConfig::new(kernel.to_path_buf());
     config.initrd = Some(initrd);
-    config.cmdline = "halt-when-done".into();
+    config.cmdline = "halt-when-done smp".into();
     config.cpus = cpus;
     let mut vm = Vm::start(&config)?;
     vm.wait_exit(Duration::from_secs(300))?;
@@ -66,6 +66,7 @@ fn berth_http(kernel: &Path, image: &Path, cpus: u32) -> Result<Option<f64>, Str
     let mut config = VmConfig::new(kernel.to_path_buf());
     config.initrd = Some(initrd);
     config.cpus = cpus;
+    config.cmdline = "smp".into();
     config.network = Some(vec![Forward { host: port, guest: 8080 }]);
     let mut vm = Vm::start(&config)?;
     vm.expect("berth: ready", Duration::from_secs(60))?;

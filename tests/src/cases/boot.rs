@@ -45,14 +45,14 @@ pub fn banner(a: &Artifacts) -> Result<(), String> {
     Ok(())
 }
 
-/// With 2 and 4 virtual CPUs every CPU the MADT lists comes up and the scheduler uses
-/// them all (with `nosmp`, CPU 0 alone), and containers run (a program sees one CPU:
+/// With 2 and 4 virtual CPUs every CPU the MADT lists comes up, the scheduler uses them
+/// all with `smp` (CPU 0 alone without), and containers run (a program sees one CPU:
 /// a container's threads run on one CPU at a time). Two CPU-bound containers on 2 CPUs
 /// keep both busy: CPU 1 runs a good share of their work.
 pub fn smp(a: &Artifacts) -> Result<(), String> {
     let counter = || Boot::new(&a.busybox_image, "counter", "", "/bin/sh -c \"seq 1 3; echo nproc $(nproc)\"");
     for (cpus, cmdline, scheduler) in
-        [(2, "", "scheduler: 2 CPU(s)"), (4, "", "scheduler: 4 CPU(s)"), (2, "nosmp", "scheduler: 1 CPU")]
+        [(2, "smp", "scheduler: 2 CPU(s)"), (4, "smp", "scheduler: 4 CPU(s)"), (2, "nosmp", "scheduler: 1 CPU")]
     {
         let test = format!("boot-smp-{cpus}{cmdline}");
         let out = run::boot_with(a, &test, &[counter()], cmdline, seconds(60), |c| c.cpus = cpus)?;
@@ -67,7 +67,7 @@ pub fn smp(a: &Artifacts) -> Result<(), String> {
     }
     let spin = "/bin/sh -c \"i=0; while [ $i -lt 40000 ]; do i=$((i+1)); done; echo spun $i\"";
     let containers = [Boot::new(&a.busybox_image, "spin-a", "", spin), Boot::new(&a.busybox_image, "spin-b", "", spin)];
-    let out = run::boot_with(a, "boot-smp-scheduler", &containers, "", seconds(120), |c| c.cpus = 2)?;
+    let out = run::boot_with(a, "boot-smp-scheduler", &containers, "smp", seconds(120), |c| c.cpus = 2)?;
     for name in ["spin-a", "spin-b"] {
         out.expect_status(name, 0)?;
         out.expect_line(name, "spun 40000")?;
@@ -93,7 +93,7 @@ pub fn smp_storm(a: &Artifacts) -> Result<(), String> {
     let work = "/bin/sh -c \"for i in $(seq 1 40); do /bin/true; done; i=0; while [ $i -lt 5000 ]; do i=$((i+1)); done; echo done $i\"";
     let names: Vec<String> = (0..8).map(|n| format!("storm-{n}")).collect();
     let containers: Vec<Boot> = names.iter().map(|n| Boot::new(&a.busybox_image, n, "", work)).collect();
-    let out = run::boot_with(a, "boot-smp-storm", &containers, "", seconds(180), |c| c.cpus = 4)?;
+    let out = run::boot_with(a, "boot-smp-storm", &containers, "smp", seconds(180), |c| c.cpus = 4)?;
     for name in &names {
         out.expect_status(name, 0)?;
         out.expect_line(name, "done 5000")?;
