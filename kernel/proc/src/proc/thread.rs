@@ -73,8 +73,11 @@ impl ThreadExtension for UserThread {
         // Another CPU may hold these locks for a moment (reading the process's memory
         // for `/proc` or the agent); nobody holds them across a switch.
         let vm = self.process.vm.lock().clone();
-        if let Some(vm) = vm {
-            vm.space.lock().activate();
+        match vm {
+            Some(vm) => vm.space.lock().activate(),
+            // An exiting thread whose process has let its memory go: it must not run
+            // on whatever table the CPU had, which another CPU may free.
+            None => berth_hal::mm::use_kernel_table(),
         }
     }
 }
