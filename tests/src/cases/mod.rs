@@ -162,6 +162,11 @@ pub const ALL: &[Case] = &[
         run: net::rust_server,
     },
     Case {
+        name: "net-rust-server-smp",
+        about: "the Rust server under load on 2 CPUs answers every request whole",
+        run: net::rust_server_smp,
+    },
+    Case {
         name: "net-two-on-port-80",
         about: "two containers on port 80 answer on their own published ports; loopback stays inside",
         run: net::two_on_port_80,
