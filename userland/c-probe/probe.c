@@ -420,6 +420,49 @@ static const char *check_memory_shared(void)
 	return NULL;
 }
 
+/*
+ * Two processes that map one file MAP_SHARED on their own (after the fork) see one
+ * memory, and a futex in it meets across them: the child sleeps on a word until the
+ * parent changes it and wakes it (what a POSIX semaphore from sem_open does).
+ */
+static const char *check_file_shared_between_processes(void)
+{
+	const char *path = "/tmp/probe-shared-file";
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	TRY(fd);
+	TRY(ftruncate(fd, 8192));
+	pid_t child = fork_flushed();
+	ENSURE(child >= 0, "fork: %s", strerror(errno));
+	if (child == 0) {
+		volatile int *word = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (word == MAP_FAILED)
+			_exit(1);
+		struct timespec limit = {5, 0};
+		while (word[0] == 0) {
+			/* FUTEX_WAIT, not private: the waker is another process. */
+			long r = syscall(SYS_futex, word, 0, 0, &limit, NULL, 0);
+			if (r < 0 && errno == ETIMEDOUT)
+				_exit(2);
+		}
+		word[1024] = 42; /* on the second page */
+		_exit(0);
+	}
+	volatile int *word = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ENSURE(word != MAP_FAILED, "mmap MAP_SHARED of a file: %s", strerror(errno));
+	struct timespec pause = {0, 50 * 1000 * 1000};
+	nanosleep(&pause, NULL); /* let the child go to sleep on the word */
+	word[0] = 1;
+	syscall(SYS_futex, word, 1, 1, NULL, NULL, 0); /* FUTEX_WAKE */
+	int status = wait_status(child);
+	ENSURE(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	       "the child ended with status %#x (2: never woken by the other process's FUTEX_WAKE)", status);
+	ENSURE(word[1024] == 42, "the parent's mapping reads %d, not the child's 42", word[1024]);
+	TRY(munmap((void *)word, 8192));
+	TRY(close(fd));
+	TRY(unlink(path));
+	return NULL;
+}
+
 /* ---- futex requeue ------------------------------------------------------------------- */
 
 /* From <linux/futex.h>, which musl does not ship. */
@@ -1042,6 +1085,7 @@ static const struct {
 	{"memory-malloc", check_memory_malloc},
 	{"memory-mmap", check_memory_mmap},
 	{"memory-shared", check_memory_shared},
+	{"file-shared-between-processes", check_file_shared_between_processes},
 	{"futex-requeue", check_futex_requeue},
 	{"memory-mprotect", check_memory_mprotect},
 	{"memory-mincore", check_memory_mincore},

@@ -98,4 +98,4 @@ mod space;
 
 pub use charge::{Charge, MemoryCounter, UserPage, container_memory, init_container_memory};
 pub use queue::ChargedQueue;
-pub use space::{Access, AddressSpace, Fault, MAX_REGIONS, MMAP_TOP, MapError, MapRequest, Prot, VmaKind};
+pub use space::{Access, AddressSpace, Fault, MAX_REGIONS, MMAP_TOP, MapError, MapRequest, Prot, SharedPages, VmaKind};

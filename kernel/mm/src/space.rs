@@ -64,23 +64,45 @@ pub enum MapError {
     Exists,
 }
 
-/// The pages of a shared anonymous mapping (`MAP_SHARED|MAP_ANONYMOUS`), by page
-/// index: one memory for every process that maps it, created as first touched and
-/// alive while any of them maps it.
-#[derive(Debug, Default)]
+/// The pages of a shared mapping (`MAP_SHARED`), by page index: one memory for every
+/// process that maps it, each page created as first touched (zeros, or the file's
+/// bytes for a file) and alive while any of them maps it.
+#[derive(Default)]
 pub struct SharedPages {
     pages: spin::Mutex<BTreeMap<u64, Arc<UserPage>>>,
+    /// The file bytes its pages start as (page `i` from byte `i * PAGE_SIZE`; zeros past
+    /// them); none for anonymous memory.
+    source: Option<Arc<[u8]>>,
+    /// What a copy of a file the container wrote is charged, while mapped.
+    _charge: Option<Arc<super::Charge>>,
+}
+
+impl core::fmt::Debug for SharedPages {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "SharedPages({} made)", self.pages.lock().len())
+    }
 }
 
 impl SharedPages {
-    /// Page `index`, made (zeroed, charged to `counter`) if nobody touched it yet;
-    /// `None` when it cannot be paid for.
+    /// The pages of a file's shared mappings, starting as `file`'s bytes.
+    pub fn of_file(file: super::FileBytes) -> SharedPages {
+        SharedPages { pages: spin::Mutex::new(BTreeMap::new()), source: Some(file.data), _charge: file.charge }
+    }
+
+    /// Page `index`, made (charged to `counter`) if nobody touched it yet; `None` when
+    /// it cannot be paid for.
     fn page(&self, index: u64, counter: &Arc<MemoryCounter>) -> Option<Arc<UserPage>> {
         let mut pages = self.pages.lock();
         if let Some(page) = pages.get(&index) {
             return Some(page.clone());
         }
-        let page = UserPage::zeroed(counter)?;
+        let mut page = UserPage::zeroed(counter)?;
+        let from = index.saturating_mul(PAGE_SIZE);
+        if let Some(bytes) = self.source.as_ref().and_then(|s| s.get(from as usize..))
+            && !bytes.is_empty()
+        {
+            UserPage::fill(&mut page, 0, &bytes[..bytes.len().min(PAGE_SIZE as usize)]);
+        }
         pages.insert(index, page.clone());
         Some(page)
     }
@@ -91,15 +113,15 @@ impl SharedPages {
 pub enum VmaKind {
     /// Zero-filled memory.
     Anon,
-    /// Zero-filled memory shared by every process that maps it (`MAP_SHARED`): the page
-    /// at `vma.start` is page `first` of `pages`.
-    SharedAnon {
+    /// Memory shared by every process that maps it (`MAP_SHARED` of anonymous memory or
+    /// of a file): the page at `vma.start` is page `first` of `pages`.
+    Shared {
         /// The pages.
         pages: Arc<SharedPages>,
         /// Index of the region's first page.
         first: u64,
     },
-    /// A private copy of file bytes: the page at `vma.start` holds `data[offset..]`,
+    /// A private (`MAP_PRIVATE`) copy of file bytes: the page at `vma.start` holds `data[offset..]`,
     /// for `file_len` bytes; beyond them the region reads as zeros.
     File {
         /// The file's contents.
@@ -119,14 +141,14 @@ pub enum VmaKind {
 impl VmaKind {
     /// A fresh shared anonymous region's backing.
     pub fn shared_anon() -> VmaKind {
-        VmaKind::SharedAnon { pages: Arc::new(SharedPages::default()), first: 0 }
+        VmaKind::Shared { pages: Arc::new(SharedPages::default()), first: 0 }
     }
 
     /// The same bytes seen from `delta` bytes (a multiple of the page size) further on.
     fn advance(&mut self, delta: u64) {
         match self {
             VmaKind::Anon => {}
-            VmaKind::SharedAnon { first, .. } => *first += delta / PAGE_SIZE,
+            VmaKind::Shared { first, .. } => *first += delta / PAGE_SIZE,
             VmaKind::File { offset, file_len, .. } => {
                 *offset += delta;
                 *file_len = file_len.saturating_sub(delta);
@@ -427,7 +449,7 @@ impl AddressSpace {
     }
 
     fn fill_page(&self, vma: &Vma, page: u64) -> Result<Arc<UserPage>, Fault> {
-        if let VmaKind::SharedAnon { pages, first } = &vma.kind {
+        if let VmaKind::Shared { pages, first } = &vma.kind {
             let index = first + (page - vma.start) / PAGE_SIZE;
             return pages.page(index, &self.counter).ok_or(Fault::OutOfMemory);
         }
@@ -465,6 +487,15 @@ impl AddressSpace {
         for v in pages {
             self.pt.unmap(v);
         }
+    }
+
+    /// Where the byte at `addr` lives if it is in shared memory: the identity of the
+    /// shared pages and its offset in them, the same in every process that maps them
+    /// (for futexes); `None` in private memory.
+    pub fn shared_location(&self, addr: u64) -> Option<(usize, u64)> {
+        let vma = self.vma_at(addr)?;
+        let VmaKind::Shared { pages, first } = &vma.kind else { return None };
+        Some((Arc::as_ptr(pages) as usize, first * PAGE_SIZE + (addr - vma.start)))
     }
 
     /// Whether every page of `[addr, addr + len)` is mapped.

@@ -1,10 +1,15 @@
 //! Futexes: user-space locks' slow path.
 //!
-//! Waiters are keyed by (address space, address): threads of one process share a
-//! space, so their futexes meet; other processes' never do. (Shared-memory futexes
-//! between processes would need physical keys; berth keys every futex privately.)
+//! A futex word in private memory is keyed by (address space, address): threads of
+//! one process share a space, so their futexes meet. A word in shared memory
+//! (`MAP_SHARED`, anonymous or a file's) is keyed by (those shared pages, offset in
+//! them), which is the same in every process that maps them: a lock in shared memory
+//! (a POSIX semaphore, a process-shared mutex) works between processes.
+//!
+//! The word is read, and a waiter queued, under the table's lock, which every waker
+//! takes too: a wake-up on another CPU cannot fall between the check and the queueing.
 
-use crate::proc::{self, Process, Vm};
+use crate::proc::{self, Process};
 use crate::sched::{WaitError, WaitQueue};
 use crate::uaccess::UserPtr;
 use alloc::collections::BTreeMap;
@@ -28,7 +33,9 @@ struct WaiterState {
     key: Key,
 }
 
-/// Key: the address space's identity and the user address.
+/// Key: the identity of the memory (an address space, or shared pages: distinct live
+/// objects, so never equal) and the word's place in it (its user address, or its
+/// offset in the shared pages).
 type Key = (usize, u64);
 
 /// Waiters by address, in arrival order; an address with none has no entry.
@@ -39,8 +46,9 @@ fn key(process: &Process, word: UserPtr<u32>) -> Result<Key, Errno> {
     if !addr.is_multiple_of(4) {
         return Err(Errno::EINVAL);
     }
-    let vm: Arc<Vm> = process.vm_arc().ok_or(Errno::EFAULT)?;
-    Ok((Arc::as_ptr(&vm) as usize, addr))
+    let vm = process.vm_arc().ok_or(Errno::EFAULT)?;
+    let shared = vm.space.lock().shared_location(addr);
+    Ok(shared.unwrap_or((Arc::as_ptr(&vm) as usize, addr)))
 }
 
 /// FUTEX_WAIT(_BITSET): sleeps while `*addr == expected`, until woken or `deadline`.
@@ -50,16 +58,15 @@ pub fn wait(addr: UserPtr<u32>, expected: u32, bitset: u32, deadline: Option<u64
     }
     let process = proc::current_process();
     let key = key(&process, addr)?;
-    // Read the word before queueing; the kernel is not preempted between the check
-    // and the enqueue, and the only wakers (threads of this process: futexes are
-    // private) run on this CPU while this thread does (a scheduling group runs on one
-    // CPU at a time), so none can slip in between.
-    let value = addr.read()?;
-    if value != expected {
-        return Err(Errno::EAGAIN);
-    }
     let me = Arc::new(Waiter { bitset, state: Mutex::new(WaiterState { woken: false, key }), queue: WaitQueue::new() });
-    FUTEXES.lock().entry(key).or_default().push(me.clone());
+    {
+        // Reading the word may fault a page in; the fault handler takes no futex lock.
+        let mut all = FUTEXES.lock();
+        if addr.read()? != expected {
+            return Err(Errno::EAGAIN);
+        }
+        all.entry(key).or_default().push(me.clone());
+    }
     let result = me.queue.wait_until(|| me.state.lock().woken.then_some(()), deadline, Some(&proc::signal_pending));
     // Leave the address it is on now (a requeue may have moved it), if still there.
     {
@@ -80,27 +87,31 @@ pub fn wait(addr: UserPtr<u32>, expected: u32, bitset: u32, deadline: Option<u64
     }
 }
 
+/// Takes up to `count` waiters on `key` whose bitset intersects `bitset` off the table,
+/// marked woken (the caller wakes them once the table's lock is let go).
+fn take_waiters(all: &mut BTreeMap<Key, Vec<Arc<Waiter>>>, key: Key, count: u32, bitset: u32) -> Vec<Arc<Waiter>> {
+    let mut woken = Vec::new();
+    let Some(waiters) = all.get_mut(&key) else { return woken };
+    waiters.retain(|w| {
+        if woken.len() < count as usize && w.bitset & bitset != 0 {
+            w.state.lock().woken = true;
+            woken.push(w.clone());
+            false
+        } else {
+            true
+        }
+    });
+    if waiters.is_empty() {
+        all.remove(&key);
+    }
+    woken
+}
+
 /// FUTEX_WAKE(_BITSET) for `process`: wakes up to `count` waiters on `addr` whose
 /// bitset intersects `bitset`; returns how many.
 pub fn wake_bitset(process: &Process, addr: UserPtr<u32>, count: u32, bitset: u32) -> Result<usize, Errno> {
     let key = key(process, addr)?;
-    let mut woken = Vec::new();
-    {
-        let mut all = FUTEXES.lock();
-        let Some(waiters) = all.get_mut(&key) else { return Ok(0) };
-        waiters.retain(|w| {
-            if woken.len() < count as usize && w.bitset & bitset != 0 {
-                w.state.lock().woken = true;
-                woken.push(w.clone());
-                false
-            } else {
-                true
-            }
-        });
-        if waiters.is_empty() {
-            all.remove(&key);
-        }
-    }
+    let woken = take_waiters(&mut FUTEXES.lock(), key, count, bitset);
     for w in &woken {
         w.queue.wake_all();
     }
@@ -123,29 +134,35 @@ pub fn requeue(
     expected: Option<u32>,
 ) -> Result<(usize, usize), Errno> {
     let process = proc::current_process();
-    if let Some(expected) = expected {
-        let value = addr.read()?;
-        if value != expected {
+    let (from, to) = (key(&process, addr)?, key(&process, addr2)?);
+    let (woken, moved) = {
+        let mut all = FUTEXES.lock();
+        if let Some(expected) = expected
+            && addr.read()? != expected
+        {
             return Err(Errno::EAGAIN);
         }
+        let woken = take_waiters(&mut all, from, wake_count, u32::MAX);
+        let mut moved = 0;
+        if from != to
+            && let Some(waiters) = all.get_mut(&from)
+        {
+            let taken: Vec<Arc<Waiter>> = waiters.drain(..waiters.len().min(requeue_count as usize)).collect();
+            if waiters.is_empty() {
+                all.remove(&from);
+            }
+            for w in &taken {
+                w.state.lock().key = to;
+            }
+            moved = taken.len();
+            if moved > 0 {
+                all.entry(to).or_default().extend(taken);
+            }
+        }
+        (woken, moved)
+    };
+    for w in &woken {
+        w.queue.wake_all();
     }
-    let woken = wake_bitset(&process, addr, wake_count, u32::MAX)?;
-    let (from, to) = (key(&process, addr)?, key(&process, addr2)?);
-    if from == to {
-        return Ok((woken, 0));
-    }
-    let mut all = FUTEXES.lock();
-    let Some(waiters) = all.get_mut(&from) else { return Ok((woken, 0)) };
-    let moved: Vec<Arc<Waiter>> = waiters.drain(..waiters.len().min(requeue_count as usize)).collect();
-    if waiters.is_empty() {
-        all.remove(&from);
-    }
-    for w in &moved {
-        w.state.lock().key = to;
-    }
-    let count = moved.len();
-    if count > 0 {
-        all.entry(to).or_default().extend(moved);
-    }
-    Ok((woken, count))
+    Ok((woken.len(), moved))
 }

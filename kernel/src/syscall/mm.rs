@@ -1,12 +1,14 @@
 //! Memory system calls.
 
 use super::{Args, SysResult};
-use crate::mm::{Access, MapError, MapRequest, Prot, VmaKind};
+use crate::mm::{Access, MapError, MapRequest, Prot, SharedPages, VmaKind};
 use crate::proc::current_process;
 use alloc::string::String;
+use alloc::sync::Arc;
 use berth_abi::Errno;
 use berth_abi::mm::Prot as ProtFlags;
 use berth_abi::mm::*;
+use berth_hal::layout::PAGE_SIZE;
 
 fn errno(e: MapError) -> Errno {
     match e {
@@ -61,10 +63,18 @@ pub fn mmap(a: &Args) -> SysResult {
                 if shared && prot.write && !f.writable() {
                     return Err(Errno::EACCES);
                 }
-                let bytes = crate::mm::FileBytes::of(inode, &process.sandbox.memory)?;
-                let file_len = (bytes.data.len() as u64).saturating_sub(offset);
-                let kind =
-                    VmaKind::File { data: bytes.data, offset, file_len, cached: bytes.cached, _charge: bytes.charge };
+                let memory = &process.sandbox.memory;
+                let kind = if shared {
+                    // Every shared mapping of the file, in any process, is one memory.
+                    let pages = inode.shared_mapping(|| {
+                        crate::mm::FileBytes::of(inode, memory).map(|b| Arc::new(SharedPages::of_file(b)))
+                    })?;
+                    VmaKind::Shared { pages, first: offset / PAGE_SIZE }
+                } else {
+                    let bytes = crate::mm::FileBytes::of(inode, memory)?;
+                    let file_len = (bytes.data.len() as u64).saturating_sub(offset);
+                    VmaKind::File { data: bytes.data, offset, file_len, cached: bytes.cached, _charge: bytes.charge }
+                };
                 (kind, f.path.clone())
             }
             Some(_) => return Err(Errno::ENODEV),

@@ -34,6 +34,21 @@ pub fn programs(a: &Artifacts) -> Result<(), String> {
     out.expect_status("debian", 0)
 }
 
+/// Python's multiprocessing pools, many in a row: the workers share one task pipe under
+/// a POSIX semaphore (`sem_open`: a file in /dev/shm each maps `MAP_SHARED`). A lock
+/// that is not one memory lets two workers split a message ("invalid load key"); a
+/// futex wake that misses the other process hangs the pool.
+pub fn multiprocessing(a: &Artifacts) -> Result<(), String> {
+    let image = a.debian()?;
+    let script = "import multiprocessing as m; exec('for r in range(30):\\n with m.Pool(4) as p: assert p.map(abs, range(-300, 0)) == list(range(300, 0, -1)), r'); print('pools ok')";
+    let container = Boot::new(image, "debian", "", &format!("/usr/bin/python3 -c \"{script}\""));
+    let out = super::run::boot_with(a, "debian-multiprocessing", &[container], "", seconds(120), |c| {
+        c.memory_mib = MEMORY_MIB
+    })?;
+    out.expect_line("debian", "pools ok")?;
+    out.expect_status("debian", 0)
+}
+
 /// Debian's nginx (master and worker) serves a file through a published port under
 /// load, and the kernel leaks nothing per request.
 pub fn nginx(a: &Artifacts) -> Result<(), String> {

@@ -107,6 +107,11 @@ pub const ALL: &[Case] = &[
         run: debian::programs,
     },
     Case {
+        name: "debian-multiprocessing",
+        about: "Python multiprocessing pools, 30 in a row, each worker reading whole tasks",
+        run: debian::multiprocessing,
+    },
+    Case {
         name: "debian-nginx",
         about: "Debian's nginx serves through a published port under load, no leak",
         run: debian::nginx,

@@ -7,6 +7,7 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
+use core::any::Any;
 use spin::{Mutex, RwLock};
 
 /// Bytes charged to a container's budget for each inode it holds.
@@ -168,6 +169,9 @@ pub struct Inode {
     /// through `None`).
     pub(crate) parent: Mutex<Weak<Inode>>,
     budget: Option<Arc<dyn Budget>>,
+    /// What the `MAP_SHARED` mappings of this file share while any exists (the
+    /// kernel's pages; see [`Inode::shared_mapping`]).
+    shared_mapping: Mutex<Option<Weak<dyn Any + Send + Sync>>>,
 }
 
 impl core::fmt::Debug for Inode {
@@ -185,6 +189,7 @@ impl Inode {
             body,
             parent: Mutex::new(Weak::new()),
             budget,
+            shared_mapping: Mutex::new(None),
         }
     }
 
@@ -237,6 +242,24 @@ impl Inode {
             meta.gid = node.gid;
         }
         inode
+    }
+
+    /// The object every `MAP_SHARED` mapping of this file shares, so that processes
+    /// mapping it see one memory: the one a live mapping holds, else a new one from
+    /// `make` (kept weakly: it lives as long as the mappings). An error from `make` is
+    /// returned as it is.
+    pub fn shared_mapping<T: Any + Send + Sync, E>(
+        &self,
+        make: impl FnOnce() -> core::result::Result<Arc<T>, E>,
+    ) -> core::result::Result<Arc<T>, E> {
+        let mut slot = self.shared_mapping.lock();
+        if let Some(existing) = slot.as_ref().and_then(Weak::upgrade).and_then(|any| any.downcast::<T>().ok()) {
+            return Ok(existing);
+        }
+        let made = make()?;
+        let any: Arc<dyn Any + Send + Sync> = made.clone();
+        *slot = Some(Arc::downgrade(&any));
+        Ok(made)
     }
 
     /// A read-only file with the given contents, for synthetic directories.

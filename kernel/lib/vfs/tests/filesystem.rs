@@ -336,3 +336,24 @@ fn lookups_need_search_permission_where_the_caller_says() {
     // The unchecked lookup still goes everywhere.
     assert!(fs.lookup(&root, "/a/b/c/d/file", true).is_ok());
 }
+
+#[test]
+fn shared_mappings_of_a_file_share_one_object_while_it_lives() {
+    let img = image();
+    let fs = Filesystem::new(&img, None, clock).unwrap();
+    let root = fs.root();
+    let file = fs.lookup(&root, "/etc/hostname", true).unwrap();
+    let first = file.shared_mapping(|| Ok::<_, ()>(Arc::new(AtomicU64::new(7)))).unwrap();
+    // A second mapping gets the same object, not a new one from `make`.
+    let second = file.shared_mapping(|| Ok::<_, ()>(Arc::new(AtomicU64::new(8)))).unwrap();
+    assert!(Arc::ptr_eq(&first, &second));
+    // Another file (the hard link's target aside) has its own.
+    let other = fs.lookup(&root, "/a/b/c/d/file", true).unwrap();
+    let theirs = other.shared_mapping(|| Ok::<_, ()>(Arc::new(AtomicU64::new(9)))).unwrap();
+    assert_eq!(theirs.load(Ordering::Relaxed), 9);
+    // Once no mapping holds it, the next one starts afresh; a failing `make` says so.
+    drop((first, second));
+    assert_eq!(file.shared_mapping(|| Err::<Arc<AtomicU64>, _>("no memory")).unwrap_err(), "no memory");
+    let fresh = file.shared_mapping(|| Ok::<_, ()>(Arc::new(AtomicU64::new(10)))).unwrap();
+    assert_eq!(fresh.load(Ordering::Relaxed), 10);
+}
