@@ -1155,6 +1155,10 @@ int main(int argc, char **argv)
 		return 3;
 	if (argc == 3 && strcmp(argv[1], "bytes-mode") == 0)
 		return bytes_mode(argv);
+	if (argc == 2 && strcmp(argv[1], "smp-stress") == 0)
+		return smp_stress_mode();
+	if (argc == 2 && strcmp(argv[1], "where") == 0)
+		return where_mode();
 	if (argc == 2 && strcmp(argv[1], "--list") == 0) {
 		for (int i = 0; i < CHECKS; i++)
 			puts(checks[i].name);
@@ -1168,7 +1172,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (argc != 1) {
-		fprintf(stderr, "usage: c-probe [--list | --only NAME | child-mode]\n");
+		fprintf(stderr, "usage: c-probe [--list | --only NAME | child-mode | smp-stress | where]\n");
 		return 2;
 	}
 	return run(NULL);

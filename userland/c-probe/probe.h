@@ -50,4 +50,10 @@ const char *check_eventfd_counter(void);
 const char *check_eventfd_semaphore(void);
 const char *check_eventfd_epoll(void);
 
+/* `c-probe smp-stress`: threads of one process on several CPUs (smp.c). */
+int smp_stress_mode(void);
+
+/* `c-probe where`: the CPU it runs on and its affinity mask (smp.c). */
+int where_mode(void);
+
 #endif

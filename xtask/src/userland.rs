@@ -71,12 +71,21 @@ pub fn build() -> Result<Programs, String> {
     };
     std::fs::copy(target_dir.join("x86_64-unknown-linux-gnu/release/rust-probe"), &programs.rust_probe)
         .map_err(|e| format!("rust-probe: {e}"))?;
-    musl(&["userland/c-probe/probe.c", "userland/c-probe/readiness.c"], &programs.c_probe, true)?;
+    musl(
+        &["userland/c-probe/probe.c", "userland/c-probe/readiness.c", "userland/c-probe/smp.c"],
+        &programs.c_probe,
+        true,
+    )?;
     musl(&["userland/crash/crash.c"], &programs.crash, false)?;
     musl(&["userland/bench/bench.c"], &programs.bench, true)?;
     musl(berth_tests::netprobe::SOURCES, &programs.net_probe, true)?;
     musl(&["userland/fuzz/fuzz.c"], &programs.fuzz, true)?;
-    musl_linked(&["userland/c-probe/probe.c", "userland/c-probe/readiness.c"], &programs.c_probe_dynamic, true, false)?;
+    musl_linked(
+        &["userland/c-probe/probe.c", "userland/c-probe/readiness.c", "userland/c-probe/smp.c"],
+        &programs.c_probe_dynamic,
+        true,
+        false,
+    )?;
     util::done(t, "container programs built");
     Ok(programs)
 }

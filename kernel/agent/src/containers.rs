@@ -121,6 +121,18 @@ fn config_of(
     if cpu_millis > 0 {
         config.limits.cpu_millis = u32::try_from(cpu_millis).unwrap_or(u32::MAX);
     }
+    if !hc.cpuset_cpus.is_empty() {
+        let cpus = crate::container::parse_cpuset(&hc.cpuset_cpus)
+            .ok_or_else(|| ApiError::bad_request(format!("Invalid value {} for cpuset cpus", hc.cpuset_cpus)))?;
+        if cpus & !crate::sched::online_mask() != 0 {
+            return Err(ApiError::bad_request(format!(
+                "Requested CPUs are not available - requested {}, available: 0-{}",
+                hc.cpuset_cpus,
+                crate::sched::cpu_count() - 1
+            )));
+        }
+        config.limits.cpuset = cpus;
+    }
     match hc.cpu_shares {
         0 => {}
         // As Docker (the kernel's range of cgroup v1 shares).

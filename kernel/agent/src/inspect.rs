@@ -124,11 +124,8 @@ pub fn container(c: &Container) -> api::ContainerInspect {
     let (entrypoint, args) = c.config.cmd.split_at(entry);
     let mut host_config = api::HostConfig {
         memory: if c.config.limits.memory == u64::MAX { 0 } else { c.config.limits.memory as i64 },
-        nano_cpus: if c.config.limits.cpu_millis >= 1000 {
-            0
-        } else {
-            i64::from(c.config.limits.cpu_millis) * 1_000_000
-        },
+        nano_cpus: i64::from(c.config.limits.cpu_millis) * 1_000_000,
+        cpuset_cpus: crate::container::format_cpuset(c.config.limits.cpuset),
         // Docker shows 0 for the default share.
         cpu_shares: match c.config.limits.cpu_shares {
             crate::sched::DEFAULT_WEIGHT => 0,

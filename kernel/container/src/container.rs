@@ -85,7 +85,11 @@ impl Container {
             pid_limit: config.limits.pids,
             tty: config.tty,
             stdin_pipe: config.open_stdin,
-            sched_group: crate::sched::Group::new(config.limits.cpu_shares, config.limits.cpu_millis),
+            sched_group: crate::sched::Group::new(
+                config.limits.cpu_shares,
+                config.limits.cpu_millis,
+                config.limits.cpuset,
+            ),
         };
         let container = Arc::new_cyclic(|me: &Weak<Container>| Container {
             sandbox: Sandbox::new(parts, me.clone()),

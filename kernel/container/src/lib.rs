@@ -25,7 +25,7 @@ pub mod pull;
 pub mod registry;
 mod setup;
 
-pub use berth_config::{ContainerConfig, Echo, parse_module_cmdline, parse_size};
+pub use berth_config::{ContainerConfig, Echo, format_cpuset, parse_cpuset, parse_module_cmdline, parse_size};
 pub use container::{Container, Status, watchdog};
 pub use error::ContainerError;
 

@@ -35,7 +35,7 @@ fn write_file(sandbox: &Sandbox, dir: &Arc<Inode>, name: &str, text: &str) -> Re
     Ok(())
 }
 
-/// Adds `/dev`, `/proc`, `/tmp`, `/etc/hostname`, `/etc/hosts` and (when the machine
+/// Adds `/dev`, `/proc`, `/sys`, `/tmp`, `/etc/hostname`, `/etc/hosts` and (when the machine
 /// has a DNS server) `/etc/resolv.conf` to a new container.
 pub fn prepare_fs(sandbox: &Arc<Sandbox>) -> Result<(), crate::ContainerError> {
     let err = |what: &'static str, e: FsError| crate::ContainerError::FileSystem(what, e);
@@ -66,6 +66,7 @@ pub fn prepare_fs(sandbox: &Arc<Sandbox>) -> Result<(), crate::ContainerError> {
     }
     ensure_dir(sandbox, &dev, "shm", 0o1777).map_err(|e| err("/dev/shm", e))?;
     sandbox.fs.mount(&root, "proc", crate::sandbox::files::procfs::root(sandbox)).map_err(|e| err("/proc", e))?;
+    sandbox.fs.mount(&root, "sys", crate::sandbox::files::procfs_sys::sys_root(sandbox)).map_err(|e| err("/sys", e))?;
     let tmp = ensure_dir(sandbox, &root, "tmp", 0o1777).map_err(|e| err("/tmp", e))?;
     tmp.set_mode(0o1777, sandbox.fs.now());
     let etc = ensure_dir(sandbox, &root, "etc", 0o755).map_err(|e| err("/etc", e))?;

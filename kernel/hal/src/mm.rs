@@ -485,7 +485,7 @@ pub fn use_kernel_table() {
         // SAFETY: the kernel's table maps everything kernel code uses; user tables
         // only add the user half, which kernel code does not touch outside user copies
         // (never in progress across a thread switch).
-        unsafe { Cr3::write(PhysFrame::containing_address(PhysAddr::new(kernel)), Cr3::read().1) };
+        unsafe { crate::tlb::load_table(kernel, false) };
     }
 }
 

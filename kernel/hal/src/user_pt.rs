@@ -9,6 +9,7 @@ use crate::layout::{PAGE_SIZE, USER_END};
 use crate::mm::{Frame, MapError, kernel_pml4, phys_offset};
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use x86_64::registers::control::Cr3;
 use x86_64::structures::paging::mapper::MapToError;
 use x86_64::structures::paging::{
@@ -77,6 +78,11 @@ pub const ENTRY_COST: u64 = 64;
 pub struct UserPageTable<F: AsFrame> {
     pml4: Frame,
     pages: BTreeMap<u64, (Arc<F>, UserFlags)>,
+    /// Other CPUs may still translate through entries taken away since the last
+    /// [`UserPageTable::flush_remote`]; the frames those entries pointed to are kept
+    /// here until then, so nothing can reach a frame after it is freed.
+    remote_stale: bool,
+    kept: Vec<Arc<F>>,
     budget: Arc<dyn TableBudget>,
     /// Bytes charged to `budget`, given back when the table is dropped.
     charged: u64,
@@ -119,7 +125,14 @@ impl<F: AsFrame> UserPageTable<F> {
         let mut kernel_half = [0u8; 2048];
         kernel_pml4().read(2048, &mut kernel_half);
         pml4.write(2048, &kernel_half);
-        Ok(UserPageTable { pml4, pages: BTreeMap::new(), budget, charged: PAGE_SIZE })
+        Ok(UserPageTable {
+            pml4,
+            pages: BTreeMap::new(),
+            remote_stale: false,
+            kept: Vec::new(),
+            budget,
+            charged: PAGE_SIZE,
+        })
     }
 
     fn mapper(&mut self) -> OffsetPageTable<'_> {
@@ -186,23 +199,59 @@ impl<F: AsFrame> UserPageTable<F> {
         if let Ok((_, flush)) = self.mapper().unmap(p) {
             flush.flush();
         }
+        if self.note_taken_away() {
+            self.kept.push(page.clone());
+        }
         self.charged -= ENTRY_COST;
         self.budget.uncharge(ENTRY_COST);
         Some(page)
     }
 
+    /// After a translation was taken away (and flushed here): notes whether another
+    /// CPU has the table loaded, and so may still use it; true if so.
+    fn note_taken_away(&mut self) -> bool {
+        if crate::tlb::others_using(self.pml4.phys()) != 0 {
+            self.remote_stale = true;
+        }
+        self.remote_stale
+    }
+
+    /// Makes the other CPUs that have this table loaded drop translations taken away
+    /// since the last call, then lets go of the frames those pointed to. Call after
+    /// each change of the address space (one shootdown for many pages); nothing is
+    /// sent when no other CPU has the table loaded.
+    pub fn flush_remote(&mut self) {
+        if self.remote_stale {
+            crate::tlb::shootdown_cpus(crate::tlb::others_using(self.pml4.phys()));
+            self.remote_stale = false;
+        }
+        self.kept.clear();
+    }
+
     /// Changes the access rights of a mapped page; false if it is not mapped.
     pub fn set_flags(&mut self, virt: u64, flags: UserFlags) -> bool {
         let Ok(p) = Self::check(virt) else { return false };
-        match self.pages.get_mut(&virt) {
+        let reduced = match self.pages.get_mut(&virt) {
             Some((_, current)) if *current == flags => return true,
-            Some((_, current)) => *current = flags,
+            Some((_, current)) => {
+                let readable = |f: UserFlags| f.read || f.write || f.exec;
+                let reduced = (current.write && !flags.write)
+                    || (current.exec && !flags.exec)
+                    || (readable(*current) && !readable(flags));
+                *current = flags;
+                reduced
+            }
             None => return false,
-        }
+        };
         // SAFETY: only the rights of a user page this table owns change.
         match unsafe { self.mapper().update_flags(p, flags.to_flags()) } {
             Ok(flush) => {
                 flush.flush();
+                // A CPU holding the old, wider rights must lose them; one holding
+                // narrower rights faults and finds the new ones.
+                if reduced {
+                    self.note_taken_away();
+                }
                 true
             }
             Err(_) => false,
@@ -229,7 +278,7 @@ impl<F: AsFrame> UserPageTable<F> {
         if !self.is_active() {
             // SAFETY: the table maps the kernel half exactly as every other table does,
             // so the running kernel code, stack and data stay mapped.
-            unsafe { Cr3::write(PhysFrame::containing_address(PhysAddr::new(self.pml4.phys())), Cr3::read().1) };
+            unsafe { crate::tlb::load_table(self.pml4.phys(), true) };
         }
     }
 
@@ -243,7 +292,12 @@ impl<F: AsFrame> Drop for UserPageTable<F> {
     fn drop(&mut self) {
         if self.is_active() {
             // SAFETY: the kernel's own table maps everything the kernel uses.
-            unsafe { Cr3::write(PhysFrame::containing_address(PhysAddr::new(kernel_pml4().phys())), Cr3::read().1) };
+            unsafe { crate::tlb::load_table(kernel_pml4().phys(), false) };
+        }
+        // Another CPU may still be switching away from it (a thread of this process
+        // that exited there a moment ago): its tables stay until it is done.
+        while crate::tlb::others_using(self.pml4.phys()) != 0 {
+            core::hint::spin_loop();
         }
         // Free the user half's page-table frames (levels 3, 2 and 1); the leaf frames
         // are released with `pages`.

@@ -387,6 +387,13 @@ impl AddressSpace {
         Ok(())
     }
 
+    /// Ends a change: makes other CPUs that run this address space's threads drop the
+    /// translations it took away (one shootdown for the whole change), and frees the
+    /// pages only then. Every change is followed by this (`Process::with_vm` does it).
+    pub fn finish_changes(&mut self) {
+        self.pt.flush_remote();
+    }
+
     /// Resolves a fault at `addr`: maps the page, or copies a shared one on write.
     pub fn handle_fault(&mut self, addr: u64, access: Access) -> Result<(), Fault> {
         let vma = self.vma_at(addr).ok_or(Fault::Unmapped)?.clone();

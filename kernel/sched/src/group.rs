@@ -13,8 +13,12 @@
 //! 100 ms period; when it is used up, the group's threads wait for the next period.
 //! The arithmetic of both is `berth-cpu`'s, tested on the host.
 //!
+//! A group's bandwidth is summed over every CPU its threads run on (`--cpus 1.5` is a
+//! CPU and a half's time per period).
+//!
 //! Each group is placed on one CPU at a time (see the crate's comment): a new one on
-//! the CPU with the fewest groups, the kernel's on CPU 0 for good.
+//! the CPU with the fewest groups among those it may use, the kernel's on CPU 0 for
+//! good.
 
 use super::Thread;
 use alloc::collections::VecDeque;
@@ -49,18 +53,25 @@ pub struct Group {
     running: AtomicUsize,
     /// Whether it may move to another CPU.
     movable: bool,
+    /// The CPUs its threads may run on (bit `i`: CPU `i`; `--cpuset-cpus`).
+    cpus: u64,
 }
 
 impl Group {
     /// A group of `weight` (relative to [`DEFAULT_WEIGHT`]; at least 2) that may use
-    /// `cpu_millis` thousandths of a CPU (1000 or more: no limit).
-    pub fn new(weight: u32, cpu_millis: u32) -> Arc<Group> {
-        let cpus = crate::cpu_count();
-        let cpu = (0..cpus).min_by_key(|&c| PLACED[c].load(Ordering::Relaxed)).unwrap_or(0);
-        Group::on_cpu(weight, cpu_millis, cpu, true)
+    /// `cpu_millis` thousandths of a CPU in all (0: no limit), on the CPUs in `cpus`
+    /// (bit `i`: CPU `i`; those that run threads, or all of them if none does).
+    pub fn new(weight: u32, cpu_millis: u32, cpus: u64) -> Arc<Group> {
+        let online = crate::online_mask();
+        let cpus = if cpus & online == 0 { online } else { cpus & online };
+        let cpu = (0..crate::cpu_count())
+            .filter(|c| cpus & (1 << c) != 0)
+            .min_by_key(|&c| PLACED[c].load(Ordering::Relaxed))
+            .unwrap_or(0);
+        Group::on_cpu(weight, cpu_millis, cpu, true, cpus)
     }
 
-    fn on_cpu(weight: u32, cpu_millis: u32, cpu: usize, movable: bool) -> Arc<Group> {
+    fn on_cpu(weight: u32, cpu_millis: u32, cpu: usize, movable: bool, cpus: u64) -> Arc<Group> {
         PLACED[cpu].fetch_add(1, Ordering::Relaxed);
         Arc::new(Group {
             share: FairShare::new(weight),
@@ -71,13 +82,14 @@ impl Group {
             cpu: AtomicUsize::new(cpu),
             running: AtomicUsize::new(0),
             movable,
+            cpus,
         })
     }
 
     /// The group of the kernel's own threads, on CPU 0.
     pub fn kernel() -> Arc<Group> {
         static KERNEL: spin::Once<Arc<Group>> = spin::Once::new();
-        KERNEL.call_once(|| Group::on_cpu(KERNEL_WEIGHT, 1000, 0, false)).clone()
+        KERNEL.call_once(|| Group::on_cpu(KERNEL_WEIGHT, 0, 0, false, 1)).clone()
     }
 
     /// The CPU its threads run on now.
@@ -88,6 +100,11 @@ impl Group {
     /// Whether it may move to another CPU.
     pub(super) fn movable(&self) -> bool {
         self.movable
+    }
+
+    /// The CPUs its threads may run on (bit `i`: CPU `i`).
+    pub fn cpus(&self) -> u64 {
+        self.cpus
     }
 
     /// How many of its threads are on a CPU now.

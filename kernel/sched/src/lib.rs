@@ -6,15 +6,18 @@
 //! So kernel code never loses its CPU while holding a lock, and spin locks are held
 //! only for as long as the code between lock and unlock takes.
 //!
-//! Ready threads wait in their group's queue ([`Group`]: a container, or the kernel);
-//! the next to run on a CPU is the first of the group with the least virtual time
-//! among the groups placed on that CPU. Every CPU runs the groups placed on it: a new
-//! group goes to the CPU with the fewest, and a CPU with nothing to run takes a ready
-//! group whose CPU is busy with another (work stealing). A group's threads therefore
-//! run on one CPU at a time, so a process's address space is only ever used (and its
-//! TLB entries only cached) on one CPU, and changing it needs no TLB shootdown. The
-//! kernel's group stays on CPU 0, where device interrupts arrive. Threads that service
-//! devices are woken "urgently" and run before any group.
+//! Ready threads wait in their group's queue ([`Group`]: a container, or the kernel).
+//! Each group is placed on one CPU (a new one on the CPU with the fewest, among those
+//! its container may use); the next to run on a CPU is the first thread of the group
+//! with the least virtual time among the groups placed on that CPU. A CPU with
+//! nothing of its own to run takes a ready group with no thread on a CPU from a busy
+//! CPU (work stealing), or else just a ready thread of a group whose CPU is busy: the
+//! threads of one process then run on several CPUs at once, and changes to its
+//! address space shoot down the other CPUs' TLBs (`berth_hal::tlb`). A thread runs
+//! only on CPUs its affinity (`sched_setaffinity`) and its container's CPU set allow;
+//! one that may not run on its group's CPU is run by an allowed CPU in the group's
+//! turn there. The kernel's group stays on CPU 0, where device interrupts arrive.
+//! Threads that service devices are woken "urgently" and run before any group.
 //!
 //! One lock (`SCHED`) guards the run queues of every CPU. A thread handed to a CPU
 //! while the CPU that ran it is still switching away is waited for in the context
@@ -151,6 +154,19 @@ pub fn cpu_count() -> usize {
     ACTIVE_CPUS.load(Ordering::Acquire).max(1)
 }
 
+/// The CPUs that run threads, as a mask (bit `i`: CPU `i`).
+pub fn online_mask() -> u64 {
+    match cpu_count() {
+        64.. => u64::MAX,
+        n => (1 << n) - 1,
+    }
+}
+
+/// The index of the CPU running this code.
+pub fn this_cpu() -> usize {
+    percpu::index()
+}
+
 /// The running thread.
 pub fn current() -> Arc<Thread> {
     CURRENT[percpu::index()].lock().clone().expect("the scheduler is initialized")
@@ -284,9 +300,9 @@ fn enter_address_space(next: &Thread) {
     }
 }
 
-/// The next thread to run on CPU `me`, taken off its queue: an urgent one, else the
-/// first of the group with the least virtual time among those placed here and not
-/// throttled, else one of a group taken from a busy CPU.
+/// The next thread to run on CPU `me`, taken off its queue: an urgent one, else a
+/// thread of the group with the least virtual time among those with a thread for
+/// this CPU (see [`wants_here`]) and not throttled, else one taken from a busy CPU.
 fn pick_next(s: &mut Scheduler, me: usize) -> Option<Arc<Thread>> {
     while let Some(t) = s.cpus[me].urgent.pop_front() {
         if t.state() == ThreadState::Ready {
@@ -299,41 +315,62 @@ fn pick_next(s: &mut Scheduler, me: usize) -> Option<Arc<Thread>> {
             .groups
             .iter()
             .enumerate()
-            .filter(|(_, g)| g.cpu() == me && !g.throttled(now))
+            .filter(|(_, g)| !g.throttled(now) && has_ready(g, |t| wants_here(g, t, me)))
             .min_by_key(|(_, g)| g.vruntime())
             .map(|(at, g)| (at, g.clone()));
-        let (at, group) = match found {
-            Some(found) => found,
-            None => {
-                steal_group(s, me, now)?;
-                continue;
+        if let Some((at, group)) = found {
+            let thread = take_ready(s, at, |t| wants_here(&group, t, me));
+            let here = &mut s.cpus[me];
+            here.min_vruntime = here.min_vruntime.max(group.vruntime());
+            if thread.is_some() {
+                return thread;
             }
-        };
-        let (thread, now_empty) = {
-            let mut ready = group.ready.lock();
-            let thread = ready.pop_front();
-            (thread, ready.is_empty())
-        };
-        if now_empty {
-            s.groups.swap_remove(at);
-            group.listed.store(false, Ordering::Relaxed);
+            continue;
         }
-        let here = &mut s.cpus[me];
-        here.min_vruntime = here.min_vruntime.max(group.vruntime());
-        // A queued thread may have exited, or blocked again, since.
-        if let Some(t) = thread.filter(|t| t.state() == ThreadState::Ready) {
-            return Some(t);
+        if steal_group(s, me, now).is_none() {
+            return steal_thread(s, me, now);
         }
     }
 }
 
-/// A group that CPU `me` may take: ready and not throttled, movable, with none of its
-/// threads on a CPU, on a CPU that is busy running something else.
+/// Whether CPU `me` runs `thread` of `group` in its turn: the group is placed here, or
+/// the thread may not run on the group's CPU (its affinity says so) but may here.
+fn wants_here(group: &Group, thread: &Thread, me: usize) -> bool {
+    thread.may_run_on(me) && (group.cpu() == me || !thread.may_run_on(group.cpu()))
+}
+
+/// Whether `group` has a ready thread that `wanted` accepts.
+fn has_ready(group: &Group, wanted: impl Fn(&Thread) -> bool) -> bool {
+    group.ready.lock().iter().any(|t| t.state() == ThreadState::Ready && wanted(t))
+}
+
+/// Takes the first ready thread that `wanted` accepts off the queue of group `at` in
+/// the list, dropping entries that went stale on the way (threads that exited, or
+/// blocked again, since they were queued); a group left with none leaves the list.
+fn take_ready(s: &mut Scheduler, at: usize, wanted: impl Fn(&Thread) -> bool) -> Option<Arc<Thread>> {
+    let group = s.groups[at].clone();
+    let (thread, now_empty) = {
+        let mut ready = group.ready.lock();
+        ready.retain(|t| t.state() == ThreadState::Ready);
+        let thread = ready.iter().position(|t| wanted(t)).and_then(|i| ready.remove(i));
+        (thread, ready.is_empty())
+    };
+    if now_empty {
+        s.groups.swap_remove(at);
+        group.listed.store(false, Ordering::Relaxed);
+    }
+    thread
+}
+
+/// A group that CPU `me` may take whole: ready and not throttled, movable and allowed
+/// here, with none of its threads on a CPU, on a CPU that is busy running something
+/// else.
 fn stealable(s: &Scheduler, me: usize, now: u64) -> Option<usize> {
     s.groups.iter().position(|g| {
         let owner = g.cpu();
         owner != me
             && g.movable()
+            && g.cpus() & (1 << me) != 0
             && g.running() == 0
             && !g.throttled(now)
             && s.cpus[owner].current.as_ref().is_some_and(|t| !t.is_idle())
@@ -349,12 +386,33 @@ fn steal_group(s: &mut Scheduler, me: usize, now: u64) -> Option<()> {
     Some(())
 }
 
-/// Whether CPU `me` has a thread to run now (urgent, in a group placed here and not
-/// throttled, or in a group it could take).
+/// A group with a ready thread that CPU `me` may run while the group's own CPU is busy
+/// (another thread of a process with several, say): movable, not throttled.
+fn thread_stealable(s: &Scheduler, me: usize, now: u64) -> Option<usize> {
+    s.groups.iter().position(|g| {
+        let owner = g.cpu();
+        owner != me
+            && g.movable()
+            && !g.throttled(now)
+            && s.cpus[owner].current.as_ref().is_some_and(|t| !t.is_idle())
+            && has_ready(g, |t| t.may_run_on(me))
+    })
+}
+
+/// Takes a ready thread that CPU `me` may run from a group placed on a busy CPU, which
+/// stays placed there.
+fn steal_thread(s: &mut Scheduler, me: usize, now: u64) -> Option<Arc<Thread>> {
+    let at = thread_stealable(s, me, now)?;
+    take_ready(s, at, |t| t.may_run_on(me))
+}
+
+/// Whether CPU `me` has a thread to run now (urgent, one it runs in its group's turn,
+/// or one it could take from a busy CPU).
 fn has_work(s: &Scheduler, me: usize, now: u64) -> bool {
     !s.cpus[me].urgent.is_empty()
-        || s.groups.iter().any(|g| g.cpu() == me && !g.throttled(now))
+        || s.groups.iter().any(|g| !g.throttled(now) && has_ready(g, |t| wants_here(g, t, me)))
         || stealable(s, me, now).is_some()
+        || thread_stealable(s, me, now).is_some()
 }
 
 fn switch_accounting(s: &mut Scheduler, me: usize, prev: &Arc<Thread>, next: &Arc<Thread>) {

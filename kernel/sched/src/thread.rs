@@ -41,6 +41,8 @@ pub struct Thread {
     /// the scheduler's lock.
     on_cpu: AtomicBool,
     cpu_ns: AtomicU64,
+    /// The CPUs it asked to run on (`sched_setaffinity`; bit `i`: CPU `i`).
+    affinity: AtomicU64,
     /// The group it shares the CPU with.
     group: Arc<Group>,
     /// What the layers above keep per thread (a process's thread state), opaque here.
@@ -76,6 +78,7 @@ impl Thread {
             state: AtomicU8::new(ThreadState::Running as u8),
             on_cpu: AtomicBool::new(false),
             cpu_ns: AtomicU64::new(0),
+            affinity: AtomicU64::new(u64::MAX),
             group: Group::kernel(),
             extension: None,
         })
@@ -105,6 +108,7 @@ impl Thread {
             state: AtomicU8::new(ThreadState::New as u8),
             on_cpu: AtomicBool::new(false),
             cpu_ns: AtomicU64::new(0),
+            affinity: AtomicU64::new(u64::MAX),
             group,
             extension,
         })
@@ -119,6 +123,33 @@ impl Thread {
     /// The group it shares the CPU with.
     pub fn group(&self) -> &Arc<Group> {
         &self.group
+    }
+
+    /// The CPUs it may run on (bit `i`: CPU `i`): those it asked for that its group
+    /// (container) may use.
+    pub fn affinity(&self) -> u64 {
+        self.affinity.load(Ordering::Relaxed) & self.group.cpus()
+    }
+
+    /// Restricts it to the CPUs in `mask`; false (and no change) if none of them
+    /// runs threads for its group. It moves off a CPU it may no longer use the next
+    /// time it gives that CPU up.
+    pub fn set_affinity(&self, mask: u64) -> bool {
+        if mask & self.group.cpus() == 0 {
+            return false;
+        }
+        self.affinity.store(mask, Ordering::Relaxed);
+        true
+    }
+
+    /// Whether it may run on CPU `cpu`.
+    pub(crate) fn may_run_on(&self, cpu: usize) -> bool {
+        self.affinity() & (1 << cpu) != 0
+    }
+
+    /// Whether it may run on the CPU running this code.
+    pub fn may_run_here(&self) -> bool {
+        self.may_run_on(berth_hal::percpu::index())
     }
 
     /// Its CPU context.

@@ -54,11 +54,6 @@ pub fn set_clock() -> SysResult {
     Err(Errno::EPERM)
 }
 
-/// `sched_setaffinity`: 0. Every thread may run on the one CPU berth schedules on.
-pub fn set_affinity() -> SysResult {
-    Ok(0)
-}
-
 /// `sched_getscheduler`, `sched_setscheduler`, `sched_setparam`: 0, SCHED_OTHER, the one
 /// policy berth has (containers share the CPU by their `cpu-shares`).
 pub fn scheduler_policy() -> SysResult {

@@ -364,7 +364,7 @@ fn dispatch(number: u64, a: &Args, frame: &mut TrapFrame) -> SysResult {
         nr::FUTEX => sync::futex(a),
         nr::SCHED_YIELD => sync::sched_yield(),
         nr::SCHED_GETAFFINITY => sync::sched_getaffinity(a),
-        nr::SCHED_SETAFFINITY => constant::set_affinity(),
+        nr::SCHED_SETAFFINITY => sync::sched_setaffinity(a),
         nr::SCHED_GETSCHEDULER | nr::SCHED_SETPARAM | nr::SCHED_SETSCHEDULER => constant::scheduler_policy(),
         nr::SCHED_GETPARAM => constant::scheduler_param(a),
         nr::GETPRIORITY => constant::get_priority(),

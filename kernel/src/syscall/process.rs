@@ -214,7 +214,7 @@ pub fn kill(a: &Args) -> SysResult {
     Ok(0)
 }
 
-fn find_thread(tgid: Option<u32>, tid: u32) -> Result<Arc<sched::Thread>, Errno> {
+pub(super) fn find_thread(tgid: Option<u32>, tid: u32) -> Result<Arc<sched::Thread>, Errno> {
     let me = current_process();
     let processes = match tgid {
         Some(pid) => alloc::vec![me.sandbox.process(pid).ok_or(Errno::ESRCH)?],

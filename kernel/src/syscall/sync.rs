@@ -5,6 +5,7 @@ use crate::futex;
 use crate::proc::current_process;
 use crate::sched;
 use crate::uaccess::UserPtr;
+use alloc::sync::Arc;
 use berth_abi::Errno;
 use berth_abi::sync::*;
 use berth_abi::time::Timespec;
@@ -93,20 +94,52 @@ pub fn sched_yield() -> SysResult {
     Ok(0)
 }
 
-/// sched_getaffinity(pid, len, mask): one CPU.
+/// The thread a `sched_*affinity` call names: the caller for 0, else thread `tid` of
+/// its container.
+fn affinity_target(tid: i32) -> Result<Arc<sched::Thread>, Errno> {
+    match tid {
+        0 => Ok(sched::current()),
+        1.. => super::process::find_thread(None, tid as u32),
+        _ => Err(Errno::ESRCH),
+    }
+}
+
+/// sched_getaffinity(tid, len, mask): the CPUs the thread may run on (those it asked
+/// for within its container's); returns the bytes written (8).
 pub fn sched_getaffinity(a: &Args) -> SysResult {
     let len = a.usize(1);
     if len < 8 || !len.is_multiple_of(8) {
         return Err(Errno::EINVAL);
     }
-    a.ptr(2).write(&1u64)?;
+    let mask = affinity_target(a.i32(0))?.affinity() & sched::online_mask();
+    a.ptr(2).write(&mask)?;
     Ok(8)
 }
 
-/// getcpu(cpu, node)
-pub fn getcpu(a: &Args) -> SysResult {
-    for i in 0..2 {
-        a.ptr(i).write_unless_null(&0u32)?;
+/// sched_setaffinity(tid, len, mask): restricts the thread to the CPUs in the mask
+/// (bits past the first 64 CPUs are ignored: berth runs at most 64); EINVAL if none of
+/// them is one its container may use.
+pub fn sched_setaffinity(a: &Args) -> SysResult {
+    let len = a.usize(1);
+    if len == 0 {
+        return Err(Errno::EINVAL);
     }
+    let mut bytes = [0u8; 8];
+    a.slice(2, 1).read_into(&mut bytes[..len.min(8)])?;
+    let mask = u64::from_le_bytes(bytes);
+    let thread = affinity_target(a.i32(0))?;
+    if !thread.set_affinity(mask & sched::online_mask()) {
+        return Err(Errno::EINVAL);
+    }
+    if Arc::ptr_eq(&thread, &sched::current()) && !thread.may_run_here() {
+        sched::yield_now();
+    }
+    Ok(0)
+}
+
+/// getcpu(cpu, node): the CPU the caller runs on; node 0.
+pub fn getcpu(a: &Args) -> SysResult {
+    a.ptr(0).write_unless_null(&(sched::this_cpu() as u32))?;
+    a.ptr(1).write_unless_null(&0u32)?;
     Ok(0)
 }

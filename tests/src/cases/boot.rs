@@ -46,14 +46,18 @@ pub fn banner(a: &Artifacts) -> Result<(), String> {
 }
 
 /// With 2 and 4 virtual CPUs every CPU the MADT lists comes up, the scheduler uses them
-/// all with `smp` (CPU 0 alone without), and containers run (a program sees one CPU:
-/// a container's threads run on one CPU at a time). Two CPU-bound containers on 2 CPUs
-/// keep both busy: CPU 1 runs a good share of their work.
+/// all with `smp` (CPU 0 alone without), and containers run and see the CPUs they may
+/// use (`nproc`, `/sys/devices/system/cpu/online`, `/proc/cpuinfo`). Two CPU-bound
+/// containers on 2 CPUs keep both busy: CPU 1 runs a good share of their work.
 pub fn smp(a: &Artifacts) -> Result<(), String> {
-    let counter = || Boot::new(&a.busybox_image, "counter", "", "/bin/sh -c \"seq 1 3; echo nproc $(nproc)\"");
-    for (cpus, cmdline, scheduler) in
-        [(2, "smp", "scheduler: 2 CPU(s)"), (4, "smp", "scheduler: 4 CPU(s)"), (2, "nosmp", "scheduler: 1 CPU")]
-    {
+    let look = "seq 1 3; echo nproc $(nproc); echo online $(cat /sys/devices/system/cpu/online); \
+                echo cpuinfo $(grep -c ^processor /proc/cpuinfo)";
+    let counter = || Boot::new(&a.busybox_image, "counter", "", &format!("/bin/sh -c \"{look}\""));
+    for (cpus, cmdline, scheduler, used) in [
+        (2, "smp", "scheduler: 2 CPU(s)", 2),
+        (4, "smp", "scheduler: 4 CPU(s)", 4),
+        (2, "nosmp", "scheduler: 1 CPU", 1),
+    ] {
         let test = format!("boot-smp-{cpus}{cmdline}");
         let out = run::boot_with(a, &test, &[counter()], cmdline, seconds(60), |c| c.cpus = cpus)?;
         for line in [format!("CPUs: {cpus} of {cpus} online"), String::from(scheduler)] {
@@ -63,7 +67,10 @@ pub fn smp(a: &Artifacts) -> Result<(), String> {
         }
         out.expect_status("counter", 0)?;
         out.expect_line("counter", "3")?;
-        out.expect_line("counter", "nproc 1")?;
+        out.expect_line("counter", &format!("nproc {used}"))?;
+        let online = if used == 1 { String::from("0") } else { format!("0-{}", used - 1) };
+        out.expect_line("counter", &format!("online {online}"))?;
+        out.expect_line("counter", &format!("cpuinfo {used}"))?;
     }
     let spin = "/bin/sh -c \"i=0; while [ $i -lt 40000 ]; do i=$((i+1)); done; echo spun $i\"";
     let containers = [Boot::new(&a.busybox_image, "spin-a", "", spin), Boot::new(&a.busybox_image, "spin-b", "", spin)];
@@ -106,6 +113,56 @@ pub fn smp_storm(a: &Artifacts) -> Result<(), String> {
         .collect();
     if busy.len() != 4 || busy.iter().filter(|&&ms| ms > 0).count() < 2 {
         return Err(out.vm.failure(&format!("per-CPU busy time {busy:?}: the work did not spread")));
+    }
+    Ok(())
+}
+
+/// A container given CPU 1 alone (`cpuset=1`, Docker's `--cpuset-cpus 1`) on 2 CPUs
+/// sees one CPU, and its work runs there; `taskset` (sched_setaffinity) inside a
+/// container of both CPUs moves a program to the CPU it names, and may not name one
+/// the container lacks.
+pub fn smp_cpuset(a: &Artifacts) -> Result<(), String> {
+    let pinned = "echo nproc $(nproc); echo online $(cat /sys/devices/system/cpu/online); \
+                  echo cpuinfo $(grep -c ^processor /proc/cpuinfo); taskset -p $$; \
+                  i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done; echo spun $i";
+    let free = "taskset -c 1 /usr/bin/c-probe where; taskset -p 4 $$ >/dev/null 2>&1; echo bad $?; \
+                taskset -c 0 /bin/sh -c 'echo child nproc $(nproc)'";
+    let containers = [
+        Boot::new(&a.busybox_image, "pinned", "cpuset=1", &format!("/bin/sh -c \"{pinned}\"")),
+        Boot::new(&a.test_image, "free", "", &format!("/bin/sh -c \"{free}\"")),
+    ];
+    let out = run::boot_with(a, "boot-smp-cpuset", &containers, "smp", seconds(120), |c| c.cpus = 2)?;
+    for line in ["nproc 1", "online 1", "cpuinfo 1", "spun 30000"] {
+        out.expect_line("pinned", line)?;
+    }
+    if !out.output("pinned").iter().any(|l| l.ends_with("affinity mask: 2")) {
+        return Err(out.vm.failure("taskset -p in the pinned container did not show mask 2"));
+    }
+    out.expect_status("pinned", 0)?;
+    out.expect_line("free", "running on CPU 1, affinity 2")?;
+    out.expect_line("free", "bad 1")?;
+    out.expect_line("free", "child nproc 1")?;
+    out.expect_status("free", 0)?;
+    Ok(())
+}
+
+/// The threads of one process run on several CPUs at once (`c-probe smp-stress`, on 2
+/// and on 4 CPUs): four of them share a mutex and count exactly, and while one thread
+/// maps and unmaps a page over and over, another reading it never sees freed memory
+/// reused elsewhere (which it does without the TLB shootdown).
+pub fn smp_threads(a: &Artifacts) -> Result<(), String> {
+    for cpus in [2, 4] {
+        let containers = [Boot::new(&a.test_image, "threads", "", "/usr/bin/c-probe smp-stress")];
+        let test = format!("boot-smp-threads-{cpus}");
+        let out = run::boot_with(a, &test, &containers, "smp", seconds(180), |c| c.cpus = cpus)?;
+        out.expect_status("threads", 0)?;
+        let used = out
+            .output("threads")
+            .iter()
+            .find_map(|l| l.strip_prefix("smp-stress ok: ")?.split_whitespace().next()?.parse::<u32>().ok());
+        if used.is_none_or(|n| n < 2) {
+            return Err(out.vm.failure(&format!("the threads ran on {used:?} CPUs of {cpus}")));
+        }
     }
     Ok(())
 }

@@ -53,6 +53,16 @@ pub const ALL: &[Case] = &[
         run: boot::smp,
     },
     Case {
+        name: "boot-smp-cpuset",
+        about: "a container with cpuset=1 sees and uses CPU 1 alone; taskset moves a program",
+        run: boot::smp_cpuset,
+    },
+    Case {
+        name: "boot-smp-threads",
+        about: "one process's threads run on 2 and 4 CPUs at once: exact futex counting, no stale TLB",
+        run: boot::smp_threads,
+    },
+    Case {
         name: "boot-smp-storm",
         about: "8 containers forking and spinning at once on 4 CPUs all finish, on several CPUs",
         run: boot::smp_storm,

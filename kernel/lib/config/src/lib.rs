@@ -25,8 +25,11 @@ pub struct Limits {
     /// Processes and threads at once (0: the machine's default, which the kernel
     /// works out from its memory).
     pub pids: u32,
-    /// CPU bandwidth in thousandths of a CPU (1000 = one whole CPU: no limit).
+    /// CPU bandwidth in thousandths of a CPU, over all CPUs (2500: two and a half
+    /// CPUs' time; 0: no limit).
     pub cpu_millis: u32,
+    /// The CPUs its threads may run on (bit `i`: CPU `i`; 0: all of them).
+    pub cpuset: u64,
     /// Weight against other containers when the CPU is contended (1024 by default;
     /// Docker's `--cpu-shares`).
     pub cpu_shares: u32,
@@ -34,7 +37,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { memory: u64::MAX, pids: 0, cpu_millis: 1000, cpu_shares: DEFAULT_CPU_SHARES }
+        Limits { memory: u64::MAX, pids: 0, cpu_millis: 0, cpuset: 0, cpu_shares: DEFAULT_CPU_SHARES }
     }
 }
 
@@ -160,8 +163,49 @@ fn parse_cpus(s: &str) -> Option<u32> {
     whole.checked_mul(1000)?.checked_add(milli).filter(|&m| m > 0)
 }
 
+/// Parses a CPU list as Docker's `--cpuset-cpus` takes it (`0-3`, `0,2`, `1,4-5`) into a
+/// mask (bit `i`: CPU `i`); `None` if malformed, empty or naming a CPU past 63.
+pub fn parse_cpuset(s: &str) -> Option<u64> {
+    let mut mask = 0u64;
+    for part in s.split(',') {
+        let (first, last) = match part.split_once('-') {
+            Some((a, b)) => (a.trim().parse::<u32>().ok()?, b.trim().parse::<u32>().ok()?),
+            None => {
+                let cpu = part.trim().parse::<u32>().ok()?;
+                (cpu, cpu)
+            }
+        };
+        if first > last || last > 63 {
+            return None;
+        }
+        for cpu in first..=last {
+            mask |= 1 << cpu;
+        }
+    }
+    Some(mask)
+}
+
+/// Writes a CPU mask as a CPU list, the way Linux's `/sys/devices/system/cpu/online`
+/// and Docker's `CpusetCpus` do (`0-2,5`); empty for an empty mask.
+pub fn format_cpuset(mask: u64) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cpu = 0;
+    while cpu < 64 {
+        if mask & (1 << cpu) == 0 {
+            cpu += 1;
+            continue;
+        }
+        let first = cpu;
+        while cpu < 64 && mask & (1 << cpu) != 0 {
+            cpu += 1;
+        }
+        parts.push(if cpu - 1 == first { format!("{first}") } else { format!("{first}-{}", cpu - 1) });
+    }
+    parts.join(",")
+}
+
 /// Reads a boot module's command line:
-/// `container [name=N] [memory=64m] [pids=N] [cpus=0.5] [cpu-shares=1024] [env=K=V]... [workdir=/w]
+/// `container [name=N] [memory=64m] [pids=N] [cpus=0.5] [cpuset=0-1] [cpu-shares=1024] [env=K=V]... [workdir=/w]
 /// [hostname=H] [timeout=SECONDS] [echo=no|stderr] [publish=8080:80,53:53/udp] -- program
 /// args...`. Quotes keep spaces
 /// inside one word.
@@ -187,6 +231,7 @@ pub fn parse_module_cmdline(line: &str) -> Result<ContainerConfig, String> {
             "memory" => config.limits.memory = parse_size(value).filter(|&m| m >= 1 << 20).ok_or_else(bad)?,
             "pids" => config.limits.pids = value.parse().ok().filter(|&p| p > 0).ok_or_else(bad)?,
             "cpus" => config.limits.cpu_millis = parse_cpus(value).ok_or_else(bad)?,
+            "cpuset" => config.limits.cpuset = parse_cpuset(value).ok_or_else(bad)?,
             "cpu-shares" => {
                 config.limits.cpu_shares =
                     value.parse().ok().filter(|w| berth_cpu::WEIGHTS.contains(w)).ok_or_else(bad)?

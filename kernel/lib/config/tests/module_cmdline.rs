@@ -1,7 +1,9 @@
 //! Reading a container boot module's command line, and the environment a container's
 //! program starts with.
 
-use berth_config::{ContainerConfig, DEFAULT_PATH, Echo, parse_module_cmdline, parse_size};
+use berth_config::{
+    ContainerConfig, DEFAULT_PATH, Echo, format_cpuset, parse_cpuset, parse_module_cmdline, parse_size,
+};
 
 #[test]
 fn settings_before_the_command() {
@@ -55,4 +57,22 @@ fn sizes_and_the_starting_environment() {
     assert_eq!(c.full_env("box"), [format!("PATH={DEFAULT_PATH}"), "HOSTNAME=box".into(), "A=1".into()]);
     let own = ContainerConfig { env: vec!["PATH=/x".into(), "HOSTNAME=me".into()], ..ContainerConfig::default() };
     assert_eq!(own.full_env("box"), ["PATH=/x", "HOSTNAME=me"]);
+}
+
+#[test]
+fn cpu_lists_parse_as_docker_writes_them() {
+    assert_eq!(parse_cpuset("0"), Some(0b1));
+    assert_eq!(parse_cpuset("0-3"), Some(0b1111));
+    assert_eq!(parse_cpuset("1,4-5"), Some(0b11_0010));
+    assert_eq!(parse_cpuset("63"), Some(1 << 63));
+    for bad in ["", "a", "3-1", "64", "0-64", "1,,2", "-1"] {
+        assert_eq!(parse_cpuset(bad), None, "{bad:?}");
+    }
+    for list in ["0", "0-3", "1,4-5", "0,2,4", "63", "0-63"] {
+        assert_eq!(format_cpuset(parse_cpuset(list).unwrap()), list);
+    }
+    assert_eq!(format_cpuset(0), "");
+    let c = parse_module_cmdline("container cpuset=1 -- /bin/true").unwrap();
+    assert_eq!(c.limits.cpuset, 0b10);
+    assert!(parse_module_cmdline("container cpuset=x -- /bin/true").is_err());
 }

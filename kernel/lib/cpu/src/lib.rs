@@ -72,10 +72,10 @@ pub struct Bandwidth {
 }
 
 impl Bandwidth {
-    /// A limit of `cpu_millis` thousandths of a CPU (1000 or more: no limit, since
-    /// one CPU is all a group's threads can use at once).
+    /// A limit of `cpu_millis` thousandths of a CPU, summed over every CPU its threads
+    /// run on (0: no limit).
     pub fn new(cpu_millis: u32) -> Bandwidth {
-        let quota = if cpu_millis >= 1000 { 0 } else { PERIOD_NS * u64::from(cpu_millis) / 1000 };
+        let quota = PERIOD_NS * u64::from(cpu_millis) / 1000;
         Bandwidth { quota, period_start: AtomicU64::new(0), used: AtomicU64::new(0) }
     }
 

@@ -60,5 +60,5 @@ fn a_sleeper_catches_up_instead_of_bursting() {
     busy.catch_up(0);
     assert_eq!(busy.vruntime(), 500 * SLICE);
     assert_eq!(FairShare::new(0).weight(), 2, "weights are clamped");
-    assert!(!Bandwidth::new(1000).throttled(0) && !Bandwidth::new(4000).throttled(0), "a whole CPU is no limit");
+    assert!(!Bandwidth::new(0).throttled(0), "0 is no limit");
 }

@@ -155,6 +155,8 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
     }
     let name = parent_thread.name.clone();
     let thread = Thread::new_extended(&name, ctx, sandbox.sched_group.clone(), user);
+    // A new thread or process may run where its parent may (`sched_setaffinity`).
+    thread.set_affinity(parent_thread.affinity());
     process.threads.lock().push(Arc::downgrade(&thread));
     if is_new {
         parent.children.lock().push(process.clone());

@@ -169,7 +169,10 @@ impl Process {
     pub fn with_vm<R>(&self, f: impl FnOnce(&mut AddressSpace) -> R) -> R {
         let vm = self.vm.lock().clone().expect("a live process has an address space");
         let mut space = vm.space.lock();
-        f(&mut space)
+        let result = f(&mut space);
+        // Other CPUs running this process's threads drop what the change took away.
+        space.finish_changes();
+        result
     }
 
     /// Its address space object.

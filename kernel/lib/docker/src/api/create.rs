@@ -80,6 +80,8 @@ pub struct HostConfig {
     pub cpu_quota: i64,
     /// The CPU period, in microseconds (`--cpu-period`).
     pub cpu_period: i64,
+    /// The CPUs the container may use (`--cpuset-cpus`: `0-3`, `0,2`); empty for all.
+    pub cpuset_cpus: String,
     /// Most processes and threads; `None`, 0 or -1 mean no limit (`--pids-limit`).
     pub pids_limit: Option<i64>,
     /// Published ports: `80/tcp` to the host ports that reach it (`-p`).

@@ -4,7 +4,7 @@
 
 mod console;
 pub mod procfs;
-mod procfs_sys;
+pub mod procfs_sys;
 mod terminal;
 
 pub use console::Console;

@@ -80,10 +80,16 @@ impl SpecialDir for ProcRoot {
 fn machine_file(sandbox: &Sandbox, name: &str) -> String {
     let uptime = crate::time::now_ns();
     match name {
-        "cpuinfo" => format!(
-            "processor\t: 0\nvendor_id\t: berth\nmodel name\t: berth virtual CPU\ncpu MHz\t\t: {}\nflags\t\t: fpu sse sse2\n\n",
-            berth_hal::time::tsc_hz() / 1_000_000
-        ),
+        // One entry per CPU the container may use.
+        "cpuinfo" => {
+            let cpus = sandbox.sched_group.cpus();
+            (0..64).filter(|c| cpus & (1 << c) != 0).fold(String::new(), |text, c| {
+                text + &format!(
+                    "processor\t: {c}\nvendor_id\t: berth\nmodel name\t: berth virtual CPU\ncpu MHz\t\t: {}\nflags\t\t: fpu sse sse2\n\n",
+                    berth_hal::time::tsc_hz() / 1_000_000
+                )
+            })
+        }
         "meminfo" => {
             let limit = sandbox.memory.limit();
             let total = if limit == u64::MAX { crate::mm::container_memory().1 } else { limit };

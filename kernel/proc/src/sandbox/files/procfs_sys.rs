@@ -1,6 +1,9 @@
 //! `/proc/sys` inside a container: the tunables programs read (nginx its accept queue,
 //! redis the overcommit policy, runtimes the pid and descriptor limits), each giving
-//! berth's own value. They are read-only: a container cannot change the machine.
+//! berth's own value; and `/sys`, where programs count CPUs (glibc's `get_nprocs`,
+//! and so Python's `os.cpu_count()`, read `devices/system/cpu/online`), which lists
+//! the CPUs the container may use. They are read-only: a container cannot change the
+//! machine.
 
 use crate::sandbox::Sandbox;
 use alloc::collections::BTreeSet;
@@ -10,15 +13,49 @@ use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use berth_vfs::{DirEntry, FileType, Inode, SpecialDir};
 
-/// The inode number of the `/proc/sys` entry at `path` (`net/core`, `` for the
-/// directory itself): a tag and an FNV-1a hash of the path, the same wherever asked.
-fn ino(path: &str) -> u64 {
-    let hash = path.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-    0x7100_0000_0000_0000 | (hash & 0x00ff_ffff_ffff_ffff)
+/// Which tree a directory belongs to.
+#[derive(Clone, Copy)]
+enum Tree {
+    /// `/proc/sys`.
+    ProcSys,
+    /// `/sys`.
+    Sys,
+}
+
+impl Tree {
+    /// Every file of the tree, by path, with its value.
+    fn files(self, sandbox: &Sandbox) -> Vec<(&'static str, String)> {
+        match self {
+            Tree::ProcSys => proc_sys_files(sandbox),
+            Tree::Sys => sys_files(sandbox),
+        }
+    }
+
+    /// The inode number of the entry at `path` (`net/core`, `` for the directory
+    /// itself): the tree's tag and an FNV-1a hash of the path, the same wherever asked.
+    fn ino(self, path: &str) -> u64 {
+        let hash =
+            path.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+        let tag = match self {
+            Tree::ProcSys => 0x7100_0000_0000_0000,
+            Tree::Sys => 0x7200_0000_0000_0000,
+        };
+        tag | (hash & 0x00ff_ffff_ffff_ffff)
+    }
+}
+
+/// Every file under `/sys`: the CPUs the container may use.
+fn sys_files(sandbox: &Sandbox) -> Vec<(&'static str, String)> {
+    let cpus = berth_config::format_cpuset(sandbox.sched_group.cpus());
+    Vec::from([
+        ("devices/system/cpu/online", cpus.clone()),
+        ("devices/system/cpu/possible", cpus.clone()),
+        ("devices/system/cpu/present", cpus),
+    ])
 }
 
 /// Every file under `/proc/sys`, by path, with its value.
-fn files(sandbox: &Sandbox) -> Vec<(&'static str, String)> {
+fn proc_sys_files(sandbox: &Sandbox) -> Vec<(&'static str, String)> {
     let (low, high) = (berth_net::ports::EPHEMERAL.start(), berth_net::ports::EPHEMERAL.end());
     Vec::from([
         ("fs/file-max", String::from("9223372036854775807")),
@@ -38,16 +75,22 @@ fn files(sandbox: &Sandbox) -> Vec<(&'static str, String)> {
 
 /// The `/proc/sys` directory of `container`.
 pub fn root(sandbox: &Arc<Sandbox>) -> Arc<Inode> {
-    dir(sandbox, "")
+    dir(Tree::ProcSys, sandbox, "")
 }
 
-fn dir(sandbox: &Arc<Sandbox>, prefix: &str) -> Arc<Inode> {
-    let dir = SysDir { sandbox: Arc::downgrade(sandbox), prefix: String::from(prefix) };
-    Inode::synthetic_dir(ino(prefix.trim_end_matches('/')), Arc::new(dir), crate::time::realtime_ns())
+/// The `/sys` directory of `container`.
+pub fn sys_root(sandbox: &Arc<Sandbox>) -> Arc<Inode> {
+    dir(Tree::Sys, sandbox, "")
 }
 
-/// One directory of `/proc/sys`: the entries under `prefix`.
+fn dir(tree: Tree, sandbox: &Arc<Sandbox>, prefix: &str) -> Arc<Inode> {
+    let dir = SysDir { tree, sandbox: Arc::downgrade(sandbox), prefix: String::from(prefix) };
+    Inode::synthetic_dir(tree.ino(prefix.trim_end_matches('/')), Arc::new(dir), crate::time::realtime_ns())
+}
+
+/// One directory of `/proc/sys` or `/sys`: the entries under `prefix`.
 struct SysDir {
+    tree: Tree,
     sandbox: Weak<Sandbox>,
     /// `net/core/`, or empty for `/proc/sys` itself.
     prefix: String,
@@ -56,7 +99,8 @@ struct SysDir {
 impl SysDir {
     /// The names directly inside, each with whether it is a directory.
     fn children(&self, sandbox: &Sandbox) -> BTreeSet<(String, bool)> {
-        files(sandbox)
+        self.tree
+            .files(sandbox)
             .iter()
             .filter_map(|(path, _)| path.strip_prefix(self.prefix.as_str()))
             .map(|rest| match rest.split_once('/') {
@@ -71,13 +115,14 @@ impl SpecialDir for SysDir {
     fn lookup(&self, name: &str) -> Option<Arc<Inode>> {
         let sandbox = self.sandbox.upgrade()?;
         let path = format!("{}{name}", self.prefix);
-        let all = files(&sandbox);
+        let all = self.tree.files(&sandbox);
         if let Some((_, value)) = all.iter().find(|(p, _)| *p == path) {
             let value = format!("{value}\n");
-            return Some(Inode::synthetic_file(ino(&path), 0o444, value.into_bytes(), crate::time::realtime_ns()));
+            let ino = self.tree.ino(&path);
+            return Some(Inode::synthetic_file(ino, 0o444, value.into_bytes(), crate::time::realtime_ns()));
         }
         let sub = format!("{path}/");
-        all.iter().any(|(p, _)| p.starts_with(&sub)).then(|| dir(&sandbox, &sub))
+        all.iter().any(|(p, _)| p.starts_with(&sub)).then(|| dir(self.tree, &sandbox, &sub))
     }
 
     fn entries(&self) -> Vec<DirEntry> {
@@ -85,7 +130,7 @@ impl SpecialDir for SysDir {
         self.children(&sandbox)
             .into_iter()
             .map(|(name, is_dir)| DirEntry {
-                ino: ino(&format!("{}{name}", self.prefix)),
+                ino: self.tree.ino(&format!("{}{name}", self.prefix)),
                 name,
                 kind: if is_dir { FileType::Directory } else { FileType::Regular },
             })
