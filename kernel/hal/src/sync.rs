@@ -1,8 +1,10 @@
-//! Locks that are safe to take from interrupt handlers on berth's single CPU.
+//! Locks that are safe to take from interrupt handlers.
 //!
-//! Taking an [`IrqLock`] disables interrupts until the guard is dropped, so an
-//! interrupt handler can never find the lock held by the code it interrupted, and the
-//! holder is never preempted. Every kernel lock is one of these.
+//! Taking an [`IrqLock`] disables interrupts on this CPU until the guard is dropped, so
+//! an interrupt handler can never find the lock held by the code it interrupted, and
+//! the holder is never preempted; other CPUs spin until it is free. Locks that
+//! interrupt handlers take are these; the rest are plain spin locks (`spin::Mutex`),
+//! which no interrupt handler touches.
 
 use core::sync::atomic::{AtomicBool, Ordering};
 use x86_64::instructions::interrupts;

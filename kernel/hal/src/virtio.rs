@@ -150,7 +150,7 @@ pub struct NetDevice<T: Transport> {
 }
 
 // SAFETY: the raw device holds pointers into DMA memory and MMIO owned by this struct;
-// moving it to another thread is fine (berth has one CPU and a lock around it).
+// moving it to another thread or CPU is fine (the network stack's lock is around it).
 unsafe impl<T: Transport + Send> Send for NetDevice<T> {}
 
 impl<T: Transport> NetDevice<T> {
