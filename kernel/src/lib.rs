@@ -58,13 +58,12 @@ pub fn kmain(boot: BootInfo) -> ! {
     // more than a kernel thread's 60 KiB leaves room for.
     net::init(&args); // virtio-net, smoltcp, the `net` thread
     BOOT.call_once(|| boot);
-    // The other CPUs join the scheduler only when asked: a rare corruption under load
-    // with several CPUs is not found yet (docs/ARCHITECTURE.md, "CPUs").
-    if args.has("smp") && !args.has("nosmp") {
+    // Every CPU runs the scheduler unless `nosmp` keeps the others parked.
+    if !args.has("nosmp") {
         berth_hal::smp::release(cpu_main);
         log::info!("scheduler: {} CPU(s)", berth_hal::smp::online());
     } else if berth_hal::smp::online() > 1 {
-        log::info!("scheduler: 1 CPU (the others stay parked; `smp` uses them)");
+        log::info!("scheduler: 1 CPU (the others stay parked: `nosmp`)");
     }
     if let Err(e) = sched::spawn_kernel("init", init, 0) {
         panic!("cannot start the init thread: {e}");

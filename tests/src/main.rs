@@ -1,6 +1,6 @@
 //! Runs berth's QEMU integration tests: `berth-tests --artifacts DIR [--jobs N]
 //! [--cpus N] [FILTER]` (`--cpus`: the virtual CPUs of every VM a case does not size
-//! itself, default 1; with more than one, berth is booted with `smp` to use them).
+//! itself, default 2).
 //! `cargo xtask test` builds what they need and calls this. `berth-tests --artifacts DIR
 //! fuzz SECONDS [SEED]` and `... soak SECONDS` run the long versions of the fuzzing and
 //! soak tests (`cargo xtask fuzz` and `cargo xtask soak`).

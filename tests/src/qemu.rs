@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -45,15 +45,11 @@ pub struct SocketLink {
 }
 
 /// Virtual CPUs of a VM whose test does not choose.
-static DEFAULT_CPUS: AtomicU32 = AtomicU32::new(1);
-/// Whether VMs with several CPUs boot berth with `smp`, so it schedules on them all.
-static SMP: AtomicBool = AtomicBool::new(false);
+static DEFAULT_CPUS: AtomicU32 = AtomicU32::new(2);
 
-/// Sets the virtual CPUs of every VM made from now on whose test does not choose;
-/// with more than one, direct-boot VMs also get `smp` on the kernel command line.
+/// Sets the virtual CPUs of every VM made from now on whose test does not choose.
 pub fn set_default_cpus(cpus: u32) {
     DEFAULT_CPUS.store(cpus.max(1), Ordering::Relaxed);
-    SMP.store(cpus > 1, Ordering::Relaxed);
 }
 
 /// Virtual CPUs of a VM whose test does not choose (see [`set_default_cpus`]).
@@ -139,8 +135,7 @@ impl VmConfig {
                 if let Some(initrd) = &self.initrd {
                     cmd.arg("-initrd").arg(initrd);
                 }
-                let smp = SMP.load(Ordering::Relaxed) && self.cpus > 1 && !self.cmdline.contains("nosmp");
-                cmd.arg("-append").arg(if smp { format!("{} smp", self.cmdline) } else { self.cmdline.clone() });
+                cmd.arg("-append").arg(&self.cmdline);
             }
         }
         if let Some(link) = &self.link {

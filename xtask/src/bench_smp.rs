@@ -2,8 +2,8 @@
 //! spin`) run at once, in two berth containers and as two Linux processes in the same
 //! QEMU, first on one CPU and then on N; the time until both are done (the slower of
 //! the two, each timing itself) gives the speed-up. Runs alternate berth, Linux, berth,
-//! Linux... since these machines are noisy. Then busybox httpd in a berth container
-//! under 16 connections (wrk), on one CPU and on N (berth only so far).
+//! Linux... since these machines are noisy. Then busybox httpd under 16 connections
+//! (wrk), in a berth container and as a Linux process, on one CPU and on N.
 
 use crate::util;
 use berth_image::bundle::{self, BundleModule};
@@ -38,7 +38,7 @@ fn berth_run(kernel: &Path, image: &Path, cpus: u32) -> Result<f64, String> {
     bundle::write(&modules, &initrd).map_err(|e| e.to_string())?;
     let mut config = VmConfig::new(kernel.to_path_buf());
     config.initrd = Some(initrd);
-    config.cmdline = "halt-when-done smp".into();
+    config.cmdline = "halt-when-done".into();
     config.cpus = cpus;
     let mut vm = Vm::start(&config)?;
     vm.wait_exit(Duration::from_secs(300))?;
@@ -66,7 +66,6 @@ fn berth_http(kernel: &Path, image: &Path, cpus: u32) -> Result<Option<f64>, Str
     let mut config = VmConfig::new(kernel.to_path_buf());
     config.initrd = Some(initrd);
     config.cpus = cpus;
-    config.cmdline = "smp".into();
     config.network = Some(vec![Forward { host: port, guest: 8080 }]);
     let mut vm = Vm::start(&config)?;
     vm.expect("berth: ready", Duration::from_secs(60))?;
@@ -75,6 +74,53 @@ fn berth_http(kernel: &Path, image: &Path, cpus: u32) -> Result<Option<f64>, Str
     while berth_tests::http::get(&url).is_err() {
         if std::time::Instant::now() > deadline {
             return Err(vm.failure(&format!("{url} never answered")));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Ok(crate::bench_net::wrk(&url, 16).map(|f| f.requests_per_second))
+}
+
+/// A Linux initramfs that brings the network up and runs busybox httpd on port 80,
+/// serving the same `/data/hello.txt` as the berth image.
+fn linux_http_initramfs() -> Result<std::path::PathBuf, String> {
+    let out = util::out_dir().join("linux/bench-smp-http-initramfs.cpio");
+    let dir = crate::linux::modules_dir();
+    let modules: Vec<(String, std::path::PathBuf)> = crate::linux::NET_MODULES
+        .iter()
+        .map(|m| {
+            let file = crate::linux::module_file(m);
+            (file.to_string(), dir.join(file))
+        })
+        .collect();
+    let files: Vec<(&str, &Path)> = modules.iter().map(|(n, p)| (n.as_str(), p.as_path())).collect();
+    let load: String = modules.iter().map(|(n, _)| format!("/bin/busybox insmod /bin/{n}\n")).collect();
+    let hello = berth_image::rootfs::HELLO.trim_end();
+    let script = format!(
+        "{load}/bin/busybox ip link set lo up\n/bin/busybox ip link set eth0 up\n\
+         /bin/busybox ip addr add 10.0.2.15/24 dev eth0\n/bin/busybox mkdir -p /data\n\
+         echo '{hello}' > /data/hello.txt\n/bin/busybox httpd -f -p 80 -h /data &\n\
+         echo HTTPD-STARTED\n/bin/busybox sleep 100000"
+    );
+    crate::linux::initramfs(&files, &script, &out)?;
+    Ok(out)
+}
+
+/// Requests per second of busybox httpd as a Linux process on `cpus` CPUs, under 16
+/// connections; None without wrk.
+fn linux_http(kernel: &crate::linux::Kernel, initramfs: &Path, cpus: u32) -> Result<Option<f64>, String> {
+    let port = free_port();
+    let mut config = VmConfig::new(kernel.image.clone());
+    config.initrd = Some(initramfs.to_path_buf());
+    config.cmdline = "console=ttyS0 quiet panic=-1".into();
+    config.cpus = cpus;
+    config.network = Some(vec![Forward { host: port, guest: 80 }]);
+    let mut vm = Vm::start(&config)?;
+    vm.expect("HTTPD-STARTED", Duration::from_secs(120))?;
+    let url = format!("http://127.0.0.1:{port}/hello.txt");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while berth_tests::http::get(&url).is_err() {
+        if std::time::Instant::now() > deadline {
+            return Err(vm.failure(&format!("Linux: {url} never answered")));
         }
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -116,7 +162,11 @@ pub fn run(kernel: &Path, image: &Path, cpus: u32, with_linux: bool) -> Result<V
         }
         rows.push((format!("two CPU-bound programs, 1 -> {cpus} CPUs, round {round}"), row));
     }
-    println!("==> busybox httpd in a container, 16 connections (wrk), on 1 and on {cpus} CPUs");
+    println!("==> busybox httpd, 16 connections (wrk), on 1 and on {cpus} CPUs");
+    let linux_http_setup = match &linux {
+        Some((kernel, _)) => Some((kernel, linux_http_initramfs()?)),
+        None => None,
+    };
     for round in 1..=ROUNDS {
         let (one, many) = (berth_http(kernel, image, 1)?, berth_http(kernel, image, cpus)?);
         let (Some(one), Some(many)) = (one, many) else {
@@ -124,10 +174,15 @@ pub fn run(kernel: &Path, image: &Path, cpus: u32, with_linux: bool) -> Result<V
             break;
         };
         println!("    round {round} berth: {one:.0} req/s on 1 CPU, {many:.0} on {cpus}: {:.2}x", many / one);
-        rows.push((
-            format!("httpd, 16 connections, 1 -> {cpus} CPUs, round {round}"),
-            format!("{:.2}x ({one:.0} -> {many:.0} req/s; berth only)", many / one),
-        ));
+        let mut row = format!("{:.2}x ({one:.0} -> {many:.0} req/s)", many / one);
+        if let Some((kernel, initramfs)) = &linux_http_setup {
+            let (l1, ln) = (linux_http(kernel, initramfs, 1)?, linux_http(kernel, initramfs, cpus)?);
+            if let (Some(l1), Some(ln)) = (l1, ln) {
+                println!("    round {round} Linux: {l1:.0} req/s on 1 CPU, {ln:.0} on {cpus}: {:.2}x", ln / l1);
+                row += &format!(" vs Linux {:.2}x ({l1:.0} -> {ln:.0} req/s)", ln / l1);
+            }
+        }
+        rows.push((format!("httpd, 16 connections, 1 -> {cpus} CPUs, round {round}"), row));
     }
     Ok(rows)
 }

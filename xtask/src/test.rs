@@ -14,9 +14,8 @@ pub struct TestArgs {
     /// QEMU tests to run at once (default: one per CPU).
     #[arg(long)]
     pub jobs: Option<usize>,
-    /// Virtual CPUs of each QEMU test's VM, unless the test chooses; with more than
-    /// one, berth is booted with `smp` to schedule on them all.
-    #[arg(long, default_value_t = 1)]
+    /// Virtual CPUs of each QEMU test's VM, unless the test chooses.
+    #[arg(long, default_value_t = 2)]
     pub cpus: u32,
     /// Skip the host unit tests.
     #[arg(long)]

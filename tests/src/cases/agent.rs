@@ -391,13 +391,34 @@ pub fn docker_options(a: &Artifacts) -> Result<(), String> {
         let logs = docker.ok(&["logs", "sig"], CLI)?;
         expect(vm, logs.contains("got USR1"), &format!("the trap did not run: {logs:?}"))?;
 
+        // --cpuset-cpus: the container sees and may use just those CPUs (the VM has
+        // 2); one the machine lacks is refused with Docker's message.
+        let pinned =
+            docker.run(&["run", "--rm", "--cpuset-cpus", "1", "--cpus", "0.5", "bb", "/bin/busybox", "nproc"], CLI)?;
+        expect(
+            vm,
+            pinned.code == 0 && pinned.stdout == "1\n",
+            &pinned.describe(&["run", "--cpuset-cpus", "1", "...nproc"]),
+        )?;
+        let wide = docker.run(&["run", "--rm", "--cpuset-cpus", "0-7", "bb", "/bin/busybox", "true"], CLI)?;
+        expect(
+            vm,
+            wide.code != 0 && wide.stderr.contains("Requested CPUs are not available"),
+            &wide.describe(&["run", "--cpuset-cpus", "0-7", "..."]),
+        )?;
+        docker.ok(&["create", "--name", "c2", "--cpuset-cpus", "0,1", "--cpus", "1.5", "bb", "/bin/true"], CLI)?;
+        let inspect = docker.ok(&["inspect", "c2"], CLI)?;
+        for needle in ["\"CpusetCpus\": \"0-1\"", "\"NanoCpus\": 1500000000"] {
+            expect(vm, inspect.contains(needle), &format!("docker inspect lacks {needle}:\n{inspect}"))?;
+        }
+
         docker.ok(&["run", "-d", "--name", "busy", "bb", "/bin/busybox", "sh", "-c", "while true; do :; done"], CLI)?;
         std::thread::sleep(Duration::from_millis(500));
         let stats = docker.ok(&["stats", "--no-stream"], CLI)?;
         let row = stats.lines().find(|l| l.contains("busy")).unwrap_or_default().to_string();
         let cpu: f64 = row.split_whitespace().nth(2).and_then(|c| c.trim_end_matches('%').parse().ok()).unwrap_or(0.0);
         expect(vm, cpu > 50.0, &format!("docker stats did not show the busy loop using the CPU:\n{stats}"))?;
-        docker.ok(&["rm", "-f", "busy", "sig", "c1"], CLI)?;
+        docker.ok(&["rm", "-f", "busy", "sig", "c1", "c2"], CLI)?;
         let all = docker.ok(&["ps", "-a", "-q"], CLI)?;
         expect(vm, all.trim().is_empty(), &format!("containers left after rm -f: {all:?}"))
     })

@@ -46,18 +46,16 @@ pub fn banner(a: &Artifacts) -> Result<(), String> {
 }
 
 /// With 2 and 4 virtual CPUs every CPU the MADT lists comes up, the scheduler uses them
-/// all with `smp` (CPU 0 alone without), and containers run and see the CPUs they may
+/// all (CPU 0 alone with `nosmp`), and containers run and see the CPUs they may
 /// use (`nproc`, `/sys/devices/system/cpu/online`, `/proc/cpuinfo`). Two CPU-bound
 /// containers on 2 CPUs keep both busy: CPU 1 runs a good share of their work.
 pub fn smp(a: &Artifacts) -> Result<(), String> {
     let look = "seq 1 3; echo nproc $(nproc); echo online $(cat /sys/devices/system/cpu/online); \
                 echo cpuinfo $(grep -c ^processor /proc/cpuinfo)";
     let counter = || Boot::new(&a.busybox_image, "counter", "", &format!("/bin/sh -c \"{look}\""));
-    for (cpus, cmdline, scheduler, used) in [
-        (2, "smp", "scheduler: 2 CPU(s)", 2),
-        (4, "smp", "scheduler: 4 CPU(s)", 4),
-        (2, "nosmp", "scheduler: 1 CPU", 1),
-    ] {
+    for (cpus, cmdline, scheduler, used) in
+        [(2, "", "scheduler: 2 CPU(s)", 2), (4, "", "scheduler: 4 CPU(s)", 4), (2, "nosmp", "scheduler: 1 CPU", 1)]
+    {
         let test = format!("boot-smp-{cpus}{cmdline}");
         let out = run::boot_with(a, &test, &[counter()], cmdline, seconds(60), |c| c.cpus = cpus)?;
         for line in [format!("CPUs: {cpus} of {cpus} online"), String::from(scheduler)] {
@@ -74,7 +72,7 @@ pub fn smp(a: &Artifacts) -> Result<(), String> {
     }
     let spin = "/bin/sh -c \"i=0; while [ $i -lt 40000 ]; do i=$((i+1)); done; echo spun $i\"";
     let containers = [Boot::new(&a.busybox_image, "spin-a", "", spin), Boot::new(&a.busybox_image, "spin-b", "", spin)];
-    let out = run::boot_with(a, "boot-smp-scheduler", &containers, "smp", seconds(120), |c| c.cpus = 2)?;
+    let out = run::boot_with(a, "boot-smp-scheduler", &containers, "", seconds(120), |c| c.cpus = 2)?;
     for name in ["spin-a", "spin-b"] {
         out.expect_status(name, 0)?;
         out.expect_line(name, "spun 40000")?;
@@ -100,7 +98,7 @@ pub fn smp_storm(a: &Artifacts) -> Result<(), String> {
     let work = "/bin/sh -c \"for i in $(seq 1 40); do /bin/true; done; i=0; while [ $i -lt 5000 ]; do i=$((i+1)); done; echo done $i\"";
     let names: Vec<String> = (0..8).map(|n| format!("storm-{n}")).collect();
     let containers: Vec<Boot> = names.iter().map(|n| Boot::new(&a.busybox_image, n, "", work)).collect();
-    let out = run::boot_with(a, "boot-smp-storm", &containers, "smp", seconds(180), |c| c.cpus = 4)?;
+    let out = run::boot_with(a, "boot-smp-storm", &containers, "", seconds(180), |c| c.cpus = 4)?;
     for name in &names {
         out.expect_status(name, 0)?;
         out.expect_line(name, "done 5000")?;
@@ -131,7 +129,7 @@ pub fn smp_cpuset(a: &Artifacts) -> Result<(), String> {
         Boot::new(&a.busybox_image, "pinned", "cpuset=1", &format!("/bin/sh -c \"{pinned}\"")),
         Boot::new(&a.test_image, "free", "", &format!("/bin/sh -c \"{free}\"")),
     ];
-    let out = run::boot_with(a, "boot-smp-cpuset", &containers, "smp", seconds(120), |c| c.cpus = 2)?;
+    let out = run::boot_with(a, "boot-smp-cpuset", &containers, "", seconds(120), |c| c.cpus = 2)?;
     for line in ["nproc 1", "online 1", "cpuinfo 1", "spun 30000"] {
         out.expect_line("pinned", line)?;
     }
@@ -154,7 +152,7 @@ pub fn smp_threads(a: &Artifacts) -> Result<(), String> {
     for cpus in [2, 4] {
         let containers = [Boot::new(&a.test_image, "threads", "", "/usr/bin/c-probe smp-stress")];
         let test = format!("boot-smp-threads-{cpus}");
-        let out = run::boot_with(a, &test, &containers, "smp", seconds(180), |c| c.cpus = cpus)?;
+        let out = run::boot_with(a, &test, &containers, "", seconds(180), |c| c.cpus = cpus)?;
         out.expect_status("threads", 0)?;
         let used = out
             .output("threads")

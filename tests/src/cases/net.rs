@@ -138,6 +138,12 @@ fn expect_no_leak(vm: &mut Vm, before: &HashMap<String, u64>) -> Result<(), Stri
             return Ok(());
         }
         if Instant::now() >= deadline {
+            // What is left, on the console for the failure report: the sockets and
+            // what each CPU runs.
+            for command in ["sockets", "sched", "ps"] {
+                let _ = vm.send_line(command);
+            }
+            std::thread::sleep(Duration::from_secs(1));
             return Err(vm.failure(&format!(
                 "kernel counts did not return to where they were: before {before:?}\nafter {after:?} (heap +{heap_growth} bytes, +{frame_growth} frames)"
             )));
@@ -217,7 +223,7 @@ pub fn rust_server(a: &Artifacts) -> Result<(), String> {
     serve_under_load(a, "net-rust-server", "/usr/bin/rust-probe http-server 80", "/", b"hello from rust-probe\n")
 }
 
-/// The Rust server under the same load with 2 CPUs and `smp`, the server on CPU 1 and
+/// The Rust server under the same load with 2 CPUs, the server on CPU 1 and
 /// the network thread on CPU 0: every answer whole. (Before kernel unmappings shot
 /// down the other CPU's TLB, a server could read a request through a stale translation
 /// as zeros and answer `400 Bad Request`; that showed under a loaded full run, and this
@@ -227,7 +233,7 @@ pub fn rust_server_smp(a: &Artifacts) -> Result<(), String> {
     let image = web_image(a, test)?;
     let host = free_port();
     let web = Boot::new(&image, "web", "publish=8080:80", "/usr/bin/rust-probe http-server 80");
-    let mut vm = start(a, test, &[web], "smp", |c| {
+    let mut vm = start(a, test, &[web], "", |c| {
         c.network = Some(vec![Forward { host, guest: 8080 }]);
         c.cpus = 2;
     })?;
