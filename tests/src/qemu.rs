@@ -265,6 +265,20 @@ impl Vm {
         }
     }
 
+    /// Waits until the console has printed a line containing `needle`, without
+    /// consuming any line from what [`Vm::expect`] reads next: for a milestone
+    /// (`berth: ready`) that lines of interest, printed by other CPUs, may precede.
+    pub fn wait_printed(&self, needle: &str, timeout: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        while !self.log.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|l| l.contains(needle)) {
+            if Instant::now() >= deadline {
+                return Err(self.failure(&format!("timed out after {timeout:?} waiting for {needle:?}")));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(())
+    }
+
     /// Everything the console printed so far.
     pub fn output(&self) -> String {
         self.log.lock().unwrap_or_else(|e| e.into_inner()).join("\n")

@@ -20,6 +20,7 @@ pub mod boot;
 pub mod context;
 pub mod cpu;
 pub mod fpu;
+mod frame_cache;
 mod gdt;
 mod heap;
 mod large;

@@ -409,9 +409,38 @@ unsafe impl FrameAllocator<Size4KiB> for Pool {
     }
 }
 
+/// A frame from the pool itself (no cache in front); its physical address.
+pub(crate) fn pool_alloc() -> Option<u64> {
+    FRAMES.lock().as_mut()?.alloc()
+}
+
+/// Fills `out` with frames from the pool under one lock; returns how many it got.
+pub(crate) fn pool_alloc_batch(out: &mut [u64]) -> usize {
+    let mut pool = FRAMES.lock();
+    let Some(pool) = pool.as_mut() else { return 0 };
+    let mut taken = 0;
+    for slot in out.iter_mut() {
+        match pool.alloc() {
+            Some(frame) => *slot = frame,
+            None => break,
+        }
+        taken += 1;
+    }
+    taken
+}
+
+/// Gives a frame back to the pool itself. Panics on a double free.
+pub(crate) fn pool_free(addr: u64) {
+    if let Some(pool) = FRAMES.lock().as_mut()
+        && let Err(e) = pool.free(addr)
+    {
+        panic!("frame pool: {e}");
+    }
+}
+
 /// Allocates a frame and zeroes it; returns its physical address.
 fn alloc_zeroed_frame() -> Option<u64> {
-    let addr = FRAMES.lock().as_mut()?.alloc()?;
+    let addr = crate::frame_cache::alloc()?;
     // SAFETY: the frame was just allocated, so nothing else uses it, and all usable RAM
     // is mapped at the direct-map offset.
     unsafe { core::ptr::write_bytes((phys_offset() + addr) as *mut u8, 0, PAGE_SIZE as usize) };
@@ -421,7 +450,7 @@ fn alloc_zeroed_frame() -> Option<u64> {
 /// A frame for the kernel allocator's page path, not zeroed: its direct-map address,
 /// or `None` before the pool exists or when it is empty.
 pub(crate) fn alloc_heap_page() -> Option<u64> {
-    let addr = FRAMES.lock().as_mut()?.alloc()?;
+    let addr = crate::frame_cache::alloc()?;
     Some(phys_offset() + addr)
 }
 
@@ -454,11 +483,7 @@ pub(crate) fn kernel_virt_to_phys_mapped(virt: u64) -> Option<u64> {
 }
 
 fn free_frame_addr(addr: u64) {
-    if let Some(pool) = FRAMES.lock().as_mut()
-        && let Err(e) = pool.free(addr)
-    {
-        panic!("frame pool: {e}");
-    }
+    crate::frame_cache::free(addr);
 }
 
 /// Copies `bytes` to physical memory at `phys` below 1 MiB (where application
@@ -500,9 +525,9 @@ pub(crate) fn release_table_frame(phys: u64) {
     free_frame_addr(phys);
 }
 
-/// Number of free frames in the pool.
+/// Number of free frames (in the pool, or in a CPU's cache of free frames).
 pub fn free_frames() -> usize {
-    FRAMES.lock().as_ref().map_or(0, |p| p.free_frames())
+    FRAMES.lock().as_ref().map_or(0, |p| p.free_frames()) + crate::frame_cache::cached()
 }
 
 /// Number of frames the pool manages.

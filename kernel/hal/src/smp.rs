@@ -201,6 +201,7 @@ fn write_parameters(p: &Parameters) {
 /// scheduler loop. Call once, when the kernel is ready for more CPUs.
 pub fn release(main: fn(usize) -> !) {
     crate::tlb::activate();
+    crate::frame_cache::enable();
     AP_MAIN.call_once(|| main);
     for cpu in 1..online() as usize {
         send_reschedule(cpu);

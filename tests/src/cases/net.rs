@@ -140,7 +140,7 @@ fn expect_no_leak(vm: &mut Vm, before: &HashMap<String, u64>) -> Result<(), Stri
         if Instant::now() >= deadline {
             // What is left, on the console for the failure report: the sockets and
             // what each CPU runs.
-            for command in ["sockets", "sched", "ps"] {
+            for command in ["sockets", "sched", "ps", "ps web"] {
                 let _ = vm.send_line(command);
             }
             std::thread::sleep(Duration::from_secs(1));
@@ -163,12 +163,12 @@ fn start_net(
     legacy: bool,
     memory_mib: u32,
 ) -> Result<Vm, String> {
-    let mut vm = start(a, test, containers, cmdline, |c| {
+    let vm = start(a, test, containers, cmdline, |c| {
         c.network = Some(forwards);
         c.legacy_virtio = legacy;
         c.memory_mib = memory_mib;
     })?;
-    vm.expect("berth: ready", seconds(60))?;
+    vm.wait_printed("berth: ready", seconds(60))?;
     Ok(vm)
 }
 
@@ -347,9 +347,9 @@ pub fn ping(a: &Artifacts) -> Result<(), String> {
         config
     };
     let mut first = Vm::start(&machine("10.0.9.1", true, "52:54:00:00:09:01"))?;
-    first.expect("berth: ready", seconds(60))?;
+    first.wait_printed("berth: ready", seconds(60))?;
     let mut second = Vm::start(&machine("10.0.9.2", false, "52:54:00:00:09:02"))?;
-    second.expect("berth: ready", seconds(60))?;
+    second.wait_printed("berth: ready", seconds(60))?;
     let result = (|| {
         second.send_line("ping 10.0.9.1")?;
         second.expect("ping: reply from 10.0.9.1", seconds(20))?;
