@@ -176,11 +176,19 @@ fn save_console(a: &Artifacts, test: &str, vm: &Vm) {
     let _ = std::fs::write(a.dir.join("test-scratch").join(test).join("console.log"), vm.output());
 }
 
+/// How the VM of [`serve_image_under_load`] boots.
+pub struct ServerVm<'a> {
+    /// Guest memory.
+    pub memory_mib: u32,
+    /// Kernel command line.
+    pub cmdline: &'a str,
+}
+
 /// A server in a container under load through its published port; no sockets or
 /// memory leak in the kernel afterwards.
 fn serve_under_load(a: &Artifacts, test: &str, command: &str, path: &str, expected: &[u8]) -> Result<(), String> {
     let image = web_image(a, test)?;
-    serve_image_under_load(a, test, &image, 512, command, path, expected)
+    serve_image_under_load(a, test, &image, ServerVm { memory_mib: 512, cmdline: "" }, command, path, expected)
 }
 
 /// [`serve_under_load`] with a server from `image` in a VM of `memory_mib`.
@@ -188,14 +196,15 @@ pub fn serve_image_under_load(
     a: &Artifacts,
     test: &str,
     image: &std::path::Path,
-    memory_mib: u32,
+    vm: ServerVm,
     command: &str,
     path: &str,
     expected: &[u8],
 ) -> Result<(), String> {
+    let ServerVm { memory_mib, cmdline } = vm;
     let host = free_port();
     let web = Boot::new(image, "web", "publish=8080:80", command);
-    let mut vm = start_net(a, test, &[web], "", vec![Forward { host, guest: 8080 }], false, memory_mib)?;
+    let mut vm = start_net(a, test, &[web], cmdline, vec![Forward { host, guest: 8080 }], false, memory_mib)?;
     let result = (|| {
         let url = format!("http://127.0.0.1:{host}{path}");
         wait_for(&vm, &url, seconds(60))?;
