@@ -18,12 +18,14 @@ fn main() {
     let mut filter = None;
     let mut list = false;
     let mut long: Option<(String, Vec<String>)> = None;
+    // The suite's VMs have 2 CPUs unless `--cpus` says otherwise.
+    berth_tests::qemu::set_default_cpus(2);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--artifacts" => dir = args.next().map(PathBuf::from).unwrap_or(dir),
             "--jobs" => jobs = args.next().and_then(|j| j.parse().ok()).unwrap_or(jobs),
             "--cpus" => {
-                let cpus = args.next().and_then(|c| c.parse().ok()).filter(|&c| c >= 1).unwrap_or(1);
+                let cpus = args.next().and_then(|c| c.parse().ok()).filter(|&c| c >= 1).unwrap_or(2);
                 berth_tests::qemu::set_default_cpus(cpus);
             }
             "--list" => list = true,
