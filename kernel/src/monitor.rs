@@ -115,6 +115,16 @@ fn threads(name: &str) {
         return;
     };
     for p in c.sandbox.processes() {
+        let epolls: alloc::vec::Vec<(i32, alloc::vec::Vec<alloc::string::String>)> = {
+            let table = p.fd_table();
+            let table = table.lock();
+            table.iter().filter_map(|(fd, f)| Some((fd.number(), f.ops.as_epoll()?.describe_interests()))).collect()
+        };
+        for (fd, lines) in epolls {
+            for line in lines {
+                log::info!("pid {} epoll fd {fd}: {line}", p.pid);
+            }
+        }
         for t in p.threads() {
             let Some(user) = t.user() else { continue };
             let nr = user.syscall_nr.load(core::sync::atomic::Ordering::Relaxed);

@@ -248,6 +248,31 @@ impl Epoll {
         out
     }
 
+    /// One line per interest: its descriptor, the events asked for, whether armed,
+    /// the last edge-triggered report (generation, events), and the file's queue
+    /// generation and readiness now (for the console's `ps NAME`).
+    pub fn describe_interests(&self) -> Vec<String> {
+        let interests = self.interests.lock();
+        interests
+            .iter()
+            .map(|i| match i.file.upgrade() {
+                Some(file) => {
+                    let generation = file.ops.wait_queue().map_or(0, WaitQueue::generation);
+                    let now = readiness_events(file.ops.ready());
+                    alloc::format!(
+                        "fd {} events {:#x} armed {} last {:?} generation {generation} ready {now:#x} relay {}",
+                        i.fd.number(),
+                        i.events,
+                        i.armed,
+                        i.last_report,
+                        i._relay.is_some()
+                    )
+                }
+                None => alloc::format!("fd {} (file gone)", i.fd.number()),
+            })
+            .collect()
+    }
+
     /// Whether any interest has something to report (without taking it).
     fn has_ready(&self) -> bool {
         let mut interests = self.interests.lock();
