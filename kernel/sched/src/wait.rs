@@ -96,7 +96,7 @@ impl WaitQueue {
 
 /// Blocks until `ready` returns `Some`, waking whenever any of `queues` is woken.
 ///
-/// The thread joins the queues and marks itself blocked before it checks `ready`, so a
+/// The thread marks itself blocked, then joins the queues, then checks `ready`: a
 /// waker on another CPU that changes the condition after the check finds it queued
 /// and blocked, and wakes it; one that changed it before is seen by the check. (A wake
 /// that lands before the thread has switched away only marks it ready, and the
@@ -112,13 +112,18 @@ pub fn wait_any<T>(
     let weak = Arc::downgrade(&me);
     loop {
         let outcome = berth_hal::cpu::without_interrupts(|| {
+            // Blocked before joining the queues: a waker on another CPU that takes it
+            // off a queue must find it blocked (and so mark it ready). Joined first, a
+            // wake landing in between would take it off the queue while it still ran,
+            // change nothing, and leave it asleep on no queue when the check below found
+            // nothing to wake for (nginx lost a connection's end this way).
+            me.block();
             for q in queues {
                 q.waiters.lock().push(weak.clone());
             }
             if let Some(d) = deadline {
                 super::sleep_until(&me, d);
             }
-            me.block();
             let done = if let Some(v) = ready() {
                 Some(Ok(v))
             } else if interrupted.is_some_and(|f| f()) {
