@@ -69,6 +69,12 @@ fn berth_http(kernel: &Path, image: &Path, cpus: u32) -> Result<Option<f64>, Str
     config.network = Some(vec![Forward { host: port, guest: 8080 }]);
     let mut vm = Vm::start(&config)?;
     vm.expect("berth: ready", Duration::from_secs(60))?;
+    wrk_once_answering(&vm, port)
+}
+
+/// Waits until `/hello.txt` on host port `port` answers, then measures it with wrk
+/// and 16 connections: requests per second, None without wrk.
+fn wrk_once_answering(vm: &Vm, port: u16) -> Result<Option<f64>, String> {
     let url = format!("http://127.0.0.1:{port}/hello.txt");
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while berth_tests::http::get(&url).is_err() {
@@ -116,15 +122,7 @@ fn linux_http(kernel: &crate::linux::Kernel, initramfs: &Path, cpus: u32) -> Res
     config.network = Some(vec![Forward { host: port, guest: 80 }]);
     let mut vm = Vm::start(&config)?;
     vm.expect("HTTPD-STARTED", Duration::from_secs(120))?;
-    let url = format!("http://127.0.0.1:{port}/hello.txt");
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while berth_tests::http::get(&url).is_err() {
-        if std::time::Instant::now() > deadline {
-            return Err(vm.failure(&format!("Linux: {url} never answered")));
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    Ok(crate::bench_net::wrk(&url, 16).map(|f| f.requests_per_second))
+    wrk_once_answering(&vm, port)
 }
 
 /// Runs the measurement with `cpus` CPUs against one; returns table rows.
