@@ -57,6 +57,11 @@ const REQUIREMENTS: &[Requirement] = &[
         present: || have_command("docker-registry"),
     },
     Requirement {
+        package: "golang-go",
+        what: "the Go toolchain (a Go program in the test image)",
+        present: || have_command("go"),
+    },
+    Requirement {
         package: "docker.io",
         what: "the docker CLI (the control agent's tests)",
         present: || have_command("docker") || Path::new("/usr/local/bin/docker").exists(),

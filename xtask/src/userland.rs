@@ -21,6 +21,8 @@ pub struct Programs {
     pub fuzz: PathBuf,
     /// The C probe linked dynamically against musl (run by musl's dynamic loader).
     pub c_probe_dynamic: PathBuf,
+    /// The Go runtime probe (static, no cgo).
+    pub go_probe: PathBuf,
 }
 
 /// musl's dynamic loader (and libc), where Debian's `musl` package puts it, and where
@@ -46,6 +48,14 @@ fn musl_linked(sources: &[&str], out: &Path, strict: bool, static_link: bool) ->
     util::run(&mut cmd, &format!("musl-gcc {}", sources.join(" ")))
 }
 
+/// Builds the Go program in `dir` into the static executable `out` (no cgo).
+fn go(dir: &Path, out: &Path) -> Result<(), String> {
+    let mut cmd = Command::new("go");
+    cmd.current_dir(dir).env("CGO_ENABLED", "0").env("GOFLAGS", "-trimpath -mod=mod").args(["build", "-o"]).arg(out);
+    cmd.arg(".");
+    util::run(&mut cmd, &format!("go build {}", dir.display()))
+}
+
 /// Compiles the programs into `target/berth/userland/`.
 pub fn build() -> Result<Programs, String> {
     let t = util::step("building the container programs (userland/)");
@@ -68,6 +78,7 @@ pub fn build() -> Result<Programs, String> {
         net_probe: dir.join("net-probe"),
         fuzz: dir.join("fuzz"),
         c_probe_dynamic: dir.join("c-probe-dynamic"),
+        go_probe: dir.join("go-probe"),
     };
     std::fs::copy(target_dir.join("x86_64-unknown-linux-gnu/release/rust-probe"), &programs.rust_probe)
         .map_err(|e| format!("rust-probe: {e}"))?;
@@ -86,6 +97,7 @@ pub fn build() -> Result<Programs, String> {
         true,
         false,
     )?;
+    go(&util::root().join("userland/go-probe"), &programs.go_probe)?;
     util::done(t, "container programs built");
     Ok(programs)
 }
@@ -107,6 +119,7 @@ pub fn images(programs: &Programs, images: &Path) -> Result<(), String> {
         ("net-probe", &programs.net_probe),
         ("fuzz", &programs.fuzz),
         ("c-probe-dynamic", &programs.c_probe_dynamic),
+        ("go-probe", &programs.go_probe),
     ] {
         test.copy(&format!("usr/bin/{name}"), path, 0o755).map_err(|e| e.to_string())?;
     }

@@ -165,6 +165,19 @@ pub fn smp_threads(a: &Artifacts) -> Result<(), String> {
     Ok(())
 }
 
+/// A Go program with GOMAXPROCS=4 on 4 CPUs (`go-probe`): goroutines on four OS
+/// threads at once count under one mutex, pass tokens around a ring of channels and
+/// allocate while the collector runs, each result checked; it sees the 4 CPUs.
+pub fn smp_go(a: &Artifacts) -> Result<(), String> {
+    let containers = [Boot::new(&a.test_image, "go", "env=GOMAXPROCS=4", "/usr/bin/go-probe")];
+    let out = run::boot_with(a, "boot-smp-go", &containers, "", seconds(180), |c| c.cpus = 4)?;
+    out.expect_status("go", 0)?;
+    if !out.output("go").iter().any(|l| l.starts_with("go-probe ok: GOMAXPROCS 4, NumCPU 4")) {
+        return Err(out.vm.failure("go-probe did not report success with GOMAXPROCS 4 on 4 CPUs"));
+    }
+    Ok(())
+}
+
 /// The kernel's own memory-map checks.
 pub fn memory_map(a: &Artifacts) -> Result<(), String> {
     ktest(a, "test=memory-map", seconds(30)).map(drop)

@@ -63,6 +63,11 @@ pub const ALL: &[Case] = &[
         run: boot::smp_threads,
     },
     Case {
+        name: "boot-smp-go",
+        about: "a Go program with GOMAXPROCS=4 on 4 CPUs: mutex, channels and GC, results checked",
+        run: boot::smp_go,
+    },
+    Case {
         name: "boot-smp-storm",
         about: "8 containers forking and spinning at once on 4 CPUs all finish, on several CPUs",
         run: boot::smp_storm,

@@ -1,0 +1,3 @@
+module berth/go-probe
+
+go 1.19
