@@ -107,9 +107,7 @@ fn on_berth(kernel: &Path, image: &Path) -> Result<Figures, String> {
 /// python, starts the idle processes, then nginx.
 fn on_linux(kernel: &linux::Kernel, initramfs: &Path) -> Result<Figures, String> {
     let web = free_port();
-    let mut config = VmConfig::new(kernel.image.clone());
-    config.initrd = Some(initramfs.to_path_buf());
-    config.cmdline = "console=ttyS0 quiet panic=-1".into();
+    let mut config = linux::vm_config(kernel, initramfs);
     config.memory_mib = MEMORY_MIB;
     config.network = Some(vec![Forward { host: web, guest: 80 }]);
     let mut vm = Vm::start(&config)?;

@@ -115,9 +115,7 @@ fn linux_http_initramfs() -> Result<std::path::PathBuf, String> {
 /// connections; None without wrk.
 fn linux_http(kernel: &crate::linux::Kernel, initramfs: &Path, cpus: u32) -> Result<Option<f64>, String> {
     let port = free_port();
-    let mut config = VmConfig::new(kernel.image.clone());
-    config.initrd = Some(initramfs.to_path_buf());
-    config.cmdline = "console=ttyS0 quiet panic=-1".into();
+    let mut config = crate::linux::vm_config(kernel, initramfs);
     config.cpus = cpus;
     config.network = Some(vec![Forward { host: port, guest: 80 }]);
     let mut vm = Vm::start(&config)?;

@@ -133,15 +133,22 @@ pub fn run_on(
     cpus: u32,
     timeout: Duration,
 ) -> Result<(Vec<String>, Duration), String> {
-    let mut config = VmConfig::new(kernel.image.clone());
+    let mut config = vm_config(kernel, initramfs);
     config.cpus = cpus;
-    config.initrd = Some(initramfs.to_path_buf());
-    config.cmdline = "console=ttyS0 quiet panic=-1".into();
     let mut vm = Vm::start(&config)?;
     vm.expect("LINUX-INIT", timeout)?;
     let boot = vm.elapsed();
     vm.expect("LINUX-DONE", timeout)?;
     Ok((vm.output().lines().map(str::to_string).collect(), boot))
+}
+
+/// A VM booting `kernel` with `initramfs`, its console on the serial port, in the
+/// QEMU configuration berth uses (callers add CPUs, memory, forwards).
+pub fn vm_config(kernel: &Kernel, initramfs: &Path) -> VmConfig {
+    let mut config = VmConfig::new(kernel.image.clone());
+    config.initrd = Some(initramfs.to_path_buf());
+    config.cmdline = "console=ttyS0 quiet panic=-1".into();
+    config
 }
 
 /// Builds an initramfs of the directory tree `root` (device nodes and sockets left out:

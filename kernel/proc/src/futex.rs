@@ -4,7 +4,10 @@
 //! one process share a space, so their futexes meet. A word in shared memory
 //! (`MAP_SHARED`, anonymous or a file's) is keyed by (those shared pages, offset in
 //! them), which is the same in every process that maps them: a lock in shared memory
-//! (a POSIX semaphore, a process-shared mutex) works between processes.
+//! (a POSIX semaphore, a process-shared mutex) works between processes. An operation
+//! with `FUTEX_PRIVATE_FLAG` (most of a C library's) promises the word is this
+//! process's alone, and is keyed by address without looking up the mapping, as on
+//! Linux.
 //!
 //! The word is read, and a waiter queued, under the table's lock, which every waker
 //! takes too: a wake-up on another CPU cannot fall between the check and the queueing.
@@ -41,28 +44,38 @@ type Key = (usize, u64);
 /// Waiters by address, in arrival order; an address with none has no entry.
 static FUTEXES: Mutex<BTreeMap<Key, Vec<Arc<Waiter>>>> = Mutex::new(BTreeMap::new());
 
-fn key(process: &Process, word: UserPtr<u32>) -> Result<Key, Errno> {
-    let addr = word.addr();
+/// A futex word as an operation names it: its address, and whether the operation
+/// said it is private to the process (`FUTEX_PRIVATE_FLAG`).
+#[derive(Clone, Copy)]
+pub struct Word {
+    /// Where it is.
+    pub addr: UserPtr<u32>,
+    /// The caller promised no other process uses it.
+    pub private: bool,
+}
+
+fn key(process: &Process, word: Word) -> Result<Key, Errno> {
+    let addr = word.addr.addr();
     if !addr.is_multiple_of(4) {
         return Err(Errno::EINVAL);
     }
     let vm = process.vm_arc().ok_or(Errno::EFAULT)?;
-    let shared = vm.space.lock().shared_location(addr);
+    let shared = if word.private { None } else { vm.space.lock().shared_location(addr) };
     Ok(shared.unwrap_or((Arc::as_ptr(&vm) as usize, addr)))
 }
 
-/// FUTEX_WAIT(_BITSET): sleeps while `*addr == expected`, until woken or `deadline`.
-pub fn wait(addr: UserPtr<u32>, expected: u32, bitset: u32, deadline: Option<u64>) -> Result<(), Errno> {
+/// FUTEX_WAIT(_BITSET): sleeps while `*word == expected`, until woken or `deadline`.
+pub fn wait(word: Word, expected: u32, bitset: u32, deadline: Option<u64>) -> Result<(), Errno> {
     if bitset == 0 {
         return Err(Errno::EINVAL);
     }
     let process = proc::current_process();
-    let key = key(&process, addr)?;
+    let key = key(&process, word)?;
     let me = Arc::new(Waiter { bitset, state: Mutex::new(WaiterState { woken: false, key }), queue: WaitQueue::new() });
     {
         // Reading the word may fault a page in; the fault handler takes no futex lock.
         let mut all = FUTEXES.lock();
-        if addr.read()? != expected {
+        if word.addr.read()? != expected {
             return Err(Errno::EAGAIN);
         }
         all.entry(key).or_default().push(me.clone());
@@ -107,10 +120,10 @@ fn take_waiters(all: &mut BTreeMap<Key, Vec<Arc<Waiter>>>, key: Key, count: u32,
     woken
 }
 
-/// FUTEX_WAKE(_BITSET) for `process`: wakes up to `count` waiters on `addr` whose
+/// FUTEX_WAKE(_BITSET) for `process`: wakes up to `count` waiters on `word` whose
 /// bitset intersects `bitset`; returns how many.
-pub fn wake_bitset(process: &Process, addr: UserPtr<u32>, count: u32, bitset: u32) -> Result<usize, Errno> {
-    let key = key(process, addr)?;
+pub fn wake_bitset(process: &Process, word: Word, count: u32, bitset: u32) -> Result<usize, Errno> {
+    let key = key(process, word)?;
     let woken = take_waiters(&mut FUTEXES.lock(), key, count, bitset);
     for w in &woken {
         w.queue.wake_all();
@@ -118,27 +131,27 @@ pub fn wake_bitset(process: &Process, addr: UserPtr<u32>, count: u32, bitset: u3
     Ok(woken.len())
 }
 
-/// FUTEX_WAKE for `process`.
+/// FUTEX_WAKE for `process`, of a word other processes may share (`CLONE_CHILD_CLEARTID`).
 pub fn wake(process: &Process, addr: UserPtr<u32>, count: u32) -> usize {
-    wake_bitset(process, addr, count, u32::MAX).unwrap_or(0)
+    wake_bitset(process, Word { addr, private: false }, count, u32::MAX).unwrap_or(0)
 }
 
 /// FUTEX_REQUEUE / FUTEX_CMP_REQUEUE: wakes `wake_count` waiters on `addr`, moves up
 /// to `requeue_count` others to `addr2`; returns (woken, moved). With `expected`,
 /// fails with EAGAIN unless `*addr == expected`.
 pub fn requeue(
-    addr: UserPtr<u32>,
+    word: Word,
     wake_count: u32,
     requeue_count: u32,
-    addr2: UserPtr<u32>,
+    word2: Word,
     expected: Option<u32>,
 ) -> Result<(usize, usize), Errno> {
     let process = proc::current_process();
-    let (from, to) = (key(&process, addr)?, key(&process, addr2)?);
+    let (from, to) = (key(&process, word)?, key(&process, word2)?);
     let (woken, moved) = {
         let mut all = FUTEXES.lock();
         if let Some(expected) = expected
-            && addr.read()? != expected
+            && word.addr.read()? != expected
         {
             return Err(Errno::EAGAIN);
         }

@@ -457,7 +457,6 @@ pub fn on_tick() {
             }
             woken.extend(entry.remove().upgrade());
         }
-        let work = has_work(&s, me, now);
         let here = &mut s.cpus[me];
         // Charge the running thread as it goes, so a CPU limit bites within a tick.
         if let Some(current) = here.current.clone() {
@@ -466,11 +465,10 @@ pub fn on_tick() {
                 NEED_RESCHED[me].store(true, Ordering::Relaxed);
             }
         }
-        let ran = crate::time::ticks().saturating_sub(here.since_tick);
-        if ran >= crate::param::TIMESLICE_TICKS && work {
-            NEED_RESCHED[me].store(true, Ordering::Relaxed);
-        }
-        if here.current.as_ref().is_some_and(|c| c.is_idle()) && (!woken.is_empty() || work) {
+        let slice_over = crate::time::ticks().saturating_sub(here.since_tick) >= crate::param::TIMESLICE_TICKS;
+        let idle = here.current.as_ref().is_some_and(|c| c.is_idle());
+        // Looking for work scans the ready queues: only when the answer matters.
+        if (idle && !woken.is_empty()) || ((slice_over || idle) && has_work(&s, me, now)) {
             NEED_RESCHED[me].store(true, Ordering::Relaxed);
         }
         woken

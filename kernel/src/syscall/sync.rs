@@ -59,6 +59,8 @@ pub fn futex(a: &Args) -> SysResult {
     // The fourth argument is a timeout or a count, as the operation says.
     let (addr, op, val, arg4, addr2, val3) = (a.ptr(0), a.i32(1), a.u32(2), a.u64(3), a.ptr(4), a.u32(5));
     let realtime = op & FUTEX_CLOCK_REALTIME != 0;
+    let private = op & FUTEX_PRIVATE_FLAG != 0;
+    let (addr, addr2) = (futex::Word { addr, private }, futex::Word { addr: addr2, private });
     let process = current_process();
     match op & FUTEX_CMD_MASK {
         FUTEX_WAIT => futex::wait(addr, val, u32::MAX, deadline(a.ptr(3), false, realtime)?).map(|()| 0),
@@ -77,7 +79,7 @@ pub fn futex(a: &Args) -> SysResult {
         }
         FUTEX_WAKE_OP => {
             let wake_op = WakeOp::decode(val3);
-            let old = apply_op(addr2.cast(), &wake_op)?;
+            let old = apply_op(addr2.addr.cast(), &wake_op)?;
             let mut woken = futex::wake_bitset(&process, addr, val, u32::MAX)?;
             if compare(old, &wake_op)? {
                 woken += futex::wake_bitset(&process, addr2, arg4 as u32, u32::MAX)?;
