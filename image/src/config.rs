@@ -5,7 +5,7 @@
 //! timeout: 0              <- global `key: value`
 //! /berth                  <- an entry (more slashes: a sub-entry)
 //!     protocol: limine
-//!     path: boot():/boot/berth
+//!     kernel_path: boot():/boot/berth
 //!     cmdline: log=info
 //!     module_path: boot():/images/hello.tar
 //!     module_cmdline: container name=hello -- /bin/busybox echo hello
@@ -181,5 +181,7 @@ SERIAL: yes
         let e = c.entry(None).unwrap();
         assert_eq!(e.protocol.as_deref(), Some("limine"));
         assert!(e.path.is_some());
+        // Limine 8 does not know `path:` (it boots nothing); 8 and later know `kernel_path:`.
+        assert!(text.lines().all(|l| !l.trim_start().starts_with("path:")), "limine.cfg uses `path:`");
     }
 }

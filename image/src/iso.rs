@@ -30,10 +30,22 @@ pub fn find_limine() -> Result<PathBuf> {
     }
 }
 
-/// The `limine` host tool: `$LIMINE_DIR/limine` or `limine` on the PATH.
-fn limine_tool(dir: &Path) -> PathBuf {
+/// The `limine` host tool, which installs the BIOS stages: `$LIMINE_DIR/limine`, else
+/// `limine` on the PATH; `None` if neither runs.
+pub fn limine_tool(dir: &Path) -> Option<PathBuf> {
     let local = dir.join("limine");
-    if local.is_file() { local } else { PathBuf::from("limine") }
+    [local, PathBuf::from("limine")]
+        .into_iter()
+        .find(|tool| Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success()))
+}
+
+/// Which firmware an ISO built by [`build`] boots from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Firmware {
+    /// UEFI and legacy BIOS.
+    Both,
+    /// UEFI only: the `limine` host tool, which installs the BIOS stages, was not found.
+    UefiOnly,
 }
 
 /// Lays out the ISO tree under `tree`: the staged boot files from `root`, the config
@@ -73,8 +85,9 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
 }
 
 /// Builds the hybrid ISO at `out` from the staged `tree` and installs Limine's BIOS
-/// stages into it.
-pub fn build(tree: &Path, limine: &Path, out: &Path) -> Result<()> {
+/// stages into it if the `limine` tool is at hand (else the ISO boots through UEFI
+/// only, and the result says so).
+pub fn build(tree: &Path, limine: &Path, out: &Path) -> Result<Firmware> {
     let status = Command::new("xorriso")
         .args(["-as", "mkisofs", "-R", "-r", "-J", "-b", "boot/limine/limine-bios-cd.bin"])
         .args(["-no-emul-boot", "-boot-load-size", "4", "-boot-info-table", "-hfsplus"])
@@ -88,7 +101,9 @@ pub fn build(tree: &Path, limine: &Path, out: &Path) -> Result<()> {
     if !status.success() {
         return Err(Error(format!("xorriso failed ({status})")));
     }
-    let tool = limine_tool(limine);
+    let Some(tool) = limine_tool(limine) else {
+        return Ok(Firmware::UefiOnly);
+    };
     let status = Command::new(&tool)
         .arg("bios-install")
         .arg(out)
@@ -97,7 +112,7 @@ pub fn build(tree: &Path, limine: &Path, out: &Path) -> Result<()> {
     if !status.success() {
         return Err(Error(format!("`limine bios-install` failed ({status})")));
     }
-    Ok(())
+    Ok(Firmware::Both)
 }
 
 #[cfg(test)]

@@ -87,6 +87,6 @@ fn main() {
         }
         return;
     }
-    let summary = runner::run(cases::ALL, &artifacts, jobs, filter.as_deref(), cases::ALONE);
+    let summary = runner::run(cases::ALL, &artifacts, jobs, filter.as_deref(), cases::ALONE, cases::PRECONDITIONS);
     std::process::exit(if summary.failed.is_empty() { 0 } else { 1 });
 }

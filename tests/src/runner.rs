@@ -15,19 +15,38 @@ pub struct Case {
     pub run: fn(&Artifacts) -> Result<(), String>,
 }
 
+/// A test that runs only where the machine has what it needs (Limine's binaries, say):
+/// `check` says why not, and the runner reports the test as skipped with that reason.
+pub struct Precondition {
+    /// The test it guards.
+    pub case: &'static str,
+    /// `Err(why)` if the test cannot run here.
+    pub check: fn(&Artifacts) -> Result<(), String>,
+}
+
 /// The result of a run.
 #[derive(Debug, Default)]
 pub struct Summary {
     /// Tests that passed.
     pub passed: usize,
+    /// Names of tests skipped, and why.
+    pub skipped: Vec<(String, String)>,
     /// Names and messages of tests that failed.
     pub failed: Vec<(String, String)>,
 }
 
 /// Runs `cases` (those whose name contains `filter`) on `jobs` threads, printing a line
 /// as each finishes. The cases named in `alone` run first, one at a time: they measure
-/// time, which another VM on the same host would take from them.
-pub fn run(cases: &[Case], artifacts: &Artifacts, jobs: usize, filter: Option<&str>, alone: &[&str]) -> Summary {
+/// time, which another VM on the same host would take from them. A case whose
+/// precondition fails is skipped, with its reason.
+pub fn run(
+    cases: &[Case],
+    artifacts: &Artifacts,
+    jobs: usize,
+    filter: Option<&str>,
+    alone: &[&str],
+    preconditions: &[Precondition],
+) -> Summary {
     let mut selected: Vec<&Case> = cases.iter().filter(|c| filter.is_none_or(|f| c.name.contains(f))).collect();
     selected.sort_by_key(|c| !alone.contains(&c.name));
     let exclusive = selected.iter().filter(|c| alone.contains(&c.name)).count();
@@ -50,6 +69,14 @@ pub fn run(cases: &[Case], artifacts: &Artifacts, jobs: usize, filter: Option<&s
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(case) = selected.get(i) else { break };
                     let t = Instant::now();
+                    let missing =
+                        preconditions.iter().filter(|p| p.case == case.name).find_map(|p| (p.check)(artifacts).err());
+                    if let Some(why) = missing {
+                        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                        println!("[{n:>3}/{total}] {:<32} skipped: {why}", case.name);
+                        summary.lock().unwrap_or_else(|e| e.into_inner()).skipped.push((case.name.to_string(), why));
+                        continue;
+                    }
                     let result = std::panic::catch_unwind(|| (case.run)(artifacts))
                         .unwrap_or_else(|_| Err("the test panicked".into()));
                     let n = done.fetch_add(1, Ordering::Relaxed) + 1;
@@ -68,8 +95,12 @@ pub fn run(cases: &[Case], artifacts: &Artifacts, jobs: usize, filter: Option<&s
     for (name, message) in &summary.failed {
         println!("\n=== FAILED: {name}\n{message}");
     }
+    let skipped = match summary.skipped.len() {
+        0 => String::new(),
+        n => format!(", {n} skipped"),
+    };
     println!(
-        "\nQEMU tests: {} passed, {} failed in {:.1} s",
+        "\nQEMU tests: {} passed, {} failed{skipped} in {:.1} s",
         summary.passed,
         summary.failed.len(),
         started.elapsed().as_secs_f64()

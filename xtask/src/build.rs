@@ -75,8 +75,15 @@ pub fn image(args: &ImageArgs) -> Result<Built, String> {
         Ok(limine) => {
             let path = out.join("berth.iso");
             iso::stage(&root, &config_path, &limine, &out.join("iso-root")).map_err(|e| e.to_string())?;
-            iso::build(&out.join("iso-root"), &limine, &path).map_err(|e| e.to_string())?;
-            println!("    Limine ISO: {}", path.display());
+            match iso::build(&out.join("iso-root"), &limine, &path).map_err(|e| e.to_string())? {
+                iso::Firmware::Both => println!("    Limine ISO (BIOS and UEFI): {}", path.display()),
+                iso::Firmware::UefiOnly => println!(
+                    "    Limine ISO (UEFI only: no `limine` tool in {} or on the PATH to install the BIOS \
+                     stages; build it from Limine's limine.c): {}",
+                    limine.display(),
+                    path.display()
+                ),
+            }
             Some(path)
         }
         Err(e) => {

@@ -28,11 +28,13 @@ pub struct TestArgs {
 /// Seconds each host fuzz target runs in `cargo xtask test`.
 const HOST_FUZZ_SECONDS: u64 = 10;
 
-/// Passed and failed counts.
+/// Passed, failed and skipped counts.
 #[derive(Default, Clone, Copy)]
 struct Counts {
     passed: usize,
     failed: usize,
+    /// Tests the machine lacks something for (the runner says what).
+    skipped: usize,
 }
 
 /// Runs a command, echoing its output and summing the counts `parse` finds in it.
@@ -45,6 +47,7 @@ fn run_counting(cmd: &mut Command, parse: fn(&str) -> Option<Counts>) -> Result<
             if let Some(c) = parse(&line) {
                 total.passed += c.passed;
                 total.failed += c.failed;
+                total.skipped += c.skipped;
             }
         }
     }
@@ -59,16 +62,15 @@ fn parse_libtest(line: &str) -> Option<Counts> {
         rest.split(';')
             .find_map(|part| part.trim().strip_suffix(label).and_then(|n| n.trim().rsplit(' ').next()?.parse().ok()))
     };
-    Some(Counts { passed: number("passed")?, failed: number("failed")? })
+    Some(Counts { passed: number("passed")?, failed: number("failed")?, skipped: 0 })
 }
 
-/// `QEMU tests: 9 passed, 1 failed in 12.3 s` from the QEMU runner.
+/// `QEMU tests: 9 passed, 1 failed[, 1 skipped] in 12.3 s` from the QEMU runner.
 fn parse_runner(line: &str) -> Option<Counts> {
     let rest = line.strip_prefix("QEMU tests: ")?;
-    let mut words = rest.split([' ', ',']).filter(|w| !w.is_empty());
-    let passed = words.next()?.parse().ok()?;
-    let failed = words.nth(1)?.parse().ok()?;
-    Some(Counts { passed, failed })
+    let words: Vec<&str> = rest.split([' ', ',']).filter(|w| !w.is_empty()).collect();
+    let count = |label: &str| words.windows(2).find(|w| w[1] == label).and_then(|w| w[0].parse().ok());
+    Some(Counts { passed: count("passed")?, failed: count("failed")?, skipped: count("skipped").unwrap_or(0) })
 }
 
 /// Builds everything, runs both test suites and prints the totals.
@@ -121,11 +123,12 @@ pub fn test(args: &TestArgs) -> Result<(), String> {
     }
     let (passed, failed) = (host.passed + qemu.passed, host.failed + qemu.failed);
     println!(
-        "\nhost unit tests: {} passed, {} failed; QEMU tests: {} passed, {} failed; {:.0} s in all",
+        "\nhost unit tests: {} passed, {} failed; QEMU tests: {} passed, {} failed, {} skipped; {:.0} s in all",
         host.passed,
         host.failed,
         qemu.passed,
         qemu.failed,
+        qemu.skipped,
         started.elapsed().as_secs_f64()
     );
     println!("{passed} passed, {failed} failed");
@@ -147,6 +150,8 @@ mod tests {
     #[test]
     fn reads_runner_summaries() {
         let c = parse_runner("QEMU tests: 9 passed, 2 failed in 12.3 s").unwrap();
-        assert_eq!((c.passed, c.failed), (9, 2));
+        assert_eq!((c.passed, c.failed, c.skipped), (9, 2, 0));
+        let c = parse_runner("QEMU tests: 9 passed, 0 failed, 1 skipped in 12.3 s").unwrap();
+        assert_eq!((c.passed, c.failed, c.skipped), (9, 0, 1));
     }
 }

@@ -167,5 +167,9 @@ pub fn start_cpus(platform: &Platform) {
             log::warn!("CPU with APIC id {id} not started: {e}");
         }
     }
-    log::info!("CPUs: {} of {} online", berth_hal::smp::online(), 1 + ids.len());
+    let online = berth_hal::smp::online();
+    match berth_hal::smp::started_by_loader() {
+        0 => log::info!("CPUs: {online} of {} online", 1 + ids.len()),
+        n => log::info!("CPUs: {online} of {} online ({n} started by the boot loader)", 1 + ids.len()),
+    }
 }

@@ -8,8 +8,13 @@
 //! There the CPU switches to the kernel's page tables, loads a GDT and TSS of its own,
 //! the shared IDT, enables its FPU and local APIC, and reports in.
 //!
-//! CPUs are started one at a time, so the trampoline's one set of parameters serves
-//! them all. A started CPU then waits in `hlt` until the kernel hands it its main
+//! Where Limine booted the kernel it has already started the other CPUs (its MP
+//! request) and parked them in long mode on its own page tables; such a CPU is sent on
+//! by writing its "goto address": [`limine_ap_entry`] switches to the kernel's tables
+//! and stack and joins the same [`ap_entry`]. No trampoline is needed then (the page
+//! below 1 MiB may not even be free under UEFI).
+//!
+//! CPUs are started one at a time, so one set of parameters serves them all. A started CPU then waits in `hlt` until the kernel hands it its main
 //! function ([`release`]), which it runs for ever.
 
 use crate::mm::{Frame, KernelStack};
@@ -35,6 +40,8 @@ pub const RESCHEDULE_VECTOR: u8 = 0xf0;
 
 /// CPUs running, the boot CPU included.
 static ONLINE: AtomicU32 = AtomicU32::new(1);
+/// CPUs the boot loader had started and parked, and that were sent on from there.
+static FROM_LOADER: AtomicU32 = AtomicU32::new(0);
 /// Each CPU's local APIC id, by CPU index.
 static APIC_IDS: [AtomicU32; MAX_CPUS] = [const { AtomicU32::new(0) }; MAX_CPUS];
 /// What the application processors run once the kernel is ready for them.
@@ -71,33 +78,41 @@ pub fn online() -> u32 {
     ONLINE.load(Ordering::Acquire)
 }
 
+/// How many of the running CPUs the boot loader had started (Limine's MP request);
+/// the rest came up through INIT and STARTUP.
+pub fn started_by_loader() -> u32 {
+    FROM_LOADER.load(Ordering::Acquire)
+}
+
 /// Starts the CPUs with these local APIC ids (the boot CPU's not among them); returns,
 /// for each, whether it came up. Call once, from the boot CPU, after the local APIC,
 /// the trap tables, the FPU and the TSC clock are set up, with interrupts off.
 pub fn start(apic_ids: &[u32]) -> Vec<Result<(), StartError>> {
     APIC_IDS[0].store(crate::apic::id(), Ordering::Relaxed);
-    if apic_ids.is_empty() {
-        return Vec::new();
-    }
-    let tables = match TrampolineTables::new() {
-        Ok(t) => t,
-        Err(e) => return apic_ids.iter().map(|_| Err(e)).collect(),
+    let cold: Vec<u32> = apic_ids.iter().copied().filter(|&id| crate::boot::parked_cpu(id).is_none()).collect();
+    // CPUs no loader started go through the trampoline: INIT them all first and wait
+    // once (10 ms, as the MP specification asks), then start them one by one.
+    let trampoline = if cold.is_empty() {
+        Err(StartError::NoTrampolinePage)
+    } else {
+        TrampolineTables::new().and_then(|t| if copy_trampoline() { Ok(t) } else { Err(StartError::NoTrampolinePage) })
     };
-    if !copy_trampoline() {
-        return apic_ids.iter().map(|_| Err(StartError::NoTrampolinePage)).collect();
+    if trampoline.is_ok() {
+        for &id in &cold {
+            crate::apic::send_init(id);
+        }
+        crate::time::busy_wait_ns(10_000_000);
     }
-    // INIT every CPU first and wait once (10 ms, as the MP specification asks), then
-    // start them one by one.
-    for &id in apic_ids {
-        crate::apic::send_init(id);
-    }
-    crate::time::busy_wait_ns(10_000_000);
     let mut next = 1;
     let mut started = |id: u32| {
         if next >= MAX_CPUS {
             return Err(StartError::TooMany);
         }
-        start_one(id, next as u64, &tables)?;
+        match (crate::boot::parked_cpu(id), &trampoline) {
+            (Some(parked), _) => start_parked(parked, next as u64)?,
+            (None, Ok(tables)) => start_one(id, next as u64, tables)?,
+            (None, Err(e)) => return Err(*e),
+        }
         APIC_IDS[next].store(id, Ordering::Release);
         next += 1;
         Ok(())
@@ -105,6 +120,40 @@ pub fn start(apic_ids: &[u32]) -> Vec<Result<(), StartError>> {
     apic_ids.iter().map(|&id| started(id)).collect()
     // The temporary tables are dropped here: every CPU that came up left them before
     // reporting in, and one that did not will never be started again.
+}
+
+/// Sends a CPU that Limine parked to [`limine_ap_entry`] and waits for it to report
+/// as `index`.
+fn start_parked(cpu: &'static limine::mp::Cpu, index: u64) -> Result<(), StartError> {
+    let stack = KernelStack::new().map_err(|_| StartError::NoMemory)?;
+    let kernel = crate::mm::kernel_pml4().phys();
+    for (slot, value) in PARKED_PARAMETERS.iter().zip([kernel, stack.top(), ap_entry as *const () as u64, index]) {
+        slot.store(value, Ordering::Relaxed);
+    }
+    cpu.extra.store((&raw const PARKED_PARAMETERS) as u64, Ordering::Relaxed);
+    REPORTED.store(u64::MAX, Ordering::Release);
+    // Publishes everything above before the CPU can see the address (sequentially
+    // consistent store).
+    cpu.goto_address.write(limine_ap_entry);
+    let result = wait_for_report(index, REPORT_TIMEOUT_NS);
+    if result.is_ok() {
+        FROM_LOADER.fetch_add(1, Ordering::AcqRel);
+    }
+    // The CPU runs on this stack for ever (or, late, may still come to it).
+    core::mem::forget(stack);
+    result
+}
+
+/// Waits up to `ns` for the CPU being started to report in as `index`.
+fn wait_for_report(index: u64, ns: u64) -> Result<(), StartError> {
+    let end = crate::time::nanos_since_boot() + ns;
+    while crate::time::nanos_since_boot() < end {
+        if REPORTED.load(Ordering::Acquire) == index {
+            return Ok(());
+        }
+        core::hint::spin_loop();
+    }
+    Err(StartError::NoAnswer)
 }
 
 /// Sends STARTUP IPIs to the CPU `apic_id` and waits for it to report as `index`.
@@ -115,14 +164,10 @@ fn start_one(apic_id: u32, index: u64, tables: &TrampolineTables) -> Result<(), 
     let vector = (TRAMPOLINE_PHYS >> 12) as u8;
     for wait in [STARTUP_RETRY_NS, REPORT_TIMEOUT_NS] {
         crate::apic::send_startup(apic_id, vector);
-        let end = crate::time::nanos_since_boot() + wait;
-        while crate::time::nanos_since_boot() < end {
-            if REPORTED.load(Ordering::Acquire) == index {
-                // The CPU runs on this stack for ever.
-                core::mem::forget(stack);
-                return Ok(());
-            }
-            core::hint::spin_loop();
+        if wait_for_report(index, wait).is_ok() {
+            // The CPU runs on this stack for ever.
+            core::mem::forget(stack);
+            return Ok(());
         }
     }
     // A CPU that never answered never touched the stack; one that answers late would
@@ -166,7 +211,15 @@ struct Parameters {
     index: u64,
 }
 
+/// What [`limine_ap_entry`] reads (through the parked CPU's `extra` word): the
+/// kernel's page-table root, the stack top, the entry point and the CPU's index.
+static PARKED_PARAMETERS: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+
 unsafe extern "C" {
+    /// Where a CPU Limine parked jumps when sent on (with its `limine::mp::Cpu` in
+    /// RDI, on Limine's page tables and stack): loads [`PARKED_PARAMETERS`]' table
+    /// and stack and calls the entry with the index.
+    fn limine_ap_entry(cpu: &limine::mp::Cpu) -> !;
     static ap_trampoline: u8;
     static ap_trampoline_end: u8;
     static ap_trampoline_params: u8;
@@ -253,6 +306,27 @@ extern "C" fn ap_entry(index: u64) -> ! {
         x86_64::instructions::interrupts::disable();
     }
 }
+
+global_asm!(
+    r#"
+    .text
+    .global limine_ap_entry
+limine_ap_entry:
+    cli
+    /* extra (offset 24): the parameters; the kernel's tables map this code where
+       Limine's did. */
+    mov 24(%rdi), %rax
+    mov 0(%rax), %rcx
+    mov %rcx, %cr3
+    mov 8(%rax), %rsp
+    mov 24(%rax), %rdi
+    mov 16(%rax), %rax
+    xor %ebp, %ebp
+    call *%rax
+    ud2
+"#,
+    options(att_syntax)
+);
 
 global_asm!(
     r#"

@@ -235,3 +235,66 @@ pub fn acpi_shutdown(a: &Artifacts) -> Result<(), String> {
 fn fnv1a(data: &[u8]) -> u64 {
     data.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
 }
+
+/// Whether the Limine test can run here: `LIMINE_DIR` names Limine's binaries (the
+/// image step then builds `berth.iso` with them) and OVMF is installed.
+pub fn limine_present(_: &Artifacts) -> Result<(), String> {
+    if std::env::var_os("LIMINE_DIR").is_none() {
+        return Err("LIMINE_DIR is not set (it names a directory with Limine 8 or later's binaries)".into());
+    }
+    if !std::path::Path::new(OVMF).is_file() {
+        return Err(format!("no UEFI firmware at {OVMF} (apt-get install ovmf)"));
+    }
+    Ok(())
+}
+
+/// The UEFI firmware the Limine test boots through.
+const OVMF: &str = "/usr/share/ovmf/OVMF.fd";
+
+/// The Limine image (`berth.iso`, from `limine.cfg`) boots through SeaBIOS with 4 CPUs
+/// (when the `limine` tool installed the BIOS stages) and through UEFI with 2: Limine starts the other CPUs (its MP request) and the kernel
+/// takes them from there, the command line and both modules arrive, the hello container
+/// prints and the web container serves over the network.
+pub fn limine(a: &Artifacts) -> Result<(), String> {
+    let iso = a.dir.join("berth.iso");
+    if !iso.is_file() {
+        return Err(format!("{} was not built although LIMINE_DIR is set (see the image step)", iso.display()));
+    }
+    let limine_dir = std::path::PathBuf::from(std::env::var_os("LIMINE_DIR").unwrap_or_default());
+    let bios = berth_image::iso::limine_tool(&limine_dir).is_some();
+    let rounds = [(None, 4), (Some(OVMF), 2)];
+    for (firmware, cpus) in rounds.into_iter().filter(|(f, _)| bios || f.is_some()) {
+        let port = crate::qemu::free_port();
+        let mut config = VmConfig::new(a.kernel.clone());
+        config.iso = Some(iso.clone());
+        config.uefi_firmware = firmware.map(std::path::PathBuf::from);
+        config.cpus = cpus;
+        config.network = Some(vec![crate::qemu::Forward { host: port, guest: 8080 }]);
+        let mut vm = Vm::start(&config)?;
+        vm.expect("container hello exited", seconds(120))?;
+        let out = vm.output();
+        let aps = cpus - 1;
+        for needle in [
+            "booted by Limine ".to_string(),
+            "(Limine protocol, base revision".to_string(),
+            "command line: \"log=info\"".to_string(),
+            format!("CPUs: {cpus} of {cpus} online ({aps} started by the boot loader)"),
+            format!("scheduler: {cpus} CPU(s)"),
+            "berth: ready".to_string(),
+            "[hello] hello from a berth container".to_string(),
+            "container hello exited with status 0".to_string(),
+        ] {
+            if !out.contains(&needle) {
+                let how = if firmware.is_some() { "UEFI" } else { "BIOS" };
+                return Err(vm.failure(&format!("Limine through {how}: no {needle:?}")));
+            }
+        }
+        for _ in 0..3 {
+            let body = crate::http::get(&format!("http://127.0.0.1:{port}/hello.txt"))?;
+            if body.is_empty() {
+                return Err(vm.failure("the web container served an empty page"));
+            }
+        }
+    }
+    Ok(())
+}

@@ -16,12 +16,16 @@ mod timer;
 
 use crate::artifacts::Artifacts;
 use crate::qemu::{Vm, VmConfig};
-use crate::runner::Case;
+use crate::runner::{Case, Precondition};
 use std::time::Duration;
 
 /// Tests that measure time: they run first and alone, since a VM beside them on the
 /// host would take CPU time from them (TCG then merges timer interrupts).
 pub const ALONE: &[&str] = &["timer-100hz", "timer-250hz"];
+
+/// Tests that run only where the machine has what they need; the runner says why it
+/// skips one.
+pub const PRECONDITIONS: &[Precondition] = &[Precondition { case: "boot-limine", check: boot::limine_present }];
 
 /// Every integration test, in the order they are listed.
 pub const ALL: &[Case] = &[
@@ -46,6 +50,11 @@ pub const ALL: &[Case] = &[
         run: hardening::kernel_charges,
     },
     Case { name: "boot-banner", about: "boots to `ready` with a sane banner and memory map", run: boot::banner },
+    Case {
+        name: "boot-limine",
+        about: "the Limine ISO boots (BIOS, 4 CPUs; UEFI, 2) and serves; runs when LIMINE_DIR is set",
+        run: boot::limine,
+    },
     Case { name: "boot-memory-map", about: "the in-kernel memory map checks pass", run: boot::memory_map },
     Case {
         name: "boot-smp",

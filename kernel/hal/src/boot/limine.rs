@@ -1,4 +1,12 @@
 //! The Limine boot protocol: requests placed in the image, read back at `_start`.
+//!
+//! The kernel asks for base revision 3 and works with 2 as well: Limine 8 (the newest
+//! whose binaries can be had here) knows only 2, boots the kernel with it and leaves
+//! the request unanswered. Nothing berth uses differs between the two but the RSDP's
+//! address (virtual in 2, physical in 3), which `from_limine` takes either way.
+//!
+//! With the MP request, Limine starts the other CPUs itself and parks them, each
+//! waiting for an address to jump to ([`parked_cpu`]; `crate::smp` sends them on).
 
 use super::{early_init, enter_kernel, fail, kernel_virt_range};
 use crate::bootinfo::{LimineInput, LimineMemoryEntry, LimineModule, PhysRange, from_limine};
@@ -6,8 +14,8 @@ use alloc::string::String;
 use core::arch::global_asm;
 use limine::BaseRevision;
 use limine::request::{
-    BootloaderInfoRequest, ExecutableAddressRequest, ExecutableCmdlineRequest, HhdmRequest, MemoryMapRequest,
-    ModuleRequest, RequestsEndMarker, RequestsStartMarker, RsdpRequest,
+    BootloaderInfoRequest, ExecutableAddressRequest, ExecutableCmdlineRequest, ExecutableFileRequest, HhdmRequest,
+    MemoryMapRequest, ModuleRequest, MpRequest, RequestsEndMarker, RequestsStartMarker, RsdpRequest,
 };
 
 #[used]
@@ -15,7 +23,7 @@ use limine::request::{
 static START_MARKER: RequestsStartMarker = RequestsStartMarker::new();
 #[used]
 #[unsafe(link_section = ".requests")]
-static BASE_REVISION: BaseRevision = BaseRevision::new();
+static BASE_REVISION: BaseRevision = BaseRevision::with_revision(3);
 #[used]
 #[unsafe(link_section = ".requests")]
 static INFO: BootloaderInfoRequest = BootloaderInfoRequest::new();
@@ -37,14 +45,22 @@ static ADDRESS: ExecutableAddressRequest = ExecutableAddressRequest::new();
 #[used]
 #[unsafe(link_section = ".requests")]
 static CMDLINE: ExecutableCmdlineRequest = ExecutableCmdlineRequest::new();
+/// Where loaders that predate the command-line request (Limine 8) put the command line.
+#[used]
+#[unsafe(link_section = ".requests")]
+static FILE: ExecutableFileRequest = ExecutableFileRequest::new();
+#[used]
+#[unsafe(link_section = ".requests")]
+static MP: MpRequest = MpRequest::new();
 #[used]
 #[unsafe(link_section = ".requests_end")]
 static END_MARKER: RequestsEndMarker = RequestsEndMarker::new();
 
 extern "C" fn limine_main() -> ! {
     early_init();
-    if !BASE_REVISION.is_supported() {
-        fail(&"the boot loader does not support Limine base revision 3");
+    let base_revision = if BASE_REVISION.is_supported() { Some(3) } else { BASE_REVISION.loaded_revision() };
+    if base_revision.is_some_and(|r| r < 2) {
+        fail(&"the boot loader booted with a Limine base revision older than 2");
     }
     let (Some(hhdm), Some(memory), Some(address)) =
         (HHDM.get_response(), MEMORY_MAP.get_response(), ADDRESS.get_response())
@@ -75,13 +91,26 @@ extern "C" fn limine_main() -> ! {
                     .collect()
             })
             .unwrap_or_default(),
-        cmdline: CMDLINE.get_response().map(|c| c.cmdline().to_string_lossy().into_owned()).unwrap_or_default(),
+        cmdline: match (CMDLINE.get_response(), FILE.get_response()) {
+            (Some(c), _) => c.cmdline().to_string_lossy().into_owned(),
+            (None, Some(f)) => f.file().string().to_string_lossy().into_owned(),
+            (None, None) => String::new(),
+        },
         rsdp: RSDP.get_response().map(|r| r.address() as u64),
+        base_revision,
     };
     match from_limine(input) {
         Ok(info) => enter_kernel(info),
         Err(e) => fail(&e),
     }
+}
+
+/// The CPU with local APIC id `apic_id` if Limine started it and parked it, waiting
+/// for an address to jump to (only when Limine booted the kernel).
+pub(crate) fn parked_cpu(apic_id: u32) -> Option<&'static limine::mp::Cpu> {
+    let response = MP.get_response()?;
+    (apic_id != response.bsp_lapic_id()).then_some(())?;
+    response.cpus().iter().find(|c| c.lapic_id == apic_id).copied()
 }
 
 /// Limine's numeric memory type (the crate wraps it in a newtype).

@@ -7,6 +7,8 @@
 mod limine;
 mod pvh;
 
+pub(crate) use limine::parked_cpu;
+
 use crate::bootinfo::{BootInfo, PhysRange};
 use crate::layout::KERNEL_VMA;
 use core::sync::atomic::{AtomicU64, Ordering};

@@ -63,6 +63,10 @@ pub enum Loader {
         name: String,
         /// The loader's version string.
         version: String,
+        /// The protocol's base revision the loader booted with, if it said: loaders
+        /// from before revision 3 (Limine 8 and older) boot a kernel asking for 3
+        /// with their own newest (2) and cannot say so.
+        base_revision: Option<u64>,
     },
 }
 
@@ -70,7 +74,12 @@ impl fmt::Display for Loader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Loader::Pvh => f.write_str("PVH direct boot"),
-            Loader::Limine { name, version } => write!(f, "{name} {version} (Limine protocol)"),
+            Loader::Limine { name, version, base_revision: Some(r) } => {
+                write!(f, "{name} {version} (Limine protocol, base revision {r})")
+            }
+            Loader::Limine { name, version, base_revision: None } => {
+                write!(f, "{name} {version} (Limine protocol, base revision 2 or older)")
+            }
         }
     }
 }

@@ -47,6 +47,8 @@ pub struct LimineInput {
     pub cmdline: String,
     /// The RSDP address (virtual before base revision 3, physical from 3 on).
     pub rsdp: Option<u64>,
+    /// The base revision the loader booted with, if it said (see [`Loader::Limine`]).
+    pub base_revision: Option<u64>,
 }
 
 /// Builds [`BootInfo`] from Limine's responses.
@@ -70,7 +72,7 @@ pub fn from_limine(input: LimineInput) -> Result<BootInfo, BootError> {
     let mut carve: Vec<PhysRange> = modules.iter().map(|m| m.phys).collect();
     carve.push(input.kernel);
     Ok(BootInfo {
-        loader: Loader::Limine { name: input.loader.0, version: input.loader.1 },
+        loader: Loader::Limine { name: input.loader.0, version: input.loader.1, base_revision: input.base_revision },
         memory_map: normalize_memory_map(&memory, &carve),
         phys_offset: input.hhdm,
         kernel: input.kernel,

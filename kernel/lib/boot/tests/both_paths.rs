@@ -107,6 +107,7 @@ fn limine_machine(bundle: &[u8]) -> LimineInput {
         modules: vec![module("images/a.tar", "container name=a -- /bin/a"), module("images/b.tar", "container name=b")],
         cmdline: "log=debug hz=100".into(),
         rsdp: Some(RSDP),
+        base_revision: Some(3),
     }
 }
 
@@ -122,6 +123,16 @@ fn pvh_and_limine_agree() {
     assert_eq!(pvh.rsdp, Some(RSDP));
     // Everything but the loader's name is the same.
     assert_eq!(BootInfo { loader: Loader::Pvh, ..limine }, pvh);
+}
+
+#[test]
+fn the_boot_log_names_the_limine_base_revision() {
+    let bundle = bundle();
+    let revision_3 = from_limine(limine_machine(&bundle)).unwrap();
+    assert_eq!(revision_3.loader.to_string(), "Limine 9.0 (Limine protocol, base revision 3)");
+    // Limine 8 boots a kernel that asks for revision 3 with revision 2, and cannot say so.
+    let older = from_limine(LimineInput { base_revision: None, ..limine_machine(&bundle) }).unwrap();
+    assert_eq!(older.loader.to_string(), "Limine 9.0 (Limine protocol, base revision 2 or older)");
 }
 
 #[test]
