@@ -42,14 +42,15 @@ pub struct Group {
     /// CPU time used by its threads (ns).
     cpu_ns: AtomicU64,
     bandwidth: Bandwidth,
-    /// Its threads that are ready to run, in turn. Touched only under the scheduler's
-    /// lock.
+    /// Its threads that are ready to run, in turn. Touched only under the run queue
+    /// lock of the CPU it is placed on.
     pub(super) ready: spin::Mutex<VecDeque<Arc<Thread>>>,
-    /// Whether it is in the scheduler's list of groups with ready threads.
+    /// Whether it is in its CPU's list of groups with ready threads.
     pub(super) listed: AtomicBool,
     /// The CPU its threads run on.
     cpu: AtomicUsize,
-    /// Its threads on a CPU now (changed under the scheduler's lock).
+    /// Its threads on a CPU now (changed under the run queue lock of the CPU each runs
+    /// on; a hint for whether the group is worth moving).
     running: AtomicUsize,
     /// Whether it may move to another CPU.
     movable: bool,
@@ -121,7 +122,7 @@ impl Group {
         }
     }
 
-    /// Moves it to CPU `cpu` (none of its threads may be on a CPU).
+    /// Moves it to CPU `cpu`, holding the run queue locks of both CPUs.
     pub(super) fn move_to(&self, cpu: usize) {
         let old = self.cpu.swap(cpu, Ordering::Relaxed);
         PLACED[old].fetch_sub(1, Ordering::Relaxed);

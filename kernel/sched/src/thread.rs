@@ -6,7 +6,7 @@ use alloc::sync::Arc;
 use berth_hal::context::{HasContext, ThreadContext};
 use berth_hal::typed::TypedBox;
 use core::any::Any;
-use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 /// A thread id, unique across the machine (containers see their own numbering).
 pub type Tid = u32;
@@ -38,8 +38,11 @@ pub struct Thread {
     ctx: ContextRef,
     state: AtomicU8,
     /// Whether a CPU runs it (or is switching away from it): set and cleared under
-    /// the scheduler's lock.
+    /// the run queue lock of the CPU it runs on.
     on_cpu: AtomicBool,
+    /// The CPU it runs on, or last ran on (set under that CPU's run queue lock when it
+    /// starts running there): whoever wakes it takes that lock.
+    cpu: AtomicUsize,
     cpu_ns: AtomicU64,
     /// The CPUs it asked to run on (`sched_setaffinity`; bit `i`: CPU `i`).
     affinity: AtomicU64,
@@ -77,6 +80,7 @@ impl Thread {
             ctx: ContextRef::Static(ctx),
             state: AtomicU8::new(ThreadState::Running as u8),
             on_cpu: AtomicBool::new(false),
+            cpu: AtomicUsize::new(0),
             cpu_ns: AtomicU64::new(0),
             affinity: AtomicU64::new(u64::MAX),
             group: Group::kernel(),
@@ -107,6 +111,7 @@ impl Thread {
             ctx: ContextRef::Owned(ctx),
             state: AtomicU8::new(ThreadState::New as u8),
             on_cpu: AtomicBool::new(false),
+            cpu: AtomicUsize::new(0),
             cpu_ns: AtomicU64::new(0),
             affinity: AtomicU64::new(u64::MAX),
             group,
@@ -205,8 +210,18 @@ impl Thread {
         self.on_cpu.load(Ordering::Relaxed)
     }
 
-    /// Notes it going on (`true`) or off a CPU; its group counts it. Under the
-    /// scheduler's lock.
+    /// The CPU it runs on, or last ran on.
+    pub(crate) fn cpu(&self) -> usize {
+        self.cpu.load(Ordering::Acquire)
+    }
+
+    /// Notes that it runs on CPU `cpu` now (under that CPU's run queue lock).
+    pub(crate) fn set_cpu(&self, cpu: usize) {
+        self.cpu.store(cpu, Ordering::Release);
+    }
+
+    /// Notes it going on (`true`) or off a CPU; its group counts it. Under the run
+    /// queue lock of the CPU it runs on.
     pub(crate) fn set_on_cpu(&self, on: bool) {
         if self.on_cpu.swap(on, Ordering::Relaxed) != on && !self.is_idle() {
             self.group.note_running(on);

@@ -84,6 +84,9 @@ pub fn docker_workflow(a: &Artifacts) -> Result<(), String> {
         )?;
         let info = docker.ok(&["info"], CLI)?;
         expect(&vm, info.contains("berth") && info.contains("Total Memory"), &format!("docker info said:\n{info}"))?;
+        // NCPU: the CPUs the scheduler runs on (the VM's).
+        let cpus = format!("CPUs: {}", crate::qemu::default_cpus());
+        expect(&vm, info.contains(&cpus), &format!("docker info does not say {cpus:?}:\n{info}"))?;
 
         let tar = tar.to_string_lossy().into_owned();
         let id = docker.ok(&["import", &tar, "bb:1"], CLI)?;
