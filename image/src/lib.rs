@@ -6,14 +6,16 @@
 //! * **Direct boot** ([`direct_boot`]): QEMU's `-kernel` with the entry's command line in
 //!   `-append` and its modules packed into one `-initrd` bundle ([`bundle`]), which the
 //!   kernel unpacks into the same module list Limine would have given it.
-//! * **Limine** ([`iso`]): a hybrid BIOS/UEFI ISO with the configuration installed as
-//!   `limine.conf`, built whenever Limine's binaries are present.
+//! * **Limine** ([`iso`], [`disk`]): a hybrid BIOS/UEFI ISO and a GPT disk image (boot
+//!   and data partitions, for `dd` to a server's disk) with the configuration installed
+//!   as `limine.conf`, built whenever Limine's binaries are present.
 //!
 //! Paths in the configuration use Limine's `boot():/...` form and are resolved against
 //! a staging directory that mirrors the boot medium.
 
 pub mod bundle;
 pub mod config;
+pub mod disk;
 pub mod iso;
 pub mod rootfs;
 

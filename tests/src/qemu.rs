@@ -67,8 +67,13 @@ pub struct VmConfig {
     pub initrd: Option<PathBuf>,
     /// Instead of `kernel`, boot this ISO (the Limine image).
     pub iso: Option<PathBuf>,
-    /// Boot the ISO through UEFI with this OVMF firmware file.
+    /// Boot the ISO or disk through UEFI with this OVMF firmware file.
     pub uefi_firmware: Option<PathBuf>,
+    /// A raw disk image on a virtio-blk device (the first boot device).
+    pub disk: Option<PathBuf>,
+    /// Let the firmware boot from `disk` (the Limine disk image) instead of booting
+    /// `kernel` directly.
+    pub boot_from_disk: bool,
     /// Kernel command line.
     pub cmdline: String,
     /// Guest RAM in MiB.
@@ -97,6 +102,8 @@ impl VmConfig {
             initrd: None,
             iso: None,
             uefi_firmware: None,
+            disk: None,
+            boot_from_disk: false,
             cmdline: String::new(),
             memory_mib: 512,
             cpus: default_cpus(),
@@ -131,6 +138,11 @@ impl VmConfig {
                 }
                 cmd.arg("-cdrom").arg(iso);
             }
+            None if self.boot_from_disk => {
+                if let Some(fw) = &self.uefi_firmware {
+                    cmd.arg("-bios").arg(fw);
+                }
+            }
             None => {
                 cmd.arg("-kernel").arg(&self.kernel);
                 if let Some(initrd) = &self.initrd {
@@ -138,6 +150,10 @@ impl VmConfig {
                 }
                 cmd.arg("-append").arg(&self.cmdline);
             }
+        }
+        if let Some(disk) = &self.disk {
+            cmd.arg("-drive").arg(format!("file={},if=none,id=disk0,format=raw", disk.display()));
+            cmd.args(["-device", "virtio-blk-pci,drive=disk0,bootindex=0"]);
         }
         if let Some(link) = &self.link {
             let side = if link.listen { "listen" } else { "connect" };

@@ -1,7 +1,7 @@
 //! Building the kernel and the boot images.
 
 use crate::{setup, util};
-use berth_image::{BootConfig, DirectBoot, iso};
+use berth_image::{BootConfig, DirectBoot, disk, iso};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -19,7 +19,12 @@ pub struct Built {
     pub direct: DirectBoot,
     /// The Limine ISO, if Limine is installed.
     pub iso: Option<PathBuf>,
+    /// The Limine disk image (GPT: boot and data partitions), if Limine is installed.
+    pub disk: Option<PathBuf>,
 }
+
+/// Bytes of the data partition in the Limine disk image (sparse until written).
+const DISK_DATA_BYTES: u64 = 256 << 20;
 
 /// The kernel's crates below `berth-kernel`, from the unsafe layer up (linted with it).
 pub const KERNEL_LAYERS: &[&str] = &[
@@ -71,24 +76,33 @@ pub fn image(args: &ImageArgs) -> Result<Built, String> {
     let config = BootConfig::parse(&text).map_err(|e| e.to_string())?;
     let direct = berth_image::direct_boot(&config, args.entry.as_deref(), &root, &out.join("initrd.tar"))
         .map_err(|e| e.to_string())?;
-    let iso = match iso::find_limine() {
+    let (iso, disk) = match iso::find_limine() {
         Ok(limine) => {
             let path = out.join("berth.iso");
             iso::stage(&root, &config_path, &limine, &out.join("iso-root")).map_err(|e| e.to_string())?;
-            match iso::build(&out.join("iso-root"), &limine, &path).map_err(|e| e.to_string())? {
-                iso::Firmware::Both => println!("    Limine ISO (BIOS and UEFI): {}", path.display()),
-                iso::Firmware::UefiOnly => println!(
-                    "    Limine ISO (UEFI only: no `limine` tool in {} or on the PATH to install the BIOS \
-                     stages; build it from Limine's limine.c): {}",
-                    limine.display(),
-                    path.display()
-                ),
+            let firmware = iso::build(&out.join("iso-root"), &limine, &path).map_err(|e| e.to_string())?;
+            let disk = out.join("berth.img");
+            disk::build(&root, &config_path, &limine, &disk, DISK_DATA_BYTES).map_err(|e| e.to_string())?;
+            match firmware {
+                iso::Firmware::Both => {
+                    println!("    Limine ISO (BIOS and UEFI): {}", path.display());
+                    println!("    Limine disk image (BIOS and UEFI, for dd): {}", disk.display());
+                }
+                iso::Firmware::UefiOnly => {
+                    println!(
+                        "    Limine ISO and disk image (UEFI only: no `limine` tool in {} or on the PATH to \
+                         install the BIOS stages; build it from Limine's limine.c): {}, {}",
+                        limine.display(),
+                        path.display(),
+                        disk.display()
+                    );
+                }
             }
-            Some(path)
+            (Some(path), Some(disk))
         }
         Err(e) => {
-            println!("    Limine ISO: not built. {e}");
-            None
+            println!("    Limine ISO and disk image: not built. {e}");
+            (None, None)
         }
     };
     println!(
@@ -97,5 +111,5 @@ pub fn image(args: &ImageArgs) -> Result<Built, String> {
         direct.initrd.as_ref().map_or("none".into(), |p| p.display().to_string())
     );
     util::done(t, "images ready");
-    Ok(Built { direct, iso })
+    Ok(Built { direct, iso, disk })
 }

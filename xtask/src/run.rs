@@ -25,12 +25,15 @@ pub struct RunArgs {
     /// QEMU accelerator.
     #[arg(long, value_enum, default_value = "tcg")]
     pub accel: AccelArg,
-    /// Boot the Limine ISO (UEFI through OVMF) instead of direct boot.
+    /// Boot the Limine disk image (UEFI through OVMF) instead of direct boot.
     #[arg(long)]
     pub limine: bool,
     /// With --limine, boot through the legacy BIOS instead of UEFI.
     #[arg(long, requires = "limine")]
     pub bios: bool,
+    /// With --limine, boot the Limine ISO (as a CD) rather than the disk image.
+    #[arg(long, requires = "limine")]
+    pub iso: bool,
     /// Host port (on 127.0.0.1) forwarded to the control agent's port 2375.
     #[arg(long, default_value_t = AGENT_PORT)]
     pub agent_port: u16,
@@ -130,8 +133,13 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
     };
     config.network = Some(forwards(args));
     config.interactive = true;
-    if args.limine {
+    if args.limine && args.iso {
         config.iso = Some(built.iso.ok_or("--limine needs the Limine ISO, which was not built (see above)")?);
+    } else if args.limine {
+        config.disk = Some(built.disk.ok_or("--limine needs the Limine disk image, which was not built (see above)")?);
+        config.boot_from_disk = true;
+    }
+    if args.limine {
         if !args.bios {
             config.uefi_firmware = Some(PathBuf::from("/usr/share/ovmf/OVMF.fd"));
         }

@@ -251,27 +251,46 @@ pub fn limine_present(_: &Artifacts) -> Result<(), String> {
 /// The UEFI firmware the Limine test boots through.
 const OVMF: &str = "/usr/share/ovmf/OVMF.fd";
 
-/// The Limine image (`berth.iso`, from `limine.cfg`) boots through SeaBIOS with 4 CPUs
-/// (when the `limine` tool installed the BIOS stages) and through UEFI with 2: Limine starts the other CPUs (its MP request) and the kernel
-/// takes them from there, the command line and both modules arrive, the hello container
-/// prints and the web container serves over the network.
+/// The Limine disk image (`berth.img`, from `limine.cfg`) boots through SeaBIOS with 4
+/// CPUs (when the `limine` tool installed the BIOS stages) and through UEFI with 2, and
+/// the ISO (`berth.iso`) through UEFI: Limine starts the other CPUs (its MP request)
+/// and the kernel takes them from there, the command line and both modules arrive, the
+/// hello container prints and the web container serves over the network.
 pub fn limine(a: &Artifacts) -> Result<(), String> {
-    let iso = a.dir.join("berth.iso");
-    if !iso.is_file() {
-        return Err(format!("{} was not built although LIMINE_DIR is set (see the image step)", iso.display()));
+    let (iso, disk) = (a.dir.join("berth.iso"), a.dir.join("berth.img"));
+    for built in [&iso, &disk] {
+        if !built.is_file() {
+            return Err(format!("{} was not built although LIMINE_DIR is set (see the image step)", built.display()));
+        }
     }
     let limine_dir = std::path::PathBuf::from(std::env::var_os("LIMINE_DIR").unwrap_or_default());
     let bios = berth_image::iso::limine_tool(&limine_dir).is_some();
-    let rounds = [(None, 4), (Some(OVMF), 2)];
-    for (firmware, cpus) in rounds.into_iter().filter(|(f, _)| bios || f.is_some()) {
+    // (medium, UEFI firmware, CPUs); the disk is booted from a scratch copy, which the
+    // kernel may write.
+    let scratch = a.scratch("boot-limine");
+    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    let copy = scratch.join("berth.img");
+    let rounds = [(&disk, None, 4), (&disk, Some(OVMF), 2), (&iso, Some(OVMF), 2)];
+    for (medium, firmware, cpus) in rounds.into_iter().filter(|(_, f, _)| bios || f.is_some()) {
         let port = crate::qemu::free_port();
         let mut config = VmConfig::new(a.kernel.clone());
-        config.iso = Some(iso.clone());
+        if medium == &iso {
+            config.iso = Some(iso.clone());
+        } else {
+            std::fs::copy(&disk, &copy).map_err(|e| format!("copying {}: {e}", disk.display()))?;
+            config.disk = Some(copy.clone());
+            config.boot_from_disk = true;
+        }
         config.uefi_firmware = firmware.map(std::path::PathBuf::from);
         config.cpus = cpus;
         config.network = Some(vec![crate::qemu::Forward { host: port, guest: 8080 }]);
+        let how = format!(
+            "Limine from the {} through {}",
+            if medium == &iso { "ISO" } else { "disk image" },
+            if firmware.is_some() { "UEFI" } else { "BIOS" }
+        );
         let mut vm = Vm::start(&config)?;
-        vm.expect("container hello exited", seconds(120))?;
+        vm.expect("container hello exited", seconds(120)).map_err(|e| format!("{how}: {e}"))?;
         let out = vm.output();
         let aps = cpus - 1;
         for needle in [
@@ -285,8 +304,7 @@ pub fn limine(a: &Artifacts) -> Result<(), String> {
             "container hello exited with status 0".to_string(),
         ] {
             if !out.contains(&needle) {
-                let how = if firmware.is_some() { "UEFI" } else { "BIOS" };
-                return Err(vm.failure(&format!("Limine through {how}: no {needle:?}")));
+                return Err(vm.failure(&format!("{how}: no {needle:?}")));
             }
         }
         for _ in 0..3 {
