@@ -139,10 +139,8 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
         config.disk = Some(built.disk.ok_or("--limine needs the Limine disk image, which was not built (see above)")?);
         config.boot_from_disk = true;
     }
-    if args.limine {
-        if !args.bios {
-            config.uefi_firmware = Some(PathBuf::from("/usr/share/ovmf/OVMF.fd"));
-        }
+    if args.limine && !args.bios {
+        config.uefi_firmware = Some(PathBuf::from("/usr/share/ovmf/OVMF.fd"));
     }
     for f in config.network.iter().flatten() {
         println!("    forwarding 127.0.0.1:{} -> guest port {}", f.host, f.guest);

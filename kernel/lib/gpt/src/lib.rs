@@ -144,7 +144,7 @@ pub fn read(sectors: u64, mut read: impl FnMut(u64, &mut [u8; SECTOR]) -> bool) 
     if count > MAX_ENTRIES {
         return Err(GptError::Bad("entry count"));
     }
-    if entry_size < 128 || entry_size % 8 != 0 || entry_size > SECTOR {
+    if entry_size < 128 || !entry_size.is_multiple_of(8) || entry_size > SECTOR {
         return Err(GptError::Bad("entry size"));
     }
     let bytes = count as usize * entry_size;
