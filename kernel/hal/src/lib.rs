@@ -16,6 +16,7 @@ extern crate alloc;
 
 pub mod acpi;
 pub mod apic;
+pub mod blk;
 pub mod boot;
 pub mod context;
 pub mod cpu;

@@ -23,9 +23,9 @@ pub struct VirtioHal;
 
 // SAFETY: `dma_alloc` returns zeroed, page-aligned, physically contiguous frames that
 // nothing else owns until `dma_dealloc`; `mmio_phys_to_virt` maps device memory
-// uncached and refuses RAM; `share` returns the physical address of memory that is
-// mapped and physically contiguous (it panics otherwise), and needs no bounce buffer
-// because devices reach all RAM.
+// uncached and refuses RAM; `share` returns the physical address of the buffer itself
+// when it is physically contiguous, or of a bounce buffer holding its bytes (owned
+// until `unshare`, which copies the device's bytes back and frees it).
 unsafe impl virtio_drivers::Hal for VirtioHal {
     fn dma_alloc(pages: usize, _direction: BufferDirection) -> (PhysAddr, NonNull<u8>) {
         match crate::mm::alloc_contiguous_zeroed(pages) {
@@ -48,26 +48,66 @@ unsafe impl virtio_drivers::Hal for VirtioHal {
         NonNull::new(virt as *mut u8).expect("the direct map is not at 0")
     }
 
-    unsafe fn share(buffer: NonNull<[u8]>, _direction: BufferDirection) -> PhysAddr {
-        let start = buffer.as_ptr() as *mut u8 as u64;
-        let len = buffer.len() as u64;
-        let phys = crate::mm::kernel_virt_to_phys_mapped(start)
-            .unwrap_or_else(|| panic!("virtio: buffer at {start:#x} is not mapped"));
-        // Devices see physical memory: every page of the buffer must follow the first.
-        let mut page = start / PAGE_SIZE * PAGE_SIZE + PAGE_SIZE;
-        while page < start + len {
-            let expected = phys + (page - start);
-            assert_eq!(
-                crate::mm::kernel_virt_to_phys_mapped(page),
-                Some(expected),
-                "virtio: buffer at {start:#x} ({len} bytes) is not physically contiguous"
-            );
-            page += PAGE_SIZE;
+    unsafe fn share(buffer: NonNull<[u8]>, direction: BufferDirection) -> PhysAddr {
+        if let Some(phys) = contiguous_phys(buffer) {
+            return phys;
         }
-        phys
+        // A buffer whose pages are not physically adjacent (a small request header on a
+        // kernel stack that happens to cross a page, say): the device gets a copy.
+        let pages = buffer.len().div_ceil(PAGE_SIZE as usize).max(1);
+        let bounce = crate::mm::alloc_contiguous_zeroed(pages)
+            .unwrap_or_else(|| panic!("virtio: no memory for a {pages}-page bounce buffer"));
+        if direction != BufferDirection::DeviceToDriver {
+            // SAFETY: the caller lends `buffer` (valid for reads) for the transfer; the
+            // bounce frames are fresh, contiguous, in the direct map and owned here.
+            unsafe { copy_nonoverlapping_bytes(buffer.as_ptr() as *const u8, bounce_ptr(bounce), buffer.len()) };
+        }
+        bounce
     }
 
-    unsafe fn unshare(_paddr: PhysAddr, _buffer: NonNull<[u8]>, _direction: BufferDirection) {}
+    unsafe fn unshare(paddr: PhysAddr, buffer: NonNull<[u8]>, direction: BufferDirection) {
+        if contiguous_phys(buffer) == Some(paddr) {
+            return;
+        }
+        if direction != BufferDirection::DriverToDevice {
+            // SAFETY: `paddr` is the bounce buffer `share` made for `buffer`, which the
+            // device is done with; `buffer` is valid for writes (the caller's contract).
+            unsafe { copy_nonoverlapping_bytes(bounce_ptr(paddr), buffer.as_ptr() as *mut u8, buffer.len()) };
+        }
+        crate::mm::free_contiguous(paddr, buffer.len().div_ceil(PAGE_SIZE as usize).max(1));
+    }
+}
+
+/// The physical address of `buffer` if all its pages are mapped and physically
+/// adjacent (always so for one page, and for memory from `dma_alloc`).
+fn contiguous_phys(buffer: NonNull<[u8]>) -> Option<PhysAddr> {
+    let start = buffer.as_ptr() as *mut u8 as u64;
+    let len = buffer.len() as u64;
+    let phys = crate::mm::kernel_virt_to_phys_mapped(start)
+        .unwrap_or_else(|| panic!("virtio: buffer at {start:#x} is not mapped"));
+    let mut page = start / PAGE_SIZE * PAGE_SIZE + PAGE_SIZE;
+    while page < start + len {
+        if crate::mm::kernel_virt_to_phys_mapped(page) != Some(phys + (page - start)) {
+            return None;
+        }
+        page += PAGE_SIZE;
+    }
+    Some(phys)
+}
+
+/// A bounce buffer's bytes, in the direct map.
+fn bounce_ptr(phys: PhysAddr) -> *mut u8 {
+    (crate::mm::phys_offset() + phys) as *mut u8
+}
+
+/// Copies `len` bytes between buffers that do not overlap.
+///
+/// # Safety
+/// `from` must be valid for `len` bytes of reads and `to` for `len` bytes of writes.
+unsafe fn copy_nonoverlapping_bytes(from: *const u8, to: *mut u8, len: usize) {
+    // SAFETY: as the caller promises; a bounce buffer never overlaps the buffer it
+    // stands for (it is freshly allocated).
+    unsafe { core::ptr::copy_nonoverlapping(from, to, len) };
 }
 
 /// PCI configuration space through ports 0xcf8/0xcfc, for `virtio_drivers`' PCI code.

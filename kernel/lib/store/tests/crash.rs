@@ -1,0 +1,167 @@
+//! The store on a memory disk: what it keeps across reopening, and what a power cut at
+//! every point of a commit leaves.
+
+use berth_store::{Change, Disk, DiskError, Opened, SECTOR, Store, StoreError};
+
+/// A disk in memory that can stop persisting writes after a number of sectors (a power
+/// cut), tearing the sector it stops in: only its first 32 bytes land (a superblock's
+/// magic and generation, but not its checksum).
+#[derive(Clone)]
+struct MemDisk {
+    bytes: Vec<u8>,
+    /// Sectors that may still be written before the cut (`None`: no cut).
+    budget: Option<usize>,
+}
+
+impl MemDisk {
+    fn new(sectors: usize) -> MemDisk {
+        MemDisk { bytes: vec![0; sectors * SECTOR], budget: None }
+    }
+}
+
+impl Disk for MemDisk {
+    fn sectors(&self) -> u64 {
+        (self.bytes.len() / SECTOR) as u64
+    }
+    fn read(&mut self, sector: u64, buf: &mut [u8]) -> Result<(), DiskError> {
+        let at = sector as usize * SECTOR;
+        buf.copy_from_slice(self.bytes.get(at..at + buf.len()).ok_or(DiskError)?);
+        Ok(())
+    }
+    fn write(&mut self, sector: u64, buf: &[u8]) -> Result<(), DiskError> {
+        for (i, chunk) in buf.chunks(SECTOR).enumerate() {
+            let at = (sector as usize + i) * SECTOR;
+            let target = self.bytes.get_mut(at..at + SECTOR).ok_or(DiskError)?;
+            match &mut self.budget {
+                Some(0) => return Ok(()), // power is gone: nothing more lands
+                Some(1) => {
+                    target[..32].copy_from_slice(&chunk[..32]);
+                    self.budget = Some(0);
+                    return Ok(());
+                }
+                Some(n) => *n -= 1,
+                None => {}
+            }
+            target.copy_from_slice(chunk);
+        }
+        Ok(())
+    }
+    fn flush(&mut self) -> Result<(), DiskError> {
+        Ok(())
+    }
+}
+
+fn put(k: &str, v: &[u8]) -> Change {
+    Change::Put(k.into(), v.to_vec())
+}
+
+#[test]
+fn a_blank_partition_is_formatted_and_keeps_what_is_committed() {
+    let (mut store, opened) = Store::open(MemDisk::new(4096)).unwrap();
+    assert_eq!(opened, Opened::Formatted);
+    store.commit(&[put("image/a", b"config a"), put("image/b", &vec![7u8; 3000])]).unwrap();
+    store.commit(&[put("image/a", b"config a, again"), Change::Delete("image/b".into())]).unwrap();
+    store.commit(&[put("volume/x", b"")]).unwrap();
+    let disk = store.into_disk();
+
+    let (mut store, opened) = Store::open(disk).unwrap();
+    assert_eq!(opened, Opened::Existing(4));
+    assert_eq!(store.get("image/a").unwrap().as_deref(), Some(&b"config a, again"[..]));
+    assert_eq!(store.get("image/b").unwrap(), None);
+    assert_eq!(store.get("volume/x").unwrap().as_deref(), Some(&b""[..]));
+    assert_eq!(store.keys("image/"), ["image/a"]);
+    assert_eq!(store.keys(""), ["image/a", "volume/x"]);
+}
+
+#[test]
+fn a_power_cut_anywhere_in_a_commit_leaves_all_of_it_or_none() {
+    let (mut store, _) = Store::open(MemDisk::new(1024)).unwrap();
+    store.commit(&[put("a", b"one"), put("b", &vec![1u8; 1500])]).unwrap();
+    let before = store.into_disk();
+    let changes = [put("a", b"two"), Change::Delete("b".into()), put("c", &vec![2u8; 2000])];
+    // Sectors the commit writes: its records (a: 1, b: 1, c: 4) and a superblock.
+    let total = 1 + 1 + 4 + 1;
+    let mut outcomes = [0, 0];
+    for cut in 0..=total + 1 {
+        let mut disk = before.clone();
+        disk.budget = Some(cut);
+        let (mut store, _) = Store::open(disk).unwrap();
+        store.commit(&changes).unwrap(); // the disk does not say the power went
+        let mut disk = store.into_disk();
+        disk.budget = None;
+        let (mut store, _) = Store::open(disk).unwrap();
+        let state = (store.get("a").unwrap(), store.get("b").unwrap(), store.get("c").unwrap());
+        if state == (Some(b"one".to_vec()), Some(vec![1u8; 1500]), None) {
+            outcomes[0] += 1;
+        } else if state == (Some(b"two".to_vec()), None, Some(vec![2u8; 2000])) {
+            outcomes[1] += 1;
+        } else {
+            panic!("a cut after {cut} sectors left a mixed state: {state:?}");
+        }
+        // Whatever survived takes the next commit.
+        store.commit(&[put("d", b"after")]).unwrap();
+        let (mut store, _) = Store::open(store.into_disk()).unwrap();
+        assert_eq!(store.get("d").unwrap().as_deref(), Some(&b"after"[..]), "cut after {cut}");
+    }
+    // Cuts before the superblock lands whole keep the old state; the rest the new one.
+    assert_eq!(outcomes, [total + 1, 1]);
+}
+
+#[test]
+fn damage_is_reported_not_used() {
+    let (mut store, _) = Store::open(MemDisk::new(256)).unwrap();
+    store.commit(&[put("k", b"value")]).unwrap();
+    let good = store.into_disk();
+
+    // A flipped bit in the committed record's header: the store will not open.
+    let mut disk = good.clone();
+    disk.bytes[2 * SECTOR + 32] ^= 1; // the key
+    assert!(matches!(Store::open(disk), Err(StoreError::Damaged(_, 2))));
+
+    // In its value: the store opens, and reading the value says it is damaged.
+    let mut disk = good.clone();
+    disk.bytes[2 * SECTOR + 32 + 1 + 2] ^= 1;
+    let (mut store, _) = Store::open(disk).unwrap();
+    assert!(matches!(store.get("k"), Err(StoreError::Damaged(_, _))));
+
+    // Both superblocks torn: refused, never formatted over.
+    let mut disk = good.clone();
+    disk.bytes[20] ^= 1;
+    disk.bytes[SECTOR + 20] ^= 1;
+    assert_eq!(Store::open(disk).err(), Some(StoreError::Damaged("no valid superblock", 0)));
+
+    // The newer one (generation 2, in slot 0) torn, as a cut while writing it leaves
+    // it: the older one (the empty store as formatted, in slot 1) serves.
+    let mut disk = good;
+    disk.bytes[20] ^= 1;
+    let (mut store, opened) = Store::open(disk).unwrap();
+    assert_eq!(opened, Opened::Existing(1));
+    assert_eq!(store.get("k").unwrap(), None);
+}
+
+#[test]
+fn a_full_log_refuses_the_commit_and_keeps_the_rest() {
+    let (mut store, _) = Store::open(MemDisk::new(2 + 16)).unwrap();
+    store.commit(&[put("a", &vec![1u8; 4000])]).unwrap(); // 8 sectors
+    let err = store.commit(&[put("b", &vec![2u8; 5000])]).unwrap_err();
+    assert_eq!(err, StoreError::Full { needed: 10, free: 8 });
+    let (mut store, _) = Store::open(store.into_disk()).unwrap();
+    assert_eq!(store.get("a").unwrap(), Some(vec![1u8; 4000]));
+    assert_eq!(store.get("b").unwrap(), None);
+    assert_eq!(store.commit(&[put("", b"x")]), Err(StoreError::BadKey));
+}
+
+#[test]
+fn garbage_never_panics_the_reader() {
+    let (mut store, _) = Store::open(MemDisk::new(64)).unwrap();
+    store.commit(&[put("k", &vec![3u8; 700]), put("l", b"x")]).unwrap();
+    let disk = store.into_disk();
+    for at in 0..6 * SECTOR {
+        let mut d = disk.clone();
+        d.bytes[at] ^= 0x5a;
+        if let Ok((mut s, _)) = Store::open(d) {
+            let _ = s.get("k");
+            let _ = s.get("l");
+        }
+    }
+}
