@@ -75,6 +75,28 @@ pub fn partition(out: &Path, layout: Layout) -> Result<u64> {
     Ok(first * SECTOR)
 }
 
+/// Writes a data disk at `out` (sparse): a GPT with one berth data partition of
+/// `data_bytes`, which the kernel formats as its store on first use. For direct boot,
+/// where no boot partition is needed.
+pub fn data_disk(out: &Path, data_bytes: u64) -> Result<()> {
+    let io = |e: std::io::Error| Error(format!("{}: {e}", out.display()));
+    let data_bytes = data_bytes.next_multiple_of(1 << 20);
+    let mut file =
+        std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(out).map_err(io)?;
+    file.set_len(data_bytes + (2 << 20)).map_err(io)?;
+    let sectors = (data_bytes + (2 << 20)) / SECTOR;
+    gpt::mbr::ProtectiveMBR::with_lb_size(u32::try_from(sectors - 1).unwrap_or(u32::MAX))
+        .overwrite_lba0(&mut file)
+        .map_err(|e| Error(format!("{}: protective MBR: {e}", out.display())))?;
+    let gpt_err = |e: gpt::GptError| Error(format!("{}: partition table: {e}", out.display()));
+    let mut table = gpt::GptConfig::new().writable(true).create_from_device(file, None).map_err(gpt_err)?;
+    table
+        .add_partition("berth-data", data_bytes, gpt_type(berth_gpt::BERTH_DATA), 0, Some(ALIGN_SECTORS))
+        .map_err(gpt_err)?;
+    table.write().map_err(gpt_err)?;
+    Ok(())
+}
+
 /// Builds the disk image at `out` from the staged boot files in `root`, the
 /// configuration `config` and Limine's binaries in `limine`, with `data_bytes` of data
 /// partition; says which firmware boots it.
@@ -155,6 +177,22 @@ fn fat_image(bytes: u64, files: &[(String, std::path::PathBuf)]) -> Result<Vec<u
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_data_disk_has_one_data_partition() {
+        let out = std::env::temp_dir().join(format!("berth-data-disk-{}.img", std::process::id()));
+        data_disk(&out, 3 << 20).unwrap();
+        let image = std::fs::read(&out).unwrap();
+        let parts = berth_gpt::read(image.len() as u64 / SECTOR, |lba, buf| {
+            let at = (lba * SECTOR) as usize;
+            buf.copy_from_slice(&image[at..at + SECTOR as usize]);
+            true
+        })
+        .unwrap();
+        assert_eq!(parts.len(), 1);
+        assert_eq!((parts[0].kind, parts[0].sectors() * SECTOR), (berth_gpt::BERTH_DATA, 3 << 20));
+        std::fs::remove_file(&out).unwrap();
+    }
 
     #[test]
     fn the_disk_has_a_boot_partition_with_the_files_and_a_data_partition() {

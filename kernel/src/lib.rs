@@ -93,7 +93,9 @@ fn init(_: usize) -> ! {
     }
     net::wait_configured(crate::param::NET_CONFIG_WAIT_NS); // containers start with an address if DHCP answers
     monitor::init(); // commands on the serial console
+    container::store::init(); // the berth data partition, if a disk has one
     container::boot::load_boot_images(boot); // `image NAME` modules, for the agent
+    container::store::restore_images(); // images the agent was given before
     agent::start(&args); // the Docker Engine API on port 2375
     let started = container::boot::start_boot_containers(boot); // modules listed in limine.cfg
     log::info!("ready");

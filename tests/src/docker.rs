@@ -27,6 +27,7 @@ impl Output {
 }
 
 /// The docker CLI pointed at one berth machine.
+#[derive(Clone)]
 pub struct Docker {
     /// `tcp://127.0.0.1:PORT`.
     pub host: String,

@@ -153,7 +153,8 @@ impl VmConfig {
         }
         if let Some(disk) = &self.disk {
             cmd.arg("-drive").arg(format!("file={},if=none,id=disk0,format=raw", disk.display()));
-            cmd.args(["-device", "virtio-blk-pci,drive=disk0,bootindex=0"]);
+            let boot = if self.boot_from_disk { ",bootindex=0" } else { "" };
+            cmd.args(["-device", &format!("virtio-blk-pci,drive=disk0{boot}")]);
         }
         if let Some(link) = &self.link {
             let side = if link.listen { "listen" } else { "connect" };

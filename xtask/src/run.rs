@@ -34,6 +34,13 @@ pub struct RunArgs {
     /// With --limine, boot the Limine ISO (as a CD) rather than the disk image.
     #[arg(long, requires = "limine")]
     pub iso: bool,
+    /// The data disk (berth's store) for direct boot: created on first use as a sparse
+    /// GPT disk with one berth data partition (default: target/berth/disk.img).
+    #[arg(long, conflicts_with = "no_disk")]
+    pub disk: Option<PathBuf>,
+    /// Run without a data disk: images live in memory only.
+    #[arg(long)]
+    pub no_disk: bool,
     /// Host port (on 127.0.0.1) forwarded to the control agent's port 2375.
     #[arg(long, default_value_t = AGENT_PORT)]
     pub agent_port: u16,
@@ -109,6 +116,9 @@ fn write_private(path: &std::path::Path, text: &str) -> Result<(), String> {
     std::io::Write::write_all(&mut file, text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// Size of the data disk `run` creates.
+const DATA_DISK_BYTES: u64 = 1 << 30;
+
 /// Builds everything and boots it.
 pub fn run(args: &RunArgs) -> Result<(), String> {
     let built = build::image(&ImageArgs { entry: args.entry.clone() })?;
@@ -133,6 +143,15 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
     };
     config.network = Some(forwards(args));
     config.interactive = true;
+    if !args.limine && !args.no_disk {
+        let disk = args.disk.clone().unwrap_or_else(|| crate::util::out_dir().join("disk.img"));
+        if !disk.exists() {
+            berth_image::disk::data_disk(&disk, DATA_DISK_BYTES).map_err(|e| e.to_string())?;
+            println!("    created the data disk {} ({} MiB, sparse)", disk.display(), DATA_DISK_BYTES >> 20);
+        }
+        println!("    data disk (berth's store): {}", disk.display());
+        config.disk = Some(disk);
+    }
     if args.limine && args.iso {
         config.iso = Some(built.iso.ok_or("--limine needs the Limine ISO, which was not built (see above)")?);
     } else if args.limine {

@@ -145,6 +145,7 @@ pub fn load(conn: &mut Conn, body: Body) -> Handled {
         Ok(())
     })?;
     let loaded = loader.finish().map_err(load_error)?;
+    super::images::persist()?;
     let mut reply = Vec::new();
     for (image, tags) in &loaded {
         log::info!("loaded image {} ({} layers) as {:?}", &image.id[..12], image.layers.len(), tags);

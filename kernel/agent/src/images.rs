@@ -70,6 +70,7 @@ pub fn create(conn: &mut Conn, head: &RequestHead, body: Body) -> Handled {
         stored.image.entries(),
         stored.image.bytes() / 1024
     );
+    persist()?;
     let reply = api::json_line(&api::JsonMessage::status(&format!("sha256:{}", stored.id)));
     conn.respond(200, Some("application/json"), &reply).map_err(ApiError::io)?;
     Ok(Next::Continue)
@@ -95,7 +96,10 @@ fn pull(conn: &Conn, head: &RequestHead, from: &str) -> Handled {
         Ok(((image, _), fresh)) => {
             log::info!("pulled {reference} as image {}", &image.id[..12]);
             let what = if *fresh { "Downloaded newer image" } else { "Image is up to date" };
-            api::JsonMessage::status(&format!("Status: {what} for {reference}"))
+            match persist() {
+                Ok(()) => api::JsonMessage::status(&format!("Status: {what} for {reference}")),
+                Err(e) => api::JsonMessage::error(&e.message),
+            }
         }
         Err(e) => {
             log::info!("pull of {reference} failed: {e}");
@@ -107,6 +111,23 @@ fn pull(conn: &Conn, head: &RequestHead, from: &str) -> Handled {
         return Ok(Next::Stop);
     }
     Ok(Next::Continue)
+}
+
+/// Writes the images to the machine's store (if it has one) after an operation changed
+/// them: 507 if the store is full (the change holds in memory until the next boot),
+/// 500 if the disk failed.
+pub fn persist() -> Result<(), ApiError> {
+    match crate::container::store::sync_images() {
+        Ok(()) => Ok(()),
+        Err(e @ berth_store::StoreError::Full { .. }) => {
+            log::warn!("store: {e}");
+            Err(ApiError::new(507, format!("{e}: the change holds in memory only, until the next boot")))
+        }
+        Err(e) => {
+            log::error!("store: {e}");
+            Err(ApiError::internal(format!("the store on disk: {e}")))
+        }
+    }
 }
 
 /// The HTTP error for a layer that could not be built.
@@ -176,6 +197,7 @@ pub fn remove(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
             Removal::Deleted(id) => api::ImageDeleteItem::deleted(&format!("sha256:{id}")),
         })
         .collect();
+    persist()?;
     conn.json(200, &items).map_err(ApiError::io)?;
     Ok(Next::Continue)
 }
@@ -190,6 +212,7 @@ pub fn tag(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
         return Err(ApiError::bad_request(format!("invalid reference format: {tag}")));
     }
     images::tag(&stored, tag);
+    persist()?;
     conn.respond(201, None, &[]).map_err(ApiError::io)?;
     Ok(Next::Continue)
 }

@@ -32,7 +32,10 @@ pub fn load_boot_images(boot: &BootInfo) {
                     .map_err(|e| alloc::format!("{e}"))
             });
         match added {
-            Ok(stored) => log::info!("image {tag} ({}) loaded from module {i}", &stored.id[..12]),
+            Ok(stored) => {
+                super::store::note_module_image(&stored.id);
+                log::info!("image {tag} ({}) loaded from module {i}", &stored.id[..12]);
+            }
             Err(e) => log::error!("module {i}: image {tag}: {e}"),
         }
     }

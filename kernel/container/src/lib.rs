@@ -24,6 +24,7 @@ pub mod layers;
 pub mod pull;
 pub mod registry;
 mod setup;
+pub mod store;
 
 pub use berth_config::{ContainerConfig, Echo, format_cpuset, parse_cpuset, parse_module_cmdline, parse_size};
 pub use container::{Container, Status, watchdog};

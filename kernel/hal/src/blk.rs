@@ -77,7 +77,7 @@ impl BlockDevice {
 
     fn check(&self, sector: u64, len: usize) -> Result<(), BlockError> {
         let count = (len / SECTOR) as u64;
-        if len % SECTOR != 0 || sector.checked_add(count).is_none_or(|end| end > self.sectors) {
+        if !len.is_multiple_of(SECTOR) || sector.checked_add(count).is_none_or(|end| end > self.sectors) {
             return Err(BlockError::OutOfRange);
         }
         Ok(())

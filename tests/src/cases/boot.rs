@@ -307,6 +307,10 @@ pub fn limine(a: &Artifacts) -> Result<(), String> {
                 return Err(vm.failure(&format!("{how}: no {needle:?}")));
             }
         }
+        // Booted from the disk image, the kernel finds the data partition beside its own.
+        if medium == &disk && !out.contains("store: disk at") {
+            return Err(vm.failure(&format!("{how}: the store on the disk image's data partition was not opened")));
+        }
         for _ in 0..3 {
             let body = crate::http::get(&format!("http://127.0.0.1:{port}/hello.txt"))?;
             if body.is_empty() {

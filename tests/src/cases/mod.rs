@@ -12,6 +12,7 @@ mod net;
 mod pull;
 pub mod run;
 pub mod soak;
+mod store;
 mod timer;
 
 use crate::artifacts::Artifacts;
@@ -54,6 +55,11 @@ pub const ALL: &[Case] = &[
         name: "boot-limine",
         about: "the Limine ISO boots (BIOS, 4 CPUs; UEFI, 2) and serves; runs when LIMINE_DIR is set",
         run: boot::limine,
+    },
+    Case {
+        name: "store-images",
+        about: "images imported and tagged through the agent survive a power cut (a virtio disk)",
+        run: store::images_survive_a_power_cut,
     },
     Case { name: "boot-memory-map", about: "the in-kernel memory map checks pass", run: boot::memory_map },
     Case {

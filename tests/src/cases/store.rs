@@ -1,0 +1,102 @@
+//! The persistent store on a virtio disk: what the agent was given survives a power
+//! cut (QEMU killed with SIGKILL).
+
+use super::agent::{CLI, busybox_tar};
+use super::run::start;
+use crate::artifacts::Artifacts;
+use crate::docker::{Docker, TEST_TOKEN};
+use crate::qemu::{Forward, Vm, free_port};
+use crate::runner::seconds;
+use std::path::Path;
+
+/// Boots with `disk` attached and the agent on host port `agent`.
+fn boot(a: &Artifacts, test: &str, disk: &Path, agent: u16) -> Result<Vm, String> {
+    let cmdline = format!("agent-token={TEST_TOKEN}");
+    let disk = disk.to_path_buf();
+    let mut vm = start(a, test, &[], &cmdline, |c| {
+        c.network = Some(vec![Forward { host: agent, guest: 2375 }]);
+        c.disk = Some(disk);
+    })?;
+    vm.expect("agent: Docker Engine API", seconds(60))?;
+    Ok(vm)
+}
+
+/// Images imported and tagged through the agent are on the disk once the agent has
+/// answered: after a power cut the next boot brings them back with their ids and tags,
+/// containers run from them, and one removed before the cut stays removed. A blank
+/// data partition is formatted on the first boot.
+pub fn images_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
+    let test = "store-images";
+    // Not the test's own scratch directory, which each boot starts afresh.
+    let dir = a.scratch("store-images-disk");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let disk = dir.join("disk.img");
+    berth_image::disk::data_disk(&disk, 64 << 20).map_err(|e| e.to_string())?;
+    let tar = busybox_tar(&dir)?;
+    let tar = tar.to_string_lossy().into_owned();
+    let agent = free_port();
+    let docker = Docker::new(agent, &dir.join("docker-config"), Some(TEST_TOKEN))?;
+
+    let vm = boot(a, test, &disk, agent)?;
+    if !vm.output().contains("formatted") {
+        return Err(vm.failure("the blank data partition was not formatted"));
+    }
+    let id = docker.ok(&["import", &tar, "bb:persist"], CLI)?;
+    let id = id.trim().trim_start_matches("sha256:").to_string();
+    docker.ok(&["tag", "bb:persist", "bb:second"], CLI)?;
+    docker.ok(&["import", &tar, "bb:gone"], CLI)?;
+    docker.ok(&["rmi", "bb:gone"], CLI)?;
+    drop(vm); // SIGKILL: the power goes
+
+    let vm = boot(a, test, &disk, agent)?;
+    for needle in ["store: disk at", "generation", "1 image(s) restored"] {
+        if !vm.output().contains(needle) {
+            return Err(vm.failure(&format!("the second boot does not say {needle:?}")));
+        }
+    }
+    let images = docker.ok(&["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"], CLI)?;
+    let short = &id[..12];
+    for tag in ["bb:persist", "bb:second"] {
+        if !images.lines().any(|l| l == format!("{tag} {short}")) {
+            return Err(vm.failure(&format!("after the power cut `docker images` lacks {tag} {short}:\n{images}")));
+        }
+    }
+    if images.contains("bb:gone") {
+        return Err(vm.failure(&format!("an image removed before the cut came back:\n{images}")));
+    }
+    let out = docker.ok(&["run", "--rm", "bb:second", "/bin/busybox", "echo", "restored"], CLI)?;
+    if out.trim() != "restored" {
+        return Err(vm.failure(&format!("a container from the restored image printed {out:?}")));
+    }
+    drop(vm);
+
+    // Power cuts while an import is on its way to the disk: each boot after finds the
+    // store whole, with the earlier image, and the new one either whole or absent.
+    for (round, delay_ms) in [150u64, 400, 800].into_iter().enumerate() {
+        let tag = format!("bb:cut{round}");
+        let vm = boot(a, test, &disk, agent)?;
+        let importing = {
+            let (docker, tar, tag) = (docker.clone(), tar.clone(), tag.clone());
+            std::thread::spawn(move || docker.run(&["import", &tar, &tag], CLI))
+        };
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        drop(vm);
+        let _ = importing.join();
+        let vm = boot(a, test, &disk, agent)?;
+        let out = vm.output();
+        if out.contains("damaged") || out.contains("not used") || !out.contains("image(s) restored") {
+            return Err(vm.failure(&format!("after a cut {delay_ms} ms into an import the store is not whole")));
+        }
+        let images = docker.ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"], CLI)?;
+        if !images.lines().any(|l| l == "bb:persist") {
+            return Err(vm.failure(&format!("a cut during an import lost an earlier image:\n{images}")));
+        }
+        if images.lines().any(|l| l == tag) {
+            let out = docker.ok(&["run", "--rm", &tag, "/bin/busybox", "echo", "whole"], CLI)?;
+            if out.trim() != "whole" {
+                return Err(vm.failure(&format!("the image imported as the power went is not whole: {out:?}")));
+            }
+        }
+    }
+    Ok(())
+}
