@@ -61,6 +61,11 @@ pub const ALL: &[Case] = &[
         about: "images imported and tagged through the agent survive a power cut (a virtio disk)",
         run: store::images_survive_a_power_cut,
     },
+    Case {
+        name: "store-full",
+        about: "an import the store has no room for is refused with 507; the next boot keeps what fit",
+        run: store::a_full_store_refuses_and_keeps_the_rest,
+    },
     Case { name: "boot-memory-map", about: "the in-kernel memory map checks pass", run: boot::memory_map },
     Case {
         name: "boot-smp",

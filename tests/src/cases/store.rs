@@ -100,3 +100,42 @@ pub fn images_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// A store too small for a second image: the import that does not fit is refused with
+/// HTTP 507 and a message saying so (the image holds in memory until the next boot),
+/// the first image stays stored, and the next boot opens the store cleanly with just
+/// the image that fit.
+pub fn a_full_store_refuses_and_keeps_the_rest(a: &Artifacts) -> Result<(), String> {
+    let test = "store-full";
+    let dir = a.scratch("store-full-disk");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let disk = dir.join("disk.img");
+    let tar = busybox_tar(&dir)?;
+    // Room for one busybox layer (about 2 MiB), not two different ones.
+    let size = std::fs::metadata(&tar).map_err(|e| e.to_string())?.len();
+    berth_image::disk::data_disk(&disk, size + size / 2).map_err(|e| e.to_string())?;
+    let tar = tar.to_string_lossy().into_owned();
+    let agent = free_port();
+    let docker = Docker::new(agent, &dir.join("docker-config"), Some(TEST_TOKEN))?;
+
+    let vm = boot(a, test, &disk, agent)?;
+    docker.ok(&["import", &tar, "bb:first"], CLI)?;
+    // A second, different layer: busybox with one more file.
+    let second = dir.join("second.tar");
+    let mut rootfs =
+        berth_image::rootfs::busybox_rootfs(&berth_image::rootfs::system_busybox()).map_err(|e| e.to_string())?;
+    rootfs.file("extra.txt", "more\n", 0o644).write(&second).map_err(|e| e.to_string())?;
+    let refused = docker.run(&["import", &second.to_string_lossy(), "bb:second"], CLI)?;
+    if refused.code == 0 || !refused.stderr.contains("the store is full") {
+        let what = refused.describe(&["import"]);
+        return Err(vm.failure(&format!("an import past the store's room was not refused:\n{what}")));
+    }
+    drop(vm);
+
+    let vm = boot(a, test, &disk, agent)?;
+    let images = docker.ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"], CLI)?;
+    if !images.lines().any(|l| l == "bb:first") || images.contains("bb:second") {
+        return Err(vm.failure(&format!("after a refused import the next boot lists:\n{images}")));
+    }
+    Ok(())
+}
