@@ -92,6 +92,7 @@ fn config_of(
         hostname: req.hostname.clone(),
         echo: crate::container::Echo::None,
         auto_remove: hc.auto_remove,
+        restart: restart_policy(hc)?,
         open_stdin: req.open_stdin,
         tty: req.tty,
         exposed_ports: run.exposed_ports.into_keys().collect(),
@@ -144,6 +145,22 @@ fn config_of(
     Ok(config)
 }
 
+/// The `--restart` policy asked for, with dockerd's refusals.
+fn restart_policy(hc: &api::HostConfig) -> Result<crate::container::RestartPolicy, ApiError> {
+    let p = &hc.restart_policy;
+    let policy =
+        crate::container::RestartPolicy::parse(&p.name, p.maximum_retry_count).map_err(ApiError::bad_request)?;
+    if hc.auto_remove && policy != crate::container::RestartPolicy::No {
+        return Err(ApiError::bad_request("conflicting options: cannot specify both --restart and --rm"));
+    }
+    Ok(policy)
+}
+
+/// Writes container states to the store after an operation changed them.
+fn persist_states() {
+    crate::container::store::sync_containers();
+}
+
 /// `POST /containers/create[?name=NAME]`.
 pub fn create(conn: &Conn, head: &RequestHead, body: &[u8]) -> Handled {
     let req: api::ContainerCreate = api::from_json(body).map_err(ApiError::bad_json)?;
@@ -172,6 +189,13 @@ pub fn create(conn: &Conn, head: &RequestHead, body: &[u8]) -> Handled {
         images::find(&reference).or_else(|| images::find(&req.image)).ok_or_else(|| ApiError::no_image(&reference))?;
     let config = config_of(&req, &stored.config.config, name, req.image.clone())?;
     let container = Container::create(config, stored.image.clone()).map_err(ApiError::from)?;
+    if let Err(e) = crate::container::store::save_container(&container, &req.image, body) {
+        container.remove();
+        return Err(match e {
+            berth_store::StoreError::Full { .. } => ApiError::new(507, format!("{e}")),
+            e => ApiError::internal(format!("the store on disk: {e}")),
+        });
+    }
     let reply = api::CreateResponse { id: container.id.clone(), warnings: Vec::new() };
     conn.json(201, &reply).map_err(ApiError::io)?;
     Ok(Next::Continue)
@@ -186,14 +210,15 @@ pub fn start(conn: &Conn, key: &str) -> Handled {
             return Ok(Next::Continue);
         }
         Status::Exited(_) => {
-            return Err(ApiError::conflict(format!(
-                "container {} has exited; berth does not restart containers (run a new one)",
-                c.name
-            )));
+            // A fresh run in a fresh sandbox (the writable layer is not kept yet).
+            c.run_again(false).map_err(ApiError::from)?;
+            persist_states();
+            return no_content(conn);
         }
         Status::Created => {}
     }
     c.start().map_err(ApiError::from)?;
+    persist_states();
     no_content(conn)
 }
 
@@ -224,10 +249,12 @@ pub fn stop(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
         .and_then(|t| t.parse::<i64>().ok())
         .map_or(crate::param::DEFAULT_STOP_SECONDS, |t| t.max(0) as u64);
     let grace = crate::time::now_ns() + seconds * 1_000_000_000;
+    c.note_stopped_by_hand();
     c.sandbox.signal_init(c.config.stop_signal);
     c.kill_at(grace);
     // The watchdog kills it at the deadline; allow it a moment to act.
     wait_exit(&c, Some(grace + 2_000_000_000));
+    persist_states();
     no_content(conn)
 }
 
@@ -243,6 +270,7 @@ pub fn kill(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
     if c.status() != Status::Running {
         return Err(ApiError::conflict(format!("Container {} is not running", c.id)));
     }
+    c.note_stopped_by_hand();
     c.sandbox.signal_init(sig);
     no_content(conn)
 }
@@ -284,10 +312,14 @@ pub fn remove(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
                 c.id
             )));
         }
+        c.note_stopped_by_hand();
         c.sandbox.signal_init(Signal::of(berth_abi::signal::SIGKILL));
         wait_exit(&c, Some(crate::time::now_ns() + 10_000_000_000));
     }
     c.remove();
+    if let Err(e) = crate::container::store::forget_container(&c.id) {
+        log::error!("store: container {} not forgotten: {e}", &c.id[..12]);
+    }
     no_content(conn)
 }
 
@@ -310,4 +342,48 @@ pub fn inspect(conn: &Conn, key: &str) -> Handled {
     let c = lookup::container(key)?;
     conn.json(200, &inspect::container(&c)).map_err(ApiError::io)?;
     Ok(Next::Continue)
+}
+
+/// Brings back the containers the store holds (at boot, once the images are back):
+/// each made again from its create request, showing how it had ended, and started if
+/// its restart policy says so (a container that was running when the machine went
+/// down counts as ended with status 255, as dockerd counts it).
+pub fn restore() {
+    for record in crate::container::store::stored_containers() {
+        let short = &record.id[..12.min(record.id.len())];
+        match restore_one(&record) {
+            Ok(c) => log::info!("container {} ({short}) restored: {}", c.name, super::inspect::state_word(&c)),
+            Err(e) => log::error!("container {} ({short}) not restored: {}", record.name, e.message),
+        }
+    }
+}
+
+fn restore_one(record: &crate::container::store::ContainerRecord) -> Result<alloc::sync::Arc<Container>, ApiError> {
+    use crate::container::store::{StoredState, note_container_state, parse_state};
+    let req: api::ContainerCreate = api::from_json(&record.request).map_err(ApiError::bad_json)?;
+    let (repo, tag) = berth_docker::names::image_ref(&record.image);
+    let stored = images::find(&format!("{repo}:{tag}"))
+        .or_else(|| images::find(&record.image))
+        .ok_or_else(|| ApiError::no_image(&record.image))?;
+    let config = config_of(&req, &stored.config.config, Some(record.name.clone()), record.image.clone())?;
+    let policy = config.restart;
+    let c = Container::create_as(config, stored.image.clone(), Some((record.id.clone(), record.created_at)))
+        .map_err(ApiError::from)?;
+    let state = parse_state(&record.state).ok_or_else(|| ApiError::internal("its stored state is unreadable"))?;
+    let ending = match state {
+        StoredState::Created => None,
+        StoredState::Running(restarts) => {
+            Some(crate::container::Ending { code: 255, stopped_by_hand: false, restarts })
+        }
+        StoredState::Exited(ending) => Some(ending),
+    };
+    note_container_state(&c.id, record.state.clone());
+    if let Some(ending) = ending {
+        if policy.starts_at_boot(ending) {
+            c.start().map_err(ApiError::from)?;
+        } else {
+            c.mark_ended(ending, crate::time::realtime_ns());
+        }
+    }
+    Ok(c)
 }

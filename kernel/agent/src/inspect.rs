@@ -18,7 +18,7 @@ fn proto(p: Protocol) -> &'static str {
 }
 
 /// Docker's `State` word.
-fn state_word(c: &Container) -> &'static str {
+pub fn state_word(c: &Container) -> &'static str {
     match c.status() {
         Status::Created => "created",
         Status::Running => "running",
@@ -134,6 +134,10 @@ pub fn container(c: &Container) -> api::ContainerInspect {
         pids_limit: Some(i64::from(c.config.limits.pids)),
         auto_remove: c.config.auto_remove,
         network_mode: String::from("berth"),
+        restart_policy: api::RestartPolicy {
+            name: String::from(c.config.restart.name()),
+            maximum_retry_count: i64::from(c.config.restart.max_retries()),
+        },
         ..api::HostConfig::default()
     };
     for m in published(c) {
@@ -163,6 +167,7 @@ pub fn container(c: &Container) -> api::ContainerInspect {
         },
         image: image_id(c),
         name: format!("/{}", c.name),
+        restart_count: i64::from(c.restarts()),
         driver: String::from("berth"),
         platform: String::from("linux"),
         host_config,

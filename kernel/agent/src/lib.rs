@@ -161,6 +161,7 @@ pub fn start(args: &KernelArgs) {
         .map(String::from)
         .collect();
     SETTINGS.call_once(|| Settings { port, auth, image_limit, insecure_registries });
+    containers::restore();
     if let Err(e) = sched::spawn_kernel("agent", listener_thread, 0) {
         log::error!("cannot start the agent: {e}");
     }

@@ -39,6 +39,13 @@ struct State {
     kill_at: Option<u64>,
     /// Taken out of the registry (`docker rm`, or `--rm` after it exited).
     removed: bool,
+    /// Someone stopped it (`docker stop`, `docker kill`): its restart policy waits
+    /// for the next boot (or forgets it: `unless-stopped`).
+    stopped_by_hand: bool,
+    /// Times it was started again by its restart policy.
+    restarts: u32,
+    /// When the watchdog starts it again (monotonic ns), if its policy says so.
+    restart_at: Option<u64>,
 }
 
 /// A container.
@@ -62,14 +69,25 @@ pub struct Container {
 
 impl Container {
     /// Creates a container of `image`; it does not run yet.
-    pub fn create(mut config: ContainerConfig, image: Arc<Image>) -> Result<Arc<Container>, ContainerError> {
+    pub fn create(config: ContainerConfig, image: Arc<Image>) -> Result<Arc<Container>, ContainerError> {
+        Container::create_as(config, image, None)
+    }
+
+    /// Creates a container of `image` with a given id and creation time (one brought
+    /// back from the store, or the next run of one its restart policy starts again),
+    /// or new ones if `None`. Its writable layer starts empty.
+    pub fn create_as(
+        mut config: ContainerConfig,
+        image: Arc<Image>,
+        identity: Option<(String, u64)>,
+    ) -> Result<Arc<Container>, ContainerError> {
         if config.limits.pids == 0 {
             config.limits.pids = proc::default_task_limit();
         }
         let memory = Arc::new(MemoryCounter::for_container(config.limits.memory));
         let fs = Filesystem::new(&image, Some(memory.clone()), crate::time::realtime_ns)
             .map_err(|e| ContainerError::FileSystem("/", e))?;
-        let id = registry::new_id();
+        let (id, created_at) = identity.unwrap_or_else(|| (registry::new_id(), crate::time::realtime_ns()));
         let name = config.name.clone().unwrap_or_else(|| registry::generated_name(&id));
         let hostname = if config.hostname.is_empty() { String::from(&id[..12]) } else { config.hostname.clone() };
         let net = crate::net::Namespace::for_container(config.publish.clone(), memory.clone())?;
@@ -102,9 +120,12 @@ impl Container {
                 finished_at: 0,
                 kill_at: None,
                 removed: false,
+                stopped_by_hand: false,
+                restarts: 0,
+                restart_at: None,
             }),
             state_changed: WaitQueue::new(),
-            created_at: crate::time::realtime_ns(),
+            created_at,
             config,
         });
         crate::setup::prepare_fs(&container.sandbox)?;
@@ -159,6 +180,40 @@ impl Container {
         (s.started_at, s.finished_at)
     }
 
+    /// Notes that someone is stopping it (`docker stop`, `docker kill`), before the
+    /// signal goes: its restart policy then leaves it stopped.
+    pub fn note_stopped_by_hand(&self) {
+        let mut s = self.state.lock();
+        s.stopped_by_hand = true;
+        s.restart_at = None;
+    }
+
+    /// How it ended, for its restart policy (`None` while it has not).
+    pub fn ending(&self) -> Option<berth_config::Ending> {
+        let s = self.state.lock();
+        match s.status {
+            Status::Exited(code) => {
+                Some(berth_config::Ending { code, stopped_by_hand: s.stopped_by_hand, restarts: s.restarts })
+            }
+            _ => None,
+        }
+    }
+
+    /// Times its restart policy started it again.
+    pub fn restarts(&self) -> u32 {
+        self.state.lock().restarts
+    }
+
+    /// Makes a container brought back from the store show how it had ended (it is
+    /// not started): exit status, whether stopped by hand, restarts so far.
+    pub fn mark_ended(&self, ending: berth_config::Ending, finished_at: u64) {
+        let mut s = self.state.lock();
+        s.status = Status::Exited(ending.code);
+        s.stopped_by_hand = ending.stopped_by_hand;
+        s.restarts = ending.restarts;
+        s.finished_at = finished_at;
+    }
+
     /// Asks the watchdog to kill it at monotonic time `deadline` (ns).
     pub fn kill_at(&self, deadline: u64) {
         self.state.lock().kill_at = Some(deadline);
@@ -169,6 +224,11 @@ impl Container {
             let mut s = self.state.lock();
             s.status = Status::Exited(code);
             s.finished_at = crate::time::realtime_ns();
+            let ending = berth_config::Ending { code, stopped_by_hand: s.stopped_by_hand, restarts: s.restarts };
+            if !self.config.auto_remove && self.config.restart.restarts_now(ending) {
+                let delay = berth_config::RestartPolicy::delay_ms(s.restarts) * 1_000_000;
+                s.restart_at = Some(crate::time::now_ns() + delay);
+            }
         }
         self.sandbox.log.close();
         self.sandbox.net.release_published();
@@ -192,6 +252,32 @@ impl Container {
     /// Whether it has been removed.
     pub fn is_removed(&self) -> bool {
         self.state.lock().removed
+    }
+
+    /// Starts it again as its restart policy asks: the same id, name and configuration
+    /// in a fresh sandbox (the writable layer starts again from the image; berth does
+    /// not keep it across runs yet), which takes its place in the registry.
+    /// `counted`: the policy restarted it (`docker start` of an ended one is not
+    /// counted).
+    pub fn run_again(self: &Arc<Container>, counted: bool) -> Result<Arc<Container>, ContainerError> {
+        let restarts = self.restarts() + u32::from(counted);
+        registry::remove(self);
+        self.sandbox.net.release_published();
+        let identity = Some((self.id.clone(), self.created_at));
+        let next = match Container::create_as(self.config.clone(), self.image.clone(), identity) {
+            Ok(next) => next,
+            Err(e) => {
+                // It stays, ended, where it was.
+                let _ = registry::insert(self);
+                return Err(e);
+            }
+        };
+        next.state.lock().restarts = restarts;
+        // Whoever waits on the old one (`docker wait`, attach) sees it ended.
+        self.state.lock().removed = true;
+        self.state_changed.wake_all();
+        next.start()?;
+        Ok(next)
     }
 }
 
@@ -235,6 +321,20 @@ pub fn watchdog(_: usize) -> ! {
                 ::log::info!("container {}: time is up, killing it", c.name);
                 c.sandbox.signal_init(Signal::of(berth_abi::signal::SIGKILL));
             }
+            let restart = {
+                let mut s = c.state.lock();
+                match s.restart_at {
+                    Some(at) if at <= now && !s.removed => s.restart_at.take().is_some(),
+                    _ => false,
+                }
+            };
+            if restart {
+                match c.run_again(true) {
+                    Ok(next) => ::log::info!("container {}: restarted (restart {})", next.name, next.restarts()),
+                    Err(e) => ::log::warn!("container {}: cannot restart: {e}", c.name),
+                }
+            }
         }
+        crate::store::sync_containers();
     }
 }

@@ -26,7 +26,9 @@ pub mod registry;
 mod setup;
 pub mod store;
 
-pub use berth_config::{ContainerConfig, Echo, format_cpuset, parse_cpuset, parse_module_cmdline, parse_size};
+pub use berth_config::{
+    ContainerConfig, Echo, Ending, RestartPolicy, format_cpuset, parse_cpuset, parse_module_cmdline, parse_size,
+};
 pub use container::{Container, Status, watchdog};
 pub use error::ContainerError;
 

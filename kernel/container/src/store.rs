@@ -7,14 +7,23 @@
 //! - `tags/<id>`: its `repository:tag` names, one per line;
 //! - `layer/<diff id hex>`: a layer's uncompressed tar, stored once for every image.
 //!
-//! Images loaded from boot modules are not stored (the modules bring them back). After
-//! each agent operation that changes images, [`sync_images`] writes the difference
-//! between the images in memory and those stored in one commit; at boot
-//! [`restore_images`] brings the stored ones back.
+//! - `container/<id>`: a container the agent created: its name, image reference and
+//!   creation time, then the create request as the client sent it (the agent makes the
+//!   configuration from it again at boot) — see [`ContainerRecord`];
+//! - `state/<id>`: how it stands: `created`, `running <restarts>` or
+//!   `exited <status> <stopped by hand: 0|1> <restarts>`.
+//!
+//! Images loaded from boot modules are not stored (the modules bring them back), nor
+//! containers started from modules or with `--rm`. After each agent operation that
+//! changes images, [`sync_images`] writes the difference between the images in memory
+//! and those stored in one commit; at boot [`restore_images`] brings the stored ones
+//! back. Container states are written by [`sync_containers`] after agent operations
+//! and every 50 ms from the watchdog (which sees containers end); a container's
+//! writable layer is not stored yet.
 
 use super::images::{self, StoredImage};
 use super::layers::{Layer, LayerBuilder};
-use alloc::collections::BTreeSet;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -59,6 +68,8 @@ impl Disk for DataPartition {
 
 /// The open store, if the machine has one.
 static STORE: Mutex<Option<Store<DataPartition>>> = Mutex::new(None);
+/// The state last written for each stored container.
+static WRITTEN: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
 /// Ids of the images boot modules brought this boot (not stored).
 static FROM_MODULES: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 
@@ -219,4 +230,165 @@ fn restore_image(store: &mut Store<DataPartition>, id: &str) -> Result<Arc<Store
         images::tag(&image, String::from(tag));
     }
     Ok(image)
+}
+
+/// A stored container: what the agent needs to make it again.
+pub struct ContainerRecord {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The image reference it was created from.
+    pub image: String,
+    /// When it was created, ns since the epoch.
+    pub created_at: u64,
+    /// The create request's body, as the client sent it.
+    pub request: Vec<u8>,
+    /// Its state as last written (see the module comment).
+    pub state: String,
+}
+
+fn container_key(id: &str) -> String {
+    alloc::format!("container/{id}")
+}
+
+fn state_key(id: &str) -> String {
+    alloc::format!("state/{id}")
+}
+
+/// The state line of `c` (see the module comment).
+fn state_of(c: &super::Container) -> String {
+    match (c.status(), c.ending()) {
+        (super::Status::Created, _) => String::from("created"),
+        (super::Status::Running, _) => alloc::format!("running {}", c.restarts()),
+        (super::Status::Exited(_), Some(e)) => {
+            alloc::format!("exited {} {} {}", e.code, u8::from(e.stopped_by_hand), e.restarts)
+        }
+        (super::Status::Exited(code), None) => alloc::format!("exited {code} 0 0"),
+    }
+}
+
+/// Stores a container the agent just created (nothing without a store, or for a
+/// `--rm` container): it comes back at boot.
+pub fn save_container(c: &super::Container, image: &str, request: &[u8]) -> Result<(), StoreError> {
+    let mut guard = STORE.lock();
+    let Some(store) = guard.as_mut() else { return Ok(()) };
+    if c.config.auto_remove {
+        return Ok(());
+    }
+    let mut record =
+        alloc::format!("berth-container 1\nname {}\nimage {image}\ncreated {}\n\n", c.name, c.created_at).into_bytes();
+    record.extend_from_slice(request);
+    let state = state_of(c);
+    store.commit(&[
+        Change::Put(container_key(&c.id), record),
+        Change::Put(state_key(&c.id), state.clone().into_bytes()),
+    ])?;
+    WRITTEN.lock().insert(c.id.clone(), state);
+    Ok(())
+}
+
+/// Forgets a removed container.
+pub fn forget_container(id: &str) -> Result<(), StoreError> {
+    let mut guard = STORE.lock();
+    let Some(store) = guard.as_mut() else { return Ok(()) };
+    if WRITTEN.lock().remove(id).is_none() && !store.contains(&container_key(id)) {
+        return Ok(());
+    }
+    store.commit(&[Change::Delete(container_key(id)), Change::Delete(state_key(id))])
+}
+
+/// Writes the state of every stored container whose state changed since last written,
+/// in one commit (a failure is logged; the next call tries again).
+pub fn sync_containers() {
+    let changed: Vec<(String, String)> = {
+        let written = WRITTEN.lock();
+        if written.is_empty() {
+            return;
+        }
+        super::registry::list()
+            .iter()
+            .filter_map(|c| {
+                let old = written.get(&c.id)?;
+                let now = state_of(c);
+                (*old != now).then(|| (c.id.clone(), now))
+            })
+            .collect()
+    };
+    if changed.is_empty() {
+        return;
+    }
+    let mut guard = STORE.lock();
+    let Some(store) = guard.as_mut() else { return };
+    let changes: Vec<Change> =
+        changed.iter().map(|(id, state)| Change::Put(state_key(id), state.clone().into_bytes())).collect();
+    match store.commit(&changes) {
+        Ok(()) => WRITTEN.lock().extend(changed),
+        Err(e) => log::warn!("container states not written: {e}"),
+    }
+}
+
+/// Notes that the stored container `id` stands as `state` (one brought back at boot).
+pub fn note_container_state(id: &str, state: String) {
+    WRITTEN.lock().insert(String::from(id), state);
+}
+
+/// The stored containers, oldest first (a record that cannot be read is logged and
+/// skipped).
+pub fn stored_containers() -> Vec<ContainerRecord> {
+    let mut guard = STORE.lock();
+    let Some(store) = guard.as_mut() else { return Vec::new() };
+    let mut records = Vec::new();
+    for key in store.keys("container/") {
+        let id = String::from(&key["container/".len()..]);
+        match read_record(store, &id) {
+            Some(record) => records.push(record),
+            None => log::error!("container {}: its stored record cannot be read", &id[..12.min(id.len())]),
+        }
+    }
+    records.sort_by_key(|r| r.created_at);
+    records
+}
+
+fn read_record(store: &mut Store<DataPartition>, id: &str) -> Option<ContainerRecord> {
+    let bytes = store.get(&container_key(id)).ok()??;
+    let state = String::from_utf8(store.get(&state_key(id)).ok()??).ok()?;
+    let split = bytes.windows(2).position(|w| w == b"\n\n")?;
+    let head = core::str::from_utf8(&bytes[..split]).ok()?;
+    let mut lines = head.lines();
+    if lines.next()? != "berth-container 1" {
+        return None;
+    }
+    let mut field = |name: &str| lines.next()?.strip_prefix(name)?.strip_prefix(' ').map(String::from);
+    let name = field("name")?;
+    let image = field("image")?;
+    let created_at = field("created")?.parse().ok()?;
+    Some(ContainerRecord { id: String::from(id), name, image, created_at, request: bytes[split + 2..].to_vec(), state })
+}
+
+/// How a stored container stood when last written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoredState {
+    /// Created, never started.
+    Created,
+    /// Running (with this many restarts) when the machine went down.
+    Running(u32),
+    /// Ended so.
+    Exited(berth_config::Ending),
+}
+
+/// Reads a state line (see the module comment); `None` if it is not one.
+pub fn parse_state(state: &str) -> Option<StoredState> {
+    let words: Vec<&str> = state.split_whitespace().collect();
+    let number = |i: usize| words.get(i).and_then(|w| w.parse::<i64>().ok());
+    match *words.first()? {
+        "created" => Some(StoredState::Created),
+        "running" => Some(StoredState::Running(number(1)? as u32)),
+        "exited" => Some(StoredState::Exited(berth_config::Ending {
+            code: number(1)? as i32,
+            stopped_by_hand: number(2)? != 0,
+            restarts: number(3)? as u32,
+        })),
+        _ => None,
+    }
 }

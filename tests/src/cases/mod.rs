@@ -66,6 +66,11 @@ pub const ALL: &[Case] = &[
         about: "an import the store has no room for is refused with 507; the next boot keeps what fit",
         run: store::a_full_store_refuses_and_keeps_the_rest,
     },
+    Case {
+        name: "store-containers",
+        about: "containers and restart policies (always, on-failure:N, unless-stopped) across a power cut",
+        run: store::containers_survive_a_power_cut,
+    },
     Case { name: "boot-memory-map", about: "the in-kernel memory map checks pass", run: boot::memory_map },
     Case {
         name: "boot-smp",

@@ -139,3 +139,102 @@ pub fn a_full_store_refuses_and_keeps_the_rest(a: &Artifacts) -> Result<(), Stri
     }
     Ok(())
 }
+
+/// Polls `docker inspect -f FORMAT NAME` until it prints `want` (30 s at most).
+fn wait_inspect(docker: &Docker, vm: &Vm, name: &str, format: &str, want: &str) -> Result<(), String> {
+    let deadline = std::time::Instant::now() + seconds(30);
+    loop {
+        let got = docker.ok(&["inspect", "-f", format, name], CLI)?;
+        if got.trim() == want {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(vm.failure(&format!("{name}: {format} stayed {:?}, not {want:?}", got.trim())));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// Containers the agent created come back after a power cut as they stood, and restart
+/// policies act as dockerd's: `always` restarts a web server at boot (it serves again),
+/// `on-failure:2` restarts a failing program twice and then leaves it exited,
+/// `unless-stopped` stays stopped after `docker stop`, and created and exited
+/// containers are listed as such; one removed stays removed.
+pub fn containers_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
+    let test = "store-containers";
+    let dir = a.scratch("store-containers-disk");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let disk = dir.join("disk.img");
+    berth_image::disk::data_disk(&disk, 64 << 20).map_err(|e| e.to_string())?;
+    let tar = busybox_tar(&dir)?;
+    let (agent, web) = (free_port(), free_port());
+    let docker = Docker::new(agent, &dir.join("docker-config"), Some(TEST_TOKEN))?;
+    let boot = |a: &Artifacts| -> Result<Vm, String> {
+        let cmdline = format!("agent-token={TEST_TOKEN}");
+        let disk = disk.clone();
+        let mut vm = start(a, test, &[], &cmdline, |c| {
+            c.network = Some(vec![Forward { host: agent, guest: 2375 }, Forward { host: web, guest: 8080 }]);
+            c.disk = Some(disk);
+        })?;
+        vm.expect("agent: Docker Engine API", seconds(60))?;
+        Ok(vm)
+    };
+    let serving = || crate::http::get(&format!("http://127.0.0.1:{web}/hello.txt")).is_ok();
+    let wait_serving = |vm: &Vm| -> Result<(), String> {
+        let deadline = std::time::Instant::now() + seconds(30);
+        while !serving() {
+            if std::time::Instant::now() > deadline {
+                return Err(vm.failure("the web container does not serve"));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        Ok(())
+    };
+
+    let vm = boot(a)?;
+    docker.ok(&["import", &tar.to_string_lossy(), "bb"], CLI)?;
+    let httpd = ["/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/data"];
+    docker.ok(
+        &[&["run", "-d", "--name", "web", "--restart", "always", "-p", "8080:80", "bb"][..], &httpd].concat(),
+        CLI,
+    )?;
+    wait_serving(&vm)?;
+    docker.ok(&["create", "--name", "idle", "bb", "/bin/busybox", "true"], CLI)?;
+    docker.ok(&["create", "--name", "gone", "bb", "/bin/busybox", "true"], CLI)?;
+    docker.ok(&["run", "--name", "done", "bb", "/bin/busybox", "true"], CLI)?;
+    let flaky = ["run", "-d", "--name", "flaky", "--restart", "on-failure:2", "bb", "/bin/sh", "-c", "exit 3"];
+    docker.ok(&flaky, CLI)?;
+    wait_inspect(&docker, &vm, "flaky", "{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}", "2 exited 3")?;
+    let halted =
+        ["run", "-d", "--name", "halted", "--restart", "unless-stopped", "bb", "/bin/busybox", "sleep", "1000"];
+    docker.ok(&halted, CLI)?;
+    docker.ok(&["stop", "-t", "1", "halted"], CLI)?;
+    docker.ok(&["rm", "gone"], CLI)?;
+    let refused = docker.run(&["run", "--rm", "--restart", "always", "bb", "/bin/busybox", "true"], CLI)?;
+    if refused.code == 0 || !refused.stderr.contains("conflicting options") {
+        return Err(vm.failure(&format!("--rm with --restart was not refused:\n{}", refused.describe(&["run"]))));
+    }
+    // The watchdog writes states every 50 ms; the agent before it answers.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    drop(vm); // SIGKILL: the power goes
+
+    let vm = boot(a)?;
+    wait_serving(&vm)?;
+    let ps = docker.ok(&["ps", "-a", "--format", "{{.Names}} {{.Status}}"], CLI)?;
+    let status = |name: &str| ps.lines().find_map(|l| l.strip_prefix(&format!("{name} "))).unwrap_or("").to_string();
+    let expected =
+        [("web", "Up"), ("idle", "Created"), ("done", "Exited (0)"), ("flaky", "Exited (3)"), ("halted", "Exited")];
+    for (name, want) in expected {
+        if !status(name).starts_with(want) {
+            return Err(vm.failure(&format!("after the power cut {name} is {:?}, not {want}...:\n{ps}", status(name))));
+        }
+    }
+    if ps.lines().any(|l| l.starts_with("gone ")) {
+        return Err(vm.failure(&format!("a removed container came back:\n{ps}")));
+    }
+    wait_inspect(&docker, &vm, "flaky", "{{.RestartCount}} {{.HostConfig.RestartPolicy.Name}}", "2 on-failure")?;
+    // An ended container starts again by hand.
+    docker.ok(&["start", "done"], CLI)?;
+    wait_inspect(&docker, &vm, "done", "{{.State.Status}} {{.State.ExitCode}}", "exited 0")?;
+    Ok(())
+}

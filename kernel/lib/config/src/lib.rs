@@ -10,6 +10,10 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+mod restart;
+
+pub use restart::{Ending, RestartPolicy};
+
 /// A container's weight when the CPU is contended, unless it says otherwise (Docker's
 /// default `--cpu-shares`).
 pub const DEFAULT_CPU_SHARES: u32 = berth_cpu::BASE_WEIGHT;
@@ -95,6 +99,8 @@ pub struct ContainerConfig {
     pub user: String,
     /// The signal `docker stop` sends.
     pub stop_signal: berth_abi::signal::Signal,
+    /// When it is started again after it ends (`--restart`).
+    pub restart: RestartPolicy,
 }
 
 impl Default for ContainerConfig {
@@ -118,6 +124,7 @@ impl Default for ContainerConfig {
             labels: Vec::new(),
             user: String::new(),
             stop_signal: berth_abi::signal::Signal::of(berth_abi::signal::SIGTERM),
+            restart: RestartPolicy::No,
         }
     }
 }
