@@ -258,6 +258,59 @@ pub fn stop(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
     no_content(conn)
 }
 
+/// `POST /containers/{id}/restart[?t=SECONDS]`: stops it as `docker stop` does if it
+/// runs, then runs it again (a fresh sandbox: the writable layer is not kept yet).
+pub fn restart(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
+    let c = lookup::container(key)?;
+    if c.status() == Status::Running {
+        let seconds = head
+            .query("t")
+            .and_then(|t| t.parse::<i64>().ok())
+            .map_or(crate::param::DEFAULT_STOP_SECONDS, |t| t.max(0) as u64);
+        let grace = crate::time::now_ns() + seconds * 1_000_000_000;
+        c.note_stopped_by_hand();
+        c.sandbox.signal_init(c.config.stop_signal);
+        c.kill_at(grace);
+        wait_exit(&c, Some(grace + 2_000_000_000));
+    }
+    match c.status() {
+        Status::Running => return Err(ApiError::internal(format!("container {} did not stop", c.name))),
+        Status::Created => c.start().map_err(ApiError::from)?,
+        Status::Exited(_) => drop(c.run_again(false).map_err(ApiError::from)?),
+    }
+    persist_states();
+    no_content(conn)
+}
+
+/// `POST /containers/{id}/update` (`docker update`): the restart policy; resource
+/// limits cannot change yet (a request that changes one is refused, saying so).
+pub fn update(conn: &Conn, key: &str, body: &[u8]) -> Handled {
+    let c = lookup::container(key)?;
+    let req: api::HostConfig = api::from_json(body).map_err(ApiError::bad_json)?;
+    let changes_limits = req.memory != 0
+        || req.nano_cpus != 0
+        || !req.cpuset_cpus.is_empty()
+        || req.cpu_shares != 0
+        || req.pids_limit.is_some_and(|p| p != 0);
+    if changes_limits {
+        return Err(ApiError::bad_request("berth can change only the restart policy of a container (--restart)"));
+    }
+    if !req.restart_policy.name.is_empty() {
+        let policy =
+            crate::container::RestartPolicy::parse(&req.restart_policy.name, req.restart_policy.maximum_retry_count)
+                .map_err(ApiError::bad_request)?;
+        if c.config.auto_remove && policy != crate::container::RestartPolicy::No {
+            return Err(ApiError::bad_request(
+                "Restart policy cannot be updated because AutoRemove is enabled for the container",
+            ));
+        }
+        c.set_restart_policy(policy);
+    }
+    persist_states();
+    conn.json(200, &api::UpdateResponse { warnings: Vec::new() }).map_err(ApiError::io)?;
+    Ok(Next::Continue)
+}
+
 /// `POST /containers/{id}/kill[?signal=SIG]`.
 pub fn kill(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
     let c = lookup::container(key)?;
@@ -366,10 +419,11 @@ fn restore_one(record: &crate::container::store::ContainerRecord) -> Result<allo
         .or_else(|| images::find(&record.image))
         .ok_or_else(|| ApiError::no_image(&record.image))?;
     let config = config_of(&req, &stored.config.config, Some(record.name.clone()), record.image.clone())?;
-    let policy = config.restart;
     let c = Container::create_as(config, stored.image.clone(), Some((record.id.clone(), record.created_at)))
         .map_err(ApiError::from)?;
-    let state = parse_state(&record.state).ok_or_else(|| ApiError::internal("its stored state is unreadable"))?;
+    let (state, policy) =
+        parse_state(&record.state).ok_or_else(|| ApiError::internal("its stored state is unreadable"))?;
+    c.set_restart_policy(policy);
     let ending = match state {
         StoredState::Created => None,
         StoredState::Running(restarts) => {

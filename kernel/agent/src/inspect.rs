@@ -135,8 +135,8 @@ pub fn container(c: &Container) -> api::ContainerInspect {
         auto_remove: c.config.auto_remove,
         network_mode: String::from("berth"),
         restart_policy: api::RestartPolicy {
-            name: String::from(c.config.restart.name()),
-            maximum_retry_count: i64::from(c.config.restart.max_retries()),
+            name: String::from(c.restart_policy().name()),
+            maximum_retry_count: i64::from(c.restart_policy().max_retries()),
         },
         ..api::HostConfig::default()
     };

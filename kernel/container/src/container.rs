@@ -46,6 +46,8 @@ struct State {
     restarts: u32,
     /// When the watchdog starts it again (monotonic ns), if its policy says so.
     restart_at: Option<u64>,
+    /// Its restart policy: the configuration's until `docker update` changes it.
+    restart: berth_config::RestartPolicy,
 }
 
 /// A container.
@@ -123,6 +125,7 @@ impl Container {
                 stopped_by_hand: false,
                 restarts: 0,
                 restart_at: None,
+                restart: config.restart,
             }),
             state_changed: WaitQueue::new(),
             created_at,
@@ -199,6 +202,16 @@ impl Container {
         }
     }
 
+    /// Its restart policy.
+    pub fn restart_policy(&self) -> berth_config::RestartPolicy {
+        self.state.lock().restart
+    }
+
+    /// Changes its restart policy (`docker update --restart`).
+    pub fn set_restart_policy(&self, policy: berth_config::RestartPolicy) {
+        self.state.lock().restart = policy;
+    }
+
     /// Times its restart policy started it again.
     pub fn restarts(&self) -> u32 {
         self.state.lock().restarts
@@ -225,7 +238,7 @@ impl Container {
             s.status = Status::Exited(code);
             s.finished_at = crate::time::realtime_ns();
             let ending = berth_config::Ending { code, stopped_by_hand: s.stopped_by_hand, restarts: s.restarts };
-            if !self.config.auto_remove && self.config.restart.restarts_now(ending) {
+            if !self.config.auto_remove && s.restart.restarts_now(ending) {
                 let delay = berth_config::RestartPolicy::delay_ms(s.restarts) * 1_000_000;
                 s.restart_at = Some(crate::time::now_ns() + delay);
             }
@@ -272,7 +285,11 @@ impl Container {
                 return Err(e);
             }
         };
-        next.state.lock().restarts = restarts;
+        {
+            let mut s = next.state.lock();
+            s.restarts = restarts;
+            s.restart = self.restart_policy();
+        }
         // Whoever waits on the old one (`docker wait`, attach) sees it ended.
         self.state.lock().removed = true;
         self.state_changed.wake_all();

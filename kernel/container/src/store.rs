@@ -11,7 +11,8 @@
 //!   creation time, then the create request as the client sent it (the agent makes the
 //!   configuration from it again at boot) — see [`ContainerRecord`];
 //! - `state/<id>`: how it stands: `created`, `running <restarts>` or
-//!   `exited <status> <stopped by hand: 0|1> <restarts>`.
+//!   `exited <status> <stopped by hand: 0|1> <restarts>`, then its restart policy as
+//!   `<name>:<most retries>` (which `docker update` may have changed).
 //!
 //! Images loaded from boot modules are not stored (the modules bring them back), nor
 //! containers started from modules or with `--rm`. After each agent operation that
@@ -258,14 +259,16 @@ fn state_key(id: &str) -> String {
 
 /// The state line of `c` (see the module comment).
 fn state_of(c: &super::Container) -> String {
-    match (c.status(), c.ending()) {
+    let policy = c.restart_policy();
+    let status = match (c.status(), c.ending()) {
         (super::Status::Created, _) => String::from("created"),
         (super::Status::Running, _) => alloc::format!("running {}", c.restarts()),
         (super::Status::Exited(_), Some(e)) => {
             alloc::format!("exited {} {} {}", e.code, u8::from(e.stopped_by_hand), e.restarts)
         }
         (super::Status::Exited(code), None) => alloc::format!("exited {code} 0 0"),
-    }
+    };
+    alloc::format!("{status} {}:{}", policy.name(), policy.max_retries())
 }
 
 /// Stores a container the agent just created (nothing without a store, or for a
@@ -377,9 +380,17 @@ pub enum StoredState {
     Exited(berth_config::Ending),
 }
 
-/// Reads a state line (see the module comment); `None` if it is not one.
-pub fn parse_state(state: &str) -> Option<StoredState> {
-    let words: Vec<&str> = state.split_whitespace().collect();
+/// Reads a state line (see the module comment): the state and the restart policy;
+/// `None` if it is not one.
+pub fn parse_state(state: &str) -> Option<(StoredState, berth_config::RestartPolicy)> {
+    let mut words: Vec<&str> = state.split_whitespace().collect();
+    let (name, max) = words.pop()?.split_once(':')?;
+    let policy = berth_config::RestartPolicy::parse(name, max.parse().ok()?).ok()?;
+    let state = parse_status(&words)?;
+    Some((state, policy))
+}
+
+fn parse_status(words: &[&str]) -> Option<StoredState> {
     let number = |i: usize| words.get(i).and_then(|w| w.parse::<i64>().ok());
     match *words.first()? {
         "created" => Some(StoredState::Created),

@@ -111,9 +111,10 @@ pub fn a_full_store_refuses_and_keeps_the_rest(a: &Artifacts) -> Result<(), Stri
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let disk = dir.join("disk.img");
     let tar = busybox_tar(&dir)?;
-    // Room for one busybox layer (about 2 MiB), not two different ones.
+    // Room for one busybox layer (about 2 MiB), not two different ones: the log has
+    // half the partition.
     let size = std::fs::metadata(&tar).map_err(|e| e.to_string())?.len();
-    berth_image::disk::data_disk(&disk, size + size / 2).map_err(|e| e.to_string())?;
+    berth_image::disk::data_disk(&disk, 3 * size).map_err(|e| e.to_string())?;
     let tar = tar.to_string_lossy().into_owned();
     let agent = free_port();
     let docker = Docker::new(agent, &dir.join("docker-config"), Some(TEST_TOKEN))?;
@@ -159,7 +160,9 @@ fn wait_inspect(docker: &Docker, vm: &Vm, name: &str, format: &str, want: &str) 
 /// policies act as dockerd's: `always` restarts a web server at boot (it serves again),
 /// `on-failure:2` restarts a failing program twice and then leaves it exited,
 /// `unless-stopped` stays stopped after `docker stop`, and created and exited
-/// containers are listed as such; one removed stays removed.
+/// containers are listed as such; one removed stays removed. `docker start`,
+/// `docker restart` and `docker update --restart` work, and the update outlives the
+/// next power cut.
 pub fn containers_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
     let test = "store-containers";
     let dir = a.scratch("store-containers-disk");
@@ -233,8 +236,23 @@ pub fn containers_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
         return Err(vm.failure(&format!("a removed container came back:\n{ps}")));
     }
     wait_inspect(&docker, &vm, "flaky", "{{.RestartCount}} {{.HostConfig.RestartPolicy.Name}}", "2 on-failure")?;
-    // An ended container starts again by hand.
+    // An ended container starts again by hand; a running one restarts and serves.
     docker.ok(&["start", "done"], CLI)?;
     wait_inspect(&docker, &vm, "done", "{{.State.Status}} {{.State.ExitCode}}", "exited 0")?;
+    docker.ok(&["restart", "-t", "1", "web"], CLI)?;
+    wait_serving(&vm)?;
+    // `docker update --restart` changes the policy, and the change is kept: `always`
+    // brings the stopped container back at the next boot.
+    docker.ok(&["update", "--restart", "always", "halted"], CLI)?;
+    wait_inspect(&docker, &vm, "halted", "{{.HostConfig.RestartPolicy.Name}}", "always")?;
+    let refused = docker.run(&["update", "--memory", "64m", "halted"], CLI)?;
+    if refused.code == 0 || !refused.stderr.contains("only the restart policy") {
+        return Err(vm.failure(&format!("a memory update was not refused:\n{}", refused.describe(&["update"]))));
+    }
+    drop(vm);
+
+    let vm = boot(a)?;
+    wait_serving(&vm)?;
+    wait_inspect(&docker, &vm, "halted", "{{.State.Status}} {{.HostConfig.RestartPolicy.Name}}", "running always")?;
     Ok(())
 }

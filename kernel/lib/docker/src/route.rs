@@ -27,6 +27,8 @@ pub enum Route {
     ContainerStop(String),
     /// `POST /containers/{id}/restart`.
     ContainerRestart(String),
+    /// `POST /containers/{id}/update` (`docker update`).
+    ContainerUpdate(String),
     /// `POST /containers/{id}/kill`.
     ContainerKill(String),
     /// `POST /containers/{id}/wait`.
@@ -117,6 +119,7 @@ fn container_action(method: &str, id: &str, action: &str) -> Route {
         "start" => ("POST", Route::ContainerStart(id)),
         "stop" => ("POST", Route::ContainerStop(id)),
         "restart" => ("POST", Route::ContainerRestart(id)),
+        "update" => ("POST", Route::ContainerUpdate(id)),
         "kill" => ("POST", Route::ContainerKill(id)),
         "wait" => ("POST", Route::ContainerWait(id)),
         "attach" => ("POST", Route::ContainerAttach(id)),

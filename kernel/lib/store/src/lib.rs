@@ -4,9 +4,10 @@
 //!
 //! ```text
 //! sector 0, 1   superblock slots A and B
-//! sector 2..    the log: records, each starting on a sector boundary
+//! sector 2..    two halves of `log_sectors` each; the log (records, each starting on
+//!               a sector boundary) fills the active one
 //!
-//! superblock    0 magic "BERTHSTO"   8 version u32   12 zero u32
+//! superblock    0 magic "BERTHSTO"   8 version u32   12 active half u32 (0 or 1)
 //!               16 generation u64    24 log_end u64 (sectors of log in use)
 //!               32 log_sectors u64   40 crc32 of bytes 0..40
 //!
@@ -30,9 +31,17 @@
 //! guess ([`StoreError::Damaged`]). Values are checked against their checksum when
 //! read.
 //!
+//! # Compacting
+//!
+//! When a commit does not fit in what is left of the active half, the live records
+//! (the latest value of every key) are first copied to the start of the other half,
+//! the disk flushed, and a superblock naming that half written: a power cut before it
+//! leaves the old half active and untouched. Half the partition is the price of never
+//! writing over live data. A commit that does not fit even then fails with
+//! [`StoreError::Full`] and writes nothing.
+//!
 //! A partition with no superblock magic at all (a new, zeroed one) is formatted on
-//! open. When the log is full a commit fails with [`StoreError::Full`] and writes
-//! nothing; the log is not compacted yet.
+//! open.
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -136,7 +145,10 @@ struct Location {
 pub struct Store<D: Disk> {
     disk: D,
     generation: u64,
+    /// The active half (0 or 1).
+    half: u64,
     log_end: u64,
+    /// Sectors of each half.
     log_sectors: u64,
     index: BTreeMap<String, Location>,
 }
@@ -166,10 +178,11 @@ fn record_sectors(key_len: usize, value_len: u64) -> u64 {
 }
 
 /// A superblock's bytes.
-fn superblock(generation: u64, log_end: u64, log_sectors: u64) -> [u8; SECTOR] {
+fn superblock(generation: u64, half: u64, log_end: u64, log_sectors: u64) -> [u8; SECTOR] {
     let mut s = [0u8; SECTOR];
     s[0..8].copy_from_slice(SUPER_MAGIC);
     s[8..12].copy_from_slice(&VERSION.to_le_bytes());
+    s[12..16].copy_from_slice(&(half as u32).to_le_bytes());
     s[16..24].copy_from_slice(&generation.to_le_bytes());
     s[24..32].copy_from_slice(&log_end.to_le_bytes());
     s[32..40].copy_from_slice(&log_sectors.to_le_bytes());
@@ -178,14 +191,16 @@ fn superblock(generation: u64, log_end: u64, log_sectors: u64) -> [u8; SECTOR] {
     s
 }
 
-/// A superblock slot as read: `None` if it is not valid for a log of `log_sectors`.
-fn parse_superblock(s: &[u8], log_sectors: u64) -> Option<(u64, u64)> {
+/// A superblock slot as read, (generation, half, log_end): `None` if it is not valid
+/// for halves of `log_sectors`.
+fn parse_superblock(s: &[u8], log_sectors: u64) -> Option<(u64, u64, u64)> {
     let valid = &s[0..8] == SUPER_MAGIC
         && u32_at(s, 8) == VERSION
+        && u32_at(s, 12) <= 1
         && crc32fast::hash(&s[0..40]) == u32_at(s, 40)
         && u64_at(s, 32) == log_sectors
         && u64_at(s, 24) <= log_sectors;
-    valid.then(|| (u64_at(s, 16), u64_at(s, 24)))
+    valid.then(|| (u64_at(s, 16), u64::from(u32_at(s, 12)), u64_at(s, 24)))
 }
 
 /// The bytes of one record.
@@ -222,39 +237,45 @@ impl<D: Disk> Store<D> {
     /// Opens the store on `disk`, formatting it if it holds no store at all.
     pub fn open(mut disk: D) -> Result<(Store<D>, Opened), StoreError> {
         let sectors = disk.sectors();
-        if sectors < LOG_START + 8 {
+        if sectors < LOG_START + 16 {
             return Err(StoreError::TooSmall);
         }
-        let log_sectors = sectors - LOG_START;
+        let log_sectors = (sectors - LOG_START) / 2;
         let mut slots = [0u8; 2 * SECTOR];
         disk.read(0, &mut slots)?;
         let (a, b) = slots.split_at(SECTOR);
         let best = [parse_superblock(a, log_sectors), parse_superblock(b, log_sectors)]
             .into_iter()
             .flatten()
-            .max_by_key(|&(generation, _)| generation);
-        let Some((generation, log_end)) = best else {
+            .max_by_key(|&(generation, _, _)| generation);
+        let Some((generation, half, log_end)) = best else {
             if &a[0..8] == SUPER_MAGIC || &b[0..8] == SUPER_MAGIC {
                 return Err(StoreError::Damaged("no valid superblock", 0));
             }
             // Generation g lives in slot g % 2.
-            disk.write(1, &superblock(1, 0, log_sectors))?;
+            disk.write(1, &superblock(1, 0, 0, log_sectors))?;
             disk.flush()?;
-            let store = Store { disk, generation: 1, log_end: 0, log_sectors, index: BTreeMap::new() };
+            let store = Store { disk, generation: 1, half: 0, log_end: 0, log_sectors, index: BTreeMap::new() };
             return Ok((store, Opened::Formatted));
         };
-        let mut store = Store { disk, generation, log_end, log_sectors, index: BTreeMap::new() };
+        let mut store = Store { disk, generation, half, log_end, log_sectors, index: BTreeMap::new() };
         store.scan()?;
         Ok((store, Opened::Existing(generation)))
     }
 
+    /// The first sector of the active half.
+    fn base(&self) -> u64 {
+        LOG_START + self.half * self.log_sectors
+    }
+
     /// Reads the committed log into the index.
     fn scan(&mut self) -> Result<(), StoreError> {
+        let base = self.base();
         let mut at = 0;
         let mut first = [0u8; SECTOR];
         while at < self.log_end {
-            self.disk.read(LOG_START + at, &mut first)?;
-            let damaged = |what| StoreError::Damaged(what, LOG_START + at);
+            self.disk.read(base + at, &mut first)?;
+            let damaged = |what| StoreError::Damaged(what, base + at);
             if u32_at(&first, 0) != RECORD_MAGIC {
                 return Err(damaged("a record's magic number is wrong"));
             }
@@ -268,7 +289,7 @@ impl<D: Disk> Store<D> {
             let mut head = vec![0u8; (HEADER + key_len).div_ceil(SECTOR) * SECTOR];
             head[..SECTOR].copy_from_slice(&first);
             if head.len() > SECTOR {
-                self.disk.read(LOG_START + at + 1, &mut head[SECTOR..])?;
+                self.disk.read(base + at + 1, &mut head[SECTOR..])?;
             }
             let key = &head[HEADER..HEADER + key_len];
             if header_crc(&head[..HEADER], key) != u32_at(&head, 20) {
@@ -290,11 +311,11 @@ impl<D: Disk> Store<D> {
     pub fn get(&mut self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let Some(l) = self.index.get(key).copied() else { return Ok(None) };
         let mut record = vec![0u8; record_sectors(l.key_len, l.value_len) as usize * SECTOR];
-        self.disk.read(LOG_START + l.record, &mut record)?;
+        self.disk.read(self.base() + l.record, &mut record)?;
         let start = HEADER + l.key_len;
         let value = record[start..start + l.value_len as usize].to_vec();
         if crc32fast::hash(&value) != l.value_crc {
-            return Err(StoreError::Damaged("a value's checksum is wrong", LOG_START + l.record));
+            return Err(StoreError::Damaged("a value's checksum is wrong", self.base() + l.record));
         }
         Ok(Some(value))
     }
@@ -332,15 +353,22 @@ impl<D: Disk> Store<D> {
             bytes.extend_from_slice(&record(change));
         }
         let needed = (bytes.len() / SECTOR) as u64;
+        if needed > self.log_sectors - self.log_end {
+            // Live data that does not fit a half is reported as the commit's `Full`.
+            match self.compact() {
+                Ok(()) | Err(StoreError::Full { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
         let free = self.log_sectors - self.log_end;
         if needed > free {
             return Err(StoreError::Full { needed, free });
         }
-        self.disk.write(LOG_START + self.log_end, &bytes)?;
+        self.disk.write(self.base() + self.log_end, &bytes)?;
         self.disk.flush()?;
         let generation = self.generation + 1;
         let log_end = self.log_end + needed;
-        self.disk.write(generation % 2, &superblock(generation, log_end, self.log_sectors))?;
+        self.disk.write(generation % 2, &superblock(generation, self.half, log_end, self.log_sectors))?;
         self.disk.flush()?;
         // Committed: the index follows.
         let mut at = self.log_end;
@@ -367,12 +395,44 @@ impl<D: Disk> Store<D> {
         Ok(())
     }
 
+    /// Copies the live records to the other half and makes it the active one (see
+    /// the crate's comment). Fails with `Full` if they do not fit, leaving everything
+    /// as it was.
+    pub fn compact(&mut self) -> Result<(), StoreError> {
+        let other = 1 - self.half;
+        let base = LOG_START + other * self.log_sectors;
+        let keys: Vec<String> = self.index.keys().cloned().collect();
+        let mut index = BTreeMap::new();
+        let mut at = 0;
+        for key in keys {
+            let value = self.get(&key)?.unwrap_or_default();
+            let bytes = record(&Change::Put(key.clone(), value));
+            let sectors = (bytes.len() / SECTOR) as u64;
+            if at + sectors > self.log_sectors {
+                return Err(StoreError::Full { needed: sectors, free: self.log_sectors - at });
+            }
+            self.disk.write(base + at, &bytes)?;
+            let old = self.index[&key];
+            index.insert(key, Location { record: at, ..old });
+            at += sectors;
+        }
+        self.disk.flush()?;
+        let generation = self.generation + 1;
+        self.disk.write(generation % 2, &superblock(generation, other, at, self.log_sectors))?;
+        self.disk.flush()?;
+        self.generation = generation;
+        self.half = other;
+        self.log_end = at;
+        self.index = index;
+        Ok(())
+    }
+
     /// The generation of the last commit.
     pub fn generation(&self) -> u64 {
         self.generation
     }
 
-    /// Sectors of log in use and in all.
+    /// Sectors of log in use, and in the active half.
     pub fn usage(&self) -> (u64, u64) {
         (self.log_end, self.log_sectors)
     }

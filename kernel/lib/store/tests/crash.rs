@@ -141,7 +141,8 @@ fn damage_is_reported_not_used() {
 
 #[test]
 fn a_full_log_refuses_the_commit_and_keeps_the_rest() {
-    let (mut store, _) = Store::open(MemDisk::new(2 + 16)).unwrap();
+    // Halves of 16 sectors.
+    let (mut store, _) = Store::open(MemDisk::new(2 + 32)).unwrap();
     store.commit(&[put("a", &vec![1u8; 4000])]).unwrap(); // 8 sectors
     let err = store.commit(&[put("b", &vec![2u8; 5000])]).unwrap_err();
     assert_eq!(err, StoreError::Full { needed: 10, free: 8 });
@@ -164,4 +165,54 @@ fn garbage_never_panics_the_reader() {
             let _ = s.get("l");
         }
     }
+}
+
+#[test]
+fn a_full_half_is_compacted_and_the_store_goes_on() {
+    // Halves of 64 sectors; each commit of "k" leaves the older value dead.
+    let (mut store, _) = Store::open(MemDisk::new(2 + 128)).unwrap();
+    store.commit(&[put("keep", b"forever")]).unwrap();
+    for round in 0..200u32 {
+        store.commit(&[put("k", &round.to_le_bytes().repeat(100))]).unwrap();
+    }
+    let (used, half) = store.usage();
+    assert!(used < half);
+    let (mut store, _) = Store::open(store.into_disk()).unwrap();
+    assert_eq!(store.get("k").unwrap(), Some(199u32.to_le_bytes().repeat(100)));
+    assert_eq!(store.get("keep").unwrap().as_deref(), Some(&b"forever"[..]));
+}
+
+#[test]
+fn a_power_cut_while_compacting_loses_nothing() {
+    let (mut store, _) = Store::open(MemDisk::new(2 + 32)).unwrap();
+    store.commit(&[put("a", &vec![1u8; 1000])]).unwrap(); // 3 sectors
+    store.commit(&[put("b", &vec![2u8; 1000])]).unwrap(); // 3
+    store.commit(&[put("b", &vec![3u8; 1000])]).unwrap(); // 3, the first b dead
+    store.commit(&[put("c", &vec![4u8; 2500])]).unwrap(); // 5: 14 of 16 used
+    let before = store.into_disk();
+    // 3 more sectors do not fit: compaction copies a, b, c (11 sectors), writes its
+    // superblock, then the commit writes its record and superblock.
+    let change = [put("d", &vec![5u8; 1000])];
+    let total = 11 + 1 + 3 + 1;
+    let old = |s: &mut Store<MemDisk>| s.get("d").unwrap().is_none();
+    let mut outcomes = [0, 0];
+    for cut in 0..=total + 1 {
+        let mut disk = before.clone();
+        disk.budget = Some(cut);
+        let (mut store, _) = Store::open(disk).unwrap();
+        store.commit(&change).unwrap();
+        let mut disk = store.into_disk();
+        disk.budget = None;
+        let (mut store, _) = Store::open(disk).unwrap();
+        assert_eq!(store.get("a").unwrap(), Some(vec![1u8; 1000]), "cut after {cut}");
+        assert_eq!(store.get("b").unwrap(), Some(vec![3u8; 1000]), "cut after {cut}");
+        assert_eq!(store.get("c").unwrap(), Some(vec![4u8; 2500]), "cut after {cut}");
+        if old(&mut store) {
+            outcomes[0] += 1;
+        } else {
+            assert_eq!(store.get("d").unwrap(), Some(vec![5u8; 1000]));
+            outcomes[1] += 1;
+        }
+    }
+    assert_eq!(outcomes, [total + 1, 1]);
 }

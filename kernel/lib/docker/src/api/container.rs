@@ -18,6 +18,14 @@ pub struct CreateResponse {
     pub warnings: Vec<String>,
 }
 
+/// The answer to `POST /containers/{id}/update`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateResponse {
+    /// Warnings the CLI prints.
+    pub warnings: Vec<String>,
+}
+
 /// The body of `POST /containers/{id}/wait` once the condition is met.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]

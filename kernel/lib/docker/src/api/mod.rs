@@ -15,7 +15,7 @@ mod tests;
 
 pub use container::{
     ContainerConfig, ContainerInspect, ContainerState, ContainerSummary, CreateResponse, EndpointSettings,
-    NetworkSettings, Port, SummaryHostConfig, SummaryNetworkSettings, WaitError, WaitResponse,
+    NetworkSettings, Port, SummaryHostConfig, SummaryNetworkSettings, UpdateResponse, WaitError, WaitResponse,
 };
 pub use create::{
     ContainerCreate, Empty, HostConfig, PortBinding, RestartPolicy, parse_port_key, port_key, published_ports,
