@@ -28,6 +28,10 @@ pub struct BenchArgs {
     /// (with Linux unless --no-linux).
     #[arg(long, value_parser = clap::value_parser!(u32).range(2..=64))]
     pub cpus: Option<u32>,
+    /// Run only the store benchmarks: 100 containers brought back at boot after a
+    /// power cut, and what storing an image costs.
+    #[arg(long)]
+    pub store: bool,
 }
 
 fn median(values: &mut [f64]) -> f64 {
@@ -91,6 +95,14 @@ pub fn bench(args: &BenchArgs) -> Result<(), String> {
     if let Some(cpus) = args.cpus {
         let rows = crate::bench_smp::run(&kernel, &image, cpus, !args.no_linux)?;
         println!("\nberth and Linux on 1 and {cpus} CPUs (QEMU TCG, 512 MiB; each round's pair)");
+        for (what, figure) in &rows {
+            println!("  {what:<52} {figure}");
+        }
+        return Ok(());
+    }
+    if args.store {
+        let rows = crate::bench_store::run(&kernel)?;
+        println!("\nberth's store (QEMU TCG, 512 MiB, a virtio-blk data disk)");
         for (what, figure) in &rows {
             println!("  {what:<52} {figure}");
         }

@@ -8,6 +8,7 @@ mod bench_agent;
 mod bench_debian;
 mod bench_net;
 mod bench_smp;
+mod bench_store;
 mod build;
 mod debian;
 mod elf;

@@ -8,6 +8,7 @@ use super::reply::{Handled, Next, no_content};
 use crate::container::{Container, ContainerConfig, Status, images, registry};
 use alloc::format;
 use alloc::string::{String, ToString};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use berth_abi::signal::Signal;
 use berth_docker::api;
@@ -244,6 +245,14 @@ pub fn stop(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
         conn.respond(304, None, &[]).map_err(ApiError::io)?;
         return Ok(Next::Continue);
     }
+    stop_by_hand(&c, head);
+    persist_states();
+    no_content(conn)
+}
+
+/// Stops a running container as `docker stop` asks (`t`: seconds before SIGKILL) and
+/// waits for it to end; its restart policy leaves it stopped.
+fn stop_by_hand(c: &Arc<Container>, head: &RequestHead) {
     let seconds = head
         .query("t")
         .and_then(|t| t.parse::<i64>().ok())
@@ -253,9 +262,7 @@ pub fn stop(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
     c.sandbox.signal_init(c.config.stop_signal);
     c.kill_at(grace);
     // The watchdog kills it at the deadline; allow it a moment to act.
-    wait_exit(&c, Some(grace + 2_000_000_000));
-    persist_states();
-    no_content(conn)
+    wait_exit(c, Some(grace + 2_000_000_000));
 }
 
 /// `POST /containers/{id}/restart[?t=SECONDS]`: stops it as `docker stop` does if it
@@ -263,15 +270,7 @@ pub fn stop(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
 pub fn restart(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
     let c = lookup::container(key)?;
     if c.status() == Status::Running {
-        let seconds = head
-            .query("t")
-            .and_then(|t| t.parse::<i64>().ok())
-            .map_or(crate::param::DEFAULT_STOP_SECONDS, |t| t.max(0) as u64);
-        let grace = crate::time::now_ns() + seconds * 1_000_000_000;
-        c.note_stopped_by_hand();
-        c.sandbox.signal_init(c.config.stop_signal);
-        c.kill_at(grace);
-        wait_exit(&c, Some(grace + 2_000_000_000));
+        stop_by_hand(&c, head);
     }
     match c.status() {
         Status::Running => return Err(ApiError::internal(format!("container {} did not stop", c.name))),
@@ -402,16 +401,28 @@ pub fn inspect(conn: &Conn, key: &str) -> Handled {
 /// its restart policy says so (a container that was running when the machine went
 /// down counts as ended with status 255, as dockerd counts it).
 pub fn restore() {
-    for record in crate::container::store::stored_containers() {
+    let records = crate::container::store::stored_containers();
+    if records.is_empty() {
+        return;
+    }
+    let started = crate::time::now_ns();
+    let (mut restored, mut running) = (0, 0);
+    for record in records {
         let short = &record.id[..12.min(record.id.len())];
         match restore_one(&record) {
-            Ok(c) => log::info!("container {} ({short}) restored: {}", c.name, super::inspect::state_word(&c)),
+            Ok(c) => {
+                restored += 1;
+                running += usize::from(c.status() == Status::Running);
+                log::debug!("container {} ({short}) restored: {}", c.name, super::inspect::state_word(&c));
+            }
             Err(e) => log::error!("container {} ({short}) not restored: {}", record.name, e.message),
         }
     }
+    let ms = (crate::time::now_ns() - started) / 1_000_000;
+    log::info!("{restored} container(s) restored ({running} running) in {ms} ms");
 }
 
-fn restore_one(record: &crate::container::store::ContainerRecord) -> Result<alloc::sync::Arc<Container>, ApiError> {
+fn restore_one(record: &crate::container::store::ContainerRecord) -> Result<Arc<Container>, ApiError> {
     use crate::container::store::{StoredState, note_container_state, parse_state};
     let req: api::ContainerCreate = api::from_json(&record.request).map_err(ApiError::bad_json)?;
     let (repo, tag) = berth_docker::names::image_ref(&record.image);

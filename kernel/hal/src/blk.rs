@@ -12,8 +12,7 @@ use alloc::vec::Vec;
 use virtio_drivers::device::blk::VirtIOBlk;
 use virtio_drivers::transport::DeviceType;
 use virtio_drivers::transport::pci::PciTransport;
-use virtio_drivers::transport::pci::bus::{Command, DeviceFunction, HeaderType};
-use virtio_drivers::transport::pci::virtio_device_type;
+use virtio_drivers::transport::pci::bus::{Command, DeviceFunction};
 
 /// Bytes per sector.
 pub const SECTOR: usize = 512;
@@ -132,26 +131,8 @@ impl Drop for BlockDevice {
 pub fn find_block_devices() -> Vec<BlockDevice> {
     let mut root = pci_root();
     let mut found = Vec::new();
-    let mut buses = alloc::vec![0u8];
-    let mut seen = [false; 256];
-    let mut functions = Vec::new();
-    while let Some(bus) = buses.pop() {
-        if core::mem::replace(&mut seen[usize::from(bus)], true) {
-            continue;
-        }
-        for (df, info) in root.enumerate_bus(bus) {
-            if info.header_type == HeaderType::PciPciBridge {
-                let secondary = (crate::pci::read_config(df.bus, df.device, df.function, 0x18) >> 8) as u8;
-                if secondary != 0 {
-                    buses.push(secondary);
-                }
-            }
-            if virtio_device_type(&info) == Some(DeviceType::Block) {
-                functions.push(df);
-            }
-        }
-    }
-    for df in functions {
+    let functions = crate::virtio::virtio_functions(&root, DeviceType::Block);
+    for (df, _) in functions {
         let (_, command) = root.get_status_command(df);
         root.set_command(df, command | Command::MEMORY_SPACE | Command::BUS_MASTER);
         let transport = match PciTransport::new::<VirtioHal, _>(&mut root, df) {

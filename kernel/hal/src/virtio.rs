@@ -133,6 +133,35 @@ pub fn pci_root() -> PciRoot<PciPorts> {
     PciRoot::new(PciPorts)
 }
 
+/// The virtio functions of type `kind` (with their PCI device ids) on bus 0 and every
+/// bus behind a PCI-to-PCI bridge.
+pub fn virtio_functions(
+    root: &PciRoot<PciPorts>,
+    kind: virtio_drivers::transport::DeviceType,
+) -> Vec<(DeviceFunction, u16)> {
+    use virtio_drivers::transport::pci::bus::HeaderType;
+    let mut found = Vec::new();
+    let mut buses = alloc::vec![0u8];
+    let mut seen = [false; 256];
+    while let Some(bus) = buses.pop() {
+        if core::mem::replace(&mut seen[usize::from(bus)], true) {
+            continue;
+        }
+        for (df, info) in root.enumerate_bus(bus) {
+            if info.header_type == HeaderType::PciPciBridge {
+                let secondary = (crate::pci::read_config(df.bus, df.device, df.function, 0x18) >> 8) as u8;
+                if secondary != 0 {
+                    buses.push(secondary);
+                }
+            }
+            if virtio_drivers::transport::pci::virtio_device_type(&info) == Some(kind) {
+                found.push((df, info.device_id));
+            }
+        }
+    }
+    found
+}
+
 /// One page the device reads or writes: owned here while the device holds it.
 struct DmaPage(Frame);
 

@@ -1,11 +1,10 @@
 //! Finding a virtio network device on the PCI bus and choosing its transport.
 
 use super::legacy::LegacyTransport;
-use alloc::vec::Vec;
 use berth_hal::port::{IoWindow, PciLocation};
-use berth_hal::virtio::{PciPorts, pci_root};
-use virtio_drivers::transport::pci::bus::{Command, DeviceFunction, HeaderType, PciRoot};
-use virtio_drivers::transport::pci::{PciTransport, virtio_device_type};
+use berth_hal::virtio::pci_root;
+use virtio_drivers::transport::pci::PciTransport;
+use virtio_drivers::transport::pci::bus::{Command, DeviceFunction};
 use virtio_drivers::transport::{DeviceStatus, DeviceType, InterruptStatus, Transport};
 use virtio_drivers::{Error, PhysAddr};
 use zerocopy::{FromBytes, Immutable, IntoBytes};
@@ -41,31 +40,6 @@ impl VirtioPci {
     }
 }
 
-/// Virtio network functions (with their PCI device ids) on bus 0 and every bus behind
-/// a PCI-to-PCI bridge.
-fn network_functions(root: &PciRoot<PciPorts>) -> Vec<(DeviceFunction, u16)> {
-    let mut found = Vec::new();
-    let mut buses = alloc::vec![0u8];
-    let mut seen = [false; 256];
-    while let Some(bus) = buses.pop() {
-        if core::mem::replace(&mut seen[usize::from(bus)], true) {
-            continue;
-        }
-        for (df, info) in root.enumerate_bus(bus) {
-            if info.header_type == HeaderType::PciPciBridge {
-                let secondary = (berth_hal::pci::read_config(df.bus, df.device, df.function, 0x18) >> 8) as u8;
-                if secondary != 0 {
-                    buses.push(secondary);
-                }
-            }
-            if virtio_device_type(&info) == Some(DeviceType::Network) {
-                found.push((df, info.device_id));
-            }
-        }
-    }
-    found
-}
-
 /// Why a virtio device's transport could not be opened.
 #[derive(Debug)]
 pub enum TransportError {
@@ -88,7 +62,7 @@ impl core::fmt::Display for TransportError {
 /// modern transport (or the legacy one if it has no other, or `legacy` is asked for).
 pub fn find_net_device(legacy: bool) -> Option<Result<FoundDevice, TransportError>> {
     let mut root = pci_root();
-    let (df, device_id) = network_functions(&root).into_iter().next()?;
+    let (df, device_id) = berth_hal::virtio::virtio_functions(&root, DeviceType::Network).into_iter().next()?;
     let (_, command) = root.get_status_command(df);
     let command =
         (command | Command::IO_SPACE | Command::MEMORY_SPACE | Command::BUS_MASTER) - Command::INTERRUPT_DISABLE;

@@ -1,0 +1,114 @@
+//! `cargo xtask bench --store`: berth's persistent store. How long a boot takes to
+//! bring back 100 containers with `--restart always` (QEMU start to the last one
+//! running, after a power cut), and what storing an image costs: `docker import` of
+//! the test image with a data disk and without one, interleaved.
+
+use crate::util;
+use berth_tests::docker::{Docker, TEST_TOKEN};
+use berth_tests::qemu::{Forward, Vm, VmConfig, free_port};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Containers brought back at boot.
+const CONTAINERS: usize = 100;
+/// Rounds of the import measurement.
+const ROUNDS: usize = 3;
+const CLI: Duration = Duration::from_secs(120);
+
+fn boot(kernel: &Path, disk: Option<&Path>, port: u16) -> Result<Vm, String> {
+    let mut config = VmConfig::new(kernel.to_path_buf());
+    config.cmdline = format!("agent-token={TEST_TOKEN}");
+    config.network = Some(vec![Forward { host: port, guest: 2375 }]);
+    config.disk = disk.map(Path::to_path_buf);
+    let mut vm = Vm::start(&config)?;
+    vm.expect("Docker Engine API", Duration::from_secs(120))?;
+    Ok(vm)
+}
+
+/// The kernel's own timestamp (seconds since entry) at the start of a log line.
+fn stamp(line: &str) -> Option<f64> {
+    line.trim_start().strip_prefix('[')?.split(']').next()?.trim().parse().ok()
+}
+
+/// Runs the store benchmarks; returns (what, figure) rows.
+pub fn run(kernel: &Path) -> Result<Vec<(String, String)>, String> {
+    let dir = util::out_dir().join("bench-store");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let disk = dir.join("disk.img");
+    let busybox = util::out_dir().join("boot-root/images/busybox.tar");
+    let test_image = util::out_dir().join("boot-root/images/test.tar");
+    let port = free_port();
+    let docker = Docker::new(port, &dir.join("docker"), Some(TEST_TOKEN))?;
+    let mut rows = Vec::new();
+
+    println!("==> {CONTAINERS} containers with --restart always, then a power cut and a boot");
+    berth_image::disk::data_disk(&disk, 256 << 20).map_err(|e| e.to_string())?;
+    let vm = boot(kernel, Some(&disk), port)?;
+    docker.ok(&["import", &busybox.to_string_lossy(), "bb"], CLI)?;
+    for i in 0..CONTAINERS {
+        let name = format!("s{i}");
+        docker
+            .ok(&["run", "-d", "--name", &name, "--restart", "always", "bb", "/bin/busybox", "sleep", "100000"], CLI)?;
+        if (i + 1) % 25 == 0 {
+            println!("    {} containers running", i + 1);
+        }
+    }
+    drop(vm); // SIGKILL
+    let started = Instant::now();
+    let mut config = VmConfig::new(kernel.to_path_buf());
+    config.cmdline = format!("agent-token={TEST_TOKEN}");
+    config.network = Some(vec![Forward { host: port, guest: 2375 }]);
+    config.disk = Some(disk.clone());
+    let mut vm = Vm::start(&config)?;
+    let line =
+        vm.expect(&format!("{CONTAINERS} container(s) restored ({CONTAINERS} running)"), Duration::from_secs(300))?;
+    let wall = started.elapsed().as_secs_f64() * 1000.0;
+    let took: f64 = line
+        .split(" in ")
+        .last()
+        .and_then(|t| t.trim().strip_suffix(" ms"))
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0.0);
+    let at = stamp(&line).unwrap_or(0.0) * 1000.0;
+    println!(
+        "    QEMU start to all {CONTAINERS} running: {wall:.0} ms; in the kernel, all restored at {at:.0} ms after entry, \
+         restoring took {took:.0} ms ({:.1} ms a container)",
+        took / CONTAINERS as f64
+    );
+    let ps = docker.ok(&["ps", "-q"], CLI)?;
+    println!("    docker ps lists {} running", ps.lines().count());
+    rows.push((
+        format!("boot to {CONTAINERS} restored containers running"),
+        format!("{wall:.0} ms from QEMU start; {took:.0} ms restoring ({:.1} ms each)", took / CONTAINERS as f64),
+    ));
+    drop(vm);
+
+    let mib = std::fs::metadata(&test_image).map_err(|e| e.to_string())?.len() as f64 / (1 << 20) as f64;
+    println!("==> docker import of the test image ({mib:.1} MiB), with a data disk and without (interleaved)");
+    let (mut with, mut without) = (Vec::new(), Vec::new());
+    for round in 1..=ROUNDS {
+        for stored in [true, false] {
+            berth_image::disk::data_disk(&disk, 256 << 20).map_err(|e| e.to_string())?;
+            let vm = boot(kernel, stored.then_some(disk.as_path()), port)?;
+            let t = Instant::now();
+            docker.ok(&["import", &test_image.to_string_lossy(), "t"], CLI)?;
+            let ms = t.elapsed().as_secs_f64() * 1000.0;
+            drop(vm);
+            println!("    round {round}, {}: {ms:.0} ms", if stored { "stored on disk" } else { "memory only" });
+            if stored { with.push(ms) } else { without.push(ms) }
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (w, wo) = (median(&mut with), median(&mut without));
+    let store_ms = (w - wo).max(0.0);
+    let rate = if store_ms > 0.0 { format!("{:.1} MiB/s", mib / (store_ms / 1000.0)) } else { String::from("-") };
+    println!("    median {w:.0} ms stored, {wo:.0} ms in memory: the store adds {store_ms:.0} ms ({rate})");
+    rows.push((
+        format!("docker import {mib:.1} MiB, stored vs memory only"),
+        format!("{w:.0} vs {wo:.0} ms (the store: {rate})"),
+    ));
+    Ok(rows)
+}
