@@ -242,6 +242,10 @@ fn wait_exit(c: &Container, deadline_ns: Option<u64>) -> Option<i32> {
 pub fn stop(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
     let c = lookup::container(key)?;
     if c.status() != Status::Running {
+        // One waiting for its restart policy to start it again stays stopped.
+        if c.cancel_restart() {
+            persist_states();
+        }
         conn.respond(304, None, &[]).map_err(ApiError::io)?;
         return Ok(Next::Continue);
     }

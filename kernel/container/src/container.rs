@@ -191,6 +191,15 @@ impl Container {
         s.restart_at = None;
     }
 
+    /// Cancels a restart its policy has planned (`docker stop` of a container waiting
+    /// to be started again), as a stop by hand; false if none was planned.
+    pub fn cancel_restart(&self) -> bool {
+        let mut s = self.state.lock();
+        let planned = s.restart_at.take().is_some();
+        s.stopped_by_hand |= planned;
+        planned
+    }
+
     /// How it ended, for its restart policy (`None` while it has not).
     pub fn ending(&self) -> Option<berth_config::Ending> {
         let s = self.state.lock();

@@ -213,6 +213,13 @@ pub fn containers_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
     docker.ok(&halted, CLI)?;
     docker.ok(&["stop", "-t", "1", "halted"], CLI)?;
     docker.ok(&["rm", "gone"], CLI)?;
+    // `docker stop` of a container its policy keeps starting again stops the restarts.
+    docker.ok(&["run", "-d", "--name", "loop", "--restart", "always", "bb", "/bin/busybox", "false"], CLI)?;
+    wait_inspect(&docker, &vm, "loop", "{{gt .RestartCount 1}}", "true")?;
+    docker.ok(&["stop", "loop"], CLI)?;
+    let count = docker.ok(&["inspect", "-f", "{{.RestartCount}}", "loop"], CLI)?;
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    wait_inspect(&docker, &vm, "loop", "{{.RestartCount}} {{.State.Status}}", &format!("{} exited", count.trim()))?;
     let refused = docker.run(&["run", "--rm", "--restart", "always", "bb", "/bin/busybox", "true"], CLI)?;
     if refused.code == 0 || !refused.stderr.contains("conflicting options") {
         return Err(vm.failure(&format!("--rm with --restart was not refused:\n{}", refused.describe(&["run"]))));
