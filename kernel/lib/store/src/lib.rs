@@ -203,23 +203,53 @@ fn parse_superblock(s: &[u8], log_sectors: u64) -> Option<(u64, u64, u64)> {
     valid.then(|| (u64_at(s, 16), u64::from(u32_at(s, 12)), u64_at(s, 24)))
 }
 
-/// The bytes of one record.
-fn record(change: &Change) -> Vec<u8> {
+/// A record's header and key (the bytes before its value), and its value.
+fn record_parts(change: &Change) -> (Vec<u8>, &[u8]) {
     let (kind, key, value): (u8, &str, &[u8]) = match change {
         Change::Put(k, v) => (1, k, v),
         Change::Delete(k) => (2, k, &[]),
     };
-    let mut r = vec![0u8; record_sectors(key.len(), value.len() as u64) as usize * SECTOR];
-    r[0..4].copy_from_slice(&RECORD_MAGIC.to_le_bytes());
-    r[4] = kind;
-    r[6..8].copy_from_slice(&(key.len() as u16).to_le_bytes());
-    r[8..16].copy_from_slice(&(value.len() as u64).to_le_bytes());
-    r[16..20].copy_from_slice(&crc32fast::hash(value).to_le_bytes());
-    r[HEADER..HEADER + key.len()].copy_from_slice(key.as_bytes());
-    r[HEADER + key.len()..HEADER + key.len() + value.len()].copy_from_slice(value);
-    let crc = header_crc(&r[..HEADER], key.as_bytes());
-    r[20..24].copy_from_slice(&crc.to_le_bytes());
-    r
+    let mut head = vec![0u8; HEADER + key.len()];
+    head[0..4].copy_from_slice(&RECORD_MAGIC.to_le_bytes());
+    head[4] = kind;
+    head[6..8].copy_from_slice(&(key.len() as u16).to_le_bytes());
+    head[8..16].copy_from_slice(&(value.len() as u64).to_le_bytes());
+    head[16..20].copy_from_slice(&crc32fast::hash(value).to_le_bytes());
+    head[HEADER..].copy_from_slice(key.as_bytes());
+    let crc = header_crc(&head[..HEADER], key.as_bytes());
+    head[20..24].copy_from_slice(&crc.to_le_bytes());
+    (head, value)
+}
+
+/// Bytes a record is written in at a time: a large value is never copied whole.
+const WRITE_CHUNK: usize = 64 << 10;
+
+/// Writes the record of `change` at `sector` on `disk`, a chunk at a time; returns the
+/// sectors it took.
+fn write_record<D: Disk>(disk: &mut D, sector: u64, change: &Change) -> Result<u64, StoreError> {
+    let (head, value) = record_parts(change);
+    let total = head.len() + value.len();
+    let sectors = total.div_ceil(SECTOR);
+    let padded = sectors * SECTOR;
+    let mut chunk = Vec::with_capacity(padded.min(WRITE_CHUNK));
+    let mut at = 0;
+    while at < padded {
+        let end = (at + WRITE_CHUNK).min(padded);
+        chunk.clear();
+        // This chunk's part of the header, then of the value; zero padding after.
+        if at < head.len() {
+            chunk.extend_from_slice(&head[at..end.min(head.len())]);
+        }
+        let value_from = at.max(head.len()) - head.len();
+        let value_to = end.min(total).saturating_sub(head.len());
+        if value_from < value_to {
+            chunk.extend_from_slice(&value[value_from..value_to]);
+        }
+        chunk.resize(end - at, 0);
+        disk.write(sector + (at / SECTOR) as u64, &chunk)?;
+        at = end;
+    }
+    Ok(sectors as u64)
 }
 
 /// The checksum of a record's header (with its own field zero) and key.
@@ -312,8 +342,11 @@ impl<D: Disk> Store<D> {
         let Some(l) = self.index.get(key).copied() else { return Ok(None) };
         let mut record = vec![0u8; record_sectors(l.key_len, l.value_len) as usize * SECTOR];
         self.disk.read(self.base() + l.record, &mut record)?;
+        // The value moves down in place: a layer's tar is not held twice.
         let start = HEADER + l.key_len;
-        let value = record[start..start + l.value_len as usize].to_vec();
+        record.truncate(start + l.value_len as usize);
+        record.drain(..start);
+        let value = record;
         if crc32fast::hash(&value) != l.value_crc {
             return Err(StoreError::Damaged("a value's checksum is wrong", self.base() + l.record));
         }
@@ -342,7 +375,7 @@ impl<D: Disk> Store<D> {
         if changes.is_empty() {
             return Ok(());
         }
-        let mut bytes = Vec::new();
+        let mut needed = 0;
         for change in changes {
             let key = match change {
                 Change::Put(k, _) | Change::Delete(k) => k,
@@ -350,9 +383,11 @@ impl<D: Disk> Store<D> {
             if key.is_empty() || key.len() > MAX_KEY {
                 return Err(StoreError::BadKey);
             }
-            bytes.extend_from_slice(&record(change));
+            needed += match change {
+                Change::Put(k, v) => record_sectors(k.len(), v.len() as u64),
+                Change::Delete(k) => record_sectors(k.len(), 0),
+            };
         }
-        let needed = (bytes.len() / SECTOR) as u64;
         if needed > self.log_sectors - self.log_end {
             // Live data that does not fit a half is reported as the commit's `Full`.
             match self.compact() {
@@ -364,7 +399,10 @@ impl<D: Disk> Store<D> {
         if needed > free {
             return Err(StoreError::Full { needed, free });
         }
-        self.disk.write(self.base() + self.log_end, &bytes)?;
+        let mut at = self.base() + self.log_end;
+        for change in changes {
+            at += write_record(&mut self.disk, at, change)?;
+        }
         self.disk.flush()?;
         let generation = self.generation + 1;
         let log_end = self.log_end + needed;
@@ -406,12 +444,11 @@ impl<D: Disk> Store<D> {
         let mut at = 0;
         for key in keys {
             let value = self.get(&key)?.unwrap_or_default();
-            let bytes = record(&Change::Put(key.clone(), value));
-            let sectors = (bytes.len() / SECTOR) as u64;
+            let sectors = record_sectors(key.len(), value.len() as u64);
             if at + sectors > self.log_sectors {
                 return Err(StoreError::Full { needed: sectors, free: self.log_sectors - at });
             }
-            self.disk.write(base + at, &bytes)?;
+            write_record(&mut self.disk, base + at, &Change::Put(key.clone(), value))?;
             let old = self.index[&key];
             index.insert(key, Location { record: at, ..old });
             at += sectors;

@@ -216,3 +216,16 @@ fn a_power_cut_while_compacting_loses_nothing() {
     }
     assert_eq!(outcomes, [total + 1, 1]);
 }
+
+#[test]
+fn values_larger_than_a_write_chunk_round_trip() {
+    // 200 KiB and 64 KiB +/- a little: records written in several chunks.
+    let (mut store, _) = Store::open(MemDisk::new(2 + 2 * 1024)).unwrap();
+    let big: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let edge: Vec<u8> = (0..(64 << 10) - 40).map(|i| (i % 13) as u8).collect();
+    store.commit(&[put("big", &big), put("edge", &edge), put("small", b"s")]).unwrap();
+    let (mut store, _) = Store::open(store.into_disk()).unwrap();
+    assert_eq!(store.get("big").unwrap(), Some(big));
+    assert_eq!(store.get("edge").unwrap(), Some(edge));
+    assert_eq!(store.get("small").unwrap().as_deref(), Some(&b"s"[..]));
+}
