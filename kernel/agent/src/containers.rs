@@ -439,19 +439,24 @@ fn restore_one(record: &crate::container::store::ContainerRecord) -> Result<Arc<
     let (state, policy) =
         parse_state(&record.state).ok_or_else(|| ApiError::internal("its stored state is unreadable"))?;
     c.set_restart_policy(policy);
+    let now = crate::time::realtime_ns();
     let ending = match state {
         StoredState::Created => None,
         StoredState::Running(restarts) => {
-            Some(crate::container::Ending { code: 255, stopped_by_hand: false, restarts })
+            Some((crate::container::Ending { code: 255, stopped_by_hand: false, restarts }, now))
         }
-        StoredState::Exited(ending) => Some(ending),
+        StoredState::Exited(ending, 0) => Some((ending, now)),
+        StoredState::Exited(ending, finished) => Some((ending, finished)),
     };
     note_container_state(&c.id, record.state.clone());
-    if let Some(ending) = ending {
+    if let Some((ending, finished)) = ending {
         if policy.starts_at_boot(ending) {
-            c.start().map_err(ApiError::from)?;
+            // One that cannot start is still restored, ended (the log says why).
+            if let Err(e) = c.start() {
+                log::warn!("container {}: not started at boot: {e}", c.name);
+            }
         } else {
-            c.mark_ended(ending, crate::time::realtime_ns());
+            c.mark_ended(ending, finished);
         }
     }
     Ok(c)

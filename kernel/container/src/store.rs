@@ -11,7 +11,8 @@
 //!   creation time, then the create request as the client sent it (the agent makes the
 //!   configuration from it again at boot) — see [`ContainerRecord`];
 //! - `state/<id>`: how it stands: `created`, `running <restarts>` or
-//!   `exited <status> <stopped by hand: 0|1> <restarts>`, then its restart policy as
+//!   `exited <status> <stopped by hand: 0|1> <restarts> <finished, ns since the
+//!   epoch>`, then its restart policy as
 //!   `<name>:<most retries>` (which `docker update` may have changed).
 //!
 //! Images loaded from boot modules are not stored (the modules bring them back), nor
@@ -264,9 +265,9 @@ fn state_of(c: &super::Container) -> String {
         (super::Status::Created, _) => String::from("created"),
         (super::Status::Running, _) => alloc::format!("running {}", c.restarts()),
         (super::Status::Exited(_), Some(e)) => {
-            alloc::format!("exited {} {} {}", e.code, u8::from(e.stopped_by_hand), e.restarts)
+            alloc::format!("exited {} {} {} {}", e.code, u8::from(e.stopped_by_hand), e.restarts, c.times().1)
         }
-        (super::Status::Exited(code), None) => alloc::format!("exited {code} 0 0"),
+        (super::Status::Exited(code), None) => alloc::format!("exited {code} 0 0 {}", c.times().1),
     };
     alloc::format!("{status} {}:{}", policy.name(), policy.max_retries())
 }
@@ -376,8 +377,8 @@ pub enum StoredState {
     Created,
     /// Running (with this many restarts) when the machine went down.
     Running(u32),
-    /// Ended so.
-    Exited(berth_config::Ending),
+    /// Ended so, at this time (ns since the epoch; 0 if not known).
+    Exited(berth_config::Ending, u64),
 }
 
 /// Reads a state line (see the module comment): the state and the restart policy;
@@ -395,11 +396,14 @@ fn parse_status(words: &[&str]) -> Option<StoredState> {
     match *words.first()? {
         "created" => Some(StoredState::Created),
         "running" => Some(StoredState::Running(number(1)? as u32)),
-        "exited" => Some(StoredState::Exited(berth_config::Ending {
-            code: number(1)? as i32,
-            stopped_by_hand: number(2)? != 0,
-            restarts: number(3)? as u32,
-        })),
+        "exited" => Some(StoredState::Exited(
+            berth_config::Ending {
+                code: number(1)? as i32,
+                stopped_by_hand: number(2)? != 0,
+                restarts: number(3)? as u32,
+            },
+            number(4).unwrap_or(0) as u64,
+        )),
         _ => None,
     }
 }

@@ -205,6 +205,7 @@ pub fn containers_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
     docker.ok(&["create", "--name", "idle", "bb", "/bin/busybox", "true"], CLI)?;
     docker.ok(&["create", "--name", "gone", "bb", "/bin/busybox", "true"], CLI)?;
     docker.ok(&["run", "--name", "done", "bb", "/bin/busybox", "true"], CLI)?;
+    let finished = docker.ok(&["inspect", "-f", "{{.State.FinishedAt}}", "done"], CLI)?;
     let flaky = ["run", "-d", "--name", "flaky", "--restart", "on-failure:2", "bb", "/bin/sh", "-c", "exit 3"];
     docker.ok(&flaky, CLI)?;
     wait_inspect(&docker, &vm, "flaky", "{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}", "2 exited 3")?;
@@ -243,6 +244,8 @@ pub fn containers_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
         return Err(vm.failure(&format!("a removed container came back:\n{ps}")));
     }
     wait_inspect(&docker, &vm, "flaky", "{{.RestartCount}} {{.HostConfig.RestartPolicy.Name}}", "2 on-failure")?;
+    // An ended container keeps the time it ended.
+    wait_inspect(&docker, &vm, "done", "{{.State.FinishedAt}}", finished.trim())?;
     // An ended container starts again by hand; a running one restarts and serves.
     docker.ok(&["start", "done"], CLI)?;
     wait_inspect(&docker, &vm, "done", "{{.State.Status}} {{.State.ExitCode}}", "exited 0")?;
