@@ -434,10 +434,10 @@ fn restore_one(record: &crate::container::store::ContainerRecord) -> Result<Arc<
         .or_else(|| images::find(&record.image))
         .ok_or_else(|| ApiError::no_image(&record.image))?;
     let config = config_of(&req, &stored.config.config, Some(record.name.clone()), record.image.clone())?;
-    let c = Container::create_as(config, stored.image.clone(), Some((record.id.clone(), record.created_at)))
-        .map_err(ApiError::from)?;
     let (state, policy) =
         parse_state(&record.state).ok_or_else(|| ApiError::internal("its stored state is unreadable"))?;
+    let c = Container::create_as(config, stored.image.clone(), Some((record.id.clone(), record.created_at)))
+        .map_err(ApiError::from)?;
     c.set_restart_policy(policy);
     let now = crate::time::realtime_ns();
     let ending = match state {
@@ -450,6 +450,7 @@ fn restore_one(record: &crate::container::store::ContainerRecord) -> Result<Arc<
     };
     note_container_state(&c.id, record.state.clone());
     if let Some((ending, finished)) = ending {
+        c.set_restarts(ending.restarts);
         if policy.starts_at_boot(ending) {
             // One that cannot start is still restored, ended (the log says why).
             if let Err(e) = c.start() {

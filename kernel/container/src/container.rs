@@ -226,6 +226,12 @@ impl Container {
         self.state.lock().restarts
     }
 
+    /// Sets how many times its policy has restarted it (a container brought back from
+    /// the store, before it starts).
+    pub fn set_restarts(&self, restarts: u32) {
+        self.state.lock().restarts = restarts;
+    }
+
     /// Makes a container brought back from the store show how it had ended (it is
     /// not started): exit status, whether stopped by hand, restarts so far.
     pub fn mark_ended(&self, ending: berth_config::Ending, finished_at: u64) {
@@ -248,7 +254,10 @@ impl Container {
             s.finished_at = crate::time::realtime_ns();
             let ending = berth_config::Ending { code, stopped_by_hand: s.stopped_by_hand, restarts: s.restarts };
             if !self.config.auto_remove && s.restart.restarts_now(ending) {
-                let delay = berth_config::RestartPolicy::delay_ms(s.restarts) * 1_000_000;
+                // The back-off starts again after a run of 10 s or more, as moby's.
+                let ran_long = s.finished_at.saturating_sub(s.started_at) >= 10_000_000_000;
+                let step = if ran_long { 0 } else { s.restarts };
+                let delay = berth_config::RestartPolicy::delay_ms(step) * 1_000_000;
                 s.restart_at = Some(crate::time::now_ns() + delay);
             }
         }
@@ -282,15 +291,19 @@ impl Container {
     /// `counted`: the policy restarted it (`docker start` of an ended one is not
     /// counted).
     pub fn run_again(self: &Arc<Container>, counted: bool) -> Result<Arc<Container>, ContainerError> {
-        let restarts = self.restarts() + u32::from(counted);
+        // Moby starts counting again when someone starts it by hand.
+        let restarts = if counted { self.restarts() + 1 } else { 0 };
         registry::remove(self);
         self.sandbox.net.release_published();
         let identity = Some((self.id.clone(), self.created_at));
         let next = match Container::create_as(self.config.clone(), self.image.clone(), identity) {
             Ok(next) => next,
             Err(e) => {
-                // It stays, ended, where it was.
-                let _ = registry::insert(self);
+                // It stays, ended, where it was (its name is still free: nothing
+                // else could take it on this thread).
+                if let Err(lost) = registry::insert(self) {
+                    ::log::error!("container {}: lost from the registry: {lost}", self.name);
+                }
                 return Err(e);
             }
         };
@@ -357,7 +370,12 @@ pub fn watchdog(_: usize) -> ! {
             if restart {
                 match c.run_again(true) {
                     Ok(next) => ::log::info!("container {}: restarted (restart {})", next.name, next.restarts()),
-                    Err(e) => ::log::warn!("container {}: cannot restart: {e}", c.name),
+                    Err(e) => {
+                        ::log::warn!("container {}: cannot restart: {e}; trying again later", c.name);
+                        let mut s = c.state.lock();
+                        let delay = berth_config::RestartPolicy::delay_ms(s.restarts) * 1_000_000;
+                        s.restart_at = Some(now + delay);
+                    }
                 }
             }
         }

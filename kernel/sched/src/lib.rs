@@ -239,6 +239,7 @@ pub fn schedule() {
                 // Nothing else to run here: a taken thread that may stay just runs on.
                 None if elsewhere.as_ref().is_some_and(|t| t.may_run_on(me)) => {
                     prev.set_state(ThreadState::Running);
+                    NEED_RESCHED[me].store(false, Ordering::Relaxed);
                     return;
                 }
                 None if prev.is_idle() => return,
@@ -246,6 +247,7 @@ pub fn schedule() {
             };
             if Arc::ptr_eq(&prev, &next) {
                 next.set_state(ThreadState::Running);
+                NEED_RESCHED[me].store(false, Ordering::Relaxed);
                 return;
             }
             switch_accounting(&mut rq, me, &prev, &next);

@@ -93,7 +93,9 @@ impl RestartPolicy {
             RestartPolicy::No => false,
             RestartPolicy::Always => true,
             RestartPolicy::UnlessStopped => !ending.stopped_by_hand,
-            RestartPolicy::OnFailure { .. } => ending.code != 0 && !ending.stopped_by_hand,
+            RestartPolicy::OnFailure { max } => {
+                ending.code != 0 && !ending.stopped_by_hand && (*max == 0 || ending.restarts < *max)
+            }
         }
     }
 
@@ -145,6 +147,7 @@ mod tests {
         assert!(RestartPolicy::UnlessStopped.starts_at_boot(ended(255, false, 0)));
         assert!(RestartPolicy::OnFailure { max: 1 }.starts_at_boot(ended(255, false, 0)));
         assert!(!RestartPolicy::OnFailure { max: 1 }.starts_at_boot(ended(0, false, 0)));
+        assert!(!RestartPolicy::OnFailure { max: 1 }.starts_at_boot(ended(1, false, 1)), "out of retries");
         assert!(!RestartPolicy::No.starts_at_boot(ended(255, false, 0)));
     }
 

@@ -100,6 +100,9 @@ pub enum StoreError {
     },
     /// A key is empty or longer than [`MAX_KEY`].
     BadKey,
+    /// An earlier commit failed part-way (a disk error); the store takes no more
+    /// commits until it is opened again.
+    Poisoned,
 }
 
 impl From<DiskError> for StoreError {
@@ -118,6 +121,7 @@ impl fmt::Display for StoreError {
                 write!(f, "the store is full: {needed} sectors needed, {free} free")
             }
             StoreError::BadKey => write!(f, "keys are 1 to {MAX_KEY} bytes"),
+            StoreError::Poisoned => f.write_str("an earlier write to the store failed; it takes no more until reboot"),
         }
     }
 }
@@ -151,6 +155,9 @@ pub struct Store<D: Disk> {
     /// Sectors of each half.
     log_sectors: u64,
     index: BTreeMap<String, Location>,
+    /// A commit failed part-way: what the disk holds past the point known is not
+    /// known, so no more commits until the store is opened again.
+    poisoned: bool,
 }
 
 /// What [`Store::open`] found.
@@ -174,7 +181,7 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 
 /// Sectors a record of these lengths takes.
 fn record_sectors(key_len: usize, value_len: u64) -> u64 {
-    (HEADER as u64 + key_len as u64 + value_len).div_ceil(SECTOR as u64)
+    (HEADER as u64 + key_len as u64).saturating_add(value_len).div_ceil(SECTOR as u64)
 }
 
 /// A superblock's bytes.
@@ -285,10 +292,18 @@ impl<D: Disk> Store<D> {
             // Generation g lives in slot g % 2.
             disk.write(1, &superblock(1, 0, 0, log_sectors))?;
             disk.flush()?;
-            let store = Store { disk, generation: 1, half: 0, log_end: 0, log_sectors, index: BTreeMap::new() };
+            let store = Store {
+                disk,
+                generation: 1,
+                half: 0,
+                log_end: 0,
+                log_sectors,
+                index: BTreeMap::new(),
+                poisoned: false,
+            };
             return Ok((store, Opened::Formatted));
         };
-        let mut store = Store { disk, generation, half, log_end, log_sectors, index: BTreeMap::new() };
+        let mut store = Store { disk, generation, half, log_end, log_sectors, index: BTreeMap::new(), poisoned: false };
         store.scan()?;
         Ok((store, Opened::Existing(generation)))
     }
@@ -311,8 +326,9 @@ impl<D: Disk> Store<D> {
             }
             let (kind, key_len, value_len) =
                 (first[4], u16::from_le_bytes([first[6], first[7]]) as usize, u64_at(&first, 8));
+            let too_long = value_len > self.log_sectors * SECTOR as u64;
             let sectors = record_sectors(key_len, value_len);
-            if key_len == 0 || key_len > MAX_KEY || at + sectors > self.log_end || !matches!(kind, 1 | 2) {
+            if too_long || key_len == 0 || key_len > MAX_KEY || at + sectors > self.log_end || !matches!(kind, 1 | 2) {
                 return Err(damaged("a record's header is out of range"));
             }
             // The key may run into the next sectors.
@@ -388,7 +404,11 @@ impl<D: Disk> Store<D> {
                 Change::Delete(k) => record_sectors(k.len(), 0),
             };
         }
-        if needed > self.log_sectors - self.log_end {
+        if self.poisoned {
+            return Err(StoreError::Poisoned);
+        }
+        let live = self.live_sectors();
+        if needed > self.log_sectors - self.log_end && live + needed <= self.log_sectors {
             // Live data that does not fit a half is reported as the commit's `Full`.
             match self.compact() {
                 Ok(()) | Err(StoreError::Full { .. }) => {}
@@ -399,15 +419,23 @@ impl<D: Disk> Store<D> {
         if needed > free {
             return Err(StoreError::Full { needed, free });
         }
-        let mut at = self.base() + self.log_end;
-        for change in changes {
-            at += write_record(&mut self.disk, at, change)?;
-        }
-        self.disk.flush()?;
         let generation = self.generation + 1;
         let log_end = self.log_end + needed;
-        self.disk.write(generation % 2, &superblock(generation, self.half, log_end, self.log_sectors))?;
-        self.disk.flush()?;
+        let (start, half, log_sectors) = (self.base() + self.log_end, self.half, self.log_sectors);
+        let written = (|| {
+            let mut at = start;
+            for change in changes {
+                at += write_record(&mut self.disk, at, change)?;
+            }
+            self.disk.flush()?;
+            self.disk.write(generation % 2, &superblock(generation, half, log_end, log_sectors))?;
+            self.disk.flush()?;
+            Ok::<(), StoreError>(())
+        })();
+        if let Err(e) = written {
+            self.poisoned = true;
+            return Err(e);
+        }
         // Committed: the index follows.
         let mut at = self.log_end;
         for change in changes {
@@ -433,10 +461,18 @@ impl<D: Disk> Store<D> {
         Ok(())
     }
 
+    /// Sectors the live records take (what compaction would copy).
+    fn live_sectors(&self) -> u64 {
+        self.index.values().map(|l| record_sectors(l.key_len, l.value_len)).sum()
+    }
+
     /// Copies the live records to the other half and makes it the active one (see
     /// the crate's comment). Fails with `Full` if they do not fit, leaving everything
     /// as it was.
     pub fn compact(&mut self) -> Result<(), StoreError> {
+        if self.poisoned {
+            return Err(StoreError::Poisoned);
+        }
         let other = 1 - self.half;
         let base = LOG_START + other * self.log_sectors;
         let keys: Vec<String> = self.index.keys().cloned().collect();
@@ -453,10 +489,17 @@ impl<D: Disk> Store<D> {
             index.insert(key, Location { record: at, ..old });
             at += sectors;
         }
-        self.disk.flush()?;
         let generation = self.generation + 1;
-        self.disk.write(generation % 2, &superblock(generation, other, at, self.log_sectors))?;
-        self.disk.flush()?;
+        let log_sectors = self.log_sectors;
+        let switched = (|| {
+            self.disk.flush()?;
+            self.disk.write(generation % 2, &superblock(generation, other, at, log_sectors))?;
+            self.disk.flush()
+        })();
+        if let Err(e) = switched {
+            self.poisoned = true;
+            return Err(e.into());
+        }
         self.generation = generation;
         self.half = other;
         self.log_end = at;

@@ -229,3 +229,53 @@ fn values_larger_than_a_write_chunk_round_trip() {
     assert_eq!(store.get("edge").unwrap(), Some(edge));
     assert_eq!(store.get("small").unwrap().as_deref(), Some(&b"s"[..]));
 }
+
+/// A disk whose flushes fail while `failing` is set (the writes before still land).
+struct FlakyFlush {
+    disk: MemDisk,
+    failing: bool,
+}
+
+impl Disk for FlakyFlush {
+    fn sectors(&self) -> u64 {
+        self.disk.sectors()
+    }
+    fn read(&mut self, sector: u64, buf: &mut [u8]) -> Result<(), DiskError> {
+        self.disk.read(sector, buf)
+    }
+    fn write(&mut self, sector: u64, buf: &[u8]) -> Result<(), DiskError> {
+        self.disk.write(sector, buf)
+    }
+    fn flush(&mut self) -> Result<(), DiskError> {
+        if self.failing { Err(DiskError) } else { Ok(()) }
+    }
+}
+
+#[test]
+fn after_a_failed_commit_the_store_takes_no_more_until_reopened() {
+    let (mut store, _) = Store::open(FlakyFlush { disk: MemDisk::new(256), failing: false }).unwrap();
+    store.commit(&[put("a", b"one")]).unwrap();
+    let mut disk = store.into_disk();
+    disk.failing = true;
+    let (mut store, _) = Store::open(disk).unwrap();
+    // The records and even the superblock may have landed; the disk said no.
+    assert_eq!(store.commit(&[put("b", b"two")]), Err(StoreError::Disk));
+    let mut disk = store.into_disk();
+    disk.failing = false;
+    let (mut store, _) = Store::open(disk).unwrap();
+    let b_landed = store.get("b").unwrap();
+    assert!(b_landed.is_none() || b_landed.as_deref() == Some(&b"two"[..]));
+    // The store that saw the failure refuses further commits (its idea of the log's
+    // end may be wrong); reopened, it goes on consistently.
+    let (mut seen, _) = Store::open(FlakyFlush { disk: MemDisk::new(256), failing: false }).unwrap();
+    seen.commit(&[put("x", b"1")]).unwrap();
+    let mut d = seen.into_disk();
+    d.failing = true;
+    let (mut seen, _) = Store::open(d).unwrap();
+    assert_eq!(seen.commit(&[put("y", b"2")]), Err(StoreError::Disk));
+    assert_eq!(seen.commit(&[put("z", b"3")]), Err(StoreError::Poisoned));
+    store.commit(&[put("c", b"three")]).unwrap();
+    let (mut store, _) = Store::open(store.into_disk()).unwrap();
+    assert_eq!(store.get("c").unwrap().as_deref(), Some(&b"three"[..]));
+    assert_eq!(store.get("a").unwrap().as_deref(), Some(&b"one"[..]));
+}
