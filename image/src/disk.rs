@@ -51,50 +51,44 @@ fn gpt_type(guid: berth_gpt::Guid) -> Type {
     Type { guid: uuid::Uuid::from_bytes(guid.0), os: OperatingSystem::None }
 }
 
-/// Writes an empty GPT disk of `layout` to `out` (sparse), with the boot and data
-/// partitions; returns the boot partition's first byte.
-pub fn partition(out: &Path, layout: Layout) -> Result<u64> {
+/// Writes a sparse disk of `bytes` at `out` with a protective MBR and a GPT holding
+/// `partitions` (name, bytes, type) in order, each on a 1 MiB boundary; returns each
+/// partition's first byte.
+fn gpt_disk(out: &Path, bytes: u64, partitions: &[(&str, u64, berth_gpt::Guid)]) -> Result<Vec<u64>> {
     let io = |e: std::io::Error| Error(format!("{}: {e}", out.display()));
     let mut file =
         std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(out).map_err(io)?;
-    file.set_len(layout.disk_bytes()).map_err(io)?;
-    let sectors = layout.disk_bytes() / SECTOR;
-    gpt::mbr::ProtectiveMBR::with_lb_size(u32::try_from(sectors - 1).unwrap_or(u32::MAX))
+    file.set_len(bytes).map_err(io)?;
+    gpt::mbr::ProtectiveMBR::with_lb_size(u32::try_from(bytes / SECTOR - 1).unwrap_or(u32::MAX))
         .overwrite_lba0(&mut file)
         .map_err(|e| Error(format!("{}: protective MBR: {e}", out.display())))?;
     let gpt_err = |e: gpt::GptError| Error(format!("{}: partition table: {e}", out.display()));
     let mut table = gpt::GptConfig::new().writable(true).create_from_device(file, None).map_err(gpt_err)?;
-    let boot = table
-        .add_partition("berth-boot", layout.boot_bytes, gpt_type(berth_gpt::EFI_SYSTEM), 0, Some(ALIGN_SECTORS))
-        .map_err(gpt_err)?;
-    table
-        .add_partition("berth-data", layout.data_bytes, gpt_type(berth_gpt::BERTH_DATA), 0, Some(ALIGN_SECTORS))
-        .map_err(gpt_err)?;
-    let first = table.partitions()[&boot].first_lba;
+    let mut ids = Vec::new();
+    for &(name, size, kind) in partitions {
+        ids.push(table.add_partition(name, size, gpt_type(kind), 0, Some(ALIGN_SECTORS)).map_err(gpt_err)?);
+    }
+    let starts = ids.iter().map(|id| table.partitions()[id].first_lba * SECTOR).collect();
     table.write().map_err(gpt_err)?;
-    Ok(first * SECTOR)
+    Ok(starts)
+}
+
+/// Writes an empty GPT disk of `layout` to `out` (sparse), with the boot and data
+/// partitions; returns the boot partition's first byte.
+pub fn partition(out: &Path, layout: Layout) -> Result<u64> {
+    let partitions = [
+        ("berth-boot", layout.boot_bytes, berth_gpt::EFI_SYSTEM),
+        ("berth-data", layout.data_bytes, berth_gpt::BERTH_DATA),
+    ];
+    Ok(gpt_disk(out, layout.disk_bytes(), &partitions)?[0])
 }
 
 /// Writes a data disk at `out` (sparse): a GPT with one berth data partition of
 /// `data_bytes`, which the kernel formats as its store on first use. For direct boot,
 /// where no boot partition is needed.
 pub fn data_disk(out: &Path, data_bytes: u64) -> Result<()> {
-    let io = |e: std::io::Error| Error(format!("{}: {e}", out.display()));
     let data_bytes = data_bytes.next_multiple_of(1 << 20);
-    let mut file =
-        std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(out).map_err(io)?;
-    file.set_len(data_bytes + (2 << 20)).map_err(io)?;
-    let sectors = (data_bytes + (2 << 20)) / SECTOR;
-    gpt::mbr::ProtectiveMBR::with_lb_size(u32::try_from(sectors - 1).unwrap_or(u32::MAX))
-        .overwrite_lba0(&mut file)
-        .map_err(|e| Error(format!("{}: protective MBR: {e}", out.display())))?;
-    let gpt_err = |e: gpt::GptError| Error(format!("{}: partition table: {e}", out.display()));
-    let mut table = gpt::GptConfig::new().writable(true).create_from_device(file, None).map_err(gpt_err)?;
-    table
-        .add_partition("berth-data", data_bytes, gpt_type(berth_gpt::BERTH_DATA), 0, Some(ALIGN_SECTORS))
-        .map_err(gpt_err)?;
-    table.write().map_err(gpt_err)?;
-    Ok(())
+    gpt_disk(out, data_bytes + (2 << 20), &[("berth-data", data_bytes, berth_gpt::BERTH_DATA)]).map(drop)
 }
 
 /// Builds the disk image at `out` from the staged boot files in `root`, the

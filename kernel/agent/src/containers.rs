@@ -450,8 +450,8 @@ fn restore_one(record: &crate::container::store::ContainerRecord) -> Result<Arc<
     };
     note_container_state(&c.id, record.state.clone());
     if let Some((ending, finished)) = ending {
-        c.set_restarts(ending.restarts);
         if policy.starts_at_boot(ending) {
+            c.set_restarts(ending.restarts);
             // One that cannot start is still restored, ended (the log says why).
             if let Err(e) = c.start() {
                 log::warn!("container {}: not started at boot: {e}", c.name);

@@ -50,6 +50,18 @@ struct State {
     restart: berth_config::RestartPolicy,
 }
 
+impl State {
+    /// How the container ended (`None` while it has not).
+    fn ending(&self) -> Option<berth_config::Ending> {
+        match self.status {
+            Status::Exited(code) => {
+                Some(berth_config::Ending { code, stopped_by_hand: self.stopped_by_hand, restarts: self.restarts })
+            }
+            _ => None,
+        }
+    }
+}
+
 /// A container.
 pub struct Container {
     /// 64 hex digits.
@@ -202,13 +214,7 @@ impl Container {
 
     /// How it ended, for its restart policy (`None` while it has not).
     pub fn ending(&self) -> Option<berth_config::Ending> {
-        let s = self.state.lock();
-        match s.status {
-            Status::Exited(code) => {
-                Some(berth_config::Ending { code, stopped_by_hand: s.stopped_by_hand, restarts: s.restarts })
-            }
-            _ => None,
-        }
+        self.state.lock().ending()
     }
 
     /// Its restart policy.
@@ -252,8 +258,7 @@ impl Container {
             let mut s = self.state.lock();
             s.status = Status::Exited(code);
             s.finished_at = crate::time::realtime_ns();
-            let ending = berth_config::Ending { code, stopped_by_hand: s.stopped_by_hand, restarts: s.restarts };
-            if !self.config.auto_remove && s.restart.restarts_now(ending) {
+            if !self.config.auto_remove && s.ending().is_some_and(|e| s.restart.restarts_now(e)) {
                 // The back-off starts again after a run of 10 s or more, as moby's.
                 let ran_long = s.finished_at.saturating_sub(s.started_at) >= 10_000_000_000;
                 let step = if ran_long { 0 } else { s.restarts };

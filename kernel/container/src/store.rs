@@ -70,6 +70,9 @@ impl Disk for DataPartition {
 
 /// The open store, if the machine has one.
 static STORE: Mutex<Option<Store<DataPartition>>> = Mutex::new(None);
+/// The tags line last written for each stored image (by id), so a sync compares in
+/// memory rather than reading each image's tags back from the disk.
+static TAGS: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
 /// The state last written for each stored container.
 static WRITTEN: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
 /// Ids of the images boot modules brought this boot (not stored).
@@ -158,28 +161,32 @@ pub fn sync_images() -> Result<(), StoreError> {
     let wanted: Vec<Arc<StoredImage>> = images::list().into_iter().filter(|i| !modules.contains(&i.id)).collect();
     let mut changes = Vec::new();
     let mut layers_wanted = BTreeSet::new();
+    let mut written_tags = TAGS.lock();
+    let mut new_tags = Vec::new();
     for image in &wanted {
         for layer in &image.layers {
             let key = layer_key(&layer.diff_id);
-            if !store.contains(&key) && layers_wanted.insert(key.clone()) {
+            if layers_wanted.insert(key.clone()) && !store.contains(&key) {
                 changes.push(Change::Put(key, layer_tar(layer)));
             }
-            layers_wanted.insert(layer_key(&layer.diff_id));
         }
         if !store.contains(&image_key(&image.id)) {
             changes.push(Change::Put(image_key(&image.id), image.config_bytes.clone()));
         }
-        let tags = image.tags.lock().join("\n").into_bytes();
-        if store.get(&tags_key(&image.id))?.as_deref() != Some(&tags[..]) {
-            changes.push(Change::Put(tags_key(&image.id), tags));
+        let tags = image.tags.lock().join("\n");
+        if written_tags.get(&image.id) != Some(&tags) {
+            changes.push(Change::Put(tags_key(&image.id), tags.clone().into_bytes()));
+            new_tags.push((image.id.clone(), tags));
         }
     }
     let wanted_ids: BTreeSet<&str> = wanted.iter().map(|i| i.id.as_str()).collect();
+    let mut gone = Vec::new();
     for key in store.keys("image/") {
         let id = &key["image/".len()..];
         if !wanted_ids.contains(id) {
             changes.push(Change::Delete(tags_key(id)));
             changes.push(Change::Delete(key.clone()));
+            gone.push(String::from(id));
         }
     }
     for key in store.keys("layer/") {
@@ -187,7 +194,12 @@ pub fn sync_images() -> Result<(), StoreError> {
             changes.push(Change::Delete(key));
         }
     }
-    store.commit(&changes)
+    store.commit(&changes)?;
+    written_tags.extend(new_tags);
+    for id in gone {
+        written_tags.remove(&id);
+    }
+    Ok(())
 }
 
 /// Brings back the stored images (after the boot modules' images are in): each with
@@ -228,9 +240,11 @@ fn restore_image(store: &mut Store<DataPartition>, id: &str) -> Result<Arc<Store
     }
     let image = images::add(config_bytes, layers, None).map_err(|e| text(&e))?;
     let tags = store.get(&tags_key(id)).map_err(|e| text(&e))?.unwrap_or_default();
-    for tag in String::from_utf8_lossy(&tags).lines().filter(|t| !t.is_empty()) {
+    let tags = String::from_utf8_lossy(&tags).into_owned();
+    for tag in tags.lines().filter(|t| !t.is_empty()) {
         images::tag(&image, String::from(tag));
     }
+    TAGS.lock().insert(String::from(id), tags);
     Ok(image)
 }
 

@@ -40,11 +40,39 @@ impl core::fmt::Display for BlockError {
     }
 }
 
+/// [`BOUNCE_BYTES`] of physically contiguous memory a device reads and writes.
+struct Bounce {
+    /// Its physical address (in the direct map).
+    phys: u64,
+}
+
+impl Bounce {
+    fn new() -> Option<Bounce> {
+        crate::mm::alloc_contiguous_zeroed(BOUNCE_BYTES / PAGE_SIZE as usize).map(|phys| Bounce { phys })
+    }
+
+    /// Its first `len` bytes (at most all of them).
+    fn bytes(&mut self, len: usize) -> &mut [u8] {
+        // SAFETY: `phys` is BOUNCE_BYTES of contiguous frames owned by `self` (freed
+        // only in drop), in the direct map, never mapped into user space; the borrow of
+        // `self` is exclusive, and the device touches them only during a request made
+        // with this borrow.
+        unsafe {
+            core::slice::from_raw_parts_mut((crate::mm::phys_offset() + self.phys) as *mut u8, len.min(BOUNCE_BYTES))
+        }
+    }
+}
+
+impl Drop for Bounce {
+    fn drop(&mut self) {
+        crate::mm::free_contiguous(self.phys, BOUNCE_BYTES / PAGE_SIZE as usize);
+    }
+}
+
 /// A virtio block device and its bounce buffer.
 pub struct BlockDevice {
     blk: VirtIOBlk<VirtioHal, PciTransport>,
-    /// Physical address of the bounce buffer (contiguous, in the direct map).
-    bounce: u64,
+    bounce: Bounce,
     sectors: u64,
     /// Where it is on the PCI bus, for the log.
     pub location: DeviceFunction,
@@ -65,15 +93,6 @@ impl BlockDevice {
         self.blk.readonly()
     }
 
-    fn bounce(&mut self, len: usize) -> &mut [u8] {
-        // SAFETY: `bounce` is BOUNCE_BYTES of contiguous frames owned by `self` (freed
-        // only in drop), in the direct map, never shared with user space; the borrow
-        // of `self` is exclusive.
-        unsafe {
-            core::slice::from_raw_parts_mut((crate::mm::phys_offset() + self.bounce) as *mut u8, len.min(BOUNCE_BYTES))
-        }
-    }
-
     fn check(&self, sector: u64, len: usize) -> Result<(), BlockError> {
         let count = (len / SECTOR) as u64;
         if !len.is_multiple_of(SECTOR) || sector.checked_add(count).is_none_or(|end| end > self.sectors) {
@@ -87,12 +106,9 @@ impl BlockDevice {
         self.check(sector, buf.len())?;
         for (i, chunk) in buf.chunks_mut(BOUNCE_BYTES).enumerate() {
             let at = sector + (i * BOUNCE_BYTES / SECTOR) as u64;
-            let len = chunk.len();
-            let bounce = self.bounce(len) as *mut [u8];
-            // SAFETY: `bounce` points at this device's own buffer (see `bounce`); no
-            // other reference to it exists during the call.
-            self.blk.read_blocks(at as usize, unsafe { &mut *bounce }).map_err(|_| BlockError::Device)?;
-            chunk.copy_from_slice(self.bounce(len));
+            let bounce = self.bounce.bytes(chunk.len());
+            self.blk.read_blocks(at as usize, bounce).map_err(|_| BlockError::Device)?;
+            chunk.copy_from_slice(bounce);
         }
         Ok(())
     }
@@ -106,10 +122,9 @@ impl BlockDevice {
         }
         for (i, chunk) in buf.chunks(BOUNCE_BYTES).enumerate() {
             let at = sector + (i * BOUNCE_BYTES / SECTOR) as u64;
-            self.bounce(chunk.len()).copy_from_slice(chunk);
-            let bounce = self.bounce(chunk.len()) as *const [u8];
-            // SAFETY: as in `read`.
-            self.blk.write_blocks(at as usize, unsafe { &*bounce }).map_err(|_| BlockError::Device)?;
+            let bounce = self.bounce.bytes(chunk.len());
+            bounce.copy_from_slice(chunk);
+            self.blk.write_blocks(at as usize, bounce).map_err(|_| BlockError::Device)?;
         }
         Ok(())
     }
@@ -117,12 +132,6 @@ impl BlockDevice {
     /// Makes every write so far durable (the device's cache reaches its medium).
     pub fn flush(&mut self) -> Result<(), BlockError> {
         self.blk.flush().map_err(|_| BlockError::Device)
-    }
-}
-
-impl Drop for BlockDevice {
-    fn drop(&mut self) {
-        crate::mm::free_contiguous(self.bounce, BOUNCE_BYTES / PAGE_SIZE as usize);
     }
 }
 
@@ -149,7 +158,7 @@ pub fn find_block_devices() -> Vec<BlockDevice> {
                 continue;
             }
         };
-        let Some(bounce) = crate::mm::alloc_contiguous_zeroed(BOUNCE_BYTES / PAGE_SIZE as usize) else {
+        let Some(bounce) = Bounce::new() else {
             log::warn!("virtio-blk at {df}: no memory for its bounce buffer");
             continue;
         };

@@ -9,12 +9,15 @@ use crate::qemu::{Forward, Vm, free_port};
 use crate::runner::seconds;
 use std::path::Path;
 
-/// Boots with `disk` attached and the agent on host port `agent`.
-fn boot(a: &Artifacts, test: &str, disk: &Path, agent: u16) -> Result<Vm, String> {
+/// Boots with `disk` attached, the agent on host port `agent` and, if given, host port
+/// `web` forwarded to guest port 8080.
+fn boot(a: &Artifacts, test: &str, disk: &Path, agent: u16, web: Option<u16>) -> Result<Vm, String> {
     let cmdline = format!("agent-token={TEST_TOKEN}");
     let disk = disk.to_path_buf();
+    let mut forwards = vec![Forward { host: agent, guest: 2375 }];
+    forwards.extend(web.map(|host| Forward { host, guest: 8080 }));
     let mut vm = start(a, test, &[], &cmdline, |c| {
-        c.network = Some(vec![Forward { host: agent, guest: 2375 }]);
+        c.network = Some(forwards);
         c.disk = Some(disk);
     })?;
     vm.expect("agent: Docker Engine API", seconds(60))?;
@@ -37,7 +40,7 @@ pub fn images_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
     let agent = free_port();
     let docker = Docker::new(agent, &dir.join("docker-config"), Some(TEST_TOKEN))?;
 
-    let vm = boot(a, test, &disk, agent)?;
+    let vm = boot(a, test, &disk, agent, None)?;
     if !vm.output().contains("formatted") {
         return Err(vm.failure("the blank data partition was not formatted"));
     }
@@ -48,7 +51,7 @@ pub fn images_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
     docker.ok(&["rmi", "bb:gone"], CLI)?;
     drop(vm); // SIGKILL: the power goes
 
-    let vm = boot(a, test, &disk, agent)?;
+    let vm = boot(a, test, &disk, agent, None)?;
     for needle in ["store: disk at", "generation", "1 image(s) restored"] {
         if !vm.output().contains(needle) {
             return Err(vm.failure(&format!("the second boot does not say {needle:?}")));
@@ -74,7 +77,7 @@ pub fn images_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
     // store whole, with the earlier image, and the new one either whole or absent.
     for (round, delay_ms) in [150u64, 400, 800].into_iter().enumerate() {
         let tag = format!("bb:cut{round}");
-        let vm = boot(a, test, &disk, agent)?;
+        let vm = boot(a, test, &disk, agent, None)?;
         let importing = {
             let (docker, tar, tag) = (docker.clone(), tar.clone(), tag.clone());
             std::thread::spawn(move || docker.run(&["import", &tar, &tag], CLI))
@@ -82,7 +85,7 @@ pub fn images_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
         std::thread::sleep(std::time::Duration::from_millis(delay_ms));
         drop(vm);
         let _ = importing.join();
-        let vm = boot(a, test, &disk, agent)?;
+        let vm = boot(a, test, &disk, agent, None)?;
         let out = vm.output();
         if out.contains("damaged") || out.contains("not used") || !out.contains("image(s) restored") {
             return Err(vm.failure(&format!("after a cut {delay_ms} ms into an import the store is not whole")));
@@ -119,7 +122,7 @@ pub fn a_full_store_refuses_and_keeps_the_rest(a: &Artifacts) -> Result<(), Stri
     let agent = free_port();
     let docker = Docker::new(agent, &dir.join("docker-config"), Some(TEST_TOKEN))?;
 
-    let vm = boot(a, test, &disk, agent)?;
+    let vm = boot(a, test, &disk, agent, None)?;
     docker.ok(&["import", &tar, "bb:first"], CLI)?;
     // A second, different layer: busybox with one more file.
     let second = dir.join("second.tar");
@@ -133,7 +136,7 @@ pub fn a_full_store_refuses_and_keeps_the_rest(a: &Artifacts) -> Result<(), Stri
     }
     drop(vm);
 
-    let vm = boot(a, test, &disk, agent)?;
+    let vm = boot(a, test, &disk, agent, None)?;
     let images = docker.ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"], CLI)?;
     if !images.lines().any(|l| l == "bb:first") || images.contains("bb:second") {
         return Err(vm.failure(&format!("after a refused import the next boot lists:\n{images}")));
@@ -172,16 +175,7 @@ pub fn containers_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
     let tar = busybox_tar(&dir)?;
     let (agent, web) = (free_port(), free_port());
     let docker = Docker::new(agent, &dir.join("docker-config"), Some(TEST_TOKEN))?;
-    let boot = |a: &Artifacts| -> Result<Vm, String> {
-        let cmdline = format!("agent-token={TEST_TOKEN}");
-        let disk = disk.clone();
-        let mut vm = start(a, test, &[], &cmdline, |c| {
-            c.network = Some(vec![Forward { host: agent, guest: 2375 }, Forward { host: web, guest: 8080 }]);
-            c.disk = Some(disk);
-        })?;
-        vm.expect("agent: Docker Engine API", seconds(60))?;
-        Ok(vm)
-    };
+    let boot = |a: &Artifacts| boot(a, test, &disk, agent, Some(web));
     let serving = || crate::http::get(&format!("http://127.0.0.1:{web}/hello.txt")).is_ok();
     let wait_serving = |vm: &Vm| -> Result<(), String> {
         let deadline = std::time::Instant::now() + seconds(30);

@@ -279,3 +279,13 @@ fn after_a_failed_commit_the_store_takes_no_more_until_reopened() {
     assert_eq!(store.get("c").unwrap().as_deref(), Some(&b"three"[..]));
     assert_eq!(store.get("a").unwrap().as_deref(), Some(&b"one"[..]));
 }
+
+#[test]
+fn a_record_claiming_an_enormous_value_is_damage_not_a_panic() {
+    let (mut store, _) = Store::open(MemDisk::new(64)).unwrap();
+    store.commit(&[put("k", b"v")]).unwrap();
+    let mut disk = store.into_disk();
+    // value_len (bytes 8..16 of the record's header) set to u64::MAX.
+    disk.bytes[2 * SECTOR + 8..2 * SECTOR + 16].fill(0xff);
+    assert!(matches!(Store::open(disk), Err(StoreError::Damaged(_, 2))));
+}
