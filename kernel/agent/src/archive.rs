@@ -73,9 +73,9 @@ impl ChunkWriter<'_> {
         Ok(())
     }
 
-    fn member(&mut self, name: &str, kind: MemberKind, size: u64) -> Result<(), berth_abi::Errno> {
+    fn member(&mut self, name: &str, kind: MemberKind<'_>, size: u64) -> Result<(), berth_abi::Errno> {
         let mode = if kind == MemberKind::Directory { 0o755 } else { 0o644 };
-        self.write(&writer::header(&Member { name, kind, mode, size, mtime: 0 }))
+        self.write(&writer::header(&Member { name, kind, mode, uid: 0, gid: 0, size, mtime: 0 }))
     }
 
     fn pad(&mut self, size: u64) -> Result<(), berth_abi::Errno> {

@@ -190,6 +190,8 @@ pub fn fs_errno(e: FsError) -> Errno {
         FsError::Invalid => Errno::EINVAL,
         FsError::NotPermitted => Errno::EPERM,
         FsError::AccessDenied => Errno::EACCES,
+        FsError::CrossDevice => Errno::EXDEV,
+        FsError::Busy => Errno::EBUSY,
         FsError::BadImage(_) => Errno::EINVAL,
     }
 }

@@ -12,11 +12,21 @@ const NAME_FIELD: usize = 100;
 
 /// What a written member is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MemberKind {
+pub enum MemberKind<'a> {
     /// A regular file of `size` bytes.
     File,
     /// A directory.
     Directory,
+    /// A symbolic link to this target.
+    Symlink(&'a str),
+    /// Another name for the member at this path, written earlier.
+    HardLink(&'a str),
+    /// A character device with this major and minor number.
+    CharDevice(u32, u32),
+    /// A block device with this major and minor number.
+    BlockDevice(u32, u32),
+    /// A FIFO.
+    Fifo,
 }
 
 /// One member to write.
@@ -25,39 +35,64 @@ pub struct Member<'a> {
     /// Its path in the archive (directories end in `/` by convention).
     pub name: &'a str,
     /// What it is.
-    pub kind: MemberKind,
+    pub kind: MemberKind<'a>,
     /// Permission bits.
     pub mode: u32,
+    /// Owner.
+    pub uid: u32,
+    /// Group.
+    pub gid: u32,
     /// Data bytes that follow (0 for directories).
     pub size: u64,
     /// Modification time, seconds since the epoch.
     pub mtime: u64,
 }
 
-/// The header blocks for `member`: a PAX extended header first when its name does not
-/// fit the ustar field, then the ustar header. Its data follows, then [`padding`].
+/// The header blocks for `member`: a PAX extended header first when its name or link
+/// target does not fit its ustar field, then the ustar header. Its data follows, then
+/// [`padding`].
 pub fn header(member: &Member<'_>) -> Vec<u8> {
     let mut out = Vec::new();
-    let name = if member.name.len() > NAME_FIELD {
-        let record = pax_record("path", member.name);
+    let link = match member.kind {
+        MemberKind::Symlink(target) | MemberKind::HardLink(target) => target,
+        _ => "",
+    };
+    let mut records = String::new();
+    if member.name.len() > NAME_FIELD {
+        records.push_str(&pax_record("path", member.name));
+    }
+    if link.len() > NAME_FIELD {
+        records.push_str(&pax_record("linkpath", link));
+    }
+    if !records.is_empty() {
         let mut tail = member.name.len().saturating_sub(80);
         while !member.name.is_char_boundary(tail) {
             tail += 1;
         }
         let pax_name = format!("PaxHeaders/{}", &member.name[tail..]);
-        let pax = Member { name: &pax_name, kind: MemberKind::File, mode: 0o644, size: record.len() as u64, mtime: 0 };
-        out.extend_from_slice(&ustar(&pax, truncated(&pax_name), b'x'));
-        out.extend_from_slice(record.as_bytes());
-        out.extend_from_slice(&vec![0; padding(record.len() as u64)]);
-        truncated(member.name)
-    } else {
-        member.name
-    };
+        let pax = Member {
+            name: &pax_name,
+            kind: MemberKind::File,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            size: records.len() as u64,
+            mtime: 0,
+        };
+        out.extend_from_slice(&ustar(&pax, truncated(&pax_name), b'x', ""));
+        out.extend_from_slice(records.as_bytes());
+        out.extend_from_slice(&vec![0; padding(records.len() as u64)]);
+    }
     let flag = match member.kind {
         MemberKind::File => b'0',
+        MemberKind::HardLink(_) => b'1',
+        MemberKind::Symlink(_) => b'2',
+        MemberKind::CharDevice(..) => b'3',
+        MemberKind::BlockDevice(..) => b'4',
         MemberKind::Directory => b'5',
+        MemberKind::Fifo => b'6',
     };
-    out.extend_from_slice(&ustar(member, name, flag));
+    out.extend_from_slice(&ustar(member, truncated(member.name), flag, truncated(link)));
     out
 }
 
@@ -99,20 +134,25 @@ fn decimal_digits(mut n: usize) -> usize {
     digits
 }
 
-/// A ustar header block with `name` (at most 100 bytes) and type `flag`.
-fn ustar(member: &Member<'_>, name: &str, flag: u8) -> [u8; BLOCK] {
+/// A ustar header block with `name` and `link` (at most 100 bytes each) and type `flag`.
+fn ustar(member: &Member<'_>, name: &str, flag: u8, link: &str) -> [u8; BLOCK] {
     let mut block = [0u8; BLOCK];
     block[..name.len()].copy_from_slice(name.as_bytes());
     octal(&mut block[100..108], u64::from(member.mode & 0o7777));
-    octal(&mut block[108..116], 0);
-    octal(&mut block[116..124], 0);
+    octal(&mut block[108..116], u64::from(member.uid));
+    octal(&mut block[116..124], u64::from(member.gid));
     octal(&mut block[124..136], member.size);
     octal(&mut block[136..148], member.mtime);
     block[156] = flag;
+    block[157..157 + link.len()].copy_from_slice(link.as_bytes());
     block[257..263].copy_from_slice(b"ustar\0");
     block[263..265].copy_from_slice(b"00");
-    octal(&mut block[329..337], 0);
-    octal(&mut block[337..345], 0);
+    let (major, minor) = match member.kind {
+        MemberKind::CharDevice(major, minor) | MemberKind::BlockDevice(major, minor) => (major, minor),
+        _ => (0, 0),
+    };
+    octal(&mut block[329..337], u64::from(major));
+    octal(&mut block[337..345], u64::from(minor));
     block[148..156].fill(b' ');
     let sum: u32 = block.iter().map(|&b| u32::from(b)).sum();
     octal(&mut block[148..155], u64::from(sum));

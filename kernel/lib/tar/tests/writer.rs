@@ -5,10 +5,25 @@ use berth_tar::writer::{self, Member, MemberKind};
 
 fn archive(members: &[(String, Vec<u8>)]) -> Vec<u8> {
     let mut out = Vec::new();
-    out.extend(writer::header(&Member { name: "blobs/", kind: MemberKind::Directory, mode: 0o755, size: 0, mtime: 0 }));
+    out.extend(writer::header(&Member {
+        name: "blobs/",
+        kind: MemberKind::Directory,
+        mode: 0o755,
+        uid: 0,
+        gid: 0,
+        size: 0,
+        mtime: 0,
+    }));
     for (name, data) in members {
-        let member =
-            Member { name, kind: MemberKind::File, mode: 0o644, size: data.len() as u64, mtime: 1_700_000_000 };
+        let member = Member {
+            name,
+            kind: MemberKind::File,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            size: data.len() as u64,
+            mtime: 1_700_000_000,
+        };
         out.extend(writer::header(&member));
         out.extend_from_slice(data);
         out.extend(std::iter::repeat_n(0, writer::padding(data.len() as u64)));
@@ -70,4 +85,51 @@ fn long_names_of_many_byte_characters() {
     let bytes = archive(&[(name.clone(), b"y".to_vec())]);
     let entries = berth_tar::entries(&bytes, u64::MAX).unwrap();
     assert_eq!(entries[1].header.name, name);
+}
+
+#[test]
+fn links_devices_and_owners_read_back() {
+    let long_target = format!("/{}", "t".repeat(150));
+    let members = [
+        (MemberKind::Symlink("../lib/x.so"), "lib/link"),
+        (MemberKind::Symlink(&long_target), "long"),
+        (MemberKind::HardLink("lib/link"), "hard"),
+        (MemberKind::CharDevice(1, 3), "dev/null"),
+        (MemberKind::BlockDevice(8, 1), "dev/sda1"),
+        (MemberKind::Fifo, "fifo"),
+    ];
+    let mut bytes = Vec::new();
+    for (kind, name) in members {
+        bytes.extend(writer::header(&Member { name, kind, mode: 0o640, uid: 1000, gid: 33, size: 0, mtime: 7 }));
+    }
+    bytes.extend_from_slice(&writer::end());
+
+    let mut read = tar::Archive::new(&bytes[..]);
+    let seen: Vec<(String, tar::EntryType, String, u64, u64, Option<u32>)> = read
+        .entries()
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let link = e.link_name().unwrap().map(|l| l.to_string_lossy().into_owned()).unwrap_or_default();
+            let h = e.header();
+            (
+                e.path().unwrap().to_string_lossy().into_owned(),
+                h.entry_type(),
+                link,
+                h.uid().unwrap(),
+                h.gid().unwrap(),
+                h.device_minor().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(seen[0], ("lib/link".into(), tar::EntryType::Symlink, "../lib/x.so".into(), 1000, 33, Some(0)));
+    assert_eq!((seen[1].1, seen[1].2.as_str()), (tar::EntryType::Symlink, long_target.as_str()));
+    assert_eq!((seen[2].1, seen[2].2.as_str()), (tar::EntryType::Link, "lib/link"));
+    assert_eq!((seen[3].1, seen[3].5), (tar::EntryType::Char, Some(3)));
+    assert_eq!((seen[4].1, seen[4].5), (tar::EntryType::Block, Some(1)));
+    assert_eq!(seen[5].1, tar::EntryType::Fifo);
+
+    let entries = berth_tar::entries(&bytes, u64::MAX).unwrap();
+    assert_eq!(entries[1].header.link_name, long_target);
+    assert_eq!(entries[0].header.uid, 1000);
 }

@@ -28,6 +28,10 @@ pub enum FsError {
     NotPermitted,
     /// Permission bits forbid it (EACCES).
     AccessDenied,
+    /// Between two trees, e.g. renaming into a volume (EXDEV).
+    CrossDevice,
+    /// A mount point cannot be removed or renamed (EBUSY).
+    Busy,
     /// A malformed image archive.
     BadImage(String),
 }
@@ -46,6 +50,8 @@ impl fmt::Display for FsError {
             FsError::Invalid => f.write_str("invalid argument"),
             FsError::NotPermitted => f.write_str("operation not permitted"),
             FsError::AccessDenied => f.write_str("permission denied"),
+            FsError::CrossDevice => f.write_str("invalid cross-device link"),
+            FsError::Busy => f.write_str("device or resource busy"),
             FsError::BadImage(why) => write!(f, "bad image: {why}"),
         }
     }

@@ -3,21 +3,25 @@
 use crate::image::{Image, ImageBody};
 use crate::inode::{Body, Budget, DirEntry, FileType, INODE_COST, Inode};
 use crate::path::{MAX_PATH, check_name};
+use crate::space::Space;
 use crate::{FsError, Result};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU64, Ordering};
+use spin::Mutex;
 
 /// Most symbolic links followed while resolving one path (Linux's limit).
 pub const MAX_SYMLINKS: usize = 40;
 
-/// One container's file system: a tree of inodes over an image.
+/// One container's file system (or one volume): a tree of inodes over an image.
 pub struct Filesystem {
     root: Arc<Inode>,
-    next_ino: AtomicU64,
-    budget: Option<Arc<dyn Budget>>,
+    space: Arc<Space>,
+    /// Other trees (volumes) mounted here: each one's root, and the directory it is
+    /// mounted in. A mounted root is shared with other file systems, so its `..` is
+    /// found here, never through its own parent link.
+    mounts: Mutex<Vec<(Arc<Inode>, Weak<Inode>)>>,
     clock: fn() -> u64,
 }
 
@@ -30,8 +34,9 @@ impl Filesystem {
         {
             return Err(FsError::NoSpace);
         }
-        let root = Arc::new(Inode::from_image(1, image.root(), budget.clone()));
-        Ok(Filesystem { root, next_ino: AtomicU64::new(2), budget, clock })
+        let space = Arc::new(Space::new(2, budget));
+        let root = Arc::new(Inode::from_image(1, image.root(), Some(space.clone())));
+        Ok(Filesystem { root, space, mounts: Mutex::new(Vec::new()), clock })
     }
 
     /// The root directory.
@@ -44,15 +49,28 @@ impl Filesystem {
         (self.clock)()
     }
 
-    fn next_ino(&self) -> u64 {
-        self.next_ino.fetch_add(1, Ordering::Relaxed)
+    /// Changes made to this tree so far (a count that only grows): what a volume
+    /// compares to know whether it has anything new to write to disk.
+    pub fn changes(&self) -> u64 {
+        self.space.changes()
     }
 
-    fn charge_inode(&self) -> Result<()> {
-        match &self.budget {
-            Some(b) if !b.charge(INODE_COST) => Err(FsError::NoSpace),
-            _ => Ok(()),
-        }
+    /// Whether `inode` belongs to this tree (not to a volume mounted in it, nor to a
+    /// synthetic directory).
+    pub fn holds(&self, inode: &Inode) -> bool {
+        inode.space.as_ref().is_some_and(|s| Arc::ptr_eq(s, &self.space))
+    }
+
+    /// The space new inodes in `dir` belong to: the directory's own (a volume's
+    /// directory makes volume inodes).
+    fn space_of(&self, dir: &Inode) -> Arc<Space> {
+        dir.space.clone().unwrap_or_else(|| self.space.clone())
+    }
+
+    /// Whether `a` and `b` are in the same tree (renames and links between trees fail,
+    /// as between Linux file systems).
+    fn same_space(&self, a: &Inode, b: &Inode) -> bool {
+        Arc::ptr_eq(&self.space_of(a), &self.space_of(b))
     }
 
     /// Runs `f` on a directory's entries, filling them in from the image first.
@@ -66,12 +84,13 @@ impl Filesystem {
             if let Some(lower) = state.lower.take()
                 && let ImageBody::Dir(children) = &lower.body
             {
+                let space = self.space_of(dir);
                 for (name, node) in children {
-                    if let Err(e) = self.charge_inode() {
+                    if !space.charge(INODE_COST) {
                         state.lower = Some(lower.clone());
-                        return Err(e);
+                        return Err(FsError::NoSpace);
                     }
-                    let child = Arc::new(Inode::from_image(self.next_ino(), node, self.budget.clone()));
+                    let child = Arc::new(Inode::from_image(space.next_ino(), node, Some(space.clone())));
                     if child.is_dir() {
                         *child.parent.lock() = Arc::downgrade(dir);
                         dir.add_link(1);
@@ -98,7 +117,39 @@ impl Filesystem {
 
     /// The directory containing `dir` (the root is its own parent).
     pub fn parent_of(&self, dir: &Arc<Inode>) -> Arc<Inode> {
-        dir.parent.lock().upgrade().unwrap_or_else(|| self.root.clone())
+        self.up(dir).unwrap_or_else(|| self.root.clone())
+    }
+
+    /// The directory containing `dir`, if it is still in a tree: for a mounted root,
+    /// the directory it is mounted in here.
+    fn up(&self, dir: &Arc<Inode>) -> Option<Arc<Inode>> {
+        if let Some((_, at)) = self.mounts.lock().iter().find(|(root, _)| Arc::ptr_eq(root, dir)) {
+            return at.upgrade();
+        }
+        dir.parent.lock().upgrade()
+    }
+
+    /// Whether `inode` is the root of a tree mounted here.
+    pub(crate) fn is_mounted_root(&self, inode: &Arc<Inode>) -> bool {
+        self.mounts.lock().iter().any(|(root, _)| Arc::ptr_eq(root, inode))
+    }
+
+    /// Mounts `other`'s tree (a volume) as `name` in `dir`, in place of whatever was
+    /// there: files made in it belong to `other`, and `..` from its root leads back
+    /// to `dir`. Removing or renaming it fails (`Busy`) while it is mounted.
+    pub fn mount_tree(&self, dir: &Arc<Inode>, name: &str, other: &Filesystem) -> Result<()> {
+        check_name(name)?;
+        let root = other.root();
+        if self.is_mounted_root(&root) {
+            return Err(FsError::Busy);
+        }
+        let replaced = self.with_entries(dir, |e| e.insert(String::from(name), root.clone()))?;
+        match replaced {
+            Some(old) if old.is_dir() => {}
+            _ => dir.add_link(1),
+        }
+        self.mounts.lock().push((root, Arc::downgrade(dir)));
+        Ok(())
     }
 
     /// Resolves `path` starting at `cwd` (or the root for absolute paths), following
@@ -218,15 +269,19 @@ impl Filesystem {
         Ok(())
     }
 
-    fn new_inode(&self, make: impl FnOnce(u64, u64, Option<Arc<dyn Budget>>) -> Inode) -> Result<Arc<Inode>> {
-        self.charge_inode()?;
-        Ok(Arc::new(make(self.next_ino(), self.now(), self.budget.clone())))
+    /// A new inode for directory `dir`, numbered and paid for by the dir's space.
+    fn new_inode(&self, dir: &Inode, make: impl FnOnce(u64, u64, Option<Arc<Space>>) -> Inode) -> Result<Arc<Inode>> {
+        let space = self.space_of(dir);
+        if !space.charge(INODE_COST) {
+            return Err(FsError::NoSpace);
+        }
+        Ok(Arc::new(make(space.next_ino(), self.now(), Some(space))))
     }
 
     /// Creates an empty regular file.
     pub fn create_file(&self, dir: &Arc<Inode>, name: &str, mode: u32) -> Result<Arc<Inode>> {
         check_name(name)?;
-        let inode = self.new_inode(|ino, now, b| Inode::new_file(ino, mode, now, b))?;
+        let inode = self.new_inode(dir, |ino, now, b| Inode::new_file(ino, mode, now, b))?;
         self.add(dir, name, inode.clone())?;
         Ok(inode)
     }
@@ -234,7 +289,7 @@ impl Filesystem {
     /// Creates an empty directory.
     pub fn mkdir(&self, dir: &Arc<Inode>, name: &str, mode: u32) -> Result<Arc<Inode>> {
         check_name(name)?;
-        let inode = self.new_inode(|ino, now, b| Inode::new_dir(ino, mode, None, now, b))?;
+        let inode = self.new_inode(dir, |ino, now, b| Inode::new_dir(ino, mode, None, now, b))?;
         self.add(dir, name, inode.clone())?;
         Ok(inode)
     }
@@ -247,7 +302,7 @@ impl Filesystem {
             FileType::Regular => return self.create_file(dir, name, mode),
             _ => return Err(FsError::Invalid),
         }
-        let inode = self.new_inode(|ino, now, b| Inode::new_node(ino, mode, rdev, now, b))?;
+        let inode = self.new_inode(dir, |ino, now, b| Inode::new_node(ino, mode, rdev, now, b))?;
         self.add(dir, name, inode.clone())?;
         Ok(inode)
     }
@@ -261,7 +316,7 @@ impl Filesystem {
         if target.len() >= MAX_PATH {
             return Err(FsError::NameTooLong);
         }
-        let inode = self.new_inode(|ino, now, b| Inode::new_symlink(ino, String::from(target), now, b))?;
+        let inode = self.new_inode(dir, |ino, now, b| Inode::new_symlink(ino, String::from(target), now, b))?;
         self.add(dir, name, inode.clone())?;
         Ok(inode)
     }
@@ -270,6 +325,9 @@ impl Filesystem {
     pub fn link(&self, dir: &Arc<Inode>, name: &str, target: &Arc<Inode>) -> Result<()> {
         if target.is_dir() {
             return Err(FsError::NotPermitted);
+        }
+        if !self.same_space(dir, target) {
+            return Err(FsError::CrossDevice);
         }
         self.add(dir, name, target.clone())?;
         target.add_link(1);
@@ -312,6 +370,9 @@ impl Filesystem {
         let child = self.child(dir, name)?;
         if !child.is_dir() {
             return Err(FsError::NotDirectory);
+        }
+        if self.is_mounted_root(&child) {
+            return Err(FsError::Busy);
         }
         if !self.is_empty_dir(&child)? {
             return Err(FsError::NotEmpty);
@@ -359,6 +420,12 @@ impl Filesystem {
             return Err(FsError::Invalid);
         }
         let source = self.child(old_dir, old_name)?;
+        if self.is_mounted_root(&source) {
+            return Err(FsError::Busy);
+        }
+        if !self.same_space(old_dir, new_dir) {
+            return Err(FsError::CrossDevice);
+        }
         if source.is_dir() && self.is_ancestor(&source, new_dir) {
             return Err(FsError::Invalid);
         }
@@ -413,8 +480,7 @@ impl Filesystem {
         let mut names = Vec::new();
         let mut cur = dir.clone();
         while !Arc::ptr_eq(&cur, &self.root) {
-            let parent: Weak<Inode> = cur.parent.lock().clone();
-            let parent = parent.upgrade()?;
+            let parent = self.up(&cur)?;
             let name = match &parent.body {
                 Body::Dir(state) => {
                     state.lock().entries.as_ref()?.iter().find(|(_, i)| Arc::ptr_eq(i, &cur)).map(|(n, _)| n.clone())?

@@ -2,6 +2,7 @@
 
 use crate::blocks::FileData;
 use crate::image::{ImageBody, ImageNode};
+use crate::space::Space;
 use crate::{FsError, Result};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -168,7 +169,8 @@ pub struct Inode {
     /// The directory containing this one (directories only; the root points to itself
     /// through `None`).
     pub(crate) parent: Mutex<Weak<Inode>>,
-    budget: Option<Arc<dyn Budget>>,
+    /// The tree it belongs to (`None` for synthetic files, which cost nothing).
+    pub(crate) space: Option<Arc<Space>>,
     /// What the `MAP_SHARED` mappings of this file share while any exists (the
     /// kernel's pages; see [`Inode::shared_mapping`]).
     shared_mapping: Mutex<Option<Weak<dyn Any + Send + Sync>>>,
@@ -181,14 +183,14 @@ impl core::fmt::Debug for Inode {
 }
 
 impl Inode {
-    fn new(ino: u64, mode: u32, rdev: u64, body: Body, now: u64, budget: Option<Arc<dyn Budget>>) -> Inode {
+    fn new(ino: u64, mode: u32, rdev: u64, body: Body, now: u64, space: Option<Arc<Space>>) -> Inode {
         let times = Times { atime: now, mtime: now, ctime: now };
         Inode {
             ino,
             meta: Mutex::new(Meta { mode, uid: 0, gid: 0, nlink: 1, rdev, times }),
             body,
             parent: Mutex::new(Weak::new()),
-            budget,
+            space,
             shared_mapping: Mutex::new(None),
         }
     }
@@ -198,43 +200,43 @@ impl Inode {
         mode: u32,
         lower: Option<Arc<ImageNode>>,
         now: u64,
-        budget: Option<Arc<dyn Budget>>,
+        space: Option<Arc<Space>>,
     ) -> Inode {
         let entries = if lower.is_some() { None } else { Some(BTreeMap::new()) };
         let mode = FileType::Directory.mode_bits() | (mode & 0o7777);
-        let inode = Inode::new(ino, mode, 0, Body::Dir(Mutex::new(Dir { entries, lower })), now, budget);
+        let inode = Inode::new(ino, mode, 0, Body::Dir(Mutex::new(Dir { entries, lower })), now, space);
         inode.meta.lock().nlink = 2;
         inode
     }
 
-    pub(crate) fn new_file(ino: u64, mode: u32, now: u64, budget: Option<Arc<dyn Budget>>) -> Inode {
+    pub(crate) fn new_file(ino: u64, mode: u32, now: u64, space: Option<Arc<Space>>) -> Inode {
         let mode = FileType::Regular.mode_bits() | (mode & 0o7777);
-        Inode::new(ino, mode, 0, Body::File(RwLock::new(Content::Owned(FileData::default()))), now, budget)
+        Inode::new(ino, mode, 0, Body::File(RwLock::new(Content::Owned(FileData::default()))), now, space)
     }
 
-    pub(crate) fn new_node(ino: u64, mode: u32, rdev: u64, now: u64, budget: Option<Arc<dyn Budget>>) -> Inode {
+    pub(crate) fn new_node(ino: u64, mode: u32, rdev: u64, now: u64, space: Option<Arc<Space>>) -> Inode {
         let body = match FileType::from_mode(mode) {
             FileType::Fifo => Body::Fifo,
             _ => Body::Device,
         };
-        Inode::new(ino, mode, rdev, body, now, budget)
+        Inode::new(ino, mode, rdev, body, now, space)
     }
 
-    pub(crate) fn new_symlink(ino: u64, target: String, now: u64, budget: Option<Arc<dyn Budget>>) -> Inode {
-        Inode::new(ino, FileType::Symlink.mode_bits() | 0o777, 0, Body::Symlink(target), now, budget)
+    pub(crate) fn new_symlink(ino: u64, target: String, now: u64, space: Option<Arc<Space>>) -> Inode {
+        Inode::new(ino, FileType::Symlink.mode_bits() | 0o777, 0, Body::Symlink(target), now, space)
     }
 
     /// An inode for an image node (not yet looked into, if a directory).
-    pub(crate) fn from_image(ino: u64, node: &Arc<ImageNode>, budget: Option<Arc<dyn Budget>>) -> Inode {
+    pub(crate) fn from_image(ino: u64, node: &Arc<ImageNode>, space: Option<Arc<Space>>) -> Inode {
         let now = node.mtime.saturating_mul(1_000_000_000);
         let inode = match &node.body {
-            ImageBody::Dir(_) => Inode::new_dir(ino, node.mode, Some(node.clone()), now, budget),
+            ImageBody::Dir(_) => Inode::new_dir(ino, node.mode, Some(node.clone()), now, space),
             ImageBody::File(data) => {
-                Inode::new(ino, node.mode, 0, Body::File(RwLock::new(Content::Shared(data.clone()))), now, budget)
+                Inode::new(ino, node.mode, 0, Body::File(RwLock::new(Content::Shared(data.clone()))), now, space)
             }
-            ImageBody::Symlink(target) => Inode::new(ino, node.mode, 0, Body::Symlink(target.clone()), now, budget),
-            ImageBody::Device(rdev) => Inode::new(ino, node.mode, *rdev, Body::Device, now, budget),
-            ImageBody::Fifo => Inode::new(ino, node.mode, 0, Body::Fifo, now, budget),
+            ImageBody::Symlink(target) => Inode::new(ino, node.mode, 0, Body::Symlink(target.clone()), now, space),
+            ImageBody::Device(rdev) => Inode::new(ino, node.mode, *rdev, Body::Device, now, space),
+            ImageBody::Fifo => Inode::new(ino, node.mode, 0, Body::Fifo, now, space),
         };
         {
             let mut meta = inode.meta.lock();
@@ -389,6 +391,7 @@ impl Inode {
 
     /// Changes the permission bits.
     pub fn set_mode(&self, mode: u32, now: u64) {
+        self.note_change();
         let mut m = self.meta.lock();
         m.mode = (m.mode & 0o170_000) | (mode & 0o7777);
         m.times.ctime = now;
@@ -396,6 +399,7 @@ impl Inode {
 
     /// Changes the owner and group (`None` keeps one).
     pub fn set_owner(&self, uid: Option<u32>, gid: Option<u32>, now: u64) {
+        self.note_change();
         let mut m = self.meta.lock();
         m.uid = uid.unwrap_or(m.uid);
         m.gid = gid.unwrap_or(m.gid);
@@ -404,6 +408,7 @@ impl Inode {
 
     /// Sets access and modification times (`None` keeps one).
     pub fn set_times(&self, atime: Option<u64>, mtime: Option<u64>, now: u64) {
+        self.note_change();
         let mut m = self.meta.lock();
         m.times.atime = atime.unwrap_or(m.times.atime);
         m.times.mtime = mtime.unwrap_or(m.times.mtime);
@@ -411,6 +416,7 @@ impl Inode {
     }
 
     pub(crate) fn touch_modified(&self, now: u64) {
+        self.note_change();
         let mut m = self.meta.lock();
         m.times.mtime = now;
         m.times.ctime = now;
@@ -419,6 +425,12 @@ impl Inode {
     pub(crate) fn add_link(&self, delta: i32) {
         let mut m = self.meta.lock();
         m.nlink = m.nlink.saturating_add_signed(delta);
+    }
+
+    fn note_change(&self) {
+        if let Some(s) = &self.space {
+            s.changed();
+        }
     }
 
     fn not_a_file(&self) -> FsError {
@@ -437,15 +449,15 @@ impl Inode {
     }
 
     pub(crate) fn charge(&self, bytes: u64) -> Result<()> {
-        match &self.budget {
-            Some(b) if !b.charge(bytes) => Err(FsError::NoSpace),
+        match &self.space {
+            Some(s) if !s.charge(bytes) => Err(FsError::NoSpace),
             _ => Ok(()),
         }
     }
 
     fn uncharge(&self, bytes: u64) {
-        if let Some(b) = &self.budget {
-            b.uncharge(bytes);
+        if let Some(s) = &self.space {
+            s.uncharge(bytes);
         }
     }
 }

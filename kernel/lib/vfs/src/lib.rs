@@ -16,12 +16,14 @@
 
 extern crate alloc;
 
+mod archive;
 mod blocks;
 mod error;
 mod fs;
 mod image;
 mod inode;
 mod path;
+mod space;
 
 pub use error::FsError;
 pub use fs::{Filesystem, MAX_SYMLINKS};

@@ -1,0 +1,197 @@
+//! Writing a tree out as a tar archive (what a volume's contents are on disk, and
+//! what [`Image::from_tar`](crate::Image::from_tar) reads back).
+
+use crate::fs::Filesystem;
+use crate::image::{ImageBody, ImageNode};
+use crate::inode::{Body, Content, FileType, Inode};
+use crate::{FsError, Result};
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use berth_tar::writer::{self, Member, MemberKind};
+
+/// One thing to write: a live inode, or a part of the image not yet looked into.
+enum Node {
+    Live(Arc<Inode>),
+    Image(Arc<ImageNode>),
+}
+
+/// The archive being written, and the hard-linked files already in it.
+struct Out {
+    bytes: Vec<u8>,
+    /// Inode number to path, for files with more than one name.
+    linked: BTreeMap<u64, String>,
+}
+
+impl Out {
+    /// Appends `data`, or fails with `NoSpace` if the heap has no room for it.
+    fn push(&mut self, data: &[u8]) -> Result<()> {
+        self.bytes.try_reserve(data.len()).map_err(|_| FsError::NoSpace)?;
+        self.bytes.extend_from_slice(data);
+        Ok(())
+    }
+
+    fn header(&mut self, member: &Member<'_>) -> Result<()> {
+        self.push(&writer::header(member))
+    }
+
+    /// Appends `size` bytes that `fill` writes in place, then the padding.
+    fn data(&mut self, size: u64, fill: impl FnOnce(&mut [u8]) -> Result<()>) -> Result<()> {
+        let size = usize::try_from(size).map_err(|_| FsError::NoSpace)?;
+        let start = self.bytes.len();
+        let padded = size + writer::padding(size as u64);
+        self.bytes.try_reserve(padded).map_err(|_| FsError::NoSpace)?;
+        self.bytes.resize(start + padded, 0);
+        fill(&mut self.bytes[start..start + size])
+    }
+}
+
+impl Filesystem {
+    /// The whole tree as a tar archive: the root as `./`, then every entry under it
+    /// with its owner, mode and modification time; files with several names once,
+    /// then as hard links. Mounted trees and synthetic directories are left out (their
+    /// mount points stay, as empty directories).
+    /// `NoSpace` if the heap cannot hold the archive.
+    pub fn archive(&self) -> Result<Vec<u8>> {
+        let mut out = Out { bytes: Vec::new(), linked: BTreeMap::new() };
+        self.write_node(&mut out, Node::Live(self.root()), String::from("./"))?;
+        out.push(&writer::end())?;
+        Ok(out.bytes)
+    }
+
+    fn write_node(&self, out: &mut Out, node: Node, path: String) -> Result<()> {
+        match node {
+            Node::Live(inode) => self.write_inode(out, &inode, path),
+            Node::Image(image) => write_image_node(out, &image, path),
+        }
+    }
+
+    fn write_inode(&self, out: &mut Out, inode: &Arc<Inode>, path: String) -> Result<()> {
+        let m = inode.metadata();
+        let member = |kind| Member {
+            name: &path,
+            kind,
+            mode: m.mode,
+            uid: m.uid,
+            gid: m.gid,
+            size: 0,
+            mtime: m.mtime / 1_000_000_000,
+        };
+        match &inode.body {
+            Body::Dir(state) => {
+                out.header(&member(MemberKind::Directory))?;
+                let children: Vec<(String, Node)> = {
+                    let state = state.lock();
+                    match (&state.entries, &state.lower) {
+                        (Some(entries), _) => {
+                            entries.iter().map(|(name, child)| (name.clone(), Node::Live(child.clone()))).collect()
+                        }
+                        (None, Some(lower)) => match &lower.body {
+                            ImageBody::Dir(children) => children
+                                .iter()
+                                .map(|(name, child)| (name.clone(), Node::Image(child.clone())))
+                                .collect(),
+                            _ => Vec::new(),
+                        },
+                        (None, None) => Vec::new(),
+                    }
+                };
+                for (name, child) in children {
+                    if let Node::Live(c) = &child
+                        && (self.is_mounted_root(c) || matches!(c.body, Body::Special(_)))
+                    {
+                        // A mount point stays, empty, as `docker export` leaves it.
+                        let dir = alloc::format!("{}{name}/", path.trim_start_matches("./"));
+                        let mtime = m.mtime / 1_000_000_000;
+                        let kind = MemberKind::Directory;
+                        out.header(&Member { name: &dir, kind, mode: 0o755, uid: 0, gid: 0, size: 0, mtime })?;
+                        continue;
+                    }
+                    let kind_suffix = match &child {
+                        Node::Live(c) if c.is_dir() => "/",
+                        Node::Image(n) if matches!(n.body, ImageBody::Dir(_)) => "/",
+                        _ => "",
+                    };
+                    let child_path = alloc::format!("{}{name}{kind_suffix}", path.trim_start_matches("./"));
+                    self.write_node(out, child, child_path)?;
+                }
+                Ok(())
+            }
+            Body::File(content) => {
+                if m.nlink > 1 {
+                    if let Some(first) = out.linked.get(&m.ino).cloned() {
+                        return out.header(&member(MemberKind::HardLink(&first)));
+                    }
+                    out.linked.insert(m.ino, path.clone());
+                }
+                let content = content.read();
+                let size = match &*content {
+                    Content::Shared(bytes) => bytes.len(),
+                    Content::Owned(data) => data.len(),
+                } as u64;
+                out.header(&Member { size, ..member(MemberKind::File) })?;
+                out.data(size, |buf| {
+                    match &*content {
+                        Content::Shared(bytes) => buf.copy_from_slice(bytes),
+                        Content::Owned(data) => {
+                            data.read_at(0, buf);
+                        }
+                    }
+                    Ok(())
+                })
+            }
+            Body::Symlink(target) => out.header(&member(MemberKind::Symlink(target))),
+            Body::Device => {
+                let (major, minor) = device_numbers(m.rdev);
+                let kind = match inode.file_type() {
+                    FileType::BlockDevice => MemberKind::BlockDevice(major, minor),
+                    FileType::CharDevice => MemberKind::CharDevice(major, minor),
+                    _ => return Ok(()), // a socket's name means nothing once written out
+                };
+                out.header(&member(kind))
+            }
+            Body::Fifo => out.header(&member(MemberKind::Fifo)),
+            Body::Special(_) => Ok(()),
+        }
+    }
+}
+
+/// A part of the image no one has looked into yet, written as the image has it.
+fn write_image_node(out: &mut Out, node: &ImageNode, path: String) -> Result<()> {
+    let member =
+        |kind| Member { name: &path, kind, mode: node.mode, uid: node.uid, gid: node.gid, size: 0, mtime: node.mtime };
+    match &node.body {
+        ImageBody::Dir(children) => {
+            out.header(&member(MemberKind::Directory))?;
+            for (name, child) in children {
+                let suffix = if matches!(child.body, ImageBody::Dir(_)) { "/" } else { "" };
+                write_image_node(out, child, alloc::format!("{path}{name}{suffix}"))?;
+            }
+            Ok(())
+        }
+        ImageBody::File(bytes) => {
+            out.header(&Member { size: bytes.len() as u64, ..member(MemberKind::File) })?;
+            out.data(bytes.len() as u64, |buf| {
+                buf.copy_from_slice(bytes);
+                Ok(())
+            })
+        }
+        ImageBody::Symlink(target) => out.header(&member(MemberKind::Symlink(target))),
+        ImageBody::Device(rdev) => {
+            let (major, minor) = device_numbers(*rdev);
+            let kind = if node.mode & 0o170_000 == 0o060_000 {
+                MemberKind::BlockDevice(major, minor)
+            } else {
+                MemberKind::CharDevice(major, minor)
+            };
+            out.header(&member(kind))
+        }
+        ImageBody::Fifo => out.header(&member(MemberKind::Fifo)),
+    }
+}
+
+/// Major and minor numbers of `rdev`, as images encode them (`major << 8 | minor`).
+fn device_numbers(rdev: u64) -> (u32, u32) {
+    ((rdev >> 8) as u32, (rdev & 0xff) as u32)
+}
