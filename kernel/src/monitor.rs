@@ -71,7 +71,7 @@ fn run(command: &str) {
                 log::info!(
                     "{} {} {:?} tasks={} memory={} cpu_ms={}",
                     &c.id[..12],
-                    c.name,
+                    c.name(),
                     c.status(),
                     c.sandbox.task_count(),
                     c.sandbox.memory.used(),
@@ -110,7 +110,7 @@ fn run(command: &str) {
 
 /// `ps NAME`: each thread of the container, its state and the system call it is in.
 fn threads(name: &str) {
-    let Some(c) = crate::container::registry::list().into_iter().find(|c| c.name == name) else {
+    let Some(c) = crate::container::registry::list().into_iter().find(|c| c.name() == name) else {
         log::info!("no container named {name}");
         return;
     };

@@ -5,7 +5,7 @@ use super::error::ApiError;
 use super::inspect;
 use super::lookup;
 use super::reply::{Handled, Next, no_content};
-use crate::container::{Container, ContainerConfig, Status, images, registry};
+use crate::container::{Container, ContainerConfig, Status, VolumeMount, images, registry};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
@@ -157,6 +157,27 @@ fn restart_policy(hc: &api::HostConfig) -> Result<crate::container::RestartPolic
     Ok(policy)
 }
 
+/// The volumes a create request mounts: named ones made if missing (as Docker makes
+/// them), a new anonymous one for each `-v /path` and each of the image's `VOLUME`s.
+fn volumes_for(req: &api::ContainerCreate, image: &RunConfig) -> Result<Vec<VolumeMount>, ApiError> {
+    let requested = api::requested_mounts(&req.host_config, req.volumes.keys().chain(image.volumes.keys()))
+        .map_err(ApiError::bad_request)?;
+    let mut mounts = Vec::new();
+    for m in requested {
+        match crate::container::volumes::create(m.source.as_deref(), Vec::new(), Vec::new()) {
+            Ok((volume, _)) => {
+                let anonymous = m.source.is_none();
+                mounts.push(VolumeMount { volume: volume.name.clone(), target: m.target, anonymous });
+            }
+            Err(e) => {
+                crate::container::volumes::remove_anonymous(&mounts);
+                return Err(ApiError::from(e));
+            }
+        }
+    }
+    Ok(mounts)
+}
+
 /// Writes container states to the store after an operation changed them.
 fn persist_states() {
     crate::container::store::sync_containers();
@@ -173,7 +194,7 @@ pub fn create(conn: &Conn, head: &RequestHead, body: &[u8]) -> Handled {
                     "Invalid container name ({n}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
                 )));
             }
-            if let Some(other) = registry::list().iter().find(|c| c.name == n) {
+            if let Some(other) = registry::list().iter().find(|c| c.name() == n) {
                 return Err(ApiError::conflict(format!(
                     "Conflict. The container name \"/{n}\" is already in use by container \"{}\". You have to \
                      remove (or rename) that container to be able to reuse that name.",
@@ -188,10 +209,18 @@ pub fn create(conn: &Conn, head: &RequestHead, body: &[u8]) -> Handled {
     let reference = format!("{repo}:{tag}");
     let stored =
         images::find(&reference).or_else(|| images::find(&req.image)).ok_or_else(|| ApiError::no_image(&reference))?;
-    let config = config_of(&req, &stored.config.config, name, req.image.clone())?;
-    let container = Container::create(config, stored.image.clone()).map_err(ApiError::from)?;
+    let mut config = config_of(&req, &stored.config.config, name, req.image.clone())?;
+    config.volumes = volumes_for(&req, &stored.config.config)?;
+    let container = match Container::create(config.clone(), stored.image.clone()) {
+        Ok(c) => c,
+        Err(e) => {
+            crate::container::volumes::remove_anonymous(&config.volumes);
+            return Err(ApiError::from(e));
+        }
+    };
     if let Err(e) = crate::container::store::save_container(&container, &req.image, body) {
         container.remove();
+        crate::container::volumes::remove_anonymous(&config.volumes);
         return Err(match e {
             berth_store::StoreError::Full { .. } => ApiError::new(507, format!("{e}")),
             e => ApiError::internal(format!("the store on disk: {e}")),
@@ -277,7 +306,7 @@ pub fn restart(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
         stop_by_hand(&c, head);
     }
     match c.status() {
-        Status::Running => return Err(ApiError::internal(format!("container {} did not stop", c.name))),
+        Status::Running => return Err(ApiError::internal(format!("container {} did not stop", c.name()))),
         Status::Created => c.start().map_err(ApiError::from)?,
         Status::Exited(_) => drop(c.run_again(false).map_err(ApiError::from)?),
     }
@@ -312,6 +341,42 @@ pub fn update(conn: &Conn, key: &str, body: &[u8]) -> Handled {
     persist_states();
     conn.json(200, &api::UpdateResponse { warnings: Vec::new() }).map_err(ApiError::io)?;
     Ok(Next::Continue)
+}
+
+/// `POST /containers/{id}/rename?name=NEW` (`docker rename`), kept in the store.
+pub fn rename(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
+    let c = lookup::container(key)?;
+    let new = head.query("name").unwrap_or_default();
+    let new = new.strip_prefix('/').unwrap_or(new);
+    if new.is_empty() {
+        return Err(ApiError::bad_request("Neither old nor new names may be empty"));
+    }
+    if !berth_docker::names::valid_name(new) {
+        return Err(ApiError::bad_request(format!(
+            "Invalid container name ({new}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+        )));
+    }
+    let old = c.name();
+    if old == new {
+        return Err(ApiError::bad_request("Renaming a container with the same name as its current name"));
+    }
+    if let Err(e) = registry::rename(&c, new) {
+        let holder = registry::find(new).map(|o| o.id.clone()).unwrap_or_default();
+        return Err(match e {
+            crate::container::ContainerError::NameInUse(_) => ApiError::conflict(format!(
+                "Conflict. The container name \"/{new}\" is already in use by container \"{holder}\". You have \
+                 to remove (or rename) that container to be able to reuse that name."
+            )),
+            e => ApiError::from(e),
+        });
+    }
+    if let Err(e) = crate::container::store::rename_container(&c.id, new) {
+        // Undo, so memory and disk agree (the old name cannot have been taken: this
+        // container held it until a moment ago, and names are taken on this thread).
+        let _ = registry::rename(&c, &old);
+        return Err(ApiError::internal(format!("the store on disk: {e}")));
+    }
+    no_content(conn)
 }
 
 /// `POST /containers/{id}/kill[?signal=SIG]`.
@@ -376,6 +441,9 @@ pub fn remove(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
     if let Err(e) = crate::container::store::forget_container(&c.id) {
         log::error!("store: container {} not forgotten: {e}", &c.id[..12]);
     }
+    if head.query_flag("v") {
+        crate::container::volumes::remove_anonymous(&c.config.volumes);
+    }
     no_content(conn)
 }
 
@@ -417,7 +485,7 @@ pub fn restore() {
             Ok(c) => {
                 restored += 1;
                 running += usize::from(c.status() == Status::Running);
-                log::debug!("container {} ({short}) restored: {}", c.name, super::inspect::state_word(&c));
+                log::debug!("container {} ({short}) restored: {}", c.name(), super::inspect::state_word(&c));
             }
             Err(e) => log::error!("container {} ({short}) not restored: {}", record.name, e.message),
         }
@@ -433,7 +501,8 @@ fn restore_one(record: &crate::container::store::ContainerRecord) -> Result<Arc<
     let stored = images::find(&format!("{repo}:{tag}"))
         .or_else(|| images::find(&record.image))
         .ok_or_else(|| ApiError::no_image(&record.image))?;
-    let config = config_of(&req, &stored.config.config, Some(record.name.clone()), record.image.clone())?;
+    let mut config = config_of(&req, &stored.config.config, Some(record.name.clone()), record.image.clone())?;
+    config.volumes = record.volumes.clone();
     let (state, policy) =
         parse_state(&record.state).ok_or_else(|| ApiError::internal("its stored state is unreadable"))?;
     let c = Container::create_as(config, stored.image.clone(), Some((record.id.clone(), record.created_at)))
@@ -454,7 +523,7 @@ fn restore_one(record: &crate::container::store::ContainerRecord) -> Result<Arc<
             c.set_restarts(ending.restarts);
             // One that cannot start is still restored, ended (the log says why).
             if let Err(e) = c.start() {
-                log::warn!("container {}: not started at boot: {e}", c.name);
+                log::warn!("container {}: not started at boot: {e}", c.name());
             }
         } else {
             c.mark_ended(ending, finished);

@@ -5,7 +5,7 @@ use super::conn::Conn;
 use super::error::ApiError;
 use super::reply::{Handled, Next};
 use super::{Auth, Slot};
-use super::{archive, containers, images, streams, system};
+use super::{archive, containers, images, streams, system, volumes};
 use berth_docker::http::RequestHead;
 use berth_docker::route::{Route, route};
 
@@ -113,6 +113,12 @@ fn handle(conn: &mut Conn, head: &RequestHead) -> Handled {
         Route::ImageTag(name) => images::tag(conn, head, &name),
         Route::ImageHistory(name) => images::history(conn, &name),
         Route::ImageSave(name) => archive::save(conn, head, name.as_deref()),
+        Route::ContainerRename(id) => containers::rename(conn, head, &id),
+        Route::VolumeList => volumes::list(conn, head),
+        Route::VolumeCreate => volumes::create(conn, json),
+        Route::VolumePrune => volumes::prune(conn, head),
+        Route::VolumeInspect(name) => volumes::inspect(conn, &name),
+        Route::VolumeRemove(name) => volumes::remove(conn, head, &name),
         Route::MethodNotAllowed => Err(ApiError::new(405, "method not allowed")),
         Route::NotFound => Err(ApiError::new(404, "page not found")),
     }

@@ -83,7 +83,7 @@ fn labels(c: &Container) -> BTreeMap<String, String> {
 pub fn summary(c: &Container) -> api::ContainerSummary {
     api::ContainerSummary {
         id: c.id.clone(),
-        names: vec![format!("/{}", c.name)],
+        names: vec![format!("/{}", c.name())],
         image: c.config.image_name.clone(),
         image_id: image_id(c),
         command: command(c),
@@ -93,6 +93,7 @@ pub fn summary(c: &Container) -> api::ContainerSummary {
         state: String::from(state_word(c)),
         status: status_column(c),
         host_config: api::SummaryHostConfig { network_mode: String::from("berth") },
+        mounts: mounts(c),
         ..api::ContainerSummary::default()
     }
 }
@@ -109,6 +110,24 @@ fn port_bindings(c: &Container) -> BTreeMap<String, Option<Vec<api::PortBinding>
             .push(binding);
     }
     map
+}
+
+/// Its volumes, as `Mounts` lists them.
+fn mounts(c: &Container) -> Vec<api::MountPoint> {
+    c.config
+        .volumes
+        .iter()
+        .map(|m| api::MountPoint {
+            kind: String::from("volume"),
+            name: m.volume.clone(),
+            source: api::Volume::mountpoint(&m.volume),
+            destination: m.target.clone(),
+            driver: String::from("local"),
+            mode: String::new(),
+            rw: true,
+            propagation: String::new(),
+        })
+        .collect()
 }
 
 /// The `docker inspect` document of a container.
@@ -138,6 +157,7 @@ pub fn container(c: &Container) -> api::ContainerInspect {
             name: String::from(c.restart_policy().name()),
             maximum_retry_count: i64::from(c.restart_policy().max_retries()),
         },
+        binds: c.config.volumes.iter().filter(|m| !m.anonymous).map(|m| format!("{}:{}", m.volume, m.target)).collect(),
         ..api::HostConfig::default()
     };
     for m in published(c) {
@@ -166,11 +186,12 @@ pub fn container(c: &Container) -> api::ContainerInspect {
             ..api::ContainerState::default()
         },
         image: image_id(c),
-        name: format!("/{}", c.name),
+        name: format!("/{}", c.name()),
         restart_count: i64::from(c.restarts()),
         driver: String::from("berth"),
         platform: String::from("linux"),
         host_config,
+        mounts: mounts(c),
         config: api::ContainerConfig {
             hostname: c.hostname().into(),
             exposed_ports: c.config.exposed_ports.iter().map(|k| (k.clone(), api::Empty {})).collect(),

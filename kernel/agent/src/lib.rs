@@ -43,6 +43,7 @@ mod lookup;
 mod reply;
 mod streams;
 mod system;
+mod volumes;
 
 use crate::fs::FileOps;
 use crate::net::{SockAddr, SocketOps, TcpSocket};
@@ -161,6 +162,7 @@ pub fn start(args: &KernelArgs) {
         .map(String::from)
         .collect();
     SETTINGS.call_once(|| Settings { port, auth, image_limit, insecure_registries });
+    crate::container::volumes::restore();
     containers::restore();
     if let Err(e) = sched::spawn_kernel("agent", listener_thread, 0) {
         log::error!("cannot start the agent: {e}");

@@ -248,7 +248,7 @@ fn sample(c: &Container, previous: Option<&api::Stats>) -> api::Stats {
         cpu_stats: cpu,
         precpu_stats: previous.map(|p| p.cpu_stats.clone()).unwrap_or_default(),
         memory_stats: api::MemoryStats { usage: c.sandbox.memory.used(), limit, ..api::MemoryStats::default() },
-        name: alloc::format!("/{}", c.name),
+        name: alloc::format!("/{}", c.name()),
         id: c.id.clone(),
         networks,
         ..api::Stats::default()

@@ -70,7 +70,7 @@ pub fn start_boot_containers(boot: &BootInfo) -> Vec<Arc<Container>> {
         let name = config.name.clone().unwrap_or_else(|| String::from("?"));
         match Container::create(config, image).and_then(|c| c.start().map(|()| c.clone()).or(Ok(c))) {
             Ok(c) => {
-                log::info!("container {} ({}) started from module {i}", c.name, &c.id[..12]);
+                log::info!("container {} ({}) started from module {i}", c.name(), &c.id[..12]);
                 started.push(c);
             }
             Err(e) => log::error!("container {name}: {e}"),
@@ -89,7 +89,7 @@ pub fn wait_for_all(containers: &[Arc<Container>]) {
     );
     for c in containers {
         if let Status::Exited(code) = c.status() {
-            log::info!("summary: container {} status {code}", c.name);
+            log::info!("summary: container {} status {code}", c.name());
         }
     }
 }

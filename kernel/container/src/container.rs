@@ -66,8 +66,8 @@ impl State {
 pub struct Container {
     /// 64 hex digits.
     pub id: String,
-    /// Its unique name.
-    pub name: String,
+    /// Its unique name (`docker rename` changes it).
+    name: Mutex<String>,
     /// How it was configured.
     pub config: ContainerConfig,
     /// The image it was made from.
@@ -126,7 +126,7 @@ impl Container {
         let container = Arc::new_cyclic(|me: &Weak<Container>| Container {
             sandbox: Sandbox::new(parts, me.clone()),
             id,
-            name,
+            name: Mutex::new(name),
             image,
             state: Mutex::new(State {
                 status: Status::Created,
@@ -144,6 +144,7 @@ impl Container {
             config,
         });
         crate::setup::prepare_fs(&container.sandbox)?;
+        crate::volumes::mount_into(&container.sandbox, &container.config.volumes)?;
         registry::insert(&container)?;
         Ok(container)
     }
@@ -154,7 +155,7 @@ impl Container {
         {
             let mut s = self.state.lock();
             if s.status != Status::Created {
-                return Err(ContainerError::AlreadyStarted(self.name.clone()));
+                return Err(ContainerError::AlreadyStarted(self.name()));
             }
             s.status = Status::Running;
             s.started_at = crate::time::realtime_ns();
@@ -177,6 +178,16 @@ impl Container {
                 Err(ContainerError::CannotRun(e.errno, e.message))
             }
         }
+    }
+
+    /// Its unique name.
+    pub fn name(&self) -> String {
+        self.name.lock().clone()
+    }
+
+    /// Gives it a new name (the registry checks that no other container has it).
+    pub(crate) fn set_name(&self, name: String) {
+        *self.name.lock() = name;
     }
 
     /// Its host name: configured, or the first 12 digits of its id.
@@ -273,6 +284,7 @@ impl Container {
         registry::container_finished(self);
         if self.config.auto_remove {
             self.remove();
+            crate::volumes::remove_anonymous(&self.config.volumes);
         }
     }
 
@@ -307,7 +319,7 @@ impl Container {
                 // It stays, ended, where it was (its name is still free: nothing
                 // else could take it on this thread).
                 if let Err(lost) = registry::insert(self) {
-                    ::log::error!("container {}: lost from the registry: {lost}", self.name);
+                    ::log::error!("container {}: lost from the registry: {lost}", self.name());
                 }
                 return Err(e);
             }
@@ -335,7 +347,7 @@ impl SandboxOwner for Container {
         let cpu = self.sandbox.cpu_ns();
         ::log::info!(
             "container {} exited with status {code} after {}.{:03} s (CPU {}.{:03} s)",
-            self.name,
+            self.name(),
             ran / 1_000_000_000,
             ran / 1_000_000 % 1000,
             cpu / 1_000_000_000,
@@ -345,8 +357,10 @@ impl SandboxOwner for Container {
     }
 }
 
-/// Kills containers whose time is up. Runs in its own kernel thread.
+/// Kills containers whose time is up, starts again those their policy restarts, and
+/// writes states and changed volumes to the store. Runs in its own kernel thread.
 pub fn watchdog(_: usize) -> ! {
+    let mut written_back = crate::time::now_ns();
     loop {
         let _ = crate::sched::sleep(crate::time::now_ns() + 50_000_000, None);
         let now = crate::time::now_ns();
@@ -362,7 +376,7 @@ pub fn watchdog(_: usize) -> ! {
                 }
             };
             if due {
-                ::log::info!("container {}: time is up, killing it", c.name);
+                ::log::info!("container {}: time is up, killing it", c.name());
                 c.sandbox.signal_init(Signal::of(berth_abi::signal::SIGKILL));
             }
             let restart = {
@@ -374,9 +388,9 @@ pub fn watchdog(_: usize) -> ! {
             };
             if restart {
                 match c.run_again(true) {
-                    Ok(next) => ::log::info!("container {}: restarted (restart {})", next.name, next.restarts()),
+                    Ok(next) => ::log::info!("container {}: restarted (restart {})", next.name(), next.restarts()),
                     Err(e) => {
-                        ::log::warn!("container {}: cannot restart: {e}; trying again later", c.name);
+                        ::log::warn!("container {}: cannot restart: {e}; trying again later", c.name());
                         let mut s = c.state.lock();
                         let delay = berth_config::RestartPolicy::delay_ms(s.restarts) * 1_000_000;
                         s.restart_at = Some(now + delay);
@@ -385,5 +399,9 @@ pub fn watchdog(_: usize) -> ! {
             }
         }
         crate::store::sync_containers();
+        if now.saturating_sub(written_back) >= crate::volumes::WRITE_BACK_SECONDS * 1_000_000_000 {
+            crate::volumes::write_back();
+            written_back = now;
+        }
     }
 }

@@ -19,6 +19,8 @@ pub enum ContainerError {
     AlreadyStarted(String),
     /// Its program could not be run (the errno `execve` would give, and why).
     CannotRun(Errno, String),
+    /// A volume it mounts does not exist (its name).
+    NoVolume(String),
 }
 
 impl fmt::Display for ContainerError {
@@ -29,6 +31,7 @@ impl fmt::Display for ContainerError {
             ContainerError::FileSystem(what, e) => write!(f, "preparing the file system: {what}: {e}"),
             ContainerError::AlreadyStarted(name) => write!(f, "container {name} was already started"),
             ContainerError::CannotRun(_, why) => f.write_str(why),
+            ContainerError::NoVolume(name) => write!(f, "no such volume: {name}"),
         }
     }
 }

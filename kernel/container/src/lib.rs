@@ -5,7 +5,8 @@
 //! `setup` gives a new one its `/dev`, `/proc`, `/tmp` and host name files; `images`,
 //! `layers`, `archive` and `pull` are the images containers are made from (stored
 //! layers, `docker save`/`load` archives, registry pulls); `boot` starts the images
-//! and containers the boot loader hands over. What a container's processes share is
+//! and containers the boot loader hands over; `volumes` are trees of files that
+//! outlive containers. What a container's processes share is
 //! the `sandbox` of the crate below; a container owns one and hears of its first
 //! process's exit through `SandboxOwner`.
 
@@ -25,9 +26,11 @@ pub mod pull;
 pub mod registry;
 mod setup;
 pub mod store;
+pub mod volumes;
 
 pub use berth_config::{
-    ContainerConfig, Echo, Ending, RestartPolicy, format_cpuset, parse_cpuset, parse_module_cmdline, parse_size,
+    ContainerConfig, Echo, Ending, RestartPolicy, VolumeMount, format_cpuset, parse_cpuset, parse_module_cmdline,
+    parse_size,
 };
 pub use container::{Container, Status, watchdog};
 pub use error::ContainerError;

@@ -38,10 +38,21 @@ pub fn generated_name(id: &str) -> String {
 /// Adds a container; its name must be unused.
 pub fn insert(container: &Arc<Container>) -> Result<(), super::ContainerError> {
     let mut all = CONTAINERS.lock();
-    if all.iter().any(|c| c.name == container.name) {
-        return Err(super::ContainerError::NameInUse(container.name.clone()));
+    let name = container.name();
+    if all.iter().any(|c| c.name() == name) {
+        return Err(super::ContainerError::NameInUse(name));
     }
     all.push(container.clone());
+    Ok(())
+}
+
+/// Renames a container; the new name must be unused.
+pub fn rename(container: &Container, name: &str) -> Result<(), super::ContainerError> {
+    let all = CONTAINERS.lock();
+    if all.iter().any(|c| c.name() == name) {
+        return Err(super::ContainerError::NameInUse(String::from(name)));
+    }
+    container.set_name(String::from(name));
     Ok(())
 }
 
@@ -63,7 +74,8 @@ pub enum FindError {
 /// prefix (`berth_docker::names::lookup`).
 pub fn find(key: &str) -> Result<Arc<Container>, FindError> {
     let all = CONTAINERS.lock();
-    match berth_docker::names::lookup(&all, key, |c| &c.id, |c| &c.name) {
+    let keys: Vec<(&str, String)> = all.iter().map(|c| (c.id.as_str(), c.name())).collect();
+    match berth_docker::names::lookup(&keys, key, |k| k.0, |k| &k.1) {
         berth_docker::names::Lookup::Found(i) => Ok(all[i].clone()),
         berth_docker::names::Lookup::Ambiguous => Err(FindError::Ambiguous),
         berth_docker::names::Lookup::NotFound => Err(FindError::NotFound),

@@ -7,13 +7,15 @@
 //! - `tags/<id>`: its `repository:tag` names, one per line;
 //! - `layer/<diff id hex>`: a layer's uncompressed tar, stored once for every image.
 //!
-//! - `container/<id>`: a container the agent created: its name, image reference and
-//!   creation time, then the create request as the client sent it (the agent makes the
+//! - `container/<id>`: a container the agent created: its name, image reference,
+//!   creation time and volumes (`volume <anonymous 0|1> <name> <target>` lines), then
+//!   the create request as the client sent it (the agent makes the
 //!   configuration from it again at boot) — see [`ContainerRecord`];
 //! - `state/<id>`: how it stands: `created`, `running <restarts>` or
 //!   `exited <status> <stopped by hand: 0|1> <restarts> <finished, ns since the
 //!   epoch>`, then its restart policy as
-//!   `<name>:<most retries>` (which `docker update` may have changed).
+//!   `<name>:<most retries>` (which `docker update` may have changed);
+//! - `volume/<name>`, `volume-data/<name>`: volumes (see `volumes`).
 //!
 //! Images loaded from boot modules are not stored (the modules bring them back), nor
 //! containers started from modules or with `--rm`. After each agent operation that
@@ -123,6 +125,31 @@ pub fn init() {
 /// Whether the machine has a store.
 pub fn present() -> bool {
     STORE.lock().is_some()
+}
+
+/// Commits `changes` (nothing to do without a store).
+pub(crate) fn commit(changes: &[Change]) -> Result<(), StoreError> {
+    match STORE.lock().as_mut() {
+        Some(store) => store.commit(changes),
+        None => Ok(()),
+    }
+}
+
+/// The stored value of `key` (`None` if absent or unreadable: a read error is logged).
+pub(crate) fn read(key: &str) -> Option<Vec<u8>> {
+    let mut guard = STORE.lock();
+    match guard.as_mut()?.get(key) {
+        Ok(value) => value,
+        Err(e) => {
+            log::error!("store: {key}: {e}");
+            None
+        }
+    }
+}
+
+/// The stored keys that start with `prefix`.
+pub(crate) fn keys(prefix: &str) -> Vec<String> {
+    STORE.lock().as_ref().map(|s| s.keys(prefix)).unwrap_or_default()
 }
 
 /// Notes that `id` came from a boot module (and so is not stored).
@@ -258,6 +285,8 @@ pub struct ContainerRecord {
     pub image: String,
     /// When it was created, ns since the epoch.
     pub created_at: u64,
+    /// The volumes it mounts (anonymous ones are named only here).
+    pub volumes: Vec<berth_config::VolumeMount>,
     /// The create request's body, as the client sent it.
     pub request: Vec<u8>,
     /// Its state as last written (see the module comment).
@@ -294,8 +323,12 @@ pub fn save_container(c: &super::Container, image: &str, request: &[u8]) -> Resu
     if c.config.auto_remove {
         return Ok(());
     }
-    let mut record =
-        alloc::format!("berth-container 1\nname {}\nimage {image}\ncreated {}\n\n", c.name, c.created_at).into_bytes();
+    let mut head = alloc::format!("berth-container 1\nname {}\nimage {image}\ncreated {}\n", c.name(), c.created_at);
+    for m in &c.config.volumes {
+        head.push_str(&alloc::format!("volume {} {} {}\n", u8::from(m.anonymous), m.volume, m.target));
+    }
+    head.push('\n');
+    let mut record = head.into_bytes();
     record.extend_from_slice(request);
     let state = state_of(c);
     store.commit(&[
@@ -304,6 +337,27 @@ pub fn save_container(c: &super::Container, image: &str, request: &[u8]) -> Resu
     ])?;
     WRITTEN.lock().insert(c.id.clone(), state);
     Ok(())
+}
+
+/// Writes a container's new name (`docker rename`); nothing for one not stored.
+pub fn rename_container(id: &str, name: &str) -> Result<(), StoreError> {
+    let mut guard = STORE.lock();
+    let Some(store) = guard.as_mut() else { return Ok(()) };
+    let Some(bytes) = store.get(&container_key(id))? else { return Ok(()) };
+    let split = bytes.windows(2).position(|w| w == b"\n\n").ok_or(StoreError::Damaged("a container record", 0))?;
+    let head = core::str::from_utf8(&bytes[..split]).map_err(|_| StoreError::Damaged("a container record", 0))?;
+    let mut record = String::new();
+    for line in head.lines() {
+        if line.starts_with("name ") {
+            record.push_str(&alloc::format!("name {name}\n"));
+        } else {
+            record.push_str(line);
+            record.push('\n');
+        }
+    }
+    let mut record = record.into_bytes();
+    record.extend_from_slice(&bytes[split + 1..]);
+    store.commit(&[Change::Put(container_key(id), record)])
 }
 
 /// Forgets a removed container.
@@ -381,7 +435,15 @@ fn read_record(store: &mut Store<DataPartition>, id: &str) -> Option<ContainerRe
     let name = field("name")?;
     let image = field("image")?;
     let created_at = field("created")?.parse().ok()?;
-    Some(ContainerRecord { id: String::from(id), name, image, created_at, request: bytes[split + 2..].to_vec(), state })
+    let mut volumes = Vec::new();
+    for line in lines {
+        let mut words = line.strip_prefix("volume ")?.splitn(3, ' ');
+        let anonymous = words.next()? == "1";
+        let (volume, target) = (String::from(words.next()?), String::from(words.next()?));
+        volumes.push(berth_config::VolumeMount { volume, target, anonymous });
+    }
+    let request = bytes[split + 2..].to_vec();
+    Some(ContainerRecord { id: String::from(id), name, image, created_at, volumes, request, state })
 }
 
 /// How a stored container stood when last written.

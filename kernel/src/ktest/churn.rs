@@ -62,7 +62,7 @@ pub fn faulting_containers(boot: &BootInfo, count: usize) -> Outcome {
     let baseline = baseline.unwrap_or(end);
     let took = (crate::time::now_ns() - started) / 1_000_000;
     log::info!("churn: {count} containers in {took} ms; memory after warm-up {baseline:?}, at the end {end:?}");
-    if registry::list().iter().any(|c| c.name.starts_with("churn-")) {
+    if registry::list().iter().any(|c| c.name().starts_with("churn-")) {
         return Err("containers left in the registry".into());
     }
     if end.frames_used > baseline.frames_used + 16 || end.heap_bytes > baseline.heap_bytes + 64 * 1024 {

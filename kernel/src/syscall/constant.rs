@@ -5,12 +5,6 @@
 use super::{Args, SysResult};
 use berth_abi::Errno;
 
-/// `fsync`, `fdatasync`, `sync`, `syncfs`: 0. Files live in memory (berth has no disk
-/// yet), so what was written is already as durable as it will be.
-pub fn sync_files() -> SysResult {
-    Ok(0)
-}
-
 /// `posix_fadvise`: 0. Advice about access patterns may be ignored (there is no
 /// read-ahead to tune).
 pub fn file_advice() -> SysResult {

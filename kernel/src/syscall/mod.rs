@@ -12,6 +12,7 @@
 
 mod constant;
 mod creds;
+mod durability;
 mod epoll;
 mod fs;
 mod fs_path;
@@ -219,7 +220,8 @@ fn dispatch(number: u64, a: &Args, frame: &mut TrapFrame) -> SysResult {
         nr::EVENTFD2 => fs::eventfd2(a.u32(0), a.u32(1)),
         nr::FSTAT => fs::fstat(a),
         nr::FTRUNCATE => fs::ftruncate(a),
-        nr::FSYNC | nr::FDATASYNC | nr::SYNC | nr::SYNCFS => constant::sync_files(),
+        nr::FSYNC | nr::FDATASYNC | nr::SYNCFS => durability::sync_file(a),
+        nr::SYNC => durability::sync_all(),
         nr::GETDENTS64 => fs::getdents64(a),
         nr::SENDFILE => fs::sendfile(a),
         nr::FLOCK => fs::flock(a),

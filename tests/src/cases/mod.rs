@@ -71,6 +71,11 @@ pub const ALL: &[Case] = &[
         about: "containers and restart policies (always, on-failure:N, unless-stopped) across a power cut",
         run: store::containers_survive_a_power_cut,
     },
+    Case {
+        name: "store-volumes",
+        about: "volumes: shared, synced, written back, renamed containers, removal, across power cuts",
+        run: store::volumes_survive_a_power_cut,
+    },
     Case { name: "boot-memory-map", about: "the in-kernel memory map checks pass", run: boot::memory_map },
     Case {
         name: "boot-smp",

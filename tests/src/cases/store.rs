@@ -260,3 +260,107 @@ pub fn containers_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
     wait_inspect(&docker, &vm, "halted", "{{.State.Status}} {{.HostConfig.RestartPolicy.Name}}", "running always")?;
     Ok(())
 }
+
+/// `docker run ... bb sh -c SCRIPT` with the given extra `run` arguments; its output.
+fn sh(docker: &Docker, run_args: &[&str], script: &str) -> Result<String, String> {
+    docker.ok(&[&["run"][..], run_args, &["bb", "/bin/busybox", "sh", "-c", script]].concat(), CLI)
+}
+
+/// Volumes: created by `docker volume create` or on first use, shared by containers,
+/// `..` leading back into each container, moves into them copying (EXDEV), in use
+/// refused removal; what was synced (`sync`, `dd conv=fsync`) or left for the
+/// write-back survives a power cut, and so does a volume under a storm of writes
+/// (whole, at some point of the storm); `docker rename` too; `docker rm -v`, `volume
+/// rm` and `volume prune` remove them for good.
+pub fn volumes_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
+    let test = "store-volumes";
+    let dir = a.scratch("store-volumes-disk");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let disk = dir.join("disk.img");
+    berth_image::disk::data_disk(&disk, 64 << 20).map_err(|e| e.to_string())?;
+    let tar = busybox_tar(&dir)?;
+    let agent = free_port();
+    let docker = Docker::new(agent, &dir.join("docker-config"), Some(TEST_TOKEN))?;
+    let expect = |vm: &Vm, what: &str, got: &str, want: &str| -> Result<(), String> {
+        if got.trim() == want { Ok(()) } else { Err(vm.failure(&format!("{what}: got {got:?}, want {want:?}"))) }
+    };
+
+    let vm = boot(a, test, &disk, agent, None)?;
+    docker.ok(&["import", &tar.to_string_lossy(), "bb"], CLI)?;
+    let made = docker.ok(&["volume", "create", "--label", "team=a", "data"], CLI)?;
+    expect(&vm, "volume create", &made, "data")?;
+    let listed = docker.ok(&["volume", "ls", "-q", "--filter", "label=team=a"], CLI)?;
+    expect(&vm, "volume ls --filter label=team=a", &listed, "data")?;
+    let script = "echo hello > /srv/data/greeting && mkdir /srv/data/sub && echo deep > /srv/data/sub/f \
+                  && chmod 700 /srv/data/sub && sync";
+    sh(&docker, &["--name", "writer", "-v", "data:/srv/data"], script)?;
+    // Another container sees the same files; `..` of the mount leads to its own root;
+    // `mv` into the volume copies; `dd conv=fsync` syncs.
+    let script = "cat /d/greeting; ls -d /d/../bin/busybox; cd /d/sub && busybox pwd; echo moved > /tmp/x; \
+                  mv /tmp/x /d/x && cat /d/x; dd if=/dev/zero of=/d/blob bs=1k count=64 conv=fsync 2>/dev/null; \
+                  wc -c < /d/blob";
+    let out = sh(&docker, &["--rm", "-v", "data:/d"], script)?;
+    expect(&vm, "a second container of the volume", &out, "hello\n/d/../bin/busybox\n/d/sub\nmoved\n65536")?;
+    sh(&docker, &["--name", "anon", "-v", "/scratch"], "echo anon > /scratch/f")?;
+    let anon = docker.ok(&["inspect", "-f", "{{range .Mounts}}{{.Name}}{{end}}", "anon"], CLI)?;
+    let anon = anon.trim().to_string();
+    if anon.len() != 64 || !anon.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(vm.failure(&format!("an anonymous volume is named {anon:?}")));
+    }
+    let refused = docker.run(&["volume", "rm", "data"], CLI)?;
+    if refused.code == 0 || !refused.stderr.contains("volume is in use") {
+        return Err(vm.failure(&format!("removing a volume in use: {}", refused.describe(&["volume", "rm", "data"]))));
+    }
+    docker.ok(&["rename", "writer", "renamed"], CLI)?;
+    // Left for the write-back (no sync), in a volume no other container touches.
+    sh(&docker, &["--rm", "-v", "other:/o"], "echo lazy > /o/lazy")?;
+    std::thread::sleep(seconds(7));
+    // A storm of writes, each made durable, cut short by the power cut.
+    let storm = "i=0; while true; do i=$((i+1)); echo $i > /srv/data/n.tmp; mv /srv/data/n.tmp /srv/data/n; \
+                 sync; done";
+    sh(&docker, &["-d", "--name", "storm", "-v", "data:/srv/data"], storm)?;
+    std::thread::sleep(seconds(3));
+    drop(vm);
+
+    let vm = boot(a, test, &disk, agent, None)?;
+    if !vm.output().contains("volume(s) restored") {
+        return Err(vm.failure("the second boot does not say it restored volumes"));
+    }
+    let names = docker.ok(&["volume", "ls", "-q"], CLI)?;
+    for want in ["data", "other", anon.as_str()] {
+        if !names.lines().any(|l| l == want) {
+            return Err(vm.failure(&format!("after the power cut `docker volume ls` lacks {want}:\n{names}")));
+        }
+    }
+    expect(&vm, "the label", &docker.ok(&["volume", "inspect", "-f", "{{.Labels.team}}", "data"], CLI)?, "a")?;
+    let script = "cat /srv/data/greeting /srv/data/sub/f /o/lazy; stat -c %a /srv/data/sub; wc -c < /srv/data/blob; \
+                  cat /srv/data/n";
+    let out = sh(&docker, &["--rm", "-v", "data:/srv/data", "-v", "other:/o"], script)?;
+    let (head, n) = out.trim().rsplit_once('\n').unwrap_or_default();
+    expect(&vm, "the volumes after the power cut", head, "hello\ndeep\nlazy\n700\n65536")?;
+    if n.parse::<u64>().map_or(true, |n| n == 0) {
+        return Err(vm.failure(&format!("the storm's counter came back as {n:?}")));
+    }
+    let names = docker.ok(&["ps", "-a", "--format", "{{.Names}}"], CLI)?;
+    if !names.lines().any(|l| l == "renamed") || names.lines().any(|l| l == "writer") {
+        return Err(vm.failure(&format!("after the cut, a renamed container is listed as:\n{names}")));
+    }
+    let mounts = docker.ok(&["inspect", "-f", "{{range .Mounts}}{{.Name}}:{{.Destination}}{{end}}", "renamed"], CLI)?;
+    expect(&vm, "the renamed container's mounts", &mounts, "data:/srv/data")?;
+    docker.ok(&["rm", "-v", "anon"], CLI)?;
+    docker.ok(&["rm", "-f", "storm", "renamed"], CLI)?;
+    docker.ok(&["volume", "rm", "data"], CLI)?;
+    let gone = docker.run(&["volume", "inspect", "data"], CLI)?;
+    if gone.code == 0 || !gone.stderr.contains("no such volume") {
+        return Err(vm.failure(&format!("a removed volume: {}", gone.describe(&["volume", "inspect", "data"]))));
+    }
+    docker.ok(&["volume", "prune", "-a", "-f"], CLI)?;
+    drop(vm);
+
+    let vm = boot(a, test, &disk, agent, None)?;
+    let names = docker.ok(&["volume", "ls", "-q"], CLI)?;
+    if !names.trim().is_empty() {
+        return Err(vm.failure(&format!("removed volumes came back:\n{names}")));
+    }
+    Ok(())
+}

@@ -101,6 +101,20 @@ pub struct ContainerConfig {
     pub stop_signal: berth_abi::signal::Signal,
     /// When it is started again after it ends (`--restart`).
     pub restart: RestartPolicy,
+    /// The volumes mounted into it.
+    pub volumes: Vec<VolumeMount>,
+}
+
+/// A volume mounted into a container (`-v NAME:/path`, `--mount`, or an anonymous one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeMount {
+    /// The volume's name.
+    pub volume: String,
+    /// Where it appears in the container (an absolute path).
+    pub target: String,
+    /// Whether it was made for this container alone (`-v /path`, an image's `VOLUME`):
+    /// removed with the container when asked (`docker rm -v`, `--rm`).
+    pub anonymous: bool,
 }
 
 impl Default for ContainerConfig {
@@ -125,6 +139,7 @@ impl Default for ContainerConfig {
             user: String::new(),
             stop_signal: berth_abi::signal::Signal::of(berth_abi::signal::SIGTERM),
             restart: RestartPolicy::No,
+            volumes: Vec::new(),
         }
     }
 }

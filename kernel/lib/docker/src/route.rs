@@ -61,6 +61,18 @@ pub enum Route {
     ImageHistory(String),
     /// `GET /images/get?names=...` (`docker save`), or `GET /images/{name}/get` for one.
     ImageSave(Option<String>),
+    /// `GET /volumes`.
+    VolumeList,
+    /// `POST /volumes/create`.
+    VolumeCreate,
+    /// `POST /volumes/prune`.
+    VolumePrune,
+    /// `GET /volumes/{name}`.
+    VolumeInspect(String),
+    /// `DELETE /volumes/{name}`.
+    VolumeRemove(String),
+    /// `POST /containers/{id}/rename?name=NEW`.
+    ContainerRename(String),
     /// A path the agent serves, with a method it does not serve there (405).
     MethodNotAllowed,
     /// A path the agent does not serve (404).
@@ -107,6 +119,14 @@ pub fn route(method: &str, path: &str) -> Route {
         ["containers", "create"] => only(&["POST"], Route::ContainerCreate),
         ["containers", _] => Route::MethodNotAllowed,
         ["containers", id, action] => container_action(method, id, action),
+        ["volumes"] => only(&["GET"], Route::VolumeList),
+        ["volumes", "create"] if method == "POST" => Route::VolumeCreate,
+        ["volumes", "prune"] if method == "POST" => Route::VolumePrune,
+        ["volumes", name] => match method {
+            "GET" => Route::VolumeInspect(name.to_string()),
+            "DELETE" => Route::VolumeRemove(name.to_string()),
+            _ => Route::MethodNotAllowed,
+        },
         _ => Route::NotFound,
     }
 }
@@ -127,6 +147,7 @@ fn container_action(method: &str, id: &str, action: &str) -> Route {
         "stats" => ("GET", Route::ContainerStats(id)),
         "resize" => ("POST", Route::ContainerResize(id)),
         "top" => ("GET", Route::ContainerTop(id)),
+        "rename" => ("POST", Route::ContainerRename(id)),
         _ => return Route::NotFound,
     };
     if method == allowed { route } else { Route::MethodNotAllowed }
@@ -221,6 +242,13 @@ mod tests {
             ("GET", "/images/team/app:2/get", Route::ImageSave(Some("team/app:2".to_string()))),
             ("DELETE", "/images/library/busybox:latest", Route::ImageRemove("library/busybox:latest".to_string())),
             ("DELETE", "/images/localhost:5000/x:y", Route::ImageRemove("localhost:5000/x:y".to_string())),
+            ("POST", "/containers/web/rename", Route::ContainerRename("web".to_string())),
+            ("GET", "/volumes", Route::VolumeList),
+            ("POST", "/volumes/create", Route::VolumeCreate),
+            ("POST", "/volumes/prune", Route::VolumePrune),
+            ("GET", "/volumes/data", Route::VolumeInspect("data".to_string())),
+            ("GET", "/volumes/create", Route::VolumeInspect("create".to_string())),
+            ("DELETE", "/volumes/data", Route::VolumeRemove("data".to_string())),
         ];
         for (method, path, want) in cases {
             assert_eq!(both(method, path), want, "{method} {path}");
@@ -255,6 +283,9 @@ mod tests {
             ("GET", "/images/busybox"),
             ("HEAD", "/version"),
             ("get", "/version"),
+            ("POST", "/volumes"),
+            ("POST", "/volumes/data"),
+            ("GET", "/containers/web/rename"),
         ] {
             assert_eq!(both(method, path), Route::MethodNotAllowed, "{method} {path}");
         }
@@ -279,7 +310,8 @@ mod tests {
             ("GET", "/images//json"),
             ("DELETE", "/images/a//b"),
             ("GET", "/networks/x"),
-            ("GET", "/volumes"),
+            ("GET", "/volumes/"),
+            ("GET", "/volumes/a/b"),
         ] {
             assert_eq!(both(method, path), Route::NotFound, "{method} {path:?}");
         }

@@ -129,6 +129,11 @@ impl Filesystem {
         dir.parent.lock().upgrade()
     }
 
+    /// Whether `other`'s tree is mounted here.
+    pub fn has_mounted(&self, other: &Filesystem) -> bool {
+        self.is_mounted_root(&other.root)
+    }
+
     /// Whether `inode` is the root of a tree mounted here.
     pub(crate) fn is_mounted_root(&self, inode: &Arc<Inode>) -> bool {
         self.mounts.lock().iter().any(|(root, _)| Arc::ptr_eq(root, inode))

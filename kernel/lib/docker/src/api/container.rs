@@ -80,8 +80,8 @@ pub struct ContainerSummary {
     pub host_config: SummaryHostConfig,
     /// The networks it is on.
     pub network_settings: SummaryNetworkSettings,
-    /// Mounts: always empty (berth has no volumes).
-    pub mounts: Vec<Empty>,
+    /// Its volumes.
+    pub mounts: Vec<MountPoint>,
 }
 
 /// One port of a [`ContainerSummary`].
@@ -182,12 +182,36 @@ pub struct ContainerInspect {
     pub exec_ids: Option<Vec<String>>,
     /// The host settings it was created with.
     pub host_config: HostConfig,
-    /// Mounts: always empty.
-    pub mounts: Vec<Empty>,
+    /// Its volumes.
+    pub mounts: Vec<MountPoint>,
     /// The configuration it was created with.
     pub config: ContainerConfig,
     /// Addresses and published ports.
     pub network_settings: NetworkSettings,
+}
+
+/// A volume mounted in a container, as `Mounts` lists it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MountPoint {
+    /// `volume`.
+    #[serde(rename = "Type")]
+    pub kind: String,
+    /// The volume's name.
+    pub name: String,
+    /// The volume's nominal place on the host (see [`super::Volume::mountpoint`]).
+    pub source: String,
+    /// Where it appears in the container.
+    pub destination: String,
+    /// `local`.
+    pub driver: String,
+    /// Mount options as given (empty).
+    pub mode: String,
+    /// Writable.
+    #[serde(rename = "RW")]
+    pub rw: bool,
+    /// Mount propagation (empty).
+    pub propagation: String,
 }
 
 /// `State` of a [`ContainerInspect`].

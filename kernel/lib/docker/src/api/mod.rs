@@ -12,15 +12,20 @@ mod stats;
 mod system;
 #[cfg(test)]
 mod tests;
+mod volume;
+#[cfg(test)]
+mod volume_tests;
 
 pub use container::{
-    ContainerConfig, ContainerInspect, ContainerState, ContainerSummary, CreateResponse, EndpointSettings,
+    ContainerConfig, ContainerInspect, ContainerState, ContainerSummary, CreateResponse, EndpointSettings, MountPoint,
     NetworkSettings, Port, SummaryHostConfig, SummaryNetworkSettings, UpdateResponse, WaitError, WaitResponse,
 };
 pub use create::{
-    ContainerCreate, Empty, HostConfig, PortBinding, RestartPolicy, parse_port_key, port_key, published_ports,
+    ContainerCreate, Empty, HostConfig, Mount, PortBinding, RequestedMount, RestartPolicy, parse_port_key, port_key,
+    published_ports, requested_mounts,
 };
 pub use image::{HistoryItem, ImageConfig, ImageDeleteItem, ImageInspect, ImageSummary, RootFs, reference_filters};
 pub use message::{ErrorDetail, ErrorResponse, JsonMessage, ProgressDetail, from_json, json_line, to_json};
 pub use stats::{BlkioStats, CpuStats, CpuUsage, MemoryStats, NetworkStats, PidsStats, Stats, ThrottlingData};
 pub use system::{Commit, Component, Info, Platform, Plugins, Runtime, SwarmInfo, Version};
+pub use volume::{Volume, VolumeCreate, VolumeFilter, VolumeList, VolumePruneReport};

@@ -1,0 +1,382 @@
+//! Volumes: named trees of files that outlive containers (`docker volume`, `-v
+//! NAME:/path`, `--mount`), mounted into any number of containers at once.
+//!
+//! A volume is a [`Filesystem`] of its own, mounted into each container that uses it
+//! (`Filesystem::mount_tree`): what a container writes there is the volume's, numbered
+//! and charged by it, and stays when the container goes. Each volume has a memory
+//! limit (`--opt size=...`; by default a quarter of the memory containers may use),
+//! since its files live in memory like everything a container writes.
+//!
+//! On a machine with a store, a volume's description is written when it is created;
+//! its contents, as one tar archive, whenever a program in a container asks for them
+//! to be durable (`fsync`, `fdatasync`, `sync`, `syncfs` of a file in it), and
+//! otherwise within [`WRITE_BACK_SECONDS`] of a change (as Linux writes dirty pages
+//! back after a while). Store keys:
+//! - `volume/<name>`: `berth-volume 1`, then `created <ns since the epoch>`,
+//!   `anonymous <0|1>`, and one `label K=V` and `opt K=V` line each;
+//! - `volume-data/<name>`: its tree as a tar archive (absent until first written).
+//!
+//! Writing a volume rewrites all of it: fine for the configuration and small data
+//! volumes hold, slow for large ones with frequent `fsync` (a per-file format is the
+//! next step).
+
+use crate::registry;
+use crate::sandbox::Sandbox;
+use crate::{ContainerError, store};
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use berth_config::VolumeMount;
+use berth_store::{Change, StoreError};
+use berth_vfs::{Filesystem, FsError, Image, ImageLimits, Inode};
+use core::fmt;
+use spin::Mutex;
+
+/// Longest time a change to a volume waits before it is written to the store.
+pub const WRITE_BACK_SECONDS: u64 = 5;
+
+/// A volume.
+pub struct Volume {
+    /// Its unique name.
+    pub name: String,
+    /// Creation time, ns since the epoch.
+    pub created_at: u64,
+    /// Labels (`--label`).
+    pub labels: Vec<(String, String)>,
+    /// Driver options (`--opt`): berth knows `size`.
+    pub options: Vec<(String, String)>,
+    /// Made for one container (`-v /path`), not named by anyone.
+    pub anonymous: bool,
+    /// Its files.
+    pub fs: Filesystem,
+    /// What was last written to the store; held while writing.
+    written: Mutex<Written>,
+}
+
+struct Written {
+    /// The change count of the tree last written (`None`: never).
+    changes: Option<u64>,
+    /// Removed: nothing more is written.
+    removed: bool,
+}
+
+/// Why a volume operation failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VolumeError {
+    /// Not a valid volume name.
+    BadName(String),
+    /// No volume has this name.
+    NotFound(String),
+    /// Containers (these ids) use it.
+    InUse(String, Vec<String>),
+    /// An option berth does not know, or a bad value.
+    BadOption(String),
+    /// The store could not take it.
+    Store(StoreError),
+    /// Its files could not be made or written out.
+    FileSystem(FsError),
+}
+
+impl fmt::Display for VolumeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VolumeError::BadName(name) => write!(
+                f,
+                "\"{name}\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" \
+                 are allowed"
+            ),
+            VolumeError::NotFound(name) => write!(f, "get {name}: no such volume"),
+            VolumeError::InUse(name, ids) => write!(f, "remove {name}: volume is in use - [{}]", ids.join(", ")),
+            VolumeError::BadOption(why) => f.write_str(why),
+            VolumeError::Store(e) => write!(f, "the store on disk: {e}"),
+            VolumeError::FileSystem(e) => write!(f, "the volume's files: {e}"),
+        }
+    }
+}
+
+impl VolumeError {
+    /// Whether it failed for want of room: in the store, or in memory to write the
+    /// volume out.
+    pub fn is_no_space(&self) -> bool {
+        matches!(self, VolumeError::Store(StoreError::Full { .. }) | VolumeError::FileSystem(FsError::NoSpace))
+    }
+}
+
+impl From<StoreError> for VolumeError {
+    fn from(e: StoreError) -> VolumeError {
+        VolumeError::Store(e)
+    }
+}
+
+impl From<FsError> for VolumeError {
+    fn from(e: FsError) -> VolumeError {
+        VolumeError::FileSystem(e)
+    }
+}
+
+static VOLUMES: Mutex<BTreeMap<String, Arc<Volume>>> = Mutex::new(BTreeMap::new());
+
+/// Whether `name` is a valid volume name (Docker's rule: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`).
+pub fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    name.len() >= 2
+        && name.len() <= 255
+        && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+fn meta_key(name: &str) -> String {
+    format!("volume/{name}")
+}
+
+fn data_key(name: &str) -> String {
+    format!("volume-data/{name}")
+}
+
+/// The memory limit `options` ask for, or the default.
+fn size_limit(options: &[(String, String)]) -> Result<u64, VolumeError> {
+    let mut limit = match crate::mm::container_memory().1 / 4 {
+        0 => u64::MAX,
+        quarter => quarter,
+    };
+    for (key, value) in options {
+        match key.as_str() {
+            "size" => {
+                limit = berth_config::parse_size(value)
+                    .filter(|&n| n > 0)
+                    .ok_or_else(|| VolumeError::BadOption(format!("invalid size for volume: {value}")))?;
+            }
+            // What `docker volume create` of a tmpfs volume passes: a volume here is in
+            // memory anyway.
+            "type" | "device" | "o" => {}
+            other => return Err(VolumeError::BadOption(format!("invalid option for the local driver: {other}"))),
+        }
+    }
+    Ok(limit)
+}
+
+fn make(
+    name: String,
+    created_at: u64,
+    labels: Vec<(String, String)>,
+    options: Vec<(String, String)>,
+    anonymous: bool,
+    contents: &Image,
+) -> Result<Volume, VolumeError> {
+    let budget = Arc::new(crate::mm::MemoryCounter::for_container(size_limit(&options)?));
+    let fs = Filesystem::new(contents, Some(budget), crate::time::realtime_ns)?;
+    let written = Mutex::new(Written { changes: None, removed: false });
+    Ok(Volume { name, created_at, labels, options, anonymous, fs, written })
+}
+
+/// The description written as `volume/<name>`.
+fn describe(v: &Volume) -> Vec<u8> {
+    let mut text = format!("berth-volume 1\ncreated {}\nanonymous {}\n", v.created_at, u8::from(v.anonymous));
+    for (k, val) in &v.labels {
+        text.push_str(&format!("label {k}={val}\n"));
+    }
+    for (k, val) in &v.options {
+        text.push_str(&format!("opt {k}={val}\n"));
+    }
+    text.into_bytes()
+}
+
+/// Creates a volume (named, or anonymous with a fresh name if `name` is `None`), or
+/// returns the one of that name; `true` when it is new. A new one is in the store
+/// before this returns.
+pub fn create(
+    name: Option<&str>,
+    labels: Vec<(String, String)>,
+    options: Vec<(String, String)>,
+) -> Result<(Arc<Volume>, bool), VolumeError> {
+    let anonymous = name.is_none();
+    let name = match name {
+        Some(n) if !valid_name(n) => return Err(VolumeError::BadName(String::from(n))),
+        Some(n) => String::from(n),
+        None => registry::new_id(),
+    };
+    let mut volumes = VOLUMES.lock();
+    if let Some(existing) = volumes.get(&name) {
+        return Ok((existing.clone(), false));
+    }
+    let volume = Arc::new(make(name.clone(), crate::time::realtime_ns(), labels, options, anonymous, &Image::empty())?);
+    if store::present() {
+        store::commit(&[Change::Put(meta_key(&name), describe(&volume))])?;
+    }
+    volumes.insert(name, volume.clone());
+    Ok((volume, true))
+}
+
+/// The volume called `name`.
+pub fn get(name: &str) -> Option<Arc<Volume>> {
+    VOLUMES.lock().get(name).cloned()
+}
+
+/// Every volume, by name.
+pub fn list() -> Vec<Arc<Volume>> {
+    VOLUMES.lock().values().cloned().collect()
+}
+
+/// The ids of the containers that mount `name`.
+pub fn users(name: &str) -> Vec<String> {
+    registry::list()
+        .iter()
+        .filter(|c| !c.is_removed() && c.config.volumes.iter().any(|m| m.volume == name))
+        .map(|c| c.id.clone())
+        .collect()
+}
+
+/// Removes the volume `name` and its stored contents; refused while a container
+/// uses it, unless `force` (its files then stay in those containers until they go).
+pub fn remove(name: &str, force: bool) -> Result<(), VolumeError> {
+    let volume = get(name).ok_or_else(|| VolumeError::NotFound(String::from(name)))?;
+    let users = users(name);
+    if !users.is_empty() && !force {
+        return Err(VolumeError::InUse(String::from(name), users));
+    }
+    let mut written = volume.written.lock();
+    if store::present() {
+        store::commit(&[Change::Delete(meta_key(name)), Change::Delete(data_key(name))])?;
+    }
+    written.removed = true;
+    VOLUMES.lock().remove(name);
+    Ok(())
+}
+
+/// Removes the anonymous volumes of a container that is being removed, unless
+/// another container uses one (failures are logged).
+pub fn remove_anonymous(mounts: &[VolumeMount]) {
+    for m in mounts.iter().filter(|m| m.anonymous) {
+        if users(&m.volume).is_empty()
+            && let Err(e) = remove(&m.volume, false)
+            && !matches!(e, VolumeError::NotFound(_))
+        {
+            log::warn!("volume {}: not removed: {e}", m.volume);
+        }
+    }
+}
+
+/// Writes `volume`'s contents to the store if they changed since last written.
+pub fn sync(volume: &Volume) -> Result<(), VolumeError> {
+    if !store::present() {
+        return Ok(());
+    }
+    let mut written = volume.written.lock();
+    let changes = volume.fs.changes();
+    if written.removed || written.changes == Some(changes) {
+        return Ok(());
+    }
+    // A change made while the archive is written may or may not be in it; the count
+    // taken before says it is not, so the next sync writes again.
+    let archive = volume.fs.archive()?;
+    store::commit(&[Change::Put(data_key(&volume.name), archive)])?;
+    written.changes = Some(changes);
+    Ok(())
+}
+
+/// Writes every changed volume (`sync(2)`); the first failure is returned after all
+/// have been tried.
+pub fn sync_all() -> Result<(), VolumeError> {
+    let mut first = Ok(());
+    for volume in list() {
+        if let Err(e) = sync(&volume) {
+            log::warn!("volume {}: not written: {e}", volume.name);
+            if first.is_ok() {
+                first = Err(e);
+            }
+        }
+    }
+    first
+}
+
+/// Writes the volume `inode` belongs to, if it belongs to one (`fsync(2)`).
+pub fn sync_holding(inode: &Inode) -> Result<(), VolumeError> {
+    match list().into_iter().find(|v| v.fs.holds(inode)) {
+        Some(volume) => sync(&volume),
+        None => Ok(()),
+    }
+}
+
+/// Mounts a new container's volumes, making each target directory (and those above
+/// it) where the image has none.
+pub(crate) fn mount_into(sandbox: &Sandbox, mounts: &[VolumeMount]) -> Result<(), ContainerError> {
+    let fs = &sandbox.fs;
+    for m in mounts {
+        let volume = get(&m.volume).ok_or_else(|| ContainerError::NoVolume(m.volume.clone()))?;
+        let err = |e| ContainerError::FileSystem("a volume's mount point", e);
+        let mut parts: Vec<&str> = m.target.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+        let last = parts.pop().ok_or(err(FsError::Invalid))?;
+        let mut dir = fs.root();
+        for part in parts {
+            dir = match fs.child(&dir, part) {
+                Ok(child) if child.is_dir() => child,
+                Ok(_) => return Err(err(FsError::NotDirectory)),
+                Err(FsError::NotFound) => fs.mkdir(&dir, part, 0o755).map_err(err)?,
+                Err(e) => return Err(err(e)),
+            };
+        }
+        fs.mount_tree(&dir, last, &volume.fs).map_err(err)?;
+    }
+    Ok(())
+}
+
+/// Brings back the stored volumes (at boot, before the containers that mount them).
+pub fn restore() {
+    let started = crate::time::now_ns();
+    let mut restored = 0;
+    for key in store::keys("volume/") {
+        let name = &key["volume/".len()..];
+        match restore_one(name) {
+            Ok(volume) => {
+                VOLUMES.lock().insert(volume.name.clone(), Arc::new(volume));
+                restored += 1;
+            }
+            Err(why) => log::error!("volume {name}: not restored: {why}"),
+        }
+    }
+    if restored > 0 {
+        let ms = (crate::time::now_ns() - started) / 1_000_000;
+        log::info!("{restored} volume(s) restored in {ms} ms");
+    }
+}
+
+fn restore_one(name: &str) -> Result<Volume, String> {
+    let meta = store::read(&meta_key(name)).ok_or("its description cannot be read")?;
+    let meta = core::str::from_utf8(&meta).map_err(|_| "its description is not text")?;
+    let mut lines = meta.lines();
+    if lines.next() != Some("berth-volume 1") {
+        return Err(String::from("its description has an unknown format"));
+    }
+    let (mut created_at, mut anonymous) = (0, false);
+    let (mut labels, mut options) = (Vec::new(), Vec::new());
+    for line in lines {
+        let (key, value) = line.split_once(' ').ok_or("a line of its description has no value")?;
+        let pair = || value.split_once('=').map(|(k, v)| (String::from(k), String::from(v)));
+        match key {
+            "created" => created_at = value.parse().map_err(|_| "a bad creation time")?,
+            "anonymous" => anonymous = value == "1",
+            "label" => labels.extend(pair()),
+            "opt" => options.extend(pair()),
+            _ => {}
+        }
+    }
+    let contents = match store::read(&data_key(name)) {
+        Some(tar) => {
+            let limits = ImageLimits { max_bytes: u64::MAX, max_entries: usize::MAX };
+            Image::from_tar(&tar, limits).map_err(|e| format!("its contents: {e}"))?
+        }
+        None => Image::empty(),
+    };
+    let volume =
+        make(String::from(name), created_at, labels, options, anonymous, &contents).map_err(|e| format!("{e}"))?;
+    volume.written.lock().changes = Some(volume.fs.changes());
+    Ok(volume)
+}
+
+/// Writes the volumes changed since they were last written (the watchdog, every
+/// [`WRITE_BACK_SECONDS`]).
+pub fn write_back() {
+    let _ = sync_all();
+}

@@ -1,0 +1,139 @@
+//! `/volumes`: what `docker volume` sends and reads.
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use serde::{Deserialize, Serialize};
+
+use berth_json::null_default;
+
+/// A volume, as `GET /volumes/{name}` and the list show it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Volume {
+    /// Its name.
+    pub name: String,
+    /// `local`.
+    pub driver: String,
+    /// Its nominal place on the host ([`Volume::mountpoint`]).
+    pub mountpoint: String,
+    /// Creation time, RFC 3339.
+    pub created_at: String,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+    /// `local`.
+    pub scope: String,
+    /// Driver options it was created with.
+    pub options: BTreeMap<String, String>,
+}
+
+impl Volume {
+    /// The path shown as a volume's `Mountpoint` and a mount's `Source`. berth has no
+    /// host file system: the path names the volume, it is not a place to look.
+    pub fn mountpoint(name: &str) -> String {
+        format!("/var/lib/berth/volumes/{name}")
+    }
+}
+
+/// `GET /volumes`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VolumeList {
+    /// The volumes.
+    pub volumes: Vec<Volume>,
+    /// Warnings (none).
+    pub warnings: Vec<String>,
+}
+
+/// The body of `POST /volumes/create`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct VolumeCreate {
+    /// The name; empty for a generated one.
+    pub name: String,
+    /// The driver; empty or `local`.
+    pub driver: String,
+    /// Driver options (`--opt`).
+    #[serde(deserialize_with = "null_default")]
+    pub driver_opts: BTreeMap<String, String>,
+    /// Labels (`--label`).
+    #[serde(deserialize_with = "null_default")]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// `POST /volumes/prune`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VolumePruneReport {
+    /// The names of the volumes removed.
+    pub volumes_deleted: Vec<String>,
+    /// Bytes freed.
+    pub space_reclaimed: u64,
+}
+
+/// What a `docker volume ls` or `prune` filter asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VolumeFilter {
+    /// Names (substrings, as Docker matches them).
+    pub names: Vec<String>,
+    /// `label=KEY` or `label=KEY=VALUE`; all must match.
+    pub labels: Vec<String>,
+    /// `dangling=true`: only volumes no container uses; `false`: only used ones.
+    pub dangling: Option<bool>,
+    /// `all=true` (prune): named volumes too, not only anonymous ones.
+    pub all: bool,
+}
+
+impl VolumeFilter {
+    /// Parses `{"name":{"x":true},"label":{"k=v":true},"dangling":{"true":true}}` (or
+    /// the older list form); unknown filters are refused rather than ignored.
+    pub fn parse(filters: &str) -> Result<VolumeFilter, String> {
+        let parsed: BTreeMap<String, serde_json::Value> =
+            serde_json::from_str(filters).map_err(|e| format!("invalid filters: {e}"))?;
+        let mut out = VolumeFilter::default();
+        for (name, values) in parsed {
+            let values: Vec<String> = match values {
+                serde_json::Value::Object(map) => map.into_iter().map(|(k, _)| k).collect(),
+                serde_json::Value::Array(list) => {
+                    list.into_iter().filter_map(|v| v.as_str().map(String::from)).collect()
+                }
+                _ => return Err(format!("invalid filters: {name}")),
+            };
+            let flag = |v: &str| match v {
+                "true" | "1" => Ok(true),
+                "false" | "0" => Ok(false),
+                other => Err(format!("invalid filter '{name}={other}'")),
+            };
+            match name.as_str() {
+                "name" => out.names.extend(values),
+                "label" => out.labels.extend(values),
+                "dangling" => {
+                    for v in &values {
+                        out.dangling = Some(flag(v)?);
+                    }
+                }
+                "all" => {
+                    for v in &values {
+                        out.all = flag(v)?;
+                    }
+                }
+                "driver" if values.iter().all(|v| v == "local") => {}
+                other => return Err(format!("invalid filter '{other}'")),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether a volume called `name` with `labels`, used or not, passes.
+    pub fn matches(&self, name: &str, labels: &BTreeMap<String, String>, used: bool) -> bool {
+        let label_ok = |want: &String| match want.split_once('=') {
+            Some((k, v)) => labels.get(k).is_some_and(|have| have == v),
+            None => labels.contains_key(want.as_str()),
+        };
+        (self.names.is_empty() || self.names.iter().any(|n| name.contains(n.as_str())))
+            && self.labels.iter().all(label_ok)
+            && self.dangling.is_none_or(|d| d != used)
+    }
+}
