@@ -5,7 +5,7 @@ use super::error::ApiError;
 use super::inspect;
 use super::lookup;
 use super::reply::{Handled, Next, no_content};
-use crate::container::{Container, ContainerConfig, Status, VolumeMount, images, registry};
+use crate::container::{Container, ContainerConfig, Rootfs, Status, VolumeMount, images, registry};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
@@ -240,7 +240,7 @@ pub fn start(conn: &Conn, key: &str) -> Handled {
             return Ok(Next::Continue);
         }
         Status::Exited(_) => {
-            // A fresh run in a fresh sandbox (the writable layer is not kept yet).
+            // A new run in a fresh sandbox, with the files the last one left.
             c.run_again(false).map_err(ApiError::from)?;
             persist_states();
             return no_content(conn);
@@ -299,7 +299,7 @@ fn stop_by_hand(c: &Arc<Container>, head: &RequestHead) {
 }
 
 /// `POST /containers/{id}/restart[?t=SECONDS]`: stops it as `docker stop` does if it
-/// runs, then runs it again (a fresh sandbox: the writable layer is not kept yet).
+/// runs, then runs it again (a fresh sandbox, with the files the last run left).
 pub fn restart(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
     let c = lookup::container(key)?;
     if c.status() == Status::Running {
@@ -505,8 +505,18 @@ fn restore_one(record: &crate::container::store::ContainerRecord) -> Result<Arc<
     config.volumes = record.volumes.clone();
     let (state, policy) =
         parse_state(&record.state).ok_or_else(|| ApiError::internal("its stored state is unreadable"))?;
-    let c = Container::create_as(config, stored.image.clone(), Some((record.id.clone(), record.created_at)))
-        .map_err(ApiError::from)?;
+    // Its files: the image with its stored writable layer on top, if it has one.
+    let rootfs = match crate::container::store::stored_layer(&record.id) {
+        Some(tar) => {
+            let layer = berth_vfs::Image::from_tar(&tar, berth_vfs::ImageLimits::default())
+                .map_err(|e| ApiError::internal(format!("its writable layer: {e}")))?;
+            Rootfs::WithLayer(berth_oci::stack([&*stored.image, &layer]))
+        }
+        None => Rootfs::Fresh,
+    };
+    let identity = Some((record.id.clone(), record.created_at));
+    let c = Container::create_as(config, stored.image.clone(), identity, rootfs).map_err(ApiError::from)?;
+    crate::container::store::note_layer_written(&c);
     c.set_restart_policy(policy);
     let now = crate::time::realtime_ns();
     let ending = match state {

@@ -5,10 +5,11 @@ use super::conn::Conn;
 use super::error::ApiError;
 use super::lookup;
 use super::reply::{Handled, Next};
-use crate::container::Container;
+use crate::container::{Container, Status, registry};
 use crate::sandbox::{LogEntry, Stream};
 use crate::sched::{self, WaitQueue};
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use berth_docker::api;
 use berth_docker::http::RequestHead;
@@ -155,7 +156,10 @@ pub fn logs(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
 /// connection becomes a raw stream of the container's output (and, with `stdin`, its
 /// input) until the container exits; then it is closed, which ends `docker run`.
 pub fn attach(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
-    let c = lookup::container(key)?;
+    let mut c = lookup::container(key)?;
+    // `docker start -a` of an ended container attaches first, then starts it: its next
+    // run is a new container object (same id), whose output this stream follows.
+    let mut follow_next_run = matches!(c.status(), Status::Exited(_));
     let streams = Streams::of(head);
     let stdin = head.query_flag("stdin") && c.config.open_stdin;
     let mut next = if head.query_flag("logs") { 0 } else { c.sandbox.log.next_seq() };
@@ -192,8 +196,31 @@ pub fn attach(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
         if !out.is_empty() && conn.write_all(&out).is_err() {
             return Ok(Next::Stop);
         }
-        if c.sandbox.log.is_closed() && c.sandbox.log.caught_up(next) {
-            break;
+        // An ended container writes no more (one brought back ended at boot never
+        // ran, so its log was never closed).
+        let ended = c.sandbox.log.is_closed() || follow_next_run;
+        if ended && c.sandbox.log.caught_up(next) {
+            if !follow_next_run {
+                break;
+            }
+            follow_next_run = false;
+            let old = c.clone();
+            // (A run that replaces it is in the registry before the old one is marked
+            // removed; removed with none in its place, it was `docker rm`ed.)
+            let next_run = || match registry::find(&old.id) {
+                Ok(run) if !Arc::ptr_eq(&run, &old) => Some(Some(run)),
+                _ if old.is_removed() => Some(None),
+                _ => None,
+            };
+            match wait_for(conn, &[&old.state_changed], next_run, false) {
+                Some(Some(run)) => {
+                    c = run;
+                    next = 0;
+                    continue;
+                }
+                Some(None) => break,
+                None => return Ok(Next::Stop), // the client has gone away
+            }
         }
         let woke = wait_for(
             conn,

@@ -19,6 +19,17 @@ use berth_abi::signal::Signal;
 use berth_vfs::{Filesystem, Image};
 use spin::Mutex;
 
+/// What a new container's files start as.
+pub enum Rootfs {
+    /// Its image.
+    Fresh,
+    /// Its image with a stored writable layer stacked on it (this tree).
+    WithLayer(Image),
+    /// The files an earlier run of the same container left (its sandbox): `docker
+    /// start` of an ended container, and restarts, keep the writable layer.
+    Kept(Arc<Sandbox>),
+}
+
 /// Where a container is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -84,23 +95,33 @@ pub struct Container {
 impl Container {
     /// Creates a container of `image`; it does not run yet.
     pub fn create(config: ContainerConfig, image: Arc<Image>) -> Result<Arc<Container>, ContainerError> {
-        Container::create_as(config, image, None)
+        Container::create_as(config, image, None, Rootfs::Fresh)
     }
 
     /// Creates a container of `image` with a given id and creation time (one brought
     /// back from the store, or the next run of one its restart policy starts again),
-    /// or new ones if `None`. Its writable layer starts empty.
+    /// or new ones if `None`, its files as `rootfs` says.
     pub fn create_as(
         mut config: ContainerConfig,
         image: Arc<Image>,
         identity: Option<(String, u64)>,
+        rootfs: Rootfs,
     ) -> Result<Arc<Container>, ContainerError> {
         if config.limits.pids == 0 {
             config.limits.pids = proc::default_task_limit();
         }
-        let memory = Arc::new(MemoryCounter::for_container(config.limits.memory));
-        let fs = Filesystem::new(&image, Some(memory.clone()), crate::time::realtime_ns)
-            .map_err(|e| ContainerError::FileSystem("/", e))?;
+        let fresh = |tree: &Image| {
+            let memory = Arc::new(MemoryCounter::for_container(config.limits.memory));
+            let fs = Filesystem::new(tree, Some(memory.clone()), crate::time::realtime_ns)
+                .map_err(|e| ContainerError::FileSystem("/", e))?;
+            Ok::<_, ContainerError>((Arc::new(fs), memory))
+        };
+        let (fs, memory) = match rootfs {
+            Rootfs::Fresh => fresh(&image)?,
+            Rootfs::WithLayer(tree) => fresh(&tree)?,
+            // What its files hold stays charged to the counter that paid for them.
+            Rootfs::Kept(sandbox) => (sandbox.fs.clone(), sandbox.memory.clone()),
+        };
         let (id, created_at) = identity.unwrap_or_else(|| (registry::new_id(), crate::time::realtime_ns()));
         let name = config.name.clone().unwrap_or_else(|| registry::generated_name(&id));
         let hostname = if config.hostname.is_empty() { String::from(&id[..12]) } else { config.hostname.clone() };
@@ -302,9 +323,9 @@ impl Container {
         self.state.lock().removed
     }
 
-    /// Starts it again as its restart policy asks: the same id, name and configuration
-    /// in a fresh sandbox (the writable layer starts again from the image; berth does
-    /// not keep it across runs yet), which takes its place in the registry.
+    /// Starts it again as its restart policy asks: the same id, name, configuration and
+    /// files (its writable layer) in a fresh sandbox, which takes its place in the
+    /// registry.
     /// `counted`: the policy restarted it (`docker start` of an ended one is not
     /// counted).
     pub fn run_again(self: &Arc<Container>, counted: bool) -> Result<Arc<Container>, ContainerError> {
@@ -313,7 +334,8 @@ impl Container {
         registry::remove(self);
         self.sandbox.net.release_published();
         let identity = Some((self.id.clone(), self.created_at));
-        let next = match Container::create_as(self.config.clone(), self.image.clone(), identity) {
+        let kept = Rootfs::Kept(self.sandbox.clone());
+        let next = match Container::create_as(self.config.clone(), self.image.clone(), identity, kept) {
             Ok(next) => next,
             Err(e) => {
                 // It stays, ended, where it was (its name is still free: nothing

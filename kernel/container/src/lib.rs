@@ -32,7 +32,7 @@ pub use berth_config::{
     ContainerConfig, Echo, Ending, RestartPolicy, VolumeMount, format_cpuset, parse_cpuset, parse_module_cmdline,
     parse_size,
 };
-pub use container::{Container, Status, watchdog};
+pub use container::{Container, Rootfs, Status, watchdog};
 pub use error::ContainerError;
 
 // The layers below, under the names this crate's modules use.

@@ -15,6 +15,9 @@
 //!   `exited <status> <stopped by hand: 0|1> <restarts> <finished, ns since the
 //!   epoch>`, then its restart policy as
 //!   `<name>:<most retries>` (which `docker update` may have changed);
+//! - `rwlayer/<id>`: its writable layer, as a layer archive of its changes to its
+//!   image (`Filesystem::changes_archive`), written when it ends and when a program
+//!   in it syncs one of its files; absent while it has changed nothing;
 //! - `volume/<name>`, `volume-data/<name>`: volumes (see `volumes`).
 //!
 //! Images loaded from boot modules are not stored (the modules bring them back), nor
@@ -22,8 +25,7 @@
 //! changes images, [`sync_images`] writes the difference between the images in memory
 //! and those stored in one commit; at boot [`restore_images`] brings the stored ones
 //! back. Container states are written by [`sync_containers`] after agent operations
-//! and every 50 ms from the watchdog (which sees containers end); a container's
-//! writable layer is not stored yet.
+//! and every 50 ms from the watchdog (which sees containers end).
 
 use super::images::{self, StoredImage};
 use super::layers::{Layer, LayerBuilder};
@@ -77,6 +79,9 @@ static STORE: Mutex<Option<Store<DataPartition>>> = Mutex::new(None);
 static TAGS: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
 /// The state last written for each stored container.
 static WRITTEN: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
+/// The change count of each stored container's files when its writable layer was
+/// last written (or when it was made, for one that has written nothing since).
+static LAYERS: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
 /// Ids of the images boot modules brought this boot (not stored).
 static FROM_MODULES: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 
@@ -301,6 +306,68 @@ fn state_key(id: &str) -> String {
     alloc::format!("state/{id}")
 }
 
+fn rwlayer_key(id: &str) -> String {
+    alloc::format!("rwlayer/{id}")
+}
+
+/// Why a writable layer was not written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LayerError {
+    /// The store could not take it.
+    Store(StoreError),
+    /// The files could not be written out (`NoSpace`: not enough memory to).
+    FileSystem(berth_vfs::FsError),
+}
+
+impl LayerError {
+    /// Whether it failed for want of room (in the store, or in memory).
+    pub fn is_no_space(&self) -> bool {
+        matches!(self, LayerError::Store(StoreError::Full { .. }) | LayerError::FileSystem(berth_vfs::FsError::NoSpace))
+    }
+}
+
+impl core::fmt::Display for LayerError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            LayerError::Store(e) => write!(f, "the store on disk: {e}"),
+            LayerError::FileSystem(e) => write!(f, "writing out its files: {e}"),
+        }
+    }
+}
+
+/// The writable layer of `c` as a store change, if it is a stored container whose
+/// files changed since the layer was last written; and the change count it holds.
+fn layer_change(c: &super::Container) -> Result<Option<(Change, u64)>, berth_vfs::FsError> {
+    let changes = c.sandbox.fs.changes();
+    match LAYERS.lock().get(&c.id) {
+        Some(&written) if written != changes => {}
+        _ => return Ok(None),
+    }
+    let layer = c.sandbox.fs.changes_archive(&c.image)?;
+    Ok(Some((Change::Put(rwlayer_key(&c.id), layer), changes)))
+}
+
+/// Writes the writable layer of `c` if it changed (`fsync` of one of its files).
+pub fn save_layer(c: &super::Container) -> Result<(), LayerError> {
+    let Some((change, changes)) = layer_change(c).map_err(LayerError::FileSystem)? else { return Ok(()) };
+    let mut guard = STORE.lock();
+    let Some(store) = guard.as_mut() else { return Ok(()) };
+    store.commit(&[change]).map_err(LayerError::Store)?;
+    LAYERS.lock().insert(c.id.clone(), changes);
+    Ok(())
+}
+
+/// Notes the files of a stored container as they are now as what its stored
+/// writable layer holds (a container just made, or brought back with its layer).
+pub fn note_layer_written(c: &super::Container) {
+    LAYERS.lock().insert(c.id.clone(), c.sandbox.fs.changes());
+}
+
+/// The stored writable layer of container `id`, if it has one.
+pub fn stored_layer(id: &str) -> Option<Vec<u8>> {
+    read(&rwlayer_key(id))
+}
+
 /// The state line of `c` (see the module comment).
 fn state_of(c: &super::Container) -> String {
     let policy = c.restart_policy();
@@ -336,6 +403,7 @@ pub fn save_container(c: &super::Container, image: &str, request: &[u8]) -> Resu
         Change::Put(state_key(&c.id), state.clone().into_bytes()),
     ])?;
     WRITTEN.lock().insert(c.id.clone(), state);
+    note_layer_written(c);
     Ok(())
 }
 
@@ -364,38 +432,54 @@ pub fn rename_container(id: &str, name: &str) -> Result<(), StoreError> {
 pub fn forget_container(id: &str) -> Result<(), StoreError> {
     let mut guard = STORE.lock();
     let Some(store) = guard.as_mut() else { return Ok(()) };
+    LAYERS.lock().remove(id);
     if WRITTEN.lock().remove(id).is_none() && !store.contains(&container_key(id)) {
         return Ok(());
     }
-    store.commit(&[Change::Delete(container_key(id)), Change::Delete(state_key(id))])
+    store.commit(&[Change::Delete(container_key(id)), Change::Delete(state_key(id)), Change::Delete(rwlayer_key(id))])
 }
 
 /// Writes the state of every stored container whose state changed since last written,
-/// in one commit (a failure is logged; the next call tries again).
+/// in one commit, with the writable layers of those that have ended (a failure is
+/// logged; the next call tries again).
 pub fn sync_containers() {
-    let changed: Vec<(String, String)> = {
+    let changed: Vec<(Arc<super::Container>, String)> = {
         let written = WRITTEN.lock();
         if written.is_empty() {
             return;
         }
         super::registry::list()
-            .iter()
+            .into_iter()
             .filter_map(|c| {
                 let old = written.get(&c.id)?;
-                let now = state_of(c);
-                (*old != now).then(|| (c.id.clone(), now))
+                let now = state_of(&c);
+                (*old != now).then_some((c, now))
             })
             .collect()
     };
     if changed.is_empty() {
         return;
     }
+    let mut changes: Vec<Change> =
+        changed.iter().map(|(c, state)| Change::Put(state_key(&c.id), state.clone().into_bytes())).collect();
+    let mut layers = Vec::new();
+    for (c, _) in changed.iter().filter(|(c, _)| matches!(c.status(), super::Status::Exited(_))) {
+        match layer_change(c) {
+            Ok(Some((change, count))) => {
+                changes.push(change);
+                layers.push((c.id.clone(), count));
+            }
+            Ok(None) => {}
+            Err(e) => log::warn!("container {}: writable layer not written: {e}", c.name()),
+        }
+    }
     let mut guard = STORE.lock();
     let Some(store) = guard.as_mut() else { return };
-    let changes: Vec<Change> =
-        changed.iter().map(|(id, state)| Change::Put(state_key(id), state.clone().into_bytes())).collect();
     match store.commit(&changes) {
-        Ok(()) => WRITTEN.lock().extend(changed),
+        Ok(()) => {
+            WRITTEN.lock().extend(changed.into_iter().map(|(c, state)| (c.id.clone(), state)));
+            LAYERS.lock().extend(layers);
+        }
         Err(e) => log::warn!("container states not written: {e}"),
     }
 }

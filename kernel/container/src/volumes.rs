@@ -305,6 +305,9 @@ pub(crate) fn mount_into(sandbox: &Sandbox, mounts: &[VolumeMount]) -> Result<()
     let fs = &sandbox.fs;
     for m in mounts {
         let volume = get(&m.volume).ok_or_else(|| ContainerError::NoVolume(m.volume.clone()))?;
+        if fs.has_mounted(&volume.fs) {
+            continue; // the files of an earlier run, kept
+        }
         let err = |e| ContainerError::FileSystem("a volume's mount point", e);
         let mut parts: Vec<&str> = m.target.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
         let last = parts.pop().ok_or(err(FsError::Invalid))?;

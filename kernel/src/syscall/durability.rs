@@ -1,14 +1,15 @@
 //! `fsync`, `fdatasync`, `syncfs` and `sync`: making files durable.
 //!
-//! A container's own files live in memory and go with it, so there is nothing to make
-//! durable for them. Files in volumes are kept on the machine's store: these calls
-//! write the volume out before they return (when it changed since last written), so
-//! what a program has synced survives a power cut. Without a store they succeed at
-//! once, as on a machine whose disk is memory.
+//! On a machine with a store, these calls write out before they return what holds the
+//! file, if it changed since last written: its volume, or its container's writable
+//! layer (for a container the agent stores). So what a program has synced survives a
+//! power cut. Without a store they succeed at once, as on a machine whose disk is
+//! memory.
 
 use super::fs::file;
 use super::{Args, SysResult};
 use crate::container::volumes::{self, VolumeError};
+use crate::container::{registry, store};
 use crate::proc::current_process;
 use berth_abi::Errno;
 
@@ -18,20 +19,37 @@ fn errno(e: VolumeError) -> Errno {
     if e.is_no_space() { Errno::ENOSPC } else { Errno::EIO }
 }
 
-/// `fsync(fd)`, `fdatasync(fd)`, `syncfs(fd)`: writes the volume the file is in, if it
-/// is in one.
+/// `fsync(fd)`, `fdatasync(fd)`, `syncfs(fd)`: writes the volume the file is in, or
+/// the writable layer of the caller's container if the file is one of its own.
 pub fn sync_file(a: &Args) -> SysResult {
     let f = file(a.fd(0))?;
-    if let Some(inode) = f.ops.inode() {
-        volumes::sync_holding(inode).map_err(errno)?;
+    let Some(inode) = f.ops.inode() else { return Ok(0) };
+    let sandbox = current_process().sandbox.clone();
+    if sandbox.fs.holds(inode) {
+        return sync_own_files(&sandbox);
     }
+    volumes::sync_holding(inode).map_err(errno)?;
     Ok(0)
 }
 
-/// `sync()`: writes the volumes mounted in the caller's container (the others are
-/// not its business). It cannot fail: a volume that could not be written is logged.
+/// Writes the writable layer of the container `sandbox` belongs to.
+fn sync_own_files(sandbox: &alloc::sync::Arc<crate::sandbox::Sandbox>) -> SysResult {
+    let list = registry::list();
+    let Some(c) = list.iter().find(|c| alloc::sync::Arc::ptr_eq(&c.sandbox, sandbox)) else { return Ok(0) };
+    store::save_layer(c).map_err(|e| {
+        log::warn!("container {}: writable layer not written: {e}", c.name());
+        if e.is_no_space() { Errno::ENOSPC } else { Errno::EIO }
+    })?;
+    Ok(0)
+}
+
+/// `sync()`: writes the caller's container's writable layer and the volumes mounted
+/// in it (the others are not its business). It cannot fail: what could not be
+/// written is logged.
 pub fn sync_all() -> SysResult {
-    let fs = &current_process().sandbox.fs;
+    let sandbox = current_process().sandbox.clone();
+    let _ = sync_own_files(&sandbox);
+    let fs = &sandbox.fs;
     for volume in volumes::list().iter().filter(|v| fs.has_mounted(&v.fs)) {
         if let Err(e) = volumes::sync(volume) {
             log::warn!("volume {}: not written: {e}", volume.name);

@@ -76,6 +76,11 @@ pub const ALL: &[Case] = &[
         about: "volumes: shared, synced, written back, renamed containers, removal, across power cuts",
         run: store::volumes_survive_a_power_cut,
     },
+    Case {
+        name: "store-layers",
+        about: "writable layers: kept by docker start, written on exit and sync, back after a power cut",
+        run: store::writable_layers_survive_a_power_cut,
+    },
     Case { name: "boot-memory-map", about: "the in-kernel memory map checks pass", run: boot::memory_map },
     Case {
         name: "boot-smp",

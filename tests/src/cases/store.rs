@@ -364,3 +364,62 @@ pub fn volumes_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// A container's writable layer: kept when it runs again (`docker start`), written to
+/// the store when it ends and when a program in it syncs, and brought back after a
+/// power cut, removals (whiteouts) included.
+pub fn writable_layers_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
+    let test = "store-layers";
+    let dir = a.scratch("store-layers-disk");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let disk = dir.join("disk.img");
+    berth_image::disk::data_disk(&disk, 64 << 20).map_err(|e| e.to_string())?;
+    let tar = busybox_tar(&dir)?;
+    let agent = free_port();
+    let docker = Docker::new(agent, &dir.join("docker-config"), Some(TEST_TOKEN))?;
+    let expect = |vm: &Vm, what: &str, got: &str, want: &str| -> Result<(), String> {
+        if got.trim() == want { Ok(()) } else { Err(vm.failure(&format!("{what}: got {got:?}, want {want:?}"))) }
+    };
+    // Counts its runs in a file of its own, and removes a file of the image once.
+    let counter = "echo x >> /count; wc -l < /count; \
+                   if [ -e /etc/group ]; then echo group; rm /etc/group; else echo nogroup; fi";
+    let syncer = "cat /etc/s 2>/dev/null || echo none; echo synced > /etc/s; sync; echo ready; sleep 1000";
+
+    let vm = boot(a, test, &disk, agent, None)?;
+    docker.ok(&["import", &tar.to_string_lossy(), "bb"], CLI)?;
+    let out = sh(&docker, &["--name", "counter"], counter)?;
+    expect(&vm, "the first run", &out, "1\ngroup")?;
+    let out = docker.ok(&["start", "-a", "counter"], CLI).map_err(|e| vm.failure(&e))?;
+    expect(&vm, "docker start of the ended container", &out, "2\nnogroup")?;
+    sh(&docker, &["-d", "--name", "syncer"], syncer)?;
+    let deadline = std::time::Instant::now() + seconds(30);
+    while !docker.ok(&["logs", "syncer"], CLI)?.contains("ready") {
+        if std::time::Instant::now() > deadline {
+            return Err(vm.failure("the syncing container did not get ready"));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    drop(vm); // the power goes while `syncer` runs
+
+    let vm = boot(a, test, &disk, agent, None)?;
+    let out = docker.ok(&["start", "-a", "counter"], CLI).map_err(|e| vm.failure(&e))?;
+    expect(&vm, "the run after the power cut", &out, "3\nnogroup")?;
+    docker.ok(&["start", "syncer"], CLI)?;
+    let deadline = std::time::Instant::now() + seconds(30);
+    loop {
+        let logs = docker.ok(&["logs", "syncer"], CLI)?;
+        if logs.contains("ready") {
+            expect(&vm, "what the running container had synced", logs.lines().next().unwrap_or(""), "synced")?;
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(vm.failure("the syncing container did not start again"));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // Removed, its layer goes with it: a new container of the name starts afresh.
+    docker.ok(&["rm", "-f", "counter"], CLI)?;
+    let out = sh(&docker, &["--name", "counter"], counter)?;
+    expect(&vm, "a new container of a removed one's name", &out, "1\ngroup")?;
+    Ok(())
+}

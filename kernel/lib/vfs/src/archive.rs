@@ -12,27 +12,34 @@ use alloc::vec::Vec;
 use berth_tar::writer::{self, Member, MemberKind};
 
 /// One thing to write: a live inode, or a part of the image not yet looked into.
-enum Node {
+pub(crate) enum Node {
     Live(Arc<Inode>),
     Image(Arc<ImageNode>),
 }
 
 /// The archive being written, and the hard-linked files already in it.
-struct Out {
-    bytes: Vec<u8>,
+pub(crate) struct Out {
+    pub bytes: Vec<u8>,
     /// Inode number to path, for files with more than one name.
     linked: BTreeMap<u64, String>,
 }
 
 impl Out {
+    /// An empty archive.
+    pub fn new() -> Out {
+        Out { bytes: Vec::new(), linked: BTreeMap::new() }
+    }
+}
+
+impl Out {
     /// Appends `data`, or fails with `NoSpace` if the heap has no room for it.
-    fn push(&mut self, data: &[u8]) -> Result<()> {
+    pub fn push(&mut self, data: &[u8]) -> Result<()> {
         self.bytes.try_reserve(data.len()).map_err(|_| FsError::NoSpace)?;
         self.bytes.extend_from_slice(data);
         Ok(())
     }
 
-    fn header(&mut self, member: &Member<'_>) -> Result<()> {
+    pub fn header(&mut self, member: &Member<'_>) -> Result<()> {
         self.push(&writer::header(member))
     }
 
@@ -54,13 +61,14 @@ impl Filesystem {
     /// mount points stay, as empty directories).
     /// `NoSpace` if the heap cannot hold the archive.
     pub fn archive(&self) -> Result<Vec<u8>> {
-        let mut out = Out { bytes: Vec::new(), linked: BTreeMap::new() };
+        let mut out = Out::new();
         self.write_node(&mut out, Node::Live(self.root()), String::from("./"))?;
         out.push(&writer::end())?;
         Ok(out.bytes)
     }
 
-    fn write_node(&self, out: &mut Out, node: Node, path: String) -> Result<()> {
+    /// Writes `node` and everything under it at `path` (directories end in `/`).
+    pub(crate) fn write_node(&self, out: &mut Out, node: Node, path: String) -> Result<()> {
         match node {
             Node::Live(inode) => self.write_inode(out, &inode, path),
             Node::Image(image) => write_image_node(out, &image, path),
@@ -158,7 +166,7 @@ impl Filesystem {
 }
 
 /// A part of the image no one has looked into yet, written as the image has it.
-fn write_image_node(out: &mut Out, node: &ImageNode, path: String) -> Result<()> {
+pub(crate) fn write_image_node(out: &mut Out, node: &ImageNode, path: String) -> Result<()> {
     let member =
         |kind| Member { name: &path, kind, mode: node.mode, uid: node.uid, gid: node.gid, size: 0, mtime: node.mtime };
     match &node.body {

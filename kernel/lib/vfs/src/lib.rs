@@ -22,6 +22,7 @@ mod error;
 mod fs;
 mod image;
 mod inode;
+mod layer;
 mod path;
 mod space;
 

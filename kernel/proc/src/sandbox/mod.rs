@@ -43,8 +43,8 @@ pub struct Parts {
     pub name: String,
     /// The host name its processes see.
     pub hostname: String,
-    /// Its file system.
-    pub fs: Filesystem,
+    /// Its file system (a new one, or the one an earlier run of its container left).
+    pub fs: Arc<Filesystem>,
     /// Memory charged to it, with its limit.
     pub memory: Arc<MemoryCounter>,
     /// Its port space.
@@ -101,7 +101,7 @@ impl Sandbox {
             terminal: parts.tty.then(|| Arc::new(files::Terminal::new(me.clone()))),
             name: parts.name,
             hostname: parts.hostname,
-            fs: Arc::new(parts.fs),
+            fs: parts.fs,
             memory: parts.memory,
             net: parts.net,
             log: parts.log,

@@ -1,0 +1,110 @@
+//! A container's writable layer written out as a layer (`Filesystem::changes_archive`)
+//! and stacked on its image gives the same tree back, and holds only what changed.
+
+use berth_oci::stack;
+use berth_vfs::{FileType, Filesystem, FsError, Image, ImageLimits, Inode};
+
+fn clock() -> u64 {
+    1_700_000_000_000_000_000
+}
+
+fn base() -> Image {
+    let mut b = tar::Builder::new(Vec::new());
+    let mut add = |kind: tar::EntryType, path: &str, data: &[u8], link: Option<&str>| {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_size(data.len() as u64);
+        h.set_mode(if kind == tar::EntryType::Directory { 0o755 } else { 0o644 });
+        h.set_mtime(1_600_000_000);
+        match link {
+            Some(target) => b.append_link(&mut h, path, target).unwrap(),
+            None => b.append_data(&mut h, path, data).unwrap(),
+        }
+    };
+    add(tar::EntryType::Directory, "./", &[], None);
+    add(tar::EntryType::Regular, "./etc/motd", b"welcome", None);
+    add(tar::EntryType::Regular, "./etc/passwd", b"root", None);
+    add(tar::EntryType::Regular, "./etc/kept", b"untouched", None);
+    add(tar::EntryType::Symlink, "./etc/link", &[], Some("motd"));
+    add(tar::EntryType::Regular, "./usr/share/doc/a", b"a", None);
+    add(tar::EntryType::Regular, "./old/x", b"x", None);
+    add(tar::EntryType::Regular, "./var/file-then-dir", b"f", None);
+    Image::from_tar(&b.into_inner().unwrap(), ImageLimits::default()).unwrap()
+}
+
+fn read_all(i: &Inode) -> Vec<u8> {
+    let mut buf = vec![0u8; i.metadata().size as usize];
+    let n = i.read_at(0, &mut buf).unwrap();
+    buf.truncate(n);
+    buf
+}
+
+fn names(layer: &[u8]) -> Vec<String> {
+    let mut archive = tar::Archive::new(layer);
+    archive.entries().unwrap().map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned()).collect()
+}
+
+/// Makes changes of every kind to a container of `image`.
+fn change(fs: &Filesystem) {
+    let root = fs.root();
+    let etc = fs.lookup(&root, "/etc", true).unwrap();
+    fs.lookup(&root, "/etc/motd", true).unwrap().write_at(0, b"changed", clock()).unwrap();
+    fs.lookup(&root, "/etc/passwd", true).unwrap().set_mode(0o600, clock());
+    fs.unlink(&etc, "link").unwrap();
+    fs.symlink(&etc, "link", "passwd").unwrap();
+    fs.create_file(&etc, "new", 0o644).unwrap().write_at(0, b"new file", clock()).unwrap();
+    let old = fs.lookup(&root, "/old", true).unwrap();
+    fs.unlink(&old, "x").unwrap();
+    fs.rmdir(&root, "old").unwrap();
+    let var = fs.lookup(&root, "/var", true).unwrap();
+    fs.unlink(&var, "file-then-dir").unwrap();
+    let d = fs.mkdir(&var, "file-then-dir", 0o700).unwrap();
+    fs.create_file(&d, "inside", 0o644).unwrap();
+    fs.mkdir(&root, "home", 0o755).unwrap();
+}
+
+#[test]
+fn the_layer_holds_the_changes_and_stacks_back_to_the_tree() {
+    let image = base();
+    let fs = Filesystem::new(&image, None, clock).unwrap();
+    // An untouched container has nothing to keep.
+    let empty = fs.changes_archive(&image).unwrap();
+    assert!(names(&empty).is_empty(), "{:?}", names(&empty));
+    change(&fs);
+
+    let layer = fs.changes_archive(&image).unwrap();
+    let listed = names(&layer);
+    for want in ["etc/motd", "etc/passwd", "etc/link", "etc/new", ".wh.old", "var/file-then-dir/inside", "home/"] {
+        assert!(listed.iter().any(|n| n == want), "{want} missing from {listed:?}");
+    }
+    for unchanged in ["etc/kept", "usr/share/doc/a", "usr/"] {
+        assert!(!listed.iter().any(|n| n == unchanged), "{unchanged} is in the layer: {listed:?}");
+    }
+
+    let upper = Image::from_tar(&layer, ImageLimits::default()).unwrap();
+    let stacked = stack([&image, &upper]);
+    let back = Filesystem::new(&stacked, None, clock).unwrap();
+    let r = back.root();
+    assert_eq!(read_all(&back.lookup(&r, "/etc/motd", true).unwrap()), b"changed");
+    assert_eq!(back.lookup(&r, "/etc/passwd", true).unwrap().metadata().mode & 0o777, 0o600);
+    assert_eq!(back.lookup(&r, "/etc/link", false).unwrap().readlink().unwrap(), "passwd");
+    assert_eq!(read_all(&back.lookup(&r, "/etc/new", true).unwrap()), b"new file");
+    assert_eq!(read_all(&back.lookup(&r, "/etc/kept", true).unwrap()), b"untouched");
+    assert_eq!(back.lookup(&r, "/old", true).unwrap_err(), FsError::NotFound);
+    let d = back.lookup(&r, "/var/file-then-dir", true).unwrap();
+    assert_eq!((d.file_type(), d.metadata().mode & 0o777), (FileType::Directory, 0o700));
+    assert!(back.lookup(&r, "/var/file-then-dir/inside", true).is_ok());
+    assert_eq!(read_all(&back.lookup(&r, "/usr/share/doc/a", true).unwrap()), b"a");
+
+    // A second run on the restored tree, diffed against the image (not the stacked
+    // tree), keeps the first run's changes and adds its own.
+    let etc = back.lookup(&r, "/etc", true).unwrap();
+    back.unlink(&etc, "kept").unwrap();
+    let again = back.changes_archive(&image).unwrap();
+    let upper = Image::from_tar(&again, ImageLimits::default()).unwrap();
+    let third = Filesystem::new(&stack([&image, &upper]), None, clock).unwrap();
+    let r = third.root();
+    assert_eq!(read_all(&third.lookup(&r, "/etc/motd", true).unwrap()), b"changed");
+    assert_eq!(third.lookup(&r, "/etc/kept", true).unwrap_err(), FsError::NotFound);
+    assert_eq!(third.lookup(&r, "/old", true).unwrap_err(), FsError::NotFound);
+}

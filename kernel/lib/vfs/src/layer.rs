@@ -1,0 +1,178 @@
+//! A tree's changes to the image it started from, as a layer archive (what overlay
+//! file systems keep as the upper layer): what was added or changed, and a whiteout
+//! `.wh.NAME` for each name removed. Stacked on that image (as image layers are), it
+//! gives the tree back, so a container's writable layer can be kept on disk.
+//!
+//! Unchanged is decided without reading file data: a file whose bytes are still the
+//! image's own (the same shared buffer) with the same owner, mode and modification
+//! time, and a directory never looked into, are left out.
+
+use crate::Result;
+use crate::archive::{Node, Out, write_image_node};
+use crate::fs::Filesystem;
+use crate::image::{Image, ImageBody, ImageNode};
+use crate::inode::{Body, Content, Inode, Metadata};
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use berth_tar::writer::{self, Member, MemberKind};
+
+/// What to compare with the image: a live inode, or a part of the tree still the
+/// image's nodes (perhaps of another image stacked on `base`).
+enum Current {
+    Live(Arc<Inode>),
+    Image(Arc<ImageNode>),
+}
+
+/// Whether `m` shows the same owner, mode and modification time as `node`.
+fn same_meta(m: &Metadata, node: &ImageNode) -> bool {
+    m.mode == node.mode && m.uid == node.uid && m.gid == node.gid && m.mtime / 1_000_000_000 == node.mtime
+}
+
+fn same_image_meta(a: &ImageNode, b: &ImageNode) -> bool {
+    a.mode == b.mode && a.uid == b.uid && a.gid == b.gid && a.mtime == b.mtime
+}
+
+/// Whether two leaves (not directories) of images are the same.
+fn same_image_leaf(a: &ImageNode, b: &ImageNode) -> bool {
+    same_image_meta(a, b)
+        && match (&a.body, &b.body) {
+            (ImageBody::File(x), ImageBody::File(y)) => Arc::ptr_eq(x, y) || x[..] == y[..],
+            (ImageBody::Symlink(x), ImageBody::Symlink(y)) => x == y,
+            (ImageBody::Device(x), ImageBody::Device(y)) => x == y,
+            (ImageBody::Fifo, ImageBody::Fifo) => true,
+            _ => false,
+        }
+}
+
+fn dir_member<'a>(path: &'a str, mode: u32, uid: u32, gid: u32, mtime: u64) -> Member<'a> {
+    Member { name: path, kind: MemberKind::Directory, mode, uid, gid, size: 0, mtime }
+}
+
+impl Filesystem {
+    /// The tree's changes to `base` as a layer archive (see the module comment).
+    /// `NoSpace` if the heap cannot hold it.
+    pub fn changes_archive(&self, base: &Image) -> Result<Vec<u8>> {
+        let mut out = Out::new();
+        self.diff(&mut out, Current::Live(self.root()), base.root(), String::from("./"))?;
+        out.push(&writer::end())?;
+        Ok(out.bytes)
+    }
+
+    /// Writes what of `cur` (at `path`) differs from `base`, which is there in the image.
+    fn diff(&self, out: &mut Out, cur: Current, base: &Arc<ImageNode>, path: String) -> Result<()> {
+        let base_dir = match &base.body {
+            ImageBody::Dir(children) => Some(children),
+            _ => None,
+        };
+        match cur {
+            Current::Image(node) => {
+                if Arc::ptr_eq(&node, base) {
+                    return Ok(());
+                }
+                match (&node.body, base_dir) {
+                    (ImageBody::Dir(children), Some(base_children)) => {
+                        if !same_image_meta(&node, base) {
+                            out.header(&dir_member(&path, node.mode, node.uid, node.gid, node.mtime))?;
+                        }
+                        let children = children.iter().map(|(n, c)| (n.clone(), Current::Image(c.clone())));
+                        self.diff_children(out, children.collect(), base_children, &path)
+                    }
+                    _ if same_image_leaf(&node, base) => Ok(()),
+                    _ => write_image_node(out, &node, path),
+                }
+            }
+            Current::Live(inode) => {
+                if self.is_mounted_root(&inode) || matches!(inode.body, Body::Special(_)) {
+                    return Ok(());
+                }
+                let m = inode.metadata();
+                match (&inode.body, base_dir) {
+                    (Body::Dir(state), Some(base_children)) => {
+                        if !same_meta(&m, base) {
+                            out.header(&dir_member(&path, m.mode, m.uid, m.gid, m.mtime / 1_000_000_000))?;
+                        }
+                        let children: Vec<(String, Current)> = {
+                            let state = state.lock();
+                            match (&state.entries, &state.lower) {
+                                (Some(entries), _) => {
+                                    entries.iter().map(|(n, c)| (n.clone(), Current::Live(c.clone()))).collect()
+                                }
+                                (None, Some(lower)) => match &lower.body {
+                                    ImageBody::Dir(children) => {
+                                        children.iter().map(|(n, c)| (n.clone(), Current::Image(c.clone()))).collect()
+                                    }
+                                    _ => Vec::new(),
+                                },
+                                (None, None) => Vec::new(),
+                            }
+                        };
+                        self.diff_children(out, children, base_children, &path)
+                    }
+                    (Body::File(content), None) if same_meta(&m, base) => {
+                        let unchanged = match (&*content.read(), &base.body) {
+                            (Content::Shared(bytes), ImageBody::File(image)) => Arc::ptr_eq(bytes, image),
+                            _ => false,
+                        };
+                        if unchanged { Ok(()) } else { self.write_node(out, Node::Live(inode), path) }
+                    }
+                    (Body::Symlink(target), None)
+                        if same_meta(&m, base) && matches!(&base.body, ImageBody::Symlink(t) if t == target) =>
+                    {
+                        Ok(())
+                    }
+                    (Body::Device, None)
+                        if same_meta(&m, base) && matches!(base.body, ImageBody::Device(r) if r == m.rdev) =>
+                    {
+                        Ok(())
+                    }
+                    (Body::Fifo, None) if same_meta(&m, base) && matches!(base.body, ImageBody::Fifo) => Ok(()),
+                    _ => self.write_node(out, Node::Live(inode), path),
+                }
+            }
+        }
+    }
+
+    /// The children of a directory at `path` against the image's: each compared (or
+    /// written whole where the image has no such name), and a whiteout for each name
+    /// the image has and the directory no longer does.
+    fn diff_children(
+        &self,
+        out: &mut Out,
+        children: Vec<(String, Current)>,
+        base: &alloc::collections::BTreeMap<String, Arc<ImageNode>>,
+        path: &str,
+    ) -> Result<()> {
+        let prefix = path.trim_start_matches("./");
+        for (name, _) in base.iter().filter(|(name, _)| !children.iter().any(|(n, _)| n == *name)) {
+            let whiteout = format!("{prefix}.wh.{name}");
+            out.header(&Member {
+                name: &whiteout,
+                kind: MemberKind::File,
+                mode: 0,
+                uid: 0,
+                gid: 0,
+                size: 0,
+                mtime: 0,
+            })?;
+        }
+        for (name, child) in children {
+            let is_dir = match &child {
+                Current::Live(c) => c.is_dir(),
+                Current::Image(n) => matches!(n.body, ImageBody::Dir(_)),
+            };
+            let child_path = format!("{prefix}{name}{}", if is_dir { "/" } else { "" });
+            match (base.get(&name), child) {
+                (Some(b), child) => self.diff(out, child, b, child_path)?,
+                (None, Current::Live(c)) => {
+                    if !self.is_mounted_root(&c) && !matches!(c.body, Body::Special(_)) {
+                        self.write_node(out, Node::Live(c), child_path)?;
+                    }
+                }
+                (None, Current::Image(n)) => write_image_node(out, &n, child_path)?,
+            }
+        }
+        Ok(())
+    }
+}
