@@ -167,7 +167,8 @@ fn volumes_for(req: &api::ContainerCreate, image: &RunConfig) -> Result<Vec<Volu
         match crate::container::volumes::create(m.source.as_deref(), Vec::new(), Vec::new()) {
             Ok((volume, _)) => {
                 let anonymous = m.source.is_none();
-                mounts.push(VolumeMount { volume: volume.name.clone(), target: m.target, anonymous });
+                let (volume, target, no_copy) = (volume.name.clone(), m.target, m.no_copy);
+                mounts.push(VolumeMount { volume, target, anonymous, no_copy });
             }
             Err(e) => {
                 crate::container::volumes::remove_anonymous(&mounts);

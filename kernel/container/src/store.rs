@@ -8,7 +8,8 @@
 //! - `layer/<diff id hex>`: a layer's uncompressed tar, stored once for every image.
 //!
 //! - `container/<id>`: a container the agent created: its name, image reference,
-//!   creation time and volumes (`volume <anonymous 0|1> <name> <target>` lines), then
+//!   creation time and volumes (`volume <flags> <name> <target>` lines; flags: 1
+//!   anonymous, 2 nocopy), then
 //!   the create request as the client sent it (the agent makes the
 //!   configuration from it again at boot) — see [`ContainerRecord`];
 //! - `state/<id>`: how it stands: `created`, `running <restarts>` or
@@ -392,7 +393,8 @@ pub fn save_container(c: &super::Container, image: &str, request: &[u8]) -> Resu
     }
     let mut head = alloc::format!("berth-container 1\nname {}\nimage {image}\ncreated {}\n", c.name(), c.created_at);
     for m in &c.config.volumes {
-        head.push_str(&alloc::format!("volume {} {} {}\n", u8::from(m.anonymous), m.volume, m.target));
+        let flags = u8::from(m.anonymous) | u8::from(m.no_copy) << 1;
+        head.push_str(&alloc::format!("volume {flags} {} {}\n", m.volume, m.target));
     }
     head.push('\n');
     let mut record = head.into_bytes();
@@ -522,9 +524,10 @@ fn read_record(store: &mut Store<DataPartition>, id: &str) -> Option<ContainerRe
     let mut volumes = Vec::new();
     for line in lines {
         let mut words = line.strip_prefix("volume ")?.splitn(3, ' ');
-        let anonymous = words.next()? == "1";
+        let flags: u8 = words.next()?.parse().ok()?;
+        let (anonymous, no_copy) = (flags & 1 != 0, flags & 2 != 0);
         let (volume, target) = (String::from(words.next()?), String::from(words.next()?));
-        volumes.push(berth_config::VolumeMount { volume, target, anonymous });
+        volumes.push(berth_config::VolumeMount { volume, target, anonymous, no_copy });
     }
     let request = bytes[split + 2..].to_vec();
     Some(ContainerRecord { id: String::from(id), name, image, created_at, volumes, request, state })

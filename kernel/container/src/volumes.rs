@@ -3,9 +3,11 @@
 //!
 //! A volume is a [`Filesystem`] of its own, mounted into each container that uses it
 //! (`Filesystem::mount_tree`): what a container writes there is the volume's, numbered
-//! and charged by it, and stays when the container goes. Each volume has a memory
-//! limit (`--opt size=...`; by default a quarter of the memory containers may use),
-//! since its files live in memory like everything a container writes.
+//! and charged by it, and stays when the container goes. An empty volume mounted over
+//! a directory of the image that holds files is first filled with them (unless the
+//! mount says `nocopy`), as Docker fills it. Each volume has a memory limit (`--opt
+//! size=...`; by default a quarter of the memory containers may use), since its files
+//! live in memory like everything a container writes.
 //!
 //! On a machine with a store, a volume's description is written when it is created;
 //! its contents, as one tar archive, whenever a program in a container asks for them
@@ -53,6 +55,8 @@ pub struct Volume {
     pub fs: Filesystem,
     /// What was last written to the store; held while writing.
     written: Mutex<Written>,
+    /// Held while the volume is filled from an image.
+    filling: Mutex<()>,
 }
 
 struct Written {
@@ -168,7 +172,7 @@ fn make(
     let budget = Arc::new(crate::mm::MemoryCounter::for_container(size_limit(&options)?));
     let fs = Filesystem::new(contents, Some(budget), crate::time::realtime_ns)?;
     let written = Mutex::new(Written { changes: None, removed: false });
-    Ok(Volume { name, created_at, labels, options, anonymous, fs, written })
+    Ok(Volume { name, created_at, labels, options, anonymous, fs, written, filling: Mutex::new(()) })
 }
 
 /// The description written as `volume/<name>`.
@@ -320,9 +324,27 @@ pub(crate) fn mount_into(sandbox: &Sandbox, mounts: &[VolumeMount]) -> Result<()
                 Err(e) => return Err(err(e)),
             };
         }
+        if !m.no_copy {
+            fill_from_image(fs, &dir, last, &volume).map_err(err)?;
+        }
         fs.mount_tree(&dir, last, &volume.fs).map_err(err)?;
     }
     Ok(())
+}
+
+/// Fills an empty volume with what the container's tree has at `dir/name` (a
+/// directory of its image), as Docker does at a volume's first mount.
+fn fill_from_image(fs: &Filesystem, dir: &Arc<Inode>, name: &str, volume: &Volume) -> Result<(), FsError> {
+    let Ok(source) = fs.child(dir, name) else { return Ok(()) };
+    if !source.is_dir() || fs.entries(&source)?.is_empty() {
+        return Ok(());
+    }
+    // One container at a time fills it: the second finds it no longer empty.
+    let _filling = volume.filling.lock();
+    if !volume.fs.entries(&volume.fs.root())?.is_empty() {
+        return Ok(());
+    }
+    fs.copy_tree(&source, &volume.fs, &volume.fs.root())
 }
 
 /// Brings back the stored volumes (at boot, before the containers that mount them).

@@ -56,10 +56,10 @@ pub fn fuzz_short(a: &Artifacts) -> Result<(), String> {
 pub fn fuzz(a: &Artifacts, test: &str, options: FuzzOptions) -> Result<FuzzReport, String> {
     let (web_port, go_port) = (free_port(), free_port());
     let seed = options.seed.map(|s| format!(" -s {s}")).unwrap_or_default();
-    // The shell waits for the host to connect once it has its baseline, then becomes
-    // the fuzzer (still pid 1, which the fuzzer needs).
+    // The shell waits for the host to connect once it has its baseline (and says "go"
+    // to it), then becomes the fuzzer (still pid 1, which the fuzzer needs).
     let fuzz_command = format!(
-        "/bin/busybox sh -c \"/bin/busybox nc -l -p 9000 </dev/null; exec /usr/bin/fuzz -q -t {} -w {}{seed}\"",
+        "/bin/busybox sh -c \"echo go | /bin/busybox nc -l -p 9000; exec /usr/bin/fuzz -q -t {} -w {}{seed}\"",
         options.seconds, options.workers
     );
     let containers = [
@@ -145,13 +145,15 @@ fn start_fuzzer(vm: &Vm, port: u16) -> Result<(), String> {
     let deadline = Instant::now() + seconds(30);
     loop {
         match std::net::TcpStream::connect(("127.0.0.1", port)) {
-            // QEMU accepts for the guest before the guest has: wait for the guest's
-            // end, which closes once nc is done.
+            // QEMU accepts for the guest before the guest has, and closes at once if
+            // nothing listens there yet: only nc's "go" means the guest took it.
             Ok(mut s) => {
                 use std::io::Read;
                 s.set_read_timeout(Some(seconds(5))).map_err(|e| e.to_string())?;
                 let _ = s.shutdown(std::net::Shutdown::Write);
-                if matches!(s.read(&mut [0u8; 16]), Ok(0)) {
+                let mut got = Vec::new();
+                let _ = s.read_to_end(&mut got);
+                if got.starts_with(b"go") {
                     return Ok(());
                 }
             }

@@ -63,7 +63,7 @@ pub const ALL: &[Case] = &[
     },
     Case {
         name: "store-full",
-        about: "an import the store has no room for is refused with 507; the next boot keeps what fit",
+        about: "an import the store has no room for gets 507, a volume fsync ENOSPC; the next boot keeps what fit",
         run: store::a_full_store_refuses_and_keeps_the_rest,
     },
     Case {

@@ -134,6 +134,13 @@ pub fn a_full_store_refuses_and_keeps_the_rest(a: &Artifacts) -> Result<(), Stri
         let what = refused.describe(&["import"]);
         return Err(vm.failure(&format!("an import past the store's room was not refused:\n{what}")));
     }
+    // A volume written past the store's room: `fsync` fails with ENOSPC, which `dd`
+    // reports.
+    let script = "dd if=/dev/zero of=/v/big bs=64k count=64 conv=fsync 2>&1; echo status $?";
+    let out = docker.ok(&["run", "--rm", "-v", "big:/v", "bb", "/bin/busybox", "sh", "-c", script], CLI)?;
+    if !out.contains("No space left on device") || out.contains("status 0") {
+        return Err(vm.failure(&format!("fsync of a volume the store has no room for:\n{out}")));
+    }
     drop(vm);
 
     let vm = boot(a, test, &disk, agent, None)?;
@@ -266,7 +273,8 @@ fn sh(docker: &Docker, run_args: &[&str], script: &str) -> Result<String, String
     docker.ok(&[&["run"][..], run_args, &["bb", "/bin/busybox", "sh", "-c", script]].concat(), CLI)
 }
 
-/// Volumes: created by `docker volume create` or on first use, shared by containers,
+/// Volumes: created by `docker volume create` or on first use (filled from the image
+/// unless `nocopy`), shared by containers,
 /// `..` leading back into each container, moves into them copying (EXDEV), in use
 /// refused removal; what was synced (`sync`, `dd conv=fsync`) or left for the
 /// write-back survives a power cut, and so does a volume under a storm of writes
@@ -301,6 +309,12 @@ pub fn volumes_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
                   wc -c < /d/blob";
     let out = sh(&docker, &["--rm", "-v", "data:/d"], script)?;
     expect(&vm, "a second container of the volume", &out, "hello\n/d/../bin/busybox\n/d/sub\nmoved\n65536")?;
+    // An empty volume mounted over a directory of the image is filled from it first,
+    // unless the mount says `nocopy`.
+    let out = sh(&docker, &["--rm", "-v", "filled:/data"], "cat /data/hello.txt")?;
+    expect(&vm, "a volume filled from the image", &out, "hello from a berth container image")?;
+    let out = sh(&docker, &["--rm", "-v", "bare:/data:nocopy"], "ls -A /data | wc -l")?;
+    expect(&vm, "a nocopy volume", &out, "0")?;
     sh(&docker, &["--name", "anon", "-v", "/scratch"], "echo anon > /scratch/f")?;
     let anon = docker.ok(&["inspect", "-f", "{{range .Mounts}}{{.Name}}{{end}}", "anon"], CLI)?;
     let anon = anon.trim().to_string();
@@ -327,7 +341,7 @@ pub fn volumes_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
         return Err(vm.failure("the second boot does not say it restored volumes"));
     }
     let names = docker.ok(&["volume", "ls", "-q"], CLI)?;
-    for want in ["data", "other", anon.as_str()] {
+    for want in ["data", "other", "filled", "bare", anon.as_str()] {
         if !names.lines().any(|l| l == want) {
             return Err(vm.failure(&format!("after the power cut `docker volume ls` lacks {want}:\n{names}")));
         }

@@ -115,6 +115,9 @@ pub struct VolumeMount {
     /// Whether it was made for this container alone (`-v /path`, an image's `VOLUME`):
     /// removed with the container when asked (`docker rm -v`, `--rm`).
     pub anonymous: bool,
+    /// Leave it empty if it is, rather than filling it from what the image has at
+    /// `target` (`nocopy`).
+    pub no_copy: bool,
 }
 
 impl Default for ContainerConfig {

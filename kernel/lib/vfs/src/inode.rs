@@ -362,6 +362,14 @@ impl Inode {
         Ok(())
     }
 
+    /// Makes an empty file show `bytes`, shared with whoever else holds them (copied
+    /// on the first write).
+    pub(crate) fn share_contents(&self, bytes: Arc<[u8]>) {
+        if let Body::File(content) = &self.body {
+            *content.write() = Content::Shared(bytes);
+        }
+    }
+
     /// The file's bytes if they are still its image's (unmodified, shared with every
     /// container of the image).
     pub fn image_contents(&self) -> Option<Arc<[u8]>> {

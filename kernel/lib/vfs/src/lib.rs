@@ -18,6 +18,7 @@ extern crate alloc;
 
 mod archive;
 mod blocks;
+mod copy;
 mod error;
 mod fs;
 mod image;

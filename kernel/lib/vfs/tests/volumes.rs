@@ -148,3 +148,22 @@ fn a_tree_written_out_reads_back_the_same() {
     let data = back.lookup(&r, "/data", true).unwrap();
     assert!(back.entries(&data).unwrap().is_empty());
 }
+
+#[test]
+fn an_empty_volume_takes_the_image_directory_it_is_mounted_over() {
+    let fs = Filesystem::new(&image(), None, clock).unwrap();
+    let volume = empty_volume();
+    let usr = fs.lookup(&fs.root(), "/usr", true).unwrap();
+    usr.set_owner(Some(33), Some(33), clock());
+    fs.copy_tree(&usr, &volume, &volume.root()).unwrap();
+    fs.mount_tree(&fs.root(), "usr", &volume).unwrap();
+    let readme = fs.lookup(&fs.root(), "/usr/share/doc/readme", true).unwrap();
+    assert_eq!(read_all(&readme), b"deep, never looked into");
+    assert!(volume.holds(&readme));
+    assert_eq!(volume.root().metadata().uid, 33);
+    // Writing the copy leaves the image alone.
+    readme.write_at(0, b"DEEP", clock()).unwrap();
+    let other = Filesystem::new(&image(), None, clock).unwrap();
+    let original = other.lookup(&other.root(), "/usr/share/doc/readme", true).unwrap();
+    assert_eq!(read_all(&original), b"deep, never looked into");
+}

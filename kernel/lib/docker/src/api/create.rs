@@ -131,6 +131,17 @@ pub struct Mount {
     pub target: String,
     /// Read-only.
     pub read_only: bool,
+    /// Options of a volume mount.
+    #[serde(deserialize_with = "null_default")]
+    pub volume_options: VolumeOptions,
+}
+
+/// `VolumeOptions` of a [`Mount`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct VolumeOptions {
+    /// Do not fill an empty volume from the image (`volume-nocopy`).
+    pub no_copy: bool,
 }
 
 /// A volume a create request asks to mount: `source` names it (`None`: a new
@@ -141,6 +152,9 @@ pub struct RequestedMount {
     pub source: Option<String>,
     /// Where it appears in the container.
     pub target: String,
+    /// Leave an empty volume empty, rather than filling it from what the image has at
+    /// `target` (`nocopy`).
+    pub no_copy: bool,
 }
 
 /// The volumes a create request mounts, from `-v NAME:/path[:OPTIONS]` (`Binds`),
@@ -154,12 +168,12 @@ pub fn requested_mounts<'a>(
     anonymous: impl IntoIterator<Item = &'a String>,
 ) -> Result<Vec<RequestedMount>, String> {
     let mut out: Vec<RequestedMount> = Vec::new();
-    let add = |out: &mut Vec<RequestedMount>, source: Option<String>, target: &str| {
+    let add = |out: &mut Vec<RequestedMount>, source: Option<String>, target: &str, no_copy: bool| {
         let target = clean_target(target)?;
         if out.iter().any(|m| m.target == target) {
             return Err(format!("Duplicate mount point: {target}"));
         }
-        out.push(RequestedMount { source, target });
+        out.push(RequestedMount { source, target, no_copy });
         Ok(())
     };
     for bind in &host.binds {
@@ -168,10 +182,12 @@ pub fn requested_mounts<'a>(
             (Some(s), Some(t)) if !s.is_empty() && !t.is_empty() => (s, t),
             _ => return Err(format!("invalid volume specification: '{bind}'")),
         };
+        let mut no_copy = false;
         if let Some(options) = parts.next() {
             for option in options.split(',') {
                 match option {
-                    "rw" | "z" | "Z" | "nocopy" | "" => {}
+                    "nocopy" => no_copy = true,
+                    "rw" | "z" | "Z" | "" => {}
                     "ro" => return Err(format!("{bind}: read-only volumes are not supported by berth yet")),
                     other => return Err(format!("invalid mode: {other}")),
                 }
@@ -185,7 +201,7 @@ pub fn requested_mounts<'a>(
                 "{bind}: berth has no host file system to bind-mount from; use a named volume (NAME:{target})"
             ));
         }
-        add(&mut out, Some(String::from(source)), target)?;
+        add(&mut out, Some(String::from(source)), target, no_copy)?;
     }
     for m in &host.mounts {
         match m.kind.as_str() {
@@ -202,12 +218,12 @@ pub fn requested_mounts<'a>(
             return Err(format!("mount {}: read-only volumes are not supported by berth yet", m.target));
         }
         let source = (!m.source.is_empty()).then(|| m.source.clone());
-        add(&mut out, source, &m.target)?;
+        add(&mut out, source, &m.target, m.volume_options.no_copy)?;
     }
     for path in anonymous {
         let target = clean_target(path)?;
         if !out.iter().any(|m| m.target == target) {
-            out.push(RequestedMount { source: None, target });
+            out.push(RequestedMount { source: None, target, no_copy: false });
         }
     }
     Ok(out)

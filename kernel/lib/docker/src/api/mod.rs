@@ -21,8 +21,8 @@ pub use container::{
     NetworkSettings, Port, SummaryHostConfig, SummaryNetworkSettings, UpdateResponse, WaitError, WaitResponse,
 };
 pub use create::{
-    ContainerCreate, Empty, HostConfig, Mount, PortBinding, RequestedMount, RestartPolicy, parse_port_key, port_key,
-    published_ports, requested_mounts,
+    ContainerCreate, Empty, HostConfig, Mount, PortBinding, RequestedMount, RestartPolicy, VolumeOptions,
+    parse_port_key, port_key, published_ports, requested_mounts,
 };
 pub use image::{HistoryItem, ImageConfig, ImageDeleteItem, ImageInspect, ImageSummary, RootFs, reference_filters};
 pub use message::{ErrorDetail, ErrorResponse, JsonMessage, ProgressDetail, from_json, json_line, to_json};

@@ -17,11 +17,11 @@ fn mounts(req: &ContainerCreate, image_volumes: &[&str]) -> Result<Vec<Requested
 }
 
 fn named(source: &str, target: &str) -> RequestedMount {
-    RequestedMount { source: Some(source.to_string()), target: target.to_string() }
+    RequestedMount { source: Some(source.to_string()), target: target.to_string(), no_copy: false }
 }
 
 fn anonymous(target: &str) -> RequestedMount {
-    RequestedMount { source: None, target: target.to_string() }
+    RequestedMount { source: None, target: target.to_string(), no_copy: false }
 }
 
 #[test]
@@ -47,6 +47,13 @@ fn binds_mounts_and_anonymous_volumes() {
     // A named volume on an image's VOLUME path takes its place.
     let req = create(r#"{"Image":"x","HostConfig":{"Binds":["db:/var/lib/db/"]}}"#);
     assert_eq!(mounts(&req, &["/var/lib/db"]).unwrap(), vec![named("db", "/var/lib/db")]);
+    // `nocopy`, both ways.
+    let req = create(
+        r#"{"HostConfig":{"Binds":["a:/a:nocopy"],"Mounts":[{"Type":"volume","Source":"b","Target":"/b",
+        "VolumeOptions":{"NoCopy":true}},{"Type":"volume","Source":"c","Target":"/c","VolumeOptions":null}]}}"#,
+    );
+    let got = mounts(&req, &[]).unwrap();
+    assert_eq!(got.iter().map(|m| m.no_copy).collect::<Vec<_>>(), [true, true, false]);
     // `null` everywhere, as older clients send.
     let req = create(r#"{"Image":"x","Volumes":null,"HostConfig":{"Binds":null,"Mounts":null}}"#);
     assert!(mounts(&req, &[]).unwrap().is_empty());
