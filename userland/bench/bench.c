@@ -6,12 +6,16 @@
  *   bench fork-exec N     fork + execve(/proc/self/exe true) + waitpid, N times: us each
  *   bench pipe N          N one-byte round trips between two processes over pipes: us each
  *   bench spin N          N million rounds of integer arithmetic in user mode: ms taken
+ *   bench write-fsync PATH MIB
+ *                         write MIB MiB to PATH in 1 MiB writes, then fsync: MiB/s of
+ *                         the whole (what `dd conv=fsync` measures)
  *   bench true            exit at once (for start-up latency)
  */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -116,9 +120,38 @@ static int bench_spin(long millions) {
     return 0;
 }
 
+static int bench_write_fsync(const char *path, long mib) {
+    static char buf[1 << 20];
+    for (size_t i = 0; i < sizeof buf; i++) {
+        buf[i] = (char)(i * 7);
+    }
+    int fd = open(path, O_WRONLY | O_CREAT, 0644);
+    if (fd < 0) {
+        perror(path);
+        return 1;
+    }
+    double start = now_ns();
+    for (long i = 0; i < mib; i++) {
+        if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf) {
+            perror("write");
+            return 1;
+        }
+    }
+    double written = now_ns();
+    if (fsync(fd) != 0) {
+        perror("fsync");
+        return 1;
+    }
+    double synced = now_ns();
+    close(fd);
+    printf("bench write-fsync: %.1f MiB/s (%ld MiB: writes %.0f ms, fsync %.0f ms)\n",
+           (double)mib / ((synced - start) / 1e9), mib, (written - start) / 1e6, (synced - written) / 1e6);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: bench getpid|faults|fork-exec|pipe|spin|true [N]\n");
+        fprintf(stderr, "usage: bench getpid|faults|fork-exec|pipe|spin|true [N] | write-fsync PATH MIB\n");
         return 2;
     }
     const char *mode = argv[1];
@@ -128,6 +161,7 @@ int main(int argc, char **argv) {
     if (strcmp(mode, "pipe") == 0) return bench_pipe(arg(argc, argv, 10000));
     if (strcmp(mode, "spin") == 0) return bench_spin(arg(argc, argv, 20));
     if (strcmp(mode, "true") == 0) return 0;
+    if (strcmp(mode, "write-fsync") == 0 && argc > 3) return bench_write_fsync(argv[2], strtol(argv[3], NULL, 10));
     fprintf(stderr, "bench: unknown mode %s\n", mode);
     return 2;
 }

@@ -1,7 +1,10 @@
 //! `cargo xtask bench --store`: berth's persistent store. How long a boot takes to
 //! bring back 100 containers with `--restart always` (QEMU start to the last one
-//! running, after a power cut), and what storing an image costs: `docker import` of
-//! the test image with a data disk and without one, interleaved.
+//! running, after a power cut); what storing an image costs: `docker import` of the
+//! test image with a data disk and without one, interleaved; and writing a file and
+//! making it durable (`bench write-fsync`, what `dd conv=fsync` measures) into a
+//! volume in a berth container against Linux writing the same to the same virtio-blk
+//! disk, interleaved.
 
 use crate::util;
 use berth_tests::docker::{Docker, TEST_TOKEN};
@@ -31,7 +34,7 @@ fn stamp(line: &str) -> Option<f64> {
 }
 
 /// Runs the store benchmarks; returns (what, figure) rows.
-pub fn run(kernel: &Path) -> Result<Vec<(String, String)>, String> {
+pub fn run(kernel: &Path, linux: bool) -> Result<Vec<(String, String)>, String> {
     let dir = util::out_dir().join("bench-store");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let disk = dir.join("disk.img");
@@ -110,5 +113,79 @@ pub fn run(kernel: &Path) -> Result<Vec<(String, String)>, String> {
         format!("docker import {mib:.1} MiB, stored vs memory only"),
         format!("{w:.0} vs {wo:.0} ms (the store: {rate})"),
     ));
+    if linux {
+        rows.push(write_fsync(kernel, &disk, &test_image, &docker, port)?);
+    }
     Ok(rows)
+}
+
+/// MiB each write-and-fsync writes.
+const WRITE_MIB: u32 = 32;
+
+/// The figure of a `bench write-fsync` line: MiB/s and the line's details.
+fn write_rate(lines: &str) -> Option<(f64, String)> {
+    let rest = lines.lines().find_map(|l| l.split("bench write-fsync: ").nth(1))?;
+    let rate = rest.split_whitespace().next()?.parse().ok()?;
+    Some((rate, rest.to_string()))
+}
+
+/// `bench write-fsync` of [`WRITE_MIB`] MiB: in a berth container into a volume (the
+/// store on the data disk's partition), and on Linux to that same partition as a raw
+/// block device (no file system: the most Linux can do on this disk), round after
+/// round. Returns the row.
+fn write_fsync(
+    kernel: &Path,
+    disk: &Path,
+    test_image: &Path,
+    docker: &Docker,
+    port: u16,
+) -> Result<(String, String), String> {
+    println!("==> write {WRITE_MIB} MiB and fsync: berth (a volume) and Linux (the raw partition), interleaved");
+    let linux = crate::linux::kernel()?;
+    let dir = crate::linux::modules_dir();
+    let modules: Vec<(String, std::path::PathBuf)> = crate::linux::BLOCK_MODULES
+        .iter()
+        .map(|m| (crate::linux::module_file(m).to_string(), dir.join(crate::linux::module_file(m))))
+        .collect();
+    let mut files: Vec<(&str, &Path)> = modules.iter().map(|(n, p)| (n.as_str(), p.as_path())).collect();
+    let bench = util::out_dir().join("userland/bench");
+    files.push(("bench", &bench));
+    let load: String = modules.iter().map(|(n, _)| format!("/bin/busybox insmod /bin/{n}\n")).collect();
+    let script = format!("{load}/bin/busybox sleep 1\n/bin/bench write-fsync /dev/vda1 {WRITE_MIB}");
+    let initramfs = util::out_dir().join("linux/bench-store-initramfs.cpio");
+    crate::linux::initramfs(&files, &script, &initramfs)?;
+
+    let (mut berth, mut linux_rates, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 1..=ROUNDS {
+        berth_image::disk::data_disk(disk, 256 << 20).map_err(|e| e.to_string())?;
+        let vm = boot(kernel, Some(disk), port)?;
+        docker.ok(&["import", &test_image.to_string_lossy(), "t"], CLI)?;
+        let mib = WRITE_MIB.to_string();
+        let out =
+            docker.ok(&["run", "--rm", "-v", "bench:/w", "t", "/usr/bin/bench", "write-fsync", "/w/f", &mib], CLI)?;
+        drop(vm);
+        let (b, details) = write_rate(&out).ok_or_else(|| format!("berth printed no figure: {out}"))?;
+        println!("    round {round}, berth: {details}");
+
+        berth_image::disk::data_disk(disk, 256 << 20).map_err(|e| e.to_string())?;
+        let mut config = crate::linux::vm_config(&linux, &initramfs);
+        config.disk = Some(disk.to_path_buf());
+        let mut vm = Vm::start(&config)?;
+        vm.expect("LINUX-DONE", Duration::from_secs(300))?;
+        let (l, details) =
+            write_rate(&vm.output()).ok_or_else(|| format!("Linux printed no figure:\n{}", vm.output()))?;
+        println!("    round {round}, Linux: {details}   berth/Linux {:.2}x", b / l);
+        berth.push(b);
+        linux_rates.push(l);
+        ratios.push(b / l);
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let ratios: Vec<String> = ratios.iter().map(|r| format!("{r:.2}x")).collect();
+    Ok((
+        format!("write {WRITE_MIB} MiB + fsync, berth volume vs Linux raw"),
+        format!("{:.1} vs {:.1} MiB/s (medians; ratios {})", median(berth), median(linux_rates), ratios.join(", ")),
+    ))
 }

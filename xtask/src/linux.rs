@@ -33,17 +33,32 @@ pub const NET_MODULES: &[&str] = &[
     "drivers/net/virtio_net.ko",
 ];
 
-/// Where the kept [`NET_MODULES`] are.
+/// The modules Linux needs for QEMU's virtio block device, in the order they load.
+pub const BLOCK_MODULES: &[&str] = &[
+    "drivers/virtio/virtio_ring.ko",
+    "drivers/virtio/virtio.ko",
+    "drivers/virtio/virtio_pci_legacy_dev.ko",
+    "drivers/virtio/virtio_pci_modern_dev.ko",
+    "drivers/virtio/virtio_pci.ko",
+    "drivers/block/virtio_blk.ko",
+];
+
+/// Every module kept from the kernel package.
+fn kept_modules() -> impl Iterator<Item = &'static str> {
+    NET_MODULES.iter().chain(BLOCK_MODULES).copied()
+}
+
+/// Where the kept [`NET_MODULES`] and [`BLOCK_MODULES`] are.
 pub fn modules_dir() -> PathBuf {
     util::out_dir().join("linux/modules")
 }
 
-/// Fetches (once) Debian's kernel package and unpacks its bzImage and the network
-/// modules.
+/// Fetches (once) Debian's kernel package and unpacks its bzImage and the network and
+/// block device modules.
 pub fn kernel() -> Result<Kernel, String> {
     let dir = util::out_dir().join("linux");
     let found = |dir: &Path| -> Option<Kernel> {
-        if !NET_MODULES.iter().all(|m| modules_dir().join(module_file(m)).is_file()) {
+        if !kept_modules().all(|m| modules_dir().join(module_file(m)).is_file()) {
             return None;
         }
         let entry = std::fs::read_dir(dir.join("boot"))
@@ -74,7 +89,7 @@ pub fn kernel() -> Result<Kernel, String> {
         .ok_or("no .deb downloaded")?;
     util::run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&dir), "unpacking the kernel package")?;
     std::fs::create_dir_all(modules_dir()).map_err(|e| e.to_string())?;
-    for module in NET_MODULES {
+    for module in kept_modules() {
         let from = std::fs::read_dir(dir.join("lib/modules"))
             .map_err(|e| e.to_string())?
             .filter_map(Result::ok)

@@ -167,8 +167,8 @@ fn volumes_for(req: &api::ContainerCreate, image: &RunConfig) -> Result<Vec<Volu
         match crate::container::volumes::create(m.source.as_deref(), Vec::new(), Vec::new()) {
             Ok((volume, _)) => {
                 let anonymous = m.source.is_none();
-                let (volume, target, no_copy) = (volume.name.clone(), m.target, m.no_copy);
-                mounts.push(VolumeMount { volume, target, anonymous, no_copy });
+                let (volume, target, no_copy, read_only) = (volume.name.clone(), m.target, m.no_copy, m.read_only);
+                mounts.push(VolumeMount { volume, target, anonymous, no_copy, read_only });
             }
             Err(e) => {
                 crate::container::volumes::remove_anonymous(&mounts);

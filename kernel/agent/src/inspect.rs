@@ -123,8 +123,8 @@ fn mounts(c: &Container) -> Vec<api::MountPoint> {
             source: api::Volume::mountpoint(&m.volume),
             destination: m.target.clone(),
             driver: String::from("local"),
-            mode: String::new(),
-            rw: true,
+            mode: String::from(if m.read_only { "ro" } else { "" }),
+            rw: !m.read_only,
             propagation: String::new(),
         })
         .collect()

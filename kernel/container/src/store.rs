@@ -9,7 +9,7 @@
 //!
 //! - `container/<id>`: a container the agent created: its name, image reference,
 //!   creation time and volumes (`volume <flags> <name> <target>` lines; flags: 1
-//!   anonymous, 2 nocopy), then
+//!   anonymous, 2 nocopy, 4 read-only), then
 //!   the create request as the client sent it (the agent makes the
 //!   configuration from it again at boot) — see [`ContainerRecord`];
 //! - `state/<id>`: how it stands: `created`, `running <restarts>` or
@@ -30,6 +30,7 @@
 
 use super::images::{self, StoredImage};
 use super::layers::{Layer, LayerBuilder};
+use crate::sched::SleepMutex;
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -37,7 +38,12 @@ use alloc::vec::Vec;
 use berth_hal::blk::{BlockDevice, find_block_devices};
 use berth_oci::{Digest, ImageConfig};
 use berth_store::{Change, Disk, DiskError, Opened, Store, StoreError};
+use core::sync::atomic::{AtomicBool, Ordering};
 use spin::Mutex;
+
+/// Bytes a disk request moves before the thread lets others run (a whole number of
+/// sectors).
+const PIECE: usize = 256 * 1024;
 
 /// The berth data partition of a block device, as a disk of its own.
 pub struct DataPartition {
@@ -62,19 +68,33 @@ impl Disk for DataPartition {
     }
     fn read(&mut self, sector: u64, buf: &mut [u8]) -> Result<(), DiskError> {
         let at = self.range(sector, buf.len())?;
-        self.device.read(at, buf).map_err(|_| DiskError)
+        for (i, piece) in buf.chunks_mut(PIECE).enumerate() {
+            let sector = at + (i * PIECE / berth_store::SECTOR) as u64;
+            self.device.read(sector, piece).map_err(|_| DiskError)?;
+            crate::sched::preempt_point();
+        }
+        Ok(())
     }
     fn write(&mut self, sector: u64, buf: &[u8]) -> Result<(), DiskError> {
         let at = self.range(sector, buf.len())?;
-        self.device.write(at, buf).map_err(|_| DiskError)
+        // Requests are polled: between pieces, let other threads have the CPU.
+        for (i, piece) in buf.chunks(PIECE).enumerate() {
+            let sector = at + (i * PIECE / berth_store::SECTOR) as u64;
+            self.device.write(sector, piece).map_err(|_| DiskError)?;
+            crate::sched::preempt_point();
+        }
+        Ok(())
     }
     fn flush(&mut self) -> Result<(), DiskError> {
         self.device.flush().map_err(|_| DiskError)
     }
 }
 
-/// The open store, if the machine has one.
-static STORE: Mutex<Option<Store<DataPartition>>> = Mutex::new(None);
+/// The open store, if the machine has one. Its lock is held through disk I/O, so its
+/// waiters sleep, and a long commit lets other threads run between requests.
+static STORE: SleepMutex<Option<Store<DataPartition>>> = SleepMutex::new(None);
+/// Whether the machine has a store (known without waiting for the lock).
+static PRESENT: AtomicBool = AtomicBool::new(false);
 /// The tags line last written for each stored image (by id), so a sync compares in
 /// memory rather than reading each image's tags back from the disk.
 static TAGS: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
@@ -120,6 +140,7 @@ pub fn init() {
                     all / 2
                 );
                 *STORE.lock() = Some(store);
+                PRESENT.store(true, Ordering::Release);
                 return;
             }
             Err(e) => log::error!("disk at {location}, partition {}: {e}; not used", data.index + 1),
@@ -130,7 +151,7 @@ pub fn init() {
 
 /// Whether the machine has a store.
 pub fn present() -> bool {
-    STORE.lock().is_some()
+    PRESENT.load(Ordering::Acquire)
 }
 
 /// Commits `changes` (nothing to do without a store).
@@ -393,7 +414,7 @@ pub fn save_container(c: &super::Container, image: &str, request: &[u8]) -> Resu
     }
     let mut head = alloc::format!("berth-container 1\nname {}\nimage {image}\ncreated {}\n", c.name(), c.created_at);
     for m in &c.config.volumes {
-        let flags = u8::from(m.anonymous) | u8::from(m.no_copy) << 1;
+        let flags = u8::from(m.anonymous) | u8::from(m.no_copy) << 1 | u8::from(m.read_only) << 2;
         head.push_str(&alloc::format!("volume {flags} {} {}\n", m.volume, m.target));
     }
     head.push('\n');
@@ -525,9 +546,9 @@ fn read_record(store: &mut Store<DataPartition>, id: &str) -> Option<ContainerRe
     for line in lines {
         let mut words = line.strip_prefix("volume ")?.splitn(3, ' ');
         let flags: u8 = words.next()?.parse().ok()?;
-        let (anonymous, no_copy) = (flags & 1 != 0, flags & 2 != 0);
+        let (anonymous, no_copy, read_only) = (flags & 1 != 0, flags & 2 != 0, flags & 4 != 0);
         let (volume, target) = (String::from(words.next()?), String::from(words.next()?));
-        volumes.push(berth_config::VolumeMount { volume, target, anonymous, no_copy });
+        volumes.push(berth_config::VolumeMount { volume, target, anonymous, no_copy, read_only });
     }
     let request = bytes[split + 2..].to_vec();
     Some(ContainerRecord { id: String::from(id), name, image, created_at, volumes, request, state })

@@ -24,6 +24,7 @@
 
 use crate::registry;
 use crate::sandbox::Sandbox;
+use crate::sched::SleepMutex;
 use crate::{ContainerError, store};
 use alloc::collections::BTreeMap;
 use alloc::format;
@@ -53,8 +54,9 @@ pub struct Volume {
     pub anonymous: bool,
     /// Its files.
     pub fs: Filesystem,
-    /// What was last written to the store; held while writing.
-    written: Mutex<Written>,
+    /// What was last written to the store; held while writing (through disk I/O:
+    /// waiters sleep).
+    written: SleepMutex<Written>,
     /// Held while the volume is filled from an image.
     filling: Mutex<()>,
 }
@@ -120,7 +122,10 @@ impl From<FsError> for VolumeError {
     }
 }
 
+/// Every volume by name (held only briefly: never through disk I/O).
 static VOLUMES: Mutex<BTreeMap<String, Arc<Volume>>> = Mutex::new(BTreeMap::new());
+/// Held while a volume is made.
+static CREATING: SleepMutex<()> = SleepMutex::new(());
 
 /// Whether `name` is a valid volume name (Docker's rule: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`).
 pub fn valid_name(name: &str) -> bool {
@@ -171,7 +176,7 @@ fn make(
 ) -> Result<Volume, VolumeError> {
     let budget = Arc::new(crate::mm::MemoryCounter::for_container(size_limit(&options)?));
     let fs = Filesystem::new(contents, Some(budget), crate::time::realtime_ns)?;
-    let written = Mutex::new(Written { changes: None, removed: false });
+    let written = SleepMutex::new(Written { changes: None, removed: false });
     Ok(Volume { name, created_at, labels, options, anonymous, fs, written, filling: Mutex::new(()) })
 }
 
@@ -201,15 +206,16 @@ pub fn create(
         Some(n) => String::from(n),
         None => registry::new_id(),
     };
-    let mut volumes = VOLUMES.lock();
-    if let Some(existing) = volumes.get(&name) {
-        return Ok((existing.clone(), false));
+    // One creation at a time (it may wait for the disk, so not under `VOLUMES`).
+    let _creating = CREATING.lock();
+    if let Some(existing) = get(&name) {
+        return Ok((existing, false));
     }
     let volume = Arc::new(make(name.clone(), crate::time::realtime_ns(), labels, options, anonymous, &Image::empty())?);
     if store::present() {
         store::commit(&[Change::Put(meta_key(&name), describe(&volume))])?;
     }
-    volumes.insert(name, volume.clone());
+    VOLUMES.lock().insert(name, volume.clone());
     Ok((volume, true))
 }
 
@@ -327,7 +333,7 @@ pub(crate) fn mount_into(sandbox: &Sandbox, mounts: &[VolumeMount]) -> Result<()
         if !m.no_copy {
             fill_from_image(fs, &dir, last, &volume).map_err(err)?;
         }
-        fs.mount_tree(&dir, last, &volume.fs).map_err(err)?;
+        fs.mount_tree(&dir, last, &volume.fs, m.read_only).map_err(err)?;
     }
     Ok(())
 }

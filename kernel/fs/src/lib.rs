@@ -192,6 +192,7 @@ pub fn fs_errno(e: FsError) -> Errno {
         FsError::AccessDenied => Errno::EACCES,
         FsError::CrossDevice => Errno::EXDEV,
         FsError::Busy => Errno::EBUSY,
+        FsError::ReadOnly => Errno::EROFS,
         FsError::BadImage(_) => Errno::EINVAL,
     }
 }

@@ -42,10 +42,12 @@ pub mod profile;
 
 mod group;
 mod runqueue;
+mod sleep_mutex;
 mod thread;
 mod wait;
 
 pub use group::{DEFAULT_WEIGHT, Group};
+pub use sleep_mutex::{SleepMutex, SleepMutexGuard};
 pub use thread::{Thread, ThreadExtension, ThreadState, Tid};
 pub use wait::{WaitError, WaitQueue, WakeRelay, sleep, wait_any};
 

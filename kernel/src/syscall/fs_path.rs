@@ -81,6 +81,11 @@ pub(crate) fn permit(process: &Process, inode: &Inode, want: u32) -> Result<(), 
     if process.creds.lock().may_access(m.mode, m.uid, m.gid, want) { Ok(()) } else { Err(Errno::EACCES) }
 }
 
+/// EROFS if `inode` is in a volume mounted read-only in the process's container.
+fn permit_change(process: &Process, inode: &Inode) -> Result<(), Errno> {
+    if process.sandbox.fs.is_read_only(inode) { Err(Errno::EROFS) } else { Ok(()) }
+}
+
 /// Whether the process may add entries to `dir` (write and search permission).
 fn permit_create(process: &Process, dir: &Inode) -> Result<(), Errno> {
     permit(process, dir, MAY_WRITE | MAY_EXEC)
@@ -150,6 +155,9 @@ pub fn open(dirfd: Fd, path: UserCStr, flags: OpenFlags, mode: u32) -> SysResult
     if !flags.contains(OpenFlags::PATH) && kind != FileType::Symlink {
         let read = if matches!(access_mode(flags.bits()), O_RDONLY | O_RDWR) { MAY_READ } else { 0 };
         let write = if writing || flags.contains(OpenFlags::TRUNC) { MAY_WRITE } else { 0 };
+        if write != 0 && kind == FileType::Regular {
+            permit_change(&process, &inode)?;
+        }
         permit(&process, &inode, read | write)?;
     }
     finish_open(&process, &fs, inode, flags, path, cloexec)
@@ -408,8 +416,10 @@ pub fn access(dirfd: Fd, path: UserCStr, mode: i32, flags: AtFlags) -> SysResult
     if allowed { Ok(0) } else { Err(Errno::EACCES) }
 }
 
-/// EPERM unless the process owns `inode` or is root (chmod, explicit times).
+/// EPERM unless the process owns `inode` or is root (chmod, explicit times); EROFS in
+/// a read-only volume.
 fn permit_owner(process: &Process, inode: &Inode) -> Result<(), Errno> {
+    permit_change(process, inode)?;
     if process.creds.lock().owns_or_root(inode.metadata().uid) { Ok(()) } else { Err(Errno::EPERM) }
 }
 
@@ -451,6 +461,7 @@ pub(super) fn owned(process: &Process, inode: Arc<Inode>) -> Arc<Inode> {
 
 /// Changes `inode`'s owner if the process may (EPERM otherwise).
 fn change_owner(process: &Process, inode: &Inode, uid: u32, gid: u32) -> SysResult {
+    permit_change(process, inode)?;
     if !process.creds.lock().may_chown(inode.metadata().uid, uid, gid) {
         return Err(Errno::EPERM);
     }
@@ -483,6 +494,7 @@ pub fn truncate(a: &Args) -> SysResult {
     if inode.is_dir() {
         return Err(Errno::EISDIR);
     }
+    permit_change(&process, &inode)?;
     permit(&process, &inode, MAY_WRITE)?;
     inode.truncate(len as u64, process.sandbox.fs.now()).map_err(fs_errno)?;
     Ok(0)
@@ -517,6 +529,7 @@ pub fn utimensat(a: &Args) -> SysResult {
     };
     // Times of one's choosing need ownership; "now" needs write permission will do.
     let chosen = |t: Option<u64>| t.is_some_and(|t| t != now);
+    permit_change(&process, &inode)?;
     if chosen(atime) || chosen(mtime) {
         permit_owner(&process, &inode)?;
     } else if permit_owner(&process, &inode).is_err() {

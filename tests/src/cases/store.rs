@@ -137,7 +137,7 @@ pub fn a_full_store_refuses_and_keeps_the_rest(a: &Artifacts) -> Result<(), Stri
     // A volume written past the store's room: `fsync` fails with ENOSPC, which `dd`
     // reports.
     let script = "dd if=/dev/zero of=/v/big bs=64k count=64 conv=fsync 2>&1; echo status $?";
-    let out = docker.ok(&["run", "--rm", "-v", "big:/v", "bb", "/bin/busybox", "sh", "-c", script], CLI)?;
+    let out = docker.ok(&["run", "--rm", "-v", "big:/v", "bb:first", "/bin/busybox", "sh", "-c", script], CLI)?;
     if !out.contains("No space left on device") || out.contains("status 0") {
         return Err(vm.failure(&format!("fsync of a volume the store has no room for:\n{out}")));
     }
@@ -274,7 +274,7 @@ fn sh(docker: &Docker, run_args: &[&str], script: &str) -> Result<String, String
 }
 
 /// Volumes: created by `docker volume create` or on first use (filled from the image
-/// unless `nocopy`), shared by containers,
+/// unless `nocopy`), shared by containers, read-only where mounted `:ro`,
 /// `..` leading back into each container, moves into them copying (EXDEV), in use
 /// refused removal; what was synced (`sync`, `dd conv=fsync`) or left for the
 /// write-back survives a power cut, and so does a volume under a storm of writes
@@ -315,6 +315,18 @@ pub fn volumes_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
     expect(&vm, "a volume filled from the image", &out, "hello from a berth container image")?;
     let out = sh(&docker, &["--rm", "-v", "bare:/data:nocopy"], "ls -A /data | wc -l")?;
     expect(&vm, "a nocopy volume", &out, "0")?;
+    // Read-only: every change in the volume fails with EROFS; the rest of the
+    // container is writable; inspect says so.
+    let script = "touch /d/x 2>&1; { echo > /d/greeting; } 2>&1; rm /d/greeting 2>&1; mkdir /d/y 2>&1; \
+                  chmod 777 /d/sub 2>&1; mv /d/sub /d/sub2 2>&1; echo ok > /tmp/ok; cat /tmp/ok /d/greeting";
+    let out = sh(&docker, &["--name", "reader", "-v", "data:/d:ro"], script)?;
+    let refused = out.lines().filter(|l| l.contains("Read-only file system")).count();
+    if refused != 6 || !out.ends_with("ok\nhello\n") {
+        return Err(vm.failure(&format!("changes in a read-only volume: {refused} refused of 6:\n{out}")));
+    }
+    let rw = docker.ok(&["inspect", "-f", "{{range .Mounts}}{{.RW}} {{.Mode}}{{end}}", "reader"], CLI)?;
+    expect(&vm, "a read-only mount's RW and Mode", &rw, "false ro")?;
+    docker.ok(&["rm", "reader"], CLI)?;
     sh(&docker, &["--name", "anon", "-v", "/scratch"], "echo anon > /scratch/f")?;
     let anon = docker.ok(&["inspect", "-f", "{{range .Mounts}}{{.Name}}{{end}}", "anon"], CLI)?;
     let anon = anon.trim().to_string();

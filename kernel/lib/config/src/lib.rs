@@ -118,6 +118,8 @@ pub struct VolumeMount {
     /// Leave it empty if it is, rather than filling it from what the image has at
     /// `target` (`nocopy`).
     pub no_copy: bool,
+    /// Nothing in it may change from this container (`:ro`, `readonly`): EROFS.
+    pub read_only: bool,
 }
 
 impl Default for ContainerConfig {

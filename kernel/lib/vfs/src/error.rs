@@ -32,6 +32,8 @@ pub enum FsError {
     CrossDevice,
     /// A mount point cannot be removed or renamed (EBUSY).
     Busy,
+    /// The tree is mounted read-only here (EROFS).
+    ReadOnly,
     /// A malformed image archive.
     BadImage(String),
 }
@@ -52,6 +54,7 @@ impl fmt::Display for FsError {
             FsError::AccessDenied => f.write_str("permission denied"),
             FsError::CrossDevice => f.write_str("invalid cross-device link"),
             FsError::Busy => f.write_str("device or resource busy"),
+            FsError::ReadOnly => f.write_str("read-only file system"),
             FsError::BadImage(why) => write!(f, "bad image: {why}"),
         }
     }

@@ -14,14 +14,23 @@ use spin::Mutex;
 /// Most symbolic links followed while resolving one path (Linux's limit).
 pub const MAX_SYMLINKS: usize = 40;
 
+/// A tree mounted in a file system.
+struct Mount {
+    /// The tree's root.
+    root: Arc<Inode>,
+    /// The directory it is mounted in.
+    at: Weak<Inode>,
+    /// Nothing in it may change through this file system.
+    read_only: bool,
+}
+
 /// One container's file system (or one volume): a tree of inodes over an image.
 pub struct Filesystem {
     root: Arc<Inode>,
     space: Arc<Space>,
-    /// Other trees (volumes) mounted here: each one's root, and the directory it is
-    /// mounted in. A mounted root is shared with other file systems, so its `..` is
-    /// found here, never through its own parent link.
-    mounts: Mutex<Vec<(Arc<Inode>, Weak<Inode>)>>,
+    /// Other trees (volumes) mounted here. A mounted root is shared with other file
+    /// systems, so its `..` is found here, never through its own parent link.
+    mounts: Mutex<Vec<Mount>>,
     clock: fn() -> u64,
 }
 
@@ -123,8 +132,8 @@ impl Filesystem {
     /// The directory containing `dir`, if it is still in a tree: for a mounted root,
     /// the directory it is mounted in here.
     fn up(&self, dir: &Arc<Inode>) -> Option<Arc<Inode>> {
-        if let Some((_, at)) = self.mounts.lock().iter().find(|(root, _)| Arc::ptr_eq(root, dir)) {
-            return at.upgrade();
+        if let Some(m) = self.mounts.lock().iter().find(|m| Arc::ptr_eq(&m.root, dir)) {
+            return m.at.upgrade();
         }
         dir.parent.lock().upgrade()
     }
@@ -136,13 +145,25 @@ impl Filesystem {
 
     /// Whether `inode` is the root of a tree mounted here.
     pub(crate) fn is_mounted_root(&self, inode: &Arc<Inode>) -> bool {
-        self.mounts.lock().iter().any(|(root, _)| Arc::ptr_eq(root, inode))
+        self.mounts.lock().iter().any(|m| Arc::ptr_eq(&m.root, inode))
+    }
+
+    /// Whether `inode` is in a tree mounted read-only here: EROFS for any change.
+    pub fn is_read_only(&self, inode: &Inode) -> bool {
+        let Some(space) = &inode.space else { return false };
+        self.mounts.lock().iter().any(|m| m.read_only && m.root.space.as_ref().is_some_and(|s| Arc::ptr_eq(s, space)))
+    }
+
+    /// `ReadOnly` if `dir` is in a tree mounted read-only here.
+    fn check_writable(&self, dir: &Inode) -> Result<()> {
+        if self.is_read_only(dir) { Err(FsError::ReadOnly) } else { Ok(()) }
     }
 
     /// Mounts `other`'s tree (a volume) as `name` in `dir`, in place of whatever was
     /// there: files made in it belong to `other`, and `..` from its root leads back
-    /// to `dir`. Removing or renaming it fails (`Busy`) while it is mounted.
-    pub fn mount_tree(&self, dir: &Arc<Inode>, name: &str, other: &Filesystem) -> Result<()> {
+    /// to `dir`. Removing or renaming it fails (`Busy`) while it is mounted; with
+    /// `read_only`, so does any change in it through this file system (`ReadOnly`).
+    pub fn mount_tree(&self, dir: &Arc<Inode>, name: &str, other: &Filesystem, read_only: bool) -> Result<()> {
         check_name(name)?;
         let root = other.root();
         if self.is_mounted_root(&root) {
@@ -153,7 +174,7 @@ impl Filesystem {
             Some(old) if old.is_dir() => {}
             _ => dir.add_link(1),
         }
-        self.mounts.lock().push((root, Arc::downgrade(dir)));
+        self.mounts.lock().push(Mount { root, at: Arc::downgrade(dir), read_only });
         Ok(())
     }
 
@@ -286,6 +307,7 @@ impl Filesystem {
     /// Creates an empty regular file.
     pub fn create_file(&self, dir: &Arc<Inode>, name: &str, mode: u32) -> Result<Arc<Inode>> {
         check_name(name)?;
+        self.check_writable(dir)?;
         let inode = self.new_inode(dir, |ino, now, b| Inode::new_file(ino, mode, now, b))?;
         self.add(dir, name, inode.clone())?;
         Ok(inode)
@@ -294,6 +316,7 @@ impl Filesystem {
     /// Creates an empty directory.
     pub fn mkdir(&self, dir: &Arc<Inode>, name: &str, mode: u32) -> Result<Arc<Inode>> {
         check_name(name)?;
+        self.check_writable(dir)?;
         let inode = self.new_inode(dir, |ino, now, b| Inode::new_dir(ino, mode, None, now, b))?;
         self.add(dir, name, inode.clone())?;
         Ok(inode)
@@ -302,6 +325,7 @@ impl Filesystem {
     /// Creates a device node, FIFO or socket node (`mode` carries the type).
     pub fn mknod(&self, dir: &Arc<Inode>, name: &str, mode: u32, rdev: u64) -> Result<Arc<Inode>> {
         check_name(name)?;
+        self.check_writable(dir)?;
         match FileType::from_mode(mode) {
             FileType::CharDevice | FileType::BlockDevice | FileType::Fifo | FileType::Socket => {}
             FileType::Regular => return self.create_file(dir, name, mode),
@@ -315,6 +339,7 @@ impl Filesystem {
     /// Creates a symbolic link to `target`.
     pub fn symlink(&self, dir: &Arc<Inode>, name: &str, target: &str) -> Result<Arc<Inode>> {
         check_name(name)?;
+        self.check_writable(dir)?;
         if target.is_empty() {
             return Err(FsError::NotFound);
         }
@@ -331,6 +356,7 @@ impl Filesystem {
         if target.is_dir() {
             return Err(FsError::NotPermitted);
         }
+        self.check_writable(dir)?;
         if !self.same_space(dir, target) {
             return Err(FsError::CrossDevice);
         }
@@ -351,6 +377,7 @@ impl Filesystem {
 
     /// Removes the non-directory `name` from `dir`.
     pub fn unlink(&self, dir: &Arc<Inode>, name: &str) -> Result<()> {
+        self.check_writable(dir)?;
         let now = self.now();
         let removed = self.with_entries(dir, |entries| match entries.get(name) {
             None => Err(FsError::NotFound),
@@ -376,6 +403,7 @@ impl Filesystem {
         if !child.is_dir() {
             return Err(FsError::NotDirectory);
         }
+        self.check_writable(dir)?;
         if self.is_mounted_root(&child) {
             return Err(FsError::Busy);
         }
@@ -431,6 +459,7 @@ impl Filesystem {
         if !self.same_space(old_dir, new_dir) {
             return Err(FsError::CrossDevice);
         }
+        self.check_writable(old_dir)?;
         if source.is_dir() && self.is_ancestor(&source, new_dir) {
             return Err(FsError::Invalid);
         }

@@ -45,8 +45,8 @@ fn a_volume_is_shared_and_dotdot_stays_in_each_container() {
     let a = Filesystem::new(&img, None, clock).unwrap();
     let b = Filesystem::new(&img, None, clock).unwrap();
     let b_srv = b.mkdir(&b.root(), "srv", 0o755).unwrap();
-    a.mount_tree(&a.root(), "data", &volume).unwrap();
-    b.mount_tree(&b_srv, "shared", &volume).unwrap();
+    a.mount_tree(&a.root(), "data", &volume, false).unwrap();
+    b.mount_tree(&b_srv, "shared", &volume, false).unwrap();
 
     // The image's /data is hidden; what one container writes the other reads.
     let a_data = a.lookup(&a.root(), "/data", true).unwrap();
@@ -73,10 +73,10 @@ fn mount_points_are_busy_and_trees_do_not_mix() {
     let volume = empty_volume();
     let fs = Filesystem::new(&image(), None, clock).unwrap();
     let root = fs.root();
-    fs.mount_tree(&root, "data", &volume).unwrap();
+    fs.mount_tree(&root, "data", &volume, false).unwrap();
     assert_eq!(fs.rmdir(&root, "data").unwrap_err(), FsError::Busy);
     assert_eq!(fs.rename(&root, "data", &root, "elsewhere", false).unwrap_err(), FsError::Busy);
-    assert_eq!(fs.mount_tree(&root, "again", &volume).unwrap_err(), FsError::Busy);
+    assert_eq!(fs.mount_tree(&root, "again", &volume, false).unwrap_err(), FsError::Busy);
 
     // Renames and hard links between the container's tree and the volume fail as
     // between two Linux file systems (so `mv` copies).
@@ -96,7 +96,7 @@ fn mount_points_are_busy_and_trees_do_not_mix() {
 fn changes_are_counted_per_tree() {
     let volume = empty_volume();
     let fs = Filesystem::new(&image(), None, clock).unwrap();
-    fs.mount_tree(&fs.root(), "data", &volume).unwrap();
+    fs.mount_tree(&fs.root(), "data", &volume, false).unwrap();
     let data = fs.lookup(&fs.root(), "/data", true).unwrap();
     let before = volume.changes();
     let f = fs.create_file(&data, "f", 0o644).unwrap();
@@ -127,7 +127,7 @@ fn a_tree_written_out_reads_back_the_same() {
     fs.symlink(&root, &"n".repeat(200), "target").unwrap();
     root.set_mode(0o777, clock());
     let volume = empty_volume();
-    fs.mount_tree(&root, "data", &volume).unwrap();
+    fs.mount_tree(&root, "data", &volume, false).unwrap();
     fs.create_file(&fs.lookup(&root, "/data", true).unwrap(), "in-volume", 0o644).unwrap();
 
     let archive = fs.archive().unwrap();
@@ -156,7 +156,7 @@ fn an_empty_volume_takes_the_image_directory_it_is_mounted_over() {
     let usr = fs.lookup(&fs.root(), "/usr", true).unwrap();
     usr.set_owner(Some(33), Some(33), clock());
     fs.copy_tree(&usr, &volume, &volume.root()).unwrap();
-    fs.mount_tree(&fs.root(), "usr", &volume).unwrap();
+    fs.mount_tree(&fs.root(), "usr", &volume, false).unwrap();
     let readme = fs.lookup(&fs.root(), "/usr/share/doc/readme", true).unwrap();
     assert_eq!(read_all(&readme), b"deep, never looked into");
     assert!(volume.holds(&readme));
@@ -166,4 +166,36 @@ fn an_empty_volume_takes_the_image_directory_it_is_mounted_over() {
     let other = Filesystem::new(&image(), None, clock).unwrap();
     let original = other.lookup(&other.root(), "/usr/share/doc/readme", true).unwrap();
     assert_eq!(read_all(&original), b"deep, never looked into");
+}
+
+#[test]
+fn a_volume_mounted_read_only_refuses_changes_there_only() {
+    let volume = empty_volume();
+    let f = volume.create_file(&volume.root(), "f", 0o644).unwrap();
+    volume.mkdir(&volume.root(), "d", 0o755).unwrap();
+    let reader = Filesystem::new(&image(), None, clock).unwrap();
+    let writer = Filesystem::new(&image(), None, clock).unwrap();
+    reader.mount_tree(&reader.root(), "data", &volume, true).unwrap();
+    writer.mount_tree(&writer.root(), "data", &volume, false).unwrap();
+    let data = reader.lookup(&reader.root(), "/data", true).unwrap();
+    let d = reader.lookup(&reader.root(), "/data/d", true).unwrap();
+    assert!(reader.is_read_only(&f) && reader.is_read_only(&data) && !writer.is_read_only(&f));
+    assert!(!reader.is_read_only(&reader.root()));
+    for result in [
+        reader.create_file(&data, "new", 0o644).map(drop),
+        reader.mkdir(&d, "sub", 0o755).map(drop),
+        reader.symlink(&data, "l", "f").map(drop),
+        reader.unlink(&data, "f"),
+        reader.rmdir(&data, "d"),
+        reader.rename(&data, "f", &data, "g", false),
+        reader.link(&data, "f2", &f),
+    ] {
+        assert_eq!(result.unwrap_err(), FsError::ReadOnly);
+    }
+    // The same volume, mounted writable elsewhere, takes changes the reader sees.
+    let wdata = writer.lookup(&writer.root(), "/data", true).unwrap();
+    writer.create_file(&wdata, "from-writer", 0o644).unwrap();
+    assert!(reader.lookup(&reader.root(), "/data/from-writer", true).is_ok());
+    // And the reader's own tree is writable.
+    reader.create_file(&reader.root(), "mine", 0o644).unwrap();
 }

@@ -155,25 +155,27 @@ pub struct RequestedMount {
     /// Leave an empty volume empty, rather than filling it from what the image has at
     /// `target` (`nocopy`).
     pub no_copy: bool,
+    /// Read-only in the container (`:ro`, `readonly`).
+    pub read_only: bool,
 }
 
 /// The volumes a create request mounts, from `-v NAME:/path[:OPTIONS]` (`Binds`),
 /// `--mount type=volume` (`Mounts`), then the paths that get anonymous volumes
 /// (`Config.Volumes` and the image's `VOLUME`s, in `anonymous`) where nothing else is
 /// mounted. Refused, saying why: host paths (`-v /host:/path`, `type=bind`; berth
-/// has no host file system to share), read-only mounts and `tmpfs` mounts (not yet),
-/// relative or root targets, and two mounts on one path.
+/// has no host file system to share), `tmpfs` mounts (not yet), relative or root
+/// targets, and two mounts on one path.
 pub fn requested_mounts<'a>(
     host: &HostConfig,
     anonymous: impl IntoIterator<Item = &'a String>,
 ) -> Result<Vec<RequestedMount>, String> {
     let mut out: Vec<RequestedMount> = Vec::new();
-    let add = |out: &mut Vec<RequestedMount>, source: Option<String>, target: &str, no_copy: bool| {
+    let add = |out: &mut Vec<RequestedMount>, source: Option<String>, target: &str, no_copy: bool, read_only: bool| {
         let target = clean_target(target)?;
         if out.iter().any(|m| m.target == target) {
             return Err(format!("Duplicate mount point: {target}"));
         }
-        out.push(RequestedMount { source, target, no_copy });
+        out.push(RequestedMount { source, target, no_copy, read_only });
         Ok(())
     };
     for bind in &host.binds {
@@ -182,13 +184,13 @@ pub fn requested_mounts<'a>(
             (Some(s), Some(t)) if !s.is_empty() && !t.is_empty() => (s, t),
             _ => return Err(format!("invalid volume specification: '{bind}'")),
         };
-        let mut no_copy = false;
+        let (mut no_copy, mut read_only) = (false, false);
         if let Some(options) = parts.next() {
             for option in options.split(',') {
                 match option {
                     "nocopy" => no_copy = true,
+                    "ro" => read_only = true,
                     "rw" | "z" | "Z" | "" => {}
-                    "ro" => return Err(format!("{bind}: read-only volumes are not supported by berth yet")),
                     other => return Err(format!("invalid mode: {other}")),
                 }
             }
@@ -201,7 +203,7 @@ pub fn requested_mounts<'a>(
                 "{bind}: berth has no host file system to bind-mount from; use a named volume (NAME:{target})"
             ));
         }
-        add(&mut out, Some(String::from(source)), target, no_copy)?;
+        add(&mut out, Some(String::from(source)), target, no_copy, read_only)?;
     }
     for m in &host.mounts {
         match m.kind.as_str() {
@@ -214,16 +216,13 @@ pub fn requested_mounts<'a>(
             }
             other => return Err(format!("mount {}: mounts of type {other} are not supported by berth", m.target)),
         }
-        if m.read_only {
-            return Err(format!("mount {}: read-only volumes are not supported by berth yet", m.target));
-        }
         let source = (!m.source.is_empty()).then(|| m.source.clone());
-        add(&mut out, source, &m.target, m.volume_options.no_copy)?;
+        add(&mut out, source, &m.target, m.volume_options.no_copy, m.read_only)?;
     }
     for path in anonymous {
         let target = clean_target(path)?;
         if !out.iter().any(|m| m.target == target) {
-            out.push(RequestedMount { source: None, target, no_copy: false });
+            out.push(RequestedMount { source: None, target, no_copy: false, read_only: false });
         }
     }
     Ok(out)

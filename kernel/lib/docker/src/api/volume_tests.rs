@@ -17,11 +17,11 @@ fn mounts(req: &ContainerCreate, image_volumes: &[&str]) -> Result<Vec<Requested
 }
 
 fn named(source: &str, target: &str) -> RequestedMount {
-    RequestedMount { source: Some(source.to_string()), target: target.to_string(), no_copy: false }
+    RequestedMount { source: Some(source.to_string()), target: target.to_string(), no_copy: false, read_only: false }
 }
 
 fn anonymous(target: &str) -> RequestedMount {
-    RequestedMount { source: None, target: target.to_string(), no_copy: false }
+    RequestedMount { source: None, target: target.to_string(), no_copy: false, read_only: false }
 }
 
 #[test]
@@ -54,6 +54,16 @@ fn binds_mounts_and_anonymous_volumes() {
     );
     let got = mounts(&req, &[]).unwrap();
     assert_eq!(got.iter().map(|m| m.no_copy).collect::<Vec<_>>(), [true, true, false]);
+    // Read-only, both ways.
+    let req = create(
+        r#"{"HostConfig":{"Binds":["a:/a:ro,nocopy","b:/b:rw"],"Mounts":[{"Type":"volume","Source":"c",
+        "Target":"/c","ReadOnly":true}]}}"#,
+    );
+    let got = mounts(&req, &[]).unwrap();
+    assert_eq!(
+        got.iter().map(|m| (m.read_only, m.no_copy)).collect::<Vec<_>>(),
+        [(true, true), (false, false), (true, false)]
+    );
     // `null` everywhere, as older clients send.
     let req = create(r#"{"Image":"x","Volumes":null,"HostConfig":{"Binds":null,"Mounts":null}}"#);
     assert!(mounts(&req, &[]).unwrap().is_empty());
@@ -64,7 +74,6 @@ fn what_berth_cannot_mount_is_refused_with_a_reason() {
     for (body, says) in [
         (r#"{"HostConfig":{"Binds":["/etc:/host-etc"]}}"#, "no host file system"),
         (r#"{"HostConfig":{"Binds":["./dir:/x"]}}"#, "no host file system"),
-        (r#"{"HostConfig":{"Binds":["data:/x:ro"]}}"#, "read-only"),
         (r#"{"HostConfig":{"Binds":["data:/x:bogus"]}}"#, "invalid mode: bogus"),
         (r#"{"HostConfig":{"Binds":["data"]}}"#, "invalid volume specification"),
         (r#"{"HostConfig":{"Binds":["data:relative"]}}"#, "must be absolute"),
@@ -73,7 +82,6 @@ fn what_berth_cannot_mount_is_refused_with_a_reason() {
         (r#"{"HostConfig":{"Binds":["a:/x","b:/x/"]}}"#, "Duplicate mount point: /x"),
         (r#"{"HostConfig":{"Mounts":[{"Type":"bind","Source":"/tmp","Target":"/x"}]}}"#, "type=volume"),
         (r#"{"HostConfig":{"Mounts":[{"Type":"tmpfs","Target":"/x"}]}}"#, "type tmpfs"),
-        (r#"{"HostConfig":{"Mounts":[{"Type":"volume","Source":"v","Target":"/x","ReadOnly":true}]}}"#, "read-only"),
     ] {
         let err = mounts(&create(body), &[]).unwrap_err();
         assert!(err.contains(says), "{body}: {err}");
