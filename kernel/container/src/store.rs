@@ -43,7 +43,7 @@ use spin::Mutex;
 
 /// Bytes a disk request moves before the thread lets others run (a whole number of
 /// sectors).
-const PIECE: usize = 256 * 1024;
+const PIECE: usize = 1 << 20;
 
 /// The berth data partition of a block device, as a disk of its own.
 pub struct DataPartition {

@@ -17,7 +17,7 @@ use virtio_drivers::transport::pci::bus::{Command, DeviceFunction};
 /// Bytes per sector.
 pub const SECTOR: usize = 512;
 /// Bytes moved per request at most.
-pub const BOUNCE_BYTES: usize = 64 << 10;
+pub const BOUNCE_BYTES: usize = 1 << 20;
 
 /// Why a block request failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

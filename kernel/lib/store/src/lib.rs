@@ -229,12 +229,13 @@ fn record_parts(change: &Change) -> (Vec<u8>, &[u8]) {
 }
 
 /// Bytes a record is written in at a time: a large value is never copied whole.
-const WRITE_CHUNK: usize = 64 << 10;
+const WRITE_CHUNK: usize = 1 << 20;
 
 /// Writes the record of `change` at `sector` on `disk`, a chunk at a time; returns the
-/// sectors it took.
-fn write_record<D: Disk>(disk: &mut D, sector: u64, change: &Change) -> Result<u64, StoreError> {
+/// sectors it took and its value's checksum.
+fn write_record<D: Disk>(disk: &mut D, sector: u64, change: &Change) -> Result<(u64, u32), StoreError> {
     let (head, value) = record_parts(change);
+    let value_crc = u32_at(&head, 16);
     let total = head.len() + value.len();
     let sectors = total.div_ceil(SECTOR);
     let padded = sectors * SECTOR;
@@ -256,7 +257,7 @@ fn write_record<D: Disk>(disk: &mut D, sector: u64, change: &Change) -> Result<u
         disk.write(sector + (at / SECTOR) as u64, &chunk)?;
         at = end;
     }
-    Ok(sectors as u64)
+    Ok((sectors as u64, value_crc))
 }
 
 /// The checksum of a record's header (with its own field zero) and key.
@@ -422,10 +423,13 @@ impl<D: Disk> Store<D> {
         let generation = self.generation + 1;
         let log_end = self.log_end + needed;
         let (start, half, log_sectors) = (self.base() + self.log_end, self.half, self.log_sectors);
+        let mut crcs = Vec::with_capacity(changes.len());
         let written = (|| {
             let mut at = start;
             for change in changes {
-                at += write_record(&mut self.disk, at, change)?;
+                let (sectors, crc) = write_record(&mut self.disk, at, change)?;
+                at += sectors;
+                crcs.push(crc);
             }
             self.disk.flush()?;
             self.disk.write(generation % 2, &superblock(generation, half, log_end, log_sectors))?;
@@ -438,15 +442,11 @@ impl<D: Disk> Store<D> {
         }
         // Committed: the index follows.
         let mut at = self.log_end;
-        for change in changes {
+        for (change, value_crc) in changes.iter().zip(crcs) {
             match change {
                 Change::Put(key, value) => {
-                    let location = Location {
-                        record: at,
-                        key_len: key.len(),
-                        value_len: value.len() as u64,
-                        value_crc: crc32fast::hash(value),
-                    };
+                    let location =
+                        Location { record: at, key_len: key.len(), value_len: value.len() as u64, value_crc };
                     self.index.insert(key.clone(), location);
                     at += record_sectors(key.len(), value.len() as u64);
                 }

@@ -17,23 +17,46 @@ pub(crate) enum Node {
     Image(Arc<ImageNode>),
 }
 
-/// The archive being written, and the hard-linked files already in it.
+/// The archive being written, and the hard-linked files already in it. A first pass
+/// only counts (`counting`), so that the second allocates the archive once: building
+/// a large archive by doubling a buffer costs copies and twice the memory.
 pub(crate) struct Out {
     pub bytes: Vec<u8>,
     /// Inode number to path, for files with more than one name.
     linked: BTreeMap<u64, String>,
+    /// Bytes the archive takes, while counting.
+    counted: Option<usize>,
 }
 
 impl Out {
     /// An empty archive.
     pub fn new() -> Out {
-        Out { bytes: Vec::new(), linked: BTreeMap::new() }
+        Out { bytes: Vec::new(), linked: BTreeMap::new(), counted: None }
     }
-}
 
-impl Out {
+    /// An archive that only counts its bytes.
+    pub fn counting() -> Out {
+        Out { counted: Some(0), ..Out::new() }
+    }
+
+    /// An empty archive with room for `bytes`, or `NoSpace`.
+    pub fn with_room(bytes: usize) -> Result<Out> {
+        let mut out = Out::new();
+        out.bytes.try_reserve_exact(bytes).map_err(|_| FsError::NoSpace)?;
+        Ok(out)
+    }
+
+    /// The bytes counted, or written.
+    pub fn len(&self) -> usize {
+        self.counted.unwrap_or(self.bytes.len())
+    }
+
     /// Appends `data`, or fails with `NoSpace` if the heap has no room for it.
     pub fn push(&mut self, data: &[u8]) -> Result<()> {
+        if let Some(n) = &mut self.counted {
+            *n += data.len();
+            return Ok(());
+        }
         self.bytes.try_reserve(data.len()).map_err(|_| FsError::NoSpace)?;
         self.bytes.extend_from_slice(data);
         Ok(())
@@ -43,14 +66,19 @@ impl Out {
         self.push(&writer::header(member))
     }
 
-    /// Appends `size` bytes that `fill` writes in place, then the padding.
-    fn data(&mut self, size: u64, fill: impl FnOnce(&mut [u8]) -> Result<()>) -> Result<()> {
+    /// Appends `size` bytes that `fill` appends, then the padding.
+    fn data(&mut self, size: u64, fill: impl FnOnce(&mut Vec<u8>)) -> Result<()> {
         let size = usize::try_from(size).map_err(|_| FsError::NoSpace)?;
-        let start = self.bytes.len();
         let padded = size + writer::padding(size as u64);
+        if let Some(n) = &mut self.counted {
+            *n += padded;
+            return Ok(());
+        }
         self.bytes.try_reserve(padded).map_err(|_| FsError::NoSpace)?;
+        let start = self.bytes.len();
+        fill(&mut self.bytes);
         self.bytes.resize(start + padded, 0);
-        fill(&mut self.bytes[start..start + size])
+        Ok(())
     }
 }
 
@@ -61,7 +89,9 @@ impl Filesystem {
     /// mount points stay, as empty directories).
     /// `NoSpace` if the heap cannot hold the archive.
     pub fn archive(&self) -> Result<Vec<u8>> {
-        let mut out = Out::new();
+        let mut count = Out::counting();
+        self.write_node(&mut count, Node::Live(self.root()), String::from("./"))?;
+        let mut out = Out::with_room(count.len() + writer::end().len())?;
         self.write_node(&mut out, Node::Live(self.root()), String::from("./"))?;
         out.push(&writer::end())?;
         Ok(out.bytes)
@@ -139,14 +169,9 @@ impl Filesystem {
                     Content::Owned(data) => data.len(),
                 } as u64;
                 out.header(&Member { size, ..member(MemberKind::File) })?;
-                out.data(size, |buf| {
-                    match &*content {
-                        Content::Shared(bytes) => buf.copy_from_slice(bytes),
-                        Content::Owned(data) => {
-                            data.read_at(0, buf);
-                        }
-                    }
-                    Ok(())
+                out.data(size, |buf| match &*content {
+                    Content::Shared(bytes) => buf.extend_from_slice(bytes),
+                    Content::Owned(data) => data.append_to(buf),
                 })
             }
             Body::Symlink(target) => out.header(&member(MemberKind::Symlink(target))),
@@ -180,10 +205,7 @@ pub(crate) fn write_image_node(out: &mut Out, node: &ImageNode, path: String) ->
         }
         ImageBody::File(bytes) => {
             out.header(&Member { size: bytes.len() as u64, ..member(MemberKind::File) })?;
-            out.data(bytes.len() as u64, |buf| {
-                buf.copy_from_slice(bytes);
-                Ok(())
-            })
+            out.data(bytes.len() as u64, |buf| buf.extend_from_slice(bytes))
         }
         ImageBody::Symlink(target) => out.header(&member(MemberKind::Symlink(target))),
         ImageBody::Device(rdev) => {

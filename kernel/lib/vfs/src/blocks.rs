@@ -56,6 +56,19 @@ impl FileData {
         self.blocks.len() as u64 * BLOCK_COST
     }
 
+    /// Appends the whole file to `out` (zeros for holes); `out` should have room.
+    pub fn append_to(&self, out: &mut Vec<u8>) {
+        let mut at = 0;
+        while at < self.len {
+            let take = BLOCK.min(self.len - at);
+            match self.blocks.get(&(at / BLOCK)) {
+                Some(block) => out.extend_from_slice(&block[..take]),
+                None => out.resize(out.len() + take, 0),
+            }
+            at += take;
+        }
+    }
+
     /// Reads from `offset` into `buf`; returns the bytes read (0 at or past the end).
     pub fn read_at(&self, offset: usize, buf: &mut [u8]) -> usize {
         let n = buf.len().min(self.len.saturating_sub(offset));

@@ -54,7 +54,9 @@ impl Filesystem {
     /// The tree's changes to `base` as a layer archive (see the module comment).
     /// `NoSpace` if the heap cannot hold it.
     pub fn changes_archive(&self, base: &Image) -> Result<Vec<u8>> {
-        let mut out = Out::new();
+        let mut count = Out::counting();
+        self.diff(&mut count, Current::Live(self.root()), base.root(), String::from("./"))?;
+        let mut out = Out::with_room(count.len() + writer::end().len())?;
         self.diff(&mut out, Current::Live(self.root()), base.root(), String::from("./"))?;
         out.push(&writer::end())?;
         Ok(out.bytes)
