@@ -5,7 +5,7 @@ use super::error::ApiError;
 use super::inspect;
 use super::lookup;
 use super::reply::{Handled, Next, no_content};
-use crate::container::{Container, ContainerConfig, Rootfs, Status, VolumeMount, images, registry};
+use crate::container::{Container, ContainerConfig, Rootfs, Status, TmpfsMount, VolumeMount, images, registry};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
@@ -104,6 +104,11 @@ fn config_of(
     if !run.working_dir.is_empty() {
         config.workdir = run.working_dir;
     }
+    config.tmpfs = mounts_of(req, image)?
+        .tmpfs
+        .into_iter()
+        .map(|t| TmpfsMount { target: t.target, size: t.size, mode: t.mode, read_only: t.read_only })
+        .collect();
     if hc.memory > 0 {
         if hc.memory < crate::param::MIN_CONTAINER_MEMORY {
             return Err(ApiError::bad_request("Minimum memory limit allowed is 6MB"));
@@ -157,13 +162,18 @@ fn restart_policy(hc: &api::HostConfig) -> Result<crate::container::RestartPolic
     Ok(policy)
 }
 
+/// What a create request mounts (volumes and tmpfs file systems), checked.
+fn mounts_of(req: &api::ContainerCreate, image: &RunConfig) -> Result<api::RequestedMounts, ApiError> {
+    api::requested_mounts(&req.host_config, req.volumes.keys().chain(image.volumes.keys()))
+        .map_err(ApiError::bad_request)
+}
+
 /// The volumes a create request mounts: named ones made if missing (as Docker makes
 /// them), a new anonymous one for each `-v /path` and each of the image's `VOLUME`s.
 fn volumes_for(req: &api::ContainerCreate, image: &RunConfig) -> Result<Vec<VolumeMount>, ApiError> {
-    let requested = api::requested_mounts(&req.host_config, req.volumes.keys().chain(image.volumes.keys()))
-        .map_err(ApiError::bad_request)?;
+    let requested = mounts_of(req, image)?;
     let mut mounts = Vec::new();
-    for m in requested {
+    for m in requested.volumes {
         match crate::container::volumes::create(m.source.as_deref(), Vec::new(), Vec::new()) {
             Ok((volume, _)) => {
                 let anonymous = m.source.is_none();

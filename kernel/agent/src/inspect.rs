@@ -112,20 +112,38 @@ fn port_bindings(c: &Container) -> BTreeMap<String, Option<Vec<api::PortBinding>
     map
 }
 
-/// Its volumes, as `Mounts` lists them.
+/// Its volumes and tmpfs file systems, as `Mounts` lists them.
 fn mounts(c: &Container) -> Vec<api::MountPoint> {
+    let volumes = c.config.volumes.iter().map(|m| api::MountPoint {
+        kind: String::from("volume"),
+        name: m.volume.clone(),
+        source: api::Volume::mountpoint(&m.volume),
+        destination: m.target.clone(),
+        driver: String::from("local"),
+        mode: String::from(if m.read_only { "ro" } else { "" }),
+        rw: !m.read_only,
+        propagation: String::new(),
+    });
+    let tmpfs = c.config.tmpfs.iter().map(|t| api::MountPoint {
+        kind: String::from("tmpfs"),
+        destination: t.target.clone(),
+        rw: !t.read_only,
+        ..api::MountPoint::default()
+    });
+    volumes.chain(tmpfs).collect()
+}
+
+/// `HostConfig.Tmpfs`: each tmpfs's options, as `--tmpfs` takes them.
+fn tmpfs_options(c: &Container) -> BTreeMap<String, String> {
     c.config
-        .volumes
+        .tmpfs
         .iter()
-        .map(|m| api::MountPoint {
-            kind: String::from("volume"),
-            name: m.volume.clone(),
-            source: api::Volume::mountpoint(&m.volume),
-            destination: m.target.clone(),
-            driver: String::from("local"),
-            mode: String::from(if m.read_only { "ro" } else { "" }),
-            rw: !m.read_only,
-            propagation: String::new(),
+        .map(|t| {
+            let mut options = format!("{},mode={:o}", if t.read_only { "ro" } else { "rw" }, t.mode);
+            if t.size > 0 {
+                options.push_str(&format!(",size={}", t.size));
+            }
+            (t.target.clone(), options)
         })
         .collect()
 }
@@ -157,7 +175,14 @@ pub fn container(c: &Container) -> api::ContainerInspect {
             name: String::from(c.restart_policy().name()),
             maximum_retry_count: i64::from(c.restart_policy().max_retries()),
         },
-        binds: c.config.volumes.iter().filter(|m| !m.anonymous).map(|m| format!("{}:{}", m.volume, m.target)).collect(),
+        binds: c
+            .config
+            .volumes
+            .iter()
+            .filter(|m| !m.anonymous)
+            .map(|m| format!("{}:{}{}", m.volume, m.target, if m.read_only { ":ro" } else { "" }))
+            .collect(),
+        tmpfs: tmpfs_options(c),
         ..api::HostConfig::default()
     };
     for m in published(c) {

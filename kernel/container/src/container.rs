@@ -166,6 +166,7 @@ impl Container {
         });
         crate::setup::prepare_fs(&container.sandbox)?;
         crate::volumes::mount_into(&container.sandbox, &container.config.volumes)?;
+        crate::tmpfs::mount_into(&container.sandbox, &container.config.tmpfs)?;
         registry::insert(&container)?;
         Ok(container)
     }

@@ -26,11 +26,12 @@ pub mod pull;
 pub mod registry;
 mod setup;
 pub mod store;
+mod tmpfs;
 pub mod volumes;
 
 pub use berth_config::{
-    ContainerConfig, Echo, Ending, RestartPolicy, VolumeMount, format_cpuset, parse_cpuset, parse_module_cmdline,
-    parse_size,
+    ContainerConfig, Echo, Ending, RestartPolicy, TmpfsMount, VolumeMount, format_cpuset, parse_cpuset,
+    parse_module_cmdline, parse_size,
 };
 pub use container::{Container, Rootfs, Status, watchdog};
 pub use error::ContainerError;

@@ -319,23 +319,31 @@ pub(crate) fn mount_into(sandbox: &Sandbox, mounts: &[VolumeMount]) -> Result<()
             continue; // the files of an earlier run, kept
         }
         let err = |e| ContainerError::FileSystem("a volume's mount point", e);
-        let mut parts: Vec<&str> = m.target.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
-        let last = parts.pop().ok_or(err(FsError::Invalid))?;
-        let mut dir = fs.root();
-        for part in parts {
-            dir = match fs.child(&dir, part) {
-                Ok(child) if child.is_dir() => child,
-                Ok(_) => return Err(err(FsError::NotDirectory)),
-                Err(FsError::NotFound) => fs.mkdir(&dir, part, 0o755).map_err(err)?,
-                Err(e) => return Err(err(e)),
-            };
-        }
+        let (dir, last) = mount_point(sandbox, &m.target).map_err(err)?;
         if !m.no_copy {
-            fill_from_image(fs, &dir, last, &volume).map_err(err)?;
+            fill_from_image(fs, &dir, &last, &volume).map_err(err)?;
         }
-        fs.mount_tree(&dir, last, &volume.fs, m.read_only).map_err(err)?;
+        fs.mount_tree(&dir, &last, &volume.fs, m.read_only).map_err(err)?;
     }
     Ok(())
+}
+
+/// The directory a tree is mounted in for `target` (made, with those above it, where
+/// the image has none) and the name it takes there.
+pub(crate) fn mount_point(sandbox: &Sandbox, target: &str) -> Result<(Arc<Inode>, String), FsError> {
+    let fs = &sandbox.fs;
+    let mut parts: Vec<&str> = target.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    let last = parts.pop().ok_or(FsError::Invalid)?;
+    let mut dir = fs.root();
+    for part in parts {
+        dir = match fs.child(&dir, part) {
+            Ok(child) if child.is_dir() => child,
+            Ok(_) => return Err(FsError::NotDirectory),
+            Err(FsError::NotFound) => fs.mkdir(&dir, part, 0o755)?,
+            Err(e) => return Err(e),
+        };
+    }
+    Ok((dir, String::from(last)))
 }
 
 /// Fills an empty volume with what the container's tree has at `dir/name` (a

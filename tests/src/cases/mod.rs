@@ -78,7 +78,7 @@ pub const ALL: &[Case] = &[
     },
     Case {
         name: "store-layers",
-        about: "writable layers: kept by docker start, written on exit and sync, back after a power cut",
+        about: "writable layers: kept by docker start, written on exit and sync, back after a power cut; tmpfs",
         run: store::writable_layers_survive_a_power_cut,
     },
     Case { name: "boot-memory-map", about: "the in-kernel memory map checks pass", run: boot::memory_map },

@@ -393,7 +393,8 @@ pub fn volumes_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
 
 /// A container's writable layer: kept when it runs again (`docker start`), written to
 /// the store when it ends and when a program in it syncs, and brought back after a
-/// power cut, removals (whiteouts) included.
+/// power cut, removals (whiteouts) included; a tmpfs is not part of it, and is empty
+/// at each start.
 pub fn writable_layers_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
     let test = "store-layers";
     let dir = a.scratch("store-layers-disk");
@@ -417,6 +418,16 @@ pub fn writable_layers_survive_a_power_cut(a: &Artifacts) -> Result<(), String> 
     expect(&vm, "the first run", &out, "1\ngroup")?;
     let out = docker.ok(&["start", "-a", "counter"], CLI).map_err(|e| vm.failure(&e))?;
     expect(&vm, "docker start of the ended container", &out, "2\nnogroup")?;
+    // A tmpfs: empty at each start, its size limit holds, and it is not part of the
+    // writable layer.
+    let script = "ls -A /run/cache | wc -l; stat -c %a /run/cache; echo x > /run/cache/f; \
+                  dd if=/dev/zero of=/run/cache/big bs=64k count=32 2>&1 | grep -c 'No space left'";
+    let out = sh(&docker, &["--name", "tmp", "--tmpfs", "/run/cache:size=1m,mode=1770"], script)?;
+    expect(&vm, "a tmpfs", &out, "0\n1770\n1")?;
+    let out = docker.ok(&["start", "-a", "tmp"], CLI).map_err(|e| vm.failure(&e))?;
+    expect(&vm, "a tmpfs at the next start", &out, "0\n1770\n1")?;
+    let mounts = docker.ok(&["inspect", "-f", "{{range .Mounts}}{{.Type}}:{{.Destination}}{{end}}", "tmp"], CLI)?;
+    expect(&vm, "a tmpfs in inspect", &mounts, "tmpfs:/run/cache")?;
     sh(&docker, &["-d", "--name", "syncer"], syncer)?;
     let deadline = std::time::Instant::now() + seconds(30);
     while !docker.ok(&["logs", "syncer"], CLI)?.contains("ready") {

@@ -103,6 +103,22 @@ pub struct ContainerConfig {
     pub restart: RestartPolicy,
     /// The volumes mounted into it.
     pub volumes: Vec<VolumeMount>,
+    /// The tmpfs file systems mounted into it (`--tmpfs`), empty at each start.
+    pub tmpfs: Vec<TmpfsMount>,
+}
+
+/// A tmpfs mounted into a container: an empty tree in memory, charged to the
+/// container, made afresh each time it starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TmpfsMount {
+    /// Where it appears in the container (an absolute path).
+    pub target: String,
+    /// Its size limit in bytes (0: only the container's memory limit).
+    pub size: u64,
+    /// The permission bits of its root.
+    pub mode: u32,
+    /// Nothing in it may change (EROFS).
+    pub read_only: bool,
 }
 
 /// A volume mounted into a container (`-v NAME:/path`, `--mount`, or an anonymous one).
@@ -145,6 +161,7 @@ impl Default for ContainerConfig {
             stop_signal: berth_abi::signal::Signal::of(berth_abi::signal::SIGTERM),
             restart: RestartPolicy::No,
             volumes: Vec::new(),
+            tmpfs: Vec::new(),
         }
     }
 }

@@ -170,11 +170,13 @@ impl Filesystem {
             return Err(FsError::Busy);
         }
         let replaced = self.with_entries(dir, |e| e.insert(String::from(name), root.clone()))?;
+        let mut mounts = self.mounts.lock();
         match replaced {
-            Some(old) if old.is_dir() => {}
+            // A tree mounted there before (a tmpfs made afresh) is unmounted.
+            Some(old) if old.is_dir() => mounts.retain(|m| !Arc::ptr_eq(&m.root, &old)),
             _ => dir.add_link(1),
         }
-        self.mounts.lock().push(Mount { root, at: Arc::downgrade(dir), read_only });
+        mounts.push(Mount { root, at: Arc::downgrade(dir), read_only });
         Ok(())
     }
 

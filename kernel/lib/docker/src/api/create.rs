@@ -94,12 +94,15 @@ pub struct HostConfig {
     pub auto_remove: bool,
     /// Publish every exposed port on a free host port (`-P`).
     pub publish_all_ports: bool,
-    /// Volumes to mount, `NAME:/path[:OPTIONS]` (`-v`); see [`requested_mounts`].
+    /// Volumes to mount, `NAME:/path[:OPTIONS]` (`-v`); see [`super::requested_mounts`].
     #[serde(deserialize_with = "null_default")]
     pub binds: Vec<String>,
     /// Mounts in the long form (`--mount`).
     #[serde(deserialize_with = "null_default")]
-    pub mounts: Vec<Mount>,
+    pub mounts: Vec<super::Mount>,
+    /// Tmpfs file systems (`--tmpfs PATH[:OPTIONS]`): path to options.
+    #[serde(deserialize_with = "null_default", skip_serializing_if = "BTreeMap::is_empty")]
+    pub tmpfs: BTreeMap<String, String>,
     /// The network mode (`default`, `bridge`, `host`, `none`...).
     pub network_mode: String,
     /// The restart policy (`--restart`).
@@ -116,139 +119,6 @@ pub struct RestartPolicy {
     pub name: String,
     /// Most restarts for `on-failure`.
     pub maximum_retry_count: i64,
-}
-
-/// One `--mount`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-pub struct Mount {
-    /// `volume`, `bind`, `tmpfs`...
-    #[serde(rename = "Type")]
-    pub kind: String,
-    /// The volume's name; empty for an anonymous volume.
-    pub source: String,
-    /// Where it appears in the container.
-    pub target: String,
-    /// Read-only.
-    pub read_only: bool,
-    /// Options of a volume mount.
-    #[serde(deserialize_with = "null_default")]
-    pub volume_options: VolumeOptions,
-}
-
-/// `VolumeOptions` of a [`Mount`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-pub struct VolumeOptions {
-    /// Do not fill an empty volume from the image (`volume-nocopy`).
-    pub no_copy: bool,
-}
-
-/// A volume a create request asks to mount: `source` names it (`None`: a new
-/// anonymous one) at the absolute path `target`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestedMount {
-    /// The volume's name, or `None` for an anonymous volume.
-    pub source: Option<String>,
-    /// Where it appears in the container.
-    pub target: String,
-    /// Leave an empty volume empty, rather than filling it from what the image has at
-    /// `target` (`nocopy`).
-    pub no_copy: bool,
-    /// Read-only in the container (`:ro`, `readonly`).
-    pub read_only: bool,
-}
-
-/// The volumes a create request mounts, from `-v NAME:/path[:OPTIONS]` (`Binds`),
-/// `--mount type=volume` (`Mounts`), then the paths that get anonymous volumes
-/// (`Config.Volumes` and the image's `VOLUME`s, in `anonymous`) where nothing else is
-/// mounted. Refused, saying why: host paths (`-v /host:/path`, `type=bind`; berth
-/// has no host file system to share), `tmpfs` mounts (not yet), relative or root
-/// targets, and two mounts on one path.
-pub fn requested_mounts<'a>(
-    host: &HostConfig,
-    anonymous: impl IntoIterator<Item = &'a String>,
-) -> Result<Vec<RequestedMount>, String> {
-    let mut out: Vec<RequestedMount> = Vec::new();
-    let add = |out: &mut Vec<RequestedMount>, source: Option<String>, target: &str, no_copy: bool, read_only: bool| {
-        let target = clean_target(target)?;
-        if out.iter().any(|m| m.target == target) {
-            return Err(format!("Duplicate mount point: {target}"));
-        }
-        out.push(RequestedMount { source, target, no_copy, read_only });
-        Ok(())
-    };
-    for bind in &host.binds {
-        let mut parts = bind.split(':');
-        let (source, target) = match (parts.next(), parts.next()) {
-            (Some(s), Some(t)) if !s.is_empty() && !t.is_empty() => (s, t),
-            _ => return Err(format!("invalid volume specification: '{bind}'")),
-        };
-        let (mut no_copy, mut read_only) = (false, false);
-        if let Some(options) = parts.next() {
-            for option in options.split(',') {
-                match option {
-                    "nocopy" => no_copy = true,
-                    "ro" => read_only = true,
-                    "rw" | "z" | "Z" | "" => {}
-                    other => return Err(format!("invalid mode: {other}")),
-                }
-            }
-        }
-        if parts.next().is_some() {
-            return Err(format!("invalid volume specification: '{bind}'"));
-        }
-        if source.starts_with('/') || source.starts_with('.') {
-            return Err(format!(
-                "{bind}: berth has no host file system to bind-mount from; use a named volume (NAME:{target})"
-            ));
-        }
-        add(&mut out, Some(String::from(source)), target, no_copy, read_only)?;
-    }
-    for m in &host.mounts {
-        match m.kind.as_str() {
-            "volume" => {}
-            "bind" => {
-                return Err(format!(
-                    "mount {}: berth has no host file system to bind-mount from; use type=volume",
-                    m.target
-                ));
-            }
-            other => return Err(format!("mount {}: mounts of type {other} are not supported by berth", m.target)),
-        }
-        let source = (!m.source.is_empty()).then(|| m.source.clone());
-        add(&mut out, source, &m.target, m.volume_options.no_copy, m.read_only)?;
-    }
-    for path in anonymous {
-        let target = clean_target(path)?;
-        if !out.iter().any(|m| m.target == target) {
-            out.push(RequestedMount { source: None, target, no_copy: false, read_only: false });
-        }
-    }
-    Ok(out)
-}
-
-/// `target` as an absolute path without `.`, empty parts or a trailing `/`; `..` and
-/// the root itself are refused.
-fn clean_target(target: &str) -> Result<String, String> {
-    if !target.starts_with('/') {
-        return Err(format!("invalid mount config: mount path must be absolute: {target}"));
-    }
-    if target.chars().any(char::is_control) {
-        return Err(format!("invalid mount config: mount path has a control character: {target:?}"));
-    }
-    let mut clean = String::new();
-    for part in target.split('/').filter(|p| !p.is_empty() && *p != ".") {
-        if part == ".." {
-            return Err(format!("invalid mount config: mount path must not contain '..': {target}"));
-        }
-        clean.push('/');
-        clean.push_str(part);
-    }
-    if clean.is_empty() {
-        return Err(String::from("invalid specification: destination can't be '/'"));
-    }
-    Ok(clean)
 }
 
 /// One host address and port a container port is published on.

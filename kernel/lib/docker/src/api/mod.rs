@@ -8,6 +8,7 @@ mod container;
 mod create;
 mod image;
 mod message;
+mod mounts;
 mod stats;
 mod system;
 #[cfg(test)]
@@ -21,11 +22,13 @@ pub use container::{
     NetworkSettings, Port, SummaryHostConfig, SummaryNetworkSettings, UpdateResponse, WaitError, WaitResponse,
 };
 pub use create::{
-    ContainerCreate, Empty, HostConfig, Mount, PortBinding, RequestedMount, RestartPolicy, VolumeOptions,
-    parse_port_key, port_key, published_ports, requested_mounts,
+    ContainerCreate, Empty, HostConfig, PortBinding, RestartPolicy, parse_port_key, port_key, published_ports,
 };
 pub use image::{HistoryItem, ImageConfig, ImageDeleteItem, ImageInspect, ImageSummary, RootFs, reference_filters};
 pub use message::{ErrorDetail, ErrorResponse, JsonMessage, ProgressDetail, from_json, json_line, to_json};
+pub use mounts::{
+    Mount, RequestedMount, RequestedMounts, RequestedTmpfs, TmpfsOptions, VolumeOptions, requested_mounts,
+};
 pub use stats::{BlkioStats, CpuStats, CpuUsage, MemoryStats, NetworkStats, PidsStats, Stats, ThrottlingData};
 pub use system::{Commit, Component, Info, Platform, Plugins, Runtime, SwarmInfo, Version};
 pub use volume::{Volume, VolumeCreate, VolumeFilter, VolumeList, VolumePruneReport};

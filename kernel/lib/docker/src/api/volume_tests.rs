@@ -11,9 +11,13 @@ fn create(body: &str) -> ContainerCreate {
     serde_json::from_str(body).unwrap()
 }
 
-fn mounts(req: &ContainerCreate, image_volumes: &[&str]) -> Result<Vec<RequestedMount>, String> {
+fn all_mounts(req: &ContainerCreate, image_volumes: &[&str]) -> Result<RequestedMounts, String> {
     let image: Vec<String> = image_volumes.iter().map(|s| s.to_string()).collect();
     requested_mounts(&req.host_config, req.volumes.keys().chain(&image))
+}
+
+fn mounts(req: &ContainerCreate, image_volumes: &[&str]) -> Result<Vec<RequestedMount>, String> {
+    all_mounts(req, image_volumes).map(|m| m.volumes)
 }
 
 fn named(source: &str, target: &str) -> RequestedMount {
@@ -81,11 +85,36 @@ fn what_berth_cannot_mount_is_refused_with_a_reason() {
         (r#"{"HostConfig":{"Binds":["data:/a/../b"]}}"#, "'..'"),
         (r#"{"HostConfig":{"Binds":["a:/x","b:/x/"]}}"#, "Duplicate mount point: /x"),
         (r#"{"HostConfig":{"Mounts":[{"Type":"bind","Source":"/tmp","Target":"/x"}]}}"#, "type=volume"),
-        (r#"{"HostConfig":{"Mounts":[{"Type":"tmpfs","Target":"/x"}]}}"#, "type tmpfs"),
+        (r#"{"HostConfig":{"Mounts":[{"Type":"npipe","Target":"/x"}]}}"#, "type npipe"),
+        (r#"{"HostConfig":{"Tmpfs":{"/x":"size=lots"}}}"#, "invalid tmpfs size"),
+        (r#"{"HostConfig":{"Tmpfs":{"/x":"mode=999"}}}"#, "invalid tmpfs mode"),
+        (r#"{"HostConfig":{"Tmpfs":{"/x":"uid=0"}}}"#, "invalid tmpfs option: uid"),
+        (r#"{"HostConfig":{"Tmpfs":{"/x":""},"Binds":["v:/x"]}}"#, "Duplicate mount point: /x"),
     ] {
         let err = mounts(&create(body), &[]).unwrap_err();
         assert!(err.contains(says), "{body}: {err}");
     }
+}
+
+#[test]
+fn tmpfs_mounts() {
+    // `docker run --tmpfs /run --tmpfs /cache:rw,noexec,size=64m,mode=1770
+    //  --mount type=tmpfs,target=/scratch,tmpfs-size=1048576,tmpfs-mode=0700`
+    let req = create(
+        r#"{"Volumes":{"/run":{}},"HostConfig":{"Tmpfs":{"/run":"","/cache":"rw,noexec,size=64m,mode=1770"},
+        "Mounts":[{"Type":"tmpfs","Target":"/scratch","TmpfsOptions":{"SizeBytes":1048576,"Mode":448}}]}}"#,
+    );
+    let got = all_mounts(&req, &[]).unwrap();
+    let tmpfs: Vec<(&str, u64, u32, bool)> =
+        got.tmpfs.iter().map(|t| (t.target.as_str(), t.size, t.mode, t.read_only)).collect();
+    assert_eq!(
+        tmpfs,
+        [("/cache", 64 << 20, 0o1770, false), ("/run", 0, 0o1777, false), ("/scratch", 1 << 20, 0o700, false)]
+    );
+    // A tmpfs takes the place of the anonymous volume at its path.
+    assert!(got.volumes.is_empty());
+    let ro = all_mounts(&create(r#"{"HostConfig":{"Tmpfs":{"/ro":"ro"}}}"#), &[]).unwrap();
+    assert!(ro.tmpfs[0].read_only);
 }
 
 #[test]
