@@ -99,7 +99,7 @@ pub fn prune(conn: &Conn, head: &RequestHead) -> Handled {
     for v in volumes::list() {
         let unused = volumes::users(&v.name).is_empty();
         if unused && (v.anonymous || filter.all) && filter.matches(&v.name, &labels_of(&v), false) {
-            let bytes = v.fs.archive().map_or(0, |tar| tar.len() as u64);
+            let bytes = v.fs.archive_len().unwrap_or(0);
             match volumes::remove(&v.name, false) {
                 Ok(()) => {
                     report.volumes_deleted.push(v.name.clone());

@@ -357,21 +357,34 @@ impl core::fmt::Display for LayerError {
     }
 }
 
+/// Charges `bytes` that a write-out (a volume's or writable layer's archive) holds
+/// for a moment to the memory all containers share, so that it cannot take frames
+/// the containers were promised; `None` if there is not that much to spare.
+pub(crate) fn transient_charge(bytes: u64) -> Option<crate::mm::Charge> {
+    crate::mm::Charge::new(&Arc::new(crate::mm::MemoryCounter::for_container(u64::MAX)), bytes)
+}
+
 /// The writable layer of `c` as a store change, if it is a stored container whose
-/// files changed since the layer was last written; and the change count it holds.
-fn layer_change(c: &super::Container) -> Result<Option<(Change, u64)>, berth_vfs::FsError> {
+/// files changed since the layer was last written; the change count it holds; and
+/// the charge for the memory it takes until written.
+#[allow(clippy::type_complexity)]
+fn layer_change(c: &super::Container) -> Result<Option<(Change, u64, Option<crate::mm::Charge>)>, berth_vfs::FsError> {
     let changes = c.sandbox.fs.changes();
     match LAYERS.lock().get(&c.id) {
         Some(&written) if written != changes => {}
         _ => return Ok(None),
     }
-    let layer = c.sandbox.fs.changes_archive(&c.image)?;
-    Ok(Some((Change::Put(rwlayer_key(&c.id), layer), changes)))
+    let mut held = None;
+    let layer = c.sandbox.fs.changes_archive(&c.image, |bytes| {
+        held = transient_charge(bytes);
+        held.is_some()
+    })?;
+    Ok(Some((Change::Put(rwlayer_key(&c.id), layer), changes, held)))
 }
 
 /// Writes the writable layer of `c` if it changed (`fsync` of one of its files).
 pub fn save_layer(c: &super::Container) -> Result<(), LayerError> {
-    let Some((change, changes)) = layer_change(c).map_err(LayerError::FileSystem)? else { return Ok(()) };
+    let Some((change, changes, _held)) = layer_change(c).map_err(LayerError::FileSystem)? else { return Ok(()) };
     let mut guard = STORE.lock();
     let Some(store) = guard.as_mut() else { return Ok(()) };
     store.commit(&[change]).map_err(LayerError::Store)?;
@@ -485,12 +498,13 @@ pub fn sync_containers() {
     }
     let mut changes: Vec<Change> =
         changed.iter().map(|(c, state)| Change::Put(state_key(&c.id), state.clone().into_bytes())).collect();
-    let mut layers = Vec::new();
+    let (mut layers, mut held) = (Vec::new(), Vec::new());
     for (c, _) in changed.iter().filter(|(c, _)| matches!(c.status(), super::Status::Exited(_))) {
         match layer_change(c) {
-            Ok(Some((change, count))) => {
+            Ok(Some((change, count, charge))) => {
                 changes.push(change);
                 layers.push((c.id.clone(), count));
+                held.extend(charge);
             }
             Ok(None) => {}
             Err(e) => log::warn!("container {}: writable layer not written: {e}", c.name()),

@@ -280,8 +280,13 @@ pub fn sync(volume: &Volume) -> Result<(), VolumeError> {
     }
     // A change made while the archive is written may or may not be in it; the count
     // taken before says it is not, so the next sync writes again.
-    let archive = volume.fs.archive()?;
+    let mut held = None;
+    let archive = volume.fs.archive(|bytes| {
+        held = store::transient_charge(bytes);
+        held.is_some()
+    })?;
     store::commit(&[Change::Put(data_key(&volume.name), archive)])?;
+    drop(held);
     written.changes = Some(changes);
     Ok(())
 }

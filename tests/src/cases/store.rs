@@ -299,6 +299,14 @@ pub fn volumes_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
     expect(&vm, "volume create", &made, "data")?;
     let listed = docker.ok(&["volume", "ls", "-q", "--filter", "label=team=a"], CLI)?;
     expect(&vm, "volume ls --filter label=team=a", &listed, "data")?;
+    // A volume's size limit holds (its files live in memory); unknown options are refused.
+    docker.ok(&["volume", "create", "--opt", "size=256k", "small"], CLI)?;
+    let script = "dd if=/dev/zero of=/s/f bs=64k count=8 2>&1 | grep -c 'No space left'";
+    expect(&vm, "writing past a volume's size", &sh(&docker, &["--rm", "-v", "small:/s"], script)?, "1")?;
+    let bad = docker.run(&["volume", "create", "--opt", "colour=blue", "odd"], CLI)?;
+    if bad.code == 0 || !bad.stderr.contains("invalid option for the local driver: colour") {
+        return Err(vm.failure(&format!("an unknown volume option: {}", bad.describe(&["volume", "create"]))));
+    }
     let script = "echo hello > /srv/data/greeting && mkdir /srv/data/sub && echo deep > /srv/data/sub/f \
                   && chmod 700 /srv/data/sub && sync";
     sh(&docker, &["--name", "writer", "-v", "data:/srv/data"], script)?;
@@ -353,7 +361,7 @@ pub fn volumes_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
         return Err(vm.failure("the second boot does not say it restored volumes"));
     }
     let names = docker.ok(&["volume", "ls", "-q"], CLI)?;
-    for want in ["data", "other", "filled", "bare", anon.as_str()] {
+    for want in ["data", "other", "filled", "bare", "small", anon.as_str()] {
         if !names.lines().any(|l| l == want) {
             return Err(vm.failure(&format!("after the power cut `docker volume ls` lacks {want}:\n{names}")));
         }

@@ -39,8 +39,12 @@ impl Out {
         Out { counted: Some(0), ..Out::new() }
     }
 
-    /// An empty archive with room for `bytes`, or `NoSpace`.
-    pub fn with_room(bytes: usize) -> Result<Out> {
+    /// An empty archive with room for `bytes`, or `NoSpace` (also if `room` refuses
+    /// that many bytes).
+    pub fn with_room(bytes: usize, room: impl FnOnce(u64) -> bool) -> Result<Out> {
+        if !room(bytes as u64) {
+            return Err(FsError::NoSpace);
+        }
         let mut out = Out::new();
         out.bytes.try_reserve_exact(bytes).map_err(|_| FsError::NoSpace)?;
         Ok(out)
@@ -87,14 +91,22 @@ impl Filesystem {
     /// with its owner, mode and modification time; files with several names once,
     /// then as hard links. Mounted trees and synthetic directories are left out (their
     /// mount points stay, as empty directories).
-    /// `NoSpace` if the heap cannot hold the archive.
-    pub fn archive(&self) -> Result<Vec<u8>> {
+    /// The archive's size is first asked of `room` (which may charge it somewhere);
+    /// `NoSpace` if it refuses, or if the heap cannot hold the archive.
+    pub fn archive(&self, room: impl FnOnce(u64) -> bool) -> Result<Vec<u8>> {
         let mut count = Out::counting();
         self.write_node(&mut count, Node::Live(self.root()), String::from("./"))?;
-        let mut out = Out::with_room(count.len() + writer::end().len())?;
+        let mut out = Out::with_room(count.len() + writer::end().len(), room)?;
         self.write_node(&mut out, Node::Live(self.root()), String::from("./"))?;
         out.push(&writer::end())?;
         Ok(out.bytes)
+    }
+
+    /// The bytes [`Self::archive`] would take.
+    pub fn archive_len(&self) -> Result<u64> {
+        let mut count = Out::counting();
+        self.write_node(&mut count, Node::Live(self.root()), String::from("./"))?;
+        Ok((count.len() + writer::end().len()) as u64)
     }
 
     /// Writes `node` and everything under it at `path` (directories end in `/`).

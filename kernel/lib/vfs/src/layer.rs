@@ -51,12 +51,13 @@ fn dir_member<'a>(path: &'a str, mode: u32, uid: u32, gid: u32, mtime: u64) -> M
 }
 
 impl Filesystem {
-    /// The tree's changes to `base` as a layer archive (see the module comment).
-    /// `NoSpace` if the heap cannot hold it.
-    pub fn changes_archive(&self, base: &Image) -> Result<Vec<u8>> {
+    /// The tree's changes to `base` as a layer archive (see the module comment). Its
+    /// size is first asked of `room`; `NoSpace` if it refuses, or if the heap cannot
+    /// hold the archive.
+    pub fn changes_archive(&self, base: &Image, room: impl FnOnce(u64) -> bool) -> Result<Vec<u8>> {
         let mut count = Out::counting();
         self.diff(&mut count, Current::Live(self.root()), base.root(), String::from("./"))?;
-        let mut out = Out::with_room(count.len() + writer::end().len())?;
+        let mut out = Out::with_room(count.len() + writer::end().len(), room)?;
         self.diff(&mut out, Current::Live(self.root()), base.root(), String::from("./"))?;
         out.push(&writer::end())?;
         Ok(out.bytes)

@@ -130,7 +130,15 @@ fn a_tree_written_out_reads_back_the_same() {
     fs.mount_tree(&root, "data", &volume, false).unwrap();
     fs.create_file(&fs.lookup(&root, "/data", true).unwrap(), "in-volume", 0o644).unwrap();
 
-    let archive = fs.archive().unwrap();
+    assert_eq!(fs.archive(|_| false).unwrap_err(), FsError::NoSpace, "refused room");
+    let mut asked = 0;
+    let archive = fs
+        .archive(|bytes| {
+            asked = bytes;
+            true
+        })
+        .unwrap();
+    assert_eq!((asked, fs.archive_len().unwrap()), (archive.len() as u64, archive.len() as u64));
     let back = Filesystem::new(&Image::from_tar(&archive, ImageLimits::default()).unwrap(), None, clock).unwrap();
     let r = back.root();
     assert_eq!(r.metadata().mode & 0o7777, 0o777);
