@@ -16,11 +16,44 @@ use berth_docker::http::RequestHead;
 use berth_net::{PortMapping, Protocol};
 use berth_oci::RunConfig;
 
-/// `GET /containers/json[?all=1]`.
+/// The container filter of a request's `filters` parameter.
+fn filter_of(head: &RequestHead) -> Result<api::ContainerFilter, ApiError> {
+    match head.query("filters").filter(|f| !f.is_empty()) {
+        Some(f) => api::ContainerFilter::parse(f).map_err(ApiError::bad_request),
+        None => Ok(api::ContainerFilter::default()),
+    }
+}
+
+/// Whether `c` passes `filter`.
+fn passes(filter: &api::ContainerFilter, c: &Container) -> bool {
+    let mounts: Vec<(String, String)> = c.config.volumes.iter().map(|m| (m.volume.clone(), m.target.clone())).collect();
+    let image_id = lookup::image_of(c).map(|i| i.id.clone()).unwrap_or_default();
+    let name = c.name();
+    let exit_code = match c.status() {
+        Status::Exited(code) => Some(i64::from(code)),
+        _ => None,
+    };
+    filter.matches(&api::ContainerFacts {
+        id: &c.id,
+        name: &name,
+        labels: &c.config.labels,
+        state: inspect::state_word(c),
+        exit_code,
+        image: &c.config.image_name,
+        image_id: &image_id,
+        mounts: &mounts,
+    })
+}
+
+/// `GET /containers/json[?all=1][&filters=...]` (`docker ps`).
 pub fn list(conn: &Conn, head: &RequestHead) -> Handled {
-    let all = head.query_flag("all");
-    let mut items: Vec<api::ContainerSummary> =
-        registry::list().iter().filter(|c| all || c.status() == Status::Running).map(|c| inspect::summary(c)).collect();
+    let filter = filter_of(head)?;
+    let all = head.query_flag("all") || filter.lists_ended();
+    let mut items: Vec<api::ContainerSummary> = registry::list()
+        .iter()
+        .filter(|c| (all || c.status() == Status::Running) && passes(&filter, c))
+        .map(|c| inspect::summary(c))
+        .collect();
     items.reverse(); // newest first, as Docker lists them
     if let Some(limit) = head.query("limit").and_then(|l| l.parse::<usize>().ok()).filter(|&l| l > 0) {
         items.truncate(limit);
@@ -431,6 +464,28 @@ pub fn wait(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
     if conn.chunk(&reply).and_then(|()| conn.end_chunked()).is_err() {
         return Ok(Next::Stop);
     }
+    Ok(Next::Continue)
+}
+
+/// `POST /containers/prune[?filters=...]` (`docker container prune`): removes every
+/// container not running (ended, or never started) that passes the filter (`label`
+/// only, of the filters Docker's prune takes).
+pub fn prune(conn: &Conn, head: &RequestHead) -> Handled {
+    let filter = filter_of(head)?;
+    if filter != (api::ContainerFilter { labels: filter.labels.clone(), ..api::ContainerFilter::default() }) {
+        return Err(ApiError::bad_request("container prune filters by label only"));
+    }
+    let mut report = api::ContainerPruneReport::default();
+    for c in registry::list() {
+        if c.status() != Status::Running && passes(&filter, &c) {
+            c.remove();
+            if let Err(e) = crate::container::store::forget_container(&c.id) {
+                log::error!("store: container {} not forgotten: {e}", &c.id[..12]);
+            }
+            report.containers_deleted.push(c.id.clone());
+        }
+    }
+    conn.json(200, &report).map_err(ApiError::io)?;
     Ok(Next::Continue)
 }
 

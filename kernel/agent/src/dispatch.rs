@@ -92,6 +92,7 @@ fn handle(conn: &mut Conn, head: &RequestHead) -> Handled {
         Route::Events => Err(ApiError::new(404, "berth does not report events")),
         Route::ContainerList => containers::list(conn, head),
         Route::ContainerCreate => containers::create(conn, head, json),
+        Route::ContainerPrune => containers::prune(conn, head),
         Route::ContainerInspect(id) => containers::inspect(conn, &id),
         Route::ContainerStart(id) => containers::start(conn, &id),
         Route::ContainerStop(id) => containers::stop(conn, head, &id),

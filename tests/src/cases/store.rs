@@ -462,6 +462,24 @@ pub fn writable_layers_survive_a_power_cut(a: &Artifacts) -> Result<(), String> 
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    // `docker ps` filters, and `container prune` by label.
+    let listed = docker.ok(&["ps", "--filter", "status=exited", "--format", "{{.Names}}"], CLI)?;
+    if !listed.lines().any(|l| l == "tmp") || listed.lines().any(|l| l == "syncer") {
+        return Err(vm.failure(&format!("`docker ps --filter status=exited` lists:\n{listed}")));
+    }
+    expect(
+        &vm,
+        "ps --filter name",
+        &docker.ok(&["ps", "-a", "--filter", "name=count", "--format", "{{.Names}}"], CLI)?,
+        "counter",
+    )?;
+    docker.ok(&["create", "--label", "app=x", "--name", "labelled", "bb", "/bin/busybox", "true"], CLI)?;
+    let id = docker.ok(&["ps", "-aq", "--no-trunc", "--filter", "label=app=x"], CLI)?;
+    let pruned = docker.ok(&["container", "prune", "-f", "--filter", "label=app=x"], CLI)?;
+    if id.trim().len() != 64 || !pruned.contains(id.trim()) {
+        return Err(vm.failure(&format!("prune by label: listed {id:?}, pruned:\n{pruned}")));
+    }
+    expect(&vm, "after prune", &docker.ok(&["ps", "-aq", "--filter", "label=app=x"], CLI)?, "")?;
     // Removed, its layer goes with it: a new container of the name starts afresh.
     docker.ok(&["rm", "-f", "counter"], CLI)?;
     let out = sh(&docker, &["--name", "counter"], counter)?;

@@ -19,6 +19,8 @@ pub enum Route {
     ContainerList,
     /// `POST /containers/create`.
     ContainerCreate,
+    /// `POST /containers/prune`.
+    ContainerPrune,
     /// `GET /containers/{id}/json`.
     ContainerInspect(String),
     /// `POST /containers/{id}/start`.
@@ -117,6 +119,7 @@ pub fn route(method: &str, path: &str) -> Route {
         ["containers", id] if method == "DELETE" => Route::ContainerRemove(id.to_string()),
         ["containers", "json"] => only(&["GET"], Route::ContainerList),
         ["containers", "create"] => only(&["POST"], Route::ContainerCreate),
+        ["containers", "prune"] => only(&["POST"], Route::ContainerPrune),
         ["containers", _] => Route::MethodNotAllowed,
         ["containers", id, action] => container_action(method, id, action),
         ["volumes"] => only(&["GET"], Route::VolumeList),
@@ -243,6 +246,7 @@ mod tests {
             ("DELETE", "/images/library/busybox:latest", Route::ImageRemove("library/busybox:latest".to_string())),
             ("DELETE", "/images/localhost:5000/x:y", Route::ImageRemove("localhost:5000/x:y".to_string())),
             ("POST", "/containers/web/rename", Route::ContainerRename("web".to_string())),
+            ("POST", "/containers/prune", Route::ContainerPrune),
             ("GET", "/volumes", Route::VolumeList),
             ("POST", "/volumes/create", Route::VolumeCreate),
             ("POST", "/volumes/prune", Route::VolumePrune),

@@ -6,6 +6,7 @@
 
 mod container;
 mod create;
+mod filters;
 mod image;
 mod message;
 mod mounts;
@@ -24,6 +25,7 @@ pub use container::{
 pub use create::{
     ContainerCreate, Empty, HostConfig, PortBinding, RestartPolicy, parse_port_key, port_key, published_ports,
 };
+pub use filters::{ContainerFacts, ContainerFilter, filter_args, labels_match};
 pub use image::{HistoryItem, ImageConfig, ImageDeleteItem, ImageInspect, ImageSummary, RootFs, reference_filters};
 pub use message::{ErrorDetail, ErrorResponse, JsonMessage, ProgressDetail, from_json, json_line, to_json};
 pub use mounts::{
@@ -31,4 +33,4 @@ pub use mounts::{
 };
 pub use stats::{BlkioStats, CpuStats, CpuUsage, MemoryStats, NetworkStats, PidsStats, Stats, ThrottlingData};
 pub use system::{Commit, Component, Info, Platform, Plugins, Runtime, SwarmInfo, Version};
-pub use volume::{Volume, VolumeCreate, VolumeFilter, VolumeList, VolumePruneReport};
+pub use volume::{ContainerPruneReport, Volume, VolumeCreate, VolumeFilter, VolumeList, VolumePruneReport};

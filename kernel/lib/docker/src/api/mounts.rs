@@ -104,6 +104,11 @@ impl RequestedMounts {
     ) -> Result<(), String> {
         let target = clean_target(target)?;
         self.check_free(&target)?;
+        if let Some(name) = &source
+            && self.volumes.iter().any(|m| m.source.as_ref() == Some(name))
+        {
+            return Err(format!("volume {name} is mounted twice: berth mounts a volume at one path of a container"));
+        }
         self.volumes.push(RequestedMount { source, target, no_copy, read_only });
         Ok(())
     }

@@ -73,6 +73,16 @@ pub struct VolumePruneReport {
     pub space_reclaimed: u64,
 }
 
+/// `POST /containers/prune`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerPruneReport {
+    /// The ids of the containers removed.
+    pub containers_deleted: Vec<String>,
+    /// Bytes freed (not counted: 0).
+    pub space_reclaimed: u64,
+}
+
 /// What a `docker volume ls` or `prune` filter asks for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VolumeFilter {
@@ -90,17 +100,8 @@ impl VolumeFilter {
     /// Parses `{"name":{"x":true},"label":{"k=v":true},"dangling":{"true":true}}` (or
     /// the older list form); unknown filters are refused rather than ignored.
     pub fn parse(filters: &str) -> Result<VolumeFilter, String> {
-        let parsed: BTreeMap<String, serde_json::Value> =
-            serde_json::from_str(filters).map_err(|e| format!("invalid filters: {e}"))?;
         let mut out = VolumeFilter::default();
-        for (name, values) in parsed {
-            let values: Vec<String> = match values {
-                serde_json::Value::Object(map) => map.into_iter().map(|(k, _)| k).collect(),
-                serde_json::Value::Array(list) => {
-                    list.into_iter().filter_map(|v| v.as_str().map(String::from)).collect()
-                }
-                _ => return Err(format!("invalid filters: {name}")),
-            };
+        for (name, values) in super::filter_args(filters)? {
             let flag = |v: &str| match v {
                 "true" | "1" => Ok(true),
                 "false" | "0" => Ok(false),
@@ -128,12 +129,8 @@ impl VolumeFilter {
 
     /// Whether a volume called `name` with `labels`, used or not, passes.
     pub fn matches(&self, name: &str, labels: &BTreeMap<String, String>, used: bool) -> bool {
-        let label_ok = |want: &String| match want.split_once('=') {
-            Some((k, v)) => labels.get(k).is_some_and(|have| have == v),
-            None => labels.contains_key(want.as_str()),
-        };
         (self.names.is_empty() || self.names.iter().any(|n| name.contains(n.as_str())))
-            && self.labels.iter().all(label_ok)
+            && super::labels_match(&self.labels, |k| labels.get(k).map(String::as_str))
             && self.dangling.is_none_or(|d| d != used)
     }
 }

@@ -84,6 +84,7 @@ fn what_berth_cannot_mount_is_refused_with_a_reason() {
         (r#"{"HostConfig":{"Binds":["data:/"]}}"#, "can't be '/'"),
         (r#"{"HostConfig":{"Binds":["data:/a/../b"]}}"#, "'..'"),
         (r#"{"HostConfig":{"Binds":["a:/x","b:/x/"]}}"#, "Duplicate mount point: /x"),
+        (r#"{"HostConfig":{"Binds":["a:/x","a:/y"]}}"#, "volume a is mounted twice"),
         (r#"{"HostConfig":{"Mounts":[{"Type":"bind","Source":"/tmp","Target":"/x"}]}}"#, "type=volume"),
         (r#"{"HostConfig":{"Mounts":[{"Type":"npipe","Target":"/x"}]}}"#, "type npipe"),
         (r#"{"HostConfig":{"Tmpfs":{"/x":"size=lots"}}}"#, "invalid tmpfs size"),
