@@ -230,14 +230,31 @@ impl Conn {
 
     /// Sends a complete response.
     pub fn respond(&self, status: u16, content_type: Option<&str>, body: &[u8]) -> Result<(), Errno> {
+        self.respond_with(status, &[], content_type, body)
+    }
+
+    /// Sends a complete response with `extra` headers.
+    pub fn respond_with(
+        &self,
+        status: u16,
+        extra: &[(&str, &str)],
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<(), Errno> {
         let length = format!("{}", body.len());
         let mut headers = vec![("Content-Length", length.as_str())];
         if let Some(t) = content_type {
             headers.push(("Content-Type", t));
         }
+        headers.extend_from_slice(extra);
         let mut out = self.head(status, &headers);
-        out.extend_from_slice(body);
-        self.write_all(&out)
+        // A small body goes with the head; a large one as it is, not copied.
+        if body.len() <= 64 << 10 {
+            out.extend_from_slice(body);
+            return self.write_all(&out);
+        }
+        self.write_all(&out)?;
+        self.write_all(body)
     }
 
     /// Sends the head of a response to a HEAD request (no body follows).

@@ -5,7 +5,7 @@ use super::conn::Conn;
 use super::error::ApiError;
 use super::reply::{Handled, Next};
 use super::{Auth, Slot};
-use super::{archive, containers, images, streams, system, volumes};
+use super::{archive, containers, copy, images, streams, system, volumes};
 use berth_docker::http::RequestHead;
 use berth_docker::route::{Route, route};
 
@@ -82,6 +82,7 @@ fn handle(conn: &mut Conn, head: &RequestHead) -> Handled {
     // Uploads stream their bodies; everything else has at most a small JSON body.
     let json = match target {
         Route::ImageCreate | Route::ImageLoad => None,
+        Route::ContainerArchive(ref method, _) if method == "PUT" => None,
         _ => Some(conn.read_body_bytes(body, crate::param::AGENT_MAX_JSON)?),
     };
     let json = json.as_deref().unwrap_or_default();
@@ -115,6 +116,8 @@ fn handle(conn: &mut Conn, head: &RequestHead) -> Handled {
         Route::ImageHistory(name) => images::history(conn, &name),
         Route::ImageSave(name) => archive::save(conn, head, name.as_deref()),
         Route::ContainerRename(id) => containers::rename(conn, head, &id),
+        Route::ContainerExport(id) => copy::export(conn, &id),
+        Route::ContainerArchive(method, id) => copy::archive(conn, head, &method, &id, body),
         Route::VolumeList => volumes::list(conn, head),
         Route::VolumeCreate => volumes::create(conn, json),
         Route::VolumePrune => volumes::prune(conn, head),

@@ -35,6 +35,7 @@ use berth_sched as sched;
 mod archive;
 mod conn;
 mod containers;
+mod copy;
 mod dispatch;
 mod error;
 mod images;

@@ -360,7 +360,7 @@ impl core::fmt::Display for LayerError {
 /// Charges `bytes` that a write-out (a volume's or writable layer's archive) holds
 /// for a moment to the memory all containers share, so that it cannot take frames
 /// the containers were promised; `None` if there is not that much to spare.
-pub(crate) fn transient_charge(bytes: u64) -> Option<crate::mm::Charge> {
+pub fn transient_charge(bytes: u64) -> Option<crate::mm::Charge> {
     crate::mm::Charge::new(&Arc::new(crate::mm::MemoryCounter::for_container(u64::MAX)), bytes)
 }
 

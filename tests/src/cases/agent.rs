@@ -606,3 +606,46 @@ pub fn connection_abuse(a: &Artifacts) -> Result<(), String> {
         expect(vm, ps.code == 0, &format!("after the abuse: {}", ps.describe(&["ps"])))
     })
 }
+
+/// `docker cp` both ways (a file, a directory, into a directory; a missing path is a
+/// 404 with Docker's words) and `docker export`.
+pub fn docker_cp_and_export(a: &Artifacts) -> Result<(), String> {
+    let test = "agent-cp-export";
+    with_busybox(a, test, |vm, docker, _| {
+        let dir = a.dir.join("test-scratch").join(test).join("files");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("updir/sub")).map_err(|e| e.to_string())?;
+        std::fs::write(dir.join("up.txt"), "uploaded\n").map_err(|e| e.to_string())?;
+        std::fs::write(dir.join("updir/sub/deep.txt"), "deep\n").map_err(|e| e.to_string())?;
+        let path = |p: &str| dir.join(p).to_string_lossy().into_owned();
+        let script = "cat /data/up.txt /tmp/updir/sub/deep.txt";
+        docker.ok(&["create", "--name", "box", "bb", "/bin/busybox", "sh", "-c", script], CLI)?;
+
+        docker.ok(&["cp", "box:/data/hello.txt", &path("hello.txt")], CLI)?;
+        let hello = std::fs::read_to_string(dir.join("hello.txt")).map_err(|e| e.to_string())?;
+        expect(vm, hello == berth_image::rootfs::HELLO, &format!("docker cp of a file out gave {hello:?}"))?;
+        docker.ok(&["cp", "box:/data", &path("datadir")], CLI)?;
+        let copied = std::fs::read_to_string(dir.join("datadir/hello.txt")).unwrap_or_default();
+        expect(vm, copied == berth_image::rootfs::HELLO, "docker cp of a directory out")?;
+
+        docker.ok(&["cp", &path("up.txt"), "box:/data/"], CLI)?;
+        docker.ok(&["cp", &path("updir"), "box:/tmp/"], CLI)?;
+        let out = docker.ok(&["start", "-a", "box"], CLI)?;
+        expect(vm, out == "uploaded\ndeep\n", &format!("files copied in read back as {out:?}"))?;
+
+        let missing = docker.run(&["cp", "box:/nope", &path("nope")], CLI)?;
+        expect(
+            vm,
+            missing.code != 0 && missing.stderr.contains("Could not find the file /nope in container"),
+            &format!("docker cp of a missing path: {}", missing.describe(&["cp"])),
+        )?;
+
+        docker.ok(&["export", "-o", &path("box.tar"), "box"], CLI)?;
+        let listing = std::process::Command::new("tar").arg("-tf").arg(dir.join("box.tar")).output();
+        let listing = listing.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+        for want in ["data/up.txt", "bin/busybox", "tmp/updir/sub/deep.txt"] {
+            expect(vm, listing.lines().any(|l| l.trim_start_matches("./") == want), &format!("export lacks {want}"))?;
+        }
+        Ok(())
+    })
+}

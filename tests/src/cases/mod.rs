@@ -263,6 +263,11 @@ pub const ALL: &[Case] = &[
         run: pull::pull,
     },
     Case {
+        name: "agent-cp-export",
+        about: "docker cp in and out (files, directories, a missing path), docker export",
+        run: agent::docker_cp_and_export,
+    },
+    Case {
         name: "agent-docker-options",
         about: "run -i, create options, start, logs -f, wait, inspect, kill -s, stats, rm -f",
         run: agent::docker_options,

@@ -75,6 +75,11 @@ pub enum Route {
     VolumeRemove(String),
     /// `POST /containers/{id}/rename?name=NEW`.
     ContainerRename(String),
+    /// `GET /containers/{id}/export` (`docker export`).
+    ContainerExport(String),
+    /// `GET`, `HEAD` or `PUT /containers/{id}/archive?path=...` (`docker cp`): the
+    /// method, then the container.
+    ContainerArchive(String, String),
     /// A path the agent serves, with a method it does not serve there (405).
     MethodNotAllowed,
     /// A path the agent does not serve (404).
@@ -137,6 +142,12 @@ pub fn route(method: &str, path: &str) -> Route {
 /// `/containers/{id}/{action}`.
 fn container_action(method: &str, id: &str, action: &str) -> Route {
     let id = id.to_string();
+    if action == "archive" {
+        return match method {
+            "GET" | "HEAD" | "PUT" => Route::ContainerArchive(method.to_string(), id),
+            _ => Route::MethodNotAllowed,
+        };
+    }
     let (allowed, route) = match action {
         "json" => ("GET", Route::ContainerInspect(id)),
         "start" => ("POST", Route::ContainerStart(id)),
@@ -151,6 +162,7 @@ fn container_action(method: &str, id: &str, action: &str) -> Route {
         "resize" => ("POST", Route::ContainerResize(id)),
         "top" => ("GET", Route::ContainerTop(id)),
         "rename" => ("POST", Route::ContainerRename(id)),
+        "export" => ("GET", Route::ContainerExport(id)),
         _ => return Route::NotFound,
     };
     if method == allowed { route } else { Route::MethodNotAllowed }
@@ -247,6 +259,10 @@ mod tests {
             ("DELETE", "/images/localhost:5000/x:y", Route::ImageRemove("localhost:5000/x:y".to_string())),
             ("POST", "/containers/web/rename", Route::ContainerRename("web".to_string())),
             ("POST", "/containers/prune", Route::ContainerPrune),
+            ("GET", "/containers/web/export", Route::ContainerExport("web".to_string())),
+            ("GET", "/containers/web/archive", Route::ContainerArchive("GET".to_string(), "web".to_string())),
+            ("HEAD", "/containers/web/archive", Route::ContainerArchive("HEAD".to_string(), "web".to_string())),
+            ("PUT", "/containers/web/archive", Route::ContainerArchive("PUT".to_string(), "web".to_string())),
             ("GET", "/volumes", Route::VolumeList),
             ("POST", "/volumes/create", Route::VolumeCreate),
             ("POST", "/volumes/prune", Route::VolumePrune),
@@ -290,6 +306,8 @@ mod tests {
             ("POST", "/volumes"),
             ("POST", "/volumes/data"),
             ("GET", "/containers/web/rename"),
+            ("POST", "/containers/web/archive"),
+            ("POST", "/containers/web/export"),
         ] {
             assert_eq!(both(method, path), Route::MethodNotAllowed, "{method} {path}");
         }

@@ -207,3 +207,48 @@ fn a_volume_mounted_read_only_refuses_changes_there_only() {
     // And the reader's own tree is writable.
     reader.create_file(&reader.root(), "mine", 0o644).unwrap();
 }
+
+#[test]
+fn docker_cp_in_and_out() {
+    let fs = Filesystem::new(&image(), None, clock).unwrap();
+    let root = fs.root();
+    // Out: a directory's archive is named from it; a file's is the file.
+    let bin = fs.lookup(&root, "/bin", true).unwrap();
+    let tar = fs.archive_of(&bin, "bin", |_| true).unwrap();
+    let names: Vec<String> = tar::Archive::new(&tar[..])
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["bin/", "bin/sh"]);
+    let sh = fs.lookup(&root, "/bin/sh", true).unwrap();
+    let tar = fs.archive_of(&sh, "sh", |_| true).unwrap();
+    let back = Filesystem::new(&Image::from_tar(&tar, ImageLimits::default()).unwrap(), None, clock).unwrap();
+    assert_eq!(read_all(&back.lookup(&back.root(), "/sh", true).unwrap()), b"shell");
+
+    // In: merged into an existing directory, replacing files, keeping the rest.
+    let mut b = tar::Builder::new(Vec::new());
+    for (path, data) in [("bin/sh", &b"new shell"[..]), ("bin/extra", b"extra"), ("etc/conf", b"c")] {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o600);
+        b.append_data(&mut h, path, data).unwrap();
+    }
+    let upload = Image::from_tar(&b.into_inner().unwrap(), ImageLimits::default()).unwrap();
+    let upload = Filesystem::new(&upload, None, clock).unwrap();
+    upload.merge_tree(&upload.root(), &fs, &root).unwrap();
+    assert_eq!(read_all(&fs.lookup(&root, "/bin/sh", true).unwrap()), b"new shell");
+    assert_eq!(read_all(&fs.lookup(&root, "/bin/extra", true).unwrap()), b"extra");
+    assert_eq!(read_all(&fs.lookup(&root, "/etc/conf", true).unwrap()), b"c");
+    assert!(fs.lookup(&root, "/data/from-image", true).is_ok(), "the rest is kept");
+    // A directory is not replaced by a file.
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(1);
+    h.set_mode(0o644);
+    b.append_data(&mut h, "bin", &b"x"[..]).unwrap();
+    let clash =
+        Filesystem::new(&Image::from_tar(&b.into_inner().unwrap(), ImageLimits::default()).unwrap(), None, clock)
+            .unwrap();
+    assert_eq!(clash.merge_tree(&clash.root(), &fs, &root).unwrap_err(), FsError::IsDirectory);
+}

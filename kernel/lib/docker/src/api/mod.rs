@@ -10,6 +10,7 @@ mod filters;
 mod image;
 mod message;
 mod mounts;
+mod path_stat;
 mod stats;
 mod system;
 #[cfg(test)]
@@ -31,6 +32,7 @@ pub use message::{ErrorDetail, ErrorResponse, JsonMessage, ProgressDetail, from_
 pub use mounts::{
     Mount, RequestedMount, RequestedMounts, RequestedTmpfs, TmpfsOptions, VolumeOptions, requested_mounts,
 };
+pub use path_stat::{PathStat, go_file_mode};
 pub use stats::{BlkioStats, CpuStats, CpuUsage, MemoryStats, NetworkStats, PidsStats, Stats, ThrottlingData};
 pub use system::{Commit, Component, Info, Platform, Plugins, Runtime, SwarmInfo, Version};
 pub use volume::{ContainerPruneReport, Volume, VolumeCreate, VolumeFilter, VolumeList, VolumePruneReport};

@@ -1,0 +1,129 @@
+//! Files in and out of a container: `docker cp` (`GET`, `HEAD` and `PUT
+//! /containers/{id}/archive?path=...`) and `docker export`.
+
+use super::conn::Conn;
+use super::error::ApiError;
+use super::lookup;
+use super::reply::{Handled, Next, no_content};
+use crate::container::{Container, store};
+use crate::mm::Charge;
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use base64::Engine;
+use berth_docker::api;
+use berth_docker::http::{Body, RequestHead};
+use berth_vfs::{Filesystem, FsError, ImageBuilder, ImageLimits, Inode};
+
+/// The HTTP error for a file system error while copying.
+fn fs_error(path: &str, e: FsError) -> ApiError {
+    match e {
+        FsError::NotFound => ApiError::new(404, format!("Could not find the file {path} in container")),
+        FsError::NoSpace => ApiError::new(507, format!("{path}: {e}")),
+        FsError::BadImage(why) => ApiError::bad_request(format!("the archive: {why}")),
+        FsError::IsDirectory => ApiError::bad_request(format!("{path}: cannot overwrite directory with non-directory")),
+        FsError::NotDirectory => {
+            ApiError::bad_request(format!("{path}: cannot overwrite non-directory with directory"))
+        }
+        FsError::ReadOnly => ApiError::new(403, format!("{path}: the volume is mounted read-only")),
+        e => ApiError::internal(format!("{path}: {e}")),
+    }
+}
+
+/// The `path` parameter, and what it names in `c` (symbolic links followed).
+fn target(c: &Container, head: &RequestHead) -> Result<(String, Arc<Inode>), ApiError> {
+    let path = head.query("path").filter(|p| !p.is_empty()).ok_or(ApiError::bad_request("path is required"))?;
+    let path = String::from(path);
+    let fs = &c.sandbox.fs;
+    let inode = fs.lookup(&fs.root(), &path, true).map_err(|e| fs_error(&path, e))?;
+    Ok((path, inode))
+}
+
+/// The base name `docker cp` gives what `path` names (`/` for the root).
+fn base_name(path: &str) -> &str {
+    path.trim_end_matches('/').rsplit('/').next().filter(|n| !n.is_empty() && *n != ".").unwrap_or("/")
+}
+
+/// The `X-Docker-Container-Path-Stat` header's value for `inode` at `path`.
+fn path_stat(path: &str, inode: &Inode) -> String {
+    let m = inode.metadata();
+    let stat = api::PathStat {
+        name: String::from(base_name(path)),
+        size: m.size as i64,
+        mode: api::go_file_mode(m.mode),
+        mtime: berth_docker::time::rfc3339(m.mtime),
+        link_target: inode.readlink().unwrap_or_default(),
+    };
+    base64::engine::general_purpose::STANDARD.encode(api::to_json(&stat))
+}
+
+/// `HEAD`, `GET` or `PUT /containers/{id}/archive?path=...`.
+pub fn archive(conn: &mut Conn, head: &RequestHead, method: &str, key: &str, body: Body) -> Handled {
+    let c = lookup::container(key)?;
+    match method {
+        "PUT" => put(conn, head, &c, body),
+        _ => {
+            let (path, inode) = target(&c, head)?;
+            let stat = path_stat(&path, &inode);
+            let headers = [("X-Docker-Container-Path-Stat", stat.as_str())];
+            if method == "HEAD" {
+                conn.respond_with(200, &headers, None, &[]).map_err(ApiError::io)?;
+                return Ok(Next::Continue);
+            }
+            let (tar, _charge) = charged(|room| c.sandbox.fs.archive_of(&inode, base_name(&path), room))
+                .map_err(|e| fs_error(&path, e))?;
+            conn.respond_with(200, &headers, Some("application/x-tar"), &tar).map_err(ApiError::io)?;
+            Ok(Next::Continue)
+        }
+    }
+}
+
+/// An archive `make` writes, charged to the memory all containers share for as long
+/// as the returned charge is held (until it is sent).
+fn charged(
+    make: impl FnOnce(&mut dyn FnMut(u64) -> bool) -> Result<Vec<u8>, FsError>,
+) -> Result<(Vec<u8>, Option<Charge>), FsError> {
+    let mut held = None;
+    let bytes = make(&mut |bytes| {
+        held = store::transient_charge(bytes);
+        held.is_some()
+    })?;
+    Ok((bytes, held))
+}
+
+/// `PUT /containers/{id}/archive?path=DIR`: the body, a tar archive, is unpacked into
+/// the directory `DIR` of the container (files of the same names replaced).
+fn put(conn: &mut Conn, head: &RequestHead, c: &Container, body: Body) -> Handled {
+    let (path, dir) = target(c, head)?;
+    if !dir.is_dir() {
+        return Err(ApiError::bad_request(format!("extraction point is not a directory: {path}")));
+    }
+    let limit = super::settings().image_limit;
+    let limits = ImageLimits { max_bytes: limit, ..ImageLimits::default() };
+    let mut builder = ImageBuilder::new(limits);
+    let mut parser = berth_tar::Parser::new(limit);
+    let mut ended = false;
+    conn.read_body(body, limit.saturating_add(1 << 20), None, |mut piece| {
+        while !ended
+            && let Some(event) =
+                parser.next(&mut piece).map_err(|e| ApiError::bad_request(format!("the archive: {e}")))?
+        {
+            ended = builder.push(event).map_err(|e| fs_error(&path, e))?;
+        }
+        Ok(())
+    })?;
+    let upload = builder.finish().map_err(|e| fs_error(&path, e))?;
+    let upload = Filesystem::new(&upload, None, crate::time::realtime_ns).map_err(|e| fs_error(&path, e))?;
+    upload.merge_tree(&upload.root(), &c.sandbox.fs, &dir).map_err(|e| fs_error(&path, e))?;
+    no_content(conn)
+}
+
+/// `GET /containers/{id}/export` (`docker export`): the container's whole tree as a tar
+/// archive (volumes and `/proc` left out; their mount points stay, empty).
+pub fn export(conn: &Conn, key: &str) -> Handled {
+    let c = lookup::container(key)?;
+    let (tar, _charge) = charged(|room| c.sandbox.fs.archive(room)).map_err(|e| fs_error("/", e))?;
+    conn.respond(200, Some("application/x-tar"), &tar).map_err(ApiError::io)?;
+    Ok(Next::Continue)
+}
