@@ -5,7 +5,7 @@ use super::conn::Conn;
 use super::error::ApiError;
 use super::reply::{Handled, Next};
 use super::{Auth, Slot};
-use super::{archive, containers, copy, images, streams, system, volumes};
+use super::{archive, containers, copy, exec, images, streams, system, volumes};
 use berth_docker::http::RequestHead;
 use berth_docker::route::{Route, route};
 
@@ -117,6 +117,10 @@ fn handle(conn: &mut Conn, head: &RequestHead) -> Handled {
         Route::ImageSave(name) => archive::save(conn, head, name.as_deref()),
         Route::ContainerRename(id) => containers::rename(conn, head, &id),
         Route::ContainerExport(id) => copy::export(conn, &id),
+        Route::ContainerExec(id) => exec::create(conn, &id, json),
+        Route::ExecStart(id) => exec::start(conn, head, &id, json),
+        Route::ExecInspect(id) => exec::inspect(conn, &id),
+        Route::ExecResize(id) => exec::resize(conn, &id),
         Route::ContainerArchive(method, id) => copy::archive(conn, head, &method, &id, body),
         Route::VolumeList => volumes::list(conn, head),
         Route::VolumeCreate => volumes::create(conn, json),

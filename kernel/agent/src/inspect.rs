@@ -217,6 +217,7 @@ pub fn container(c: &Container) -> api::ContainerInspect {
         platform: String::from("linux"),
         host_config,
         mounts: mounts(c),
+        exec_ids: Some(super::exec::running_ids(c)).filter(|ids| !ids.is_empty()),
         config: api::ContainerConfig {
             hostname: c.hostname().into(),
             exposed_ports: c.config.exposed_ports.iter().map(|k| (k.clone(), api::Empty {})).collect(),

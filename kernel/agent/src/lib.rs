@@ -29,7 +29,7 @@ use berth_container as container;
 use berth_fs as fs;
 use berth_mm as mm;
 use berth_netstack as net;
-use berth_proc::sandbox;
+use berth_proc::{proc, sandbox};
 use berth_sched as sched;
 
 mod archive;
@@ -38,6 +38,7 @@ mod containers;
 mod copy;
 mod dispatch;
 mod error;
+mod exec;
 mod images;
 mod inspect;
 mod lookup;

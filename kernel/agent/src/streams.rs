@@ -28,7 +28,7 @@ pub fn wait_unless_gone<T>(conn: &Conn, queues: &[&WaitQueue], ready: impl FnMut
 
 /// As [`wait_unless_gone`]; with `half_close_ends` false, only a connection closed
 /// both ways counts as gone (an attach client half-closes after its input).
-fn wait_for<T>(
+pub fn wait_for<T>(
     conn: &Conn,
     queues: &[&WaitQueue],
     mut ready: impl FnMut() -> Option<T>,

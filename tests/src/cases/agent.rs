@@ -649,3 +649,48 @@ pub fn docker_cp_and_export(a: &Artifacts) -> Result<(), String> {
         Ok(())
     })
 }
+
+/// `docker exec`: output and exit status, standard error apart, `-e`, `-w`, `-u`, `-i`
+/// with input, `-t`, `-d`, a missing program; exec output stays out of the container's
+/// log; a stopped container refuses.
+pub fn docker_exec(a: &Artifacts) -> Result<(), String> {
+    let test = "agent-exec";
+    with_busybox(a, test, |vm, docker, _| {
+        let bb = |args: &[&str]| -> Vec<String> { args.iter().map(|s| s.to_string()).collect() };
+        docker
+            .ok(&["run", "-d", "--name", "svc", "bb", "/bin/busybox", "sh", "-c", "echo started; sleep 1000"], CLI)?;
+        let out = docker.ok(&["exec", "svc", "echo", "hello"], CLI)?;
+        expect(vm, out == "hello\n", &format!("docker exec echo printed {out:?}"))?;
+
+        let args = bb(&["exec", "svc", "sh", "-c", "echo out; echo err >&2; exit 3"]);
+        let run = docker.run(&args.iter().map(String::as_str).collect::<Vec<_>>(), CLI)?;
+        let ok = run.code == 3 && run.stdout == "out\n" && run.stderr == "err\n";
+        expect(vm, ok, &format!("exit status and streams: {}", run.describe(&["exec"])))?;
+
+        let out = docker.ok(&["exec", "-e", "A=1", "-w", "/tmp", "svc", "sh", "-c", "echo $A; pwd"], CLI)?;
+        expect(vm, out == "1\n/tmp\n", &format!("-e and -w gave {out:?}"))?;
+        let out = docker.ok(&["exec", "-u", "nobody", "svc", "id", "-u"], CLI)?;
+        expect(vm, out == "65534\n", &format!("-u nobody gave {out:?}"))?;
+        let out = docker.run_with_input(&["exec", "-i", "svc", "cat"], b"piped\nlines\n", CLI)?;
+        expect(vm, out.code == 0 && out.stdout == "piped\nlines\n", &format!("-i: {}", out.describe(&["exec", "-i"])))?;
+        let out = docker.ok(&["exec", "-t", "svc", "echo", "tty"], CLI)?;
+        expect(vm, out.trim() == "tty", &format!("-t gave {out:?}"))?;
+
+        docker.ok(&["exec", "-d", "svc", "sh", "-c", "sleep 1; echo later > /tmp/d"], CLI)?;
+        let deadline = std::time::Instant::now() + seconds(30);
+        while docker.run(&["exec", "svc", "cat", "/tmp/d"], CLI)?.stdout != "later\n" {
+            expect(vm, std::time::Instant::now() < deadline, "a detached exec did not run")?;
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+
+        let missing = docker.run(&["exec", "svc", "no-such-program"], CLI)?;
+        let ok = missing.code == 127 && missing.stdout.contains("no-such-program: not found");
+        expect(vm, ok, &format!("a missing program: {}", missing.describe(&["exec"])))?;
+        let logs = docker.ok(&["logs", "svc"], CLI)?;
+        expect(vm, logs == "started\n", &format!("exec output reached the container's log: {logs:?}"))?;
+
+        docker.ok(&["stop", "-t", "1", "svc"], CLI)?;
+        let stopped = docker.run(&["exec", "svc", "true"], CLI)?;
+        expect(vm, stopped.code != 0 && stopped.stderr.contains("is not running"), "exec in a stopped container")
+    })
+}

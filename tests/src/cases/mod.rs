@@ -263,6 +263,11 @@ pub const ALL: &[Case] = &[
         run: pull::pull,
     },
     Case {
+        name: "agent-exec",
+        about: "docker exec: output, exit status, -e -w -u -i -t -d, a missing program, a stopped container",
+        run: agent::docker_exec,
+    },
+    Case {
         name: "agent-cp-export",
         about: "docker cp in and out (files, directories, a missing path), docker export",
         run: agent::docker_cp_and_export,

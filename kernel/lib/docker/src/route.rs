@@ -21,6 +21,14 @@ pub enum Route {
     ContainerCreate,
     /// `POST /containers/prune`.
     ContainerPrune,
+    /// `POST /containers/{id}/exec`.
+    ContainerExec(String),
+    /// `POST /exec/{id}/start`.
+    ExecStart(String),
+    /// `POST /exec/{id}/resize`.
+    ExecResize(String),
+    /// `GET /exec/{id}/json`.
+    ExecInspect(String),
     /// `GET /containers/{id}/json`.
     ContainerInspect(String),
     /// `POST /containers/{id}/start`.
@@ -127,6 +135,9 @@ pub fn route(method: &str, path: &str) -> Route {
         ["containers", "prune"] => only(&["POST"], Route::ContainerPrune),
         ["containers", _] => Route::MethodNotAllowed,
         ["containers", id, action] => container_action(method, id, action),
+        ["exec", id, "start"] => only(&["POST"], Route::ExecStart(id.to_string())),
+        ["exec", id, "resize"] => only(&["POST"], Route::ExecResize(id.to_string())),
+        ["exec", id, "json"] => only(&["GET"], Route::ExecInspect(id.to_string())),
         ["volumes"] => only(&["GET"], Route::VolumeList),
         ["volumes", "create"] if method == "POST" => Route::VolumeCreate,
         ["volumes", "prune"] if method == "POST" => Route::VolumePrune,
@@ -163,6 +174,7 @@ fn container_action(method: &str, id: &str, action: &str) -> Route {
         "top" => ("GET", Route::ContainerTop(id)),
         "rename" => ("POST", Route::ContainerRename(id)),
         "export" => ("GET", Route::ContainerExport(id)),
+        "exec" => ("POST", Route::ContainerExec(id)),
         _ => return Route::NotFound,
     };
     if method == allowed { route } else { Route::MethodNotAllowed }
@@ -259,6 +271,10 @@ mod tests {
             ("DELETE", "/images/localhost:5000/x:y", Route::ImageRemove("localhost:5000/x:y".to_string())),
             ("POST", "/containers/web/rename", Route::ContainerRename("web".to_string())),
             ("POST", "/containers/prune", Route::ContainerPrune),
+            ("POST", "/containers/web/exec", Route::ContainerExec("web".to_string())),
+            ("POST", "/exec/e1/start", Route::ExecStart("e1".to_string())),
+            ("POST", "/exec/e1/resize", Route::ExecResize("e1".to_string())),
+            ("GET", "/exec/e1/json", Route::ExecInspect("e1".to_string())),
             ("GET", "/containers/web/export", Route::ContainerExport("web".to_string())),
             ("GET", "/containers/web/archive", Route::ContainerArchive("GET".to_string(), "web".to_string())),
             ("HEAD", "/containers/web/archive", Route::ContainerArchive("HEAD".to_string(), "web".to_string())),
@@ -308,6 +324,8 @@ mod tests {
             ("GET", "/containers/web/rename"),
             ("POST", "/containers/web/archive"),
             ("POST", "/containers/web/export"),
+            ("GET", "/exec/e1/start"),
+            ("POST", "/exec/e1/json"),
         ] {
             assert_eq!(both(method, path), Route::MethodNotAllowed, "{method} {path}");
         }

@@ -9,7 +9,7 @@ use super::{Process, ProgramInfo, UserThread, Vm};
 use crate::fs::{FdTable, OpenFile};
 use crate::mm::{AddressSpace, Charge, FileBytes};
 use crate::proc::UserPart;
-use crate::sandbox::Sandbox;
+use crate::sandbox::{LogBuffer, Sandbox};
 use crate::sched::{self, Thread};
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -122,15 +122,56 @@ fn program_name(exe: &str) -> String {
     exe.rsplit('/').next().unwrap_or(exe).chars().take(15).collect()
 }
 
+/// Whether a new process is its sandbox's first.
+enum StdioKind {
+    Init,
+    Exec,
+}
+
+/// Where a new process's standard streams go (the sandbox's: it is the first).
+enum Stdio<'a> {
+    /// The sandbox's: its terminal, or its stdin pipe (else `/dev/null`) and its log.
+    Sandbox,
+    /// A `docker exec` process's own: `stdin` (else `/dev/null`), output to `log`.
+    Own { stdin: Option<Arc<OpenFile>>, log: &'a Arc<LogBuffer> },
+}
+
 /// Starts a sandbox's first process running `argv` with `envp` in `cwd` as `user`
 /// (Docker's `User`: a name or uid, with an optional group), its standard output and
 /// error going to the sandbox's log (or its terminal).
 pub fn spawn_init(
     sandbox: &Arc<Sandbox>,
     argv: Vec<String>,
+    envp: Vec<String>,
+    cwd: &str,
+    user: &str,
+) -> Result<Arc<Process>, ExecError> {
+    spawn(sandbox, argv, envp, cwd, user, Stdio::Sandbox)
+}
+
+/// Starts another process in a running sandbox (`docker exec`): no parent in the
+/// sandbox (as a process entering a container from outside has none), standard input
+/// from `stdin` (else `/dev/null`), output and error to `log`. Its exit status is
+/// its [`Process::exit_status`], and `vfork_done` is woken when it exits.
+pub fn spawn_exec(
+    sandbox: &Arc<Sandbox>,
+    argv: Vec<String>,
+    envp: Vec<String>,
+    cwd: &str,
+    user: &str,
+    stdin: Option<Arc<OpenFile>>,
+    log: &Arc<LogBuffer>,
+) -> Result<Arc<Process>, ExecError> {
+    spawn(sandbox, argv, envp, cwd, user, Stdio::Own { stdin, log })
+}
+
+fn spawn(
+    sandbox: &Arc<Sandbox>,
+    argv: Vec<String>,
     mut envp: Vec<String>,
     cwd: &str,
     user: &str,
+    stdio: Stdio<'_>,
 ) -> Result<Arc<Process>, ExecError> {
     let user = exec_user(sandbox, user)?;
     if !envp.iter().any(|e| e.starts_with("HOME=")) {
@@ -147,16 +188,31 @@ pub fn spawn_init(
     let envp: Vec<Vec<u8>> = envp.into_iter().map(String::into_bytes).collect();
     let loaded = load(sandbox, &creds, &cwd, &path, argv, &envp)?;
     let mut files = FdTable::new(Some(sandbox.memory.clone()));
-    if let Some(terminal) = &sandbox.terminal {
-        let tty = OpenFile::new(terminal.clone(), berth_abi::fs::O_RDWR, "/dev/pts/0".into());
-        for _ in 0..3 {
-            let _ = files.insert(tty.clone(), false);
+    let stdio_kind = if matches!(stdio, Stdio::Sandbox) { StdioKind::Init } else { StdioKind::Exec };
+    match stdio {
+        Stdio::Sandbox => match &sandbox.terminal {
+            Some(terminal) => {
+                let tty = OpenFile::new(terminal.clone(), berth_abi::fs::O_RDWR, "/dev/pts/0".into());
+                for _ in 0..3 {
+                    let _ = files.insert(tty.clone(), false);
+                }
+            }
+            None => standard_streams(sandbox, &mut files)?,
+        },
+        Stdio::Own { stdin, log } => {
+            let stdin = match stdin {
+                Some(stdin) => stdin,
+                None => null_input(sandbox)?,
+            };
+            let _ = files.insert(stdin, false);
+            for stream in [crate::sandbox::Stream::Stdout, crate::sandbox::Stream::Stderr] {
+                let console = Arc::new(crate::sandbox::files::Console::to_log(log, stream));
+                let _ = files.insert(OpenFile::new(console, berth_abi::fs::O_WRONLY, "pipe:[exec]".into()), false);
+            }
         }
-    } else {
-        standard_streams(sandbox, &mut files)?;
     }
     let pid = sandbox.alloc_pid().map_err(|e| ExecError::new(e, "the container's process limit is reached".into()))?;
-    let no_memory = || ExecError::new(Errno::ENOMEM, "no memory for the first process".into());
+    let no_memory = || ExecError::new(Errno::ENOMEM, "no memory for the process".into());
     let (Some(process_charge), Some(thread_charge)) =
         (Charge::new(&sandbox.memory, super::PROCESS_COST), Charge::new(&sandbox.memory, super::THREAD_COST))
     else {
@@ -172,7 +228,9 @@ pub fn spawn_init(
     let process = Process::new_init(sandbox.clone(), pid, vm, files, cwd, creds, process_charge);
     *process.info.lock() = ProgramInfo { name: program_name(&loaded.exe), exe: loaded.exe, argv: loaded.argv };
     sandbox.register(&process);
-    sandbox.set_init(&process);
+    if matches!(stdio_kind, StdioKind::Init) {
+        sandbox.set_init(&process);
+    }
     let user =
         UserThread::new(process.clone(), pid, ThreadSignals::inherit(berth_abi::signal::SigSet::EMPTY), thread_charge);
     let thread = Thread::new_extended(&process.info.lock().name, ctx, sandbox.sched_group.clone(), user);
@@ -216,16 +274,19 @@ fn exec_user(sandbox: &Sandbox, user: &str) -> Result<berth_oci::user::ExecUser,
     Ok(user)
 }
 
+/// `/dev/null` opened for reading.
+fn null_input(sandbox: &Arc<Sandbox>) -> Result<Arc<OpenFile>, ExecError> {
+    let null = crate::sandbox::files::device_for(crate::fs::devices::numbers::NULL, sandbox)
+        .map_err(|e| ExecError::new(e, "no /dev/null".into()))?;
+    Ok(OpenFile::new(null, berth_abi::fs::O_RDONLY, "/dev/null".into()))
+}
+
 /// Standard input (the container's stdin pipe, else `/dev/null`), output and error
 /// (its log) for a container without a terminal.
 fn standard_streams(sandbox: &Arc<Sandbox>, files: &mut FdTable) -> Result<(), ExecError> {
     let stdin = match sandbox.take_stdin_reader() {
         Some(reader) => reader,
-        None => {
-            let null = crate::sandbox::files::device_for(crate::fs::devices::numbers::NULL, sandbox)
-                .map_err(|e| ExecError::new(e, "no /dev/null".into()))?;
-            OpenFile::new(null, berth_abi::fs::O_RDONLY, "/dev/null".into())
-        }
+        None => null_input(sandbox)?,
     };
     let stdout = Arc::new(crate::sandbox::files::Console::new(sandbox, crate::sandbox::Stream::Stdout));
     let stderr = Arc::new(crate::sandbox::files::Console::new(sandbox, crate::sandbox::Stream::Stderr));

@@ -1,7 +1,7 @@
 //! `/dev/console`: one of a container's output streams, as a character device.
 
 use crate::fs::{FileOps, OpenFile, devices::numbers};
-use crate::sandbox::{Sandbox, Stream};
+use crate::sandbox::{LogBuffer, Sandbox, Stream};
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use berth_abi::Errno;
@@ -9,19 +9,41 @@ use berth_abi::fs::{S_IFCHR, Stat};
 
 /// A container's stdout or stderr: writes go to its log, reads find nothing.
 pub struct Console {
-    sandbox: Weak<Sandbox>,
+    target: Target,
     stream: Stream,
+}
+
+/// The log a console writes to.
+enum Target {
+    /// Its sandbox's (the container's output).
+    Sandbox(Weak<Sandbox>),
+    /// One of its own (a `docker exec` process's output).
+    Log(Weak<LogBuffer>),
 }
 
 impl Console {
     /// The console writing to `stream` of `container`'s log.
     pub fn new(sandbox: &Arc<Sandbox>, stream: Stream) -> Console {
-        Console { sandbox: Arc::downgrade(sandbox), stream }
+        Console { target: Target::Sandbox(Arc::downgrade(sandbox)), stream }
+    }
+
+    /// The console writing to `stream` of `log` (while it lasts).
+    pub fn to_log(log: &Arc<LogBuffer>, stream: Stream) -> Console {
+        Console { target: Target::Log(Arc::downgrade(log)), stream }
     }
 
     fn append(&self, data: &[u8]) -> usize {
-        if let Some(c) = self.sandbox.upgrade() {
-            c.log.append(self.stream, data);
+        match &self.target {
+            Target::Sandbox(sandbox) => {
+                if let Some(c) = sandbox.upgrade() {
+                    c.log.append(self.stream, data);
+                }
+            }
+            Target::Log(log) => {
+                if let Some(log) = log.upgrade() {
+                    log.append(self.stream, data);
+                }
+            }
         }
         data.len()
     }
