@@ -270,6 +270,7 @@ pub fn create(conn: &Conn, head: &RequestHead, body: &[u8]) -> Handled {
             e => ApiError::internal(format!("the store on disk: {e}")),
         });
     }
+    crate::container::events::container(&container, "create", &[]);
     let reply = api::CreateResponse { id: container.id.clone(), warnings: Vec::new() };
     conn.json(201, &reply).map_err(ApiError::io)?;
     Ok(Next::Continue)
@@ -323,6 +324,7 @@ pub fn stop(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
         return Ok(Next::Continue);
     }
     stop_by_hand(&c, head);
+    crate::container::events::container(&c, "stop", &[]);
     persist_states();
     no_content(conn)
 }
@@ -336,6 +338,7 @@ fn stop_by_hand(c: &Arc<Container>, head: &RequestHead) {
         .map_or(crate::param::DEFAULT_STOP_SECONDS, |t| t.max(0) as u64);
     let grace = crate::time::now_ns() + seconds * 1_000_000_000;
     c.note_stopped_by_hand();
+    crate::container::events::container(c, "kill", &[("signal", format!("{}", c.config.stop_signal.number()))]);
     c.sandbox.signal_init(c.config.stop_signal);
     c.kill_at(grace);
     // The watchdog kills it at the deadline; allow it a moment to act.
@@ -354,6 +357,7 @@ pub fn restart(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
         Status::Created => c.start().map_err(ApiError::from)?,
         Status::Exited(_) => drop(c.run_again(false).map_err(ApiError::from)?),
     }
+    crate::container::events::container(&c, "restart", &[]);
     persist_states();
     no_content(conn)
 }
@@ -414,6 +418,7 @@ pub fn rename(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
             e => ApiError::from(e),
         });
     }
+    crate::container::events::container(&c, "rename", &[("oldName", format!("/{old}"))]);
     if let Err(e) = crate::container::store::rename_container(&c.id, new) {
         // Undo, so memory and disk agree (the old name cannot have been taken: this
         // container held it until a moment ago, and names are taken on this thread).
@@ -436,6 +441,7 @@ pub fn kill(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
         return Err(ApiError::conflict(format!("Container {} is not running", c.id)));
     }
     c.note_stopped_by_hand();
+    crate::container::events::container(&c, "kill", &[("signal", format!("{}", sig.number()))]);
     c.sandbox.signal_init(sig);
     no_content(conn)
 }

@@ -5,7 +5,7 @@ use super::conn::Conn;
 use super::error::ApiError;
 use super::reply::{Handled, Next};
 use super::{Auth, Slot};
-use super::{archive, containers, copy, exec, images, streams, system, volumes};
+use super::{archive, containers, copy, events, exec, images, processes, streams, system, volumes};
 use berth_docker::http::RequestHead;
 use berth_docker::route::{Route, route};
 
@@ -90,7 +90,7 @@ fn handle(conn: &mut Conn, head: &RequestHead) -> Handled {
         Route::Ping => system::ping(conn, head),
         Route::Version => system::version(conn),
         Route::Info => system::info(conn),
-        Route::Events => Err(ApiError::new(404, "berth does not report events")),
+        Route::Events => events::stream(conn, head),
         Route::ContainerList => containers::list(conn, head),
         Route::ContainerCreate => containers::create(conn, head, json),
         Route::ContainerPrune => containers::prune(conn, head),
@@ -103,7 +103,7 @@ fn handle(conn: &mut Conn, head: &RequestHead) -> Handled {
         Route::ContainerWait(id) => containers::wait(conn, head, &id),
         Route::ContainerRemove(id) => containers::remove(conn, head, &id),
         Route::ContainerResize(id) => containers::resize(conn, head, &id),
-        Route::ContainerTop(_) => Err(ApiError::unsupported("docker top")),
+        Route::ContainerTop(id) => processes::top(conn, head, &id),
         Route::ContainerAttach(id) => streams::attach(conn, head, &id),
         Route::ContainerLogs(id) => streams::logs(conn, head, &id),
         Route::ContainerStats(id) => streams::stats(conn, head, &id),

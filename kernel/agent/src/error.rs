@@ -64,11 +64,6 @@ impl ApiError {
     pub fn io(e: Errno) -> ApiError {
         ApiError::new(500, format!("connection error: {e:?}"))
     }
-
-    /// 501: a part of the Docker API berth does not have.
-    pub fn unsupported(what: &str) -> ApiError {
-        ApiError::new(501, format!("{what} is not supported by berth"))
-    }
 }
 
 impl From<&str> for ApiError {

@@ -104,6 +104,8 @@ pub fn create(conn: &Conn, key: &str, body: &[u8]) -> Handled {
     }
     let log = Arc::new(LogBuffer::new(crate::param::LOG_CAPACITY, Some(c.sandbox.memory.clone()), None, false));
     let id = crate::container::registry::new_id();
+    let command = request.cmd.clone().unwrap_or_default().join(" ");
+    crate::container::events::container(&c, &format!("exec_create: {command}"), &[("execID", id.clone())]);
     let exec = Arc::new(Exec { id: id.clone(), container: c, request, log, run: Mutex::new(Run::default()) });
     {
         let mut execs = EXECS.lock();
@@ -154,6 +156,8 @@ fn launch(exec: &Exec, with_stdin: bool) -> Result<(), ApiError> {
     let argv = r.cmd.clone().unwrap_or_default();
     match crate::proc::spawn_exec(&c.sandbox, argv, environment(exec), cwd, user, reader, &exec.log) {
         Ok(process) => {
+            let command = r.cmd.clone().unwrap_or_default().join(" ");
+            crate::container::events::container(c, &format!("exec_start: {command}"), &[("execID", exec.id.clone())]);
             run.process = Some(process);
             run.stdin = writer;
             Ok(())

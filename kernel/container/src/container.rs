@@ -186,6 +186,7 @@ impl Container {
         let env = self.config.full_env(&self.sandbox.hostname);
         match proc::spawn_init(&self.sandbox, argv, env, &self.config.workdir, &self.config.user) {
             Ok(_) => {
+                crate::events::container(self, "start", &[]);
                 if let Some(secs) = self.config.timeout_secs {
                     self.kill_at(crate::time::now_ns() + secs * 1_000_000_000);
                 }
@@ -287,6 +288,7 @@ impl Container {
     }
 
     fn finish(&self, code: i32) {
+        crate::events::container(self, "die", &[("exitCode", format!("{code}"))]);
         {
             let mut s = self.state.lock();
             s.status = Status::Exited(code);
@@ -313,6 +315,7 @@ impl Container {
     /// Takes it out of the registry (it must have exited: kill it first). Its name is
     /// free again; whoever still holds it (a log reader) keeps what they have.
     pub fn remove(&self) {
+        crate::events::container(self, "destroy", &[]);
         self.state.lock().removed = true;
         registry::remove(self);
         self.sandbox.net.release_published();

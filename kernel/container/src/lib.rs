@@ -20,6 +20,7 @@ pub mod archive;
 pub mod boot;
 mod container;
 mod error;
+pub mod events;
 pub mod images;
 pub mod layers;
 pub mod pull;

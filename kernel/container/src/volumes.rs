@@ -30,6 +30,7 @@ use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
+use alloc::vec;
 use alloc::vec::Vec;
 use berth_config::VolumeMount;
 use berth_store::{Change, StoreError};
@@ -215,7 +216,13 @@ pub fn create(
     if store::present() {
         store::commit(&[Change::Put(meta_key(&name), describe(&volume))])?;
     }
-    VOLUMES.lock().insert(name, volume.clone());
+    VOLUMES.lock().insert(name.clone(), volume.clone());
+    crate::events::publish(
+        "volume",
+        String::from("create"),
+        name,
+        vec![(String::from("driver"), String::from("local"))],
+    );
     Ok((volume, true))
 }
 
@@ -252,6 +259,7 @@ pub fn remove(name: &str, force: bool) -> Result<(), VolumeError> {
     }
     written.removed = true;
     VOLUMES.lock().remove(name);
+    crate::events::publish("volume", String::from("destroy"), String::from(name), Vec::new());
     Ok(())
 }
 

@@ -652,7 +652,8 @@ pub fn docker_cp_and_export(a: &Artifacts) -> Result<(), String> {
 
 /// `docker exec`: output and exit status, standard error apart, `-e`, `-w`, `-u`, `-i`
 /// with input, `-t`, `-d`, a missing program; exec output stays out of the container's
-/// log; a stopped container refuses.
+/// log; a stopped container refuses. `docker top`, and `docker events` replaying what
+/// happened, in order.
 pub fn docker_exec(a: &Artifacts) -> Result<(), String> {
     let test = "agent-exec";
     with_busybox(a, test, |vm, docker, _| {
@@ -689,8 +690,25 @@ pub fn docker_exec(a: &Artifacts) -> Result<(), String> {
         let logs = docker.ok(&["logs", "svc"], CLI)?;
         expect(vm, logs == "started\n", &format!("exec output reached the container's log: {logs:?}"))?;
 
+        let top = docker.ok(&["top", "svc"], CLI)?;
+        let ok = top.starts_with("UID") && top.lines().any(|l| l.ends_with("sleep 1000"));
+        expect(vm, ok, &format!("docker top:\n{top}"))?;
+
         docker.ok(&["stop", "-t", "1", "svc"], CLI)?;
         let stopped = docker.run(&["exec", "svc", "true"], CLI)?;
-        expect(vm, stopped.code != 0 && stopped.stderr.contains("is not running"), "exec in a stopped container")
+        expect(vm, stopped.code != 0 && stopped.stderr.contains("is not running"), "exec in a stopped container")?;
+
+        // What happened to it, as `docker events` replays it (ending at `--until`).
+        let until = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?;
+        let until = format!("{}", until.as_secs() + 2);
+        let args =
+            ["events", "--since", "0", "--until", &until, "--filter", "container=svc", "--format", "{{.Action}}"];
+        let events = docker.ok(&args, CLI)?;
+        let actions: Vec<&str> = events.lines().collect();
+        for want in ["create", "start", "exec_create: echo hello", "exec_start: echo hello", "kill", "die", "stop"] {
+            expect(vm, actions.contains(&want), &format!("docker events lacks {want:?}:\n{events}"))?;
+        }
+        let position = |a: &str| actions.iter().position(|x| *x == a);
+        expect(vm, position("create") < position("start") && position("die") < position("stop"), "events out of order")
     })
 }

@@ -264,7 +264,7 @@ pub const ALL: &[Case] = &[
     },
     Case {
         name: "agent-exec",
-        about: "docker exec: output, exit status, -e -w -u -i -t -d, a missing program, a stopped container",
+        about: "docker exec (output, exit status, -e -w -u -i -t -d, errors), docker top, docker events",
         run: agent::docker_exec,
     },
     Case {

@@ -151,6 +151,18 @@ pub fn status_text(
     }
 }
 
+/// A CPU time as `ps` shows it in its `TIME` column: `HH:MM:SS` (hours may exceed 24).
+pub fn ps_time(ns: u64) -> String {
+    let secs = ns / SECOND;
+    format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+/// A start time as `ps` shows it in its `STIME` column (the UTC time of day `HH:MM`).
+pub fn ps_start(unix_ns: u64) -> String {
+    let in_day = unix_ns / SECOND % 86_400;
+    format!("{:02}:{:02}", in_day / 3600, in_day / 60 % 60)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,5 +268,13 @@ mod tests {
         assert_eq!(status_text(false, 10 * MIN, 0, 3 * MIN, false), "Exited (0) 3 minutes ago");
         assert_eq!(status_text(false, 10 * MIN, 137, 70 * S, false), "Exited (137) About a minute ago");
         assert_eq!(status_text(false, 0, 0, 0, true), "Created");
+    }
+
+    #[test]
+    fn ps_columns() {
+        assert_eq!(ps_time(0), "00:00:00");
+        assert_eq!(ps_time(3_723 * SECOND + 999), "01:02:03");
+        assert_eq!(ps_time(100 * HOUR), "100:00:00");
+        assert_eq!(ps_start(1_700_000_000 * SECOND), "22:13");
     }
 }

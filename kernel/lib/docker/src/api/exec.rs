@@ -88,6 +88,16 @@ pub struct ExecInspect {
     pub process_config: ExecProcessConfig,
 }
 
+/// `GET /containers/{id}/top` (`docker top`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TopResponse {
+    /// The column titles.
+    pub titles: Vec<String>,
+    /// One row per process.
+    pub processes: Vec<Vec<String>>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

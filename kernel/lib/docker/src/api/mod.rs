@@ -6,6 +6,7 @@
 
 mod container;
 mod create;
+mod events;
 mod exec;
 mod filters;
 mod image;
@@ -27,7 +28,8 @@ pub use container::{
 pub use create::{
     ContainerCreate, Empty, HostConfig, PortBinding, RestartPolicy, parse_port_key, port_key, published_ports,
 };
-pub use exec::{ExecCreate, ExecInspect, ExecProcessConfig, ExecStart};
+pub use events::{EventActor, EventFilter, EventMessage, event_time};
+pub use exec::{ExecCreate, ExecInspect, ExecProcessConfig, ExecStart, TopResponse};
 pub use filters::{ContainerFacts, ContainerFilter, filter_args, labels_match};
 pub use image::{HistoryItem, ImageConfig, ImageDeleteItem, ImageInspect, ImageSummary, RootFs, reference_filters};
 pub use message::{ErrorDetail, ErrorResponse, JsonMessage, ProgressDetail, from_json, json_line, to_json};
