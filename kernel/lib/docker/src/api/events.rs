@@ -98,7 +98,7 @@ impl EventFilter {
                 || is("container")
                     && self.containers.iter().any(|w| e.actor.id.starts_with(w.as_str()) || attr("name") == Some(w)))
             && (self.images.is_empty() || attr("image").is_some_and(|i| self.images.iter().any(|w| w == i)))
-            && (self.volumes.is_empty() || is("volume") && self.volumes.iter().any(|w| *w == e.actor.id))
+            && (self.volumes.is_empty() || is("volume") && self.volumes.contains(&e.actor.id))
             && super::labels_match(&self.labels, attr)
     }
 }
