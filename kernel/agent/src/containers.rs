@@ -338,6 +338,8 @@ fn stop_by_hand(c: &Arc<Container>, head: &RequestHead) {
         .map_or(crate::param::DEFAULT_STOP_SECONDS, |t| t.max(0) as u64);
     let grace = crate::time::now_ns() + seconds * 1_000_000_000;
     c.note_stopped_by_hand();
+    // A paused container is thawed so that its programs can act on the signal.
+    c.sandbox.thaw();
     crate::container::events::container(c, "kill", &[("signal", format!("{}", c.config.stop_signal.number()))]);
     c.sandbox.signal_init(c.config.stop_signal);
     c.kill_at(grace);
@@ -441,6 +443,7 @@ pub fn kill(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
         return Err(ApiError::conflict(format!("Container {} is not running", c.id)));
     }
     c.note_stopped_by_hand();
+    c.sandbox.thaw();
     crate::container::events::container(&c, "kill", &[("signal", format!("{}", sig.number()))]);
     c.sandbox.signal_init(sig);
     no_content(conn)
@@ -506,6 +509,7 @@ pub fn remove(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
             )));
         }
         c.note_stopped_by_hand();
+        c.sandbox.thaw();
         c.sandbox.signal_init(Signal::of(berth_abi::signal::SIGKILL));
         wait_exit(&c, Some(crate::time::now_ns() + 10_000_000_000));
     }

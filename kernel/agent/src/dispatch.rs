@@ -104,6 +104,8 @@ fn handle(conn: &mut Conn, head: &RequestHead) -> Handled {
         Route::ContainerRemove(id) => containers::remove(conn, head, &id),
         Route::ContainerResize(id) => containers::resize(conn, head, &id),
         Route::ContainerTop(id) => processes::top(conn, head, &id),
+        Route::ContainerPause(id) => processes::pause(conn, &id),
+        Route::ContainerUnpause(id) => processes::unpause(conn, &id),
         Route::ContainerAttach(id) => streams::attach(conn, head, &id),
         Route::ContainerLogs(id) => streams::logs(conn, head, &id),
         Route::ContainerStats(id) => streams::stats(conn, head, &id),

@@ -96,6 +96,9 @@ pub fn create(conn: &Conn, key: &str, body: &[u8]) -> Handled {
     if c.status() != Status::Running {
         return Err(ApiError::conflict(format!("Container {} is not running", c.id)));
     }
+    if c.sandbox.is_frozen() {
+        return Err(ApiError::conflict(format!("Container {} is paused, unpause the container before exec", c.id)));
+    }
     if request.cmd.as_ref().is_none_or(|cmd| cmd.is_empty()) {
         return Err(ApiError::bad_request("No exec command specified"));
     }

@@ -21,6 +21,7 @@ fn proto(p: Protocol) -> &'static str {
 pub fn state_word(c: &Container) -> &'static str {
     match c.status() {
         Status::Created => "created",
+        Status::Running if c.sandbox.is_frozen() => "paused",
         Status::Running => "running",
         Status::Exited(_) => "exited",
     }
@@ -32,6 +33,9 @@ fn status_column(c: &Container) -> String {
     let (started, finished) = c.times();
     match c.status() {
         Status::Created => status_text(false, 0, 0, 0, true),
+        Status::Running if c.sandbox.is_frozen() => {
+            format!("{} (Paused)", status_text(true, now.saturating_sub(started), 0, 0, false))
+        }
         Status::Running => status_text(true, now.saturating_sub(started), 0, 0, false),
         Status::Exited(code) => status_text(false, 0, i64::from(code), now.saturating_sub(finished), false),
     }
@@ -203,6 +207,7 @@ pub fn container(c: &Container) -> api::ContainerInspect {
         state: api::ContainerState {
             status: String::from(state_word(c)),
             running,
+            paused: running && c.sandbox.is_frozen(),
             oom_killed: c.sandbox.oom_killed(),
             pid: if running { c.sandbox.init().map_or(0, |p| i64::from(p.pid)) } else { 0 },
             exit_code,

@@ -1,9 +1,9 @@
-//! A running container's processes: `docker top`.
+//! A running container's processes: `docker top`, `docker pause` and `unpause`.
 
 use super::conn::Conn;
 use super::error::ApiError;
 use super::lookup;
-use super::reply::{Handled, Next};
+use super::reply::{Handled, Next, no_content};
 use crate::container::Status;
 use alloc::format;
 use alloc::string::String;
@@ -52,4 +52,30 @@ pub fn top(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
     let reply = api::TopResponse { titles: titles.iter().map(|t| String::from(*t)).collect(), processes };
     conn.json(200, &reply).map_err(ApiError::io)?;
     Ok(Next::Continue)
+}
+
+/// `POST /containers/{id}/pause` (`docker pause`): its processes stop where they are,
+/// unseen by them, as under the cgroup freezer.
+pub fn pause(conn: &Conn, key: &str) -> Handled {
+    let c = lookup::container(key)?;
+    if c.status() != Status::Running {
+        return Err(ApiError::conflict(format!("Container {} is not running", c.id)));
+    }
+    if c.sandbox.is_frozen() {
+        return Err(ApiError::conflict(format!("Container {} is already paused", c.id)));
+    }
+    c.sandbox.freeze();
+    crate::container::events::container(&c, "pause", &[]);
+    no_content(conn)
+}
+
+/// `POST /containers/{id}/unpause`.
+pub fn unpause(conn: &Conn, key: &str) -> Handled {
+    let c = lookup::container(key)?;
+    if !c.sandbox.is_frozen() {
+        return Err(ApiError::conflict(format!("Container {} is not paused", c.id)));
+    }
+    c.sandbox.thaw();
+    crate::container::events::container(&c, "unpause", &[]);
+    no_content(conn)
 }

@@ -9,8 +9,9 @@ use alloc::vec;
 use alloc::vec::Vec;
 use spin::Mutex;
 
-/// Events kept for clients that ask for past ones (`--since`).
-pub const KEPT: usize = 1024;
+/// Events kept for clients that ask for past ones (`--since`), as many as dockerd
+/// keeps.
+pub const KEPT: usize = 256;
 
 /// One event.
 #[derive(Debug, Clone)]

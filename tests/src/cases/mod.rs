@@ -268,6 +268,11 @@ pub const ALL: &[Case] = &[
         run: agent::docker_exec,
     },
     Case {
+        name: "agent-pause",
+        about: "docker pause stops a container's processes unseen until unpause; stop ends a paused one",
+        run: agent::docker_pause,
+    },
+    Case {
         name: "agent-cp-export",
         about: "docker cp in and out (files, directories, a missing path), docker export",
         run: agent::docker_cp_and_export,

@@ -23,6 +23,10 @@ pub enum Route {
     ContainerPrune,
     /// `POST /containers/{id}/exec`.
     ContainerExec(String),
+    /// `POST /containers/{id}/pause`.
+    ContainerPause(String),
+    /// `POST /containers/{id}/unpause`.
+    ContainerUnpause(String),
     /// `POST /exec/{id}/start`.
     ExecStart(String),
     /// `POST /exec/{id}/resize`.
@@ -175,6 +179,8 @@ fn container_action(method: &str, id: &str, action: &str) -> Route {
         "rename" => ("POST", Route::ContainerRename(id)),
         "export" => ("GET", Route::ContainerExport(id)),
         "exec" => ("POST", Route::ContainerExec(id)),
+        "pause" => ("POST", Route::ContainerPause(id)),
+        "unpause" => ("POST", Route::ContainerUnpause(id)),
         _ => return Route::NotFound,
     };
     if method == allowed { route } else { Route::MethodNotAllowed }
@@ -272,6 +278,8 @@ mod tests {
             ("POST", "/containers/web/rename", Route::ContainerRename("web".to_string())),
             ("POST", "/containers/prune", Route::ContainerPrune),
             ("POST", "/containers/web/exec", Route::ContainerExec("web".to_string())),
+            ("POST", "/containers/web/pause", Route::ContainerPause("web".to_string())),
+            ("POST", "/containers/web/unpause", Route::ContainerUnpause("web".to_string())),
             ("POST", "/exec/e1/start", Route::ExecStart("e1".to_string())),
             ("POST", "/exec/e1/resize", Route::ExecResize("e1".to_string())),
             ("GET", "/exec/e1/json", Route::ExecInspect("e1".to_string())),
@@ -343,7 +351,6 @@ mod tests {
             ("GET", "/containers/"),
             ("GET", "/containers//json"),
             ("GET", "/containers/json/"),
-            ("POST", "/containers/web/pause"),
             ("GET", "/containers/web/json/extra"),
             ("GET", "/images"),
             ("GET", "/images/"),

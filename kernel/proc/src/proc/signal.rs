@@ -253,13 +253,20 @@ pub fn deliver_pending(frame: &mut TrapFrame) -> Delivery {
     let Some(user) = thread.user() else { return Delivery::Continue };
     if !user.signal_work.swap(false, core::sync::atomic::Ordering::AcqRel)
         && user.restart_syscall.load(core::sync::atomic::Ordering::Relaxed) == u64::MAX
+        && !user.process.sandbox.is_frozen()
     {
         return Delivery::Continue; // the common case: nothing to do
     }
     let process = user.process.clone();
     loop {
-        if process.is_exiting() || user.exit_requested.load(core::sync::atomic::Ordering::Acquire) {
+        let exiting = || process.is_exiting() || user.exit_requested.load(core::sync::atomic::Ordering::Acquire);
+        if exiting() {
             return Delivery::Exit;
+        }
+        if process.sandbox.is_frozen() {
+            // Paused: wait, unseen by the program, until thawed (or killed).
+            process.sandbox.wait_thawed(exiting);
+            continue;
         }
         let info = {
             let mut s = user.signals.lock();

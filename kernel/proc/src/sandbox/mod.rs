@@ -90,6 +90,10 @@ pub struct Sandbox {
     /// marks when its program started running.
     first_syscall_ns: AtomicU64,
     oom_killed: AtomicBool,
+    /// Paused (`docker pause`): its threads wait on their way back to user mode.
+    frozen: AtomicBool,
+    /// Woken when it is thawed.
+    thawed: crate::sched::WaitQueue,
     owner: Weak<dyn SandboxOwner>,
 }
 
@@ -112,6 +116,8 @@ impl Sandbox {
             init: Mutex::new(Weak::new()),
             first_syscall_ns: AtomicU64::new(0),
             oom_killed: AtomicBool::new(false),
+            frozen: AtomicBool::new(false),
+            thawed: crate::sched::WaitQueue::new(),
             owner,
         })
     }
@@ -148,6 +154,30 @@ impl Sandbox {
 
     pub(crate) fn set_init(&self, init: &Arc<Process>) {
         *self.init.lock() = Arc::downgrade(init);
+    }
+
+    /// Pauses it, as the cgroup freezer does for `docker pause`: each of its threads
+    /// stops on its way back to user mode (within a tick for one running), unseen by
+    /// its programs (no signal), until [`Sandbox::thaw`]. A thread blocked in the
+    /// kernel stays there until its call completes. SIGKILL still ends it.
+    pub fn freeze(&self) {
+        self.frozen.store(true, Ordering::Release);
+    }
+
+    /// Lets its threads run again.
+    pub fn thaw(&self) {
+        self.frozen.store(false, Ordering::Release);
+        self.thawed.wake_all();
+    }
+
+    /// Whether it is paused.
+    pub fn is_frozen(&self) -> bool {
+        self.frozen.load(Ordering::Acquire)
+    }
+
+    /// Blocks the calling thread while the sandbox is paused, or until `stop` says so.
+    pub fn wait_thawed(&self, stop: impl Fn() -> bool) {
+        let _ = self.thawed.wait_until(|| (!self.is_frozen() || stop()).then_some(()), None, None);
     }
 
     /// Whether the kernel killed one of its processes for running out of memory.
