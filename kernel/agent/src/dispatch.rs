@@ -91,6 +91,7 @@ fn handle(conn: &mut Conn, head: &RequestHead) -> Handled {
         Route::Version => system::version(conn),
         Route::Info => system::info(conn),
         Route::Events => events::stream(conn, head),
+        Route::DiskUsage => system::disk_usage(conn),
         Route::ContainerList => containers::list(conn, head),
         Route::ContainerCreate => containers::create(conn, head, json),
         Route::ContainerPrune => containers::prune(conn, head),

@@ -69,3 +69,50 @@ pub fn info(conn: &Conn) -> Handled {
     conn.json(200, &info).map_err(ApiError::io)?;
     Ok(Next::Continue)
 }
+
+/// `GET /system/df` (`docker system df`): images (with the containers using each),
+/// containers (with the size of their writable layers), volumes (with their size and
+/// users), and the bytes of all layers, each counted once.
+pub fn disk_usage(conn: &Conn) -> Handled {
+    let containers = crate::container::registry::list();
+    let images = crate::container::images::list();
+    let mut layers = alloc::collections::BTreeMap::new();
+    for image in &images {
+        for layer in &image.layers {
+            layers.insert(layer.diff_id, layer.tar.len());
+        }
+    }
+    let image_rows = images
+        .iter()
+        .map(|i| {
+            let users = containers.iter().filter(|c| alloc::sync::Arc::ptr_eq(&c.image, &i.image)).count();
+            api::ImageSummary { containers: users as i64, ..super::inspect::image_summary(i) }
+        })
+        .collect();
+    let container_rows = containers
+        .iter()
+        .map(|c| api::ContainerSummary {
+            size_rw: Some(c.sandbox.fs.changes_len(&c.image).unwrap_or(0) as i64),
+            ..super::inspect::summary(c)
+        })
+        .collect();
+    let volume_rows = crate::container::volumes::list()
+        .iter()
+        .map(|v| {
+            let usage = api::VolumeUsage {
+                size: v.fs.archive_len().unwrap_or(0) as i64,
+                ref_count: crate::container::volumes::users(&v.name).len() as i64,
+            };
+            api::Volume { usage_data: Some(usage), ..super::volumes::shown(v) }
+        })
+        .collect();
+    let usage = api::DiskUsage {
+        layers_size: layers.values().sum::<u64>() as i64,
+        images: image_rows,
+        containers: container_rows,
+        volumes: volume_rows,
+        build_cache: alloc::vec::Vec::new(),
+    };
+    conn.json(200, &usage).map_err(ApiError::io)?;
+    Ok(Next::Continue)
+}

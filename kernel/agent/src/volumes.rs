@@ -36,6 +36,7 @@ pub fn shown(v: &Volume) -> api::Volume {
         labels: v.labels.iter().cloned().collect(),
         scope: String::from("local"),
         options: v.options.iter().cloned().collect(),
+        usage_data: None,
     }
 }
 

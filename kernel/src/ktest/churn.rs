@@ -39,7 +39,9 @@ pub fn faulting_containers(boot: &BootInfo, count: usize) -> Outcome {
     let module = boot.modules.first().ok_or("needs an image module")?;
     let bytes = berth_hal::mm::module_bytes(module.phys).ok_or("module unreadable")?;
     let image = Arc::new(Image::from_tar(bytes, ImageLimits::default()).map_err(|e| format!("{e}"))?);
-    let warm_up = 20.min(count);
+    // Warm-up fills the caches, the event log among them (it keeps its last
+    // `events::KEPT` events; each container here makes two: start and die).
+    let warm_up = (crate::container::events::KEPT / 2 + 20).min(count);
     let cmd = vec!["/usr/bin/crash", "null"];
     let mut baseline = None;
     let started = crate::time::now_ns();

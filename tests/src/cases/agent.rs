@@ -647,7 +647,15 @@ pub fn docker_cp_and_export(a: &Artifacts) -> Result<(), String> {
         for want in ["data/up.txt", "bin/busybox", "tmp/updir/sub/deep.txt"] {
             expect(vm, listing.lines().any(|l| l.trim_start_matches("./") == want), &format!("export lacks {want}"))?;
         }
-        Ok(())
+
+        // `docker system df`: the image used by one container, whose writable layer
+        // holds the files copied in.
+        let df = docker.ok(&["system", "df", "--format", "{{.Type}} {{.TotalCount}} {{.Active}}"], CLI)?;
+        for want in ["Images 1 1", "Containers 1 0", "Local Volumes 0 0"] {
+            expect(vm, df.lines().any(|l| l == want), &format!("docker system df lacks {want:?}:\n{df}"))?;
+        }
+        let sizes = docker.ok(&["system", "df", "-v", "--format", "{{range .Containers}}{{.Size}}{{end}}"], CLI)?;
+        expect(vm, !sizes.trim().is_empty() && !sizes.starts_with("0B"), &format!("a writable layer's size: {sizes:?}"))
     })
 }
 

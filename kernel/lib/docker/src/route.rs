@@ -15,6 +15,8 @@ pub enum Route {
     Info,
     /// `GET /events`.
     Events,
+    /// `GET /system/df`.
+    DiskUsage,
     /// `GET /containers/json`.
     ContainerList,
     /// `POST /containers/create`.
@@ -132,6 +134,7 @@ pub fn route(method: &str, path: &str) -> Route {
         ["version"] => only(&["GET"], Route::Version),
         ["info"] => only(&["GET"], Route::Info),
         ["events"] => only(&["GET"], Route::Events),
+        ["system", "df"] => only(&["GET"], Route::DiskUsage),
         // `DELETE /containers/{id}` takes any id, even `json` or `create`.
         ["containers", id] if method == "DELETE" => Route::ContainerRemove(id.to_string()),
         ["containers", "json"] => only(&["GET"], Route::ContainerList),
@@ -241,6 +244,7 @@ mod tests {
             ("GET", "/version", Route::Version),
             ("GET", "/info", Route::Info),
             ("GET", "/events", Route::Events),
+            ("GET", "/system/df", Route::DiskUsage),
             ("GET", "/containers/json", Route::ContainerList),
             ("POST", "/containers/create", Route::ContainerCreate),
             ("GET", "/containers/4e1c7b3b2a5f/json", Route::ContainerInspect(id())),

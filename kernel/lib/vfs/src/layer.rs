@@ -63,6 +63,13 @@ impl Filesystem {
         Ok(out.bytes)
     }
 
+    /// The bytes [`Self::changes_archive`] would take (its writable layer's size).
+    pub fn changes_len(&self, base: &Image) -> Result<u64> {
+        let mut count = Out::counting();
+        self.diff(&mut count, Current::Live(self.root()), base.root(), String::from("./"))?;
+        Ok((count.len() + writer::end().len()) as u64)
+    }
+
     /// Writes what of `cur` (at `path`) differs from `base`, which is there in the image.
     fn diff(&self, out: &mut Out, cur: Current, base: &Arc<ImageNode>, path: String) -> Result<()> {
         let base_dir = match &base.body {

@@ -39,4 +39,6 @@ pub use mounts::{
 pub use path_stat::{PathStat, go_file_mode};
 pub use stats::{BlkioStats, CpuStats, CpuUsage, MemoryStats, NetworkStats, PidsStats, Stats, ThrottlingData};
 pub use system::{Commit, Component, Info, Platform, Plugins, Runtime, SwarmInfo, Version};
-pub use volume::{ContainerPruneReport, Volume, VolumeCreate, VolumeFilter, VolumeList, VolumePruneReport};
+pub use volume::{
+    ContainerPruneReport, DiskUsage, Volume, VolumeCreate, VolumeFilter, VolumeList, VolumePruneReport, VolumeUsage,
+};

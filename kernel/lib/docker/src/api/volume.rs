@@ -27,6 +27,35 @@ pub struct Volume {
     pub scope: String,
     /// Driver options it was created with.
     pub options: BTreeMap<String, String>,
+    /// Its size and users (`docker system df` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage_data: Option<VolumeUsage>,
+}
+
+/// `UsageData` of a [`Volume`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VolumeUsage {
+    /// Bytes its files take (as written out).
+    pub size: i64,
+    /// Containers that mount it.
+    pub ref_count: i64,
+}
+
+/// `GET /system/df` (`docker system df`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DiskUsage {
+    /// Bytes of all layers, each counted once.
+    pub layers_size: i64,
+    /// The images, with how many containers use each.
+    pub images: Vec<super::ImageSummary>,
+    /// The containers, with the size of their writable layers.
+    pub containers: Vec<super::ContainerSummary>,
+    /// The volumes, with their usage.
+    pub volumes: Vec<Volume>,
+    /// Build cache (none: berth does not build).
+    pub build_cache: Vec<super::Empty>,
 }
 
 impl Volume {
