@@ -185,7 +185,9 @@ pub fn start(conn: &mut Conn, head: &RequestHead, id: &str, body: &[u8]) -> Hand
         conn.respond(200, None, &[]).map_err(ApiError::io)?;
         return Ok(Next::Continue);
     }
-    let tty = r.tty || start.tty;
+    // As dockerd: the start request's `Tty` decides the framing (clients send the
+    // create request's value).
+    let tty = start.tty;
     let content_type =
         if tty { "application/vnd.docker.raw-stream" } else { "application/vnd.docker.multiplexed-stream" };
     if head.upgrade() {

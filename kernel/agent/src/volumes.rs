@@ -67,11 +67,14 @@ pub fn list(conn: &Conn, head: &RequestHead) -> Handled {
 pub fn create(conn: &Conn, body: &[u8]) -> Handled {
     let req: api::VolumeCreate = api::from_json(body).map_err(ApiError::bad_json)?;
     if !matches!(req.driver.as_str(), "" | "local") {
-        return Err(ApiError::bad_request(alloc::format!(
-            "error looking up volume plugin {}: plugin \"{}\" not found (berth has the local driver only)",
-            req.driver,
-            req.driver
-        )));
+        return Err(ApiError::new(
+            404,
+            alloc::format!(
+                "error looking up volume plugin {}: plugin \"{}\" not found (berth has the local driver only)",
+                req.driver,
+                req.driver
+            ),
+        ));
     }
     let name = (!req.name.is_empty()).then_some(req.name.as_str());
     let (volume, _) = volumes::create(name, req.labels.into_iter().collect(), req.driver_opts.into_iter().collect())?;

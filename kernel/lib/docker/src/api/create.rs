@@ -109,6 +109,23 @@ pub struct HostConfig {
     pub restart_policy: RestartPolicy,
     /// The terminal's initial height and width (`-t`); 0 when unknown.
     pub console_size: [u32; 2],
+    /// Where its output goes (`--log-driver`). berth keeps it in the kernel and says
+    /// `json-file`, Docker's default, as clients read that as "`docker logs` works"
+    /// (docker-py fetches a container's output only for it); there is no JSON file.
+    #[serde(deserialize_with = "null_default")]
+    pub log_config: LogConfig,
+}
+
+/// `LogConfig` of a [`HostConfig`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct LogConfig {
+    /// The log driver's name.
+    #[serde(rename = "Type")]
+    pub kind: String,
+    /// Its options.
+    #[serde(deserialize_with = "null_default")]
+    pub config: BTreeMap<String, String>,
 }
 
 /// `RestartPolicy`.

@@ -26,7 +26,8 @@ pub use container::{
     NetworkSettings, Port, SummaryHostConfig, SummaryNetworkSettings, UpdateResponse, WaitError, WaitResponse,
 };
 pub use create::{
-    ContainerCreate, Empty, HostConfig, PortBinding, RestartPolicy, parse_port_key, port_key, published_ports,
+    ContainerCreate, Empty, HostConfig, LogConfig, PortBinding, RestartPolicy, parse_port_key, port_key,
+    published_ports,
 };
 pub use events::{EventActor, EventFilter, EventMessage, event_time};
 pub use exec::{ExecCreate, ExecInspect, ExecProcessConfig, ExecStart, TopResponse};
