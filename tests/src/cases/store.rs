@@ -268,6 +268,31 @@ pub fn containers_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
     Ok(())
 }
 
+/// A test's own blank 64 MiB data disk, the busybox image beside it, and the docker
+/// CLI for an agent on a free host port.
+struct Disk {
+    disk: std::path::PathBuf,
+    tar: std::path::PathBuf,
+    agent: u16,
+    docker: Docker,
+}
+
+fn fresh_disk(a: &Artifacts, name: &str) -> Result<Disk, String> {
+    let dir = a.scratch(name);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let disk = dir.join("disk.img");
+    berth_image::disk::data_disk(&disk, 64 << 20).map_err(|e| e.to_string())?;
+    let tar = busybox_tar(&dir)?;
+    let agent = free_port();
+    let docker = Docker::new(agent, &dir.join("docker-config"), Some(TEST_TOKEN))?;
+    Ok(Disk { disk, tar, agent, docker })
+}
+
+/// `Ok` if `got` (trimmed) is `want`, else the failure with the console.
+fn expect(vm: &Vm, what: &str, got: &str, want: &str) -> Result<(), String> {
+    if got.trim() == want { Ok(()) } else { Err(vm.failure(&format!("{what}: got {got:?}, want {want:?}"))) }
+}
+
 /// `docker run ... bb sh -c SCRIPT` with the given extra `run` arguments; its output.
 fn sh(docker: &Docker, run_args: &[&str], script: &str) -> Result<String, String> {
     docker.ok(&[&["run"][..], run_args, &["bb", "/bin/busybox", "sh", "-c", script]].concat(), CLI)
@@ -282,16 +307,7 @@ fn sh(docker: &Docker, run_args: &[&str], script: &str) -> Result<String, String
 /// rm` and `volume prune` remove them for good.
 pub fn volumes_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
     let test = "store-volumes";
-    let dir = a.scratch("store-volumes-disk");
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let disk = dir.join("disk.img");
-    berth_image::disk::data_disk(&disk, 64 << 20).map_err(|e| e.to_string())?;
-    let tar = busybox_tar(&dir)?;
-    let agent = free_port();
-    let docker = Docker::new(agent, &dir.join("docker-config"), Some(TEST_TOKEN))?;
-    let expect = |vm: &Vm, what: &str, got: &str, want: &str| -> Result<(), String> {
-        if got.trim() == want { Ok(()) } else { Err(vm.failure(&format!("{what}: got {got:?}, want {want:?}"))) }
-    };
+    let Disk { disk, tar, agent, docker } = fresh_disk(a, "store-volumes-disk")?;
 
     let vm = boot(a, test, &disk, agent, None)?;
     docker.ok(&["import", &tar.to_string_lossy(), "bb"], CLI)?;
@@ -405,16 +421,7 @@ pub fn volumes_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
 /// at each start.
 pub fn writable_layers_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
     let test = "store-layers";
-    let dir = a.scratch("store-layers-disk");
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let disk = dir.join("disk.img");
-    berth_image::disk::data_disk(&disk, 64 << 20).map_err(|e| e.to_string())?;
-    let tar = busybox_tar(&dir)?;
-    let agent = free_port();
-    let docker = Docker::new(agent, &dir.join("docker-config"), Some(TEST_TOKEN))?;
-    let expect = |vm: &Vm, what: &str, got: &str, want: &str| -> Result<(), String> {
-        if got.trim() == want { Ok(()) } else { Err(vm.failure(&format!("{what}: got {got:?}, want {want:?}"))) }
-    };
+    let Disk { disk, tar, agent, docker } = fresh_disk(a, "store-layers-disk")?;
     // Counts its runs in a file of its own, and removes a file of the image once.
     let counter = "echo x >> /count; wc -l < /count; \
                    if [ -e /etc/group ]; then echo group; rm /etc/group; else echo nogroup; fi";
