@@ -1,5 +1,6 @@
 //! Files in and out of a container: `docker cp` (`GET`, `HEAD` and `PUT
-//! /containers/{id}/archive?path=...`) and `docker export`.
+//! /containers/{id}/archive?path=...`), `docker export`, and `docker commit` (its
+//! changes as a new image's top layer).
 
 use super::conn::Conn;
 use super::error::ApiError;
@@ -125,5 +126,50 @@ pub fn export(conn: &Conn, key: &str) -> Handled {
     let c = lookup::container(key)?;
     let (tar, _charge) = charged(|room| c.sandbox.fs.archive(room)).map_err(|e| fs_error("/", e))?;
     conn.respond(200, Some("application/x-tar"), &tar).map_err(ApiError::io)?;
+    Ok(Next::Continue)
+}
+
+/// What a committed image runs: the container's own settings, then the request's
+/// `changes` (`--change CMD ...`).
+fn run_config_of(c: &Container, head: &RequestHead) -> Result<berth_oci::RunConfig, ApiError> {
+    let entry = c.config.entrypoint_len.min(c.config.cmd.len());
+    let (entrypoint, cmd) = c.config.cmd.split_at(entry);
+    let mut run = berth_oci::RunConfig {
+        user: c.config.user.clone(),
+        exposed_ports: c.config.exposed_ports.iter().map(|p| (p.clone(), berth_oci::Empty {})).collect(),
+        env: c.config.env.clone(),
+        entrypoint: (!entrypoint.is_empty()).then(|| entrypoint.to_vec()),
+        cmd: Some(cmd.to_vec()),
+        working_dir: c.config.workdir.clone(),
+        labels: c.config.labels.iter().cloned().collect(),
+        ..berth_oci::RunConfig::default()
+    };
+    for change in head.query_all("changes") {
+        berth_oci::changes::apply(&mut run, change).map_err(|e| ApiError::bad_request(format!("{e}")))?;
+    }
+    Ok(run)
+}
+
+/// `POST /commit?container=ID[&repo=NAME[&tag=TAG]][&comment=...][&author=...]
+/// [&changes=...]` (`docker commit`): a new image of the container's image with its
+/// changes (`Filesystem::changes_archive`, whiteouts for what it removed) as the top
+/// layer. A running container is not paused while its files are read.
+pub fn commit(conn: &Conn, head: &RequestHead) -> Handled {
+    let key =
+        head.query("container").filter(|k| !k.is_empty()).ok_or(ApiError::bad_request("container is required"))?;
+    let c = lookup::container(key)?;
+    let base = lookup::image_of(&c).ok_or_else(|| ApiError::conflict("the container's image has been removed"))?;
+    let tag = super::images::import_tag(head)?;
+    let run = run_config_of(&c, head)?;
+    let (tar, _charge) = charged(|room| c.sandbox.fs.changes_archive(&c.image, room)).map_err(|e| fs_error("/", e))?;
+    let mut builder = crate::container::layers::LayerBuilder::new(super::settings().image_limit);
+    builder.push(&tar).map_err(super::images::layer_error)?;
+    let layer = builder.finish().map_err(super::images::layer_error)?;
+    let (comment, author) = (head.query("comment").unwrap_or(""), head.query("author").unwrap_or(""));
+    let image = crate::container::images::commit(&base, layer, run, comment, author, tag)
+        .map_err(|e| ApiError::bad_request(format!("{e}")))?;
+    super::images::persist()?;
+    conn.json(201, &api::CreateResponse { id: format!("sha256:{}", image.id), warnings: Vec::new() })
+        .map_err(ApiError::io)?;
     Ok(Next::Continue)
 }

@@ -92,6 +92,7 @@ fn handle(conn: &mut Conn, head: &RequestHead) -> Handled {
         Route::Info => system::info(conn),
         Route::Events => events::stream(conn, head),
         Route::DiskUsage => system::disk_usage(conn),
+        Route::Commit => copy::commit(conn, head),
         Route::ContainerList => containers::list(conn, head),
         Route::ContainerCreate => containers::create(conn, head, json),
         Route::ContainerPrune => containers::prune(conn, head),

@@ -18,7 +18,7 @@ use berth_oci::reference::Reference;
 
 /// The `repository:tag` an import is to be known by, from `repo` (maybe with a tag)
 /// and `tag`.
-fn import_tag(head: &RequestHead) -> Result<Option<String>, ApiError> {
+pub fn import_tag(head: &RequestHead) -> Result<Option<String>, ApiError> {
     let Some(repo) = head.query("repo").filter(|r| !r.is_empty()) else { return Ok(None) };
     let (name, tag) = berth_docker::names::image_ref(repo);
     let tag = head.query("tag").filter(|t| !t.is_empty()).map_or(tag, String::from);

@@ -222,6 +222,34 @@ pub fn remove(key: &str, force: bool) -> Result<Vec<Removal>, RemoveError> {
     Ok(done)
 }
 
+/// Adds the image `docker commit` makes: `base`'s layers and `layer` (a container's
+/// changes) on top, `run` as what containers run, a history entry with `comment`.
+pub fn commit(
+    base: &StoredImage,
+    layer: Arc<Layer>,
+    run: berth_oci::RunConfig,
+    comment: &str,
+    author: &str,
+    tag: Option<String>,
+) -> Result<Arc<StoredImage>, AddError> {
+    let created = berth_docker::time::rfc3339(crate::time::realtime_ns());
+    let mut config = base.config.clone();
+    config.created = Some(created.clone());
+    config.author = String::from(author);
+    config.comment = String::from(comment);
+    config.config = run;
+    config.rootfs.diff_ids.push(alloc::format!("{}", layer.diff_id));
+    config.history.push(berth_oci::History {
+        created: Some(created),
+        author: String::from(author),
+        comment: String::from(comment),
+        ..berth_oci::History::default()
+    });
+    let mut layers = base.layers.clone();
+    layers.push(layer);
+    add(config.to_bytes(), layers, tag)
+}
+
 /// Adds the image `docker import` makes of one layer: a configuration with `run` as
 /// what containers run, `comment` (empty for Docker's "Imported from -") and the time
 /// now.

@@ -609,7 +609,7 @@ pub fn connection_abuse(a: &Artifacts) -> Result<(), String> {
 }
 
 /// `docker cp` both ways (a file, a directory, into a directory; a missing path is a
-/// 404 with Docker's words) and `docker export`.
+/// 404 with Docker's words), `docker export`, `docker commit` and `docker system df`.
 pub fn docker_cp_and_export(a: &Artifacts) -> Result<(), String> {
     let test = "agent-cp-export";
     with_busybox(a, test, |vm, docker, _| {
@@ -647,6 +647,15 @@ pub fn docker_cp_and_export(a: &Artifacts) -> Result<(), String> {
         for want in ["data/up.txt", "bin/busybox", "tmp/updir/sub/deep.txt"] {
             expect(vm, listing.lines().any(|l| l.trim_start_matches("./") == want), &format!("export lacks {want}"))?;
         }
+
+        // `docker commit`: an image of the container's changes, with a new command.
+        let change = r#"CMD ["/bin/busybox", "cat", "/data/up.txt"]"#;
+        docker.ok(&["commit", "-c", change, "-m", "snapshot", "box", "snap:1"], CLI)?;
+        let out = docker.ok(&["run", "--rm", "snap:1"], CLI)?;
+        expect(vm, out == "uploaded\n", &format!("a container of the committed image printed {out:?}"))?;
+        let history = docker.ok(&["history", "--format", "{{.Comment}}", "snap:1"], CLI)?;
+        expect(vm, history.lines().next() == Some("snapshot"), &format!("the commit's history:\n{history}"))?;
+        docker.ok(&["rmi", "snap:1"], CLI)?;
 
         // `docker system df`: the image used by one container, whose writable layer
         // holds the files copied in.

@@ -274,7 +274,7 @@ pub const ALL: &[Case] = &[
     },
     Case {
         name: "agent-cp-export",
-        about: "docker cp in and out (files, directories, a missing path), docker export",
+        about: "docker cp in and out (files, directories, a missing path), export, commit, system df",
         run: agent::docker_cp_and_export,
     },
     Case {

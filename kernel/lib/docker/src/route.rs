@@ -17,6 +17,8 @@ pub enum Route {
     Events,
     /// `GET /system/df`.
     DiskUsage,
+    /// `POST /commit?container=...` (`docker commit`).
+    Commit,
     /// `GET /containers/json`.
     ContainerList,
     /// `POST /containers/create`.
@@ -135,6 +137,7 @@ pub fn route(method: &str, path: &str) -> Route {
         ["info"] => only(&["GET"], Route::Info),
         ["events"] => only(&["GET"], Route::Events),
         ["system", "df"] => only(&["GET"], Route::DiskUsage),
+        ["commit"] => only(&["POST"], Route::Commit),
         // `DELETE /containers/{id}` takes any id, even `json` or `create`.
         ["containers", id] if method == "DELETE" => Route::ContainerRemove(id.to_string()),
         ["containers", "json"] => only(&["GET"], Route::ContainerList),
@@ -245,6 +248,7 @@ mod tests {
             ("GET", "/info", Route::Info),
             ("GET", "/events", Route::Events),
             ("GET", "/system/df", Route::DiskUsage),
+            ("POST", "/commit", Route::Commit),
             ("GET", "/containers/json", Route::ContainerList),
             ("POST", "/containers/create", Route::ContainerCreate),
             ("GET", "/containers/4e1c7b3b2a5f/json", Route::ContainerInspect(id())),
