@@ -6,7 +6,13 @@
 //! view of the image and copies things up as they change. Directories are filled in
 //! from the image only when first looked into, and file contents stay shared with the
 //! image until the first write, so a hundred containers of one image cost little more
-//! than one. A container's writes live in its `Filesystem` and vanish with it.
+//! than one. A container's writes live in its `Filesystem` and vanish with it, unless
+//! the kernel writes them out: the whole tree as a tar (`Filesystem::archive`, a
+//! volume's contents) or its changes to the image as a layer
+//! (`Filesystem::changes_archive`, a container's writable layer).
+//!
+//! A tree can be mounted into another (`Filesystem::mount_tree`): a volume, its own
+//! space of inode numbers and memory budget, shared by the containers that mount it.
 //!
 //! Everything here is plain data behind spin locks; the kernel provides the clock,
 //! the memory budget a container's writes are charged to, and synthetic directories
