@@ -96,13 +96,14 @@ fn requested_run(req: &api::ContainerCreate) -> RunConfig {
 }
 
 /// The container configuration a create request asks for, from an image whose
-/// defaults are `image`.
+/// defaults are `image` (its tmpfs mounts included), and the volumes it asks to mount
+/// (made by [`volumes_for`] at create, taken from the store's record at boot).
 fn config_of(
     req: &api::ContainerCreate,
     image: &RunConfig,
     name: Option<String>,
     image_ref: String,
-) -> Result<ContainerConfig, ApiError> {
+) -> Result<(ContainerConfig, Vec<api::RequestedMount>), ApiError> {
     let run = image.merged_with(&requested_run(req));
     let cmd = run.argv();
     if cmd.is_empty() {
@@ -137,7 +138,9 @@ fn config_of(
     if !run.working_dir.is_empty() {
         config.workdir = run.working_dir;
     }
-    config.tmpfs = mounts_of(req, image)?
+    let mounts = api::requested_mounts(&req.host_config, req.volumes.keys().chain(image.volumes.keys()))
+        .map_err(ApiError::bad_request)?;
+    config.tmpfs = mounts
         .tmpfs
         .into_iter()
         .map(|t| TmpfsMount { target: t.target, size: t.size, mode: t.mode, read_only: t.read_only })
@@ -181,7 +184,7 @@ fn config_of(
             return Err(ApiError::bad_request(format!("invalid CPU shares {shares}: it must be between 2 and 262144")));
         }
     }
-    Ok(config)
+    Ok((config, mounts.volumes))
 }
 
 /// The `--restart` policy asked for, with dockerd's refusals.
@@ -195,18 +198,11 @@ fn restart_policy(hc: &api::HostConfig) -> Result<crate::container::RestartPolic
     Ok(policy)
 }
 
-/// What a create request mounts (volumes and tmpfs file systems), checked.
-fn mounts_of(req: &api::ContainerCreate, image: &RunConfig) -> Result<api::RequestedMounts, ApiError> {
-    api::requested_mounts(&req.host_config, req.volumes.keys().chain(image.volumes.keys()))
-        .map_err(ApiError::bad_request)
-}
-
 /// The volumes a create request mounts: named ones made if missing (as Docker makes
 /// them), a new anonymous one for each `-v /path` and each of the image's `VOLUME`s.
-fn volumes_for(req: &api::ContainerCreate, image: &RunConfig) -> Result<Vec<VolumeMount>, ApiError> {
-    let requested = mounts_of(req, image)?;
+fn volumes_for(requested: Vec<api::RequestedMount>) -> Result<Vec<VolumeMount>, ApiError> {
     let mut mounts = Vec::new();
-    for m in requested.volumes {
+    for m in requested {
         match crate::container::volumes::create(m.source.as_deref(), Vec::new(), Vec::new()) {
             Ok((volume, _)) => {
                 let anonymous = m.source.is_none();
@@ -253,8 +249,8 @@ pub fn create(conn: &Conn, head: &RequestHead, body: &[u8]) -> Handled {
     let reference = format!("{repo}:{tag}");
     let stored =
         images::find(&reference).or_else(|| images::find(&req.image)).ok_or_else(|| ApiError::no_image(&reference))?;
-    let mut config = config_of(&req, &stored.config.config, name, req.image.clone())?;
-    config.volumes = volumes_for(&req, &stored.config.config)?;
+    let (mut config, volumes) = config_of(&req, &stored.config.config, name, req.image.clone())?;
+    config.volumes = volumes_for(volumes)?;
     let container = match Container::create(config.clone(), stored.image.clone()) {
         Ok(c) => c,
         Err(e) => {
@@ -577,7 +573,7 @@ fn restore_one(record: &crate::container::store::ContainerRecord) -> Result<Arc<
     let stored = images::find(&format!("{repo}:{tag}"))
         .or_else(|| images::find(&record.image))
         .ok_or_else(|| ApiError::no_image(&record.image))?;
-    let mut config = config_of(&req, &stored.config.config, Some(record.name.clone()), record.image.clone())?;
+    let (mut config, _) = config_of(&req, &stored.config.config, Some(record.name.clone()), record.image.clone())?;
     config.volumes = record.volumes.clone();
     let (state, policy) =
         parse_state(&record.state).ok_or_else(|| ApiError::internal("its stored state is unreadable"))?;

@@ -7,7 +7,6 @@ use super::error::ApiError;
 use super::lookup;
 use super::reply::{Handled, Next, no_content};
 use crate::container::{Container, store};
-use crate::mm::Charge;
 use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -72,25 +71,12 @@ pub fn archive(conn: &mut Conn, head: &RequestHead, method: &str, key: &str, bod
                 conn.respond_with(200, &headers, None, &[]).map_err(ApiError::io)?;
                 return Ok(Next::Continue);
             }
-            let (tar, _charge) = charged(|room| c.sandbox.fs.archive_of(&inode, base_name(&path), room))
+            let (tar, _charge) = store::charged_archive(|room| c.sandbox.fs.archive_of(&inode, base_name(&path), room))
                 .map_err(|e| fs_error(&path, e))?;
             conn.respond_with(200, &headers, Some("application/x-tar"), &tar).map_err(ApiError::io)?;
             Ok(Next::Continue)
         }
     }
-}
-
-/// An archive `make` writes, charged to the memory all containers share for as long
-/// as the returned charge is held (until it is sent).
-fn charged(
-    make: impl FnOnce(&mut dyn FnMut(u64) -> bool) -> Result<Vec<u8>, FsError>,
-) -> Result<(Vec<u8>, Option<Charge>), FsError> {
-    let mut held = None;
-    let bytes = make(&mut |bytes| {
-        held = store::transient_charge(bytes);
-        held.is_some()
-    })?;
-    Ok((bytes, held))
 }
 
 /// `PUT /containers/{id}/archive?path=DIR`: the body, a tar archive, is unpacked into
@@ -124,7 +110,7 @@ fn put(conn: &mut Conn, head: &RequestHead, c: &Container, body: Body) -> Handle
 /// archive (volumes and `/proc` left out; their mount points stay, empty).
 pub fn export(conn: &Conn, key: &str) -> Handled {
     let c = lookup::container(key)?;
-    let (tar, _charge) = charged(|room| c.sandbox.fs.archive(room)).map_err(|e| fs_error("/", e))?;
+    let (tar, _charge) = store::charged_archive(|room| c.sandbox.fs.archive(room)).map_err(|e| fs_error("/", e))?;
     conn.respond(200, Some("application/x-tar"), &tar).map_err(ApiError::io)?;
     Ok(Next::Continue)
 }
@@ -161,7 +147,8 @@ pub fn commit(conn: &Conn, head: &RequestHead) -> Handled {
     let base = lookup::image_of(&c).ok_or_else(|| ApiError::conflict("the container's image has been removed"))?;
     let tag = super::images::import_tag(head)?;
     let run = run_config_of(&c, head)?;
-    let (tar, _charge) = charged(|room| c.sandbox.fs.changes_archive(&c.image, room)).map_err(|e| fs_error("/", e))?;
+    let (tar, _charge) =
+        store::charged_archive(|room| c.sandbox.fs.changes_archive(&c.image, room)).map_err(|e| fs_error("/", e))?;
     let mut builder = crate::container::layers::LayerBuilder::new(super::settings().image_limit);
     builder.push(&tar).map_err(super::images::layer_error)?;
     let layer = builder.finish().map_err(super::images::layer_error)?;

@@ -357,11 +357,21 @@ impl core::fmt::Display for LayerError {
     }
 }
 
-/// Charges `bytes` that a write-out (a volume's or writable layer's archive) holds
-/// for a moment to the memory all containers share, so that it cannot take frames
-/// the containers were promised; `None` if there is not that much to spare.
-pub fn transient_charge(bytes: u64) -> Option<crate::mm::Charge> {
-    crate::mm::Charge::new(&Arc::new(crate::mm::MemoryCounter::for_container(u64::MAX)), bytes)
+/// An archive `make` writes (a volume's, a writable layer's, one `docker cp` or
+/// `docker commit` sends), its size charged to the memory all containers share for
+/// as long as the returned charge is held, so that a large one cannot take frames
+/// the containers were promised. `make` gets the question "room for this many
+/// bytes?"; `NoSpace` if there is not.
+pub fn charged_archive(
+    make: impl FnOnce(&mut dyn FnMut(u64) -> bool) -> Result<Vec<u8>, berth_vfs::FsError>,
+) -> Result<(Vec<u8>, Option<crate::mm::Charge>), berth_vfs::FsError> {
+    let shared = Arc::new(crate::mm::MemoryCounter::for_container(u64::MAX));
+    let mut held = None;
+    let bytes = make(&mut |bytes| {
+        held = crate::mm::Charge::new(&shared, bytes);
+        held.is_some()
+    })?;
+    Ok((bytes, held))
 }
 
 /// The writable layer of `c` as a store change, if it is a stored container whose
@@ -374,11 +384,7 @@ fn layer_change(c: &super::Container) -> Result<Option<(Change, u64, Option<crat
         Some(&written) if written != changes => {}
         _ => return Ok(None),
     }
-    let mut held = None;
-    let layer = c.sandbox.fs.changes_archive(&c.image, |bytes| {
-        held = transient_charge(bytes);
-        held.is_some()
-    })?;
+    let (layer, held) = charged_archive(|room| c.sandbox.fs.changes_archive(&c.image, room))?;
     Ok(Some((Change::Put(rwlayer_key(&c.id), layer), changes, held)))
 }
 
@@ -425,14 +431,7 @@ pub fn save_container(c: &super::Container, image: &str, request: &[u8]) -> Resu
     if c.config.auto_remove {
         return Ok(());
     }
-    let mut head = alloc::format!("berth-container 1\nname {}\nimage {image}\ncreated {}\n", c.name(), c.created_at);
-    for m in &c.config.volumes {
-        let flags = u8::from(m.anonymous) | u8::from(m.no_copy) << 1 | u8::from(m.read_only) << 2;
-        head.push_str(&alloc::format!("volume {flags} {} {}\n", m.volume, m.target));
-    }
-    head.push('\n');
-    let mut record = head.into_bytes();
-    record.extend_from_slice(request);
+    let record = encode_record(&c.name(), image, c.created_at, &c.config.volumes, request);
     let state = state_of(c);
     store.commit(&[
         Change::Put(container_key(&c.id), record),
@@ -447,20 +446,11 @@ pub fn save_container(c: &super::Container, image: &str, request: &[u8]) -> Resu
 pub fn rename_container(id: &str, name: &str) -> Result<(), StoreError> {
     let mut guard = STORE.lock();
     let Some(store) = guard.as_mut() else { return Ok(()) };
-    let Some(bytes) = store.get(&container_key(id))? else { return Ok(()) };
-    let split = bytes.windows(2).position(|w| w == b"\n\n").ok_or(StoreError::Damaged("a container record", 0))?;
-    let head = core::str::from_utf8(&bytes[..split]).map_err(|_| StoreError::Damaged("a container record", 0))?;
-    let mut record = String::new();
-    for line in head.lines() {
-        if line.starts_with("name ") {
-            record.push_str(&alloc::format!("name {name}\n"));
-        } else {
-            record.push_str(line);
-            record.push('\n');
-        }
+    if !store.contains(&container_key(id)) {
+        return Ok(());
     }
-    let mut record = record.into_bytes();
-    record.extend_from_slice(&bytes[split + 1..]);
+    let r = read_record(store, id).ok_or(StoreError::Damaged("a container record", 0))?;
+    let record = encode_record(name, &r.image, r.created_at, &r.volumes, &r.request);
     store.commit(&[Change::Put(container_key(id), record)])
 }
 
@@ -541,6 +531,25 @@ pub fn stored_containers() -> Vec<ContainerRecord> {
     }
     records.sort_by_key(|r| r.created_at);
     records
+}
+
+/// The `container/<id>` record (see the module comment; [`read_record`] reads it).
+fn encode_record(
+    name: &str,
+    image: &str,
+    created_at: u64,
+    volumes: &[berth_config::VolumeMount],
+    request: &[u8],
+) -> Vec<u8> {
+    let mut head = alloc::format!("berth-container 1\nname {name}\nimage {image}\ncreated {created_at}\n");
+    for m in volumes {
+        let flags = u8::from(m.anonymous) | u8::from(m.no_copy) << 1 | u8::from(m.read_only) << 2;
+        head.push_str(&alloc::format!("volume {flags} {} {}\n", m.volume, m.target));
+    }
+    head.push('\n');
+    let mut record = head.into_bytes();
+    record.extend_from_slice(request);
+    record
 }
 
 fn read_record(store: &mut Store<DataPartition>, id: &str) -> Option<ContainerRecord> {

@@ -213,9 +213,7 @@ pub fn create(
         return Ok((existing, false));
     }
     let volume = Arc::new(make(name.clone(), crate::time::realtime_ns(), labels, options, anonymous, &Image::empty())?);
-    if store::present() {
-        store::commit(&[Change::Put(meta_key(&name), describe(&volume))])?;
-    }
+    store::commit(&[Change::Put(meta_key(&name), describe(&volume))])?;
     VOLUMES.lock().insert(name.clone(), volume.clone());
     crate::events::publish(
         "volume",
@@ -254,9 +252,7 @@ pub fn remove(name: &str, force: bool) -> Result<(), VolumeError> {
         return Err(VolumeError::InUse(String::from(name), users));
     }
     let mut written = volume.written.lock();
-    if store::present() {
-        store::commit(&[Change::Delete(meta_key(name)), Change::Delete(data_key(name))])?;
-    }
+    store::commit(&[Change::Delete(meta_key(name)), Change::Delete(data_key(name))])?;
     written.removed = true;
     VOLUMES.lock().remove(name);
     crate::events::publish("volume", String::from("destroy"), String::from(name), Vec::new());
@@ -267,11 +263,9 @@ pub fn remove(name: &str, force: bool) -> Result<(), VolumeError> {
 /// another container uses one (failures are logged).
 pub fn remove_anonymous(mounts: &[VolumeMount]) {
     for m in mounts.iter().filter(|m| m.anonymous) {
-        if users(&m.volume).is_empty()
-            && let Err(e) = remove(&m.volume, false)
-            && !matches!(e, VolumeError::NotFound(_))
-        {
-            log::warn!("volume {}: not removed: {e}", m.volume);
+        match remove(&m.volume, false) {
+            Ok(()) | Err(VolumeError::NotFound(_) | VolumeError::InUse(..)) => {}
+            Err(e) => log::warn!("volume {}: not removed: {e}", m.volume),
         }
     }
 }
@@ -288,13 +282,8 @@ pub fn sync(volume: &Volume) -> Result<(), VolumeError> {
     }
     // A change made while the archive is written may or may not be in it; the count
     // taken before says it is not, so the next sync writes again.
-    let mut held = None;
-    let archive = volume.fs.archive(|bytes| {
-        held = store::transient_charge(bytes);
-        held.is_some()
-    })?;
+    let (archive, _held) = store::charged_archive(|room| volume.fs.archive(room))?;
     store::commit(&[Change::Put(data_key(&volume.name), archive)])?;
-    drop(held);
     written.changes = Some(changes);
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use crate::fs::Filesystem;
 use crate::image::{ImageBody, ImageNode};
-use crate::inode::{Body, Content, FileType, Inode};
+use crate::inode::{Body, Content, Dir, FileType, Inode};
 use crate::{FsError, Result};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -15,6 +15,30 @@ use berth_tar::writer::{self, Member, MemberKind};
 pub(crate) enum Node {
     Live(Arc<Inode>),
     Image(Arc<ImageNode>),
+}
+
+impl Node {
+    /// Whether it is a directory.
+    pub fn is_dir(&self) -> bool {
+        match self {
+            Node::Live(inode) => inode.is_dir(),
+            Node::Image(node) => matches!(node.body, ImageBody::Dir(_)),
+        }
+    }
+}
+
+/// A live directory's children: its entries once looked into, else its image's.
+pub(crate) fn children_of(dir: &Dir) -> Vec<(String, Node)> {
+    match (&dir.entries, &dir.lower) {
+        (Some(entries), _) => entries.iter().map(|(name, child)| (name.clone(), Node::Live(child.clone()))).collect(),
+        (None, Some(lower)) => match &lower.body {
+            ImageBody::Dir(children) => {
+                children.iter().map(|(name, child)| (name.clone(), Node::Image(child.clone()))).collect()
+            }
+            _ => Vec::new(),
+        },
+        (None, None) => Vec::new(),
+    }
 }
 
 /// The archive being written, and the hard-linked files already in it. A first pass
@@ -131,22 +155,7 @@ impl Filesystem {
         match &inode.body {
             Body::Dir(state) => {
                 out.header(&member(MemberKind::Directory))?;
-                let children: Vec<(String, Node)> = {
-                    let state = state.lock();
-                    match (&state.entries, &state.lower) {
-                        (Some(entries), _) => {
-                            entries.iter().map(|(name, child)| (name.clone(), Node::Live(child.clone()))).collect()
-                        }
-                        (None, Some(lower)) => match &lower.body {
-                            ImageBody::Dir(children) => children
-                                .iter()
-                                .map(|(name, child)| (name.clone(), Node::Image(child.clone())))
-                                .collect(),
-                            _ => Vec::new(),
-                        },
-                        (None, None) => Vec::new(),
-                    }
-                };
+                let children = children_of(&state.lock());
                 for (name, child) in children {
                     if let Node::Live(c) = &child
                         && (self.is_mounted_root(c) || matches!(c.body, Body::Special(_)))
@@ -158,11 +167,7 @@ impl Filesystem {
                         out.header(&Member { name: &dir, kind, mode: 0o755, uid: 0, gid: 0, size: 0, mtime })?;
                         continue;
                     }
-                    let kind_suffix = match &child {
-                        Node::Live(c) if c.is_dir() => "/",
-                        Node::Image(n) if matches!(n.body, ImageBody::Dir(_)) => "/",
-                        _ => "",
-                    };
+                    let kind_suffix = if child.is_dir() { "/" } else { "" };
                     let child_path = alloc::format!("{}{name}{kind_suffix}", path.trim_start_matches("./"));
                     self.write_node(out, child, child_path)?;
                 }

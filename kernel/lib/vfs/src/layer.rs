@@ -3,27 +3,23 @@
 //! `.wh.NAME` for each name removed. Stacked on that image (as image layers are), it
 //! gives the tree back, so a container's writable layer can be kept on disk.
 //!
+//! What is compared is a [`Node`]: a live inode, or a part of the tree still the
+//! image's nodes (perhaps of another image stacked on the base).
+//!
 //! Unchanged is decided without reading file data: a file whose bytes are still the
 //! image's own (the same shared buffer) with the same owner, mode and modification
 //! time, and a directory never looked into, are left out.
 
 use crate::Result;
-use crate::archive::{Node, Out, write_image_node};
+use crate::archive::{Node, Out, children_of, write_image_node};
 use crate::fs::Filesystem;
 use crate::image::{Image, ImageBody, ImageNode};
-use crate::inode::{Body, Content, Inode, Metadata};
+use crate::inode::{Body, Content, Metadata};
 use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use berth_tar::writer::{self, Member, MemberKind};
-
-/// What to compare with the image: a live inode, or a part of the tree still the
-/// image's nodes (perhaps of another image stacked on `base`).
-enum Current {
-    Live(Arc<Inode>),
-    Image(Arc<ImageNode>),
-}
 
 /// Whether `m` shows the same owner, mode and modification time as `node`.
 fn same_meta(m: &Metadata, node: &ImageNode) -> bool {
@@ -38,7 +34,7 @@ fn same_image_meta(a: &ImageNode, b: &ImageNode) -> bool {
 fn same_image_leaf(a: &ImageNode, b: &ImageNode) -> bool {
     same_image_meta(a, b)
         && match (&a.body, &b.body) {
-            (ImageBody::File(x), ImageBody::File(y)) => Arc::ptr_eq(x, y) || x[..] == y[..],
+            (ImageBody::File(x), ImageBody::File(y)) => Arc::ptr_eq(x, y),
             (ImageBody::Symlink(x), ImageBody::Symlink(y)) => x == y,
             (ImageBody::Device(x), ImageBody::Device(y)) => x == y,
             (ImageBody::Fifo, ImageBody::Fifo) => true,
@@ -56,9 +52,9 @@ impl Filesystem {
     /// hold the archive.
     pub fn changes_archive(&self, base: &Image, room: impl FnOnce(u64) -> bool) -> Result<Vec<u8>> {
         let mut count = Out::counting();
-        self.diff(&mut count, Current::Live(self.root()), base.root(), String::from("./"))?;
+        self.diff(&mut count, Node::Live(self.root()), base.root(), String::from("./"))?;
         let mut out = Out::with_room(count.len() + writer::end().len(), room)?;
-        self.diff(&mut out, Current::Live(self.root()), base.root(), String::from("./"))?;
+        self.diff(&mut out, Node::Live(self.root()), base.root(), String::from("./"))?;
         out.push(&writer::end())?;
         Ok(out.bytes)
     }
@@ -66,18 +62,18 @@ impl Filesystem {
     /// The bytes [`Self::changes_archive`] would take (its writable layer's size).
     pub fn changes_len(&self, base: &Image) -> Result<u64> {
         let mut count = Out::counting();
-        self.diff(&mut count, Current::Live(self.root()), base.root(), String::from("./"))?;
+        self.diff(&mut count, Node::Live(self.root()), base.root(), String::from("./"))?;
         Ok((count.len() + writer::end().len()) as u64)
     }
 
     /// Writes what of `cur` (at `path`) differs from `base`, which is there in the image.
-    fn diff(&self, out: &mut Out, cur: Current, base: &Arc<ImageNode>, path: String) -> Result<()> {
+    fn diff(&self, out: &mut Out, cur: Node, base: &Arc<ImageNode>, path: String) -> Result<()> {
         let base_dir = match &base.body {
             ImageBody::Dir(children) => Some(children),
             _ => None,
         };
         match cur {
-            Current::Image(node) => {
+            Node::Image(node) => {
                 if Arc::ptr_eq(&node, base) {
                     return Ok(());
                 }
@@ -86,14 +82,14 @@ impl Filesystem {
                         if !same_image_meta(&node, base) {
                             out.header(&dir_member(&path, node.mode, node.uid, node.gid, node.mtime))?;
                         }
-                        let children = children.iter().map(|(n, c)| (n.clone(), Current::Image(c.clone())));
+                        let children = children.iter().map(|(n, c)| (n.clone(), Node::Image(c.clone())));
                         self.diff_children(out, children.collect(), base_children, &path)
                     }
                     _ if same_image_leaf(&node, base) => Ok(()),
                     _ => write_image_node(out, &node, path),
                 }
             }
-            Current::Live(inode) => {
+            Node::Live(inode) => {
                 if self.is_mounted_root(&inode) || matches!(inode.body, Body::Special(_)) {
                     return Ok(());
                 }
@@ -103,21 +99,7 @@ impl Filesystem {
                         if !same_meta(&m, base) {
                             out.header(&dir_member(&path, m.mode, m.uid, m.gid, m.mtime / 1_000_000_000))?;
                         }
-                        let children: Vec<(String, Current)> = {
-                            let state = state.lock();
-                            match (&state.entries, &state.lower) {
-                                (Some(entries), _) => {
-                                    entries.iter().map(|(n, c)| (n.clone(), Current::Live(c.clone()))).collect()
-                                }
-                                (None, Some(lower)) => match &lower.body {
-                                    ImageBody::Dir(children) => {
-                                        children.iter().map(|(n, c)| (n.clone(), Current::Image(c.clone()))).collect()
-                                    }
-                                    _ => Vec::new(),
-                                },
-                                (None, None) => Vec::new(),
-                            }
-                        };
+                        let children = children_of(&state.lock());
                         self.diff_children(out, children, base_children, &path)
                     }
                     (Body::File(content), None) if same_meta(&m, base) => {
@@ -150,7 +132,7 @@ impl Filesystem {
     fn diff_children(
         &self,
         out: &mut Out,
-        children: Vec<(String, Current)>,
+        children: Vec<(String, Node)>,
         base: &alloc::collections::BTreeMap<String, Arc<ImageNode>>,
         path: &str,
     ) -> Result<()> {
@@ -168,19 +150,15 @@ impl Filesystem {
             })?;
         }
         for (name, child) in children {
-            let is_dir = match &child {
-                Current::Live(c) => c.is_dir(),
-                Current::Image(n) => matches!(n.body, ImageBody::Dir(_)),
-            };
-            let child_path = format!("{prefix}{name}{}", if is_dir { "/" } else { "" });
+            let child_path = format!("{prefix}{name}{}", if child.is_dir() { "/" } else { "" });
             match (base.get(&name), child) {
                 (Some(b), child) => self.diff(out, child, b, child_path)?,
-                (None, Current::Live(c)) => {
+                (None, Node::Live(c)) => {
                     if !self.is_mounted_root(&c) && !matches!(c.body, Body::Special(_)) {
                         self.write_node(out, Node::Live(c), child_path)?;
                     }
                 }
-                (None, Current::Image(n)) => write_image_node(out, &n, child_path)?,
+                (None, Node::Image(n)) => write_image_node(out, &n, child_path)?,
             }
         }
         Ok(())
