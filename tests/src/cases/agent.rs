@@ -708,6 +708,9 @@ pub fn docker_exec(a: &Artifacts) -> Result<(), String> {
         let logs = docker.ok(&["logs", "svc"], CLI)?;
         expect(vm, logs == "started\n", &format!("exec output reached the container's log: {logs:?}"))?;
 
+        // Clients such as docker-py read a container's output only for these drivers.
+        let driver = docker.ok(&["inspect", "-f", "{{.HostConfig.LogConfig.Type}}", "svc"], CLI)?;
+        expect(vm, driver.trim() == "json-file", &format!("the log driver shown: {driver:?}"))?;
         let top = docker.ok(&["top", "svc"], CLI)?;
         let ok = top.starts_with("UID") && top.lines().any(|l| l.ends_with("sleep 1000"));
         expect(vm, ok, &format!("docker top:\n{top}"))?;

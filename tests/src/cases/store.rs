@@ -319,6 +319,10 @@ pub fn volumes_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
     docker.ok(&["volume", "create", "--opt", "size=256k", "small"], CLI)?;
     let script = "dd if=/dev/zero of=/s/f bs=64k count=8 2>&1 | grep -c 'No space left'";
     expect(&vm, "writing past a volume's size", &sh(&docker, &["--rm", "-v", "small:/s"], script)?, "1")?;
+    let nfs = docker.run(&["volume", "create", "--driver", "nfs", "remote"], CLI)?;
+    if nfs.code == 0 || !nfs.stderr.contains("plugin \"nfs\" not found") {
+        return Err(vm.failure(&format!("an unknown volume driver: {}", nfs.describe(&["volume", "create"]))));
+    }
     let bad = docker.run(&["volume", "create", "--opt", "colour=blue", "odd"], CLI)?;
     if bad.code == 0 || !bad.stderr.contains("invalid option for the local driver: colour") {
         return Err(vm.failure(&format!("an unknown volume option: {}", bad.describe(&["volume", "create"]))));
