@@ -6,8 +6,8 @@
 //! `layers`, `archive` and `pull` are the images containers are made from (stored
 //! layers, `docker save`/`load` archives, registry pulls); `boot` starts the images
 //! and containers the boot loader hands over; `volumes` are trees of files that
-//! outlive containers. What a container's processes share is
-//! the `sandbox` of the crate below; a container owns one and hears of its first
+//! outlive containers (`volume_store`: how they are paged to the store). What a
+//! container's processes share is the `sandbox` of the crate below; a container owns one and hears of its first
 //! process's exit through `SandboxOwner`.
 
 #![no_std]
@@ -28,6 +28,7 @@ pub mod registry;
 mod setup;
 pub mod store;
 mod tmpfs;
+mod volume_store;
 pub mod volumes;
 
 pub use berth_config::{

@@ -19,7 +19,8 @@
 //! - `rwlayer/<id>`: its writable layer, as a layer archive of its changes to its
 //!   image (`Filesystem::changes_archive`), written when it ends and when a program
 //!   in it syncs one of its files; absent while it has changed nothing;
-//! - `volume/<name>`, `volume-data/<name>`: volumes (see `volumes`).
+//! - `volume/<name>`, `volume-tree/<name>`, `volume-extent/<name>/...`: volumes (see
+//!   `volumes`).
 //!
 //! Images loaded from boot modules are not stored (the modules bring them back), nor
 //! containers started from modules or with `--rm`. After each agent operation that
@@ -172,6 +173,20 @@ pub(crate) fn read(key: &str) -> Option<Vec<u8>> {
             None
         }
     }
+}
+
+/// The stored value of `key`, or why it could not be read (`Ok(None)`: absent, or
+/// no store).
+pub(crate) fn get(key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    match STORE.lock().as_mut() {
+        Some(store) => store.get(key),
+        None => Ok(None),
+    }
+}
+
+/// Whether `key` has a value in the store.
+pub(crate) fn contains(key: &str) -> bool {
+    STORE.lock().as_ref().is_some_and(|s| s.contains(key))
 }
 
 /// The stored keys that start with `prefix`.
@@ -365,13 +380,19 @@ impl core::fmt::Display for LayerError {
 pub fn charged_archive(
     make: impl FnOnce(&mut dyn FnMut(u64) -> bool) -> Result<Vec<u8>, berth_vfs::FsError>,
 ) -> Result<(Vec<u8>, Option<crate::mm::Charge>), berth_vfs::FsError> {
-    let shared = Arc::new(crate::mm::MemoryCounter::for_container(u64::MAX));
     let mut held = None;
     let bytes = make(&mut |bytes| {
-        held = crate::mm::Charge::new(&shared, bytes);
+        held = transient_charge(bytes);
         held.is_some()
     })?;
     Ok((bytes, held))
+}
+
+/// A charge of `bytes` to the machine's container memory, for data on its way to the
+/// disk; `None` if that memory is used up.
+pub fn transient_charge(bytes: u64) -> Option<crate::mm::Charge> {
+    let shared = Arc::new(crate::mm::MemoryCounter::for_container(u64::MAX));
+    crate::mm::Charge::new(&shared, bytes)
 }
 
 /// The writable layer of `c` as a store change, if it is a stored container whose

@@ -5,26 +5,26 @@
 //! (`Filesystem::mount_tree`): what a container writes there is the volume's, numbered
 //! and charged by it, and stays when the container goes. An empty volume mounted over
 //! a directory of the image that holds files is first filled with them (unless the
-//! mount says `nocopy`), as Docker fills it. Each volume has a memory limit (`--opt
-//! size=...`; by default a quarter of the memory containers may use), since its files
-//! live in memory like everything a container writes.
+//! mount says `nocopy`), as Docker fills it. `--opt size=...` limits the bytes its
+//! files hold.
 //!
-//! On a machine with a store, a volume's description is written when it is created;
-//! its contents, as one tar archive, whenever a program in a container asks for them
-//! to be durable (`fsync`, `fdatasync`, `sync`, `syncfs` of a file in it), and
-//! otherwise within [`WRITE_BACK_SECONDS`] of a change (as Linux writes dirty pages
-//! back after a while). Store keys:
+//! On a machine with a store, a volume's description is written when it is created,
+//! and its files are paged (`volume_store`): what changed is written out whenever a
+//! program in a container asks for it to be durable (`fsync`, `fdatasync`, `sync`,
+//! `syncfs` of a file in it), when a writer has changed more than the volume should
+//! keep unwritten, and otherwise within [`WRITE_BACK_SECONDS`] of a change (as Linux
+//! writes dirty pages back after a while); what is written may leave memory, so a
+//! volume may hold more than memory. The memory a volume's files use in memory is
+//! limited to a quarter of what containers may use. Without a store, its files live
+//! in memory only, limited by the same quarter (or its `size`). Store keys:
 //! - `volume/<name>`: `berth-volume 1`, then `created <ns since the epoch>`,
 //!   `anonymous <0|1>`, and one `label K=V` and `opt K=V` line each;
-//! - `volume-data/<name>`: its tree as a tar archive (absent until first written).
-//!
-//! Writing a volume rewrites all of it: fine for the configuration and small data
-//! volumes hold, slow for large ones with frequent `fsync` (a per-file format is the
-//! next step).
+//! - its tree and its files' data: see `volume_store`.
 
 use crate::registry;
 use crate::sandbox::Sandbox;
 use crate::sched::SleepMutex;
+use crate::volume_store;
 use crate::{ContainerError, store};
 use alloc::collections::BTreeMap;
 use alloc::format;
@@ -34,7 +34,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use berth_config::VolumeMount;
 use berth_store::{Change, StoreError};
-use berth_vfs::{Filesystem, FsError, Image, ImageLimits, Inode};
+use berth_vfs::{Budget, Filesystem, FsError, Image, Inode};
 use core::fmt;
 use spin::Mutex;
 
@@ -141,22 +141,17 @@ fn meta_key(name: &str) -> String {
     format!("volume/{name}")
 }
 
-fn data_key(name: &str) -> String {
-    format!("volume-data/{name}")
-}
-
-/// The memory limit `options` ask for, or the default.
-fn size_limit(options: &[(String, String)]) -> Result<u64, VolumeError> {
-    let mut limit = match crate::mm::container_memory().1 / 4 {
-        0 => u64::MAX,
-        quarter => quarter,
-    };
+/// The most bytes `options` let the volume's files hold (`size`), if limited.
+fn quota(options: &[(String, String)]) -> Result<Option<u64>, VolumeError> {
+    let mut limit = None;
     for (key, value) in options {
         match key.as_str() {
             "size" => {
-                limit = berth_config::parse_size(value)
-                    .filter(|&n| n > 0)
-                    .ok_or_else(|| VolumeError::BadOption(format!("invalid size for volume: {value}")))?;
+                limit = Some(
+                    berth_config::parse_size(value)
+                        .filter(|&n| n > 0)
+                        .ok_or_else(|| VolumeError::BadOption(format!("invalid size for volume: {value}")))?,
+                );
             }
             // What `docker volume create` of a tmpfs volume passes: a volume here is in
             // memory anyway.
@@ -167,18 +162,38 @@ fn size_limit(options: &[(String, String)]) -> Result<u64, VolumeError> {
     Ok(limit)
 }
 
+/// The memory a volume's files may use in memory: a quarter of what containers may.
+fn memory_budget() -> Arc<dyn Budget> {
+    let quarter = match crate::mm::container_memory().1 / 4 {
+        0 => u64::MAX,
+        quarter => quarter,
+    };
+    Arc::new(crate::mm::MemoryCounter::for_container(quarter))
+}
+
+/// A new, empty tree for volume `name`: paged on a machine with a store, else in
+/// memory (where its quota is also a memory limit).
+fn new_tree(name: &str, quota: Option<u64>) -> Result<Filesystem, VolumeError> {
+    if store::present() {
+        return Ok(volume_store::empty(name, memory_budget(), quota)?);
+    }
+    let budget: Arc<dyn Budget> = match quota {
+        Some(limit) => Arc::new(crate::mm::MemoryCounter::for_container(limit)),
+        None => memory_budget(),
+    };
+    Ok(Filesystem::new(&Image::empty(), Some(budget), crate::time::realtime_ns)?)
+}
+
 fn make(
     name: String,
     created_at: u64,
     labels: Vec<(String, String)>,
     options: Vec<(String, String)>,
     anonymous: bool,
-    contents: &Image,
-) -> Result<Volume, VolumeError> {
-    let budget = Arc::new(crate::mm::MemoryCounter::for_container(size_limit(&options)?));
-    let fs = Filesystem::new(contents, Some(budget), crate::time::realtime_ns)?;
+    fs: Filesystem,
+) -> Volume {
     let written = SleepMutex::new(Written { changes: None, removed: false });
-    Ok(Volume { name, created_at, labels, options, anonymous, fs, written, filling: Mutex::new(()) })
+    Volume { name, created_at, labels, options, anonymous, fs, written, filling: Mutex::new(()) }
 }
 
 /// The description written as `volume/<name>`.
@@ -212,7 +227,8 @@ pub fn create(
     if let Some(existing) = get(&name) {
         return Ok((existing, false));
     }
-    let volume = Arc::new(make(name.clone(), crate::time::realtime_ns(), labels, options, anonymous, &Image::empty())?);
+    let fs = new_tree(&name, quota(&options)?)?;
+    let volume = Arc::new(make(name.clone(), crate::time::realtime_ns(), labels, options, anonymous, fs));
     store::commit(&[Change::Put(meta_key(&name), describe(&volume))])?;
     VOLUMES.lock().insert(name.clone(), volume.clone());
     crate::events::publish(
@@ -252,7 +268,9 @@ pub fn remove(name: &str, force: bool) -> Result<(), VolumeError> {
         return Err(VolumeError::InUse(String::from(name), users));
     }
     let mut written = volume.written.lock();
-    store::commit(&[Change::Delete(meta_key(name)), Change::Delete(data_key(name))])?;
+    let mut changes = vec![Change::Delete(meta_key(name))];
+    changes.extend(volume_store::keys(name).into_iter().map(Change::Delete));
+    store::commit(&changes)?;
     written.removed = true;
     VOLUMES.lock().remove(name);
     crate::events::publish("volume", String::from("destroy"), String::from(name), Vec::new());
@@ -280,10 +298,9 @@ pub fn sync(volume: &Volume) -> Result<(), VolumeError> {
     if written.removed || written.changes == Some(changes) {
         return Ok(());
     }
-    // A change made while the archive is written may or may not be in it; the count
-    // taken before says it is not, so the next sync writes again.
-    let (archive, _held) = store::charged_archive(|room| volume.fs.archive(room))?;
-    store::commit(&[Change::Put(data_key(&volume.name), archive)])?;
+    // A change made during the write-out may or may not be in it; the count taken
+    // before says it is not, so the next sync writes again.
+    volume_store::write_out(&volume.name, &volume.fs)?;
     written.changes = Some(changes);
     Ok(())
 }
@@ -301,6 +318,16 @@ pub fn sync_all() -> Result<(), VolumeError> {
         }
     }
     first
+}
+
+/// Writes out the volume `inode` belongs to if it has more changed data than it should
+/// keep unwritten (after each write, as Linux's writers flush past `dirty_ratio`).
+pub fn write_out_if_wanted(inode: &Inode) {
+    if inode.wants_write_out()
+        && let Err(e) = sync_holding(inode)
+    {
+        log::warn!("a volume: not written: {e}");
+    }
 }
 
 /// Writes the volume `inode` belongs to, if it belongs to one (`fsync(2)`).
@@ -403,16 +430,14 @@ fn restore_one(name: &str) -> Result<Volume, String> {
             _ => {}
         }
     }
-    let contents = match store::read(&data_key(name)) {
-        Some(tar) => {
-            let limits = ImageLimits { max_bytes: u64::MAX, max_entries: usize::MAX };
-            Image::from_tar(&tar, limits).map_err(|e| format!("its contents: {e}"))?
-        }
-        None => Image::empty(),
-    };
-    let volume =
-        make(String::from(name), created_at, labels, options, anonymous, &contents).map_err(|e| format!("{e}"))?;
-    volume.written.lock().changes = Some(volume.fs.changes());
+    let quota = quota(&options).map_err(|e| format!("{e}"))?;
+    let fs = volume_store::restore(name, memory_budget(), quota)?;
+    // A tree copied in from the older format has changes to write out.
+    let copied = fs.dirty_bytes() > 0;
+    let volume = make(String::from(name), created_at, labels, options, anonymous, fs);
+    if !copied {
+        volume.written.lock().changes = Some(volume.fs.changes());
+    }
     Ok(volume)
 }
 

@@ -194,6 +194,7 @@ pub fn fs_errno(e: FsError) -> Errno {
         FsError::Busy => Errno::EBUSY,
         FsError::ReadOnly => Errno::EROFS,
         FsError::BadImage(_) => Errno::EINVAL,
+        FsError::Io => Errno::EIO,
     }
 }
 

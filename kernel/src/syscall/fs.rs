@@ -92,6 +92,11 @@ fn write_from_user(f: &OpenFile, buf: UserSlice, at: Option<u64>) -> SysResult {
             Err(e) if done == 0 => return Err(e),
             Err(_) => break,
         }
+        // A writer that has changed more of a volume than it should keep unwritten
+        // writes it out.
+        if let Some(inode) = f.ops.inode() {
+            crate::container::volumes::write_out_if_wanted(inode);
+        }
         if len == 0 || n.is_ok_and(|n| n < want) {
             break;
         }

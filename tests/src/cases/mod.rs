@@ -13,6 +13,7 @@ mod pull;
 pub mod run;
 pub mod soak;
 mod store;
+mod store_paging;
 mod timer;
 
 use crate::artifacts::Artifacts;
@@ -75,6 +76,11 @@ pub const ALL: &[Case] = &[
         name: "store-volumes",
         about: "volumes: shared, synced, written back, renamed containers, removal, across power cuts",
         run: store::volumes_survive_a_power_cut,
+    },
+    Case {
+        name: "store-paging",
+        about: "a volume larger than the machine's memory: written, read back, changed, cut, across a power cut",
+        run: store_paging::a_volume_larger_than_memory,
     },
     Case {
         name: "store-layers",

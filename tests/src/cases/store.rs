@@ -5,13 +5,25 @@ use super::agent::{CLI, busybox_tar};
 use super::run::start;
 use crate::artifacts::Artifacts;
 use crate::docker::{Docker, TEST_TOKEN};
-use crate::qemu::{Forward, Vm, free_port};
+use crate::qemu::{Forward, Vm, VmConfig, free_port};
 use crate::runner::seconds;
 use std::path::Path;
 
 /// Boots with `disk` attached, the agent on host port `agent` and, if given, host port
 /// `web` forwarded to guest port 8080.
 fn boot(a: &Artifacts, test: &str, disk: &Path, agent: u16, web: Option<u16>) -> Result<Vm, String> {
+    boot_with(a, test, disk, agent, web, |_| {})
+}
+
+/// As [`boot`], with the VM's configuration changed by `configure` too.
+pub(super) fn boot_with(
+    a: &Artifacts,
+    test: &str,
+    disk: &Path,
+    agent: u16,
+    web: Option<u16>,
+    configure: impl FnOnce(&mut VmConfig),
+) -> Result<Vm, String> {
     let cmdline = format!("agent-token={TEST_TOKEN}");
     let disk = disk.to_path_buf();
     let mut forwards = vec![Forward { host: agent, guest: 2375 }];
@@ -19,6 +31,7 @@ fn boot(a: &Artifacts, test: &str, disk: &Path, agent: u16, web: Option<u16>) ->
     let mut vm = start(a, test, &[], &cmdline, |c| {
         c.network = Some(forwards);
         c.disk = Some(disk);
+        configure(c);
     })?;
     vm.expect("agent: Docker Engine API", seconds(60))?;
     Ok(vm)
@@ -270,18 +283,23 @@ pub fn containers_survive_a_power_cut(a: &Artifacts) -> Result<(), String> {
 
 /// A test's own blank 64 MiB data disk, the busybox image beside it, and the docker
 /// CLI for an agent on a free host port.
-struct Disk {
-    disk: std::path::PathBuf,
-    tar: std::path::PathBuf,
-    agent: u16,
-    docker: Docker,
+pub(super) struct Disk {
+    pub disk: std::path::PathBuf,
+    pub tar: std::path::PathBuf,
+    pub agent: u16,
+    pub docker: Docker,
 }
 
 fn fresh_disk(a: &Artifacts, name: &str) -> Result<Disk, String> {
+    fresh_disk_of(a, name, 64 << 20)
+}
+
+/// As [`fresh_disk`], of `bytes` (sparse).
+pub(super) fn fresh_disk_of(a: &Artifacts, name: &str, bytes: u64) -> Result<Disk, String> {
     let dir = a.scratch(name);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let disk = dir.join("disk.img");
-    berth_image::disk::data_disk(&disk, 64 << 20).map_err(|e| e.to_string())?;
+    berth_image::disk::data_disk(&disk, bytes).map_err(|e| e.to_string())?;
     let tar = busybox_tar(&dir)?;
     let agent = free_port();
     let docker = Docker::new(agent, &dir.join("docker-config"), Some(TEST_TOKEN))?;
@@ -289,12 +307,12 @@ fn fresh_disk(a: &Artifacts, name: &str) -> Result<Disk, String> {
 }
 
 /// `Ok` if `got` (trimmed) is `want`, else the failure with the console.
-fn expect(vm: &Vm, what: &str, got: &str, want: &str) -> Result<(), String> {
+pub(super) fn expect(vm: &Vm, what: &str, got: &str, want: &str) -> Result<(), String> {
     if got.trim() == want { Ok(()) } else { Err(vm.failure(&format!("{what}: got {got:?}, want {want:?}"))) }
 }
 
 /// `docker run ... bb sh -c SCRIPT` with the given extra `run` arguments; its output.
-fn sh(docker: &Docker, run_args: &[&str], script: &str) -> Result<String, String> {
+pub(super) fn sh(docker: &Docker, run_args: &[&str], script: &str) -> Result<String, String> {
     docker.ok(&[&["run"][..], run_args, &["bb", "/bin/busybox", "sh", "-c", script]].concat(), CLI)
 }
 

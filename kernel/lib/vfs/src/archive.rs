@@ -3,7 +3,7 @@
 
 use crate::fs::Filesystem;
 use crate::image::{ImageBody, ImageNode};
-use crate::inode::{Body, Content, Dir, FileType, Inode};
+use crate::inode::{Body, Dir, FileRef, FileType, Inode};
 use crate::{FsError, Result};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -50,12 +50,20 @@ pub(crate) struct Out {
     linked: BTreeMap<u64, String>,
     /// Bytes the archive takes, while counting.
     counted: Option<usize>,
+    /// For a paged tree's manifest: the length to name for each file id (a file not
+    /// here is left out); files are written as references to their paged data.
+    references: Option<BTreeMap<u64, u64>>,
 }
 
 impl Out {
     /// An empty archive.
     pub fn new() -> Out {
-        Out { bytes: Vec::new(), linked: BTreeMap::new(), counted: None }
+        Out { bytes: Vec::new(), linked: BTreeMap::new(), counted: None, references: None }
+    }
+
+    /// A manifest naming files at `lengths` (by file id).
+    pub fn manifest(lengths: BTreeMap<u64, u64>) -> Out {
+        Out { references: Some(lengths), ..Out::new() }
     }
 
     /// An archive that only counts its bytes.
@@ -95,7 +103,7 @@ impl Out {
     }
 
     /// Appends `size` bytes that `fill` appends, then the padding.
-    fn data(&mut self, size: u64, fill: impl FnOnce(&mut Vec<u8>)) -> Result<()> {
+    fn data(&mut self, size: u64, fill: impl FnOnce(&mut Vec<u8>) -> Result<()>) -> Result<()> {
         let size = usize::try_from(size).map_err(|_| FsError::NoSpace)?;
         let padded = size + writer::padding(size as u64);
         if let Some(n) = &mut self.counted {
@@ -104,7 +112,7 @@ impl Out {
         }
         self.bytes.try_reserve(padded).map_err(|_| FsError::NoSpace)?;
         let start = self.bytes.len();
-        fill(&mut self.bytes);
+        fill(&mut self.bytes)?;
         self.bytes.resize(start + padded, 0);
         Ok(())
     }
@@ -173,22 +181,37 @@ impl Filesystem {
                 }
                 Ok(())
             }
-            Body::File(content) => {
+            Body::File(_) => {
+                if let Some(lengths) = &out.references {
+                    // A manifest: a file made since the snapshot waits for the next.
+                    let Some(id) = inode.paged_id() else { return Ok(()) };
+                    let Some(&len) = lengths.get(&id) else { return Ok(()) };
+                    if m.nlink > 1 {
+                        if let Some(first) = out.linked.get(&m.ino).cloned() {
+                            return out.header(&member(MemberKind::HardLink(&first)));
+                        }
+                        out.linked.insert(m.ino, path.clone());
+                    }
+                    let reference = FileRef { id, len }.encode();
+                    out.header(&Member { size: reference.len() as u64, ..member(MemberKind::File) })?;
+                    return out.data(reference.len() as u64, |buf| {
+                        buf.extend_from_slice(&reference);
+                        Ok(())
+                    });
+                }
                 if m.nlink > 1 {
                     if let Some(first) = out.linked.get(&m.ino).cloned() {
                         return out.header(&member(MemberKind::HardLink(&first)));
                     }
                     out.linked.insert(m.ino, path.clone());
                 }
-                let content = content.read();
-                let size = match &*content {
-                    Content::Shared(bytes) => bytes.len(),
-                    Content::Owned(data) => data.len(),
-                } as u64;
-                out.header(&Member { size, ..member(MemberKind::File) })?;
-                out.data(size, |buf| match &*content {
-                    Content::Shared(bytes) => buf.extend_from_slice(bytes),
-                    Content::Owned(data) => data.append_to(buf),
+                out.header(&Member { size: m.size, ..member(MemberKind::File) })?;
+                // Read as a program reads it (a paged file's data may come from the
+                // disk); a file cut meanwhile reads as zeros past its end.
+                out.data(m.size, |buf| {
+                    let start = buf.len();
+                    buf.resize(start + m.size as usize, 0);
+                    inode.read_at(0, &mut buf[start..]).map(|_| ())
                 })
             }
             Body::Symlink(target) => out.header(&member(MemberKind::Symlink(target))),
@@ -222,7 +245,10 @@ pub(crate) fn write_image_node(out: &mut Out, node: &ImageNode, path: String) ->
         }
         ImageBody::File(bytes) => {
             out.header(&Member { size: bytes.len() as u64, ..member(MemberKind::File) })?;
-            out.data(bytes.len() as u64, |buf| buf.extend_from_slice(bytes))
+            out.data(bytes.len() as u64, |buf| {
+                buf.extend_from_slice(bytes);
+                Ok(())
+            })
         }
         ImageBody::Symlink(target) => out.header(&member(MemberKind::Symlink(target))),
         ImageBody::Device(rdev) => {

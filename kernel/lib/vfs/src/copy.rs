@@ -5,7 +5,7 @@
 use crate::FsError;
 use crate::Result;
 use crate::fs::Filesystem;
-use crate::inode::{Body, Content, FileType, Inode};
+use crate::inode::{Body, FileType, Inode};
 use alloc::sync::Arc;
 
 impl Filesystem {
@@ -55,15 +55,13 @@ impl Filesystem {
                     self.copy_entries(&child, to, &dir, false)?;
                     dir
                 }
-                Body::File(content) => {
+                Body::File(_) => {
                     let file = to.create_file(dst, &entry.name, cm.mode)?;
-                    match &*content.read() {
-                        Content::Shared(bytes) => file.share_contents(bytes.clone()),
-                        Content::Owned(data) => {
-                            let mut buf = alloc::vec![0u8; data.len()];
-                            data.read_at(0, &mut buf);
-                            file.write_at(0, &buf, to.now())?;
-                        }
+                    // An image's bytes stay shared, except into a paged tree (whose
+                    // files are all its own, written out with it).
+                    match child.image_contents() {
+                        Some(bytes) if !file.is_paged() => file.share_contents(bytes),
+                        _ => copy_data(&child, &file, to.now())?,
                     }
                     file
                 }
@@ -98,5 +96,19 @@ impl Filesystem {
         self.write_node(&mut out, Node::Live(node.clone()), path)?;
         out.push(&end)?;
         Ok(out.bytes)
+    }
+}
+
+/// Copies a file's bytes an extent at a time (each read may wait for a disk).
+fn copy_data(from: &Inode, to: &Inode, now: u64) -> Result<()> {
+    let mut buf = alloc::vec![0u8; crate::blocks::EXTENT];
+    let mut at = 0;
+    loop {
+        let n = from.read_at(at, &mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        to.write_at(at, &buf[..n], now)?;
+        at += n as u64;
     }
 }

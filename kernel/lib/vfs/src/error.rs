@@ -36,6 +36,8 @@ pub enum FsError {
     ReadOnly,
     /// A malformed image archive.
     BadImage(String),
+    /// A paged file's data could not be read back from its disk (EIO).
+    Io,
 }
 
 impl fmt::Display for FsError {
@@ -56,6 +58,7 @@ impl fmt::Display for FsError {
             FsError::Busy => f.write_str("device or resource busy"),
             FsError::ReadOnly => f.write_str("read-only file system"),
             FsError::BadImage(why) => write!(f, "bad image: {why}"),
+            FsError::Io => f.write_str("input/output error"),
         }
     }
 }

@@ -3,7 +3,7 @@
 use crate::image::{Image, ImageBody};
 use crate::inode::{Body, Budget, DirEntry, FileType, INODE_COST, Inode};
 use crate::path::{MAX_PATH, check_name};
-use crate::space::Space;
+use crate::space::{Paging, Space};
 use crate::{FsError, Result};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -38,14 +38,44 @@ impl Filesystem {
     /// A file system showing `image`, charging what it holds to `budget`, with times
     /// from `clock` (ns since the epoch).
     pub fn new(image: &Image, budget: Option<Arc<dyn Budget>>, clock: fn() -> u64) -> Result<Filesystem> {
+        Filesystem::build(image, budget, clock, None)
+    }
+
+    /// A paged file system (a volume on a machine with a disk): its files' data goes
+    /// to `paging.pager` when written out and leaves memory when memory is short.
+    /// `manifest` is what [`Self::write_out`] last wrote (or an empty image): each
+    /// file in it a reference to data the pager holds.
+    pub fn paged(
+        manifest: &Image,
+        budget: Option<Arc<dyn Budget>>,
+        clock: fn() -> u64,
+        paging: Paging,
+    ) -> Result<Filesystem> {
+        if !crate::writeout::is_manifest(manifest.root()) {
+            return Err(FsError::BadImage(String::from("a file in the manifest is not a reference to paged data")));
+        }
+        Filesystem::build(manifest, budget, clock, Some(paging))
+    }
+
+    fn build(
+        image: &Image,
+        budget: Option<Arc<dyn Budget>>,
+        clock: fn() -> u64,
+        paging: Option<Paging>,
+    ) -> Result<Filesystem> {
         if let Some(b) = &budget
             && !b.charge(INODE_COST)
         {
             return Err(FsError::NoSpace);
         }
-        let space = Arc::new(Space::new(2, budget));
-        let root = Arc::new(Inode::from_image(1, image.root(), Some(space.clone())));
+        let space = Arc::new(Space::new(2, budget, paging));
+        let root = Arc::new(Inode::from_image(1, image.root(), Some(space.clone()))?);
         Ok(Filesystem { root, space, mounts: Mutex::new(Vec::new()), clock })
+    }
+
+    /// The tree's space.
+    pub(crate) fn space(&self) -> &Arc<Space> {
+        &self.space
     }
 
     /// The root directory.
@@ -95,11 +125,26 @@ impl Filesystem {
             {
                 let space = self.space_of(dir);
                 for (name, node) in children {
+                    // A paged file's second name is the inode of its first, if that
+                    // was met already (a manifest keeps hard links so).
+                    if let Some(first) = crate::writeout::linked_file(&space, node) {
+                        first.add_link(1);
+                        entries.insert(name.clone(), first);
+                        continue;
+                    }
                     if !space.charge(INODE_COST) {
                         state.lower = Some(lower.clone());
                         return Err(FsError::NoSpace);
                     }
-                    let child = Arc::new(Inode::from_image(space.next_ino(), node, Some(space.clone())));
+                    let child = match Inode::from_image(space.next_ino(), node, Some(space.clone())) {
+                        Ok(child) => Arc::new(child),
+                        Err(e) => {
+                            space.uncharge(INODE_COST);
+                            state.lower = Some(lower.clone());
+                            return Err(e);
+                        }
+                    };
+                    child.register();
                     if child.is_dir() {
                         *child.parent.lock() = Arc::downgrade(dir);
                         dir.add_link(1);
@@ -303,7 +348,9 @@ impl Filesystem {
         if !space.charge(INODE_COST) {
             return Err(FsError::NoSpace);
         }
-        Ok(Arc::new(make(space.next_ino(), self.now(), Some(space))))
+        let inode = Arc::new(make(space.next_ino(), self.now(), Some(space)));
+        inode.register();
+        Ok(inode)
     }
 
     /// Creates an empty regular file.

@@ -1,6 +1,6 @@
 //! Inodes: the objects of a container's file system.
 
-use crate::blocks::FileData;
+use crate::blocks::{Account, FileData, FileSnapshot, PageIn};
 use crate::image::{ImageBody, ImageNode};
 use crate::space::Space;
 use crate::{FsError, Result};
@@ -209,9 +209,14 @@ impl Inode {
         inode
     }
 
+    /// A new, empty file (paged, in a paged space: [`Inode::register`] it once made).
     pub(crate) fn new_file(ino: u64, mode: u32, now: u64, space: Option<Arc<Space>>) -> Inode {
         let mode = FileType::Regular.mode_bits() | (mode & 0o7777);
-        Inode::new(ino, mode, 0, Body::File(RwLock::new(Content::Owned(FileData::default()))), now, space)
+        let data = match space.as_ref().and_then(|s| s.paged()) {
+            Some(paged) => FileData::paged(paged.next_file()),
+            None => FileData::default(),
+        };
+        Inode::new(ino, mode, 0, Body::File(RwLock::new(Content::Owned(data))), now, space)
     }
 
     pub(crate) fn new_node(ino: u64, mode: u32, rdev: u64, now: u64, space: Option<Arc<Space>>) -> Inode {
@@ -226,11 +231,19 @@ impl Inode {
         Inode::new(ino, FileType::Symlink.mode_bits() | 0o777, 0, Body::Symlink(target), now, space)
     }
 
-    /// An inode for an image node (not yet looked into, if a directory).
-    pub(crate) fn from_image(ino: u64, node: &Arc<ImageNode>, space: Option<Arc<Space>>) -> Inode {
+    /// An inode for an image node (not yet looked into, if a directory). In a paged
+    /// space, the image is a manifest: each file's bytes are a [`FileRef`] to data
+    /// the pager holds ([`Inode::register`] the inode once made).
+    pub(crate) fn from_image(ino: u64, node: &Arc<ImageNode>, space: Option<Arc<Space>>) -> Result<Inode> {
         let now = node.mtime.saturating_mul(1_000_000_000);
+        let paged = space.as_ref().is_some_and(|s| s.paged().is_some());
         let inode = match &node.body {
             ImageBody::Dir(_) => Inode::new_dir(ino, node.mode, Some(node.clone()), now, space),
+            ImageBody::File(data) if paged => {
+                let FileRef { id, len } = FileRef::decode(data).ok_or(FsError::Invalid)?;
+                let data = FileData::stored(id, len)?;
+                Inode::new(ino, node.mode, 0, Body::File(RwLock::new(Content::Owned(data))), now, space)
+            }
             ImageBody::File(data) => {
                 Inode::new(ino, node.mode, 0, Body::File(RwLock::new(Content::Shared(data.clone()))), now, space)
             }
@@ -243,7 +256,36 @@ impl Inode {
             meta.uid = node.uid;
             meta.gid = node.gid;
         }
-        inode
+        Ok(inode)
+    }
+
+    /// Enters a paged file in its space (so that write-outs and eviction find it) and
+    /// counts its length against the space's quota.
+    pub(crate) fn register(self: &Arc<Inode>) {
+        let (Some(paged), Body::File(content)) = (self.space.as_ref().and_then(|s| s.paged()), &self.body) else {
+            return;
+        };
+        if let Content::Owned(data) = &*content.read()
+            && let Some(id) = data.paged_id()
+        {
+            paged.register(id, self);
+            // A restored file's length was within the quota when written out.
+            paged.grow_unchecked(data.len() as u64);
+        }
+    }
+
+    /// Whether it belongs to a paged tree.
+    pub(crate) fn is_paged(&self) -> bool {
+        self.space.as_ref().is_some_and(|s| s.paged().is_some())
+    }
+
+    /// The id a paged file's data has in its pager.
+    pub(crate) fn paged_id(&self) -> Option<u64> {
+        let Body::File(content) = &self.body else { return None };
+        match &*content.read() {
+            Content::Owned(data) => data.paged_id(),
+            Content::Shared(_) => None,
+        }
     }
 
     /// The object every `MAP_SHARED` mapping of this file shares, so that processes
@@ -254,11 +296,19 @@ impl Inode {
         &self,
         make: impl FnOnce() -> core::result::Result<Arc<T>, E>,
     ) -> core::result::Result<Arc<T>, E> {
-        let mut slot = self.shared_mapping.lock();
-        if let Some(existing) = slot.as_ref().and_then(Weak::upgrade).and_then(|any| any.downcast::<T>().ok()) {
+        let live = |slot: &Option<Weak<dyn Any + Send + Sync>>| {
+            slot.as_ref().and_then(Weak::upgrade).and_then(|any| any.downcast::<T>().ok())
+        };
+        if let Some(existing) = live(&self.shared_mapping.lock()) {
             return Ok(existing);
         }
+        // Made with no lock held (reading a paged file may wait for the disk); if
+        // another mapping made one meanwhile, that one is shared instead.
         let made = make()?;
+        let mut slot = self.shared_mapping.lock();
+        if let Some(existing) = live(&slot) {
+            return Ok(existing);
+        }
         let any: Arc<dyn Any + Send + Sync> = made.clone();
         *slot = Some(Arc::downgrade(&any));
         Ok(made)
@@ -319,8 +369,36 @@ impl Inode {
         }
     }
 
-    /// Reads from `offset` into `buf`; returns the bytes read (0 at the end).
+    /// Reads from `offset` into `buf`; returns the bytes read (0 at the end). A paged
+    /// file's data is first brought back from its pager, which may wait for a disk:
+    /// the caller holds no spin lock.
     pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        if let Some(n) = self.read_resident(offset, buf)? {
+            return Ok(n);
+        }
+        // Paged, and not all in memory: an extent at a time, so that a read larger
+        // than the memory the tree may use goes through it.
+        let mut done = 0;
+        for piece in extent_pieces(offset, buf.len()) {
+            let at = offset + done as u64;
+            let out = &mut buf[done..done + piece];
+            let n = loop {
+                match self.read_resident(at, out)? {
+                    Some(n) => break n,
+                    None => self.prefetch(at, piece)?,
+                }
+            };
+            done += n;
+            if n < piece {
+                break;
+            }
+        }
+        Ok(done)
+    }
+
+    /// As [`Self::read_at`], without waiting: `None` if some of the bytes must first
+    /// be brought back ([`Self::prefetch`], with no lock held).
+    pub fn read_resident(&self, offset: u64, buf: &mut [u8]) -> Result<Option<usize>> {
         let Body::File(content) = &self.body else { return Err(self.not_a_file()) };
         let offset = usize::try_from(offset).unwrap_or(usize::MAX);
         Ok(match &*content.read() {
@@ -328,38 +406,173 @@ impl Inode {
                 let start = offset.min(bytes.len());
                 let n = buf.len().min(bytes.len() - start);
                 buf[..n].copy_from_slice(&bytes[start..start + n]);
-                n
+                Some(n)
             }
-            Content::Owned(data) => data.read_at(offset, buf),
+            Content::Owned(data) if data.missing(offset, buf.len()).is_some() => None,
+            Content::Owned(data) => Some(data.read_at(offset, buf)),
         })
     }
 
+    /// Brings back from the pager what of bytes `offset..offset + len` is not in
+    /// memory (nothing, for a file that is not paged). It may wait for a disk. With
+    /// memory short, an extent brought back may push out another of the range: read
+    /// a range larger than an extent or two a piece at a time.
+    pub fn prefetch(&self, offset: u64, len: usize) -> Result<()> {
+        let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+        let mut last = None;
+        while let Some(page) = self.missing(|data| data.missing_after(offset, len, last)) {
+            self.page_in(page)?;
+            last = Some(page.extent);
+        }
+        Ok(())
+    }
+
+    /// What `find` says is missing from the file's data.
+    fn missing(&self, find: impl FnOnce(&FileData) -> Option<PageIn>) -> Option<PageIn> {
+        let Body::File(content) = &self.body else { return None };
+        match &*content.read() {
+            Content::Owned(data) => find(data),
+            Content::Shared(_) => None,
+        }
+    }
+
+    /// Reads `page` from the pager (no lock held) and installs it.
+    fn page_in(&self, page: PageIn) -> Result<()> {
+        let pager = self.space.as_ref().and_then(|s| s.paged()).map(|p| p.pager.clone()).ok_or(FsError::Io)?;
+        let bytes = pager.read(page.file, page.extent)?;
+        let Body::File(content) = &self.body else { return Err(self.not_a_file()) };
+        match &mut *content.write() {
+            Content::Owned(data) => data.install(page, bytes.as_deref(), self),
+            Content::Shared(_) => Ok(()),
+        }
+    }
+
     /// Writes `data` at `offset` (extending with zeros as needed), copying the file up
-    /// from the image first if necessary; returns the bytes written.
+    /// from the image first if necessary; returns the bytes written. It may wait for
+    /// a disk, as [`Self::read_at`].
     pub fn write_at(&self, offset: u64, data: &[u8], now: u64) -> Result<usize> {
+        if let Some(n) = self.write_resident(offset, data, now)? {
+            return Ok(n);
+        }
+        // As `read_at`: an extent at a time (a failure part-way leaves the extents
+        // before it written, as a short write on Linux does).
+        let mut done = 0;
+        for piece in extent_pieces(offset, data.len()) {
+            let at = offset + done as u64;
+            let part = &data[done..done + piece];
+            loop {
+                match self.write_resident(at, part, now) {
+                    Ok(Some(_)) => break,
+                    Ok(None) => self.prefetch(at, piece)?,
+                    Err(e) if done == 0 => return Err(e),
+                    Err(_) => return Ok(done),
+                }
+            }
+            done += piece;
+        }
+        Ok(done)
+    }
+
+    /// As [`Self::write_at`], without waiting: `None` if some of the bytes must first
+    /// be brought back ([`Self::prefetch`], with no lock held).
+    pub fn write_resident(&self, offset: u64, data: &[u8], now: u64) -> Result<Option<usize>> {
         let Body::File(content) = &self.body else { return Err(self.not_a_file()) };
         let end = offset.checked_add(data.len() as u64).ok_or(FsError::Invalid)?;
         let end = usize::try_from(end).map_err(|_| FsError::NoSpace)?;
+        let start = end - data.len();
         let mut content = content.write();
-        self.own(&mut content)?.write_at(end - data.len(), data, |bytes| self.charge(bytes).is_ok())?;
+        let file = self.own(&mut content)?;
+        if file.missing(start, data.len()).is_some() {
+            return Ok(None);
+        }
+        let grow = end.saturating_sub(file.len()) as u64;
+        let paged = self.space.as_ref().and_then(|s| s.paged()).filter(|_| file.paged_id().is_some());
+        if let Some(p) = paged {
+            p.grow(grow)?;
+        }
+        match file.write_at(start, data, self) {
+            Ok(dirty) => paged.inspect(|p| p.add_dirty(dirty)),
+            Err(e) => {
+                paged.inspect(|p| p.shrink(grow));
+                return Err(e);
+            }
+        };
         drop(content);
         self.touch_modified(now);
-        Ok(data.len())
+        Ok(Some(data.len()))
     }
 
-    /// Sets the file's length.
+    /// Sets the file's length. It may wait for a disk, as [`Self::read_at`].
     pub fn truncate(&self, len: u64, now: u64) -> Result<()> {
         let Body::File(content) = &self.body else { return Err(self.not_a_file()) };
         let len = usize::try_from(len).map_err(|_| FsError::NoSpace)?;
-        let mut content = content.write();
-        if content.len() == len {
+        loop {
+            let mut content = content.write();
+            if content.len() == len {
+                return Ok(());
+            }
+            let file = self.own(&mut content)?;
+            if let Some(page) = file.missing_for_cut(len) {
+                drop(content);
+                self.page_in(page)?;
+                continue;
+            }
+            let paged = self.space.as_ref().and_then(|s| s.paged()).filter(|_| file.paged_id().is_some());
+            let before = file.len();
+            if let Some(p) = paged
+                && len > before
+            {
+                p.grow((len - before) as u64)?;
+            }
+            let (freed, dirty) = file.truncate(len);
+            if let Some(p) = paged {
+                p.add_dirty(dirty);
+                p.shrink(before.saturating_sub(len) as u64);
+            }
+            self.uncharge(freed);
+            drop(content);
+            self.touch_modified(now);
             return Ok(());
         }
-        let freed = self.own(&mut content)?.truncate(len);
-        self.uncharge(freed);
-        drop(content);
-        self.touch_modified(now);
-        Ok(())
+    }
+
+    /// Drops the clean extents of a paged file from memory unless another thread is
+    /// using its data; returns the bytes freed (not yet given back to the space).
+    pub(crate) fn evict_clean(&self) -> u64 {
+        let Body::File(content) = &self.body else { return 0 };
+        let Some(mut content) = content.try_write() else { return 0 };
+        match &mut *content {
+            Content::Owned(data) => data.evict_clean(0..0),
+            Content::Shared(_) => 0,
+        }
+    }
+
+    /// Whether the paged tree this file is in has more changed data than it should
+    /// keep unwritten: the kernel then writes it out (as Linux's writers flush dirty
+    /// pages past `dirty_ratio`).
+    pub fn wants_write_out(&self) -> bool {
+        self.space.as_ref().and_then(|s| s.paged()).is_some_and(|p| p.over_dirty_limit())
+    }
+
+    /// A copy of a paged file's changed data, and the file's length, for a write-out.
+    pub(crate) fn snapshot(&self) -> Option<FileSnapshot> {
+        let Body::File(content) = &self.body else { return None };
+        match &*content.read() {
+            Content::Owned(data) => data.snapshot(),
+            Content::Shared(_) => None,
+        }
+    }
+
+    /// Notes that a write-out of `snapshot` is on the disk.
+    pub(crate) fn written(&self, snapshot: &FileSnapshot) {
+        let Body::File(content) = &self.body else { return };
+        let delta = match &mut *content.write() {
+            Content::Owned(data) => data.written(snapshot),
+            Content::Shared(_) => 0,
+        };
+        if let Some(p) = self.space.as_ref().and_then(|s| s.paged()) {
+            p.add_dirty(delta);
+        }
     }
 
     /// Makes an empty file show `bytes`, shared with whoever else holds them (copied
@@ -381,12 +594,25 @@ impl Inode {
     }
 
     /// The file's whole contents, shared with the image where possible (for `execve`).
+    /// It may wait for a disk, as [`Self::read_at`].
     pub fn contents(&self) -> Result<Arc<[u8]>> {
         let Body::File(content) = &self.body else { return Err(self.not_a_file()) };
-        Ok(match &*content.read() {
-            Content::Shared(b) => b.clone(),
-            Content::Owned(data) => data.to_shared()?,
-        })
+        let len = {
+            let content = content.read();
+            match &*content {
+                Content::Shared(b) => return Ok(b.clone()),
+                Content::Owned(data) if data.paged_id().is_none() => return data.to_shared(),
+                Content::Owned(data) => data.len(),
+            }
+        };
+        // A paged file, an extent at a time (a file cut meanwhile reads as zeros past
+        // its new end).
+        let mut all = crate::blocks::zeroed_shared(len as u64).ok_or(FsError::NoSpace)?;
+        let buf = Arc::get_mut(&mut all).expect("just made");
+        for (i, piece) in buf.chunks_mut(crate::blocks::EXTENT).enumerate() {
+            self.read_at((i * crate::blocks::EXTENT) as u64, piece)?;
+        }
+        Ok(all)
     }
 
     /// A symbolic link's target.
@@ -445,21 +671,15 @@ impl Inode {
         if self.is_dir() { FsError::IsDirectory } else { FsError::Invalid }
     }
 
-    /// Turns shared content into the container's own copy, charging for it.
+    /// Turns shared content into the container's own copy, charging for it. (Files
+    /// of a paged space are never shared: they need not be registered here.)
     fn own<'a>(&self, content: &'a mut Content) -> Result<&'a mut FileData> {
         if let Content::Shared(bytes) = content {
-            *content = Content::Owned(FileData::copy_of(bytes, |n| self.charge(n).is_ok())?);
+            *content = Content::Owned(FileData::copy_of(bytes, None, self)?);
         }
         match content {
             Content::Owned(v) => Ok(v),
             Content::Shared(_) => unreachable!("just made owned"),
-        }
-    }
-
-    pub(crate) fn charge(&self, bytes: u64) -> Result<()> {
-        match &self.space {
-            Some(s) if !s.charge(bytes) => Err(FsError::NoSpace),
-            _ => Ok(()),
         }
     }
 
@@ -470,15 +690,74 @@ impl Inode {
     }
 }
 
+impl Account for Inode {
+    /// Charges the space; in a paged space that is full, first drops other files'
+    /// clean extents.
+    fn charge(&self, bytes: u64) -> bool {
+        let Some(space) = &self.space else { return true };
+        space.charge(bytes) || space.paged().is_some_and(|p| p.evict(space, bytes, self) > 0 && space.charge(bytes))
+    }
+
+    fn uncharge(&self, bytes: u64) {
+        Inode::uncharge(self, bytes);
+    }
+}
+
 impl Drop for Inode {
     fn drop(&mut self) {
-        let owned = match &self.body {
+        let (owned, paged) = match &self.body {
             Body::File(c) => match &*c.read() {
-                Content::Owned(data) => data.allocated(),
-                Content::Shared(_) => 0,
+                Content::Owned(data) => {
+                    (data.allocated(), data.paged_id().map(|id| (id, data.len() as u64, data.dirty_count())))
+                }
+                Content::Shared(_) => (0, None),
             },
-            _ => 0,
+            _ => (0, None),
         };
+        if let (Some((id, len, dirty)), Some(p)) = (paged, self.space.as_ref().and_then(|s| s.paged())) {
+            p.unregister(id);
+            p.shrink(len);
+            p.add_dirty(-(dirty as i64));
+        }
         self.uncharge(owned + INODE_COST);
+    }
+}
+
+/// Lengths of the pieces `len` bytes from `offset` split into at extent boundaries.
+fn extent_pieces(offset: u64, len: usize) -> impl Iterator<Item = usize> {
+    let extent = crate::blocks::EXTENT as u64;
+    let mut at = offset;
+    let end = offset.saturating_add(len as u64);
+    core::iter::from_fn(move || {
+        if at >= end {
+            return None;
+        }
+        let piece = (extent - at % extent).min(end - at);
+        at += piece;
+        Some(piece as usize)
+    })
+}
+
+/// What a paged tree's manifest holds for a regular file: its id in the pager and its
+/// length (16 bytes, little-endian).
+pub(crate) struct FileRef {
+    pub id: u64,
+    pub len: u64,
+}
+
+impl FileRef {
+    /// Its bytes in a manifest.
+    pub fn encode(&self) -> [u8; 16] {
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&self.id.to_le_bytes());
+        b[8..].copy_from_slice(&self.len.to_le_bytes());
+        b
+    }
+
+    /// Read back; `None` if `b` is not one.
+    pub fn decode(b: &[u8]) -> Option<FileRef> {
+        let b: &[u8; 16] = b.try_into().ok()?;
+        let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
+        Some(FileRef { id: word(0), len: word(8) })
     }
 }

@@ -32,12 +32,16 @@ mod inode;
 mod layer;
 mod path;
 mod space;
+mod writeout;
 
+pub use blocks::{DirtyExtent, EXTENT, EXTENT_BLOCKS, FileSnapshot, PageIn};
 pub use error::FsError;
 pub use fs::{Filesystem, MAX_SYMLINKS};
 pub use image::{Image, ImageBody, ImageBuilder, ImageLimits, ImageNode};
 pub use inode::{Budget, DirEntry, FileType, Inode, Metadata, SpecialDir};
 pub use path::{MAX_NAME, MAX_PATH, normalize_archive_path};
+pub use space::{Pager, Paging};
+pub use writeout::WriteOut;
 
 /// Result type of this crate.
 pub type Result<T> = core::result::Result<T, FsError>;
