@@ -251,7 +251,10 @@ pub fn create(conn: &Conn, head: &RequestHead, body: &[u8]) -> Handled {
         images::find(&reference).or_else(|| images::find(&req.image)).ok_or_else(|| ApiError::no_image(&reference))?;
     let (mut config, volumes) = config_of(&req, &stored.config.config, name, req.image.clone())?;
     config.volumes = volumes_for(volumes)?;
-    let container = match Container::create(config.clone(), stored.image.clone()) {
+    // A container the store keeps has its own files paged to it.
+    let rootfs =
+        if crate::container::store::present() && !config.auto_remove { Rootfs::Stored(None) } else { Rootfs::Fresh };
+    let container = match Container::create_as(config.clone(), stored.image.clone(), None, rootfs) {
         Ok(c) => c,
         Err(e) => {
             crate::container::volumes::remove_anonymous(&config.volumes);
@@ -455,15 +458,26 @@ pub fn wait(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
         return Err(ApiError::bad_request(format!("invalid condition: {condition}")));
     }
     conn.start_chunked(200, "application/json").map_err(ApiError::io)?;
-    // `docker run -d` drops this connection once the container has started: stop
-    // waiting when the client goes away, too.
-    let met = || match (c.status(), condition.as_str()) {
-        (Status::Exited(code), "removed") => c.is_removed().then_some(code),
-        (Status::Exited(code), _) => Some(code),
-        _ => None,
-    };
-    let Some(code) = super::streams::wait_unless_gone(conn, &[&c.state_changed], met) else {
-        return Ok(Next::Stop);
+    // `next-exit` (what `docker run` and `docker start -a` ask) waits for an exit after
+    // this request, not the one an ended container already had; a container started
+    // again is a new object under the same id (`run_again`), followed.
+    let ended_before = c.times().1;
+    let mut c = c;
+    let code = loop {
+        // `docker run -d` drops this connection once the container has started: stop
+        // waiting when the client goes away, too.
+        let met = || match (c.status(), condition.as_str()) {
+            _ if c.is_removed() && lookup::container(&c.id).is_ok_and(|next| !Arc::ptr_eq(&next, &c)) => Some(None),
+            (Status::Exited(code), "removed") => c.is_removed().then_some(Some(code)),
+            (Status::Exited(_), "next-exit") if c.times().1 == ended_before => None,
+            (Status::Exited(code), _) => Some(Some(code)),
+            _ => None,
+        };
+        match super::streams::wait_unless_gone(conn, &[&c.state_changed], met) {
+            None => return Ok(Next::Stop),
+            Some(Some(code)) => break code,
+            Some(None) => c = lookup::container(&c.id)?,
+        }
     };
     let reply = api::json_line(&api::WaitResponse { status_code: i64::from(code), error: None });
     if conn.chunk(&reply).and_then(|()| conn.end_chunked()).is_err() {
@@ -578,14 +592,10 @@ fn restore_one(record: &crate::container::store::ContainerRecord) -> Result<Arc<
     let (state, policy) =
         parse_state(&record.state).ok_or_else(|| ApiError::internal("its stored state is unreadable"))?;
     // Its files: the image with its stored writable layer on top, if it has one.
-    let rootfs = match crate::container::store::stored_layer(&record.id) {
-        Some(tar) => {
-            let layer = berth_vfs::Image::from_tar(&tar, berth_vfs::ImageLimits::default())
-                .map_err(|e| ApiError::internal(format!("its writable layer: {e}")))?;
-            Rootfs::WithLayer(berth_oci::stack([&*stored.image, &layer]))
-        }
-        None => Rootfs::Fresh,
-    };
+    let layer = crate::container::store::stored_layer(&record.id)
+        .map_err(|e| ApiError::internal(format!("its writable layer: {e}")))?;
+    let rootfs =
+        Rootfs::Stored(layer.map(|(layer, next_file)| (berth_oci::stack([&*stored.image, &layer]), next_file)));
     let identity = Some((record.id.clone(), record.created_at));
     let c = Container::create_as(config, stored.image.clone(), identity, rootfs).map_err(ApiError::from)?;
     crate::container::store::note_layer_written(&c);

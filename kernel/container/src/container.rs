@@ -21,10 +21,12 @@ use spin::Mutex;
 
 /// What a new container's files start as.
 pub enum Rootfs {
-    /// Its image.
+    /// Its image, in memory only (a container that is not stored).
     Fresh,
-    /// Its image with a stored writable layer stacked on it (this tree).
-    WithLayer(Image),
+    /// Its image, its own files paged to the store under its id (a stored
+    /// container's); with its stored writable layer stacked on the image if it has
+    /// one (this tree, and the file id its new files start from).
+    Stored(Option<(Image, u64)>),
     /// The files an earlier run of the same container left (its sandbox): `docker
     /// start` of an ended container, and restarts, keep the writable layer.
     Kept(Arc<Sandbox>),
@@ -110,19 +112,34 @@ impl Container {
         if config.limits.pids == 0 {
             config.limits.pids = proc::default_task_limit();
         }
-        let fresh = |tree: &Image| {
+        let (id, created_at) = identity.unwrap_or_else(|| (registry::new_id(), crate::time::realtime_ns()));
+        let fresh = |tree: &Image, paging: Option<berth_vfs::Paging>| {
             let memory = Arc::new(MemoryCounter::for_container(config.limits.memory));
-            let fs = Filesystem::new(tree, Some(memory.clone()), crate::time::realtime_ns)
-                .map_err(|e| ContainerError::FileSystem("/", e))?;
-            Ok::<_, ContainerError>((Arc::new(fs), memory))
+            let budget = Some(memory.clone() as Arc<dyn berth_vfs::Budget>);
+            let fs = match paging {
+                Some(paging) => Filesystem::paged(tree, budget, crate::time::realtime_ns, paging),
+                None => Filesystem::new(tree, budget, crate::time::realtime_ns),
+            };
+            let fs = Arc::new(fs.map_err(|e| ContainerError::FileSystem("/", e))?);
+            if fs.is_paged() {
+                memory.pays_for(&fs);
+            }
+            Ok::<_, ContainerError>((fs, memory))
         };
         let (fs, memory) = match rootfs {
-            Rootfs::Fresh => fresh(&image)?,
-            Rootfs::WithLayer(tree) => fresh(&tree)?,
+            Rootfs::Fresh => fresh(&image, None)?,
+            Rootfs::Stored(layer) => {
+                // Past half its memory (or an eighth of all containers') in changed
+                // files, a writer writes its layer out.
+                let all = crate::mm::container_memory().1;
+                let dirty = if config.limits.memory < all { config.limits.memory / 2 } else { all / 8 };
+                let next_file = layer.as_ref().map_or(1, |(_, next)| *next);
+                let paging = crate::paged_store::TreeKeys::container(&id).paging(next_file, dirty, None);
+                fresh(layer.as_ref().map_or(&*image, |(tree, _)| tree), Some(paging))?
+            }
             // What its files hold stays charged to the counter that paid for them.
             Rootfs::Kept(sandbox) => (sandbox.fs.clone(), sandbox.memory.clone()),
         };
-        let (id, created_at) = identity.unwrap_or_else(|| (registry::new_id(), crate::time::realtime_ns()));
         let name = config.name.clone().unwrap_or_else(|| registry::generated_name(&id));
         let hostname = if config.hostname.is_empty() { String::from(&id[..12]) } else { config.hostname.clone() };
         let net = crate::net::Namespace::for_container(config.publish.clone(), memory.clone())?;

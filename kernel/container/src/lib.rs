@@ -6,9 +6,10 @@
 //! `layers`, `archive` and `pull` are the images containers are made from (stored
 //! layers, `docker save`/`load` archives, registry pulls); `boot` starts the images
 //! and containers the boot loader hands over; `volumes` are trees of files that
-//! outlive containers (`volume_store`: how they are paged to the store). What a
-//! container's processes share is the `sandbox` of the crate below; a container owns one and hears of its first
-//! process's exit through `SandboxOwner`.
+//! outlive containers (`paged_store`: how they and containers' writable layers are
+//! paged to the store). What a container's processes share is the `sandbox` of the
+//! crate below; a container owns one and hears of its first process's exit through
+//! `SandboxOwner`.
 
 #![no_std]
 #![cfg(target_os = "none")]
@@ -23,6 +24,7 @@ mod error;
 pub mod events;
 pub mod images;
 pub mod layers;
+mod paged_store;
 pub mod pull;
 pub mod registry;
 mod setup;

@@ -16,9 +16,12 @@
 //!   `exited <status> <stopped by hand: 0|1> <restarts> <finished, ns since the
 //!   epoch>`, then its restart policy as
 //!   `<name>:<most retries>` (which `docker update` may have changed);
-//! - `rwlayer/<id>`: its writable layer, as a layer archive of its changes to its
-//!   image (`Filesystem::changes_archive`), written when it ends and when a program
-//!   in it syncs one of its files; absent while it has changed nothing;
+//! - `rwtree/<id>`, `rwextent/<id>/...`: its writable layer, a paged tree (see
+//!   `paged_store`: its changes to its image as a manifest, and its files' data),
+//!   written when it ends, when a program in it syncs one of its files, and when a
+//!   writer has changed more than it should keep unwritten; absent while it has
+//!   changed nothing. (`rwlayer/<id>`, one archive of its changes, is what stores
+//!   before paging hold: read at boot, replaced by the first write-out.)
 //! - `volume/<name>`, `volume-tree/<name>`, `volume-extent/<name>/...`: volumes (see
 //!   `volumes`).
 //!
@@ -395,27 +398,56 @@ pub fn transient_charge(bytes: u64) -> Option<crate::mm::Charge> {
     crate::mm::Charge::new(&shared, bytes)
 }
 
-/// The writable layer of `c` as a store change, if it is a stored container whose
-/// files changed since the layer was last written; the change count it holds; and
-/// the charge for the memory it takes until written.
-#[allow(clippy::type_complexity)]
-fn layer_change(c: &super::Container) -> Result<Option<(Change, u64, Option<crate::mm::Charge>)>, berth_vfs::FsError> {
-    let changes = c.sandbox.fs.changes();
-    match LAYERS.lock().get(&c.id) {
-        Some(&written) if written != changes => {}
-        _ => return Ok(None),
-    }
-    let (layer, held) = charged_archive(|room| c.sandbox.fs.changes_archive(&c.image, room))?;
-    Ok(Some((Change::Put(rwlayer_key(&c.id), layer), changes, held)))
+/// A stored container's writable layer on its way to the store.
+struct LayerWrite {
+    /// The store changes that write it.
+    changes: Vec<Change>,
+    /// The change count of the files it holds.
+    count: u64,
+    /// The write-out of a paged tree, to note once committed.
+    out: Option<berth_vfs::WriteOut>,
+    /// The memory its copies take until written.
+    _held: Option<crate::mm::Charge>,
 }
 
-/// Writes the writable layer of `c` if it changed (`fsync` of one of its files).
+/// The writable layer of `c`, if it is a stored container whose files changed since
+/// the layer was last written: for a paged tree (every stored container's since
+/// paging), its changed extents and manifest (`paged_store`); otherwise its changes
+/// as one layer archive.
+fn layer_change(c: &super::Container) -> Result<Option<LayerWrite>, berth_vfs::FsError> {
+    let count = c.sandbox.fs.changes();
+    match LAYERS.lock().get(&c.id) {
+        Some(&written) if written != count => {}
+        _ => return Ok(None),
+    }
+    let fs = &c.sandbox.fs;
+    if !fs.is_paged() {
+        let (layer, held) = charged_archive(|room| fs.changes_archive(&c.image, room))?;
+        let changes = alloc::vec![Change::Put(rwlayer_key(&c.id), layer)];
+        return Ok(Some(LayerWrite { changes, count, out: None, _held: held }));
+    }
+    let held = transient_charge(fs.dirty_bytes()).ok_or(berth_vfs::FsError::NoSpace)?;
+    let mut out = fs.write_out_changes(&c.image)?;
+    let mut changes = super::paged_store::TreeKeys::container(&c.id).changes(&mut out);
+    if contains(&rwlayer_key(&c.id)) {
+        // A layer from before paging: now in the paged one.
+        changes.push(Change::Delete(rwlayer_key(&c.id)));
+    }
+    Ok(Some(LayerWrite { changes, count, out: Some(out), _held: Some(held) }))
+}
+
+/// Writes the writable layer of `c` if it changed (`fsync` of one of its files, or a
+/// writer past its dirty limit).
 pub fn save_layer(c: &super::Container) -> Result<(), LayerError> {
-    let Some((change, changes, _held)) = layer_change(c).map_err(LayerError::FileSystem)? else { return Ok(()) };
+    let Some(write) = layer_change(c).map_err(LayerError::FileSystem)? else { return Ok(()) };
     let mut guard = STORE.lock();
     let Some(store) = guard.as_mut() else { return Ok(()) };
-    store.commit(&[change]).map_err(LayerError::Store)?;
-    LAYERS.lock().insert(c.id.clone(), changes);
+    store.commit(&write.changes).map_err(LayerError::Store)?;
+    drop(guard);
+    if let Some(out) = &write.out {
+        c.sandbox.fs.written(out);
+    }
+    LAYERS.lock().insert(c.id.clone(), write.count);
     Ok(())
 }
 
@@ -425,9 +457,17 @@ pub fn note_layer_written(c: &super::Container) {
     LAYERS.lock().insert(c.id.clone(), c.sandbox.fs.changes());
 }
 
-/// The stored writable layer of container `id`, if it has one.
-pub fn stored_layer(id: &str) -> Option<Vec<u8>> {
-    read(&rwlayer_key(id))
+/// Container `id`'s stored writable layer, if it has one: its changes to its image
+/// (to stack on it) and the file id its new files start from.
+pub fn stored_layer(id: &str) -> Result<Option<(berth_vfs::Image, u64)>, String> {
+    if let Some(layer) = super::paged_store::TreeKeys::container(id).read()? {
+        return Ok(Some(layer));
+    }
+    // A layer from before paging: one archive of its changes.
+    let Some(tar) = read(&rwlayer_key(id)) else { return Ok(None) };
+    let layer =
+        berth_vfs::Image::from_tar(&tar, berth_vfs::ImageLimits::default()).map_err(|e| alloc::format!("{e}"))?;
+    Ok(Some((layer, 1)))
 }
 
 /// The state line of `c` (see the module comment).
@@ -477,13 +517,17 @@ pub fn rename_container(id: &str, name: &str) -> Result<(), StoreError> {
 
 /// Forgets a removed container.
 pub fn forget_container(id: &str) -> Result<(), StoreError> {
+    let layer = super::paged_store::TreeKeys::container(id).all();
     let mut guard = STORE.lock();
     let Some(store) = guard.as_mut() else { return Ok(()) };
     LAYERS.lock().remove(id);
     if WRITTEN.lock().remove(id).is_none() && !store.contains(&container_key(id)) {
         return Ok(());
     }
-    store.commit(&[Change::Delete(container_key(id)), Change::Delete(state_key(id)), Change::Delete(rwlayer_key(id))])
+    let mut changes =
+        alloc::vec![Change::Delete(container_key(id)), Change::Delete(state_key(id)), Change::Delete(rwlayer_key(id))];
+    changes.extend(layer.into_iter().map(Change::Delete));
+    store.commit(&changes)
 }
 
 /// Writes the state of every stored container whose state changed since last written,
@@ -509,13 +553,12 @@ pub fn sync_containers() {
     }
     let mut changes: Vec<Change> =
         changed.iter().map(|(c, state)| Change::Put(state_key(&c.id), state.clone().into_bytes())).collect();
-    let (mut layers, mut held) = (Vec::new(), Vec::new());
+    let mut layers = Vec::new();
     for (c, _) in changed.iter().filter(|(c, _)| matches!(c.status(), super::Status::Exited(_))) {
         match layer_change(c) {
-            Ok(Some((change, count, charge))) => {
-                changes.push(change);
-                layers.push((c.id.clone(), count));
-                held.extend(charge);
+            Ok(Some(mut write)) => {
+                changes.append(&mut write.changes);
+                layers.push((c.clone(), write));
             }
             Ok(None) => {}
             Err(e) => log::warn!("container {}: writable layer not written: {e}", c.name()),
@@ -525,8 +568,14 @@ pub fn sync_containers() {
     let Some(store) = guard.as_mut() else { return };
     match store.commit(&changes) {
         Ok(()) => {
+            drop(guard);
             WRITTEN.lock().extend(changed.into_iter().map(|(c, state)| (c.id.clone(), state)));
-            LAYERS.lock().extend(layers);
+            for (c, write) in layers {
+                if let Some(out) = &write.out {
+                    c.sandbox.fs.written(out);
+                }
+                LAYERS.lock().insert(c.id.clone(), write.count);
+            }
         }
         Err(e) => log::warn!("container states not written: {e}"),
     }

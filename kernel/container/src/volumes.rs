@@ -21,6 +21,7 @@
 //!   `anonymous <0|1>`, and one `label K=V` and `opt K=V` line each;
 //! - its tree and its files' data: see `volume_store`.
 
+use crate::mm::MemoryCounter;
 use crate::registry;
 use crate::sandbox::Sandbox;
 use crate::sched::SleepMutex;
@@ -54,7 +55,7 @@ pub struct Volume {
     /// Made for one container (`-v /path`), not named by anyone.
     pub anonymous: bool,
     /// Its files.
-    pub fs: Filesystem,
+    pub fs: Arc<Filesystem>,
     /// What was last written to the store; held while writing (through disk I/O:
     /// waiters sleep).
     written: SleepMutex<Written>,
@@ -163,25 +164,35 @@ fn quota(options: &[(String, String)]) -> Result<Option<u64>, VolumeError> {
 }
 
 /// The memory a volume's files may use in memory: a quarter of what containers may.
-fn memory_budget() -> Arc<dyn Budget> {
+fn memory_budget() -> Arc<MemoryCounter> {
     let quarter = match crate::mm::container_memory().1 / 4 {
         0 => u64::MAX,
         quarter => quarter,
     };
-    Arc::new(crate::mm::MemoryCounter::for_container(quarter))
+    Arc::new(MemoryCounter::for_container(quarter))
+}
+
+/// A paged tree made with `budget`, which its clean data leaves when full.
+fn paid_for(
+    budget: Arc<MemoryCounter>,
+    make: impl FnOnce(Arc<dyn Budget>) -> Result<Filesystem, VolumeError>,
+) -> Result<Arc<Filesystem>, VolumeError> {
+    let fs = Arc::new(make(budget.clone())?);
+    budget.pays_for(&fs);
+    Ok(fs)
 }
 
 /// A new, empty tree for volume `name`: paged on a machine with a store, else in
 /// memory (where its quota is also a memory limit).
-fn new_tree(name: &str, quota: Option<u64>) -> Result<Filesystem, VolumeError> {
+fn new_tree(name: &str, quota: Option<u64>) -> Result<Arc<Filesystem>, VolumeError> {
     if store::present() {
-        return Ok(volume_store::empty(name, memory_budget(), quota)?);
+        return paid_for(memory_budget(), |budget| Ok(volume_store::empty(name, budget, quota)?));
     }
-    let budget: Arc<dyn Budget> = match quota {
-        Some(limit) => Arc::new(crate::mm::MemoryCounter::for_container(limit)),
+    let budget = match quota {
+        Some(limit) => Arc::new(MemoryCounter::for_container(limit)),
         None => memory_budget(),
     };
-    Ok(Filesystem::new(&Image::empty(), Some(budget), crate::time::realtime_ns)?)
+    Ok(Arc::new(Filesystem::new(&Image::empty(), Some(budget), crate::time::realtime_ns)?))
 }
 
 fn make(
@@ -190,7 +201,7 @@ fn make(
     labels: Vec<(String, String)>,
     options: Vec<(String, String)>,
     anonymous: bool,
-    fs: Filesystem,
+    fs: Arc<Filesystem>,
 ) -> Volume {
     let written = SleepMutex::new(Written { changes: None, removed: false });
     Volume { name, created_at, labels, options, anonymous, fs, written, filling: Mutex::new(()) }
@@ -320,16 +331,6 @@ pub fn sync_all() -> Result<(), VolumeError> {
     first
 }
 
-/// Writes out the volume `inode` belongs to if it has more changed data than it should
-/// keep unwritten (after each write, as Linux's writers flush past `dirty_ratio`).
-pub fn write_out_if_wanted(inode: &Inode) {
-    if inode.wants_write_out()
-        && let Err(e) = sync_holding(inode)
-    {
-        log::warn!("a volume: not written: {e}");
-    }
-}
-
 /// Writes the volume `inode` belongs to, if it belongs to one (`fsync(2)`).
 pub fn sync_holding(inode: &Inode) -> Result<(), VolumeError> {
     match list().into_iter().find(|v| v.fs.holds(inode)) {
@@ -431,7 +432,9 @@ fn restore_one(name: &str) -> Result<Volume, String> {
         }
     }
     let quota = quota(&options).map_err(|e| format!("{e}"))?;
-    let fs = volume_store::restore(name, memory_budget(), quota)?;
+    let budget = memory_budget();
+    let fs = Arc::new(volume_store::restore(name, budget.clone(), quota)?);
+    budget.pays_for(&fs);
     // A tree copied in from the older format has changes to write out.
     let copied = fs.dirty_bytes() > 0;
     let volume = make(String::from(name), created_at, labels, options, anonymous, fs);

@@ -1,9 +1,17 @@
 //! Memory accounting: every page a container's programs use, and every byte its file
 //! system writes, is charged to the container's counter, which enforces its limit.
+//!
+//! A counter that pays for paged trees (a stored container's files, a volume's) drops
+//! their clean data from memory when full, before refusing: the data is on the disk
+//! and comes back when read, as Linux reclaims a cgroup's page cache before it calls
+//! the OOM killer. When the machine-wide limit is what refuses, every paged tree's
+//! clean data may go.
 
-use alloc::sync::Arc;
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
 use berth_hal::mm::Frame;
 use berth_hal::user_pt::AsFrame;
+use berth_vfs::Filesystem;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 /// Bytes in use against a limit. Container counters also charge the machine-wide
@@ -14,7 +22,45 @@ pub struct MemoryCounter {
     peak: AtomicU64,
     limit: u64,
     parent: Option<&'static MemoryCounter>,
+    /// The paged trees it pays for.
+    trees: Trees,
 }
+
+/// Paged trees whose clean data may leave memory to make room.
+#[derive(Default)]
+struct Trees(spin::Mutex<Vec<Weak<Filesystem>>>);
+
+impl core::fmt::Debug for Trees {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} paged tree(s)", self.0.lock().len())
+    }
+}
+
+impl Trees {
+    /// Adds `tree`, forgetting those gone.
+    fn add(&self, tree: &Arc<Filesystem>) {
+        let mut trees = self.0.lock();
+        trees.retain(|t| t.strong_count() > 0);
+        trees.push(Arc::downgrade(tree));
+    }
+
+    /// Drops clean data of its trees until `want` bytes are freed; the bytes freed.
+    fn reclaim(&self, want: u64) -> u64 {
+        // Out of the lock first: the last reference to a tree may go in the loop.
+        let trees: Vec<Arc<Filesystem>> = self.0.lock().iter().filter_map(Weak::upgrade).collect();
+        let mut freed = 0;
+        for tree in trees {
+            if freed >= want {
+                break;
+            }
+            freed += tree.evict_clean(want - freed);
+        }
+        freed
+    }
+}
+
+/// Every paged tree (for when the machine-wide limit refuses).
+static ALL_TREES: Trees = Trees(spin::Mutex::new(Vec::new()));
 
 /// Memory all containers together may use: set at boot to RAM minus a reserve for
 /// the kernel, so no container can starve the kernel's own allocations.
@@ -33,7 +79,7 @@ pub fn container_memory() -> (u64, u64) {
 impl MemoryCounter {
     /// A counter with a limit in bytes (`u64::MAX` for none).
     pub fn new(limit: u64) -> MemoryCounter {
-        MemoryCounter { used: AtomicU64::new(0), peak: AtomicU64::new(0), limit, parent: None }
+        MemoryCounter { used: AtomicU64::new(0), peak: AtomicU64::new(0), limit, parent: None, trees: Trees::default() }
     }
 
     /// A container's counter, which also charges the machine-wide one.
@@ -41,8 +87,28 @@ impl MemoryCounter {
         MemoryCounter { parent: ALL_CONTAINERS.get(), ..MemoryCounter::new(limit) }
     }
 
-    /// Takes `bytes` if that stays within the limit (and the machine-wide one).
+    /// Notes that it pays for the paged tree `tree`, whose clean data may leave memory
+    /// when the counter is full.
+    pub fn pays_for(&self, tree: &Arc<Filesystem>) {
+        self.trees.add(tree);
+        ALL_TREES.add(tree);
+    }
+
+    /// Takes `bytes` if that stays within the limit (and the machine-wide one), first
+    /// dropping clean paged data if it does not.
     pub fn try_charge(&self, bytes: u64) -> bool {
+        if self.charge_once(bytes) {
+            return true;
+        }
+        // Its own trees' clean data first; then, if the machine is what is full, any's.
+        let mut freed = self.trees.reclaim(bytes);
+        if freed < bytes && self.parent.is_some_and(|p| p.available() < bytes) {
+            freed += ALL_TREES.reclaim(bytes - freed);
+        }
+        freed > 0 && self.charge_once(bytes)
+    }
+
+    fn charge_once(&self, bytes: u64) -> bool {
         if let Some(parent) = self.parent
             && !parent.try_charge(bytes)
         {
@@ -108,6 +174,15 @@ impl MemoryCounter {
 impl berth_vfs::Budget for MemoryCounter {
     fn charge(&self, bytes: u64) -> bool {
         self.try_charge(bytes)
+    }
+
+    /// Below an eighth of the limit left (of the machine's, if less; at most 32 MiB):
+    /// enough to get twice that back.
+    fn shortfall(&self) -> u64 {
+        let limit = self.parent.map_or(self.limit, |p| p.limit.min(self.limit));
+        let low = (limit / 8).min(32 << 20);
+        let room = self.available();
+        if room < low { 2 * low - room } else { 0 }
     }
 
     fn uncharge(&self, bytes: u64) {

@@ -43,6 +43,24 @@ fn sync_own_files(sandbox: &alloc::sync::Arc<crate::sandbox::Sandbox>) -> SysRes
     Ok(0)
 }
 
+/// After a read or write of `inode`, with no lock held: if its tree (a volume, or the
+/// caller's container's own files) holds more changed data than it should keep
+/// unwritten, writes it out, as Linux's writers flush dirty pages past `dirty_ratio`
+/// (what cannot be written is logged; the data stays in memory); and if its memory
+/// is nearly used up, drops clean data that is on the disk, so that its programs'
+/// page faults find room (Linux's reclaim keeps free pages above a watermark so).
+pub fn balance(inode: &berth_vfs::Inode) {
+    if inode.wants_write_out() {
+        let sandbox = current_process().sandbox.clone();
+        if sandbox.fs.holds(inode) {
+            let _ = sync_own_files(&sandbox);
+        } else if let Err(e) = volumes::sync_holding(inode) {
+            log::warn!("a volume: not written: {e}");
+        }
+    }
+    inode.make_room();
+}
+
 /// `sync()`: writes the caller's container's writable layer and the volumes mounted
 /// in it (the others are not its business). It cannot fail: what could not be
 /// written is logged.

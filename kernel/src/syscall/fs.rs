@@ -66,6 +66,9 @@ fn read_to_user(f: &OpenFile, buf: UserSlice, at: Option<u64>) -> SysResult {
             break;
         }
     }
+    if let Some(inode) = f.ops.inode() {
+        super::durability::balance(inode);
+    }
     Ok(done as isize)
 }
 
@@ -92,10 +95,8 @@ fn write_from_user(f: &OpenFile, buf: UserSlice, at: Option<u64>) -> SysResult {
             Err(e) if done == 0 => return Err(e),
             Err(_) => break,
         }
-        // A writer that has changed more of a volume than it should keep unwritten
-        // writes it out.
         if let Some(inode) = f.ops.inode() {
-            crate::container::volumes::write_out_if_wanted(inode);
+            super::durability::balance(inode);
         }
         if len == 0 || n.is_ok_and(|n| n < want) {
             break;

@@ -455,6 +455,15 @@ pub fn writable_layers_survive_a_power_cut(a: &Artifacts) -> Result<(), String> 
     expect(&vm, "the first run", &out, "1\ngroup")?;
     let out = docker.ok(&["start", "-a", "counter"], CLI).map_err(|e| vm.failure(&e))?;
     expect(&vm, "docker start of the ended container", &out, "2\nnogroup")?;
+    // `docker start -a` exits as the new run does, not as the last one did.
+    let flip =
+        docker.run(&["run", "--name", "flip", "bb", "sh", "-c", "[ -e /flag ] && exit 0; touch /flag; exit 3"], CLI)?;
+    let again = docker.run(&["start", "-a", "flip"], CLI)?;
+    if (flip.code, again.code) != (3, 0) {
+        return Err(
+            vm.failure(&format!("exit codes of a run and its restart: {} and {}, want 3 and 0", flip.code, again.code))
+        );
+    }
     // A tmpfs: empty at each start, its size limit holds, and it is not part of the
     // writable layer.
     let script = "ls -A /run/cache | wc -l; stat -c %a /run/cache; echo x > /run/cache/f; \

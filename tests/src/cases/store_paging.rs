@@ -1,5 +1,6 @@
-//! Paged volumes: a volume holding more than the machine's memory, written, read back,
-//! changed in place and cut short, across a power cut.
+//! Paged trees: a volume holding more than the machine's memory, written, read back,
+//! changed in place and cut short, and a container's own files more than its memory
+//! limit, across a power cut.
 
 use super::agent::CLI;
 use super::store::{Disk, boot_with, expect, fresh_disk_of, sh};
@@ -9,12 +10,15 @@ use crate::artifacts::Artifacts;
 const MEMORY_MIB: u32 = 256;
 /// The file written into the volume.
 const FILE_MIB: u32 = 320;
+/// A container's memory limit, and the file it writes into its own files.
+const CONTAINER_MIB: (u32, u32) = (64, 128);
 
 /// A 320 MiB file written into a volume on a machine of 256 MiB reads back the same
 /// (its md5 as it was written), in another container and after a power cut; a change
 /// made in its middle with `conv=notrunc,fsync` and a cut with `truncate` survive the
 /// cut too. Only the volume's tree is read at boot: its data stays on the disk until
-/// read.
+/// read. A container limited to 64 MiB writes 128 MiB into its own files and syncs,
+/// and after the power cut its next run reads them back the same.
 pub fn a_volume_larger_than_memory(a: &Artifacts) -> Result<(), String> {
     let test = "store-paging";
     // The store's log has half the partition; the file is written there once, and
@@ -38,6 +42,15 @@ pub fn a_volume_larger_than_memory(a: &Artifacts) -> Result<(), String> {
     let change = "printf paged | dd of=/v/big bs=1 seek=100000000 conv=notrunc,fsync 2>/dev/null \
                   && truncate -s 200000000 /v/big && sync && md5sum < /v/big";
     let changed = sh(&docker, &["--rm", "-v", "big:/v"], change)?;
+    let (limit, size) = CONTAINER_MIB;
+    let own = format!(
+        "if [ -e /data/own ]; then md5sum < /data/own; \
+         else dd if=/dev/urandom bs=1M count={size} 2>/dev/null | tee /data/own | md5sum; sync; fi"
+    );
+    let own_md5 = sh(&docker, &["--name", "own", "-m", &format!("{limit}m")], &own)?;
+    if own_md5.trim().len() != 35 {
+        return Err(vm.failure(&format!("the container writing its own files printed {own_md5:?}")));
+    }
     drop(vm); // SIGKILL: the power goes
 
     let vm = boot_with(a, test, &disk, agent, None, small)?;
@@ -48,5 +61,7 @@ pub fn a_volume_larger_than_memory(a: &Artifacts) -> Result<(), String> {
     let after = sh(&docker, &["--rm", "-v", "big:/v"], check)?;
     let want = format!("paged\n200000000\n{}", changed.trim());
     expect(&vm, "the changed and cut file after the power cut", &after, &want)?;
+    let again = docker.ok(&["start", "-a", "own"], CLI).map_err(|e| vm.failure(&e))?;
+    expect(&vm, "the container's own files after the power cut", &again, own_md5.trim())?;
     Ok(())
 }

@@ -108,3 +108,88 @@ fn the_layer_holds_the_changes_and_stacks_back_to_the_tree() {
     assert_eq!(third.lookup(&r, "/etc/kept", true).unwrap_err(), FsError::NotFound);
     assert_eq!(third.lookup(&r, "/old", true).unwrap_err(), FsError::NotFound);
 }
+
+/// A store in a map, as the kernel keeps a paged tree's extents.
+#[derive(Default)]
+struct Store {
+    extents: std::sync::Mutex<std::collections::BTreeMap<(u64, u64), Vec<u8>>>,
+}
+
+impl berth_vfs::Pager for Store {
+    fn read(&self, file: u64, extent: u64) -> berth_vfs::Result<Option<Vec<u8>>> {
+        Ok(self.extents.lock().unwrap().get(&(file, extent)).cloned())
+    }
+}
+
+impl Store {
+    /// Commits a write-out of `fs`'s changes to `image`, as the kernel does; returns the
+    /// layer (its manifest) and the next file id.
+    fn commit(&self, fs: &Filesystem, image: &Image) -> (Image, u64) {
+        let mut out = fs.write_out_changes(image).unwrap();
+        let mut map = self.extents.lock().unwrap();
+        map.retain(|(file, extent), _| out.keep.get(file).is_some_and(|&n| *extent < n));
+        for f in &mut out.files {
+            for d in &mut f.dirty {
+                match d.bytes.take() {
+                    Some(b) => drop(map.insert((f.file, d.extent), b)),
+                    None => drop(map.remove(&(f.file, d.extent))),
+                }
+            }
+        }
+        drop(map);
+        fs.written(&out);
+        (Image::manifest_from_tar(&out.manifest, ImageLimits::default()).unwrap(), out.next_file)
+    }
+}
+
+fn paged(store: &std::sync::Arc<Store>, tree: &Image, next_file: u64) -> Filesystem {
+    let paging = berth_vfs::Paging { pager: store.clone(), next_file, dirty_limit: 16, quota: None };
+    Filesystem::paged(tree, None, clock, paging).unwrap()
+}
+
+#[test]
+fn a_paged_layer_keeps_its_files_data_in_the_pager() {
+    let image = base();
+    let store = std::sync::Arc::new(Store::default());
+    let fs = paged(&store, &image, 1);
+    change(&fs);
+    let counter = fs.create_file(&fs.root(), "count", 0o644).unwrap();
+    counter.write_at(0, b"x\n", clock()).unwrap();
+    let (layer, next) = store.commit(&fs, &image);
+    // A second run of the same tree appends, and is written out again.
+    counter.write_at(2, b"x\n", clock()).unwrap();
+    let (layer2, next2) = store.commit(&fs, &image);
+    assert!(next2 >= next);
+    let _ = layer;
+    drop((counter, fs));
+
+    // After a reboot: the image with the layer stacked on it. Exported before anything
+    // is looked into, its paged files come from the pager.
+    let back = paged(&store, &stack([&image, &layer2]), next2);
+    let export = back.archive(|_| true).unwrap();
+    let mut archive = tar::Archive::new(&export[..]);
+    let count = archive.entries().unwrap().map(|e| e.unwrap()).find(|e| e.path().unwrap().ends_with("count"));
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut count.expect("count is exported"), &mut bytes).unwrap();
+    assert_eq!(bytes, b"x\nx\n");
+    let r = back.root();
+    assert_eq!(read_all(&back.lookup(&r, "/count", true).unwrap()), b"x\nx\n");
+    assert_eq!(read_all(&back.lookup(&r, "/etc/motd", true).unwrap()), b"changed");
+    assert_eq!(back.lookup(&r, "/etc/passwd", true).unwrap().metadata().mode & 0o777, 0o600);
+    assert_eq!(read_all(&back.lookup(&r, "/etc/passwd", true).unwrap()), b"root", "re-permitted, written whole");
+    assert_eq!(read_all(&back.lookup(&r, "/etc/new", true).unwrap()), b"new file");
+    assert_eq!(read_all(&back.lookup(&r, "/etc/kept", true).unwrap()), b"untouched");
+    assert_eq!(back.lookup(&r, "/old", true).unwrap_err(), FsError::NotFound);
+
+    // A run after the reboot that never looks at /etc: its layer still has /etc's
+    // changes, and their data stays in the pager.
+    let count = back.lookup(&r, "/count", true).unwrap();
+    count.write_at(4, b"x\n", clock()).unwrap();
+    let (layer3, next3) = store.commit(&back, &image);
+    drop((count, back));
+    let third = paged(&store, &stack([&image, &layer3]), next3);
+    let r = third.root();
+    assert_eq!(read_all(&third.lookup(&r, "/count", true).unwrap()), b"x\nx\nx\n");
+    assert_eq!(read_all(&third.lookup(&r, "/etc/new", true).unwrap()), b"new file");
+    assert_eq!(read_all(&third.lookup(&r, "/etc/motd", true).unwrap()), b"changed");
+}

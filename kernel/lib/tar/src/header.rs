@@ -69,6 +69,8 @@ pub struct Header {
     pub data_offset: u64,
     /// A device entry's major and minor numbers (0 for other kinds).
     pub device: (u32, u32),
+    /// PAX records in berth's own namespace (`BERTH.<key>=<value>`), as (key, value).
+    pub berth: alloc::vec::Vec<(String, String)>,
 }
 
 /// The raw fields of one header block, before long-name and PAX overrides.

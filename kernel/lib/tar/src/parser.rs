@@ -42,6 +42,7 @@ struct Overrides {
     uid: Option<u32>,
     gid: Option<u32>,
     mtime: Option<u64>,
+    berth: Vec<(String, String)>,
 }
 
 /// An incremental tar parser. See the crate documentation.
@@ -221,6 +222,7 @@ impl Parser {
                 EntryKind::CharDevice | EntryKind::BlockDevice => raw.device,
                 _ => (0, 0),
             },
+            berth: o.berth,
         })
     }
 
@@ -274,7 +276,11 @@ fn parse_pax(mut data: &[u8], o: &mut Overrides) -> Option<()> {
             "uid" => o.uid = Some(value.parse().ok()?),
             "gid" => o.gid = Some(value.parse().ok()?),
             "mtime" => o.mtime = Some(integer()?),
-            _ => {}
+            _ => {
+                if let Some(own) = key.strip_prefix("BERTH.") {
+                    o.berth.push((String::from(own), String::from(value)));
+                }
+            }
         }
         data = &data[len..];
     }

@@ -52,6 +52,12 @@ pub struct Member<'a> {
 /// target does not fit its ustar field, then the ustar header. Its data follows, then
 /// [`padding`].
 pub fn header(member: &Member<'_>) -> Vec<u8> {
+    header_with(member, &[])
+}
+
+/// As [`header`], with PAX records in berth's own namespace (`BERTH.<key>=<value>`)
+/// for the member.
+pub fn header_with(member: &Member<'_>, berth: &[(&str, &str)]) -> Vec<u8> {
     let mut out = Vec::new();
     let link = match member.kind {
         MemberKind::Symlink(target) | MemberKind::HardLink(target) => target,
@@ -63,6 +69,9 @@ pub fn header(member: &Member<'_>) -> Vec<u8> {
     }
     if link.len() > NAME_FIELD {
         records.push_str(&pax_record("linkpath", link));
+    }
+    for (key, value) in berth {
+        records.push_str(&pax_record(&format!("BERTH.{key}"), value));
     }
     if !records.is_empty() {
         let mut tail = member.name.len().saturating_sub(80);

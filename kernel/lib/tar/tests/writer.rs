@@ -133,3 +133,27 @@ fn links_devices_and_owners_read_back() {
     assert_eq!(entries[1].header.link_name, long_target);
     assert_eq!(entries[0].header.uid, 1000);
 }
+
+#[test]
+fn berth_records_read_back_and_other_tars_ignore_them() {
+    let member = Member {
+        name: "data/file",
+        kind: MemberKind::File,
+        mode: 0o600,
+        uid: 1,
+        gid: 2,
+        size: 0,
+        mtime: 1_700_000_000,
+    };
+    let mut out = writer::header_with(&member, &[("paged", "7 65536")]);
+    out.extend_from_slice(&writer::end());
+    let entries = berth_tar::entries(&out, u64::MAX).unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].header.name, "data/file");
+    assert_eq!(entries[0].header.berth, vec![("paged".to_string(), "7 65536".to_string())]);
+    // The `tar` crate (as GNU tar) reads it as the empty file it is.
+    let mut read = tar::Archive::new(&out[..]);
+    let names: Vec<String> =
+        read.entries().unwrap().map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, ["data/file"]);
+}

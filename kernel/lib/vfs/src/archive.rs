@@ -2,8 +2,9 @@
 //! what [`Image::from_tar`](crate::Image::from_tar) reads back).
 
 use crate::fs::Filesystem;
-use crate::image::{ImageBody, ImageNode};
-use crate::inode::{Body, Dir, FileRef, FileType, Inode};
+use crate::image::{ImageBody, ImageNode, PagedFile};
+use crate::inode::{Body, Dir, FileType, Inode};
+use crate::space::Pager;
 use crate::{FsError, Result};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -51,14 +52,32 @@ pub(crate) struct Out {
     /// Bytes the archive takes, while counting.
     counted: Option<usize>,
     /// For a paged tree's manifest: the length to name for each file id (a file not
-    /// here is left out); files are written as references to their paged data.
+    /// here is left out); paged files are written as references to their data.
     references: Option<BTreeMap<u64, u64>>,
+    /// References written for parts of the tree not yet looked into (id to length):
+    /// their data stays the tree's.
+    pub referenced: BTreeMap<u64, u64>,
+    /// Where the data of those parts is read from, when written out whole.
+    pager: Option<Arc<dyn Pager>>,
 }
 
 impl Out {
     /// An empty archive.
     pub fn new() -> Out {
-        Out { bytes: Vec::new(), linked: BTreeMap::new(), counted: None, references: None }
+        Out {
+            bytes: Vec::new(),
+            linked: BTreeMap::new(),
+            counted: None,
+            references: None,
+            referenced: BTreeMap::new(),
+            pager: None,
+        }
+    }
+
+    /// The same, reading paged data not yet looked into from `pager`.
+    pub fn reading(mut self, pager: Option<Arc<dyn Pager>>) -> Out {
+        self.pager = pager;
+        self
     }
 
     /// A manifest naming files at `lengths` (by file id).
@@ -102,6 +121,11 @@ impl Out {
         self.push(&writer::header(member))
     }
 
+    /// A reference to paged data, in a manifest.
+    fn reference(&mut self, member: &Member<'_>, file: PagedFile) -> Result<()> {
+        self.push(&writer::header_with(&Member { size: 0, ..*member }, &[(PagedFile::RECORD, &file.value())]))
+    }
+
     /// Appends `size` bytes that `fill` appends, then the padding.
     fn data(&mut self, size: u64, fill: impl FnOnce(&mut Vec<u8>) -> Result<()>) -> Result<()> {
         let size = usize::try_from(size).map_err(|_| FsError::NoSpace)?;
@@ -128,7 +152,7 @@ impl Filesystem {
     pub fn archive(&self, room: impl FnOnce(u64) -> bool) -> Result<Vec<u8>> {
         let mut count = Out::counting();
         self.write_node(&mut count, Node::Live(self.root()), String::from("./"))?;
-        let mut out = Out::with_room(count.len() + writer::end().len(), room)?;
+        let mut out = Out::with_room(count.len() + writer::end().len(), room)?.reading(self.pager());
         self.write_node(&mut out, Node::Live(self.root()), String::from("./"))?;
         out.push(&writer::end())?;
         Ok(out.bytes)
@@ -182,28 +206,24 @@ impl Filesystem {
                 Ok(())
             }
             Body::File(_) => {
-                if let Some(lengths) = &out.references {
-                    // A manifest: a file made since the snapshot waits for the next.
-                    let Some(id) = inode.paged_id() else { return Ok(()) };
-                    let Some(&len) = lengths.get(&id) else { return Ok(()) };
-                    if m.nlink > 1 {
-                        if let Some(first) = out.linked.get(&m.ino).cloned() {
-                            return out.header(&member(MemberKind::HardLink(&first)));
-                        }
-                        out.linked.insert(m.ino, path.clone());
-                    }
-                    let reference = FileRef { id, len }.encode();
-                    out.header(&Member { size: reference.len() as u64, ..member(MemberKind::File) })?;
-                    return out.data(reference.len() as u64, |buf| {
-                        buf.extend_from_slice(&reference);
-                        Ok(())
-                    });
-                }
+                // In a manifest, a paged file is a reference (and one made since the
+                // snapshot waits for the next write-out); an image's file is written
+                // whole.
+                let reference = match (&out.references, inode.paged_id()) {
+                    (Some(lengths), Some(id)) => match lengths.get(&id) {
+                        Some(&len) => Some(PagedFile { id, len }),
+                        None => return Ok(()),
+                    },
+                    _ => None,
+                };
                 if m.nlink > 1 {
                     if let Some(first) = out.linked.get(&m.ino).cloned() {
                         return out.header(&member(MemberKind::HardLink(&first)));
                     }
                     out.linked.insert(m.ino, path.clone());
+                }
+                if let Some(file) = reference {
+                    return out.reference(&member(MemberKind::File), file);
                 }
                 out.header(&Member { size: m.size, ..member(MemberKind::File) })?;
                 // Read as a program reads it (a paged file's data may come from the
@@ -261,7 +281,32 @@ pub(crate) fn write_image_node(out: &mut Out, node: &ImageNode, path: String) ->
             out.header(&member(kind))
         }
         ImageBody::Fifo => out.header(&member(MemberKind::Fifo)),
+        ImageBody::Paged(file) if out.references.is_some() => {
+            out.referenced.insert(file.id, file.len);
+            out.reference(&member(MemberKind::File), *file)
+        }
+        ImageBody::Paged(file) => {
+            out.header(&Member { size: file.len, ..member(MemberKind::File) })?;
+            let pager = out.pager.clone();
+            out.data(file.len, |buf| read_paged(pager.as_deref().ok_or(FsError::Io)?, *file, buf))
+        }
     }
+}
+
+/// Appends the bytes of a paged file not yet looked into, from its pager.
+fn read_paged(pager: &dyn Pager, file: PagedFile, buf: &mut Vec<u8>) -> Result<()> {
+    let extent = crate::blocks::EXTENT as u64;
+    let mut at = 0;
+    while at < file.len {
+        let want = extent.min(file.len - at) as usize;
+        let start = buf.len();
+        if let Some(bytes) = pager.read(file.id, at / extent)? {
+            buf.extend_from_slice(&bytes[..bytes.len().min(want)]);
+        }
+        buf.resize(start + want, 0);
+        at += extent;
+    }
+    Ok(())
 }
 
 /// Major and minor numbers of `rdev`, as images encode them (`major << 8 | minor`).

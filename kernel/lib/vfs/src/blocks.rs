@@ -197,9 +197,9 @@ impl FileData {
         self.paging.as_ref().map_or(0, |p| p.resident.values().filter(|s| matches!(s, State::Dirty(_))).count() as u64)
     }
 
-    /// The first extent of bytes `offset..offset + len` (as far as the file goes)
-    /// that is in the pager and not in memory: what must be installed before reading
-    /// or changing those bytes.
+    /// The first extent of bytes `offset..offset + len` that is in the pager and not
+    /// in memory: what must be installed before reading or changing those bytes (a
+    /// write at the end of the file changes the extent the end is in).
     pub fn missing(&self, offset: usize, len: usize) -> Option<PageIn> {
         self.missing_after(offset, len, None)
     }
@@ -207,8 +207,8 @@ impl FileData {
     /// As [`Self::missing`], looking only past extent `after`.
     pub fn missing_after(&self, offset: usize, len: usize, after: Option<u64>) -> Option<PageIn> {
         let p = self.paging.as_ref()?;
-        let end = offset.saturating_add(len).min(self.len);
-        if offset >= end {
+        let end = offset.saturating_add(len);
+        if len == 0 {
             return None;
         }
         let touched = extents_touched(offset, end);
@@ -385,10 +385,10 @@ impl FileData {
     }
 
     /// What a write-out of this file takes: copies of its dirty extents, and the
-    /// extents it keeps. `None` for a file that is not paged, or on a heap too full
-    /// for the copies.
-    pub fn snapshot(&self) -> Option<FileSnapshot> {
-        let p = self.paging.as_ref()?;
+    /// extents it keeps (`None` for a file that is not paged); `NoSpace` on a heap too
+    /// full for the copies.
+    pub fn snapshot(&self) -> Result<Option<FileSnapshot>> {
+        let Some(p) = self.paging.as_ref() else { return Ok(None) };
         let mut dirty = Vec::new();
         for (&extent, state) in &p.resident {
             let State::Dirty(version) = *state else { continue };
@@ -398,16 +398,16 @@ impl FileData {
             } else {
                 let base = extent as usize * EXTENT;
                 let mut buf = Vec::new();
-                buf.try_reserve_exact(EXTENT.min(self.len - base)).ok()?;
+                buf.try_reserve_exact(EXTENT.min(self.len - base)).map_err(|_| FsError::NoSpace)?;
                 buf.resize(EXTENT.min(self.len - base), 0);
                 self.read_at(base, &mut buf);
                 Some(buf)
             };
-            dirty.try_reserve(1).ok()?;
+            dirty.try_reserve(1).map_err(|_| FsError::NoSpace)?;
             dirty.push(DirtyExtent { extent, bytes, version });
         }
         let extents = p.cut_to.unwrap_or(u64::MAX).min(extents_of(self.len));
-        Some(FileSnapshot { file: p.id, extents, dirty, len: self.len as u64, generation: p.generation })
+        Ok(Some(FileSnapshot { file: p.id, extents, dirty, len: self.len as u64, generation: p.generation }))
     }
 
     /// Notes that the pager now holds `snapshot`: extents unchanged since are clean.
@@ -570,7 +570,7 @@ mod tests {
 
     impl Disk {
         fn write_out(&mut self, d: &mut FileData) -> DirtyDelta {
-            let s = d.snapshot().unwrap();
+            let s = d.snapshot().unwrap().unwrap();
             self.extents.retain(|&e, _| e < s.extents);
             for x in &s.dirty {
                 match &x.bytes {
@@ -677,12 +677,27 @@ mod tests {
     }
 
     #[test]
+    fn an_append_to_a_stored_extent_brings_it_back_first() {
+        let mut disk = Disk::default();
+        let account = free();
+        let mut d = FileData::paged(6);
+        d.write_at(0, b"x\n", &account).unwrap();
+        disk.write_out(&mut d);
+        d.evict_clean(0..0);
+        let page = d.missing(2, 2).expect("the extent the end is in must come back");
+        d.install(page, disk.extents.get(&0).map(|v| &v[..]), &account).unwrap();
+        d.write_at(2, b"y\n", &account).unwrap();
+        assert_eq!(disk.read(&mut d, 0, 4, &account), b"x\ny\n");
+        assert_eq!(d.missing(100, 10), None, "past the stored extents nothing is missing");
+    }
+
+    #[test]
     fn a_write_during_a_write_out_stays_dirty() {
         let mut disk = Disk::default();
         let account = free();
         let mut d = FileData::paged(5);
         d.write_at(0, b"first", &account).unwrap();
-        let s = d.snapshot().unwrap();
+        let s = d.snapshot().unwrap().unwrap();
         d.write_at(0, b"again", &account).unwrap();
         assert_eq!(d.written(&s), 0, "changed since the snapshot: still dirty");
         assert_eq!(d.evict_clean(0..0), 0);

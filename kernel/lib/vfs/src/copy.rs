@@ -92,7 +92,7 @@ impl Filesystem {
         let mut count = Out::counting();
         self.write_node(&mut count, Node::Live(node.clone()), path.clone())?;
         let end = berth_tar::writer::end();
-        let mut out = Out::with_room(count.len() + end.len(), room)?;
+        let mut out = Out::with_room(count.len() + end.len(), room)?.reading(self.pager());
         self.write_node(&mut out, Node::Live(node.clone()), path)?;
         out.push(&end)?;
         Ok(out.bytes)

@@ -41,20 +41,18 @@ impl Filesystem {
         Filesystem::build(image, budget, clock, None)
     }
 
-    /// A paged file system (a volume on a machine with a disk): its files' data goes
-    /// to `paging.pager` when written out and leaves memory when memory is short.
-    /// `manifest` is what [`Self::write_out`] last wrote (or an empty image): each
-    /// file in it a reference to data the pager holds.
+    /// A paged file system (a volume, or a stored container's tree, on a machine with
+    /// a disk): its own files' data goes to `paging.pager` when written out and
+    /// leaves memory when memory is short. `image` may name data the pager holds (a
+    /// manifest [`Self::write_out`] wrote, read with [`Image::manifest_from_tar`],
+    /// perhaps stacked on an image).
     pub fn paged(
-        manifest: &Image,
+        image: &Image,
         budget: Option<Arc<dyn Budget>>,
         clock: fn() -> u64,
         paging: Paging,
     ) -> Result<Filesystem> {
-        if !crate::writeout::is_manifest(manifest.root()) {
-            return Err(FsError::BadImage(String::from("a file in the manifest is not a reference to paged data")));
-        }
-        Filesystem::build(manifest, budget, clock, Some(paging))
+        Filesystem::build(image, budget, clock, Some(paging))
     }
 
     fn build(
@@ -76,6 +74,11 @@ impl Filesystem {
     /// The tree's space.
     pub(crate) fn space(&self) -> &Arc<Space> {
         &self.space
+    }
+
+    /// Where a paged tree's data is read back from.
+    pub(crate) fn pager(&self) -> Option<Arc<dyn crate::Pager>> {
+        self.space.paged().map(|p| p.pager.clone())
     }
 
     /// The root directory.
@@ -127,7 +130,7 @@ impl Filesystem {
                 for (name, node) in children {
                     // A paged file's second name is the inode of its first, if that
                     // was met already (a manifest keeps hard links so).
-                    if let Some(first) = crate::writeout::linked_file(&space, node) {
+                    if let Some(first) = crate::writeout::restored_file(&space, node) {
                         first.add_link(1);
                         entries.insert(name.clone(), first);
                         continue;
@@ -144,7 +147,7 @@ impl Filesystem {
                             return Err(e);
                         }
                     };
-                    child.register();
+                    child.register(matches!(node.body, ImageBody::Paged(_)));
                     if child.is_dir() {
                         *child.parent.lock() = Arc::downgrade(dir);
                         dir.add_link(1);
@@ -349,7 +352,7 @@ impl Filesystem {
             return Err(FsError::NoSpace);
         }
         let inode = Arc::new(make(space.next_ino(), self.now(), Some(space)));
-        inode.register();
+        inode.register(false);
         Ok(inode)
     }
 

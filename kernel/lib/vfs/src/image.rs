@@ -62,6 +62,35 @@ pub enum ImageBody {
     Device(u64),
     /// A FIFO.
     Fifo,
+    /// A regular file whose data a pager holds (in a paged tree's manifest or
+    /// writable layer): it becomes a file of a paged tree only.
+    Paged(PagedFile),
+}
+
+/// A file whose data a pager holds, as a manifest names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PagedFile {
+    /// Its id in the pager.
+    pub id: u64,
+    /// Its length.
+    pub len: u64,
+}
+
+impl PagedFile {
+    /// The PAX record a manifest's tar names it with: `BERTH.paged=<id> <len>` on an
+    /// empty regular file.
+    pub const RECORD: &'static str = "paged";
+
+    /// Its record's value.
+    pub fn value(&self) -> String {
+        format!("{} {}", self.id, self.len)
+    }
+
+    /// Read back from a record's value; `None` if it is not one.
+    pub fn parse(value: &str) -> Option<PagedFile> {
+        let (id, len) = value.split_once(' ')?;
+        Some(PagedFile { id: id.parse().ok()?, len: len.parse().ok()? })
+    }
 }
 
 /// An immutable directory tree, shared by every container made from it.
@@ -82,6 +111,24 @@ impl Image {
     /// Builds an image from a whole tar archive in memory.
     pub fn from_tar(archive: &[u8], limits: ImageLimits) -> Result<Image> {
         let mut builder = ImageBuilder::new(limits);
+        let mut parser = berth_tar::Parser::new(limits.max_bytes);
+        let mut input = archive;
+        while let Some(event) = parser.next(&mut input).map_err(|e| FsError::BadImage(format!("{e}")))? {
+            if builder.push(event)? {
+                break;
+            }
+        }
+        parser.finish().map_err(|e| FsError::BadImage(format!("{e}")))?;
+        builder.finish()
+    }
+
+    /// A paged tree's manifest (or writable layer) from its tar: as
+    /// [`Image::from_tar`], and an empty regular file with a `BERTH.paged` record
+    /// becomes a reference to paged data ([`ImageBody::Paged`]). (Elsewhere the
+    /// record is ignored: an image cannot name a container's paged data.)
+    pub fn manifest_from_tar(archive: &[u8], limits: ImageLimits) -> Result<Image> {
+        let mut builder = ImageBuilder::new(limits);
+        builder.paged = true;
         let mut parser = berth_tar::Parser::new(limits.max_bytes);
         let mut input = archive;
         while let Some(event) = parser.next(&mut input).map_err(|e| FsError::BadImage(format!("{e}")))? {
@@ -121,6 +168,7 @@ impl Image {
 enum Build {
     Dir { meta: Meta, entries: BTreeMap<String, Build> },
     File { meta: Meta, data: Arc<[u8]> },
+    Paged { meta: Meta, file: PagedFile },
     Symlink { meta: Meta, target: String },
     HardLink { meta: Meta, target: Vec<String> },
     Device { meta: Meta, rdev: u64 },
@@ -162,6 +210,8 @@ pub struct ImageBuilder {
     bytes: u64,
     pending: Option<Pending>,
     completed: Option<Arc<[u8]>>,
+    /// Whether `BERTH.paged` records make references to paged data.
+    paged: bool,
 }
 
 impl ImageBuilder {
@@ -174,6 +224,7 @@ impl ImageBuilder {
             bytes: 0,
             pending: None,
             completed: None,
+            paged: false,
         }
     }
 
@@ -231,6 +282,12 @@ impl ImageBuilder {
                     }
                     _ => Build::Dir { meta, entries: BTreeMap::new() },
                 }
+            }
+            EntryKind::File if self.paged && h.size == 0 && h.berth.iter().any(|(k, _)| k == PagedFile::RECORD) => {
+                let (_, value) = h.berth.iter().find(|(k, _)| k == PagedFile::RECORD).expect("found above");
+                let file = PagedFile::parse(value)
+                    .ok_or_else(|| FsError::BadImage(format!("`{}`: a bad reference to paged data", h.name)))?;
+                Build::Paged { meta: Meta::from_header(h, S_IFREG), file }
             }
             EntryKind::File => {
                 self.bytes = self.bytes.saturating_add(h.size);
@@ -320,8 +377,9 @@ impl ImageBuilder {
         }
         let links = collect_hard_links(&self.root, &mut Vec::new());
         for (path, target) in links {
-            let data = match self.node_mut(&target)? {
-                Some(Build::File { data, .. }) => data.clone(),
+            let linked = match self.node_mut(&target)? {
+                Some(Build::File { data, .. }) => Build::File { meta: Meta::default_dir(), data: data.clone() },
+                Some(Build::Paged { file, .. }) => Build::Paged { meta: Meta::default_dir(), file: *file },
                 _ => {
                     return Err(FsError::BadImage(format!(
                         "hard link `{}` names `{}`, which is not a file in the image",
@@ -334,7 +392,11 @@ impl ImageBuilder {
                 && let Build::HardLink { meta, .. } = node
             {
                 let meta = *meta;
-                *node = Build::File { meta, data };
+                *node = match linked {
+                    Build::Paged { file, .. } => Build::Paged { meta, file },
+                    Build::File { data, .. } => Build::File { meta, data },
+                    _ => unreachable!("made a file or a reference above"),
+                };
             }
         }
         Ok(Image { root: Arc::new(freeze(self.root)), entries: self.entries, bytes: self.bytes })
@@ -363,6 +425,7 @@ fn freeze(node: Build) -> ImageNode {
             (meta, ImageBody::Dir(entries.into_iter().map(|(k, v)| (k, Arc::new(freeze(v)))).collect()))
         }
         Build::File { meta, data } => (meta, ImageBody::File(data)),
+        Build::Paged { meta, file } => (meta, ImageBody::Paged(file)),
         Build::Symlink { meta, target } => (meta, ImageBody::Symlink(target)),
         // Unresolved links were reported by `finish`.
         Build::HardLink { meta, .. } => (meta, ImageBody::File(Arc::from(Vec::new()))),

@@ -104,6 +104,12 @@ pub trait Budget: Send + Sync {
     fn charge(&self, bytes: u64) -> bool;
     /// Gives `bytes` back.
     fn uncharge(&self, bytes: u64);
+    /// Bytes to free to be comfortably within the budget again (0 if it is): a
+    /// paged tree then drops clean data ahead of need, so that what cannot wait for
+    /// room (a program's page fault) finds it.
+    fn shortfall(&self) -> u64 {
+        0
+    }
 }
 
 /// A directory whose contents the kernel makes up on demand (`/proc`).
@@ -231,19 +237,19 @@ impl Inode {
         Inode::new(ino, FileType::Symlink.mode_bits() | 0o777, 0, Body::Symlink(target), now, space)
     }
 
-    /// An inode for an image node (not yet looked into, if a directory). In a paged
-    /// space, the image is a manifest: each file's bytes are a [`FileRef`] to data
-    /// the pager holds ([`Inode::register`] the inode once made).
+    /// An inode for an image node (not yet looked into, if a directory). A file whose
+    /// data a pager holds becomes one of a paged space only (`Invalid` elsewhere);
+    /// [`Inode::register`] it once made.
     pub(crate) fn from_image(ino: u64, node: &Arc<ImageNode>, space: Option<Arc<Space>>) -> Result<Inode> {
         let now = node.mtime.saturating_mul(1_000_000_000);
         let paged = space.as_ref().is_some_and(|s| s.paged().is_some());
         let inode = match &node.body {
             ImageBody::Dir(_) => Inode::new_dir(ino, node.mode, Some(node.clone()), now, space),
-            ImageBody::File(data) if paged => {
-                let FileRef { id, len } = FileRef::decode(data).ok_or(FsError::Invalid)?;
-                let data = FileData::stored(id, len)?;
+            ImageBody::Paged(file) if paged => {
+                let data = FileData::stored(file.id, file.len)?;
                 Inode::new(ino, node.mode, 0, Body::File(RwLock::new(Content::Owned(data))), now, space)
             }
+            ImageBody::Paged(_) => return Err(FsError::Invalid),
             ImageBody::File(data) => {
                 Inode::new(ino, node.mode, 0, Body::File(RwLock::new(Content::Shared(data.clone()))), now, space)
             }
@@ -259,18 +265,21 @@ impl Inode {
         Ok(inode)
     }
 
-    /// Enters a paged file in its space (so that write-outs and eviction find it) and
-    /// counts its length against the space's quota.
-    pub(crate) fn register(self: &Arc<Inode>) {
+    /// Enters a regular file of a paged space in it (so that write-outs and eviction
+    /// find it, whether its data is paged now or becomes so when first written);
+    /// `restored`: it was brought back from the pager, and its length counts against
+    /// the space's quota.
+    pub(crate) fn register(self: &Arc<Inode>, restored: bool) {
         let (Some(paged), Body::File(content)) = (self.space.as_ref().and_then(|s| s.paged()), &self.body) else {
             return;
         };
-        if let Content::Owned(data) = &*content.read()
-            && let Some(id) = data.paged_id()
-        {
-            paged.register(id, self);
-            // A restored file's length was within the quota when written out.
-            paged.grow_unchecked(data.len() as u64);
+        let (id, len) = match &*content.read() {
+            Content::Owned(data) => (data.paged_id(), data.len() as u64),
+            Content::Shared(_) => (None, 0),
+        };
+        paged.register(self, id.filter(|_| restored));
+        if restored {
+            paged.grow_unchecked(len);
         }
     }
 
@@ -547,6 +556,18 @@ impl Inode {
         }
     }
 
+    /// Drops clean data of the paged tree this file is in if its budget is nearly
+    /// used up (call with no lock held, after a read or write). Returns the bytes
+    /// freed.
+    pub fn make_room(&self) -> u64 {
+        let Some(space) = &self.space else { return 0 };
+        let Some(paged) = space.paged() else { return 0 };
+        match space.shortfall() {
+            0 => 0,
+            want => paged.evict(space, want, None),
+        }
+    }
+
     /// Whether the paged tree this file is in has more changed data than it should
     /// keep unwritten: the kernel then writes it out (as Linux's writers flush dirty
     /// pages past `dirty_ratio`).
@@ -554,12 +575,14 @@ impl Inode {
         self.space.as_ref().and_then(|s| s.paged()).is_some_and(|p| p.over_dirty_limit())
     }
 
-    /// A copy of a paged file's changed data, and the file's length, for a write-out.
-    pub(crate) fn snapshot(&self) -> Option<FileSnapshot> {
-        let Body::File(content) = &self.body else { return None };
+    /// A copy of a paged file's changed data, and the file's length, for a write-out
+    /// (`None` for a file whose data is not paged); `NoSpace` if the heap cannot hold
+    /// the copy.
+    pub(crate) fn snapshot(&self) -> Result<Option<FileSnapshot>> {
+        let Body::File(content) = &self.body else { return Ok(None) };
         match &*content.read() {
             Content::Owned(data) => data.snapshot(),
-            Content::Shared(_) => None,
+            Content::Shared(_) => Ok(None),
         }
     }
 
@@ -671,11 +694,16 @@ impl Inode {
         if self.is_dir() { FsError::IsDirectory } else { FsError::Invalid }
     }
 
-    /// Turns shared content into the container's own copy, charging for it. (Files
-    /// of a paged space are never shared: they need not be registered here.)
+    /// Turns shared content into the container's own copy, charging for it (paged,
+    /// in a paged space, where the file was registered when made).
     fn own<'a>(&self, content: &'a mut Content) -> Result<&'a mut FileData> {
         if let Content::Shared(bytes) = content {
-            *content = Content::Owned(FileData::copy_of(bytes, None, self)?);
+            let id = self.space.as_ref().and_then(|s| s.paged()).map(|p| p.next_file());
+            let data = FileData::copy_of(bytes, id, self)?;
+            if let Some(p) = self.space.as_ref().and_then(|s| s.paged()) {
+                p.add_dirty(data.dirty_count() as i64);
+            }
+            *content = Content::Owned(data);
         }
         match content {
             Content::Owned(v) => Ok(v),
@@ -695,7 +723,8 @@ impl Account for Inode {
     /// clean extents.
     fn charge(&self, bytes: u64) -> bool {
         let Some(space) = &self.space else { return true };
-        space.charge(bytes) || space.paged().is_some_and(|p| p.evict(space, bytes, self) > 0 && space.charge(bytes))
+        space.charge(bytes)
+            || space.paged().is_some_and(|p| p.evict(space, bytes, Some(self)) > 0 && space.charge(bytes))
     }
 
     fn uncharge(&self, bytes: u64) {
@@ -714,10 +743,12 @@ impl Drop for Inode {
             },
             _ => (0, None),
         };
-        if let (Some((id, len, dirty)), Some(p)) = (paged, self.space.as_ref().and_then(|s| s.paged())) {
-            p.unregister(id);
-            p.shrink(len);
-            p.add_dirty(-(dirty as i64));
+        if let (Some(p), Body::File(_)) = (self.space.as_ref().and_then(|s| s.paged()), &self.body) {
+            p.unregister(self.ino, paged.map(|(id, ..)| id));
+            if let Some((_, len, dirty)) = paged {
+                p.shrink(len);
+                p.add_dirty(-(dirty as i64));
+            }
         }
         self.uncharge(owned + INODE_COST);
     }
@@ -736,28 +767,4 @@ fn extent_pieces(offset: u64, len: usize) -> impl Iterator<Item = usize> {
         at += piece;
         Some(piece as usize)
     })
-}
-
-/// What a paged tree's manifest holds for a regular file: its id in the pager and its
-/// length (16 bytes, little-endian).
-pub(crate) struct FileRef {
-    pub id: u64,
-    pub len: u64,
-}
-
-impl FileRef {
-    /// Its bytes in a manifest.
-    pub fn encode(&self) -> [u8; 16] {
-        let mut b = [0u8; 16];
-        b[..8].copy_from_slice(&self.id.to_le_bytes());
-        b[8..].copy_from_slice(&self.len.to_le_bytes());
-        b
-    }
-
-    /// Read back; `None` if `b` is not one.
-    pub fn decode(b: &[u8]) -> Option<FileRef> {
-        let b: &[u8; 16] = b.try_into().ok()?;
-        let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
-        Some(FileRef { id: word(0), len: word(8) })
-    }
 }

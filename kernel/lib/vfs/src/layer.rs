@@ -35,6 +35,7 @@ fn same_image_leaf(a: &ImageNode, b: &ImageNode) -> bool {
     same_image_meta(a, b)
         && match (&a.body, &b.body) {
             (ImageBody::File(x), ImageBody::File(y)) => Arc::ptr_eq(x, y),
+            (ImageBody::Paged(x), ImageBody::Paged(y)) => x == y,
             (ImageBody::Symlink(x), ImageBody::Symlink(y)) => x == y,
             (ImageBody::Device(x), ImageBody::Device(y)) => x == y,
             (ImageBody::Fifo, ImageBody::Fifo) => true,
@@ -53,7 +54,7 @@ impl Filesystem {
     pub fn changes_archive(&self, base: &Image, room: impl FnOnce(u64) -> bool) -> Result<Vec<u8>> {
         let mut count = Out::counting();
         self.diff(&mut count, Node::Live(self.root()), base.root(), String::from("./"))?;
-        let mut out = Out::with_room(count.len() + writer::end().len(), room)?;
+        let mut out = Out::with_room(count.len() + writer::end().len(), room)?.reading(self.pager());
         self.diff(&mut out, Node::Live(self.root()), base.root(), String::from("./"))?;
         out.push(&writer::end())?;
         Ok(out.bytes)
@@ -64,6 +65,11 @@ impl Filesystem {
         let mut count = Out::counting();
         self.diff(&mut count, Node::Live(self.root()), base.root(), String::from("./"))?;
         Ok((count.len() + writer::end().len()) as u64)
+    }
+
+    /// Writes the tree's changes to `base` into `out` (a layer without its end).
+    pub(crate) fn diff_into(&self, out: &mut Out, base: &Image) -> Result<()> {
+        self.diff(out, Node::Live(self.root()), base.root(), String::from("./"))
     }
 
     /// Writes what of `cur` (at `path`) differs from `base`, which is there in the image.

@@ -37,6 +37,7 @@ mod writeout;
 pub use blocks::{DirtyExtent, EXTENT, EXTENT_BLOCKS, FileSnapshot, PageIn};
 pub use error::FsError;
 pub use fs::{Filesystem, MAX_SYMLINKS};
+pub use image::PagedFile;
 pub use image::{Image, ImageBody, ImageBuilder, ImageLimits, ImageNode};
 pub use inode::{Budget, DirEntry, FileType, Inode, Metadata, SpecialDir};
 pub use path::{MAX_NAME, MAX_PATH, normalize_archive_path};

@@ -53,8 +53,12 @@ pub(crate) struct Paged {
     next_file: AtomicU64,
     dirty_limit: u64,
     quota: Option<u64>,
-    /// Its live files by id: those a write-out covers and eviction may take from.
+    /// Its live regular files by inode number: those a write-out covers and eviction
+    /// may take from.
     files: Mutex<BTreeMap<u64, Weak<Inode>>>,
+    /// Files brought back from the pager, by file id: a second name of one finds the
+    /// first's inode.
+    restored: Mutex<BTreeMap<u64, Weak<Inode>>>,
     /// Dirty extents in all its files.
     dirty: AtomicI64,
     /// Bytes its files hold (their lengths).
@@ -72,6 +76,7 @@ impl Space {
             dirty_limit: p.dirty_limit,
             quota: p.quota,
             files: Mutex::new(BTreeMap::new()),
+            restored: Mutex::new(BTreeMap::new()),
             dirty: AtomicI64::new(0),
             bytes: AtomicU64::new(0),
             hand: AtomicU64::new(0),
@@ -94,6 +99,11 @@ impl Space {
         if let Some(b) = &self.budget {
             b.uncharge(bytes);
         }
+    }
+
+    /// Bytes to free to be comfortably within the budget.
+    pub fn shortfall(&self) -> u64 {
+        self.budget.as_ref().map_or(0, |b| b.shortfall())
     }
 
     /// Notes a change.
@@ -123,19 +133,25 @@ impl Paged {
         self.next_file.load(Ordering::Relaxed)
     }
 
-    /// Notes a live file (under `id`, which a restored file keeps).
-    pub fn register(&self, id: u64, inode: &Arc<Inode>) {
-        self.files.lock().insert(id, Arc::downgrade(inode));
+    /// Notes a live regular file; `restored`: its id, if brought back from the pager.
+    pub fn register(&self, inode: &Arc<Inode>, restored: Option<u64>) {
+        self.files.lock().insert(inode.ino(), Arc::downgrade(inode));
+        if let Some(id) = restored {
+            self.restored.lock().insert(id, Arc::downgrade(inode));
+        }
     }
 
     /// Forgets a file that is gone.
-    pub fn unregister(&self, id: u64) {
-        self.files.lock().remove(&id);
+    pub fn unregister(&self, ino: u64, restored: Option<u64>) {
+        self.files.lock().remove(&ino);
+        if let Some(id) = restored {
+            self.restored.lock().remove(&id);
+        }
     }
 
-    /// The live file with this id (a second name of a restored file finds the first).
-    pub fn file(&self, id: u64) -> Option<Arc<Inode>> {
-        self.files.lock().get(&id).and_then(Weak::upgrade)
+    /// The live file brought back from the pager under `id`.
+    pub fn restored(&self, id: u64) -> Option<Arc<Inode>> {
+        self.restored.lock().get(&id).and_then(Weak::upgrade)
     }
 
     /// Every live file.
@@ -185,7 +201,7 @@ impl Paged {
     /// Drops clean extents of files other than `except` (those whose data another
     /// thread holds are passed over) until `want` bytes are freed or none are left;
     /// returns the bytes freed, already given back to the space's budget.
-    pub fn evict(&self, space: &Space, want: u64, except: &Inode) -> u64 {
+    pub fn evict(&self, space: &Space, want: u64, except: Option<&Inode>) -> u64 {
         // Take the files out of the map first: the last reference to one may go in
         // this loop, and its drop takes the map's lock.
         let start = self.hand.load(Ordering::Relaxed);
@@ -200,7 +216,7 @@ impl Paged {
                 self.hand.store(id, Ordering::Relaxed);
                 break;
             }
-            if core::ptr::eq(&*inode, except) {
+            if except.is_some_and(|e| core::ptr::eq(&*inode, e)) {
                 continue;
             }
             freed += inode.evict_clean();

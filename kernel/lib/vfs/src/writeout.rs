@@ -1,17 +1,20 @@
-//! Writing a paged tree out (a volume, on a machine with a disk): a manifest of the
-//! tree and the changed extents of its files, for the kernel to commit to its store
-//! all together.
+//! Writing a paged tree out (a volume, or a stored container's tree, on a machine
+//! with a disk): a manifest of the tree and the changed extents of its files, for the
+//! kernel to commit to its store all together.
 //!
-//! The manifest is a tar archive of the tree in which each regular file's bytes are a
-//! 16-byte reference, its id in the pager and its length; hard links stay hard links.
-//! Read back with [`Image::from_tar`](crate::Image::from_tar) and given to
-//! [`Filesystem::paged`], it is the tree again, with no file data in memory until read.
+//! The manifest is a tar archive: a volume's whole tree, or a container's changes to
+//! its image as a layer (with whiteouts). A file whose data is paged is an empty
+//! member with a PAX record `BERTH.paged=<id> <length>` naming its data in the pager;
+//! hard links stay hard links; anything else (an image's file moved or re-permitted,
+//! say) is written whole. Read back with [`Image::manifest_from_tar`] and given to
+//! [`Filesystem::paged`], it is the tree again, with no paged data in memory until
+//! read.
 
 use crate::archive::{Node, Out};
 use crate::blocks::FileSnapshot;
 use crate::fs::Filesystem;
-use crate::image::{ImageBody, ImageNode};
-use crate::inode::{FileRef, Inode};
+use crate::image::{Image, ImageBody, ImageNode};
+use crate::inode::Inode;
 use crate::space::Space;
 use crate::{FsError, Result};
 use alloc::collections::BTreeMap;
@@ -26,10 +29,11 @@ pub struct WriteOut {
     pub manifest: Vec<u8>,
     /// The file id to start from when the manifest is read back.
     pub next_file: u64,
-    /// Each live file's changed extents to write, and how many extents it keeps:
-    /// the pager's extents of other files, and of these files from there on, are no
-    /// longer anyone's.
+    /// Each live file's changed extents to write.
     pub files: Vec<FileSnapshot>,
+    /// How many extents each file the tree still has keeps (by file id): the pager's
+    /// other extents are no longer anyone's.
+    pub keep: BTreeMap<u64, u64>,
     inodes: Vec<Weak<Inode>>,
 }
 
@@ -39,29 +43,51 @@ impl Filesystem {
         self.space().paged().is_some()
     }
 
+    /// Drops clean paged data from memory (data another thread is using is passed
+    /// over) until `want` bytes are freed or none is left; returns the bytes freed,
+    /// given back to the tree's budget.
+    pub fn evict_clean(&self, want: u64) -> u64 {
+        self.space().paged().map_or(0, |p| p.evict(self.space(), want, None))
+    }
+
     /// Bytes of changed file data a write-out would copy.
     pub fn dirty_bytes(&self) -> u64 {
         self.space().paged().map_or(0, |p| p.dirty() * crate::blocks::EXTENT as u64)
     }
 
-    /// Takes a write-out of a paged tree: copies of every file's changed extents,
-    /// then the manifest (naming each file at the length its copy was taken at; a
-    /// file made since is left to the next write-out). `Invalid` for a tree that is
-    /// not paged; `NoSpace` if the heap cannot hold the copies.
+    /// Takes a write-out of the whole tree (a volume's). See [`Self::write_out_with`].
     pub fn write_out(&self) -> Result<WriteOut> {
+        self.write_out_with(|fs, out| fs.write_node(out, Node::Live(fs.root()), String::from("./")))
+    }
+
+    /// Takes a write-out of the tree's changes to `base` (a container's writable
+    /// layer). See [`Self::write_out_with`].
+    pub fn write_out_changes(&self, base: &Image) -> Result<WriteOut> {
+        self.write_out_with(|fs, out| fs.diff_into(out, base))
+    }
+
+    /// Takes a write-out: copies of every paged file's changed extents, then the
+    /// manifest `write` makes (naming each file at the length its copy was taken at;
+    /// a file made since is left to the next write-out). `Invalid` for a tree that is
+    /// not paged; `NoSpace` if the heap cannot hold the copies.
+    fn write_out_with(&self, write: impl FnOnce(&Filesystem, &mut Out) -> Result<()>) -> Result<WriteOut> {
         let paged = self.space().paged().ok_or(FsError::Invalid)?;
         let next_file = paged.peek_next_file();
         let (mut files, mut inodes, mut lengths) = (Vec::new(), Vec::new(), BTreeMap::new());
         for inode in paged.live_files() {
-            let snapshot = inode.snapshot().ok_or(FsError::NoSpace)?;
-            lengths.insert(snapshot.file, snapshot.file_len());
-            files.push(snapshot);
-            inodes.push(Arc::downgrade(&inode));
+            if let Some(snapshot) = inode.snapshot()? {
+                lengths.insert(snapshot.file, snapshot.file_len());
+                files.push(snapshot);
+                inodes.push(Arc::downgrade(&inode));
+            }
         }
         let mut out = Out::manifest(lengths);
-        self.write_node(&mut out, Node::Live(self.root()), String::from("./"))?;
+        write(self, &mut out)?;
         out.push(&berth_tar::writer::end())?;
-        Ok(WriteOut { manifest: out.bytes, next_file, files, inodes })
+        let extents = |len: u64| len.div_ceil(crate::blocks::EXTENT as u64);
+        let mut keep: BTreeMap<u64, u64> = out.referenced.iter().map(|(&id, &len)| (id, extents(len))).collect();
+        keep.extend(files.iter().map(|f| (f.file, f.extents)));
+        Ok(WriteOut { manifest: out.bytes, next_file, files, keep, inodes })
     }
 
     /// Notes that `out` is committed: what it copied is clean (unless changed since),
@@ -75,19 +101,9 @@ impl Filesystem {
     }
 }
 
-/// Whether every file under `node` is a reference to paged data.
-pub(crate) fn is_manifest(node: &ImageNode) -> bool {
-    match &node.body {
-        ImageBody::Dir(children) => children.values().all(|c| is_manifest(c)),
-        ImageBody::File(bytes) => FileRef::decode(bytes).is_some(),
-        _ => true,
-    }
-}
-
-/// For a manifest's file whose data another live inode of `space` already has (its
-/// other name): that inode.
-pub(crate) fn linked_file(space: &Space, node: &ImageNode) -> Option<Arc<Inode>> {
-    let paged = space.paged()?;
-    let ImageBody::File(bytes) = &node.body else { return None };
-    paged.file(FileRef::decode(bytes)?.id)
+/// For a manifest's reference to paged data that a live inode of `space` was already
+/// made from (under another name): that inode.
+pub(crate) fn restored_file(space: &Space, node: &ImageNode) -> Option<Arc<Inode>> {
+    let ImageBody::Paged(file) = &node.body else { return None };
+    space.paged()?.restored(file.id)
 }

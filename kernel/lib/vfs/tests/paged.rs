@@ -111,7 +111,7 @@ fn a_file_eight_times_the_memory_is_written_and_read_back_after_a_reboot() {
     // A reboot: the tree from its manifest, nothing in memory until read.
     drop((big, small, dir, fs));
     assert_eq!(budget.held.load(Ordering::Relaxed), 0, "everything was given back");
-    let image = Image::from_tar(&manifest, ImageLimits::default()).unwrap();
+    let image = Image::manifest_from_tar(&manifest, ImageLimits::default()).unwrap();
     let fs = paged(&store, &image, next, &budget, None);
     let big = fs.lookup(&fs.root(), "/data/big", true).unwrap();
     assert_eq!(big.metadata().size, 8 << 20);
@@ -175,15 +175,57 @@ fn a_quota_limits_the_bytes_of_files_not_the_memory() {
 }
 
 #[test]
-fn a_bad_manifest_is_refused() {
-    let mut b = tar::Builder::new(Vec::new());
-    let mut h = tar::Header::new_gnu();
-    h.set_size(5);
-    h.set_mode(0o644);
-    b.append_data(&mut h, "./plain", &b"bytes"[..]).unwrap();
-    let image = Image::from_tar(&b.into_inner().unwrap(), ImageLimits::default()).unwrap();
+fn files_not_looked_into_after_a_reboot_keep_their_data() {
     let store = Arc::new(Store::default());
-    let paging = Paging { pager: store, next_file: 1, dirty_limit: 8, quota: None };
-    let err = Filesystem::paged(&image, None, clock, paging).err().expect("refused");
+    let budget = Arc::new(Limit { held: AtomicU64::new(0), max: u64::MAX });
+    let fs = paged(&store, &Image::empty(), 1, &budget, None);
+    for dir in ["a", "b"] {
+        let d = fs.mkdir(&fs.root(), dir, 0o755).unwrap();
+        let f = fs.create_file(&d, "f", 0o644).unwrap();
+        f.write_at(0, &pattern(2 * EXTENT, dir.len() as u64), clock()).unwrap();
+        fs.link(&fs.root(), &format!("{dir}-link"), &f).unwrap();
+    }
+    let (manifest, next) = store.commit(&fs);
+    drop(fs);
+    let image = Image::manifest_from_tar(&manifest, ImageLimits::default()).unwrap();
+    let fs = paged(&store, &image, next, &budget, None);
+    // A change in /a written out while /b was never looked into...
+    let a = fs.lookup(&fs.root(), "/a/f", true).unwrap();
+    a.write_at(0, b"changed", clock()).unwrap();
+    let (manifest, next) = store.commit(&fs);
+    assert_eq!(store.bytes(), 4 * EXTENT, "both files' data is kept");
+    // ...and again after another reboot: /b's data is still there.
+    drop((a, fs));
+    let image = Image::manifest_from_tar(&manifest, ImageLimits::default()).unwrap();
+    let fs = paged(&store, &image, next, &budget, None);
+    let b = fs.lookup(&fs.root(), "/b/f", true).unwrap();
+    assert_eq!(read_all(&b), pattern(2 * EXTENT, 1));
+    let a = fs.lookup(&fs.root(), "/a-link", true).unwrap();
+    assert_eq!(&read_all(&a)[..7], b"changed");
+}
+
+/// A tar of one empty file `./f` with a `BERTH.paged` record of `value`.
+fn referencing(value: &str) -> Vec<u8> {
+    use berth_tar::writer::{self, Member, MemberKind};
+    let member = Member { name: "./f", kind: MemberKind::File, mode: 0o644, uid: 0, gid: 0, size: 0, mtime: 0 };
+    let mut tar = writer::header_with(&member, &[(PagedFile::RECORD, value)]);
+    tar.extend_from_slice(&writer::end());
+    tar
+}
+
+#[test]
+fn references_are_read_only_from_manifests_and_checked() {
+    let err = Image::manifest_from_tar(&referencing("7 nonsense"), ImageLimits::default()).unwrap_err();
     assert!(matches!(err, FsError::BadImage(_)), "{err:?}");
+    let image = Image::manifest_from_tar(&referencing("7 100"), ImageLimits::default()).unwrap();
+    let ImageBody::Dir(entries) = &image.root().body else { panic!("not a directory") };
+    assert!(matches!(entries["f"].body, ImageBody::Paged(PagedFile { id: 7, len: 100 })));
+    // An image (`docker import`) cannot name paged data: the record means nothing there.
+    let image = Image::from_tar(&referencing("7 100"), ImageLimits::default()).unwrap();
+    let ImageBody::Dir(entries) = &image.root().body else { panic!("not a directory") };
+    assert!(matches!(&entries["f"].body, ImageBody::File(b) if b.is_empty()));
+    // And a reference in a tree that is not paged cannot be opened.
+    let image = Image::manifest_from_tar(&referencing("7 100"), ImageLimits::default()).unwrap();
+    let fs = Filesystem::new(&image, None, clock).unwrap();
+    assert_eq!(fs.lookup(&fs.root(), "/f", true).unwrap_err(), FsError::Invalid);
 }
