@@ -9,6 +9,7 @@
  *   bench write-fsync PATH MIB
  *                         write MIB MiB to PATH in 1 MiB writes, then fsync: MiB/s of
  *                         the whole (what `dd conv=fsync` measures)
+ *   bench read PATH MIB    read MIB MiB from PATH in 1 MiB reads: MiB/s
  *   bench true            exit at once (for start-up latency)
  */
 #define _GNU_SOURCE
@@ -149,9 +150,36 @@ static int bench_write_fsync(const char *path, long mib) {
     return 0;
 }
 
+static int bench_read(const char *path, long mib) {
+    static char buf[1 << 20];
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        perror(path);
+        return 1;
+    }
+    double start = now_ns();
+    long total = 0;
+    for (long i = 0; i < mib; i++) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0) {
+            perror("read");
+            return 1;
+        }
+        if (n == 0) {
+            break;
+        }
+        total += n;
+    }
+    double ms = (now_ns() - start) / 1e6;
+    close(fd);
+    printf("bench read: %.1f MiB/s (%.1f MiB in %.0f ms)\n", ((double)total / (1 << 20)) / (ms / 1e3),
+           (double)total / (1 << 20), ms);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: bench getpid|faults|fork-exec|pipe|spin|true [N] | write-fsync PATH MIB\n");
+        fprintf(stderr, "usage: bench getpid|faults|fork-exec|pipe|spin|true [N] | write-fsync|read PATH MIB\n");
         return 2;
     }
     const char *mode = argv[1];
@@ -162,6 +190,7 @@ int main(int argc, char **argv) {
     if (strcmp(mode, "spin") == 0) return bench_spin(arg(argc, argv, 20));
     if (strcmp(mode, "true") == 0) return 0;
     if (strcmp(mode, "write-fsync") == 0 && argc > 3) return bench_write_fsync(argv[2], strtol(argv[3], NULL, 10));
+    if (strcmp(mode, "read") == 0 && argc > 3) return bench_read(argv[2], strtol(argv[3], NULL, 10));
     fprintf(stderr, "bench: unknown mode %s\n", mode);
     return 2;
 }

@@ -4,7 +4,8 @@
 //! test image with a data disk and without one, interleaved; and writing a file and
 //! making it durable (`bench write-fsync`, what `dd conv=fsync` measures) into a
 //! volume in a berth container against Linux writing the same to the same virtio-blk
-//! disk, interleaved.
+//! disk, interleaved; and reading it back from the disk, none of it in memory (berth
+//! after a reboot, Linux after dropping its caches).
 
 use crate::util;
 use berth_tests::docker::{Docker, TEST_TOKEN};
@@ -114,7 +115,7 @@ pub fn run(kernel: &Path, linux: bool) -> Result<Vec<(String, String)>, String> 
         format!("{w:.0} vs {wo:.0} ms (the store: {rate})"),
     ));
     if linux {
-        rows.push(write_fsync(kernel, &disk, &test_image, &docker, port)?);
+        rows.extend(write_fsync(kernel, &disk, &test_image, &docker, port)?);
     }
     Ok(rows)
 }
@@ -122,24 +123,26 @@ pub fn run(kernel: &Path, linux: bool) -> Result<Vec<(String, String)>, String> 
 /// MiB each write-and-fsync writes.
 const WRITE_MIB: u32 = 32;
 
-/// The figure of a `bench write-fsync` line: MiB/s and the line's details.
-fn write_rate(lines: &str) -> Option<(f64, String)> {
-    let rest = lines.lines().find_map(|l| l.split("bench write-fsync: ").nth(1))?;
+/// The figure of a `bench write-fsync` (or `bench read`) line: MiB/s and the line's
+/// details.
+fn rate(lines: &str, what: &str) -> Option<(f64, String)> {
+    let rest = lines.lines().find_map(|l| l.split(&format!("bench {what}: ")).nth(1))?;
     let rate = rest.split_whitespace().next()?.parse().ok()?;
     Some((rate, rest.to_string()))
 }
 
-/// `bench write-fsync` of [`WRITE_MIB`] MiB: in a berth container into a volume (the
-/// store on the data disk's partition), and on Linux to that same partition as a raw
-/// block device (no file system: the most Linux can do on this disk), round after
-/// round. Returns the row.
+/// `bench write-fsync` of [`WRITE_MIB`] MiB, then `bench read` of it from the disk:
+/// in a berth container into a volume (the store on the data disk's partition; read
+/// after a reboot), and on Linux to that same partition as a raw block device (no file
+/// system: the most Linux can do on this disk; read after dropping its caches), round
+/// after round. Returns the rows.
 fn write_fsync(
     kernel: &Path,
     disk: &Path,
     test_image: &Path,
     docker: &Docker,
     port: u16,
-) -> Result<(String, String), String> {
+) -> Result<Vec<(String, String)>, String> {
     println!("==> write {WRITE_MIB} MiB and fsync: berth (a volume) and Linux (the raw partition), interleaved");
     let linux = crate::linux::kernel()?;
     let dir = crate::linux::modules_dir();
@@ -151,11 +154,15 @@ fn write_fsync(
     let bench = util::out_dir().join("userland/bench");
     files.push(("bench", &bench));
     let load: String = modules.iter().map(|(n, _)| format!("/bin/busybox insmod /bin/{n}\n")).collect();
-    let script = format!("{load}/bin/busybox sleep 1\n/bin/bench write-fsync /dev/vda1 {WRITE_MIB}");
+    let script = format!(
+        "{load}/bin/busybox sleep 1\n/bin/bench write-fsync /dev/vda1 {WRITE_MIB}\n\
+         /bin/busybox sh -c 'echo 3 > /proc/sys/vm/drop_caches'\n/bin/bench read /dev/vda1 {WRITE_MIB}"
+    );
     let initramfs = util::out_dir().join("linux/bench-store-initramfs.cpio");
     crate::linux::initramfs(&files, &script, &initramfs)?;
 
     let (mut berth, mut linux_rates, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut berth_reads, mut linux_reads, mut read_ratios) = (Vec::new(), Vec::new(), Vec::new());
     for round in 1..=ROUNDS {
         berth_image::disk::data_disk(disk, 256 << 20).map_err(|e| e.to_string())?;
         let vm = boot(kernel, Some(disk), port)?;
@@ -164,8 +171,14 @@ fn write_fsync(
         let out =
             docker.ok(&["run", "--rm", "-v", "bench:/w", "t", "/usr/bin/bench", "write-fsync", "/w/f", &mib], CLI)?;
         drop(vm);
-        let (b, details) = write_rate(&out).ok_or_else(|| format!("berth printed no figure: {out}"))?;
+        let (b, details) = rate(&out, "write-fsync").ok_or_else(|| format!("berth printed no figure: {out}"))?;
         println!("    round {round}, berth: {details}");
+        // Read after a reboot: none of the volume's data is in memory.
+        let vm = boot(kernel, Some(disk), port)?;
+        let out = docker.ok(&["run", "--rm", "-v", "bench:/w", "t", "/usr/bin/bench", "read", "/w/f", &mib], CLI)?;
+        drop(vm);
+        let (br, details) = rate(&out, "read").ok_or_else(|| format!("berth printed no read figure: {out}"))?;
+        println!("    round {round}, berth read: {details}");
 
         berth_image::disk::data_disk(disk, 256 << 20).map_err(|e| e.to_string())?;
         let mut config = crate::linux::vm_config(&linux, &initramfs);
@@ -173,19 +186,36 @@ fn write_fsync(
         let mut vm = Vm::start(&config)?;
         vm.expect("LINUX-DONE", Duration::from_secs(300))?;
         let (l, details) =
-            write_rate(&vm.output()).ok_or_else(|| format!("Linux printed no figure:\n{}", vm.output()))?;
+            rate(&vm.output(), "write-fsync").ok_or_else(|| format!("Linux printed no figure:\n{}", vm.output()))?;
         println!("    round {round}, Linux: {details}   berth/Linux {:.2}x", b / l);
+        let (lr, details) =
+            rate(&vm.output(), "read").ok_or_else(|| format!("Linux printed no read figure:\n{}", vm.output()))?;
+        println!("    round {round}, Linux read: {details}   berth/Linux {:.2}x", br / lr);
         berth.push(b);
         linux_rates.push(l);
         ratios.push(b / l);
+        berth_reads.push(br);
+        linux_reads.push(lr);
+        read_ratios.push(br / lr);
     }
     let median = |mut v: Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    let ratios: Vec<String> = ratios.iter().map(|r| format!("{r:.2}x")).collect();
-    Ok((
-        format!("write {WRITE_MIB} MiB + fsync, berth volume vs Linux raw"),
-        format!("{:.1} vs {:.1} MiB/s (medians; ratios {})", median(berth), median(linux_rates), ratios.join(", ")),
-    ))
+    let listed = |ratios: Vec<f64>| ratios.iter().map(|r| format!("{r:.2}x")).collect::<Vec<_>>().join(", ");
+    Ok(vec![
+        (
+            format!("write {WRITE_MIB} MiB + fsync, berth volume vs Linux raw"),
+            format!("{:.1} vs {:.1} MiB/s (medians; ratios {})", median(berth), median(linux_rates), listed(ratios)),
+        ),
+        (
+            format!("read {WRITE_MIB} MiB back from the disk, berth volume vs Linux raw"),
+            format!(
+                "{:.1} vs {:.1} MiB/s (medians; ratios {})",
+                median(berth_reads),
+                median(linux_reads),
+                listed(read_ratios)
+            ),
+        ),
+    ])
 }

@@ -14,9 +14,15 @@
 //! A tree can be mounted into another (`Filesystem::mount_tree`): a volume, its own
 //! space of inode numbers and memory budget, shared by the containers that mount it.
 //!
-//! Everything here is plain data behind spin locks; the kernel provides the clock,
-//! the memory budget a container's writes are charged to, and synthetic directories
-//! such as `/proc`.
+//! A tree may be paged (`Filesystem::paged`): its own files' data is written out an
+//! extent at a time through the kernel's [`Pager`] (`Filesystem::write_out`, with a
+//! manifest of the tree), and what was written may leave memory and come back when
+//! read, so the tree may hold more than its memory budget (see `blocks.rs` and
+//! `writeout.rs`).
+//!
+//! Everything here is plain data behind spin locks, never held while the pager reads
+//! a disk; the kernel provides the clock, the memory budget a container's writes are
+//! charged to, the pager, and synthetic directories such as `/proc`.
 
 #![no_std]
 
