@@ -115,6 +115,44 @@ pub fn export(conn: &Conn, key: &str) -> Handled {
     Ok(Next::Continue)
 }
 
+/// What berth's set-up adds to every container's files at start, which `docker diff`
+/// leaves out (Docker mounts these, so never lists them): trees, files, and
+/// directories it adds to (listed only if something else in them changed).
+const SETUP_TREES: [&str; 3] = ["/dev", "/proc", "/sys"];
+const SETUP_FILES: [&str; 3] = ["/etc/hostname", "/etc/hosts", "/etc/resolv.conf"];
+const SETUP_DIRS: [&str; 2] = ["/etc", "/tmp"];
+
+/// `GET /containers/{id}/changes` (`docker diff`): the container's changes to its
+/// image, path by path, without what berth's set-up adds (nor a directory changed
+/// only by that).
+pub fn changes(conn: &Conn, key: &str) -> Handled {
+    use berth_vfs::PathChange;
+    let c = lookup::container(key)?;
+    let all = c.sandbox.fs.changed_paths(&c.image).map_err(|e| fs_error("/", e))?;
+    let under = |dir: &str, path: &str| path.strip_prefix(dir).is_some_and(|rest| rest.starts_with('/'));
+    let set_up = |path: &str| SETUP_FILES.contains(&path) || SETUP_TREES.iter().any(|t| path == *t || under(t, path));
+    let kept: Vec<(String, PathChange)> = all.into_iter().filter(|(path, _)| !set_up(path)).collect();
+    let changes: Vec<api::ContainerChange> = kept
+        .iter()
+        .filter(|(path, kind)| {
+            let only_set_up = SETUP_DIRS.contains(&path.as_str())
+                && *kind != PathChange::Deleted
+                && !kept.iter().any(|(p, _)| under(path, p));
+            !only_set_up
+        })
+        .map(|(path, kind)| {
+            let kind = match kind {
+                PathChange::Modified => 0,
+                PathChange::Added => 1,
+                PathChange::Deleted => 2,
+            };
+            api::ContainerChange { path: path.clone(), kind }
+        })
+        .collect();
+    conn.json(200, &changes).map_err(ApiError::io)?;
+    Ok(Next::Continue)
+}
+
 /// What a committed image runs: the container's own settings, then the request's
 /// `changes` (`--change CMD ...`).
 fn run_config_of(c: &Container, head: &RequestHead) -> Result<berth_oci::RunConfig, ApiError> {

@@ -121,6 +121,7 @@ fn handle(conn: &mut Conn, head: &RequestHead) -> Handled {
         Route::ImageSave(name) => archive::save(conn, head, name.as_deref()),
         Route::ContainerRename(id) => containers::rename(conn, head, &id),
         Route::ContainerExport(id) => copy::export(conn, &id),
+        Route::ContainerChanges(id) => copy::changes(conn, &id),
         Route::ContainerExec(id) => exec::create(conn, &id, json),
         Route::ExecStart(id) => exec::start(conn, head, &id, json),
         Route::ExecInspect(id) => exec::inspect(conn, &id),

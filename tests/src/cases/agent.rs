@@ -609,7 +609,8 @@ pub fn connection_abuse(a: &Artifacts) -> Result<(), String> {
 }
 
 /// `docker cp` both ways (a file, a directory, into a directory; a missing path is a
-/// 404 with Docker's words), `docker export`, `docker commit` and `docker system df`.
+/// 404 with Docker's words), `docker diff`, `docker export`, `docker commit` and
+/// `docker system df`.
 pub fn docker_cp_and_export(a: &Artifacts) -> Result<(), String> {
     let test = "agent-cp-export";
     with_busybox(a, test, |vm, docker, _| {
@@ -640,6 +641,12 @@ pub fn docker_cp_and_export(a: &Artifacts) -> Result<(), String> {
             missing.code != 0 && missing.stderr.contains("Could not find the file /nope in container"),
             &format!("docker cp of a missing path: {}", missing.describe(&["cp"])),
         )?;
+
+        // `docker diff`: the container's changes, none of berth's set-up (/dev, the host
+        // name files).
+        let diff = docker.ok(&["diff", "box"], CLI)?;
+        let want = "C /data\nA /data/up.txt\nC /tmp\nA /tmp/updir\nA /tmp/updir/sub\nA /tmp/updir/sub/deep.txt\n";
+        expect(vm, diff == want, &format!("docker diff printed {diff:?}, want {want:?}"))?;
 
         docker.ok(&["export", "-o", &path("box.tar"), "box"], CLI)?;
         let listing = std::process::Command::new("tar").arg("-tf").arg(dir.join("box.tar")).output();

@@ -93,6 +93,8 @@ pub enum Route {
     ContainerRename(String),
     /// `GET /containers/{id}/export` (`docker export`).
     ContainerExport(String),
+    /// `GET /containers/{id}/changes` (`docker diff`).
+    ContainerChanges(String),
     /// `GET`, `HEAD` or `PUT /containers/{id}/archive?path=...` (`docker cp`): the
     /// method, then the container.
     ContainerArchive(String, String),
@@ -184,6 +186,7 @@ fn container_action(method: &str, id: &str, action: &str) -> Route {
         "top" => ("GET", Route::ContainerTop(id)),
         "rename" => ("POST", Route::ContainerRename(id)),
         "export" => ("GET", Route::ContainerExport(id)),
+        "changes" => ("GET", Route::ContainerChanges(id)),
         "exec" => ("POST", Route::ContainerExec(id)),
         "pause" => ("POST", Route::ContainerPause(id)),
         "unpause" => ("POST", Route::ContainerUnpause(id)),
@@ -292,6 +295,7 @@ mod tests {
             ("POST", "/exec/e1/resize", Route::ExecResize("e1".to_string())),
             ("GET", "/exec/e1/json", Route::ExecInspect("e1".to_string())),
             ("GET", "/containers/web/export", Route::ContainerExport("web".to_string())),
+            ("GET", "/containers/web/changes", Route::ContainerChanges("web".to_string())),
             ("GET", "/containers/web/archive", Route::ContainerArchive("GET".to_string(), "web".to_string())),
             ("HEAD", "/containers/web/archive", Route::ContainerArchive("HEAD".to_string(), "web".to_string())),
             ("PUT", "/containers/web/archive", Route::ContainerArchive("PUT".to_string(), "web".to_string())),

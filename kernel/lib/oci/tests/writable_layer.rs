@@ -193,3 +193,27 @@ fn a_paged_layer_keeps_its_files_data_in_the_pager() {
     assert_eq!(read_all(&third.lookup(&r, "/etc/new", true).unwrap()), b"new file");
     assert_eq!(read_all(&third.lookup(&r, "/etc/motd", true).unwrap()), b"changed");
 }
+
+#[test]
+fn changed_paths_are_what_docker_diff_lists() {
+    use berth_vfs::PathChange::{Added, Deleted, Modified};
+    let image = base();
+    let fs = Filesystem::new(&image, None, clock).unwrap();
+    assert!(fs.changed_paths(&image).unwrap().is_empty());
+    change(&fs);
+    let got = fs.changed_paths(&image).unwrap();
+    let want = [
+        ("/etc", Modified),
+        ("/etc/link", Modified),
+        ("/etc/motd", Modified),
+        ("/etc/new", Added),
+        ("/etc/passwd", Modified),
+        ("/home", Added),
+        ("/old", Deleted),
+        ("/var", Modified),
+        ("/var/file-then-dir", Modified),
+        ("/var/file-then-dir/inside", Added),
+    ];
+    let got: Vec<(&str, berth_vfs::PathChange)> = got.iter().map(|(p, k)| (p.as_str(), *k)).collect();
+    assert_eq!(got, want);
+}

@@ -59,6 +59,8 @@ pub(crate) struct Out {
     pub referenced: BTreeMap<u64, u64>,
     /// Where the data of those parts is read from, when written out whole.
     pager: Option<Arc<dyn Pager>>,
+    /// For a listing: the members' names, and no bytes.
+    pub names: Option<Vec<String>>,
 }
 
 impl Out {
@@ -71,7 +73,13 @@ impl Out {
             references: None,
             referenced: BTreeMap::new(),
             pager: None,
+            names: None,
         }
+    }
+
+    /// A listing of the members' names (no data is read).
+    pub fn listing() -> Out {
+        Out { names: Some(Vec::new()), ..Out::counting() }
     }
 
     /// The same, reading paged data not yet looked into from `pager`.
@@ -118,6 +126,10 @@ impl Out {
     }
 
     pub fn header(&mut self, member: &Member<'_>) -> Result<()> {
+        if let Some(names) = &mut self.names {
+            names.try_reserve(1).map_err(|_| FsError::NoSpace)?;
+            names.push(String::from(member.name));
+        }
         self.push(&writer::header(member))
     }
 

@@ -110,16 +110,7 @@ impl Image {
 
     /// Builds an image from a whole tar archive in memory.
     pub fn from_tar(archive: &[u8], limits: ImageLimits) -> Result<Image> {
-        let mut builder = ImageBuilder::new(limits);
-        let mut parser = berth_tar::Parser::new(limits.max_bytes);
-        let mut input = archive;
-        while let Some(event) = parser.next(&mut input).map_err(|e| FsError::BadImage(format!("{e}")))? {
-            if builder.push(event)? {
-                break;
-            }
-        }
-        parser.finish().map_err(|e| FsError::BadImage(format!("{e}")))?;
-        builder.finish()
+        Image::build(archive, ImageBuilder::new(limits))
     }
 
     /// A paged tree's manifest (or writable layer) from its tar: as
@@ -127,9 +118,11 @@ impl Image {
     /// becomes a reference to paged data ([`ImageBody::Paged`]). (Elsewhere the
     /// record is ignored: an image cannot name a container's paged data.)
     pub fn manifest_from_tar(archive: &[u8], limits: ImageLimits) -> Result<Image> {
-        let mut builder = ImageBuilder::new(limits);
-        builder.paged = true;
-        let mut parser = berth_tar::Parser::new(limits.max_bytes);
+        Image::build(archive, ImageBuilder { paged: true, ..ImageBuilder::new(limits) })
+    }
+
+    fn build(archive: &[u8], mut builder: ImageBuilder) -> Result<Image> {
+        let mut parser = berth_tar::Parser::new(builder.limits.max_bytes);
         let mut input = archive;
         while let Some(event) = parser.next(&mut input).map_err(|e| FsError::BadImage(format!("{e}")))? {
             if builder.push(event)? {

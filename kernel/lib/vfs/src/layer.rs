@@ -43,6 +43,42 @@ fn same_image_leaf(a: &ImageNode, b: &ImageNode) -> bool {
         }
 }
 
+/// How a path changed, as `docker diff` reports it (its `Kind`: 0, 1, 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathChange {
+    /// Changed (its data, or its metadata).
+    Modified,
+    /// Not in the image.
+    Added,
+    /// Removed from the image's.
+    Deleted,
+}
+
+/// A layer member's name as a change to `base` (`None` for the root and opaque
+/// markers).
+fn path_change(name: &str, base: &Image) -> Option<(String, PathChange)> {
+    let name = name.trim_start_matches("./").trim_end_matches('/');
+    if name.is_empty() {
+        return None;
+    }
+    let (dir, leaf) = match name.rsplit_once('/') {
+        Some((dir, leaf)) => (format!("/{dir}"), leaf),
+        None => (String::new(), name),
+    };
+    if leaf == ".wh..wh..opq" {
+        return None;
+    }
+    if let Some(gone) = leaf.strip_prefix(".wh.") {
+        return Some((format!("{dir}/{gone}"), PathChange::Deleted));
+    }
+    let mut node = base.root();
+    let in_base = name.split('/').all(|part| match &node.body {
+        ImageBody::Dir(children) => children.get(part).map(|child| node = child).is_some(),
+        _ => false,
+    });
+    Some((format!("/{name}"), if in_base { PathChange::Modified } else { PathChange::Added }))
+}
+
 fn dir_member<'a>(path: &'a str, mode: u32, uid: u32, gid: u32, mtime: u64) -> Member<'a> {
     Member { name: path, kind: MemberKind::Directory, mode, uid, gid, size: 0, mtime }
 }
@@ -65,6 +101,18 @@ impl Filesystem {
         let mut count = Out::counting();
         self.diff(&mut count, Node::Live(self.root()), base.root(), String::from("./"))?;
         Ok((count.len() + writer::end().len()) as u64)
+    }
+
+    /// The tree's changes to `base` path by path (`/etc`, `/etc/new`...), in order of
+    /// path: what `docker diff` lists. No file data is read.
+    pub fn changed_paths(&self, base: &Image) -> Result<Vec<(String, PathChange)>> {
+        let mut out = Out::listing();
+        self.diff_into(&mut out, base)?;
+        let names = out.names.take().unwrap_or_default();
+        let mut changes: Vec<(String, PathChange)> = names.iter().filter_map(|n| path_change(n, base)).collect();
+        changes.sort_by(|a, b| a.0.cmp(&b.0));
+        changes.dedup_by(|a, b| a.0 == b.0);
+        Ok(changes)
     }
 
     /// Writes the tree's changes to `base` into `out` (a layer without its end).

@@ -46,6 +46,7 @@ pub use fs::{Filesystem, MAX_SYMLINKS};
 pub use image::PagedFile;
 pub use image::{Image, ImageBody, ImageBuilder, ImageLimits, ImageNode};
 pub use inode::{Budget, DirEntry, FileType, Inode, Metadata, SpecialDir};
+pub use layer::PathChange;
 pub use path::{MAX_NAME, MAX_PATH, normalize_archive_path};
 pub use space::{Pager, Paging};
 pub use writeout::WriteOut;

@@ -37,6 +37,16 @@ pub struct WaitResponse {
     pub error: Option<WaitError>,
 }
 
+/// One item of `GET /containers/{id}/changes` (a line of `docker diff`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerChange {
+    /// The path, from the container's root.
+    pub path: String,
+    /// 0 changed, 1 added, 2 deleted.
+    pub kind: u8,
+}
+
 /// `WaitResponse.Error`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -22,8 +22,9 @@ mod volume;
 mod volume_tests;
 
 pub use container::{
-    ContainerConfig, ContainerInspect, ContainerState, ContainerSummary, CreateResponse, EndpointSettings, MountPoint,
-    NetworkSettings, Port, SummaryHostConfig, SummaryNetworkSettings, UpdateResponse, WaitError, WaitResponse,
+    ContainerChange, ContainerConfig, ContainerInspect, ContainerState, ContainerSummary, CreateResponse,
+    EndpointSettings, MountPoint, NetworkSettings, Port, SummaryHostConfig, SummaryNetworkSettings, UpdateResponse,
+    WaitError, WaitResponse,
 };
 pub use create::{
     ContainerCreate, Empty, HostConfig, LogConfig, PortBinding, RestartPolicy, parse_port_key, port_key,
