@@ -5,7 +5,7 @@ use super::conn::Conn;
 use super::error::ApiError;
 use super::reply::{Handled, Next};
 use super::{Auth, Slot};
-use super::{archive, containers, copy, events, exec, images, processes, streams, system, volumes};
+use super::{archive, containers, copy, events, exec, images, metrics, processes, streams, system, volumes};
 use berth_docker::http::RequestHead;
 use berth_docker::route::{Route, route};
 
@@ -29,7 +29,9 @@ pub fn serve(mut conn: Conn, slot: &Slot) {
         if !head.keep_alive() {
             conn.close_after();
         }
-        match handle(&mut conn, &head) {
+        let handled = handle(&mut conn, &head);
+        metrics::note_request(handled.as_ref().map_or_else(|e| e.status, |_| 200));
+        match handled {
             Ok(Next::Continue) => {}
             Ok(Next::Stop) => return,
             Err(e) => {
@@ -88,6 +90,7 @@ fn handle(conn: &mut Conn, head: &RequestHead) -> Handled {
     let json = json.as_deref().unwrap_or_default();
     match target {
         Route::Ping => system::ping(conn, head),
+        Route::Metrics => metrics::metrics(conn),
         Route::Version => system::version(conn),
         Route::Info => system::info(conn),
         Route::Events => events::stream(conn, head),

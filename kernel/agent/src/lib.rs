@@ -43,6 +43,7 @@ mod exec;
 mod images;
 mod inspect;
 mod lookup;
+mod metrics;
 mod processes;
 mod reply;
 mod streams;

@@ -1,7 +1,7 @@
 //! The kernel's base services, the lowest layer above the unsafe one: the tunables
 //! ([`param`]), the platform's tables and local APIC ([`platform`]), the clocks and the
-//! tick ([`time`]), device interrupts ([`irq`]), random numbers ([`random`]) and
-//! power-off ([`power`]). Nothing here knows of threads, memory accounting or files.
+//! tick ([`time`]), device interrupts ([`irq`]), random numbers ([`random`]),
+//! power-off ([`power`]) and per-CPU event counters ([`counter`]). Nothing here knows of threads, memory accounting or files.
 
 #![no_std]
 #![cfg(target_os = "none")]
@@ -15,6 +15,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// libraries accept.
 pub const LINUX_RELEASE: &str = "6.1.0-berth";
 
+pub mod counter;
 pub mod irq;
 pub mod param;
 pub mod platform;

@@ -108,6 +108,7 @@ fn handle(frame: &mut TrapFrame) {
     let thread = sched::current();
     let Some(user) = thread.user() else { return };
     user.syscall_nr.store(number, Ordering::Relaxed);
+    berth_base::counter::SYSCALLS.increment();
     for (slot, value) in user.syscall_args.iter().zip(args.0) {
         slot.store(value, Ordering::Relaxed);
     }

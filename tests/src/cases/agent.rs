@@ -182,6 +182,48 @@ fn raw(port: u16, request: &[u8]) -> Result<(u16, String), String> {
     Ok((status, text))
 }
 
+/// `GET /metrics` (with the token), and the value of the sample `series` on it.
+fn scrape(agent: u16) -> Result<String, String> {
+    let request = format!(
+        "GET /metrics HTTP/1.1\r\nHost: berth\r\nAuthorization: Bearer {TEST_TOKEN}\r\nConnection: close\r\n\r\n"
+    );
+    let (status, text) = raw(agent, request.as_bytes())?;
+    if status != 200 || !text.contains("Content-Type: text/plain; version=0.0.4") {
+        return Err(format!("GET /metrics answered:\n{text}"));
+    }
+    Ok(text)
+}
+
+fn sample(page: &str, series: &str) -> Option<f64> {
+    page.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// `/metrics` for a machine running the container `svc`: its memory and CPU, the
+/// containers by state, system calls and agent requests counting up; the token is
+/// needed as for the API.
+fn metrics(vm: &Vm, docker: &Docker, agent: u16) -> Result<(), String> {
+    let id = docker.ok(&["inspect", "-f", "{{.Id}}", "svc"], CLI)?;
+    let before = scrape(agent)?;
+    let svc = format!("{{id=\"{}\",name=\"svc\"}}", id.trim());
+    let memory = sample(&before, &format!("berth_container_memory_bytes{svc}"));
+    expect(vm, memory.is_some_and(|m| m > 0.0), &format!("svc's memory on /metrics:\n{before}"))?;
+    expect(vm, sample(&before, &format!("berth_container_cpu_seconds_total{svc}")).is_some(), "svc's CPU time")?;
+    let running = sample(&before, "berth_containers{state=\"running\"}");
+    expect(vm, running.is_some_and(|n| n >= 1.0), &format!("running containers: {running:?}"))?;
+    docker.ok(&["exec", "svc", "true"], CLI)?;
+    let _ = docker.run(&["inspect", "no-such-container"], CLI)?;
+    let after = scrape(agent)?;
+    let grew = |series: &str| {
+        let (a, b) = (sample(&before, series), sample(&after, series));
+        expect(vm, matches!((a, b), (Some(a), Some(b)) if b > a), &format!("{series}: {a:?}, then {b:?}"))
+    };
+    grew("berth_syscalls_total")?;
+    grew("berth_agent_requests_total{outcome=\"success\"}")?;
+    grew("berth_agent_requests_total{outcome=\"client_error\"}")?;
+    let (status, _) = raw(agent, b"GET /metrics HTTP/1.1\r\nHost: berth\r\nConnection: close\r\n\r\n")?;
+    expect(vm, status == 401, &format!("/metrics without the token answered {status}"))
+}
+
 /// Error paths: each gives its documented status and message, and a container started
 /// before keeps serving throughout.
 pub fn errors(a: &Artifacts) -> Result<(), String> {
@@ -678,10 +720,10 @@ pub fn docker_cp_and_export(a: &Artifacts) -> Result<(), String> {
 /// `docker exec`: output and exit status, standard error apart, `-e`, `-w`, `-u`, `-i`
 /// with input, `-t`, `-d`, a missing program; exec output stays out of the container's
 /// log; a stopped container refuses. `docker top`, and `docker events` replaying what
-/// happened, in order.
+/// happened, in order. `/metrics` meanwhile.
 pub fn docker_exec(a: &Artifacts) -> Result<(), String> {
     let test = "agent-exec";
-    with_busybox(a, test, |vm, docker, _| {
+    with_busybox(a, test, |vm, docker, agent| {
         let bb = |args: &[&str]| -> Vec<String> { args.iter().map(|s| s.to_string()).collect() };
         docker
             .ok(&["run", "-d", "--name", "svc", "bb", "/bin/busybox", "sh", "-c", "echo started; sleep 1000"], CLI)?;
@@ -701,6 +743,8 @@ pub fn docker_exec(a: &Artifacts) -> Result<(), String> {
         expect(vm, out.code == 0 && out.stdout == "piped\nlines\n", &format!("-i: {}", out.describe(&["exec", "-i"])))?;
         let out = docker.ok(&["exec", "-t", "svc", "echo", "tty"], CLI)?;
         expect(vm, out.trim() == "tty", &format!("-t gave {out:?}"))?;
+
+        metrics(vm, docker, agent)?;
 
         docker.ok(&["exec", "-d", "svc", "sh", "-c", "sleep 1; echo later > /tmp/d"], CLI)?;
         let deadline = std::time::Instant::now() + seconds(30);

@@ -9,6 +9,8 @@ use alloc::vec::Vec;
 pub enum Route {
     /// `GET` or `HEAD /_ping`.
     Ping,
+    /// `GET /metrics` (Prometheus; not part of the Docker API).
+    Metrics,
     /// `GET /version`.
     Version,
     /// `GET /info`.
@@ -136,6 +138,7 @@ pub fn route(method: &str, path: &str) -> Route {
     match segments.as_slice() {
         ["_ping"] => only(&["GET", "HEAD"], Route::Ping),
         ["version"] => only(&["GET"], Route::Version),
+        ["metrics"] => only(&["GET"], Route::Metrics),
         ["info"] => only(&["GET"], Route::Info),
         ["events"] => only(&["GET"], Route::Events),
         ["system", "df"] => only(&["GET"], Route::DiskUsage),
@@ -247,6 +250,7 @@ mod tests {
         let cases = [
             ("GET", "/_ping", Route::Ping),
             ("HEAD", "/_ping", Route::Ping),
+            ("GET", "/metrics", Route::Metrics),
             ("GET", "/version", Route::Version),
             ("GET", "/info", Route::Info),
             ("GET", "/events", Route::Events),
