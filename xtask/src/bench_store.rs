@@ -209,7 +209,7 @@ fn write_fsync(
             format!("{:.1} vs {:.1} MiB/s (medians; ratios {})", median(berth), median(linux_rates), listed(ratios)),
         ),
         (
-            format!("read {WRITE_MIB} MiB back from the disk, berth volume vs Linux raw"),
+            format!("read {WRITE_MIB} MiB from the disk, berth vs Linux"),
             format!(
                 "{:.1} vs {:.1} MiB/s (medians; ratios {})",
                 median(berth_reads),

@@ -15,7 +15,7 @@
 //! - *resident and dirty*: in memory, changed since last written (never dropped);
 //! - *resident and clean*: in memory and the same as what was last written (may be
 //!   dropped: [`FileData::evict_clean`]);
-//! - *stored*: not in memory, below [`Paging::stored`] (the extents the pager holds for
+//! - *stored*: not in memory, below `Paging::stored` (the extents the pager holds for
 //!   the file): a read first brings it back ([`FileData::missing`], [`FileData::install`]);
 //! - *a hole*: not in memory and not stored: zeros.
 //!
@@ -59,7 +59,8 @@ pub struct PageIn {
     generation: u64,
 }
 
-/// An extent changed since last written, as [`FileData::dirty`] copies it out.
+/// An extent changed since last written, as a write-out copies it
+/// ([`crate::Filesystem::write_out`]).
 pub struct DirtyExtent {
     /// Its index.
     pub extent: u64,
@@ -68,7 +69,7 @@ pub struct DirtyExtent {
     version: u64,
 }
 
-/// What a write-out took of one file: handed back to [`FileData::written`] once the
+/// What a write-out took of one file: handed back to [`crate::Filesystem::written`] once the
 /// pager holds it.
 pub struct FileSnapshot {
     /// The file's id.

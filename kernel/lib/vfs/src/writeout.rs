@@ -55,21 +55,21 @@ impl Filesystem {
         self.space().paged().map_or(0, |p| p.dirty() * crate::blocks::EXTENT as u64)
     }
 
-    /// Takes a write-out of the whole tree (a volume's). See [`Self::write_out_with`].
+    /// Takes a write-out of the whole tree (a volume's): copies of every paged file's
+    /// changed extents, then the manifest (naming each file at the length its copy was
+    /// taken at; a file made since is left to the next write-out). `Invalid` for a tree
+    /// that is not paged; `NoSpace` if the heap cannot hold the copies.
     pub fn write_out(&self) -> Result<WriteOut> {
         self.write_out_with(|fs, out| fs.write_node(out, Node::Live(fs.root()), String::from("./")))
     }
 
     /// Takes a write-out of the tree's changes to `base` (a container's writable
-    /// layer). See [`Self::write_out_with`].
+    /// layer), as [`Self::write_out`] does the whole tree.
     pub fn write_out_changes(&self, base: &Image) -> Result<WriteOut> {
         self.write_out_with(|fs, out| fs.diff_into(out, base))
     }
 
-    /// Takes a write-out: copies of every paged file's changed extents, then the
-    /// manifest `write` makes (naming each file at the length its copy was taken at;
-    /// a file made since is left to the next write-out). `Invalid` for a tree that is
-    /// not paged; `NoSpace` if the heap cannot hold the copies.
+    /// Takes a write-out whose manifest `write` makes.
     fn write_out_with(&self, write: impl FnOnce(&Filesystem, &mut Out) -> Result<()>) -> Result<WriteOut> {
         let paged = self.space().paged().ok_or(FsError::Invalid)?;
         let next_file = paged.peek_next_file();
