@@ -124,6 +124,7 @@ fn config_of(
         env: run.env,
         user: run.user,
         stop_signal,
+        stop_timeout: req.stop_timeout,
         hostname: req.hostname.clone(),
         echo: crate::container::Echo::None,
         auto_remove: hc.auto_remove,
@@ -328,22 +329,26 @@ pub fn stop(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
     no_content(conn)
 }
 
-/// Stops a running container as `docker stop` asks (`t`: seconds before SIGKILL) and
-/// waits for it to end; its restart policy leaves it stopped.
+/// Stops a running container as `docker stop` asks (`t`: seconds before SIGKILL; else
+/// its `--stop-timeout`; negative: no SIGKILL) and waits for it to end; its restart
+/// policy leaves it stopped.
 fn stop_by_hand(c: &Arc<Container>, head: &RequestHead) {
     let seconds = head
         .query("t")
         .and_then(|t| t.parse::<i64>().ok())
-        .map_or(crate::param::DEFAULT_STOP_SECONDS, |t| t.max(0) as u64);
-    let grace = crate::time::now_ns() + seconds * 1_000_000_000;
+        .or(c.config.stop_timeout)
+        .unwrap_or(crate::param::DEFAULT_STOP_SECONDS as i64);
+    let grace = u64::try_from(seconds).ok().map(|s| crate::time::now_ns() + s * 1_000_000_000);
     c.note_stopped_by_hand();
     // A paused container is thawed so that its programs can act on the signal.
     c.sandbox.thaw();
     crate::container::events::container(c, "kill", &[("signal", format!("{}", c.config.stop_signal.number()))]);
     c.sandbox.signal_init(c.config.stop_signal);
-    c.kill_at(grace);
+    if let Some(grace) = grace {
+        c.kill_at(grace);
+    }
     // The watchdog kills it at the deadline; allow it a moment to act.
-    wait_exit(c, Some(grace + 2_000_000_000));
+    wait_exit(c, grace.map(|g| g + 2_000_000_000));
 }
 
 /// `POST /containers/{id}/restart[?t=SECONDS]`: stops it as `docker stop` does if it
@@ -497,6 +502,7 @@ pub fn prune(conn: &Conn, head: &RequestHead) -> Handled {
     let mut report = api::ContainerPruneReport::default();
     for c in registry::list() {
         if c.status() != Status::Running && passes(&filter, &c) {
+            report.space_reclaimed += c.sandbox.fs.changes_len(&c.image).unwrap_or(0);
             c.remove();
             if let Err(e) = crate::container::store::forget_container(&c.id) {
                 log::error!("store: container {} not forgotten: {e}", &c.id[..12]);

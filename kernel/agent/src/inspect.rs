@@ -236,6 +236,7 @@ pub fn container(c: &Container) -> api::ContainerInspect {
             user: c.config.user.clone(),
             entrypoint: (!entrypoint.is_empty()).then(|| entrypoint.to_vec()),
             labels: labels(c),
+            stop_timeout: c.config.stop_timeout,
             ..api::ContainerConfig::default()
         },
         network_settings: api::NetworkSettings {

@@ -95,7 +95,9 @@ fn encode(c: &Container, entry: &LogEntry, timestamps: bool) -> Vec<u8> {
     }
 }
 
-/// `GET /containers/{id}/logs?stdout=1&stderr=1[&follow=1][&tail=N][&timestamps=1]`.
+/// `GET /containers/{id}/logs?stdout=1&stderr=1[&follow=1][&tail=N][&timestamps=1]
+/// [&since=T][&until=T]` (`T`: seconds since the epoch, a fraction allowed; `until`
+/// keeps entries up to and including it; a follow ends at the first entry after it).
 pub fn logs(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
     let c = lookup::container(key)?;
     let streams = Streams::of(head);
@@ -103,10 +105,14 @@ pub fn logs(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
         return Err(ApiError::bad_request("you must choose at least one stream"));
     }
     let (follow, timestamps) = (head.query_flag("follow"), head.query_flag("timestamps"));
-    let since_ns =
-        head.query("since").and_then(|s| s.split('.').next()?.parse::<u64>().ok()).map(|s| s * 1_000_000_000);
+    let seconds = |name: &str| head.query(name).and_then(|s| s.split('.').next()?.parse::<u64>().ok());
+    let since_ns = seconds("since").map(|s| s * 1_000_000_000);
+    // Whole seconds: `until` takes the rest of its second.
+    let until_ns = seconds("until").filter(|&u| u > 0).map(|u| u * 1_000_000_000 + 999_999_999);
     conn.start_chunked(200, output_type(&c)).map_err(ApiError::io)?;
-    let wanted = |e: &LogEntry| streams.wants(e.stream) && since_ns.is_none_or(|s| e.time_ns >= s);
+    let wanted = |e: &LogEntry| {
+        streams.wants(e.stream) && since_ns.is_none_or(|s| e.time_ns >= s) && until_ns.is_none_or(|u| e.time_ns <= u)
+    };
     // With `tail`, start where the last lines begin (skipping the lines before them in
     // that first entry); then send the log a batch at a time.
     let (mut next, mut skip_lines) = match head.query("tail").and_then(|t| t.parse::<usize>().ok()) {
@@ -137,8 +143,10 @@ pub fn logs(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
             break;
         }
     }
-    // Following: send what arrives until the log is closed and drained.
-    while follow && !(c.sandbox.log.is_closed() && c.sandbox.log.caught_up(next)) {
+    // Following: send what arrives until the log is closed and drained (or `until` is
+    // past).
+    let past_until = || until_ns.is_some_and(|u| crate::time::realtime_ns() > u);
+    while follow && !past_until() && !(c.sandbox.log.is_closed() && c.sandbox.log.caught_up(next)) {
         let more = wait_unless_gone(conn, &[&c.sandbox.log.changed], || {
             (!c.sandbox.log.caught_up(next) || c.sandbox.log.is_closed()).then(|| c.sandbox.log.read_from(next))
         });

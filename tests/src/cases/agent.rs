@@ -436,6 +436,22 @@ pub fn docker_options(a: &Artifacts) -> Result<(), String> {
         expect(vm, code.trim() == "7", &format!("after kill -s USR1, docker wait printed {code:?}"))?;
         let logs = docker.ok(&["logs", "sig"], CLI)?;
         expect(vm, logs.contains("got USR1"), &format!("the trap did not run: {logs:?}"))?;
+        // `logs --until`: nothing before the container's time.
+        let early = docker.ok(&["logs", "--until", "2001-01-01T00:00:00Z", "sig"], CLI)?;
+        expect(vm, early.is_empty(), &format!("logs --until 2001 printed {early:?}"))?;
+
+        // --stop-timeout: `docker stop` without -t waits that long before SIGKILL.
+        let deaf = "trap '' TERM; while true; do sleep 0.1; done";
+        docker
+            .ok(&["run", "-d", "--name", "deaf", "--stop-timeout", "1", "bb", "/bin/busybox", "sh", "-c", deaf], CLI)?;
+        let timeout = docker.ok(&["inspect", "-f", "{{.Config.StopTimeout}}", "deaf"], CLI)?;
+        expect(vm, timeout.trim() == "1", &format!("inspect's StopTimeout: {timeout:?}"))?;
+        let started = Instant::now();
+        docker.ok(&["stop", "deaf"], CLI)?;
+        let took = started.elapsed();
+        expect(vm, took < Duration::from_secs(6), &format!("docker stop of a 1 s stop timeout took {took:?}"))?;
+        let code = docker.ok(&["inspect", "-f", "{{.State.ExitCode}}", "deaf"], CLI)?;
+        expect(vm, code.trim() == "137", &format!("killed after its stop timeout, exit code {code:?}"))?;
 
         // --cpuset-cpus: the container sees and may use just those CPUs (the VM has
         // 2); one the machine lacks is refused with Docker's message.
@@ -465,6 +481,12 @@ pub fn docker_options(a: &Artifacts) -> Result<(), String> {
         let cpu: f64 = row.split_whitespace().nth(2).and_then(|c| c.trim_end_matches('%').parse().ok()).unwrap_or(0.0);
         expect(vm, cpu > 50.0, &format!("docker stats did not show the busy loop using the CPU:\n{stats}"))?;
         docker.ok(&["rm", "-f", "busy", "sig", "c1", "c2"], CLI)?;
+        // `container prune` counts the writable layers it frees.
+        let deaf = docker.ok(&["inspect", "-f", "{{.Id}}", "deaf"], CLI)?;
+        let pruned = docker.ok(&["container", "prune", "-f"], CLI)?;
+        let reclaimed = pruned.lines().find(|l| l.starts_with("Total reclaimed space:")).unwrap_or_default();
+        let ok = pruned.contains(deaf.trim()) && !reclaimed.ends_with(" 0B");
+        expect(vm, ok, &format!("container prune: {pruned:?}"))?;
         let all = docker.ok(&["ps", "-a", "-q"], CLI)?;
         expect(vm, all.trim().is_empty(), &format!("containers left after rm -f: {all:?}"))
     })

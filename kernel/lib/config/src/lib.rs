@@ -99,6 +99,9 @@ pub struct ContainerConfig {
     pub user: String,
     /// The signal `docker stop` sends.
     pub stop_signal: berth_abi::signal::Signal,
+    /// Seconds `docker stop` waits after it before SIGKILL, unless the request says
+    /// (`--stop-timeout`; negative: for ever); `None`: the default.
+    pub stop_timeout: Option<i64>,
     /// When it is started again after it ends (`--restart`).
     pub restart: RestartPolicy,
     /// The volumes mounted into it.
@@ -159,6 +162,7 @@ impl Default for ContainerConfig {
             labels: Vec::new(),
             user: String::new(),
             stop_signal: berth_abi::signal::Signal::of(berth_abi::signal::SIGTERM),
+            stop_timeout: None,
             restart: RestartPolicy::No,
             volumes: Vec::new(),
             tmpfs: Vec::new(),

@@ -294,6 +294,9 @@ pub struct ContainerConfig {
     /// The stop signal.
     #[serde(skip_serializing_if = "String::is_empty", default)]
     pub stop_signal: String,
+    /// Seconds `docker stop` waits before SIGKILL, if set at create.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub stop_timeout: Option<i64>,
 }
 
 /// `NetworkSettings` of a [`ContainerInspect`].

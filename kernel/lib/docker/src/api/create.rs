@@ -169,6 +169,7 @@ impl ContainerCreate {
             entrypoint: self.entrypoint.clone(),
             labels: self.labels.clone(),
             stop_signal: self.stop_signal.clone(),
+            stop_timeout: self.stop_timeout,
         }
     }
 }

@@ -108,7 +108,7 @@ pub struct VolumePruneReport {
 pub struct ContainerPruneReport {
     /// The ids of the containers removed.
     pub containers_deleted: Vec<String>,
-    /// Bytes freed (not counted: 0).
+    /// Bytes freed: the size of their writable layers.
     pub space_reclaimed: u64,
 }
 
