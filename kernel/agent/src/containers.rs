@@ -514,16 +514,21 @@ pub fn prune(conn: &Conn, head: &RequestHead) -> Handled {
     Ok(Next::Continue)
 }
 
-/// `DELETE /containers/{id}[?force=1]`.
+/// `DELETE /containers/{id}[?force=1]`: refused (409) for a running or restarting
+/// container unless forced.
 pub fn remove(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
     let c = lookup::container(key)?;
+    // One its restart policy is about to start again counts as running, as in dockerd.
+    let restarting = c.restart_planned();
+    if (c.status() == Status::Running || restarting) && !head.query_flag("force") {
+        let what = if restarting { "restarting" } else { "running" };
+        return Err(ApiError::conflict(format!(
+            "You cannot remove a {what} container {}. Stop the container before attempting removal or force remove",
+            c.id
+        )));
+    }
+    c.cancel_restart();
     if c.status() == Status::Running {
-        if !head.query_flag("force") {
-            return Err(ApiError::conflict(format!(
-                "You cannot remove a running container {}. Stop the container before attempting removal or force remove",
-                c.id
-            )));
-        }
         c.note_stopped_by_hand();
         c.sandbox.thaw();
         c.sandbox.signal_init(Signal::of(berth_abi::signal::SIGKILL));

@@ -23,6 +23,7 @@ pub fn state_word(c: &Container) -> &'static str {
         Status::Created => "created",
         Status::Running if c.sandbox.is_frozen() => "paused",
         Status::Running => "running",
+        Status::Exited(_) if c.restart_planned() => "restarting",
         Status::Exited(_) => "exited",
     }
 }
@@ -209,6 +210,7 @@ pub fn container(c: &Container) -> api::ContainerInspect {
             status: String::from(state_word(c)),
             running,
             paused: running && c.sandbox.is_frozen(),
+            restarting: c.restart_planned(),
             oom_killed: c.sandbox.oom_killed(),
             pid: if running { c.sandbox.init().map_or(0, |p| i64::from(p.pid)) } else { 0 },
             exit_code,

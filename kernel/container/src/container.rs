@@ -254,6 +254,12 @@ impl Container {
         s.restart_at = None;
     }
 
+    /// Whether its restart policy will start it again (it ended, and waits out the
+    /// back-off): Docker's `restarting`.
+    pub fn restart_planned(&self) -> bool {
+        self.state.lock().restart_at.is_some()
+    }
+
     /// Cancels a restart its policy has planned (`docker stop` of a container waiting
     /// to be started again), as a stop by hand; false if none was planned.
     pub fn cancel_restart(&self) -> bool {

@@ -480,6 +480,24 @@ pub fn docker_options(a: &Artifacts) -> Result<(), String> {
         let row = stats.lines().find(|l| l.contains("busy")).unwrap_or_default().to_string();
         let cpu: f64 = row.split_whitespace().nth(2).and_then(|c| c.trim_end_matches('%').parse().ok()).unwrap_or(0.0);
         expect(vm, cpu > 50.0, &format!("docker stats did not show the busy loop using the CPU:\n{stats}"))?;
+        // A container its restart policy keeps starting again is refused removal unless
+        // forced (as by dockerd), and once forced stays gone.
+        docker.ok(&["run", "-d", "--name", "again", "--restart", "always", "bb", "/bin/busybox", "false"], CLI)?;
+        let deadline = Instant::now() + seconds(10);
+        while docker.ok(&["inspect", "-f", "{{.State.Status}} {{.State.Restarting}}", "again"], CLI)?.trim()
+            != "restarting true"
+        {
+            expect(vm, Instant::now() < deadline, "the container was never seen restarting")?;
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let refused = docker.run(&["rm", "again"], CLI)?;
+        let ok = refused.code != 0 && refused.stderr.contains("You cannot remove a");
+        expect(vm, ok, &format!("rm of a restarting container: {}", refused.describe(&["rm", "again"])))?;
+        docker.ok(&["rm", "-f", "again"], CLI)?;
+        std::thread::sleep(Duration::from_millis(500));
+        let left = docker.ok(&["ps", "-a", "-q", "--filter", "name=again"], CLI)?;
+        expect(vm, left.trim().is_empty(), &format!("a forced rm of a restarting container left {left:?}"))?;
+
         docker.ok(&["rm", "-f", "busy", "sig", "c1", "c2"], CLI)?;
         // `container prune` counts the writable layers it frees.
         let deaf = docker.ok(&["inspect", "-f", "{{.Id}}", "deaf"], CLI)?;
