@@ -125,6 +125,7 @@ fn config_of(
         user: run.user,
         stop_signal,
         stop_timeout: req.stop_timeout,
+        group_add: hc.group_add.clone(),
         hostname: req.hostname.clone(),
         echo: crate::container::Echo::None,
         auto_remove: hc.auto_remove,

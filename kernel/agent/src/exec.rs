@@ -157,6 +157,8 @@ fn launch(exec: &Exec, with_stdin: bool) -> Result<(), ApiError> {
     let cwd = if r.working_dir.is_empty() { c.config.workdir.as_str() } else { r.working_dir.as_str() };
     let user = if r.user.is_empty() { c.config.user.as_str() } else { r.user.as_str() };
     let argv = r.cmd.clone().unwrap_or_default();
+    // As in Docker, an exec gets the container's added groups too.
+    let user = (user, c.config.group_add.as_slice());
     match crate::proc::spawn_exec(&c.sandbox, argv, environment(exec), cwd, user, reader, &exec.log) {
         Ok(process) => {
             let command = r.cmd.clone().unwrap_or_default().join(" ");

@@ -188,6 +188,7 @@ pub fn container(c: &Container) -> api::ContainerInspect {
             .map(|m| format!("{}:{}{}", m.volume, m.target, if m.read_only { ":ro" } else { "" }))
             .collect(),
         tmpfs: tmpfs_options(c),
+        group_add: c.config.group_add.clone(),
         log_config: api::LogConfig { kind: String::from("json-file"), ..api::LogConfig::default() },
         ..api::HostConfig::default()
     };

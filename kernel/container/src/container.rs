@@ -201,7 +201,8 @@ impl Container {
         }
         let argv = self.config.cmd.clone();
         let env = self.config.full_env(&self.sandbox.hostname);
-        match proc::spawn_init(&self.sandbox, argv, env, &self.config.workdir, &self.config.user) {
+        let (workdir, user, groups) = (&self.config.workdir, &self.config.user, &self.config.group_add);
+        match proc::spawn_init(&self.sandbox, argv, env, workdir, user, groups) {
             Ok(_) => {
                 crate::events::container(self, "start", &[]);
                 if let Some(secs) = self.config.timeout_secs {

@@ -480,6 +480,22 @@ pub fn docker_options(a: &Artifacts) -> Result<(), String> {
         let row = stats.lines().find(|l| l.contains("busy")).unwrap_or_default().to_string();
         let cpu: f64 = row.split_whitespace().nth(2).and_then(|c| c.trim_end_matches('%').parse().ok()).unwrap_or(0.0);
         expect(vm, cpu > 50.0, &format!("docker stats did not show the busy loop using the CPU:\n{stats}"))?;
+        // --group-add: numbers and names of the image's /etc/group, for exec too; a
+        // name the file lacks stops the start.
+        let add = ["--group-add", "1000", "--group-add", "nogroup"];
+        docker.ok(
+            &[&["run", "-d", "--name", "grouped"][..], &add, &["bb", "/bin/busybox", "sleep", "60"]].concat(),
+            CLI,
+        )?;
+        let groups = docker.ok(&["exec", "grouped", "id", "-G"], CLI)?;
+        expect(vm, groups.trim() == "0 1000 65534", &format!("id -G with --group-add printed {groups:?}"))?;
+        let shown = docker.ok(&["inspect", "-f", "{{.HostConfig.GroupAdd}}", "grouped"], CLI)?;
+        expect(vm, shown.trim() == "[1000 nogroup]", &format!("inspect's GroupAdd: {shown:?}"))?;
+        let bad = docker.run(&["run", "--rm", "--group-add", "nosuch", "bb", "/bin/busybox", "true"], CLI)?;
+        let ok = bad.code != 0 && bad.stderr.contains("unable to find group nosuch");
+        expect(vm, ok, &format!("--group-add nosuch: {}", bad.describe(&["run", "--group-add", "nosuch"])))?;
+        docker.ok(&["rm", "-f", "grouped"], CLI)?;
+
         // A container its restart policy keeps starting again is refused removal unless
         // forced (as by dockerd), and once forced stays gone.
         docker.ok(&["run", "-d", "--name", "again", "--restart", "always", "bb", "/bin/busybox", "false"], CLI)?;

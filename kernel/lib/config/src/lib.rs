@@ -99,6 +99,9 @@ pub struct ContainerConfig {
     pub user: String,
     /// The signal `docker stop` sends.
     pub stop_signal: berth_abi::signal::Signal,
+    /// More supplementary groups for its processes (`--group-add`: numbers or names
+    /// in its `/etc/group`).
+    pub group_add: Vec<String>,
     /// Seconds `docker stop` waits after it before SIGKILL, unless the request says
     /// (`--stop-timeout`; negative: for ever); `None`: the default.
     pub stop_timeout: Option<i64>,
@@ -163,6 +166,7 @@ impl Default for ContainerConfig {
             user: String::new(),
             stop_signal: berth_abi::signal::Signal::of(berth_abi::signal::SIGTERM),
             stop_timeout: None,
+            group_add: Vec::new(),
             restart: RestartPolicy::No,
             volumes: Vec::new(),
             tmpfs: Vec::new(),

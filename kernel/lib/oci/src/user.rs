@@ -78,3 +78,21 @@ pub fn resolve(spec: &str, passwd: Option<&str>, group: Option<&str>) -> Result<
     groups.dedup();
     Ok(ExecUser { uid, gid, groups, home })
 }
+
+/// Adds the groups `extra` names (`--group-add`: numbers, or names of the group file)
+/// to `user`'s supplementary groups, as runc does; a name the file lacks is an error.
+pub fn add_groups(user: &mut ExecUser, extra: &[String], group: Option<&str>) -> Result<(), String> {
+    for name in extra {
+        let id = match name.parse::<u32>() {
+            Ok(id) => id,
+            Err(_) => group
+                .and_then(|g| group_entries(g).find(|(n, _, _)| n == name))
+                .map(|(_, id, _)| id)
+                .ok_or_else(|| format!("unable to find group {name}: no matching entries in group file"))?,
+        };
+        user.groups.push(id);
+    }
+    user.groups.sort_unstable();
+    user.groups.dedup();
+    Ok(())
+}

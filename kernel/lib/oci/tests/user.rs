@@ -1,6 +1,6 @@
 //! Resolving a container's `User` against its passwd and group files, as runc does.
 
-use berth_oci::user::{ExecUser, resolve};
+use berth_oci::user::{ExecUser, add_groups, resolve};
 
 const PASSWD: &str = "root:x:0:0:root:/root:/bin/bash\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n\
                       app:x:1000:1000::/home/app:/bin/sh\n";
@@ -36,4 +36,17 @@ fn unknown_names_are_errors() {
         Err("unable to find group wheel: no matching entries in group file".into())
     );
     assert!(resolve("app", None, None).is_err());
+}
+
+#[test]
+fn group_add_takes_numbers_and_names() {
+    let mut u = resolve("app", Some(PASSWD), Some(GROUP)).unwrap();
+    let extra = ["2000".to_string(), "www-data".to_string(), "adm".to_string()];
+    add_groups(&mut u, &extra, Some(GROUP)).unwrap();
+    assert_eq!(u.groups, [4, 33, 50, 2000]);
+    let err = add_groups(&mut u, &["nosuch".to_string()], Some(GROUP)).unwrap_err();
+    assert_eq!(err, "unable to find group nosuch: no matching entries in group file");
+    let mut root = resolve("", None, None).unwrap();
+    add_groups(&mut root, &["7".to_string()], None).unwrap();
+    assert_eq!(root.groups, [7]);
 }

@@ -137,20 +137,23 @@ enum Stdio<'a> {
 }
 
 /// Starts a sandbox's first process running `argv` with `envp` in `cwd` as `user`
-/// (Docker's `User`: a name or uid, with an optional group), its standard output and
-/// error going to the sandbox's log (or its terminal).
+/// (Docker's `User`: a name or uid, with an optional group) with the supplementary
+/// groups `groups` adds (`--group-add`), its standard output and error going to the
+/// sandbox's log (or its terminal).
 pub fn spawn_init(
     sandbox: &Arc<Sandbox>,
     argv: Vec<String>,
     envp: Vec<String>,
     cwd: &str,
     user: &str,
+    groups: &[String],
 ) -> Result<Arc<Process>, ExecError> {
-    spawn(sandbox, argv, envp, cwd, user, Stdio::Sandbox)
+    spawn(sandbox, argv, envp, cwd, (user, groups), Stdio::Sandbox)
 }
 
-/// Starts another process in a running sandbox (`docker exec`): no parent in the
-/// sandbox (as a process entering a container from outside has none), standard input
+/// Starts another process in a running sandbox (`docker exec`) as `user` with the
+/// added groups: no parent in the sandbox (as a process entering a container from
+/// outside has none), standard input
 /// from `stdin` (else `/dev/null`), output and error to `log`. Its exit status is
 /// its [`Process::exit_status`], and `vfork_done` is woken when it exits.
 pub fn spawn_exec(
@@ -158,7 +161,7 @@ pub fn spawn_exec(
     argv: Vec<String>,
     envp: Vec<String>,
     cwd: &str,
-    user: &str,
+    user: (&str, &[String]),
     stdin: Option<Arc<OpenFile>>,
     log: &Arc<LogBuffer>,
 ) -> Result<Arc<Process>, ExecError> {
@@ -170,10 +173,10 @@ fn spawn(
     argv: Vec<String>,
     mut envp: Vec<String>,
     cwd: &str,
-    user: &str,
+    (user, groups): (&str, &[String]),
     stdio: Stdio<'_>,
 ) -> Result<Arc<Process>, ExecError> {
-    let user = exec_user(sandbox, user)?;
+    let user = exec_user(sandbox, user, groups)?;
     if !envp.iter().any(|e| e.starts_with("HOME=")) {
         envp.push(format!("HOME={}", user.home));
     }
@@ -258,14 +261,17 @@ fn working_dir(sandbox: &Sandbox, path: &str) -> Result<Arc<berth_vfs::Inode>, b
 }
 
 /// The user the first process runs as: `user` looked up in the sandbox's own
-/// `/etc/passwd` and `/etc/group`.
-fn exec_user(sandbox: &Sandbox, user: &str) -> Result<berth_oci::user::ExecUser, ExecError> {
+/// `/etc/passwd` and `/etc/group`, with the groups `groups` adds.
+fn exec_user(sandbox: &Sandbox, user: &str, groups: &[String]) -> Result<berth_oci::user::ExecUser, ExecError> {
     let read = |path: &str| {
         let inode = sandbox.fs.lookup(&sandbox.fs.root(), path, true).ok()?;
         let bytes = inode.contents().ok()?;
         String::from_utf8(bytes.to_vec()).ok()
     };
-    let mut user = berth_oci::user::resolve(user, read("/etc/passwd").as_deref(), read("/etc/group").as_deref())
+    let group_file = read("/etc/group");
+    let mut user = berth_oci::user::resolve(user, read("/etc/passwd").as_deref(), group_file.as_deref())
+        .map_err(|why| ExecError::new(Errno::EINVAL, why))?;
+    berth_oci::user::add_groups(&mut user, groups, group_file.as_deref())
         .map_err(|why| ExecError::new(Errno::EINVAL, why))?;
     if user.uid == 0 && user.home == "/" {
         // Root without a passwd entry (a static program's image) still has /root.

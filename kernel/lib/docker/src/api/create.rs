@@ -107,6 +107,9 @@ pub struct HostConfig {
     pub network_mode: String,
     /// The restart policy (`--restart`).
     pub restart_policy: RestartPolicy,
+    /// More groups for its processes (`--group-add`: numbers or group names).
+    #[serde(deserialize_with = "null_default", skip_serializing_if = "Vec::is_empty")]
+    pub group_add: Vec<String>,
     /// The terminal's initial height and width (`-t`); 0 when unknown.
     pub console_size: [u32; 2],
     /// Where its output goes (`--log-driver`). berth keeps it in the kernel and says
