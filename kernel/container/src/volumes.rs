@@ -271,11 +271,14 @@ pub fn users(name: &str) -> Vec<String> {
 }
 
 /// Removes the volume `name` and its stored contents; refused while a container
-/// uses it, unless `force` (its files then stay in those containers until they go).
+/// uses it, even with `force` (as dockerd refuses: its users' files would go), which
+/// only makes a missing volume no error.
 pub fn remove(name: &str, force: bool) -> Result<(), VolumeError> {
-    let volume = get(name).ok_or_else(|| VolumeError::NotFound(String::from(name)))?;
+    let Some(volume) = get(name) else {
+        return if force { Ok(()) } else { Err(VolumeError::NotFound(String::from(name))) };
+    };
     let users = users(name);
-    if !users.is_empty() && !force {
+    if !users.is_empty() {
         return Err(VolumeError::InUse(String::from(name), users));
     }
     let mut written = volume.written.lock();
