@@ -75,8 +75,11 @@ pub fn fuzz(a: &Artifacts, test: &str, options: FuzzOptions) -> Result<FuzzRepor
         wait_for(&vm, &url)?;
         let before = frames_used(&mut vm)?;
         start_fuzzer(&vm, go_port)?;
-        vm.expect("[fuzz] fuzz: seed", seconds(30))?;
-        let (summary, requests, slowest) = watch(&mut vm, &url, options.seconds)?;
+        let started = vm.expect("[fuzz] fuzz: seed", seconds(30))?;
+        // A failure names the seed, so that the run can be repeated (`fuzz -s SEED`).
+        let seed = started.split("fuzz: ").nth(1).unwrap_or_default().to_string();
+        let (summary, requests, slowest) =
+            watch(&mut vm, &url, options.seconds).map_err(|e| format!("{e}\n({seed})"))?;
         if slowest > SLOW {
             return Err(vm.failure(&format!("the web neighbour took {slowest:?} to answer while the fuzzer ran")));
         }
