@@ -270,7 +270,7 @@ impl Inode {
     /// `restored`: it was brought back from the pager, and its length counts against
     /// the space's quota.
     pub(crate) fn register(self: &Arc<Inode>, restored: bool) {
-        let (Some(paged), Body::File(content)) = (self.space.as_ref().and_then(|s| s.paged()), &self.body) else {
+        let (Some(paged), Body::File(content)) = (self.paged_space(), &self.body) else {
             return;
         };
         let (id, len) = match &*content.read() {
@@ -283,9 +283,14 @@ impl Inode {
         }
     }
 
+    /// The paging state of the tree it belongs to, if that tree is paged.
+    fn paged_space(&self) -> Option<&crate::space::Paged> {
+        self.space.as_ref().and_then(|s| s.paged())
+    }
+
     /// Whether it belongs to a paged tree.
     pub(crate) fn is_paged(&self) -> bool {
-        self.space.as_ref().is_some_and(|s| s.paged().is_some())
+        self.paged_space().is_some()
     }
 
     /// The id a paged file's data has in its pager.
@@ -447,7 +452,7 @@ impl Inode {
 
     /// Reads `page` from the pager (no lock held) and installs it.
     fn page_in(&self, page: PageIn) -> Result<()> {
-        let pager = self.space.as_ref().and_then(|s| s.paged()).map(|p| p.pager.clone()).ok_or(FsError::Io)?;
+        let pager = self.paged_space().map(|p| p.pager.clone()).ok_or(FsError::Io)?;
         let bytes = pager.read(page.file, page.extent)?;
         let Body::File(content) = &self.body else { return Err(self.not_a_file()) };
         match &mut *content.write() {
@@ -495,7 +500,7 @@ impl Inode {
             return Ok(None);
         }
         let grow = end.saturating_sub(file.len()) as u64;
-        let paged = self.space.as_ref().and_then(|s| s.paged()).filter(|_| file.paged_id().is_some());
+        let paged = self.paged_space().filter(|_| file.paged_id().is_some());
         if let Some(p) = paged {
             p.grow(grow)?;
         }
@@ -526,7 +531,7 @@ impl Inode {
                 self.page_in(page)?;
                 continue;
             }
-            let paged = self.space.as_ref().and_then(|s| s.paged()).filter(|_| file.paged_id().is_some());
+            let paged = self.paged_space().filter(|_| file.paged_id().is_some());
             let before = file.len();
             if let Some(p) = paged
                 && len > before
@@ -572,7 +577,7 @@ impl Inode {
     /// keep unwritten: the kernel then writes it out (as Linux's writers flush dirty
     /// pages past `dirty_ratio`).
     pub fn wants_write_out(&self) -> bool {
-        self.space.as_ref().and_then(|s| s.paged()).is_some_and(|p| p.over_dirty_limit())
+        self.paged_space().is_some_and(|p| p.over_dirty_limit())
     }
 
     /// A copy of a paged file's changed data, and the file's length, for a write-out
@@ -593,7 +598,7 @@ impl Inode {
             Content::Owned(data) => data.written(snapshot),
             Content::Shared(_) => 0,
         };
-        if let Some(p) = self.space.as_ref().and_then(|s| s.paged()) {
+        if let Some(p) = self.paged_space() {
             p.add_dirty(delta);
         }
     }
@@ -698,9 +703,9 @@ impl Inode {
     /// in a paged space, where the file was registered when made).
     fn own<'a>(&self, content: &'a mut Content) -> Result<&'a mut FileData> {
         if let Content::Shared(bytes) = content {
-            let id = self.space.as_ref().and_then(|s| s.paged()).map(|p| p.next_file());
+            let id = self.paged_space().map(|p| p.next_file());
             let data = FileData::copy_of(bytes, id, self)?;
-            if let Some(p) = self.space.as_ref().and_then(|s| s.paged()) {
+            if let Some(p) = self.paged_space() {
                 p.add_dirty(data.dirty_count() as i64);
             }
             *content = Content::Owned(data);
@@ -743,7 +748,7 @@ impl Drop for Inode {
             },
             _ => (0, None),
         };
-        if let (Some(p), Body::File(_)) = (self.space.as_ref().and_then(|s| s.paged()), &self.body) {
+        if let (Some(p), Body::File(_)) = (self.paged_space(), &self.body) {
             p.unregister(self.ino, paged.map(|(id, ..)| id));
             if let Some((_, len, dirty)) = paged {
                 p.shrink(len);
