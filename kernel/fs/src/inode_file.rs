@@ -62,33 +62,33 @@ fn to_errno(e: berth_vfs::FsError) -> Errno {
 impl FileOps for InodeFile {
     fn read(&self, file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
         // The offset's lock is a spin lock: a paged file's data is brought back from
-        // the disk with it released, then the read is tried again.
-        loop {
-            let mut offset = file.offset.lock();
-            if let Some(n) = self.inode.read_resident(*offset, buf).map_err(to_errno)? {
-                *offset += n as u64;
-                return Ok(n);
-            }
-            let at = *offset;
-            drop(offset);
-            self.inode.prefetch(at, buf.len()).map_err(to_errno)?;
+        // the disk with it released.
+        let mut offset = file.offset.lock();
+        if let Some(n) = self.inode.read_resident(*offset, buf).map_err(to_errno)? {
+            *offset += n as u64;
+            return Ok(n);
         }
+        let at = *offset;
+        drop(offset);
+        let n = self.inode.read_at(at, buf).map_err(to_errno)?;
+        *file.offset.lock() = at + n as u64;
+        Ok(n)
     }
 
     fn write(&self, file: &OpenFile, data: &[u8]) -> Result<usize, Errno> {
-        loop {
-            let mut offset = file.offset.lock();
-            if file.flags() & berth_abi::fs::O_APPEND != 0 {
-                *offset = self.inode.metadata().size;
-            }
-            if let Some(n) = self.inode.write_resident(*offset, data, self.fs.now()).map_err(to_errno)? {
-                *offset += n as u64;
-                return Ok(n);
-            }
-            let at = *offset;
-            drop(offset);
-            self.inode.prefetch(at, data.len()).map_err(to_errno)?;
+        let mut offset = file.offset.lock();
+        if file.flags() & berth_abi::fs::O_APPEND != 0 {
+            *offset = self.inode.metadata().size;
         }
+        if let Some(n) = self.inode.write_resident(*offset, data, self.fs.now()).map_err(to_errno)? {
+            *offset += n as u64;
+            return Ok(n);
+        }
+        let at = *offset;
+        drop(offset);
+        let n = self.inode.write_at(at, data, self.fs.now()).map_err(to_errno)?;
+        *file.offset.lock() = at + n as u64;
+        Ok(n)
     }
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {

@@ -78,8 +78,10 @@ pub fn fuzz(a: &Artifacts, test: &str, options: FuzzOptions) -> Result<FuzzRepor
         let started = vm.expect("[fuzz] fuzz: seed", seconds(30))?;
         // A failure names the seed, so that the run can be repeated (`fuzz -s SEED`).
         let seed = started.split("fuzz: ").nth(1).unwrap_or_default().to_string();
-        let (summary, requests, slowest) =
-            watch(&mut vm, &url, options.seconds).map_err(|e| format!("{e}\n({seed})"))?;
+        let (summary, requests, slowest) = match watch(&mut vm, &url, options.seconds) {
+            Ok(watched) => watched,
+            Err(e) => return Err(format!("{e}\n{}\n({seed})", what_the_fuzzer_is_doing(&mut vm))),
+        };
         if slowest > SLOW {
             return Err(vm.failure(&format!("the web neighbour took {slowest:?} to answer while the fuzzer ran")));
         }
@@ -141,6 +143,18 @@ fn watch(vm: &mut Vm, url: &str, fuzz_seconds: u64) -> Result<(String, u64, Dura
     }
     let summary = summary.split_once("fuzz: done, ").map_or(summary.as_str(), |(_, s)| s).to_string();
     Ok((summary, requests, slowest))
+}
+
+/// The kernel's account of the fuzz container's threads (the console's `ps fuzz`)
+/// and of its run queues (`sched`): where a fuzzer that never finished is stuck.
+fn what_the_fuzzer_is_doing(vm: &mut Vm) -> String {
+    let seen = vm.output().len();
+    if vm.send_line("ps fuzz").and_then(|()| vm.send_line("sched")).is_err() {
+        return "(the console takes no input)".into();
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    let after = vm.output().get(seen..).unwrap_or_default().to_string();
+    format!("--- `ps fuzz` and `sched` on the console ---\n{after}")
 }
 
 /// Connects to the fuzz container's `nc -l`, which then execs the fuzzer.

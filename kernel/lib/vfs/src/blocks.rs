@@ -202,19 +202,13 @@ impl FileData {
     /// in memory: what must be installed before reading or changing those bytes (a
     /// write at the end of the file changes the extent the end is in).
     pub fn missing(&self, offset: usize, len: usize) -> Option<PageIn> {
-        self.missing_after(offset, len, None)
-    }
-
-    /// As [`Self::missing`], looking only past extent `after`.
-    pub fn missing_after(&self, offset: usize, len: usize, after: Option<u64>) -> Option<PageIn> {
         let p = self.paging.as_ref()?;
         let end = offset.saturating_add(len);
         if len == 0 {
             return None;
         }
         let touched = extents_touched(offset, end);
-        let from = after.map_or(touched.start, |a| touched.start.max(a + 1));
-        let extent = (from..touched.end.min(p.stored)).find(|e| !p.resident.contains_key(e))?;
+        let extent = (touched.start..touched.end.min(p.stored)).find(|e| !p.resident.contains_key(e))?;
         Some(PageIn { file: p.id, extent, generation: p.generation })
     }
 

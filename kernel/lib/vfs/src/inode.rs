@@ -1,6 +1,6 @@
 //! Inodes: the objects of a container's file system.
 
-use crate::blocks::{Account, FileData, FileSnapshot, PageIn};
+use crate::blocks::{Account, FileData, FileSnapshot};
 use crate::image::{ImageBody, ImageNode};
 use crate::space::Space;
 use crate::{FsError, Result};
@@ -396,12 +396,7 @@ impl Inode {
         for piece in extent_pieces(offset, buf.len()) {
             let at = offset + done as u64;
             let out = &mut buf[done..done + piece];
-            let n = loop {
-                match self.read_resident(at, out)? {
-                    Some(n) => break n,
-                    None => self.prefetch(at, piece)?,
-                }
-            };
+            let n = self.with_extent(at, piece, |content| Ok(read_content(content, at, out)))?;
             done += n;
             if n < piece {
                 break;
@@ -411,53 +406,45 @@ impl Inode {
     }
 
     /// As [`Self::read_at`], without waiting: `None` if some of the bytes must first
-    /// be brought back ([`Self::prefetch`], with no lock held).
+    /// be brought back from the pager (by [`Self::read_at`], with no lock held).
     pub fn read_resident(&self, offset: u64, buf: &mut [u8]) -> Result<Option<usize>> {
         let Body::File(content) = &self.body else { return Err(self.not_a_file()) };
-        let offset = usize::try_from(offset).unwrap_or(usize::MAX);
-        Ok(match &*content.read() {
-            Content::Shared(bytes) => {
-                let start = offset.min(bytes.len());
-                let n = buf.len().min(bytes.len() - start);
-                buf[..n].copy_from_slice(&bytes[start..start + n]);
-                Some(n)
-            }
-            Content::Owned(data) if data.missing(offset, buf.len()).is_some() => None,
-            Content::Owned(data) => Some(data.read_at(offset, buf)),
-        })
+        Ok(read_content(&content.read(), offset, buf))
     }
 
-    /// Brings back from the pager what of bytes `offset..offset + len` is not in
-    /// memory (nothing, for a file that is not paged). It may wait for a disk. With
-    /// memory short, an extent brought back may push out another of the range: read
-    /// a range larger than an extent or two a piece at a time.
-    pub fn prefetch(&self, offset: u64, len: usize) -> Result<()> {
-        let offset = usize::try_from(offset).unwrap_or(usize::MAX);
-        let mut last = None;
-        while let Some(page) = self.missing(|data| data.missing_after(offset, len, last)) {
-            self.page_in(page)?;
-            last = Some(page.extent);
-        }
-        Ok(())
-    }
-
-    /// What `find` says is missing from the file's data.
-    fn missing(&self, find: impl FnOnce(&FileData) -> Option<PageIn>) -> Option<PageIn> {
-        let Body::File(content) = &self.body else { return None };
-        match &*content.read() {
-            Content::Owned(data) => find(data),
-            Content::Shared(_) => None,
-        }
-    }
-
-    /// Reads `page` from the pager (no lock held) and installs it.
-    fn page_in(&self, page: PageIn) -> Result<()> {
-        let pager = self.paged_space().map(|p| p.pager.clone()).ok_or(FsError::Io)?;
-        let bytes = pager.read(page.file, page.extent)?;
+    /// Runs `op` on the file's content once the extent holding bytes `offset..offset +
+    /// len` (which lie in one extent) is in memory, reading it back from the pager
+    /// with no lock held and installing it under the same hold of the file's lock as
+    /// `op` runs: no reclaim can push it out in between, so a reader or writer short
+    /// of memory still makes progress. `op` returns `None` while something is
+    /// missing (the file changed meanwhile): the extent is then read again.
+    fn with_extent<T>(
+        &self,
+        offset: u64,
+        len: usize,
+        mut op: impl FnMut(&mut Content) -> Result<Option<T>>,
+    ) -> Result<T> {
         let Body::File(content) = &self.body else { return Err(self.not_a_file()) };
-        match &mut *content.write() {
-            Content::Owned(data) => data.install(page, bytes.as_deref(), self),
-            Content::Shared(_) => Ok(()),
+        let at = usize::try_from(offset).unwrap_or(usize::MAX);
+        loop {
+            let page = match &*content.read() {
+                Content::Owned(data) => data.missing(at, len),
+                Content::Shared(_) => None,
+            };
+            let bytes = match page {
+                Some(page) => {
+                    let pager = self.paged_space().map(|p| p.pager.clone()).ok_or(FsError::Io)?;
+                    Some((page, pager.read(page.file, page.extent)?))
+                }
+                None => None,
+            };
+            let mut content = content.write();
+            if let (Some((page, bytes)), Content::Owned(data)) = (&bytes, &mut *content) {
+                data.install(*page, bytes.as_deref(), self)?;
+            }
+            if let Some(done) = op(&mut content)? {
+                return Ok(done);
+            }
         }
     }
 
@@ -474,28 +461,34 @@ impl Inode {
         for piece in extent_pieces(offset, data.len()) {
             let at = offset + done as u64;
             let part = &data[done..done + piece];
-            loop {
-                match self.write_resident(at, part, now) {
-                    Ok(Some(_)) => break,
-                    Ok(None) => self.prefetch(at, piece)?,
-                    Err(e) if done == 0 => return Err(e),
-                    Err(_) => return Ok(done),
-                }
+            match self.with_extent(at, piece, |content| self.write_content(content, at, part)) {
+                Ok(_) => done += piece,
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
             }
-            done += piece;
         }
+        self.touch_modified(now);
         Ok(done)
     }
 
     /// As [`Self::write_at`], without waiting: `None` if some of the bytes must first
-    /// be brought back ([`Self::prefetch`], with no lock held).
+    /// be brought back from the pager (by [`Self::write_at`], with no lock held).
     pub fn write_resident(&self, offset: u64, data: &[u8], now: u64) -> Result<Option<usize>> {
         let Body::File(content) = &self.body else { return Err(self.not_a_file()) };
+        let written = self.write_content(&mut content.write(), offset, data)?;
+        if written.is_some() {
+            self.touch_modified(now);
+        }
+        Ok(written)
+    }
+
+    /// Writes `data` at `offset` into the file's content (`None`: some of it must
+    /// first be brought back from the pager).
+    fn write_content(&self, content: &mut Content, offset: u64, data: &[u8]) -> Result<Option<usize>> {
         let end = offset.checked_add(data.len() as u64).ok_or(FsError::Invalid)?;
         let end = usize::try_from(end).map_err(|_| FsError::NoSpace)?;
         let start = end - data.len();
-        let mut content = content.write();
-        let file = self.own(&mut content)?;
+        let file = self.own(content)?;
         if file.missing(start, data.len()).is_some() {
             return Ok(None);
         }
@@ -511,43 +504,40 @@ impl Inode {
                 return Err(e);
             }
         };
-        drop(content);
-        self.touch_modified(now);
         Ok(Some(data.len()))
     }
 
-    /// Sets the file's length. It may wait for a disk, as [`Self::read_at`].
+    /// Sets the file's length. It may wait for a disk, as [`Self::read_at`]: the
+    /// extent the new end falls in is brought back to have its tail zeroed.
     pub fn truncate(&self, len: u64, now: u64) -> Result<()> {
-        let Body::File(content) = &self.body else { return Err(self.not_a_file()) };
-        let len = usize::try_from(len).map_err(|_| FsError::NoSpace)?;
-        loop {
-            let mut content = content.write();
-            if content.len() == len {
-                return Ok(());
+        let cut = usize::try_from(len).map_err(|_| FsError::NoSpace)?;
+        let changed = self.with_extent(len, 1, |content| {
+            if content.len() == cut {
+                return Ok(Some(false));
             }
-            let file = self.own(&mut content)?;
-            if let Some(page) = file.missing_for_cut(len) {
-                drop(content);
-                self.page_in(page)?;
-                continue;
+            let file = self.own(content)?;
+            if file.missing_for_cut(cut).is_some() {
+                return Ok(None);
             }
             let paged = self.paged_space().filter(|_| file.paged_id().is_some());
             let before = file.len();
             if let Some(p) = paged
-                && len > before
+                && cut > before
             {
-                p.grow((len - before) as u64)?;
+                p.grow((cut - before) as u64)?;
             }
-            let (freed, dirty) = file.truncate(len);
+            let (freed, dirty) = file.truncate(cut);
             if let Some(p) = paged {
                 p.add_dirty(dirty);
-                p.shrink(before.saturating_sub(len) as u64);
+                p.shrink(before.saturating_sub(cut) as u64);
             }
             self.uncharge(freed);
-            drop(content);
+            Ok(Some(true))
+        })?;
+        if changed {
             self.touch_modified(now);
-            return Ok(());
         }
+        Ok(())
     }
 
     /// Drops the clean extents of a paged file from memory unless another thread is
@@ -760,6 +750,22 @@ impl Drop for Inode {
 }
 
 /// Lengths of the pieces `len` bytes from `offset` split into at extent boundaries.
+/// Reads from `offset` of a file's content into `buf` (`None`: some of it must
+/// first be brought back from the pager).
+fn read_content(content: &Content, offset: u64, buf: &mut [u8]) -> Option<usize> {
+    let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+    match content {
+        Content::Shared(bytes) => {
+            let start = offset.min(bytes.len());
+            let n = buf.len().min(bytes.len() - start);
+            buf[..n].copy_from_slice(&bytes[start..start + n]);
+            Some(n)
+        }
+        Content::Owned(data) if data.missing(offset, buf.len()).is_some() => None,
+        Content::Owned(data) => Some(data.read_at(offset, buf)),
+    }
+}
+
 fn extent_pieces(offset: u64, len: usize) -> impl Iterator<Item = usize> {
     let extent = crate::blocks::EXTENT as u64;
     let mut at = offset;

@@ -229,3 +229,41 @@ fn references_are_read_only_from_manifests_and_checked() {
     let fs = Filesystem::new(&image, None, clock).unwrap();
     assert_eq!(fs.lookup(&fs.root(), "/f", true).unwrap_err(), FsError::Invalid);
 }
+
+#[test]
+fn readers_and_writers_make_progress_while_another_thread_evicts_all_the_time() {
+    // An extent read back is used under the same lock hold as it is installed: a
+    // reclaim running all the while cannot push it out before the read or write
+    // that wanted it (in the kernel, other containers' charges reclaim this way).
+    let store = Arc::new(Store::default());
+    let budget = Arc::new(Limit { held: AtomicU64::new(0), max: 4 << 20 });
+    let fs = Arc::new(paged(&store, &Image::empty(), 1, &budget, None));
+    let file = fs.create_file(&fs.root(), "f", 0o644).unwrap();
+    let mut bytes = pattern(1 << 20, 3);
+    file.write_at(0, &bytes, clock()).unwrap();
+    store.commit(&fs);
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let evictor = {
+        let (fs, done) = (fs.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut freed = 0;
+            while !done.load(Ordering::Relaxed) {
+                freed += fs.evict_clean(u64::MAX);
+            }
+            freed
+        })
+    };
+    for round in 0..200u64 {
+        let at = (round * 40_000) as usize % (bytes.len() - 300_000);
+        let mut buf = vec![0u8; 200_000];
+        assert_eq!(file.read_at(at as u64, &mut buf).unwrap(), buf.len());
+        assert_eq!(buf, bytes[at..at + buf.len()], "round {round}");
+        let piece = pattern(70_000, round);
+        file.write_at((at + 100_000) as u64, &piece, clock()).unwrap();
+        bytes[at + 100_000..at + 170_000].copy_from_slice(&piece);
+        store.commit(&fs);
+    }
+    done.store(true, Ordering::Relaxed);
+    assert!(evictor.join().unwrap() > 0, "the evictor freed data while the file was used");
+    assert_eq!(read_all(&file), bytes);
+}
