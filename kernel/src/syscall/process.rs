@@ -190,28 +190,23 @@ fn signal_arg(sig: i32) -> Result<Option<Signal>, Errno> {
 pub fn kill(a: &Args) -> SysResult {
     let (pid, sig) = (a.i32(0), signal_arg(a.i32(1))?);
     let me = current_process();
-    let targets: alloc::vec::Vec<_> = match pid {
-        p if p > 0 => alloc::vec![me.sandbox.process(p as u32).ok_or(Errno::ESRCH)?],
-        0 => {
-            let group = me.pgid.load(Ordering::Relaxed);
-            me.sandbox.processes().into_iter().filter(|p| p.pgid.load(Ordering::Relaxed) == group).collect()
-        }
-        -1 => me.sandbox.processes().into_iter().filter(|p| p.pid != 1).collect(),
-        p => {
-            let group = (-p) as u32;
-            me.sandbox.processes().into_iter().filter(|p| p.pgid.load(Ordering::Relaxed) == group).collect()
-        }
-    };
-    let targets: alloc::vec::Vec<_> = targets.into_iter().filter(|p| p.exit_status().is_none()).collect();
-    if targets.is_empty() {
-        return Err(Errno::ESRCH);
-    }
-    if let Some(sig) = sig {
-        for t in &targets {
+    let send = |t: &Arc<proc::Process>| {
+        if let Some(sig) = sig {
             proc::send_to_process(t, sig, SigInfo::kill(sig.number(), me.pid as i32, 0), Sender::Inside);
         }
+    };
+    if pid > 0 {
+        let target = me.sandbox.process(pid as u32).filter(|p| p.exit_status().is_none()).ok_or(Errno::ESRCH)?;
+        send(&target);
+        return Ok(0);
     }
-    Ok(0)
+    // A group, or every process but init (-1): processes forked meanwhile too.
+    let group = if pid == 0 { me.pgid.load(Ordering::Relaxed) } else { pid.unsigned_abs() };
+    let pick = |p: &proc::Process| if pid == -1 { p.pid != 1 } else { p.pgid.load(Ordering::Relaxed) == group };
+    match proc::signal_each(&me.sandbox, pick, send) {
+        0 => Err(Errno::ESRCH),
+        _ => Ok(0),
+    }
 }
 
 pub(super) fn find_thread(tgid: Option<u32>, tid: u32) -> Result<Arc<sched::Thread>, Errno> {

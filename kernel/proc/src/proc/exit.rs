@@ -4,6 +4,7 @@
 use super::signal::{send_to_process, signal_pending};
 use super::{Process, current_process};
 use crate::proc::UserPart;
+use crate::sandbox::Sandbox;
 use crate::sched::{self, WaitError};
 use crate::uaccess::UserPtr;
 use alloc::sync::Arc;
@@ -47,10 +48,32 @@ pub fn exit_group(code: i32) {
     set_group_exit(&current_process(), exited_status(code));
 }
 
-/// Kills every process of a container (its init exited, or it is being stopped).
-pub fn kill_all(processes: Vec<Arc<Process>>, sig: i32) {
-    for p in processes {
-        begin_group_exit(&p, sig);
+/// Kills every process of `sandbox` that `pick` selects (its init exited: all but
+/// init), as [`signal_each`] reaches them.
+pub fn kill_all(sandbox: &Sandbox, pick: impl Fn(&Process) -> bool, sig: i32) {
+    signal_each(sandbox, pick, |p| begin_group_exit(p, sig));
+}
+
+/// Calls `send` once for every live process of `sandbox` that `pick` selects,
+/// including those created while it runs: the list is read again after each round,
+/// until a round finds no new process, since one forking while its parent was
+/// signalled may add a child after a reading (a fatal signal then reaches the child
+/// too, see `fork`). Returns how many processes `send` was called for.
+pub fn signal_each(sandbox: &Sandbox, pick: impl Fn(&Process) -> bool, mut send: impl FnMut(&Arc<Process>)) -> usize {
+    let mut done: Vec<Arc<Process>> = Vec::new();
+    loop {
+        let fresh: Vec<Arc<Process>> = sandbox
+            .processes()
+            .into_iter()
+            .filter(|p| pick(p) && p.exit_status().is_none() && !done.iter().any(|d| Arc::ptr_eq(d, p)))
+            .collect();
+        if fresh.is_empty() {
+            return done.len();
+        }
+        for p in fresh {
+            send(&p);
+            done.push(p);
+        }
     }
 }
 

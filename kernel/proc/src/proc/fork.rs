@@ -161,6 +161,16 @@ pub fn clone(args: CloneArgs, frame: &TrapFrame) -> Result<u32, Errno> {
     if is_new {
         parent.children.lock().push(process.clone());
     }
+    // A fatal signal that reached the parent while it forked reaches the child too
+    // (Linux fails such a fork instead): whoever killed the parent read the list of
+    // processes or threads before this one was on it (see `signal_each`).
+    if parent.is_exiting() {
+        if is_new {
+            super::exit::begin_group_exit(&process, berth_abi::signal::SIGKILL);
+        } else if let Some(u) = thread.user() {
+            u.note_signal_work();
+        }
+    }
     sched::make_ready(thread);
     if is_new && f.contains(CloneFlags::VFORK) {
         // The parent sleeps until the child execs or exits (not interruptible by

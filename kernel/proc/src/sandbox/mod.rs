@@ -253,8 +253,7 @@ impl Sandbox {
     /// Its first process exited with wait status `status`: kills every other process
     /// and tells the owner.
     pub(crate) fn init_exited(&self, status: i32) {
-        let others: Vec<Arc<Process>> = self.processes().into_iter().filter(|p| p.pid != 1).collect();
-        proc::kill_all(others, SIGKILL);
+        proc::kill_all(self, |p| p.pid != 1, SIGKILL);
         if let Some(owner) = self.owner.upgrade() {
             owner.init_exited(status);
         }
