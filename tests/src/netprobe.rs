@@ -17,6 +17,7 @@ pub const SOURCES: &[&str] = &[
     "userland/net-probe/remote.c",
     "userland/net-probe/local.c",
     "userland/net-probe/streams.c",
+    "userland/net-probe/fetch.c",
 ];
 
 /// Where the probe is installed in the test image (`images/test.tar`).

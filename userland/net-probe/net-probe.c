@@ -3,6 +3,7 @@
  *
  * Usage: net-probe [--only NAME] HOST CTRL_PORT CLOSED_PORT
  *        net-probe --list
+ *        net-probe fetch NAME PORT PATH   (fetch.c)
  *
  * HOST runs the test server (berth's tests crate, `netserver.rs`) on CTRL_PORT, and
  * nothing listens on CLOSED_PORT. Runs every check (remote.c against the server, local.c
@@ -188,13 +189,16 @@ static int parse_port(const char *text, unsigned short *port)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: net-probe [--only NAME] HOST CTRL_PORT CLOSED_PORT\n       net-probe --list\n");
+	fprintf(stderr, "usage: net-probe [--only NAME] HOST CTRL_PORT CLOSED_PORT\n       net-probe --list\n"
+			"       net-probe fetch NAME PORT PATH\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
 	const char *only = NULL;
+	if (argc == 5 && strcmp(argv[1], "fetch") == 0)
+		return fetch_mode(argv[2], argv[3], argv[4]);
 	if (argc == 2 && strcmp(argv[1], "--list") == 0) {
 		for (int i = 0; i < remote_check_count; i++)
 			puts(remote_checks[i].name);

@@ -138,4 +138,7 @@ long elapsed_ms(struct timespec start);
 /* The current CLOCK_MONOTONIC time. */
 struct timespec now(void);
 
+/* `net-probe fetch NAME PORT PATH` (fetch.c): an HTTP GET by name; its exit status. */
+int fetch_mode(const char *name, const char *port, const char *path);
+
 #endif

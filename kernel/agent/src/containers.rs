@@ -135,6 +135,7 @@ fn config_of(
         exposed_ports: run.exposed_ports.into_keys().collect(),
         labels: run.labels.into_iter().collect(),
         publish: publish(hc)?,
+        networks: super::networks::requested(req)?,
         ..ContainerConfig::default()
     };
     if !run.working_dir.is_empty() {
@@ -424,6 +425,9 @@ pub fn rename(conn: &Conn, head: &RequestHead, key: &str) -> Handled {
             )),
             e => ApiError::from(e),
         });
+    }
+    if c.status() == Status::Running {
+        crate::container::networks::join(&c); // found by its new name
     }
     crate::container::events::container(&c, "rename", &[("oldName", format!("/{old}"))]);
     if let Err(e) = crate::container::store::rename_container(&c.id, new) {

@@ -5,7 +5,7 @@ use super::conn::Conn;
 use super::error::ApiError;
 use super::reply::{Handled, Next};
 use super::{Auth, Slot};
-use super::{archive, containers, copy, events, exec, images, metrics, processes, streams, system, volumes};
+use super::{archive, containers, copy, events, exec, images, metrics, networks, processes, streams, system, volumes};
 use berth_docker::http::RequestHead;
 use berth_docker::route::{Route, route};
 
@@ -130,6 +130,13 @@ fn handle(conn: &mut Conn, head: &RequestHead) -> Handled {
         Route::ExecInspect(id) => exec::inspect(conn, &id),
         Route::ExecResize(id) => exec::resize(conn, &id),
         Route::ContainerArchive(method, id) => copy::archive(conn, head, &method, &id, body),
+        Route::NetworkList => networks::list(conn, head),
+        Route::NetworkCreate => networks::create(conn, json),
+        Route::NetworkPrune => networks::prune(conn, head),
+        Route::NetworkInspect(id) => networks::inspect(conn, &id),
+        Route::NetworkRemove(id) => networks::remove(conn, &id),
+        Route::NetworkConnect(id) => networks::connect(conn, &id, json),
+        Route::NetworkDisconnect(id) => networks::disconnect(conn, &id, json),
         Route::VolumeList => volumes::list(conn, head),
         Route::VolumeCreate => volumes::create(conn, json),
         Route::VolumePrune => volumes::prune(conn, head),

@@ -77,7 +77,8 @@ impl From<crate::container::ContainerError> for ApiError {
     /// for a machine out of memory, 400 for a program that cannot run, 500 otherwise.
     fn from(e: crate::container::ContainerError) -> ApiError {
         use crate::container::ContainerError as E;
-        let status = match &e {
+        let status = match e {
+            E::Network(e) => return ApiError::from(e),
             E::NameInUse(_) | E::PortInUse(_) | E::AlreadyStarted(_) => 409,
             E::FileSystem(_, berth_vfs::FsError::NoSpace) => 507,
             E::CannotRun(..) => 400,

@@ -97,7 +97,8 @@ pub fn summary(c: &Container) -> api::ContainerSummary {
         labels: labels(c),
         state: String::from(state_word(c)),
         status: status_column(c),
-        host_config: api::SummaryHostConfig { network_mode: String::from("berth") },
+        host_config: api::SummaryHostConfig { network_mode: super::networks::mode(c) },
+        network_settings: api::SummaryNetworkSettings { networks: super::networks::endpoints(c) },
         mounts: mounts(c),
         ..api::ContainerSummary::default()
     }
@@ -175,7 +176,7 @@ pub fn container(c: &Container) -> api::ContainerInspect {
         },
         pids_limit: Some(i64::from(c.config.limits.pids)),
         auto_remove: c.config.auto_remove,
-        network_mode: String::from("berth"),
+        network_mode: super::networks::mode(c),
         restart_policy: api::RestartPolicy {
             name: String::from(c.restart_policy().name()),
             maximum_retry_count: i64::from(c.restart_policy().max_retries()),
@@ -201,7 +202,6 @@ pub fn container(c: &Container) -> api::ContainerInspect {
             .get_or_insert_with(Vec::new)
             .push(binding);
     }
-    let address = crate::net::addressing();
     api::ContainerInspect {
         id: c.id.clone(),
         created: rfc3339(c.created_at),
@@ -242,12 +242,18 @@ pub fn container(c: &Container) -> api::ContainerInspect {
             stop_timeout: c.config.stop_timeout,
             ..api::ContainerConfig::default()
         },
-        network_settings: api::NetworkSettings {
-            ports: port_bindings(c),
-            ip_address: address.map(|a| format!("{}", a.address.addr)).unwrap_or_default(),
-            ip_prefix_len: address.map_or(0, |a| a.address.prefix),
-            gateway: address.and_then(|a| a.gateway).map(|g| format!("{g}")).unwrap_or_default(),
-            ..api::NetworkSettings::default()
+        network_settings: {
+            // The top-level address is the default bridge's, as dockerd shows it.
+            let networks = super::networks::endpoints(c);
+            let bridge = networks.get("bridge").cloned().unwrap_or_default();
+            api::NetworkSettings {
+                ports: port_bindings(c),
+                ip_address: bridge.ip_address,
+                ip_prefix_len: bridge.ip_prefix_len,
+                gateway: bridge.gateway,
+                networks,
+                ..api::NetworkSettings::default()
+            }
         },
         ..api::ContainerInspect::default()
     }

@@ -44,6 +44,7 @@ mod images;
 mod inspect;
 mod lookup;
 mod metrics;
+mod networks;
 mod processes;
 mod reply;
 mod streams;
@@ -168,6 +169,7 @@ pub fn start(args: &KernelArgs) {
         .collect();
     SETTINGS.call_once(|| Settings { port, auth, image_limit, insecure_registries });
     crate::container::volumes::restore();
+    crate::container::networks::restore();
     containers::restore();
     if let Err(e) = sched::spawn_kernel("agent", listener_thread, 0) {
         log::error!("cannot start the agent: {e}");

@@ -181,10 +181,19 @@ impl Container {
             created_at,
             config,
         });
-        crate::setup::prepare_fs(&container.sandbox)?;
-        crate::volumes::mount_into(&container.sandbox, &container.config.volumes)?;
-        crate::tmpfs::mount_into(&container.sandbox, &container.config.tmpfs)?;
-        registry::insert(&container)?;
+        let placed = crate::networks::attach_on_create(&container.id, &container.config.networks)?;
+        let ready = (|| {
+            crate::setup::prepare_fs(&container.sandbox, &container.id)?;
+            crate::volumes::mount_into(&container.sandbox, &container.config.volumes)?;
+            crate::tmpfs::mount_into(&container.sandbox, &container.config.tmpfs)?;
+            registry::insert(&container)
+        })();
+        if let Err(e) = ready {
+            if placed {
+                crate::networks::forget(&container.id);
+            }
+            return Err(e);
+        }
         Ok(container)
     }
 
@@ -202,6 +211,8 @@ impl Container {
         let argv = self.config.cmd.clone();
         let env = self.config.full_env(&self.sandbox.hostname);
         let (workdir, user, groups) = (&self.config.workdir, &self.config.user, &self.config.group_add);
+        // On its networks before its first instruction: it may look a name up at once.
+        crate::networks::join(self);
         match proc::spawn_init(&self.sandbox, argv, env, workdir, user, groups) {
             Ok(_) => {
                 crate::events::container(self, "start", &[]);
@@ -327,6 +338,7 @@ impl Container {
         }
         self.sandbox.log.close();
         self.sandbox.net.release_published();
+        crate::net::network::detach(&self.sandbox.net, None);
         self.sandbox.close_stdin();
         self.state_changed.wake_all();
         registry::container_finished(self);
@@ -343,6 +355,8 @@ impl Container {
         self.state.lock().removed = true;
         registry::remove(self);
         self.sandbox.net.release_published();
+        crate::net::network::detach(&self.sandbox.net, None);
+        crate::networks::forget(&self.id);
         self.state_changed.wake_all();
     }
 

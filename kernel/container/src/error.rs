@@ -21,6 +21,8 @@ pub enum ContainerError {
     CannotRun(Errno, String),
     /// A volume it mounts does not exist (its name).
     NoVolume(String),
+    /// It could not be put on a network it asks for.
+    Network(crate::networks::NetworkError),
 }
 
 impl fmt::Display for ContainerError {
@@ -32,7 +34,14 @@ impl fmt::Display for ContainerError {
             ContainerError::AlreadyStarted(name) => write!(f, "container {name} was already started"),
             ContainerError::CannotRun(_, why) => f.write_str(why),
             ContainerError::NoVolume(name) => write!(f, "no such volume: {name}"),
+            ContainerError::Network(e) => write!(f, "{e}"),
         }
+    }
+}
+
+impl From<crate::networks::NetworkError> for ContainerError {
+    fn from(e: crate::networks::NetworkError) -> ContainerError {
+        ContainerError::Network(e)
     }
 }
 

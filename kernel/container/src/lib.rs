@@ -7,7 +7,8 @@
 //! layers, `docker save`/`load` archives, registry pulls); `boot` starts the images
 //! and containers the boot loader hands over; `volumes` are trees of files that
 //! outlive containers (`paged_store`: how they and containers' writable layers are
-//! paged to the store). What a container's processes share is the `sandbox` of the
+//! paged to the store); `networks` say which containers reach each other, and by
+//! what names. What a container's processes share is the `sandbox` of the
 //! crate below; a container owns one and hears of its first process's exit through
 //! `SandboxOwner`.
 
@@ -24,6 +25,7 @@ mod error;
 pub mod events;
 pub mod images;
 pub mod layers;
+pub mod networks;
 mod paged_store;
 pub mod pull;
 pub mod registry;
@@ -34,7 +36,7 @@ mod volume_store;
 pub mod volumes;
 
 pub use berth_config::{
-    ContainerConfig, Echo, Ending, RestartPolicy, TmpfsMount, VolumeMount, format_cpuset, parse_cpuset,
+    ContainerConfig, Echo, Ending, NetworkRequest, RestartPolicy, TmpfsMount, VolumeMount, format_cpuset, parse_cpuset,
     parse_module_cmdline, parse_size,
 };
 pub use container::{Container, Rootfs, Status, watchdog};

@@ -4,6 +4,7 @@
 use crate::fs::devices::numbers;
 use crate::sandbox::Sandbox;
 use alloc::format;
+use alloc::string::String;
 use alloc::sync::Arc;
 use berth_vfs::{FsError, Inode};
 
@@ -35,9 +36,10 @@ fn write_file(sandbox: &Sandbox, dir: &Arc<Inode>, name: &str, text: &str) -> Re
     Ok(())
 }
 
-/// Adds `/dev`, `/proc`, `/sys`, `/tmp`, `/etc/hostname`, `/etc/hosts` and (when the machine
-/// has a DNS server) `/etc/resolv.conf` to a new container.
-pub fn prepare_fs(sandbox: &Arc<Sandbox>) -> Result<(), crate::ContainerError> {
+/// Adds `/dev`, `/proc`, `/sys`, `/tmp`, `/etc/hostname`, `/etc/hosts` (with its
+/// address, for container `id`) and (when it has a resolver to name)
+/// `/etc/resolv.conf` to a new container.
+pub fn prepare_fs(sandbox: &Arc<Sandbox>, id: &str) -> Result<(), crate::ContainerError> {
     let err = |what: &'static str, e: FsError| crate::ContainerError::FileSystem(what, e);
     let root = sandbox.fs.root();
     let dev = ensure_dir(sandbox, &root, "dev", 0o755).map_err(|e| err("/dev", e))?;
@@ -72,11 +74,24 @@ pub fn prepare_fs(sandbox: &Arc<Sandbox>) -> Result<(), crate::ContainerError> {
     let etc = ensure_dir(sandbox, &root, "etc", 0o755).map_err(|e| err("/etc", e))?;
     let host = &sandbox.hostname;
     write_file(sandbox, &etc, "hostname", &format!("{host}\n")).map_err(|e| err("/etc/hostname", e))?;
-    let hosts = format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{host}\n");
+    // Its host name at its first address on a network, as Docker writes it.
+    let own = crate::networks::attachments(id)
+        .iter()
+        .find_map(|p| p.ip)
+        .map_or(String::from("127.0.1.1"), |ip| format!("{ip}"));
+    let hosts = format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n{own}\t{host}\n");
     write_file(sandbox, &etc, "hosts", &hosts).map_err(|e| err("/etc/hosts", e))?;
-    // The machine's DNS server, as Docker gives containers the host's resolver.
+    // The network resolver first on networks that resolve names (it refuses other
+    // names, so the library asks the next); then the machine's DNS server, as Docker
+    // gives containers the host's resolver.
+    let mut resolv = String::new();
+    if crate::networks::uses_resolver(id) {
+        resolv.push_str(&format!("nameserver {}\n", berth_net::dns::RESOLVER));
+    }
     if let Some(dns) = crate::net::addressing().and_then(|a| a.dns) {
-        let resolv = format!("nameserver {dns}\n");
+        resolv.push_str(&format!("nameserver {dns}\n"));
+    }
+    if !resolv.is_empty() {
         write_file(sandbox, &etc, "resolv.conf", &resolv).map_err(|e| err("/etc/resolv.conf", e))?;
     }
     Ok(())

@@ -30,6 +30,7 @@ mod legacy;
 mod listen;
 mod local;
 mod namespace;
+pub mod network;
 mod nic;
 mod orphans;
 mod pci;

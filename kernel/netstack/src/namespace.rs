@@ -251,21 +251,24 @@ impl Namespace {
         Ok(PortClaim { ns: self.clone(), protocol, port, addr })
     }
 
-    /// The listener a connection to `port` from inside reaches.
-    pub fn local_listener(&self, port: u16) -> Option<Arc<LocalAccept>> {
+    /// The listener a connection to `port` from inside reaches: from this namespace
+    /// (over loopback), or from another container on a network they share
+    /// (`network`), which reaches only listeners bound to every address.
+    pub fn local_listener(&self, port: u16, network: bool) -> Option<Arc<LocalAccept>> {
         let ports = self.tcp.lock();
         let entry = ports.entries.get(&port)?;
-        if !entry.addr.is_some_and(BindAddr::takes_local) {
+        if !entry.addr.is_some_and(|a| if network { a == BindAddr::Any } else { a.takes_local() }) {
             return None;
         }
         entry.listener.as_ref()?.upgrade()
     }
 
-    /// The datagram socket bound to `port` that takes datagrams from inside.
-    pub fn local_inbox(&self, port: u16) -> Option<Arc<dyn DatagramInbox>> {
+    /// The datagram socket bound to `port` that takes datagrams from inside (from
+    /// another container on a shared network if `network`, as for listeners).
+    pub fn local_inbox(&self, port: u16, network: bool) -> Option<Arc<dyn DatagramInbox>> {
         let ports = self.udp.lock();
         let entry = ports.entries.get(&port)?;
-        if !entry.addr.is_some_and(BindAddr::takes_local) {
+        if !entry.addr.is_some_and(|a| if network { a == BindAddr::Any } else { a.takes_local() }) {
             return None;
         }
         entry.inbox.as_ref()?.upgrade()

@@ -10,6 +10,7 @@ use super::charge;
 use super::listen::{ListenParams, ListenerId};
 use super::local::{self, LocalEnd};
 use super::namespace::{BindAddr, LocalAccept, Namespace, PendingLocal, PortClaim};
+use super::network;
 use super::socket::*;
 use super::stack::{self, Stack};
 use super::tcp_socket::{BufSizes, NetTcp};
@@ -50,6 +51,18 @@ struct NetConn {
 }
 
 /// A connection inside the namespace.
+/// A connection's way into a namespace of this machine.
+struct Inside {
+    /// The namespace whose listener takes it.
+    target: Arc<Namespace>,
+    /// The listener's port.
+    port: u16,
+    /// The address the connection comes from.
+    source: Ipv4Addr,
+    /// It comes from another container over a network they share.
+    network: bool,
+}
+
 struct LocalConn {
     end: LocalEnd,
     local: SocketAddrV4,
@@ -206,26 +219,24 @@ impl TcpSocket {
             Ok(BindAddr::Loopback)
         } else if stack::with(|s| s.address()).flatten() == Some(ip) {
             Ok(BindAddr::Machine)
+        } else if network::is_own(&self.ns, ip) {
+            // Its address on a network: taken as every address (the namespace keeps
+            // one binding per port).
+            Ok(BindAddr::Any)
         } else {
             Err(Errno::EADDRNOTAVAIL)
         }
     }
 
-    /// Connects inside the namespace `target` to its listener on `port`.
-    fn connect_local(
-        &self,
-        inner: &mut Inner,
-        target: &Arc<Namespace>,
-        dst: SocketAddrV4,
-        port: u16,
-    ) -> Result<(), Errno> {
-        let listener = target.local_listener(port).ok_or(Errno::ECONNREFUSED)?;
+    /// Connects inside the namespace `to.target` to its listener on `to.port`.
+    fn connect_local(&self, inner: &mut Inner, dst: SocketAddrV4, to: Inside) -> Result<(), Errno> {
+        let Inside { target, port, source, network } = to;
+        let listener = target.local_listener(port, network).ok_or(Errno::ECONNREFUSED)?;
         let (claim, was_bound) = match core::mem::replace(&mut inner.state, State::Unbound) {
             State::Bound(claim) => (claim, true),
             _ => (self.ns.claim(Protocol::Tcp, 0, BindAddr::Loopback)?, false),
         };
-        // The connection comes from the address it goes to (127.0.0.1 to 127.0.0.1).
-        let local = SocketAddrV4::new(*dst.ip(), claim.port);
+        let local = SocketAddrV4::new(source, claim.port);
         let (mine, theirs) = local::pair(
             local::Side { waker: self.waker.clone(), memory: self.ns.memory.clone() },
             local::Side { waker: SocketWaker::new(), memory: target.memory.clone() },
@@ -311,21 +322,28 @@ impl TcpSocket {
         }
     }
 
-    /// Where the connection to `dst` goes: inside which namespace (and port), or out.
-    fn route(&self, dst: SocketAddrV4) -> Option<(Arc<Namespace>, u16)> {
+    /// Where the connection to `dst` goes: inside which namespace, or out (`None`);
+    /// EHOSTUNREACH for a container on no network this one is on.
+    fn route(&self, dst: SocketAddrV4) -> Result<Option<Inside>, Errno> {
+        // Over loopback and to the machine's address, the connection comes from the
+        // address it goes to (127.0.0.1 to 127.0.0.1).
+        let inside = |target, port| Inside { target, port, source: *dst.ip(), network: false };
         if is_loopback(*dst.ip()) {
-            return Some((self.ns.clone(), dst.port()));
+            return Ok(Some(inside(self.ns.clone(), dst.port())));
+        }
+        if let Some(route) = network::route(&self.ns, *dst.ip()) {
+            let (target, source) = route?;
+            return Ok(Some(Inside { target, port: dst.port(), source, network: true }));
         }
         if stack::with(|s| s.address()).flatten() != Some(*dst.ip()) {
-            return None;
+            return Ok(None);
         }
-        // The machine's own address: a published port leads into its container
-        // (containers reach each other this way); otherwise this namespace's own
-        // listener answers.
-        match super::namespace::published_target(Protocol::Tcp, dst.port()) {
-            Some(target) => Some(target),
-            None => Some((self.ns.clone(), dst.port())),
-        }
+        // The machine's own address: a published port leads into its container;
+        // otherwise this namespace's own listener answers.
+        Ok(Some(match super::namespace::published_target(Protocol::Tcp, dst.port()) {
+            Some((target, port)) => inside(target, port),
+            None => inside(self.ns.clone(), dst.port()),
+        }))
     }
 
     fn try_connect_progress(&self) -> Result<(), Errno> {
@@ -583,8 +601,8 @@ impl SocketOps for TcpSocket {
                     if dst.port() == 0 {
                         return Err(Errno::ECONNREFUSED);
                     }
-                    match self.route(dst) {
-                        Some((target, port)) => return self.connect_local(inner, &target, dst, port),
+                    match self.route(dst)? {
+                        Some(to) => return self.connect_local(inner, dst, to),
                         None => self.connect_external(inner, dst)?,
                     }
                 }

@@ -7,6 +7,7 @@
 
 use super::charge;
 use super::namespace::{BindAddr, DatagramInbox, Namespace, PortClaim};
+use super::network;
 use super::socket::*;
 use super::stack::{self, Stack};
 use super::tcp_socket;
@@ -20,7 +21,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use berth_abi::Errno;
 use berth_abi::net::*;
-use berth_net::Protocol;
+use berth_net::{Protocol, dns};
 use core::net::{Ipv4Addr, SocketAddrV4};
 use core::sync::atomic::{AtomicU64, Ordering};
 use smoltcp::iface::SocketHandle;
@@ -173,6 +174,20 @@ impl UdpSocket {
             self.do_bind(&mut inner, 0, BindAddr::Any)?;
         }
         let local_port = inner.claim.as_ref().map_or(0, |c| c.port);
+        if dst == SocketAddrV4::new(dns::RESOLVER, 53) {
+            // The resolver of container networks answers at once, into this inbox.
+            if let Some(reply) = dns::answer(data, |name| network::resolve(&self.ns, name)) {
+                self.inbox.deliver((dns::RESOLVER, 53), &reply);
+            }
+            return Ok(data.len());
+        }
+        if let Some(route) = network::route(&self.ns, *dst.ip()) {
+            let (ns, source) = route?;
+            if let Some(inbox) = ns.local_inbox(dst.port(), true) {
+                inbox.deliver((source, local_port), data);
+            }
+            return Ok(data.len());
+        }
         let machine = stack::with(|s| s.address()).flatten();
         if is_loopback(*dst.ip()) || Some(*dst.ip()) == machine {
             let target = if is_loopback(*dst.ip()) {
@@ -181,7 +196,7 @@ impl UdpSocket {
                 super::namespace::published_target(Protocol::Udp, dst.port()).or(Some((self.ns.clone(), dst.port())))
             };
             if let Some((ns, port)) = target
-                && let Some(inbox) = ns.local_inbox(port)
+                && let Some(inbox) = ns.local_inbox(port, false)
             {
                 inbox.deliver((*dst.ip(), local_port), data);
             }
@@ -264,6 +279,8 @@ impl SocketOps for UdpSocket {
             BindAddr::Loopback
         } else if Some(ip) == machine {
             BindAddr::Machine
+        } else if network::is_own(&self.ns, ip) {
+            BindAddr::Any // its address on a network, as for TCP
         } else {
             return Err(Errno::EADDRNOTAVAIL);
         };

@@ -41,7 +41,7 @@ pub(super) fn boot(a: &Artifacts, test: &str, cmdline: &str, agent: u16, web: u1
 /// Boots a VM for `test` with the agent, imports the busybox image as `bb` with the
 /// docker CLI and runs `body` with the VM, the CLI and the agent's host port; the
 /// console is saved whatever the outcome.
-fn with_busybox(
+pub(super) fn with_busybox(
     a: &Artifacts,
     test: &str,
     body: impl FnOnce(&mut Vm, &Docker, u16) -> Result<(), String>,

@@ -9,6 +9,7 @@ pub mod hardening;
 mod images;
 mod memory;
 mod net;
+mod networks;
 mod pull;
 pub mod run;
 pub mod soak;
@@ -267,6 +268,11 @@ pub const ALL: &[Case] = &[
         name: "agent-pull",
         about: "docker pull from a local registry: tags, digests, platform indexes, shared layers, spoiled blobs refused",
         run: pull::pull,
+    },
+    Case {
+        name: "agent-networks",
+        about: "docker network: by name, alias and address on one network, cut off from another, connect, rm",
+        run: networks::user_defined_networks,
     },
     Case {
         name: "agent-exec",

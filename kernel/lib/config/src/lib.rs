@@ -111,6 +111,20 @@ pub struct ContainerConfig {
     pub volumes: Vec<VolumeMount>,
     /// The tmpfs file systems mounted into it (`--tmpfs`), empty at each start.
     pub tmpfs: Vec<TmpfsMount>,
+    /// The networks it is put on when created (`--network`, `--network-alias`);
+    /// none: it has only its own port space, reached through published ports.
+    pub networks: Vec<NetworkRequest>,
+}
+
+/// A network a container asks to be on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkRequest {
+    /// The network's name.
+    pub network: String,
+    /// More names it is found by there (`--network-alias`).
+    pub aliases: Vec<String>,
+    /// The address it asks for there (`--ip`), if any.
+    pub ip: Option<core::net::Ipv4Addr>,
 }
 
 /// A tmpfs mounted into a container: an empty tree in memory, charged to the
@@ -170,6 +184,7 @@ impl Default for ContainerConfig {
             restart: RestartPolicy::No,
             volumes: Vec::new(),
             tmpfs: Vec::new(),
+            networks: Vec::new(),
         }
     }
 }

@@ -81,6 +81,20 @@ pub enum Route {
     ImageHistory(String),
     /// `GET /images/get?names=...` (`docker save`), or `GET /images/{name}/get` for one.
     ImageSave(Option<String>),
+    /// `GET /networks`.
+    NetworkList,
+    /// `POST /networks/create`.
+    NetworkCreate,
+    /// `POST /networks/prune`.
+    NetworkPrune,
+    /// `GET /networks/{id}`.
+    NetworkInspect(String),
+    /// `DELETE /networks/{id}`.
+    NetworkRemove(String),
+    /// `POST /networks/{id}/connect`.
+    NetworkConnect(String),
+    /// `POST /networks/{id}/disconnect`.
+    NetworkDisconnect(String),
     /// `GET /volumes`.
     VolumeList,
     /// `POST /volumes/create`.
@@ -161,6 +175,16 @@ pub fn route(method: &str, path: &str) -> Route {
             "DELETE" => Route::VolumeRemove(name.to_string()),
             _ => Route::MethodNotAllowed,
         },
+        ["networks"] => only(&["GET"], Route::NetworkList),
+        ["networks", "create"] if method == "POST" => Route::NetworkCreate,
+        ["networks", "prune"] if method == "POST" => Route::NetworkPrune,
+        ["networks", id] => match method {
+            "GET" => Route::NetworkInspect(id.to_string()),
+            "DELETE" => Route::NetworkRemove(id.to_string()),
+            _ => Route::MethodNotAllowed,
+        },
+        ["networks", id, "connect"] => only(&["POST"], Route::NetworkConnect(id.to_string())),
+        ["networks", id, "disconnect"] => only(&["POST"], Route::NetworkDisconnect(id.to_string())),
         _ => Route::NotFound,
     }
 }
@@ -309,6 +333,13 @@ mod tests {
             ("GET", "/volumes/data", Route::VolumeInspect("data".to_string())),
             ("GET", "/volumes/create", Route::VolumeInspect("create".to_string())),
             ("DELETE", "/volumes/data", Route::VolumeRemove("data".to_string())),
+            ("GET", "/networks", Route::NetworkList),
+            ("POST", "/networks/create", Route::NetworkCreate),
+            ("POST", "/networks/prune", Route::NetworkPrune),
+            ("GET", "/networks/front", Route::NetworkInspect("front".to_string())),
+            ("DELETE", "/networks/front", Route::NetworkRemove("front".to_string())),
+            ("POST", "/networks/front/connect", Route::NetworkConnect("front".to_string())),
+            ("POST", "/networks/front/disconnect", Route::NetworkDisconnect("front".to_string())),
         ];
         for (method, path, want) in cases {
             assert_eq!(both(method, path), want, "{method} {path}");
@@ -372,7 +403,8 @@ mod tests {
             ("GET", "/images/"),
             ("GET", "/images//json"),
             ("DELETE", "/images/a//b"),
-            ("GET", "/networks/x"),
+            ("GET", "/networks/x/y"),
+            ("GET", "/networks//connect"),
             ("GET", "/volumes/"),
             ("GET", "/volumes/a/b"),
         ] {

@@ -127,10 +127,20 @@ pub struct SummaryNetworkSettings {
     pub networks: BTreeMap<String, EndpointSettings>,
 }
 
-/// A container's place on one network.
+/// A container's place on one network (also what a client asks for in
+/// `NetworkingConfig.EndpointsConfig` and `POST /networks/{id}/connect`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", default)]
 pub struct EndpointSettings {
+    /// The address asked for (`--ip`).
+    #[serde(rename = "IPAMConfig", skip_serializing_if = "Option::is_none")]
+    pub ipam_config: Option<EndpointIpamConfig>,
+    /// More names other containers on the network find it by (`--network-alias`).
+    #[serde(deserialize_with = "berth_json::null_default")]
+    pub aliases: Vec<String>,
+    /// Every name the network's resolver gives its address for.
+    #[serde(rename = "DNSNames", deserialize_with = "berth_json::null_default")]
+    pub dns_names: Vec<String>,
     /// The network's id.
     #[serde(rename = "NetworkID")]
     pub network_id: String,
@@ -147,6 +157,15 @@ pub struct EndpointSettings {
     pub ip_prefix_len: u8,
     /// The MAC address.
     pub mac_address: String,
+}
+
+/// `IPAMConfig` of an [`EndpointSettings`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct EndpointIpamConfig {
+    /// The IPv4 address asked for.
+    #[serde(rename = "IPv4Address")]
+    pub ipv4_address: String,
 }
 
 /// The answer to `GET /containers/{id}/json` (`docker inspect`).

@@ -66,6 +66,18 @@ pub struct ContainerCreate {
     /// Settings of the host side: limits, published ports, removal.
     #[serde(deserialize_with = "null_default")]
     pub host_config: HostConfig,
+    /// The networks to put it on, beyond `HostConfig.NetworkMode`, with its aliases.
+    #[serde(deserialize_with = "null_default")]
+    pub networking_config: NetworkingConfig,
+}
+
+/// `NetworkingConfig` of a [`ContainerCreate`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct NetworkingConfig {
+    /// Each network (by name or id) and the container's settings there.
+    #[serde(deserialize_with = "null_default")]
+    pub endpoints_config: BTreeMap<String, super::EndpointSettings>,
 }
 
 /// `HostConfig`: what the host provides the container.

@@ -12,6 +12,7 @@ mod filters;
 mod image;
 mod message;
 mod mounts;
+mod network;
 mod path_stat;
 mod stats;
 mod system;
@@ -23,12 +24,12 @@ mod volume_tests;
 
 pub use container::{
     ContainerChange, ContainerConfig, ContainerInspect, ContainerState, ContainerSummary, CreateResponse,
-    EndpointSettings, MountPoint, NetworkSettings, Port, SummaryHostConfig, SummaryNetworkSettings, UpdateResponse,
-    WaitError, WaitResponse,
+    EndpointIpamConfig, EndpointSettings, MountPoint, NetworkSettings, Port, SummaryHostConfig, SummaryNetworkSettings,
+    UpdateResponse, WaitError, WaitResponse,
 };
 pub use create::{
-    ContainerCreate, Empty, HostConfig, LogConfig, PortBinding, RestartPolicy, parse_port_key, port_key,
-    published_ports,
+    ContainerCreate, Empty, HostConfig, LogConfig, NetworkingConfig, PortBinding, RestartPolicy, parse_port_key,
+    port_key, published_ports,
 };
 pub use events::{EventActor, EventFilter, EventMessage, event_time};
 pub use exec::{ExecCreate, ExecInspect, ExecProcessConfig, ExecStart, TopResponse};
@@ -37,6 +38,10 @@ pub use image::{HistoryItem, ImageConfig, ImageDeleteItem, ImageInspect, ImageSu
 pub use message::{ErrorDetail, ErrorResponse, JsonMessage, ProgressDetail, from_json, json_line, to_json};
 pub use mounts::{
     Mount, RequestedMount, RequestedMounts, RequestedTmpfs, TmpfsOptions, VolumeOptions, requested_mounts,
+};
+pub use network::{
+    Ipam, IpamConfig, Network, NetworkConnect, NetworkContainer, NetworkCreate, NetworkCreateResponse,
+    NetworkDisconnect, NetworkFacts, NetworkFilter, NetworkPruneReport,
 };
 pub use path_stat::{PathStat, go_file_mode};
 pub use stats::{BlkioStats, CpuStats, CpuUsage, MemoryStats, NetworkStats, PidsStats, Stats, ThrottlingData};

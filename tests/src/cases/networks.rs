@@ -1,0 +1,127 @@
+//! User-defined networks, driven by the docker CLI: containers on one network reach
+//! each other by name, alias and address; containers on another cannot reach them
+//! until connected; the default bridge reaches by address.
+
+use super::agent::{CLI, expect, with_busybox};
+use crate::docker::Docker;
+use crate::qemu::Vm;
+
+/// `docker run --rm ... bb /bin/busybox sh -c SCRIPT` on `network`; its outcome.
+fn sh_on(docker: &Docker, network: &str, script: &str) -> Result<crate::docker::Output, String> {
+    docker.run(&["run", "--rm", "--network", network, "bb", "/bin/busybox", "sh", "-c", script], CLI)
+}
+
+/// `/hostname` from port 80 of `host` (a name or an address), fetched by a
+/// container on `network` as programs do (musl's getaddrinfo, then a connection:
+/// `net-probe fetch`; busybox's static glibc resolves no names without glibc's
+/// libraries in the image); the page, or the failure.
+fn fetch(docker: &Docker, network: &str, host: &str) -> Result<Result<String, String>, String> {
+    let args = [
+        "run",
+        "--rm",
+        "--network",
+        network,
+        "probe",
+        crate::netprobe::PATH_IN_IMAGE,
+        "fetch",
+        host,
+        "80",
+        "/hostname",
+    ];
+    let out = docker.run(&args, CLI)?;
+    Ok(if out.code == 0 { Ok(out.stdout) } else { Err(out.describe(&args)) })
+}
+
+/// `docker [network] inspect -f FORMAT NAME`, trimmed.
+fn inspect(docker: &Docker, what: &[&str], format: &str) -> Result<String, String> {
+    let (name, command) = what.split_last().ok_or("nothing to inspect")?;
+    let args = [command, &["-f", format, name]].concat();
+    Ok(docker.ok(&args, CLI)?.trim().to_string())
+}
+
+/// Networks made, listed, inspected, joined at `run` and by `connect`, left by
+/// `disconnect`, refused removal while used, removed; names resolved through
+/// 127.0.0.11; a network cut off from the containers of another.
+pub fn user_defined_networks(a: &crate::artifacts::Artifacts) -> Result<(), String> {
+    with_busybox(a, "agent-networks", |vm, docker, _| {
+        docker.ok(&["import", &a.test_image.to_string_lossy(), "probe"], CLI)?;
+        docker.ok(&["network", "create", "front"], CLI)?;
+        docker.ok(&["network", "create", "--label", "team=b", "back"], CLI)?;
+        let names = docker.ok(&["network", "ls", "--format", "{{.Name}}"], CLI)?;
+        for want in ["bridge", "host", "none", "front", "back"] {
+            expect(vm, names.lines().any(|l| l == want), &format!("network ls lacks {want}:\n{names}"))?;
+        }
+        let labelled = docker.ok(&["network", "ls", "-q", "--filter", "label=team=b"], CLI)?;
+        let back_id = inspect(docker, &["network", "inspect", "back"], "{{.Id}}")?;
+        expect(vm, back_id.starts_with(labelled.trim()) && labelled.lines().count() == 1, "ls --filter label")?;
+        let subnet = inspect(docker, &["network", "inspect", "front"], "{{(index .IPAM.Config 0).Subnet}}")?;
+        expect(vm, subnet == "172.18.0.0/16", &format!("front's subnet: {subnet}"))?;
+
+        let web = ["run", "-d", "--name", "web", "--network", "front", "--network-alias", "site", "bb"];
+        docker.ok(&[&web[..], &["/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/etc"]].concat(), CLI)?;
+        let host = inspect(docker, &["inspect", "web"], "{{.Config.Hostname}}")?;
+        let ip = inspect(docker, &["inspect", "web"], "{{.NetworkSettings.Networks.front.IPAddress}}")?;
+        expect(vm, ip == "172.18.0.2", &format!("web's address on front: {ip:?}"))?;
+        let members = inspect(
+            docker,
+            &["network", "inspect", "front"],
+            "{{range .Containers}}{{.Name}} {{.IPv4Address}}{{end}}",
+        )?;
+        expect(vm, members == "web 172.18.0.2/16", &format!("front's containers: {members:?}"))?;
+
+        // By name, alias and address from the same network.
+        for name in ["web", "site", "WEB", &ip] {
+            let page = fetch(docker, "front", name)?;
+            expect(vm, page.as_deref().map(str::trim) == Ok(host.as_str()), &format!("{name} from front: {page:?}"))?;
+        }
+        let lookup = sh_on(docker, "front", "nslookup site 127.0.0.11")?;
+        expect(vm, lookup.stdout.contains(&ip), &format!("nslookup site: {lookup:?}"))?;
+        let resolv = sh_on(docker, "front", "head -1 /etc/resolv.conf; grep -c $(hostname) /etc/hosts")?;
+        expect(vm, resolv.stdout == "nameserver 127.0.0.11\n1\n", &format!("resolv.conf and hosts: {resolv:?}"))?;
+
+        // Not from another network, by name or by address; until connected to it.
+        for name in ["web", &ip] {
+            let page = fetch(docker, "back", name)?;
+            expect(vm, page.is_err(), &format!("{name} answered a container on another network: {page:?}"))?;
+        }
+        docker.ok(&["network", "connect", "--alias", "backweb", "back", "web"], CLI)?;
+        let page = fetch(docker, "back", "backweb")?;
+        expect(vm, page.as_deref().map(str::trim) == Ok(host.as_str()), &format!("after connect: {page:?}"))?;
+        docker.ok(&["network", "disconnect", "back", "web"], CLI)?;
+        let page = fetch(docker, "back", "web")?;
+        expect(vm, page.is_err(), &format!("after disconnect: {page:?}"))?;
+
+        // The default bridge: by address.
+        docker.ok(
+            &["run", "-d", "--name", "plain", "bb", "/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/etc"],
+            CLI,
+        )?;
+        let plain_ip = inspect(docker, &["inspect", "plain"], "{{.NetworkSettings.IPAddress}}")?;
+        expect(vm, plain_ip.starts_with("172.17.0."), &format!("plain's address: {plain_ip:?}"))?;
+        let page = fetch(docker, "bridge", &plain_ip)?;
+        expect(vm, page.is_ok(), &format!("the default bridge by address: {page:?}"))?;
+        let page = fetch(docker, "front", &plain_ip)?;
+        expect(vm, page.is_err(), &format!("the default bridge from front: {page:?}"))?;
+
+        // Removal: refused while used, then done.
+        let refused = docker.run(&["network", "rm", "front"], CLI)?;
+        let ok = refused.code != 0 && refused.stderr.contains("active endpoints");
+        expect(vm, ok, &format!("rm of a network in use: {}", refused.describe(&["network", "rm"])))?;
+        docker.ok(&["rm", "-f", "web"], CLI)?;
+        docker.ok(&["network", "rm", "front"], CLI)?;
+        let pruned = docker.ok(&["network", "prune", "-f"], CLI)?;
+        expect(vm, pruned.contains("back"), &format!("network prune: {pruned:?}"))?;
+        let names = docker.ok(&["network", "ls", "--format", "{{.Name}}"], CLI)?;
+        expect(vm, !names.contains("front") && !names.contains("back"), &format!("left: {names}"))?;
+        // (dockerd answers 404, which the CLI takes for a missing image: it tries a pull.)
+        let missing = docker.run(&["create", "--network", "front", "bb", "true"], CLI)?;
+        expect(vm, missing.code != 0, &format!("create on a removed network: {}", missing.describe(&["create"])))?;
+        check_builtin(vm, docker)
+    })
+}
+
+/// `bridge`, `host` and `none` cannot be removed.
+fn check_builtin(vm: &Vm, docker: &Docker) -> Result<(), String> {
+    let out = docker.run(&["network", "rm", "bridge"], CLI)?;
+    expect(vm, out.code != 0 && out.stderr.contains("pre-defined"), &format!("rm bridge: {}", out.describe(&["rm"])))
+}
