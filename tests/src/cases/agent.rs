@@ -46,13 +46,22 @@ pub(super) fn with_busybox(
     test: &str,
     body: impl FnOnce(&mut Vm, &Docker, u16) -> Result<(), String>,
 ) -> Result<(), String> {
-    let agent = free_port();
-    let mut vm = boot(a, test, "", agent, free_port())?;
+    with_busybox_and_web(a, test, |vm, docker, agent, _| body(vm, docker, agent))
+}
+
+/// As [`with_busybox`]; `body` also gets the host port forwarded to guest port 8080.
+pub(super) fn with_busybox_and_web(
+    a: &Artifacts,
+    test: &str,
+    body: impl FnOnce(&mut Vm, &Docker, u16, u16) -> Result<(), String>,
+) -> Result<(), String> {
+    let (agent, web) = (free_port(), free_port());
+    let mut vm = boot(a, test, "", agent, web)?;
     let dir = a.dir.join("test-scratch").join(test);
     let result = busybox_tar(&dir).and_then(|tar| {
         let docker = Docker::new(agent, &dir.join("docker-config"), Some(TEST_TOKEN))?;
         docker.ok(&["import", &tar.to_string_lossy(), "bb"], CLI)?;
-        body(&mut vm, &docker, agent)
+        body(&mut vm, &docker, agent, web)
     });
     save_console(a, test, &vm);
     result

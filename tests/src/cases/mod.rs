@@ -2,6 +2,7 @@
 
 mod agent;
 mod boot;
+mod compose;
 mod containers;
 pub mod debian;
 mod faults;
@@ -28,7 +29,10 @@ pub const ALONE: &[&str] = &["timer-100hz", "timer-250hz"];
 
 /// Tests that run only where the machine has what they need; the runner says why it
 /// skips one.
-pub const PRECONDITIONS: &[Precondition] = &[Precondition { case: "boot-limine", check: boot::limine_present }];
+pub const PRECONDITIONS: &[Precondition] = &[
+    Precondition { case: "boot-limine", check: boot::limine_present },
+    Precondition { case: "agent-compose", check: compose::plugin_present },
+];
 
 /// Every integration test, in the order they are listed.
 pub const ALL: &[Case] = &[
@@ -273,6 +277,11 @@ pub const ALL: &[Case] = &[
         name: "agent-networks",
         about: "docker network: by name, alias and address on one network, cut off from another, connect, rm",
         run: networks::user_defined_networks,
+    },
+    Case {
+        name: "agent-compose",
+        about: "Docker Compose v2: up -d, ps, exec, logs, a service found by name, a published port, down",
+        run: compose::compose_project,
     },
     Case {
         name: "agent-exec",
