@@ -108,12 +108,15 @@ impl Docker {
     /// `docker ARGS` pointed at this machine, not yet started.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(binary());
+        command.args(args);
+        self.pointed(&mut command);
         command
-            .args(args)
-            .env("DOCKER_HOST", &self.host)
-            .env("DOCKER_CONFIG", &self.config_dir)
-            .env_remove("DOCKER_CONTEXT");
-        command
+    }
+
+    /// Points another Docker client (docker-py, a Compose binary) at this machine, as
+    /// the CLI is: `DOCKER_HOST`, and `DOCKER_CONFIG` (which carries the token).
+    pub fn pointed<'c>(&self, command: &'c mut Command) -> &'c mut Command {
+        command.env("DOCKER_HOST", &self.host).env("DOCKER_CONFIG", &self.config_dir).env_remove("DOCKER_CONTEXT")
     }
 
     /// Runs `docker ARGS` and requires exit status 0; its standard output.

