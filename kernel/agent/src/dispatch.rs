@@ -142,6 +142,11 @@ fn handle(conn: &mut Conn, head: &RequestHead) -> Handled {
         Route::VolumePrune => volumes::prune(conn, head),
         Route::VolumeInspect(name) => volumes::inspect(conn, &name),
         Route::VolumeRemove(name) => volumes::remove(conn, head, &name),
+        // As dockerd on a node in no swarm (clients such as docker-py look for 503).
+        Route::NotInSwarm => Err(ApiError::new(
+            503,
+            "This node is not a swarm manager. berth does not run swarm mode (leave: this node is not part of a swarm)",
+        )),
         Route::MethodNotAllowed => Err(ApiError::new(405, "method not allowed")),
         Route::NotFound => Err(ApiError::new(404, "page not found")),
     }

@@ -163,13 +163,23 @@ fn asked_ip(settings: &api::EndpointSettings) -> Result<Option<Ipv4Addr>, ApiErr
     }
 }
 
+/// What an endpoint configuration asks of a place on `network`.
+fn request_of(network: &str, settings: &api::EndpointSettings) -> Result<NetworkRequest, ApiError> {
+    Ok(NetworkRequest {
+        network: String::from(network),
+        aliases: settings.aliases.clone(),
+        ip: asked_ip(settings)?,
+        driver_opts: settings.driver_opts.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+    })
+}
+
 /// `POST /networks/{id}/connect`.
 pub fn connect(conn: &Conn, key: &str, body: &[u8]) -> Handled {
     let req: api::NetworkConnect = api::from_json(body).map_err(ApiError::bad_json)?;
     let network = networks::find(key)?;
     let c = lookup::container(&req.container)?;
-    let ip = asked_ip(&req.endpoint_config)?;
-    networks::connect(&c, &network.id, req.endpoint_config.aliases, ip)?;
+    let request = request_of(&network.name, &req.endpoint_config)?;
+    networks::connect(&c, &network.id, &request)?;
     conn.respond(200, None, &[]).map_err(ApiError::io)?;
     Ok(Next::Continue)
 }
@@ -223,11 +233,7 @@ pub fn requested(req: &api::ContainerCreate) -> Result<Vec<NetworkRequest>, ApiE
     for name in names {
         let network = networks::find(name)?;
         let settings = endpoints.get(name).or_else(|| endpoints.get(network.id.as_str())).copied();
-        let aliases = settings.map(|s| s.aliases.clone()).unwrap_or_default();
-        let ip = match settings {
-            Some(s) => asked_ip(s)?,
-            None => None,
-        };
+        let request = request_of(&network.name, settings.unwrap_or(&api::EndpointSettings::default()))?;
         if out.iter().any(|r: &NetworkRequest| r.network == network.name) {
             continue;
         }
@@ -237,7 +243,7 @@ pub fn requested(req: &api::ContainerCreate) -> Result<Vec<NetworkRequest>, ApiE
                 network.name
             )));
         }
-        out.push(NetworkRequest { network: network.name.clone(), aliases, ip });
+        out.push(request);
     }
     Ok(out)
 }
@@ -251,8 +257,11 @@ pub fn mode(c: &Container) -> String {
 fn endpoint(c: &Container, place: &Attachment) -> api::EndpointSettings {
     let n = &place.network;
     let has_ip = place.ip.is_some();
+    let asked = |ip: Ipv4Addr| api::EndpointIpamConfig { ipv4_address: format!("{ip}") };
     api::EndpointSettings {
+        ipam_config: place.ip.filter(|_| place.requested).map(asked),
         aliases: place.aliases.clone(),
+        driver_opts: place.driver_opts.iter().cloned().collect(),
         dns_names: networks::dns_names(c, place),
         network_id: n.id.clone(),
         endpoint_id: endpoint_id(&c.id, n),

@@ -17,7 +17,8 @@
 //!   `driver <bridge|host|null>`, `subnet <a.b.c.d/len>` (bridge networks), and one
 //!   `label K=V` and `opt K=V` line each;
 //! - `netattach/<container id>`: `berth-attachments 1`, then a line per network:
-//!   `<network name> <address or -> <alias>...`.
+//!   `<network name> <address, `=address` if asked for, or -> <word>...`, each word an
+//!   alias, or `opt:K=V` for a driver option.
 
 use crate::net::network::{self as stack, NetworkId};
 use crate::sched::SleepMutex;
@@ -84,6 +85,10 @@ pub struct Attachment {
     pub ip: Option<Ipv4Addr>,
     /// More names it is found by there.
     pub aliases: Vec<String>,
+    /// Whether its address was asked for (`--ip`) rather than handed out.
+    pub requested: bool,
+    /// Options for the network's driver (kept and shown).
+    pub driver_opts: Vec<(String, String)>,
 }
 
 /// Why a network operation failed.
@@ -230,15 +235,51 @@ fn read_description(name: &str, text: &str) -> Option<Network> {
 fn attachments_text(places: &[Attachment]) -> Vec<u8> {
     let mut text = String::from("berth-attachments 1\n");
     for a in places {
-        let ip = a.ip.map_or(String::from("-"), |ip| format!("{ip}"));
+        let asked = if a.requested { "=" } else { "" };
+        let ip = a.ip.map_or(String::from("-"), |ip| format!("{asked}{ip}"));
         text.push_str(&format!("{} {ip}", a.network.name));
         for alias in &a.aliases {
             text.push(' ');
             text.push_str(alias);
         }
+        for (k, v) in &a.driver_opts {
+            text.push_str(&format!(" opt:{k}={v}"));
+        }
         text.push('\n');
     }
     text.into_bytes()
+}
+
+/// What a place is made of, before it has its address.
+struct Asked {
+    /// The address: asked for, or (from the store) the one handed out before.
+    ip: Option<Ipv4Addr>,
+    /// Whether the address was asked for (`--ip`).
+    requested: bool,
+    aliases: Vec<String>,
+    driver_opts: Vec<(String, String)>,
+}
+
+impl Asked {
+    fn of(r: &NetworkRequest) -> Asked {
+        Asked { ip: r.ip, requested: r.ip.is_some(), aliases: r.aliases.clone(), driver_opts: r.driver_opts.clone() }
+    }
+
+    /// A stored place's words after the network name (see the module comment).
+    fn read(ip: &str, words: core::str::Split<'_, char>) -> Asked {
+        let (requested, ip) = match ip.strip_prefix('=') {
+            Some(asked) => (true, asked),
+            None => (false, ip),
+        };
+        let (mut aliases, mut driver_opts) = (Vec::new(), Vec::new());
+        for word in words {
+            match word.strip_prefix("opt:").and_then(|o| o.split_once('=')) {
+                Some((k, v)) => driver_opts.push((String::from(k), String::from(v))),
+                None => aliases.push(String::from(word)),
+            }
+        }
+        Asked { ip: ip.parse().ok(), requested, aliases, driver_opts }
+    }
 }
 
 impl Registry {
@@ -263,24 +304,20 @@ impl Registry {
         network
     }
 
-    /// A place on `network` with the address `ip` asks for, or the next free one.
-    fn place(
-        &mut self,
-        network: &Arc<Network>,
-        ip: Option<Ipv4Addr>,
-        aliases: Vec<String>,
-    ) -> Result<Attachment, NetworkError> {
-        if let Some(bad) = aliases.iter().find(|a| !valid_name(a)) {
+    /// A place on `network` at the address `asked` names, or the next free one.
+    fn place(&mut self, network: &Arc<Network>, asked: Asked) -> Result<Attachment, NetworkError> {
+        if let Some(bad) = asked.aliases.iter().find(|a| !valid_name(a)) {
             return Err(NetworkError::BadName(bad.clone()));
         }
         let ip = match self.pools.get_mut(&network.number) {
-            Some(pool) => Some(match ip {
+            Some(pool) => Some(match asked.ip {
                 Some(ip) => pool.take_exact(ip).map(|()| ip)?,
                 None => pool.take()?,
             }),
             None => None,
         };
-        Ok(Attachment { network: network.clone(), ip, aliases })
+        let Asked { requested, aliases, driver_opts, .. } = asked;
+        Ok(Attachment { network: network.clone(), ip, aliases, requested: requested && ip.is_some(), driver_opts })
     }
 
     fn release(&mut self, place: &Attachment) {
@@ -337,8 +374,7 @@ pub fn restore() {
         for line in lines {
             let mut words = line.split(' ');
             let (Some(name), Some(ip)) = (words.next(), words.next()) else { continue };
-            let aliases = words.map(String::from).collect();
-            let place = reg.find(name).and_then(|n| reg.place(&n, ip.parse().ok(), aliases));
+            let place = reg.find(name).and_then(|n| reg.place(&n, Asked::read(ip, words)));
             match place {
                 Ok(p) => places.push(p),
                 Err(e) => log::error!("container {}: not put back on network {name}: {e}", &id[..12.min(id.len())]),
@@ -480,7 +516,7 @@ pub fn attach_on_create(id: &str, requests: &[NetworkRequest]) -> Result<bool, N
             if places.iter().any(|p| Arc::ptr_eq(&p.network, &n)) {
                 return Err(NetworkError::AlreadyOn(String::from(&id[..12.min(id.len())]), n.name.clone()));
             }
-            reg.place(&n, r.ip, r.aliases.clone())
+            reg.place(&n, Asked::of(r))
         });
         match place {
             Ok(p) => places.push(p),
@@ -503,9 +539,9 @@ pub fn attach_on_create(id: &str, requests: &[NetworkRequest]) -> Result<bool, N
     Ok(true)
 }
 
-/// Puts container `c` on network `key` (at `ip` if given), found there also by
-/// `aliases`; at once if it runs.
-pub fn connect(c: &Container, key: &str, aliases: Vec<String>, ip: Option<Ipv4Addr>) -> Result<(), NetworkError> {
+/// Puts container `c` on network `key` as `request` asks (its `network` is not
+/// read); at once if it runs.
+pub fn connect(c: &Container, key: &str, request: &NetworkRequest) -> Result<(), NetworkError> {
     let mut reg = REGISTRY.lock();
     let network = reg.find(key)?;
     let places = reg.attached.get(&c.id).cloned().unwrap_or_default();
@@ -517,7 +553,7 @@ pub fn connect(c: &Container, key: &str, aliases: Vec<String>, ip: Option<Ipv4Ad
             "container cannot be disconnected from host network or connected to host network",
         )));
     }
-    let place = reg.place(&network, ip, aliases)?;
+    let place = reg.place(&network, Asked::of(request))?;
     reg.attached.entry(c.id.clone()).or_default().push(place.clone());
     if let Err(e) = reg.persist(&c.id) {
         reg.release(&place);

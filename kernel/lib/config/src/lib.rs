@@ -125,6 +125,8 @@ pub struct NetworkRequest {
     pub aliases: Vec<String>,
     /// The address it asks for there (`--ip`), if any.
     pub ip: Option<core::net::Ipv4Addr>,
+    /// Options for the network's driver (kept and shown).
+    pub driver_opts: Vec<(String, String)>,
 }
 
 /// A tmpfs mounted into a container: an empty tree in memory, charged to the

@@ -81,6 +81,9 @@ pub enum Route {
     ImageHistory(String),
     /// `GET /images/get?names=...` (`docker save`), or `GET /images/{name}/get` for one.
     ImageSave(Option<String>),
+    /// `/swarm`, `/nodes`, `/services`, `/tasks`, `/secrets`, `/configs`: swarm mode,
+    /// which berth does not join (answered as dockerd answers on a node not in one).
+    NotInSwarm,
     /// `GET /networks`.
     NetworkList,
     /// `POST /networks/create`.
@@ -175,6 +178,10 @@ pub fn route(method: &str, path: &str) -> Route {
             "DELETE" => Route::VolumeRemove(name.to_string()),
             _ => Route::MethodNotAllowed,
         },
+        // Swarm mode's objects: berth is a node that is not in a swarm.
+        [first, ..] if matches!(*first, "swarm" | "nodes" | "services" | "tasks" | "secrets" | "configs") => {
+            Route::NotInSwarm
+        }
         ["networks"] => only(&["GET"], Route::NetworkList),
         ["networks", "create"] if method == "POST" => Route::NetworkCreate,
         ["networks", "prune"] if method == "POST" => Route::NetworkPrune,
@@ -340,6 +347,10 @@ mod tests {
             ("DELETE", "/networks/front", Route::NetworkRemove("front".to_string())),
             ("POST", "/networks/front/connect", Route::NetworkConnect("front".to_string())),
             ("POST", "/networks/front/disconnect", Route::NetworkDisconnect("front".to_string())),
+            ("POST", "/swarm/leave", Route::NotInSwarm),
+            ("GET", "/swarm", Route::NotInSwarm),
+            ("GET", "/services", Route::NotInSwarm),
+            ("GET", "/nodes/x", Route::NotInSwarm),
         ];
         for (method, path, want) in cases {
             assert_eq!(both(method, path), want, "{method} {path}");

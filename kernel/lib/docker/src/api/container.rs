@@ -132,30 +132,35 @@ pub struct SummaryNetworkSettings {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct EndpointSettings {
-    /// The address asked for (`--ip`).
-    #[serde(rename = "IPAMConfig", skip_serializing_if = "Option::is_none")]
+    /// The address asked for (`--ip`); `null` if none was.
+    #[serde(rename = "IPAMConfig")]
     pub ipam_config: Option<EndpointIpamConfig>,
     /// More names other containers on the network find it by (`--network-alias`).
     #[serde(deserialize_with = "berth_json::null_default")]
     pub aliases: Vec<String>,
+    /// Options for the network's driver, kept and shown.
+    #[serde(deserialize_with = "berth_json::null_default")]
+    pub driver_opts: BTreeMap<String, String>,
     /// Every name the network's resolver gives its address for.
     #[serde(rename = "DNSNames", deserialize_with = "berth_json::null_default")]
     pub dns_names: Vec<String>,
     /// The network's id.
-    #[serde(rename = "NetworkID")]
+    #[serde(rename = "NetworkID", deserialize_with = "berth_json::null_default")]
     pub network_id: String,
     /// The endpoint's id.
-    #[serde(rename = "EndpointID")]
+    #[serde(rename = "EndpointID", deserialize_with = "berth_json::null_default")]
     pub endpoint_id: String,
     /// The gateway address.
+    #[serde(deserialize_with = "berth_json::null_default")]
     pub gateway: String,
     /// The container's address.
-    #[serde(rename = "IPAddress")]
+    #[serde(rename = "IPAddress", deserialize_with = "berth_json::null_default")]
     pub ip_address: String,
     /// The prefix length of that address.
-    #[serde(rename = "IPPrefixLen")]
+    #[serde(rename = "IPPrefixLen", deserialize_with = "berth_json::null_default")]
     pub ip_prefix_len: u8,
     /// The MAC address.
+    #[serde(deserialize_with = "berth_json::null_default")]
     pub mac_address: String,
 }
 
@@ -164,7 +169,7 @@ pub struct EndpointSettings {
 #[serde(rename_all = "PascalCase", default)]
 pub struct EndpointIpamConfig {
     /// The IPv4 address asked for.
-    #[serde(rename = "IPv4Address")]
+    #[serde(rename = "IPv4Address", deserialize_with = "berth_json::null_default")]
     pub ipv4_address: String,
 }
 

@@ -52,8 +52,8 @@ pub struct Ipam {
     /// Its subnets (one).
     #[serde(deserialize_with = "null_default")]
     pub config: Vec<IpamConfig>,
-    /// Driver options.
-    #[serde(deserialize_with = "null_default")]
+    /// Driver options (left out when there are none, as dockerd's `null`).
+    #[serde(deserialize_with = "null_default", skip_serializing_if = "BTreeMap::is_empty")]
     pub options: BTreeMap<String, String>,
 }
 
@@ -62,12 +62,13 @@ pub struct Ipam {
 #[serde(rename_all = "PascalCase", default)]
 pub struct IpamConfig {
     /// `a.b.c.d/len`.
+    #[serde(deserialize_with = "null_default")]
     pub subnet: String,
     /// The gateway's address.
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(skip_serializing_if = "String::is_empty", deserialize_with = "null_default")]
     pub gateway: String,
     /// The part of the subnet containers get addresses from (berth: all of it).
-    #[serde(rename = "IPRange", skip_serializing_if = "String::is_empty")]
+    #[serde(rename = "IPRange", skip_serializing_if = "String::is_empty", deserialize_with = "null_default")]
     pub ip_range: String,
 }
 

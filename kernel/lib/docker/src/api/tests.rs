@@ -277,7 +277,7 @@ fn container_summary_names() {
             "Created":1795428000,
             "Ports":[{"IP":"0.0.0.0","PrivatePort":80,"PublicPort":8080,"Type":"tcp"},{"PrivatePort":53,"Type":"udp"}],
             "Labels":{},"State":"running","Status":"Up 5 seconds","HostConfig":{"NetworkMode":"default"},
-            "NetworkSettings":{"Networks":{"bridge":{"Aliases":[],"DNSNames":[],"NetworkID":"","EndpointID":"","Gateway":"",
+            "NetworkSettings":{"Networks":{"bridge":{"IPAMConfig":null,"Aliases":[],"DriverOpts":{},"DNSNames":[],"NetworkID":"","EndpointID":"","Gateway":"",
               "IPAddress":"10.0.2.15","IPPrefixLen":0,"MacAddress":""}}},
             "Mounts":[]}"#,
     );
