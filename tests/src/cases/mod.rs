@@ -75,6 +75,11 @@ pub const ALL: &[Case] = &[
         run: store::a_full_store_refuses_and_keeps_the_rest,
     },
     Case {
+        name: "store-networks",
+        about: "networks, subnets and containers' addresses and aliases across a power cut",
+        run: networks::networks_survive_a_power_cut,
+    },
+    Case {
         name: "store-containers",
         about: "containers and restart policies (always, on-failure:N, unless-stopped) across a power cut",
         run: store::containers_survive_a_power_cut,

@@ -125,3 +125,54 @@ fn check_builtin(vm: &Vm, docker: &Docker) -> Result<(), String> {
     let out = docker.run(&["network", "rm", "bridge"], CLI)?;
     expect(vm, out.code != 0 && out.stderr.contains("pre-defined"), &format!("rm bridge: {}", out.describe(&["rm"])))
 }
+
+/// Networks and containers' places on them are in the store: after a power cut the
+/// networks come back with their subnets, a container its policy starts again keeps
+/// its addresses, and is found by its aliases on each of its networks.
+pub fn networks_survive_a_power_cut(a: &crate::artifacts::Artifacts) -> Result<(), String> {
+    let test = "store-networks";
+    // Not the test's own scratch directory: each boot starts that afresh.
+    let dir = a.scratch("store-networks-disk");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let disk = dir.join("disk.img");
+    berth_image::disk::data_disk(&disk, 64 << 20).map_err(|e| e.to_string())?;
+    let agent = crate::qemu::free_port();
+    let docker = Docker::new(agent, &dir.join("docker-config"), Some(crate::docker::TEST_TOKEN))?;
+    let boot = || super::store::boot_with(a, test, &disk, agent, None, |_| {});
+
+    let vm = boot()?;
+    docker.ok(&["import", &super::agent::busybox_tar(&dir)?.to_string_lossy(), "bb"], CLI)?;
+    docker.ok(&["import", &a.test_image.to_string_lossy(), "probe"], CLI)?;
+    docker.ok(&["network", "create", "--subnet", "10.77.0.0/16", "front"], CLI)?;
+    docker.ok(&["network", "create", "back"], CLI)?;
+    let web = ["run", "-d", "--name", "web", "--restart", "always", "--network", "front", "--network-alias", "site"];
+    docker.ok(&[&web[..], &["bb", "/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/etc"]].concat(), CLI)?;
+    docker.ok(&["network", "connect", "--alias", "bweb", "--ip", "172.18.0.9", "back", "web"], CLI)?;
+    let addresses = "{{range $n, $e := .NetworkSettings.Networks}}{{$n}}={{$e.IPAddress}} {{end}}";
+    let before = inspect(&docker, &["inspect", "web"], addresses)?;
+    expect(&vm, before == "back=172.18.0.9 front=10.77.0.2", &format!("web's addresses: {before:?}"))?;
+    drop(vm); // SIGKILL: the power goes
+
+    let vm = boot()?;
+    let subnet = inspect(&docker, &["network", "inspect", "front"], "{{(index .IPAM.Config 0).Subnet}}")?;
+    expect(&vm, subnet == "10.77.0.0/16", &format!("front's subnet after the cut: {subnet:?}"))?;
+    let after = inspect(&docker, &["inspect", "web"], addresses)?;
+    expect(&vm, after == before, &format!("web's addresses after the cut: {after:?}"))?;
+    let host = inspect(&docker, &["inspect", "web"], "{{.Config.Hostname}}")?;
+    for (network, name) in [("front", "site"), ("back", "bweb")] {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let page = fetch(&docker, network, name)?;
+            if page.as_deref().map(str::trim) == Ok(host.as_str()) {
+                break;
+            }
+            let late = std::time::Instant::now() > deadline;
+            expect(&vm, !late, &format!("{name} on {network} after the cut: {page:?}"))?;
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
+    }
+    let refused = docker.run(&["network", "rm", "front"], CLI)?;
+    expect(&vm, refused.code != 0, "front, still used, was removed after the cut")?;
+    let _ = std::fs::write(dir.join("console.log"), vm.output());
+    Ok(())
+}
