@@ -136,6 +136,7 @@ fn config_of(
         labels: run.labels.into_iter().collect(),
         publish: publish(hc)?,
         networks: super::networks::requested(req)?,
+        shares_network_of: super::networks::shared_owner(req)?,
         ..ContainerConfig::default()
     };
     if !run.working_dir.is_empty() {

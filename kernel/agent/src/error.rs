@@ -83,6 +83,7 @@ impl From<crate::container::ContainerError> for ApiError {
             E::FileSystem(_, berth_vfs::FsError::NoSpace) => 507,
             E::CannotRun(..) => 400,
             E::NoVolume(_) => 404,
+            E::NetworkOwnerNotRunning(_) => 409,
             E::FileSystem(..) => 500,
         };
         ApiError::new(status, e.to_string())

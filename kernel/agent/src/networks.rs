@@ -219,12 +219,11 @@ pub fn requested(req: &api::ContainerCreate) -> Result<Vec<NetworkRequest>, ApiE
     fn bridge(m: &str) -> &str {
         if matches!(m, "" | "default") { "bridge" } else { m }
     }
-    let mode = match bridge(&req.host_config.network_mode) {
-        m if m.starts_with("container:") => {
-            return Err(ApiError::bad_request("berth does not share one container's network with another"));
-        }
-        m => String::from(m),
-    };
+    let mode = String::from(bridge(&req.host_config.network_mode));
+    if mode.starts_with("container:") {
+        // Shares another container's port space and addresses ([`shared_owner`]).
+        return Ok(Vec::new());
+    }
     let endpoints: BTreeMap<&str, &api::EndpointSettings> =
         req.networking_config.endpoints_config.iter().map(|(k, v)| (bridge(k), v)).collect();
     let mut names: Vec<&str> = vec![mode.as_str()];
@@ -248,8 +247,29 @@ pub fn requested(req: &api::ContainerCreate) -> Result<Vec<NetworkRequest>, ApiE
     Ok(out)
 }
 
-/// The network mode `docker inspect` shows: the first network's name.
+/// The container (id) whose port space a create request asks to share
+/// (`NetworkMode: container:NAME`), which must be running; `None` if it asks for none.
+pub fn shared_owner(req: &api::ContainerCreate) -> Result<Option<String>, ApiError> {
+    let Some(owner) = req.host_config.network_mode.strip_prefix("container:") else { return Ok(None) };
+    if !req.host_config.port_bindings.is_empty() || req.host_config.publish_all_ports {
+        return Err(ApiError::bad_request("conflicting options: port publishing and the container type network mode"));
+    }
+    if req.networking_config.endpoints_config.keys().any(|k| !k.starts_with("container:")) {
+        return Err(ApiError::bad_request("conflicting options: networks and the container type network mode"));
+    }
+    let c = lookup::container(owner)?;
+    if c.status() != crate::container::Status::Running {
+        return Err(ApiError::conflict(format!("cannot join network of a non running container: {}", c.id)));
+    }
+    Ok(Some(c.id.clone()))
+}
+
+/// The network mode `docker inspect` shows: `container:ID`, or the first network's
+/// name.
 pub fn mode(c: &Container) -> String {
+    if let Some(owner) = &c.config.shares_network_of {
+        return format!("container:{owner}");
+    }
     networks::attachments(&c.id).first().map_or(String::from("none"), |p| p.network.name.clone())
 }
 

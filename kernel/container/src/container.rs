@@ -142,7 +142,15 @@ impl Container {
         };
         let name = config.name.clone().unwrap_or_else(|| registry::generated_name(&id));
         let hostname = if config.hostname.is_empty() { String::from(&id[..12]) } else { config.hostname.clone() };
-        let net = crate::net::Namespace::for_container(config.publish.clone(), memory.clone())?;
+        // Its own port space, or (`container:NAME`) that of a running container, whose
+        // sockets' buffers stay charged to that container.
+        let net = match &config.shares_network_of {
+            Some(owner) => match registry::find(owner) {
+                Ok(c) if c.status() == Status::Running => c.sandbox.net.clone(),
+                _ => return Err(ContainerError::NetworkOwnerNotRunning(owner.clone())),
+            },
+            None => crate::net::Namespace::for_container(config.publish.clone(), memory.clone())?,
+        };
         let echo = (config.echo != Echo::None).then(|| name.clone());
         let log = LogBuffer::new(crate::param::LOG_CAPACITY, Some(memory.clone()), echo, config.echo == Echo::Stderr);
         let parts = Parts {
@@ -183,7 +191,9 @@ impl Container {
         });
         let placed = crate::networks::attach_on_create(&container.id, &container.config.networks)?;
         let ready = (|| {
-            crate::setup::prepare_fs(&container.sandbox, &container.id)?;
+            // A container sharing another's port space has its addresses and resolver.
+            let net_owner = container.config.shares_network_of.as_deref().unwrap_or(&container.id);
+            crate::setup::prepare_fs(&container.sandbox, net_owner)?;
             crate::volumes::mount_into(&container.sandbox, &container.config.volumes)?;
             crate::tmpfs::mount_into(&container.sandbox, &container.config.tmpfs)?;
             registry::insert(&container)
@@ -337,8 +347,8 @@ impl Container {
             }
         }
         self.sandbox.log.close();
-        self.sandbox.net.release_published();
-        crate::net::network::detach(&self.sandbox.net, None);
+        self.release_ports();
+        self.leave_networks();
         self.sandbox.close_stdin();
         self.state_changed.wake_all();
         registry::container_finished(self);
@@ -354,10 +364,26 @@ impl Container {
         crate::events::container(self, "destroy", &[]);
         self.state.lock().removed = true;
         registry::remove(self);
-        self.sandbox.net.release_published();
-        crate::net::network::detach(&self.sandbox.net, None);
+        self.release_ports();
+        self.leave_networks();
         crate::networks::forget(&self.id);
         self.state_changed.wake_all();
+    }
+
+    /// Gives its published ports back (not those of the container whose port space
+    /// it shares).
+    fn release_ports(&self) {
+        if self.config.shares_network_of.is_none() {
+            self.sandbox.net.release_published();
+        }
+    }
+
+    /// Takes its addresses out of the stack's table (not those of the container whose
+    /// port space it shares).
+    fn leave_networks(&self) {
+        if self.config.shares_network_of.is_none() {
+            crate::net::network::detach(&self.sandbox.net, None);
+        }
     }
 
     /// Whether it has been removed.
@@ -374,7 +400,7 @@ impl Container {
         // Moby starts counting again when someone starts it by hand.
         let restarts = if counted { self.restarts() + 1 } else { 0 };
         registry::remove(self);
-        self.sandbox.net.release_published();
+        self.release_ports();
         let identity = Some((self.id.clone(), self.created_at));
         let kept = Rootfs::Kept(self.sandbox.clone());
         let next = match Container::create_as(self.config.clone(), self.image.clone(), identity, kept) {

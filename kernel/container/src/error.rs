@@ -23,6 +23,8 @@ pub enum ContainerError {
     NoVolume(String),
     /// It could not be put on a network it asks for.
     Network(crate::networks::NetworkError),
+    /// The container whose network it asks to share is not running (its name or id).
+    NetworkOwnerNotRunning(String),
 }
 
 impl fmt::Display for ContainerError {
@@ -35,6 +37,9 @@ impl fmt::Display for ContainerError {
             ContainerError::CannotRun(_, why) => f.write_str(why),
             ContainerError::NoVolume(name) => write!(f, "no such volume: {name}"),
             ContainerError::Network(e) => write!(f, "{e}"),
+            ContainerError::NetworkOwnerNotRunning(c) => {
+                write!(f, "cannot join the network of a non running container: {c}")
+            }
         }
     }
 }

@@ -103,6 +103,13 @@ pub fn user_defined_networks(a: &crate::artifacts::Artifacts) -> Result<(), Stri
         let page = fetch(docker, "front", &plain_ip)?;
         expect(vm, page.is_err(), &format!("the default bridge from front: {page:?}"))?;
 
+        // Another container's port space (`container:web`): its loopback is web's.
+        let args = ["run", "--rm", "--network", "container:web", "probe", crate::netprobe::PATH_IN_IMAGE, "fetch"];
+        let shared = docker.run(&[&args[..], &["127.0.0.1", "80", "/hostname"]].concat(), CLI)?;
+        expect(vm, shared.code == 0 && shared.stdout.trim() == host, &format!("container:web: {shared:?}"))?;
+        let published = docker.run(&["create", "--network", "container:web", "-p", "81:80", "bb", "true"], CLI)?;
+        expect(vm, published.code != 0 && published.stderr.contains("conflicting options"), "container: with -p")?;
+
         // Removal: refused while used, then done.
         let refused = docker.run(&["network", "rm", "front"], CLI)?;
         let ok = refused.code != 0 && refused.stderr.contains("active endpoints");

@@ -219,20 +219,37 @@ fn replay(vm: &Vm, api: &Api, archive: &[u8]) -> Result<(), String> {
     expect(vm, wait.status == 200 && wait.json()["StatusCode"].is_i64(), &format!("wait: {}", wait.text()))?;
     check(vm, "the safety stop", &api.call("POST", &format!("/v1.50/containers/{id}/stop?t=0"), None)?, 304)?;
 
-    // The group network's pause container: made with NetworkMode none; a task joining
-    // its namespace (`container:<id>`) is refused.
+    // The group network's pause container, made with NetworkMode none and started;
+    // a task joins its port space (`container:<id>`) and serves there: the pause
+    // container reaches it on 127.0.0.1.
     let pause = json!({"Image": "bb:latest", "Cmd": ["/bin/busybox", "sleep", "1000"],
         "Labels": {"com.hashicorp.nomad.alloc_id": ALLOC},
         "HostConfig": {"NetworkMode": "none", "RestartPolicy": {"Name": "unless-stopped"}}});
     let pause = api.json("POST", &format!("/v1.50/containers/create?name=nomad_init_{ALLOC}"), &pause)?;
     check(vm, "the pause container", &pause, 201)?;
     let pause_id = pause.json()["Id"].as_str().unwrap_or_default().to_string();
-    let joined =
-        api.json("POST", "/v1.50/containers/create?name=joined", &task_body(&[], &format!("container:{pause_id}")))?;
-    check(vm, "a task in the pause container's namespace", &joined, 400)?;
+    check(vm, "start pause", &api.call("POST", &format!("/v1.50/containers/{pause_id}/start"), None)?, 204)?;
+    let mut joined = task_body(&[], &format!("container:{pause_id}"));
+    joined["HostConfig"]["PortBindings"] = json!({});
+    joined["Cmd"] = json!(["/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/etc"]);
+    let joined = api.json("POST", "/v1.50/containers/create?name=joined", &joined)?;
+    check(vm, "a task in the pause container's port space", &joined, 201)?;
+    let joined_id = joined.json()["Id"].as_str().unwrap_or_default().to_string();
+    check(vm, "start joined", &api.call("POST", &format!("/v1.50/containers/{joined_id}/start"), None)?, 204)?;
+    let joined_state = api.call("GET", &format!("/v1.50/containers/{joined_id}/json"), None)?.json();
+    let mode = joined_state["HostConfig"]["NetworkMode"].as_str().unwrap_or_default().to_string();
+    expect(vm, mode == format!("container:{pause_id}"), &format!("the joined task's network mode: {mode}"))?;
+    let fetch = "for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O - http://127.0.0.1/hostname && exit; sleep 0.2; done";
+    let exec = json!({"AttachStdout": true, "AttachStderr": true, "Cmd": ["/bin/busybox", "sh", "-c", fetch]});
+    let exec = api.json("POST", &format!("/v1.50/containers/{pause_id}/exec"), &exec)?;
+    let exec_id = exec.json()["Id"].as_str().unwrap_or_default().to_string();
+    let served = api.json("POST", &format!("/v1.50/exec/{exec_id}/start"), &json!({"Detach": false, "Tty": false}))?;
+    let joined_host = joined_state["Config"]["Hostname"].as_str().unwrap_or("?").to_string();
+    expect(vm, served.text().contains(&joined_host), &format!("127.0.0.1 in the pause container: {}", served.text()))?;
     let filter = r#"{"label":{"com.hashicorp.nomad.alloc_id":true}}"#;
     let filtered = api.call("GET", &format!("/v1.50/containers/json?all=1&filters={}", encode(filter)), None)?;
-    expect(vm, filtered.json().as_array().map(Vec::len) == Some(2), &format!("label filter: {}", filtered.text()))?;
+    expect(vm, filtered.json().as_array().map(Vec::len) == Some(3), &format!("label filter: {}", filtered.text()))?;
+    check(vm, "remove joined", &api.call("DELETE", &format!("/v1.50/containers/{joined_id}?force=1"), None)?, 204)?;
 
     // Destroy, and the image's collection.
     check(vm, "remove", &api.call("DELETE", &format!("/v1.50/containers/{id}?force=1"), None)?, 204)?;

@@ -114,6 +114,9 @@ pub struct ContainerConfig {
     /// The networks it is put on when created (`--network`, `--network-alias`);
     /// none: it has only its own port space, reached through published ports.
     pub networks: Vec<NetworkRequest>,
+    /// The container (id) whose port space and addresses it shares instead of
+    /// having its own (`--network container:NAME`).
+    pub shares_network_of: Option<String>,
 }
 
 /// A network a container asks to be on.
@@ -187,6 +190,7 @@ impl Default for ContainerConfig {
             volumes: Vec::new(),
             tmpfs: Vec::new(),
             networks: Vec::new(),
+            shares_network_of: None,
         }
     }
 }
