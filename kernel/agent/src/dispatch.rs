@@ -128,7 +128,7 @@ fn handle(conn: &mut Conn, head: &RequestHead) -> Handled {
         Route::ContainerExec(id) => exec::create(conn, &id, json),
         Route::ExecStart(id) => exec::start(conn, head, &id, json),
         Route::ExecInspect(id) => exec::inspect(conn, &id),
-        Route::ExecResize(id) => exec::resize(conn, &id),
+        Route::ExecResize(id) => exec::resize(conn, head, &id),
         Route::ContainerArchive(method, id) => copy::archive(conn, head, &method, &id, body),
         Route::NetworkList => networks::list(conn, head),
         Route::NetworkCreate => networks::create(conn, json),

@@ -1,7 +1,8 @@
 //! `docker exec`: another process started in a running container, with the
 //! container's environment, working directory and user unless the request names its
 //! own; its output goes to the client that starts it (not to the container's log),
-//! and the client may write its standard input.
+//! and the client may write its standard input. With `Tty` it has a terminal of its
+//! own (`/dev/pts/N`), which the client's bytes are typed into.
 
 use super::conn::Conn;
 use super::error::ApiError;
@@ -11,6 +12,7 @@ use super::streams::wait_for;
 use crate::container::{Container, Status};
 use crate::fs::OpenFile;
 use crate::proc::Process;
+use crate::sandbox::files::Terminal;
 use crate::sandbox::{LogBuffer, Stream};
 use alloc::format;
 use alloc::string::String;
@@ -19,6 +21,7 @@ use alloc::vec::Vec;
 use berth_abi::Errno;
 use berth_docker::api;
 use berth_docker::http::RequestHead;
+use core::sync::atomic::{AtomicU32, Ordering};
 use spin::Mutex;
 
 /// Execs kept at once; past it, ended ones are forgotten (oldest first), and a new one
@@ -44,7 +47,12 @@ struct Run {
     failed: Option<i32>,
     /// The writing end of its standard input (`-i`), until the client closes it.
     stdin: Option<Arc<OpenFile>>,
+    /// Its terminal (`-t`), which the client's bytes are typed into.
+    terminal: Option<Arc<Terminal>>,
 }
+
+/// N of the next exec terminal's `/dev/pts/N` (0 is containers' own).
+static NEXT_PTS: AtomicU32 = AtomicU32::new(1);
 
 impl Exec {
     /// Its exit code, once it has ended.
@@ -144,6 +152,31 @@ fn launch(exec: &Exec, with_stdin: bool) -> Result<(), ApiError> {
         run.failed = Some(126);
         return Err(ApiError::conflict(format!("Container {} is not running", c.id)));
     }
+    let r = &exec.request;
+    let cwd = if r.working_dir.is_empty() { c.config.workdir.as_str() } else { r.working_dir.as_str() };
+    let user = if r.user.is_empty() { c.config.user.as_str() } else { r.user.as_str() };
+    let argv = r.cmd.clone().unwrap_or_default();
+    // As in Docker, an exec gets the container's added groups too.
+    let user = (user, c.config.group_add.as_slice());
+    if r.tty {
+        // A terminal of its own: the client's bytes are typed into it.
+        let number = NEXT_PTS.fetch_add(1, Ordering::Relaxed);
+        let terminal = Arc::new(Terminal::for_exec(&c.sandbox, exec.log.clone(), number));
+        let spawned =
+            crate::proc::spawn_exec_on_terminal(&c.sandbox, argv, environment(exec), cwd, user, terminal.clone());
+        return match spawned {
+            Ok(process) => {
+                terminal.set_foreground(process.pgid.load(Ordering::Relaxed));
+                if !with_stdin {
+                    terminal.hang_up();
+                }
+                started(exec, &mut run, process);
+                run.terminal = Some(terminal);
+                Ok(())
+            }
+            Err(e) => failed(&mut run, e),
+        };
+    }
     let (reader, writer) = if with_stdin {
         let (r, w) = crate::fs::pipe(Some(c.sandbox.memory.clone()));
         (
@@ -153,25 +186,31 @@ fn launch(exec: &Exec, with_stdin: bool) -> Result<(), ApiError> {
     } else {
         (None, None)
     };
-    let r = &exec.request;
-    let cwd = if r.working_dir.is_empty() { c.config.workdir.as_str() } else { r.working_dir.as_str() };
-    let user = if r.user.is_empty() { c.config.user.as_str() } else { r.user.as_str() };
-    let argv = r.cmd.clone().unwrap_or_default();
-    // As in Docker, an exec gets the container's added groups too.
-    let user = (user, c.config.group_add.as_slice());
     match crate::proc::spawn_exec(&c.sandbox, argv, environment(exec), cwd, user, reader, &exec.log) {
         Ok(process) => {
-            let command = r.cmd.clone().unwrap_or_default().join(" ");
-            crate::container::events::container(c, &format!("exec_start: {command}"), &[("execID", exec.id.clone())]);
-            run.process = Some(process);
+            started(exec, &mut run, process);
             run.stdin = writer;
             Ok(())
         }
-        Err(e) => {
-            run.failed = Some(if e.errno == Errno::ENOENT { 127 } else { 126 });
-            Err(ApiError::bad_request(format!("exec failed: {}", e.message)))
-        }
+        Err(e) => failed(&mut run, e),
     }
+}
+
+/// Notes that the exec's process runs.
+fn started(exec: &Exec, run: &mut Run, process: Arc<Process>) {
+    let command = exec.request.cmd.clone().unwrap_or_default().join(" ");
+    crate::container::events::container(
+        &exec.container,
+        &format!("exec_start: {command}"),
+        &[("execID", exec.id.clone())],
+    );
+    run.process = Some(process);
+}
+
+/// Notes that the exec's program could not start (126, or 127 when not found).
+fn failed(run: &mut Run, e: crate::proc::exec::ExecError) -> Result<(), ApiError> {
+    run.failed = Some(if e.errno == Errno::ENOENT { 127 } else { 126 });
+    Err(ApiError::bad_request(format!("exec failed: {}", e.message)))
 }
 
 /// `POST /exec/{id}/start`: starts it; detached, answers at once; otherwise streams its
@@ -213,20 +252,28 @@ pub fn start(conn: &mut Conn, head: &RequestHead, id: &str, body: &[u8]) -> Hand
         Stream::Stderr => r.attach_stderr,
     };
     let mut next = 0;
-    let mut stdin_open = exec.run.lock().stdin.is_some();
+    let terminal = exec.run.lock().terminal.clone();
+    let mut stdin_open = exec.run.lock().stdin.is_some() || (terminal.is_some() && r.attach_stdin);
     loop {
         if stdin_open {
             match conn.try_receive() {
                 Ok(Some(data)) if !data.is_empty() => {
-                    let writer = exec.run.lock().stdin.clone();
-                    if writer.is_none_or(|w| w.ops.write(&w, &data).is_err()) {
-                        stdin_open = false;
+                    if let Some(t) = &terminal {
+                        t.type_input(&data);
+                    } else {
+                        let writer = exec.run.lock().stdin.clone();
+                        if writer.is_none_or(|w| w.ops.write(&w, &data).is_err()) {
+                            stdin_open = false;
+                        }
                     }
                 }
                 Ok(None) => {}
                 // End of input (or a failed connection): the program reads end of file.
                 _ => {
                     exec.run.lock().stdin = None;
+                    if let Some(t) = &terminal {
+                        t.hang_up();
+                    }
                     stdin_open = false;
                 }
             }
@@ -295,9 +342,14 @@ pub fn inspect(conn: &Conn, id: &str) -> Handled {
     Ok(Next::Continue)
 }
 
-/// `POST /exec/{id}/resize`: accepted (an exec has no terminal of its own yet).
-pub fn resize(conn: &Conn, id: &str) -> Handled {
-    find(id)?;
+/// `POST /exec/{id}/resize?h=ROWS&w=COLUMNS`: its terminal's size (`SIGWINCH` to
+/// its foreground group); accepted and ignored for an exec without one.
+pub fn resize(conn: &Conn, head: &RequestHead, id: &str) -> Handled {
+    let exec = find(id)?;
+    let size = |k: &str| head.query(k).and_then(|v| v.parse::<u16>().ok());
+    if let (Some(t), Some(rows), Some(cols)) = (exec.run.lock().terminal.clone(), size("h"), size("w")) {
+        t.resize(rows, cols);
+    }
     conn.respond(200, None, &[]).map_err(ApiError::io)?;
     Ok(Next::Continue)
 }

@@ -808,6 +808,10 @@ pub fn docker_exec(a: &Artifacts) -> Result<(), String> {
         expect(vm, out.code == 0 && out.stdout == "piped\nlines\n", &format!("-i: {}", out.describe(&["exec", "-i"])))?;
         let out = docker.ok(&["exec", "-t", "svc", "echo", "tty"], CLI)?;
         expect(vm, out.trim() == "tty", &format!("-t gave {out:?}"))?;
+        let on_terminal = "[ -t 0 ] && [ -t 1 ] && readlink /proc/self/fd/0";
+        let out = docker.ok(&["exec", "-t", "svc", "sh", "-c", on_terminal], CLI)?;
+        expect(vm, out.starts_with("/dev/pts/") && out.ends_with("\r\n"), &format!("exec -t's terminal: {out:?}"))?;
+        exec_interactive(vm, docker)?;
 
         metrics(vm, docker, agent)?;
 
@@ -848,6 +852,21 @@ pub fn docker_exec(a: &Artifacts) -> Result<(), String> {
         let position = |a: &str| actions.iter().position(|x| *x == a);
         expect(vm, position("create") < position("start") && position("die") < position("stop"), "events out of order")
     })
+}
+
+/// `docker exec -it svc sh`: a shell on a terminal of its own, sized as the client's,
+/// that takes typed lines and ends with the status it exits with.
+fn exec_interactive(vm: &Vm, docker: &Docker) -> Result<(), String> {
+    let mut term = crate::terminal::Terminal::spawn(docker.command(&["exec", "-it", "svc", "sh"]), 40, 100)?;
+    let (wait, failed) = (seconds(30), |e: String| vm.failure(&e));
+    let at = term.expect(0, "# ", wait).map_err(failed)?;
+    term.send(b"stty size; [ -t 0 ] && echo stdin is a terminal; echo $((6 * 7))\r")?;
+    let at = term.expect(at, "40 100\r\n", wait).map_err(failed)?;
+    let at = term.expect(at, "stdin is a terminal\r\n", wait).map_err(failed)?;
+    term.expect(at, "42\r\n", wait).map_err(failed)?;
+    term.send(b"exit 3\r")?;
+    let code = term.wait(wait)?;
+    expect(vm, code == 3, &format!("`docker exec -it` exited {code}; the terminal showed:\n{:?}", term.screen()))
 }
 
 /// `docker pause` stops a container's processes where they are (a counter stops

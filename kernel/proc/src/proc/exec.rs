@@ -134,6 +134,8 @@ enum Stdio<'a> {
     Sandbox,
     /// A `docker exec` process's own: `stdin` (else `/dev/null`), output to `log`.
     Own { stdin: Option<Arc<OpenFile>>, log: &'a Arc<LogBuffer> },
+    /// A `docker exec -t` process's own terminal.
+    Terminal(Arc<crate::sandbox::files::Terminal>),
 }
 
 /// Starts a sandbox's first process running `argv` with `envp` in `cwd` as `user`
@@ -166,6 +168,18 @@ pub fn spawn_exec(
     log: &Arc<LogBuffer>,
 ) -> Result<Arc<Process>, ExecError> {
     spawn(sandbox, argv, envp, cwd, user, Stdio::Own { stdin, log })
+}
+
+/// As [`spawn_exec`], with `terminal` as its standard streams (`docker exec -t`).
+pub fn spawn_exec_on_terminal(
+    sandbox: &Arc<Sandbox>,
+    argv: Vec<String>,
+    envp: Vec<String>,
+    cwd: &str,
+    user: (&str, &[String]),
+    terminal: Arc<crate::sandbox::files::Terminal>,
+) -> Result<Arc<Process>, ExecError> {
+    spawn(sandbox, argv, envp, cwd, user, Stdio::Terminal(terminal))
 }
 
 fn spawn(
@@ -202,6 +216,13 @@ fn spawn(
             }
             None => standard_streams(sandbox, &mut files)?,
         },
+        Stdio::Terminal(terminal) => {
+            let path = crate::fs::FileOps::describe(&*terminal);
+            let tty = OpenFile::new(terminal, berth_abi::fs::O_RDWR, path);
+            for _ in 0..3 {
+                let _ = files.insert(tty.clone(), false);
+            }
+        }
         Stdio::Own { stdin, log } => {
             let stdin = match stdin {
                 Some(stdin) => stdin,

@@ -14,7 +14,7 @@ mod loader;
 mod signal;
 mod thread;
 
-pub use exec::{exec, spawn_exec, spawn_init};
+pub use exec::{exec, spawn_exec, spawn_exec_on_terminal, spawn_init};
 pub use exit::{WaitFor, exit_group, exit_thread, kill_all, signal_each, wait_child};
 pub use fault::{force_segv, page_fault_access, user_exception};
 pub use fork::{CloneArgs, clone};

@@ -1,13 +1,14 @@
 //! A container's terminal (`docker run -t`): standard input, output and error of its
-//! first process, and `/dev/tty`. What the operator types (through `attach`) goes
-//! through the line discipline (`berth-tty`); what programs write goes to the
-//! container's log as its output, with newlines translated as a terminal would.
+//! first process, and `/dev/tty`; or an exec's own (`docker exec -t`). What the
+//! operator types (through `attach`, or the exec's stream) goes through the line
+//! discipline (`berth-tty`); what programs write goes to the container's log (or the
+//! exec's) as its output, with newlines translated as a terminal would.
 
 use crate::fs::{FileOps, IoctlArg, OpenFile, Ready};
-use crate::sandbox::{Sandbox, Stream};
+use crate::sandbox::{LogBuffer, Sandbox, Stream};
 use crate::sched::WaitQueue;
 use alloc::string::String;
-use alloc::sync::Weak;
+use alloc::sync::{Arc, Weak};
 use berth_abi::Errno;
 use berth_abi::fs::{S_IFCHR, Stat};
 use berth_abi::ioctl::*;
@@ -16,8 +17,16 @@ use berth_tty::LineDiscipline;
 use core::sync::atomic::Ordering;
 use spin::Mutex;
 
-/// Device number of the terminal (`/dev/pts/0`).
-const RDEV: u64 = crate::fs::devices::dev(136, 0);
+/// Major device number of terminals (`/dev/pts/N`).
+const PTS_MAJOR: u64 = 136;
+
+/// Where a terminal's output goes.
+enum Output {
+    /// The container's log (its first process's terminal).
+    Container,
+    /// An exec's own log.
+    Exec(Arc<LogBuffer>),
+}
 
 struct State {
     ld: LineDiscipline,
@@ -28,9 +37,12 @@ struct State {
     hung_up: bool,
 }
 
-/// A container's terminal.
+/// A container's terminal, or an exec's.
 pub struct Terminal {
     sandbox: Weak<Sandbox>,
+    output: Output,
+    /// N of `/dev/pts/N`: 0 for the container's, more for execs'.
+    number: u32,
     state: Mutex<State>,
     /// Woken when input becomes readable or the terminal hangs up.
     changed: WaitQueue,
@@ -40,8 +52,21 @@ impl Terminal {
     /// The terminal of `container`: cooked mode, 80x24, the first process's group in
     /// the foreground.
     pub fn new(sandbox: Weak<Sandbox>) -> Terminal {
+        Terminal::make(sandbox, Output::Container, 0)
+    }
+
+    /// An exec's terminal (`/dev/pts/number`), its output going to `log`; its
+    /// foreground group is set once the exec's process exists
+    /// ([`Terminal::set_foreground`]).
+    pub fn for_exec(sandbox: &Arc<Sandbox>, log: Arc<LogBuffer>, number: u32) -> Terminal {
+        Terminal::make(Arc::downgrade(sandbox), Output::Exec(log), number)
+    }
+
+    fn make(sandbox: Weak<Sandbox>, output: Output, number: u32) -> Terminal {
         Terminal {
             sandbox,
+            output,
+            number,
             state: Mutex::new(State {
                 ld: LineDiscipline::default(),
                 winsize: Winsize { ws_row: 24, ws_col: 80, ..Winsize::default() },
@@ -58,15 +83,30 @@ impl Terminal {
             let mut s = self.state.lock();
             (s.ld.input(data), s.foreground)
         };
-        if !fx.echo.is_empty()
-            && let Some(c) = self.sandbox.upgrade()
-        {
-            c.log.append(Stream::Stdout, &fx.echo);
+        if !fx.echo.is_empty() {
+            self.emit(&fx.echo);
         }
         for sig in fx.signals {
             self.signal_foreground(foreground, sig);
         }
         self.changed.wake_all();
+    }
+
+    /// Puts process group `group` in the foreground (typed signals go to it).
+    pub fn set_foreground(&self, group: u32) {
+        self.state.lock().foreground = group;
+    }
+
+    /// Sends what the terminal shows to where its output goes.
+    fn emit(&self, bytes: &[u8]) {
+        match &self.output {
+            Output::Exec(log) => log.append(Stream::Stdout, bytes),
+            Output::Container => {
+                if let Some(c) = self.sandbox.upgrade() {
+                    c.log.append(Stream::Stdout, bytes);
+                }
+            }
+        }
     }
 
     /// The operator's input ended: programs read end of file once input runs out.
@@ -115,14 +155,13 @@ impl FileOps for Terminal {
 
     fn write(&self, _file: &OpenFile, data: &[u8]) -> Result<usize, Errno> {
         let out = self.state.lock().ld.output(data);
-        if let Some(c) = self.sandbox.upgrade() {
-            c.log.append(Stream::Stdout, &out);
-        }
+        self.emit(&out);
         Ok(data.len())
     }
 
     fn stat(&self) -> Result<Stat, Errno> {
-        Ok(Stat { st_mode: S_IFCHR | 0o620, st_rdev: RDEV, st_blksize: 1024, st_nlink: 1, ..Stat::default() })
+        let rdev = crate::fs::devices::dev(PTS_MAJOR, u64::from(self.number));
+        Ok(Stat { st_mode: S_IFCHR | 0o620, st_rdev: rdev, st_blksize: 1024, st_nlink: 1, ..Stat::default() })
     }
 
     fn ioctl(&self, _file: &OpenFile, request: u32, arg: IoctlArg) -> Result<isize, Errno> {
@@ -174,6 +213,6 @@ impl FileOps for Terminal {
     }
 
     fn describe(&self) -> String {
-        String::from("/dev/pts/0")
+        alloc::format!("/dev/pts/{}", self.number)
     }
 }
