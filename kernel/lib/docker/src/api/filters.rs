@@ -23,6 +23,20 @@ pub fn filter_args(filters: &str) -> Result<BTreeMap<String, Vec<String>>, Strin
     Ok(out)
 }
 
+/// The last of a boolean filter's `values` (`true`/`1`, `false`/`0`), for filter
+/// `name`.
+pub fn filter_flag(name: &str, values: &[String]) -> Result<Option<bool>, String> {
+    let mut out = None;
+    for v in values {
+        out = Some(match v.as_str() {
+            "true" | "1" => true,
+            "false" | "0" => false,
+            other => return Err(format!("invalid filter '{name}={other}'")),
+        });
+    }
+    Ok(out)
+}
+
 /// Whether `labels` has each of `wanted` (`KEY`, or `KEY=VALUE`).
 pub fn labels_match<'a>(wanted: &[String], mut label: impl FnMut(&str) -> Option<&'a str>) -> bool {
     wanted.iter().all(|want| match want.split_once('=') {

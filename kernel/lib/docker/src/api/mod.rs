@@ -33,7 +33,7 @@ pub use create::{
 };
 pub use events::{EventActor, EventFilter, EventMessage, event_time};
 pub use exec::{ExecCreate, ExecInspect, ExecProcessConfig, ExecStart, TopResponse};
-pub use filters::{ContainerFacts, ContainerFilter, filter_args, labels_match};
+pub use filters::{ContainerFacts, ContainerFilter, filter_args, filter_flag, labels_match};
 pub use image::{HistoryItem, ImageConfig, ImageDeleteItem, ImageInspect, ImageSummary, RootFs, reference_filters};
 pub use message::{ErrorDetail, ErrorResponse, JsonMessage, ProgressDetail, from_json, json_line, to_json};
 pub use mounts::{

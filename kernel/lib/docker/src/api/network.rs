@@ -195,11 +195,6 @@ impl NetworkFilter {
     pub fn parse(filters: &str) -> Result<NetworkFilter, String> {
         let mut out = NetworkFilter::default();
         for (name, values) in super::filter_args(filters)? {
-            let flag = |v: &str| match v {
-                "true" | "1" => Ok(true),
-                "false" | "0" => Ok(false),
-                other => Err(format!("invalid filter '{name}={other}'")),
-            };
             match name.as_str() {
                 "name" => out.names.extend(values),
                 "id" => out.ids.extend(values),
@@ -214,11 +209,7 @@ impl NetworkFilter {
                         });
                     }
                 }
-                "dangling" => {
-                    for v in &values {
-                        out.dangling = Some(flag(v)?);
-                    }
-                }
+                "dangling" => out.dangling = super::filter_flag(&name, &values)?.or(out.dangling),
                 // Networks are always local here.
                 "scope" if values.iter().all(|v| v == "local") => {}
                 other => return Err(format!("invalid filter '{other}'")),

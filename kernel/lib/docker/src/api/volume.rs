@@ -131,24 +131,11 @@ impl VolumeFilter {
     pub fn parse(filters: &str) -> Result<VolumeFilter, String> {
         let mut out = VolumeFilter::default();
         for (name, values) in super::filter_args(filters)? {
-            let flag = |v: &str| match v {
-                "true" | "1" => Ok(true),
-                "false" | "0" => Ok(false),
-                other => Err(format!("invalid filter '{name}={other}'")),
-            };
             match name.as_str() {
                 "name" => out.names.extend(values),
                 "label" => out.labels.extend(values),
-                "dangling" => {
-                    for v in &values {
-                        out.dangling = Some(flag(v)?);
-                    }
-                }
-                "all" => {
-                    for v in &values {
-                        out.all = flag(v)?;
-                    }
-                }
+                "dangling" => out.dangling = super::filter_flag(&name, &values)?.or(out.dangling),
+                "all" => out.all = super::filter_flag(&name, &values)?.unwrap_or(out.all),
                 "driver" if values.iter().all(|v| v == "local") => {}
                 other => return Err(format!("invalid filter '{other}'")),
             }
