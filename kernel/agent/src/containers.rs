@@ -116,6 +116,7 @@ fn config_of(
             .ok_or_else(|| ApiError::bad_request(format!("Invalid signal: {s}")))?,
     };
     let hc = &req.host_config;
+    log_driver(&hc.log_config.kind)?;
     let mut config = ContainerConfig {
         name,
         image_name: image_ref,
@@ -189,6 +190,30 @@ fn config_of(
         }
     }
     Ok((config, mounts.volumes))
+}
+
+/// Refuses a log driver dockerd does not have (berth keeps every container's output
+/// in the kernel whichever of Docker's drivers is named, and shows the name back).
+fn log_driver(name: &str) -> Result<(), ApiError> {
+    const DOCKERS: [&str; 12] = [
+        "",
+        "json-file",
+        "local",
+        "none",
+        "syslog",
+        "journald",
+        "gelf",
+        "fluentd",
+        "awslogs",
+        "splunk",
+        "gcplogs",
+        "logentries",
+    ];
+    if DOCKERS.contains(&name) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!("logger: no log driver named '{name}' is registered")))
+    }
 }
 
 /// The `--restart` policy asked for, with dockerd's refusals.
@@ -273,6 +298,7 @@ pub fn create(conn: &Conn, head: &RequestHead, body: &[u8]) -> Handled {
             e => ApiError::internal(format!("the store on disk: {e}")),
         });
     }
+    super::inspect::note_asked(&container.id, &req.host_config);
     crate::container::events::container(&container, "create", &[]);
     let reply = api::CreateResponse { id: container.id.clone(), warnings: Vec::new() };
     conn.json(201, &reply).map_err(ApiError::io)?;
@@ -615,6 +641,7 @@ fn restore_one(record: &crate::container::store::ContainerRecord) -> Result<Arc<
         Rootfs::Stored(layer.map(|(layer, next_file)| (berth_oci::stack([&*stored.image, &layer]), next_file)));
     let identity = Some((record.id.clone(), record.created_at));
     let c = Container::create_as(config, stored.image.clone(), identity, rootfs).map_err(ApiError::from)?;
+    super::inspect::note_asked(&c.id, &req.host_config);
     crate::container::store::note_layer_written(&c);
     c.set_restart_policy(policy);
     let now = crate::time::realtime_ns();

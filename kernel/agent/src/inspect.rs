@@ -12,6 +12,7 @@ use alloc::vec::Vec;
 use berth_docker::api;
 use berth_docker::time::{ZERO_TIME, rfc3339, status_text};
 use berth_net::{PortMapping, Protocol};
+use spin::Mutex;
 
 fn proto(p: Protocol) -> &'static str {
     p.name()
@@ -154,6 +155,43 @@ fn tmpfs_options(c: &Container) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The `HostConfig` each container was created with, by id: what `docker inspect`
+/// shows back of what berth keeps without acting on it (`Init`, `UTSMode`,
+/// `Runtime`, log options, tmpfs options as written, the CPU set as written).
+static ASKED: Mutex<BTreeMap<String, api::HostConfig>> = Mutex::new(BTreeMap::new());
+
+/// Records the `HostConfig` container `id` was created with (at create, and when
+/// the store brings it back), forgetting those of removed containers.
+pub fn note_asked(id: &str, host: &api::HostConfig) {
+    let live: Vec<String> = crate::container::registry::list().iter().map(|c| c.id.clone()).collect();
+    let mut asked = ASKED.lock();
+    asked.retain(|k, _| live.contains(k));
+    asked.insert(String::from(id), host.clone());
+}
+
+/// The `HostConfig` fields shown as they were asked for.
+fn as_asked(c: &Container) -> api::HostConfig {
+    let asked = ASKED.lock().get(&c.id).cloned().unwrap_or_default();
+    let log_config = api::LogConfig {
+        kind: if asked.log_config.kind.is_empty() { String::from("json-file") } else { asked.log_config.kind.clone() },
+        config: asked.log_config.config.clone(),
+    };
+    api::HostConfig {
+        init: asked.init,
+        runtime: if asked.runtime.is_empty() { String::from("runc") } else { asked.runtime.clone() },
+        uts_mode: asked.uts_mode.clone(),
+        isolation: asked.isolation.clone(),
+        cgroupns_mode: asked.cgroupns_mode.clone(),
+        memory_swappiness: asked.memory_swappiness,
+        memory_swap: asked.memory_swap,
+        memory_reservation: asked.memory_reservation,
+        log_config,
+        tmpfs: asked.tmpfs.clone(),
+        cpuset_cpus: asked.cpuset_cpus.clone(),
+        ..api::HostConfig::default()
+    }
+}
+
 /// The `docker inspect` document of a container.
 pub fn container(c: &Container) -> api::ContainerInspect {
     let (started, finished) = c.times();
@@ -165,10 +203,14 @@ pub fn container(c: &Container) -> api::ContainerInspect {
     };
     let entry = c.config.entrypoint_len.min(c.config.cmd.len());
     let (entrypoint, args) = c.config.cmd.split_at(entry);
+    let asked = as_asked(c);
     let mut host_config = api::HostConfig {
         memory: if c.config.limits.memory == u64::MAX { 0 } else { c.config.limits.memory as i64 },
         nano_cpus: i64::from(c.config.limits.cpu_millis) * 1_000_000,
-        cpuset_cpus: crate::container::format_cpuset(c.config.limits.cpuset),
+        cpuset_cpus: match asked.cpuset_cpus.as_str() {
+            "" => crate::container::format_cpuset(c.config.limits.cpuset),
+            written => String::from(written),
+        },
         // Docker shows 0 for the default share.
         cpu_shares: match c.config.limits.cpu_shares {
             crate::sched::DEFAULT_WEIGHT => 0,
@@ -188,10 +230,9 @@ pub fn container(c: &Container) -> api::ContainerInspect {
             .filter(|m| !m.anonymous)
             .map(|m| format!("{}:{}{}", m.volume, m.target, if m.read_only { ":ro" } else { "" }))
             .collect(),
-        tmpfs: tmpfs_options(c),
+        tmpfs: if asked.tmpfs.is_empty() { tmpfs_options(c) } else { asked.tmpfs.clone() },
         group_add: c.config.group_add.clone(),
-        log_config: api::LogConfig { kind: String::from("json-file"), ..api::LogConfig::default() },
-        ..api::HostConfig::default()
+        ..asked
     };
     for m in published(c) {
         let binding = api::PortBinding { host_ip: String::new(), host_port: format!("{}", m.host) };

@@ -420,6 +420,7 @@ pub fn docker_options(a: &Artifacts) -> Result<(), String> {
             "echo $GREETING; pwd; sleep 1; echo done; exit 4",
         ];
         docker.ok(&create, CLI)?;
+        host_config_as_asked(vm, docker)?;
         let inspect = docker.ok(&["inspect", "c1"], CLI)?;
         for needle in [
             "\"Entrypoint\": [",
@@ -479,7 +480,7 @@ pub fn docker_options(a: &Artifacts) -> Result<(), String> {
         )?;
         docker.ok(&["create", "--name", "c2", "--cpuset-cpus", "0,1", "--cpus", "1.5", "bb", "/bin/true"], CLI)?;
         let inspect = docker.ok(&["inspect", "c2"], CLI)?;
-        for needle in ["\"CpusetCpus\": \"0-1\"", "\"NanoCpus\": 1500000000"] {
+        for needle in ["\"CpusetCpus\": \"0,1\"", "\"NanoCpus\": 1500000000"] {
             expect(vm, inspect.contains(needle), &format!("docker inspect lacks {needle}:\n{inspect}"))?;
         }
 
@@ -852,6 +853,23 @@ pub fn docker_exec(a: &Artifacts) -> Result<(), String> {
         let position = |a: &str| actions.iter().position(|x| *x == a);
         expect(vm, position("create") < position("start") && position("die") < position("stop"), "events out of order")
     })
+}
+
+/// What berth keeps without acting on (or writes its own way) is shown back as it
+/// was asked for, as clients such as docker-py check: `--init`, `--runtime`, log
+/// options, tmpfs options, the CPU set; an unknown log driver is refused.
+fn host_config_as_asked(vm: &Vm, docker: &Docker) -> Result<(), String> {
+    let args = ["create", "--name", "asked", "--init", "--log-opt", "max-file=3", "--tmpfs", "/t:size=3M"];
+    docker.ok(&[&args[..], &["--cpuset-cpus", "0,1", "bb", "true"]].concat(), CLI)?;
+    let format = "{{.HostConfig.Init}} {{.HostConfig.Runtime}} {{.HostConfig.LogConfig.Type}} \
+                  {{index .HostConfig.LogConfig.Config \"max-file\"}} {{index .HostConfig.Tmpfs \"/t\"}} \
+                  {{.HostConfig.CpusetCpus}}";
+    let shown = docker.ok(&["inspect", "-f", format, "asked"], CLI)?;
+    expect(vm, shown.trim() == "true runc json-file 3 size=3M 0,1", &format!("HostConfig as asked: {shown:?}"))?;
+    let refused = docker.run(&["create", "--log-driver", "asdf", "bb", "true"], CLI)?;
+    let ok = refused.code != 0 && refused.stderr.contains("no log driver named 'asdf'");
+    expect(vm, ok, &format!("an unknown log driver: {}", refused.describe(&["create"])))?;
+    docker.ok(&["rm", "asked"], CLI).map(drop)
 }
 
 /// `docker exec -it svc sh`: a shell on a terminal of its own, sized as the client's,

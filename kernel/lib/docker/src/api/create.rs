@@ -124,6 +124,24 @@ pub struct HostConfig {
     pub group_add: Vec<String>,
     /// The terminal's initial height and width (`-t`); 0 when unknown.
     pub console_size: [u32; 2],
+    /// Run an init process as its first process (`--init`); kept and shown (berth's
+    /// containers' first process reaps orphans the way an init does).
+    pub init: Option<bool>,
+    /// The runtime (`--runtime`); `runc`, the only one, is what is shown.
+    pub runtime: String,
+    /// UTS namespace mode (`--uts`); kept and shown.
+    #[serde(rename = "UTSMode")]
+    pub uts_mode: String,
+    /// Isolation technology (Windows'); kept and shown.
+    pub isolation: String,
+    /// Cgroup namespace mode (`--cgroupns`); kept and shown.
+    pub cgroupns_mode: String,
+    /// How readily its memory is swapped (`--memory-swappiness`); kept and shown.
+    pub memory_swappiness: Option<i64>,
+    /// Memory plus swap (`--memory-swap`); kept and shown (berth does not swap).
+    pub memory_swap: i64,
+    /// Memory soft limit (`--memory-reservation`); kept and shown.
+    pub memory_reservation: i64,
     /// Where its output goes (`--log-driver`). berth keeps it in the kernel and says
     /// `json-file`, Docker's default, as clients read that as "`docker logs` works"
     /// (docker-py fetches a container's output only for it); there is no JSON file.
