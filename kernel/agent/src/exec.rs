@@ -110,6 +110,7 @@ pub fn create(conn: &Conn, key: &str, body: &[u8]) -> Handled {
     if request.cmd.as_ref().is_none_or(|cmd| cmd.is_empty()) {
         return Err(ApiError::bad_request("No exec command specified"));
     }
+    berth_docker::detach::parse(&request.detach_keys).map_err(ApiError::bad_request)?;
     if request.privileged {
         return Err(ApiError::bad_request("berth has no privileged execs: a container's root holds no more"));
     }
@@ -253,13 +254,21 @@ pub fn start(conn: &mut Conn, head: &RequestHead, id: &str, body: &[u8]) -> Hand
     };
     let mut next = 0;
     let terminal = exec.run.lock().terminal.clone();
+    // On a terminal, the detach keys end the client's attachment; the program runs on.
+    let keys = berth_docker::detach::parse(&r.detach_keys).unwrap_or_default();
+    let mut detacher = berth_docker::detach::Detacher::new(if terminal.is_some() { keys } else { Vec::new() });
     let mut stdin_open = exec.run.lock().stdin.is_some() || (terminal.is_some() && r.attach_stdin);
     loop {
         if stdin_open {
             match conn.try_receive() {
                 Ok(Some(data)) if !data.is_empty() => {
                     if let Some(t) = &terminal {
-                        t.type_input(&data);
+                        let fed = detacher.feed(&data);
+                        t.type_input(&fed.forward);
+                        if fed.detach {
+                            conn.shutdown_write();
+                            return Ok(Next::Stop);
+                        }
                     } else {
                         let writer = exec.run.lock().stdin.clone();
                         if writer.is_none_or(|w| w.ops.write(&w, &data).is_err()) {

@@ -170,6 +170,10 @@ pub fn attach(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
     let mut follow_next_run = matches!(c.status(), Status::Exited(_));
     let streams = Streams::of(head);
     let stdin = head.query_flag("stdin") && c.config.open_stdin;
+    // On a terminal, the detach keys end the attachment; the container runs on.
+    let keys =
+        berth_docker::detach::parse(head.query("detachKeys").unwrap_or_default()).map_err(ApiError::bad_request)?;
+    let mut detacher = berth_docker::detach::Detacher::new(if c.config.tty { keys } else { Vec::new() });
     let mut next = if head.query_flag("logs") { 0 } else { c.sandbox.log.next_seq() };
     if head.upgrade() {
         conn.upgrade(output_type(&c)).map_err(ApiError::io)?;
@@ -187,8 +191,13 @@ pub fn attach(conn: &mut Conn, head: &RequestHead, key: &str) -> Handled {
                     stdin_open = false;
                 }
                 Ok(Some(data)) => {
-                    if c.sandbox.write_stdin(&data).is_err() {
+                    let fed = detacher.feed(&data);
+                    if c.sandbox.write_stdin(&fed.forward).is_err() {
                         stdin_open = false;
+                    }
+                    if fed.detach {
+                        conn.shutdown_write();
+                        return Ok(Next::Stop);
                     }
                 }
                 Ok(None) => {}

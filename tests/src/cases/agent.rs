@@ -813,6 +813,7 @@ pub fn docker_exec(a: &Artifacts) -> Result<(), String> {
         let out = docker.ok(&["exec", "-t", "svc", "sh", "-c", on_terminal], CLI)?;
         expect(vm, out.starts_with("/dev/pts/") && out.ends_with("\r\n"), &format!("exec -t's terminal: {out:?}"))?;
         exec_interactive(vm, docker)?;
+        exec_detach(vm, agent)?;
 
         metrics(vm, docker, agent)?;
 
@@ -885,6 +886,56 @@ fn exec_interactive(vm: &Vm, docker: &Docker) -> Result<(), String> {
     term.send(b"exit 3\r")?;
     let code = term.wait(wait)?;
     expect(vm, code == 3, &format!("`docker exec -it` exited {code}; the terminal showed:\n{:?}", term.screen()))
+}
+
+/// The detach keys typed into an exec's terminal (`^P^Q`, or the exec's own) end
+/// the client's stream at once, as dockerd ends it; the program runs on. (Driven by
+/// hand, as docker-py's test does: the CLI also watches for the keys itself.)
+fn exec_detach(vm: &Vm, agent: u16) -> Result<(), String> {
+    let create = r#"{"AttachStdin":true,"AttachStdout":true,"Tty":true,"DetachKeys":"ctrl-x,x","Cmd":["cat"]}"#;
+    let request = format!(
+        "POST /containers/svc/exec HTTP/1.1\r\nHost: berth\r\nAuthorization: Bearer {TEST_TOKEN}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{create}",
+        create.len()
+    );
+    let (status, reply) = raw(agent, request.as_bytes())?;
+    let id = reply.split("\"Id\":\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or_default().to_string();
+    expect(vm, status == 201 && !id.is_empty(), &format!("exec create: {reply}"))?;
+    let start = r#"{"Detach":false,"Tty":true}"#;
+    let mut s = TcpStream::connect(("127.0.0.1", agent)).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(seconds(10))).map_err(|e| e.to_string())?;
+    let request = format!(
+        "POST /exec/{id}/start HTTP/1.1\r\nHost: berth\r\nAuthorization: Bearer {TEST_TOKEN}\r\n\
+         Content-Type: application/json\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: {}\r\n\r\n{start}",
+        start.len()
+    );
+    s.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
+    s.write_all(b"hello\n").map_err(|e| e.to_string())?;
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("hello\r\nhello") {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => {
+                return Err(vm.failure(&format!("no echo before detaching: {:?}", String::from_utf8_lossy(&seen))));
+            }
+            Ok(n) => seen.extend_from_slice(&buf[..n]),
+        }
+    }
+    let typed = Instant::now();
+    s.write_all(b"\x18x").map_err(|e| e.to_string())?;
+    let closed = loop {
+        match s.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(_) => {}
+            Err(_) => break false,
+        }
+    };
+    expect(vm, closed && typed.elapsed() < seconds(5), "the stream after the detach keys")?;
+    let request = format!(
+        "GET /exec/{id}/json HTTP/1.1\r\nHost: berth\r\nAuthorization: Bearer {TEST_TOKEN}\r\nConnection: close\r\n\r\n"
+    );
+    let (_, state) = raw(agent, request.as_bytes())?;
+    expect(vm, state.contains("\"Running\":true"), &format!("the exec after its client detached: {state}"))
 }
 
 /// `docker pause` stops a container's processes where they are (a counter stops

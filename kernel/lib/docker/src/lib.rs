@@ -15,6 +15,7 @@ extern crate alloc;
 pub mod api;
 #[cfg(test)]
 mod cli_tests;
+pub mod detach;
 pub mod frames;
 pub mod http;
 pub mod metrics;

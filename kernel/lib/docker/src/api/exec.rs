@@ -32,6 +32,10 @@ pub struct ExecCreate {
     pub working_dir: String,
     /// `--privileged` (refused: berth has no privileges to give).
     pub privileged: bool,
+    /// The keys that end a terminal's attachment (`--detach-keys`); empty: Docker's.
+    /// (docker-py spells it `detachKeys`: Go's JSON decoding ignores case.)
+    #[serde(deserialize_with = "null_default", alias = "detachKeys")]
+    pub detach_keys: String,
 }
 
 /// The body of `POST /exec/{id}/start`.
