@@ -171,6 +171,7 @@ pub fn start(args: &KernelArgs) {
     crate::container::volumes::restore();
     crate::container::networks::restore();
     containers::restore();
+    crate::container::networks::forget_strays();
     if let Err(e) = sched::spawn_kernel("agent", listener_thread, 0) {
         log::error!("cannot start the agent: {e}");
     }

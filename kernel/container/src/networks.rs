@@ -544,6 +544,11 @@ pub fn attach_on_create(id: &str, requests: &[NetworkRequest]) -> Result<bool, N
 pub fn connect(c: &Container, key: &str, request: &NetworkRequest) -> Result<(), NetworkError> {
     let mut reg = REGISTRY.lock();
     let network = reg.find(key)?;
+    if c.config.shares_network_of.is_some() {
+        return Err(NetworkError::Unsupported(String::from(
+            "container sharing network namespace with another container cannot be connected to networks",
+        )));
+    }
     let places = reg.attached.get(&c.id).cloned().unwrap_or_default();
     if places.iter().any(|p| Arc::ptr_eq(&p.network, &network)) {
         return Err(NetworkError::AlreadyOn(c.name(), network.name.clone()));
@@ -566,6 +571,7 @@ pub fn connect(c: &Container, key: &str, request: &NetworkRequest) -> Result<(),
     if c.status() == crate::Status::Running {
         join_one(c, &place);
     }
+    crate::setup::rewrite_name_files(c);
     crate::events::publish(
         "network",
         String::from("connect"),
@@ -593,6 +599,7 @@ pub fn disconnect(c: &Container, key: &str) -> Result<(), NetworkError> {
     reg.release(&place);
     drop(reg);
     stack::detach(&c.sandbox.net, Some(network.number));
+    crate::setup::rewrite_name_files(c);
     crate::events::publish(
         "network",
         String::from("disconnect"),
@@ -612,6 +619,17 @@ pub fn forget(id: &str) {
     }
     if let Err(e) = reg.persist(id) {
         log::warn!("container {}: its networks not removed from the store: {e}", &id[..12.min(id.len())]);
+    }
+}
+
+/// Takes the places of containers that are not in the registry (their records were
+/// not restored) off their networks: called once the stored containers are back.
+pub fn forget_strays() {
+    let live: Vec<String> = registry::list().iter().map(|c| c.id.clone()).collect();
+    let strays: Vec<String> = REGISTRY.lock().attached.keys().filter(|id| !live.contains(id)).cloned().collect();
+    for id in strays {
+        log::warn!("container {}: not restored, so taken off its networks", &id[..12.min(id.len())]);
+        forget(&id);
     }
 }
 

@@ -74,13 +74,22 @@ pub fn prepare_fs(sandbox: &Arc<Sandbox>, id: &str) -> Result<(), crate::Contain
     let etc = ensure_dir(sandbox, &root, "etc", 0o755).map_err(|e| err("/etc", e))?;
     let host = &sandbox.hostname;
     write_file(sandbox, &etc, "hostname", &format!("{host}\n")).map_err(|e| err("/etc/hostname", e))?;
+    write_name_files(sandbox, &etc, id)
+}
+
+/// Writes `/etc/hosts` and `/etc/resolv.conf` for the networks container `id` is on
+/// (again when they change: `docker network connect` and `disconnect`), in the `etc`
+/// directory of `sandbox`.
+pub fn write_name_files(sandbox: &Sandbox, etc: &Arc<Inode>, id: &str) -> Result<(), crate::ContainerError> {
+    let err = |what: &'static str, e: FsError| crate::ContainerError::FileSystem(what, e);
+    let host = &sandbox.hostname;
     // Its host name at its first address on a network, as Docker writes it.
     let own = crate::networks::attachments(id)
         .iter()
         .find_map(|p| p.ip)
         .map_or(String::from("127.0.1.1"), |ip| format!("{ip}"));
     let hosts = format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n{own}\t{host}\n");
-    write_file(sandbox, &etc, "hosts", &hosts).map_err(|e| err("/etc/hosts", e))?;
+    write_file(sandbox, etc, "hosts", &hosts).map_err(|e| err("/etc/hosts", e))?;
     // The network resolver first on networks that resolve names (it refuses other
     // names, so the library asks the next); then the machine's DNS server, as Docker
     // gives containers the host's resolver.
@@ -92,7 +101,19 @@ pub fn prepare_fs(sandbox: &Arc<Sandbox>, id: &str) -> Result<(), crate::Contain
         resolv.push_str(&format!("nameserver {dns}\n"));
     }
     if !resolv.is_empty() {
-        write_file(sandbox, &etc, "resolv.conf", &resolv).map_err(|e| err("/etc/resolv.conf", e))?;
+        write_file(sandbox, etc, "resolv.conf", &resolv).map_err(|e| err("/etc/resolv.conf", e))?;
     }
     Ok(())
+}
+
+/// Writes the name files of container `c` again after its networks changed.
+pub fn rewrite_name_files(c: &crate::Container) {
+    let fs = &c.sandbox.fs;
+    let written = fs
+        .child(&fs.root(), "etc")
+        .map_err(|e| crate::ContainerError::FileSystem("/etc", e))
+        .and_then(|etc| write_name_files(&c.sandbox, &etc, &c.id));
+    if let Err(e) = written {
+        log::warn!("container {}: its name files not rewritten: {e}", c.name());
+    }
 }

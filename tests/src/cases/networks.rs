@@ -102,6 +102,16 @@ pub fn user_defined_networks(a: &crate::artifacts::Artifacts) -> Result<(), Stri
         expect(vm, page.is_ok(), &format!("the default bridge by address: {page:?}"))?;
         let page = fetch(docker, "front", &plain_ip)?;
         expect(vm, page.is_err(), &format!("the default bridge from front: {page:?}"))?;
+        // Connected to a network that resolves names, a running container's
+        // `/etc/resolv.conf` names the resolver, and it finds the others by name.
+        docker.ok(&["network", "connect", "front", "plain"], CLI)?;
+        let resolv = docker.ok(&["exec", "plain", "head", "-1", "/etc/resolv.conf"], CLI)?;
+        expect(vm, resolv == "nameserver 127.0.0.11\n", &format!("plain's resolv.conf after connect: {resolv:?}"))?;
+        let lookup = docker.ok(&["exec", "plain", "nslookup", "site"], CLI)?;
+        expect(vm, lookup.contains(&ip), &format!("plain looks site up after connect: {lookup:?}"))?;
+        docker.ok(&["network", "disconnect", "front", "plain"], CLI)?;
+        let resolv = docker.ok(&["exec", "plain", "cat", "/etc/resolv.conf"], CLI)?;
+        expect(vm, !resolv.contains("127.0.0.11"), &format!("plain's resolv.conf after disconnect: {resolv:?}"))?;
 
         // Another container's port space (`container:web`): its loopback is web's.
         let args = ["run", "--rm", "--network", "container:web", "probe", crate::netprobe::PATH_IN_IMAGE, "fetch"];
