@@ -1,6 +1,6 @@
 //! Inodes: the objects of a container's file system.
 
-use crate::blocks::{Account, FileData, FileSnapshot};
+use crate::blocks::{Account, FileData, FileSnapshot, PageIn};
 use crate::image::{ImageBody, ImageNode};
 use crate::space::Space;
 use crate::{FsError, Result};
@@ -396,7 +396,8 @@ impl Inode {
         for piece in extent_pieces(offset, buf.len()) {
             let at = offset + done as u64;
             let out = &mut buf[done..done + piece];
-            let n = self.with_extent(at, piece, |content| Ok(read_content(content, at, out)))?;
+            let n =
+                self.with_extent(|d| d.missing(at as usize, piece), |content| Ok(read_content(content, at, out)))?;
             done += n;
             if n < piece {
                 break;
@@ -412,23 +413,21 @@ impl Inode {
         Ok(read_content(&content.read(), offset, buf))
     }
 
-    /// Runs `op` on the file's content once the extent holding bytes `offset..offset +
-    /// len` (which lie in one extent) is in memory, reading it back from the pager
-    /// with no lock held and installing it under the same hold of the file's lock as
-    /// `op` runs: no reclaim can push it out in between, so a reader or writer short
-    /// of memory still makes progress. `op` returns `None` while something is
-    /// missing (the file changed meanwhile): the extent is then read again.
+    /// Runs `op` on the file's content once the extent `missing` names (if any) is in
+    /// memory, reading it back from the pager with no lock held and installing it
+    /// under the same hold of the file's lock as `op` runs: no reclaim can push it
+    /// out in between, so a reader or writer short of memory still makes progress.
+    /// `op` returns `None` while something is missing (the file changed meanwhile):
+    /// the extent is then read again.
     fn with_extent<T>(
         &self,
-        offset: u64,
-        len: usize,
+        missing: impl Fn(&FileData) -> Option<PageIn>,
         mut op: impl FnMut(&mut Content) -> Result<Option<T>>,
     ) -> Result<T> {
         let Body::File(content) = &self.body else { return Err(self.not_a_file()) };
-        let at = usize::try_from(offset).unwrap_or(usize::MAX);
         loop {
             let page = match &*content.read() {
-                Content::Owned(data) => data.missing(at, len),
+                Content::Owned(data) => missing(data),
                 Content::Shared(_) => None,
             };
             let bytes = match page {
@@ -461,7 +460,7 @@ impl Inode {
         for piece in extent_pieces(offset, data.len()) {
             let at = offset + done as u64;
             let part = &data[done..done + piece];
-            match self.with_extent(at, piece, |content| self.write_content(content, at, part)) {
+            match self.with_extent(|d| d.missing(at as usize, piece), |content| self.write_content(content, at, part)) {
                 Ok(_) => done += piece,
                 Err(e) if done == 0 => return Err(e),
                 Err(_) => break,
@@ -511,29 +510,33 @@ impl Inode {
     /// extent the new end falls in is brought back to have its tail zeroed.
     pub fn truncate(&self, len: u64, now: u64) -> Result<()> {
         let cut = usize::try_from(len).map_err(|_| FsError::NoSpace)?;
-        let changed = self.with_extent(len, 1, |content| {
-            if content.len() == cut {
-                return Ok(Some(false));
-            }
-            let file = self.own(content)?;
-            if file.missing_for_cut(cut).is_some() {
-                return Ok(None);
-            }
-            let paged = self.paged_space().filter(|_| file.paged_id().is_some());
-            let before = file.len();
-            if let Some(p) = paged
-                && cut > before
-            {
-                p.grow((cut - before) as u64)?;
-            }
-            let (freed, dirty) = file.truncate(cut);
-            if let Some(p) = paged {
-                p.add_dirty(dirty);
-                p.shrink(before.saturating_sub(cut) as u64);
-            }
-            self.uncharge(freed);
-            Ok(Some(true))
-        })?;
+        // Only a cut inside an extent needs it back (not a cut to its current length).
+        let changed = self.with_extent(
+            |d| d.missing_for_cut(cut),
+            |content| {
+                if content.len() == cut {
+                    return Ok(Some(false));
+                }
+                let file = self.own(content)?;
+                if file.missing_for_cut(cut).is_some() {
+                    return Ok(None);
+                }
+                let paged = self.paged_space().filter(|_| file.paged_id().is_some());
+                let before = file.len();
+                if let Some(p) = paged
+                    && cut > before
+                {
+                    p.grow((cut - before) as u64)?;
+                }
+                let (freed, dirty) = file.truncate(cut);
+                if let Some(p) = paged {
+                    p.add_dirty(dirty);
+                    p.shrink(before.saturating_sub(cut) as u64);
+                }
+                self.uncharge(freed);
+                Ok(Some(true))
+            },
+        )?;
         if changed {
             self.touch_modified(now);
         }

@@ -267,3 +267,25 @@ fn readers_and_writers_make_progress_while_another_thread_evicts_all_the_time() 
     assert!(evictor.join().unwrap() > 0, "the evictor freed data while the file was used");
     assert_eq!(read_all(&file), bytes);
 }
+
+#[test]
+fn cuts_at_an_extent_boundary_read_nothing_back() {
+    // Only the extent a cut ends inside is read back (to zero its tail): a cut to
+    // the current length, or to 0 (`O_TRUNC`), reads nothing from the disk.
+    let store = Arc::new(Store::default());
+    let budget = Arc::new(Limit { held: AtomicU64::new(0), max: 4 << 20 });
+    let fs = paged(&store, &Image::empty(), 1, &budget, None);
+    let file = fs.create_file(&fs.root(), "f", 0o644).unwrap();
+    file.write_at(0, &pattern(1 << 20, 5), clock()).unwrap();
+    let (manifest, next) = store.commit(&fs);
+    drop((file, fs));
+    let image = Image::manifest_from_tar(&manifest, ImageLimits::default()).unwrap();
+    let fs = paged(&store, &image, next, &budget, None);
+    let file = fs.lookup(&fs.root(), "/f", true).unwrap();
+    let reads = store.reads.load(Ordering::Relaxed);
+    file.truncate(1 << 20, clock()).unwrap();
+    file.truncate(1 << 19, clock()).unwrap();
+    file.truncate(0, clock()).unwrap();
+    assert_eq!(store.reads.load(Ordering::Relaxed), reads, "nothing read back");
+    assert_eq!(file.metadata().size, 0);
+}
