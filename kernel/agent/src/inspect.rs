@@ -163,10 +163,14 @@ static ASKED: Mutex<BTreeMap<String, api::HostConfig>> = Mutex::new(BTreeMap::ne
 /// Records the `HostConfig` container `id` was created with (at create, and when
 /// the store brings it back), forgetting those of removed containers.
 pub fn note_asked(id: &str, host: &api::HostConfig) {
-    let live: Vec<String> = crate::container::registry::list().iter().map(|c| c.id.clone()).collect();
+    let live = crate::container::registry::list();
     let mut asked = ASKED.lock();
-    asked.retain(|k, _| live.contains(k));
     asked.insert(String::from(id), host.clone());
+    // Removed containers' entries go now and then, not at every create (a boot
+    // restoring many containers would go over all of them each time).
+    if asked.len() > 2 * live.len() + 16 {
+        asked.retain(|k, _| live.iter().any(|c| &c.id == k));
+    }
 }
 
 /// The `HostConfig` fields shown as they were asked for.

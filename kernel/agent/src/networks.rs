@@ -219,14 +219,14 @@ pub fn requested(req: &api::ContainerCreate) -> Result<Vec<NetworkRequest>, ApiE
     fn bridge(m: &str) -> &str {
         if matches!(m, "" | "default") { "bridge" } else { m }
     }
-    let mode = String::from(bridge(&req.host_config.network_mode));
+    let mode = bridge(&req.host_config.network_mode);
     if mode.starts_with("container:") {
         // Shares another container's port space and addresses ([`shared_owner`]).
         return Ok(Vec::new());
     }
     let endpoints: BTreeMap<&str, &api::EndpointSettings> =
         req.networking_config.endpoints_config.iter().map(|(k, v)| (bridge(k), v)).collect();
-    let mut names: Vec<&str> = vec![mode.as_str()];
+    let mut names: Vec<&str> = vec![mode];
     names.extend(endpoints.keys().copied().filter(|k| *k != mode));
     let mut out = Vec::new();
     for name in names {
@@ -236,7 +236,7 @@ pub fn requested(req: &api::ContainerCreate) -> Result<Vec<NetworkRequest>, ApiE
         if out.iter().any(|r: &NetworkRequest| r.network == network.name) {
             continue;
         }
-        if network.subnet.is_none() && name != mode.as_str() {
+        if network.subnet.is_none() && name != mode {
             return Err(ApiError::bad_request(format!(
                 "container cannot be connected to network {} as well as others",
                 network.name

@@ -347,8 +347,7 @@ impl Container {
             }
         }
         self.sandbox.log.close();
-        self.release_ports();
-        self.leave_networks();
+        self.leave_network();
         self.sandbox.close_stdin();
         self.state_changed.wake_all();
         registry::container_finished(self);
@@ -364,24 +363,16 @@ impl Container {
         crate::events::container(self, "destroy", &[]);
         self.state.lock().removed = true;
         registry::remove(self);
-        self.release_ports();
-        self.leave_networks();
+        self.leave_network();
         crate::networks::forget(&self.id);
         self.state_changed.wake_all();
     }
 
-    /// Gives its published ports back (not those of the container whose port space
-    /// it shares).
-    fn release_ports(&self) {
+    /// Gives its published ports back and takes its addresses out of the stack's
+    /// table (not those of the container whose port space it shares). Idempotent.
+    fn leave_network(&self) {
         if self.config.shares_network_of.is_none() {
             self.sandbox.net.release_published();
-        }
-    }
-
-    /// Takes its addresses out of the stack's table (not those of the container whose
-    /// port space it shares).
-    fn leave_networks(&self) {
-        if self.config.shares_network_of.is_none() {
             crate::net::network::detach(&self.sandbox.net, None);
         }
     }
@@ -400,7 +391,7 @@ impl Container {
         // Moby starts counting again when someone starts it by hand.
         let restarts = if counted { self.restarts() + 1 } else { 0 };
         registry::remove(self);
-        self.release_ports();
+        self.leave_network();
         let identity = Some((self.id.clone(), self.created_at));
         let kept = Rootfs::Kept(self.sandbox.clone());
         let next = match Container::create_as(self.config.clone(), self.image.clone(), identity, kept) {

@@ -34,6 +34,13 @@ impl BindAddr {
         self != BindAddr::Machine
     }
 
+    /// Whether a connection from inside the machine reaches a socket bound here: over
+    /// loopback, or from another container over a network they share (`network`),
+    /// which reaches only sockets bound to every address.
+    pub fn takes_inside(self, network: bool) -> bool {
+        if network { self == BindAddr::Any } else { self.takes_local() }
+    }
+
     /// Whether connections from outside reach it.
     pub fn takes_external(self) -> bool {
         self != BindAddr::Loopback
@@ -257,7 +264,7 @@ impl Namespace {
     pub fn local_listener(&self, port: u16, network: bool) -> Option<Arc<LocalAccept>> {
         let ports = self.tcp.lock();
         let entry = ports.entries.get(&port)?;
-        if !entry.addr.is_some_and(|a| if network { a == BindAddr::Any } else { a.takes_local() }) {
+        if !entry.addr.is_some_and(|a| a.takes_inside(network)) {
             return None;
         }
         entry.listener.as_ref()?.upgrade()
@@ -268,7 +275,7 @@ impl Namespace {
     pub fn local_inbox(&self, port: u16, network: bool) -> Option<Arc<dyn DatagramInbox>> {
         let ports = self.udp.lock();
         let entry = ports.entries.get(&port)?;
-        if !entry.addr.is_some_and(|a| if network { a == BindAddr::Any } else { a.takes_local() }) {
+        if !entry.addr.is_some_and(|a| a.takes_inside(network)) {
             return None;
         }
         entry.inbox.as_ref()?.upgrade()

@@ -58,10 +58,13 @@ pub fn kill_all(sandbox: &Sandbox, pick: impl Fn(&Process) -> bool, sig: i32) {
 /// including those created while it runs: the list is read again after each round,
 /// until a round finds no new process, since one forking while its parent was
 /// signalled may add a child after a reading (a fatal signal then reaches the child
-/// too, see `fork`). Returns how many processes `send` was called for.
+/// too, see `fork`). Returns how many processes `send` was called for. At most
+/// [`SIGNAL_ROUNDS`] rounds: a signal that kills converges in a few, since a fatal
+/// signal's children die with their parents, but programs that keep forking while a
+/// signal they survive goes round must not keep the caller in the kernel for ever.
 pub fn signal_each(sandbox: &Sandbox, pick: impl Fn(&Process) -> bool, mut send: impl FnMut(&Arc<Process>)) -> usize {
     let mut done: Vec<Arc<Process>> = Vec::new();
-    loop {
+    for _ in 0..SIGNAL_ROUNDS {
         let fresh: Vec<Arc<Process>> = sandbox
             .processes()
             .into_iter()
@@ -75,7 +78,11 @@ pub fn signal_each(sandbox: &Sandbox, pick: impl Fn(&Process) -> bool, mut send:
             done.push(p);
         }
     }
+    done.len()
 }
+
+/// Most rounds of [`signal_each`].
+const SIGNAL_ROUNDS: usize = 64;
 
 /// Ends the running user thread; the last thread out ends the process. Must be called
 /// at the trap boundary, holding no references on the stack.
